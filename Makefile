@@ -1,0 +1,176 @@
+# jackloop - one non-recursive Makefile, out-of-tree builds (STYLE 38-41).
+#   make            build build/jackloop and build/loopctl
+#   make test       everything CI gates (installs missing Debian packages first)
+#   make run        start jackloop on a running JACK server (or start one)
+#   make bench      RT engine benchmark;  make bench-analysis  onsets/tempo vs aubio
+#   make BUILD=build-tsan SAN=thread test-queue   a sanitizer variant
+
+BUILD ?= build
+PREFIX ?= /usr/local
+bindir ?= $(PREFIX)/bin
+mandir ?= $(PREFIX)/share/man
+DESTDIR ?=
+CC ?= cc
+CFLAGS ?= -O2 -g
+PKG_CONFIG ?= pkg-config
+
+WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wpointer-arith \
+        -Wcast-align -Wformat=2 -Wundef -Wvla -Wno-unused-parameter
+ifeq ($(WERROR),1)
+WARN += -Werror
+endif
+override CFLAGS += -std=c11 -D_POSIX_C_SOURCE=200809L $(WARN) -MMD -MP
+ifneq ($(SAN),)
+override CFLAGS += -fsanitize=$(SAN) -fno-omit-frame-pointer
+override LDFLAGS += -fsanitize=$(SAN)
+endif
+# Integration builds bracket the engine for the LD_PRELOAD RT guard.
+override CFLAGS += -DJL_RTGUARD
+
+JACKLOOP_PKGS := jack
+LOOPCTL_PKGS := alsa liblo fftw3f sndfile jansson
+ALL_PKGS := $(JACKLOOP_PKGS) $(LOOPCTL_PKGS)
+
+ifeq ($(filter deps clean help,$(MAKECMDGOALS)),)
+PKG_OK := $(shell $(PKG_CONFIG) --exists $(ALL_PKGS) && echo yes)
+endif
+JACK_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(JACKLOOP_PKGS))
+JACK_LIBS = $(shell $(PKG_CONFIG) --libs $(JACKLOOP_PKGS))
+CTL_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(LOOPCTL_PKGS))
+CTL_LIBS = $(shell $(PKG_CONFIG) --libs $(LOOPCTL_PKGS)) -lm
+
+SHARED_SRC := shared/jl_shm.c
+JL_SRC := $(filter-out jackloop/main.c,$(wildcard jackloop/*.c))
+CTL_SRC := $(filter-out loopctl/main.c,$(wildcard loopctl/*.c))
+RT_SRC := $(wildcard jackloop/*_rt.c)
+
+SHARED_OBJ := $(SHARED_SRC:%.c=$(BUILD)/obj/%.o)
+JL_OBJ := $(JL_SRC:%.c=$(BUILD)/obj/%.o)
+CTL_OBJ := $(CTL_SRC:%.c=$(BUILD)/obj/%.o)
+
+UNIT_TESTS := test_spsc test_shm test_engine test_midi $(if $(wildcard tests/test_analysis.c),test_analysis)
+TEST_BINS := $(UNIT_TESTS:%=$(BUILD)/tests/%) $(BUILD)/tests/jl_player $(BUILD)/tests/jl_recorder \
+             $(BUILD)/tests/jl_histcheck $(BUILD)/tests/test_rtguard $(BUILD)/librtguard.so
+
+
+.PHONY: all deps check-pkgs test test-build test-queue rtgate manlint run bench bench-analysis \
+        install uninstall clean lint analyze help
+
+all: check-pkgs $(BUILD)/jackloop $(BUILD)/loopctl
+
+check-pkgs:
+	@$(PKG_CONFIG) --exists $(ALL_PKGS) || { \
+	  echo "missing development packages for: $(ALL_PKGS)"; \
+	  echo "run 'make deps' (installs them with apt-get) and try again"; exit 1; }
+
+# Installs the Debian packages that are missing (root or sudo), else says how.
+DEB_BUILD := gcc clang make pkg-config binutils libjack-jackd2-dev libasound2-dev liblo-dev \
+             libfftw3-dev libsndfile1-dev libjansson-dev
+DEB_TEST := jackd2 liblo-tools groff-base python3 procps
+deps:
+	@missing=""; for p in $(DEB_BUILD) $(DEB_TEST); do \
+	  dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	echo "deps: installing:$$missing"; \
+	if [ "$$(id -u)" = 0 ]; then SUDO=""; elif sudo -n true 2>/dev/null; then SUDO="sudo"; else \
+	  echo "deps: please run: sudo apt-get update && sudo apt-get install -y$$missing"; exit 1; fi; \
+	export DEBIAN_FRONTEND=noninteractive; \
+	$$SUDO apt-get install -y --no-install-recommends $$missing || \
+	  { $$SUDO apt-get update && $$SUDO apt-get install -y --no-install-recommends $$missing; }
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(CPPFLAGS) $(if $(filter jackloop/%,$<),$(JACK_CFLAGS),$(CTL_CFLAGS)) -c $< -o $@
+
+$(BUILD)/jackloop: $(BUILD)/obj/jackloop/main.o $(JL_OBJ) $(SHARED_OBJ)
+	$(CC) $(LDFLAGS) $^ $(JACK_LIBS) -lm -o $@
+
+$(BUILD)/loopctl: $(BUILD)/obj/loopctl/main.o $(CTL_OBJ) $(SHARED_OBJ)
+	$(CC) $(LDFLAGS) $^ $(CTL_LIBS) -lrt -o $@
+
+# --- tests -----------------------------------------------------------------
+$(BUILD)/tests/test_spsc: $(BUILD)/tests/test_spsc.o
+	$(CC) $(LDFLAGS) $^ -lpthread -o $@
+$(BUILD)/tests/test_shm: $(BUILD)/tests/test_shm.o $(SHARED_OBJ)
+	$(CC) $(LDFLAGS) $^ -lrt -o $@
+$(BUILD)/tests/test_engine: $(BUILD)/tests/test_engine.o $(JL_OBJ) $(SHARED_OBJ)
+	$(CC) $(LDFLAGS) $^ $(JACK_LIBS) -lm -o $@
+$(BUILD)/tests/bench_engine: $(BUILD)/tests/bench_engine.o $(JL_OBJ) $(SHARED_OBJ)
+	$(CC) $(LDFLAGS) $^ $(JACK_LIBS) -lm -o $@
+$(BUILD)/tests/test_%: $(BUILD)/tests/test_%.o $(CTL_OBJ) $(SHARED_OBJ)
+	$(CC) $(LDFLAGS) $^ $(CTL_LIBS) -lrt -o $@
+$(BUILD)/tests/jl_player: $(BUILD)/tests/jl_player.o
+	$(CC) $(LDFLAGS) $^ $(JACK_LIBS) -o $@
+$(BUILD)/tests/jl_recorder: $(BUILD)/tests/jl_recorder.o
+	$(CC) $(LDFLAGS) $^ $(JACK_LIBS) -o $@
+$(BUILD)/tests/jl_histcheck: $(BUILD)/tests/jl_histcheck.o $(SHARED_OBJ)
+	$(CC) $(LDFLAGS) $^ -lrt -o $@
+$(BUILD)/tests/%.o: tests/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(CPPFLAGS) $(JACK_CFLAGS) $(CTL_CFLAGS) -Itests -c $< -o $@
+$(BUILD)/librtguard.so: tests/rtguard.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 -O2 -g -fPIC -shared -Wall -Wextra $(if $(filter 1,$(WERROR)),-Werror) $< -ldl -o $@
+
+# Everything make test needs, built with -Werror.
+test-build: deps
+	@$(MAKE) -s --no-print-directory WERROR=1 all $(TEST_BINS)
+	@$(MAKE) -s --no-print-directory BUILD=$(BUILD)-clang CC=clang WERROR=1 all
+
+# The queue stress test under ThreadSanitizer and under ASan+UBSan.
+test-queue:
+	@$(MAKE) --no-print-directory BUILD=$(BUILD)-tsan SAN=thread WERROR=1 $(BUILD)-tsan/tests/test_spsc
+	@$(MAKE) --no-print-directory BUILD=$(BUILD)-asan SAN=address,undefined WERROR=1 $(BUILD)-asan/tests/test_spsc
+
+# RT symbol gate: fixed flags, no LTO, no sanitizers (STYLE 31).
+RTGATE_FLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L -O2 -fno-lto -fstack-protector-strong -D_FORTIFY_SOURCE=2
+rtgate: $(RT_SRC)
+	@mkdir -p $(BUILD)/rtgate
+	@for f in $(RT_SRC); do $(CC) $(RTGATE_FLAGS) -c $$f -o $(BUILD)/rtgate/$$(basename $$f .c).o || exit 1; done
+	@tests/rtgate.sh tests/rt-allow.txt $(BUILD)/rtgate/*.o
+
+MANPAGES := man/jackloop.1 man/loopctl.1
+manlint:
+	@tests/manlint.sh $(MANPAGES)
+
+test: test-build
+	@$(MAKE) --no-print-directory test-queue
+	@BUILD=$(BUILD) tests/run.sh
+
+run: deps
+	@$(MAKE) --no-print-directory all
+	@BUILD=$(BUILD) examples/run.sh
+
+bench: deps
+	@$(MAKE) --no-print-directory $(BUILD)/tests/bench_engine
+	@$(BUILD)/tests/bench_engine
+
+bench-analysis: deps
+	@$(MAKE) --no-print-directory $(BUILD)/loopctl
+	@tests/bench_analysis.sh $(BUILD)/loopctl
+
+install: all
+	install -Dm755 $(BUILD)/jackloop $(DESTDIR)$(bindir)/jackloop
+	install -Dm755 $(BUILD)/loopctl $(DESTDIR)$(bindir)/loopctl
+	install -Dm644 man/jackloop.1 $(DESTDIR)$(mandir)/man1/jackloop.1
+	install -Dm644 man/loopctl.1 $(DESTDIR)$(mandir)/man1/loopctl.1
+
+uninstall:
+	rm -f $(DESTDIR)$(bindir)/jackloop $(DESTDIR)$(bindir)/loopctl \
+	      $(DESTDIR)$(mandir)/man1/jackloop.1 $(DESTDIR)$(mandir)/man1/loopctl.1
+
+lint:
+	bear --output $(BUILD)/compile_commands.json -- $(MAKE) -B all
+	clang-tidy -p $(BUILD) -checks='-*,bugprone-*,-bugprone-easily-swappable-parameters,cert-sig30-c,concurrency-*,clang-analyzer-*,misc-no-recursion' $(JL_SRC) $(CTL_SRC) $(SHARED_SRC)
+	cppcheck --std=c11 --enable=warning,performance,portability --error-exitcode=1 --inline-suppr -q jackloop loopctl shared
+	@tests/manlint.sh $(MANPAGES)
+
+analyze:
+	$(CC) -fanalyzer -std=c11 -D_POSIX_C_SOURCE=200809L $(CTL_CFLAGS) -fsyntax-only $(CTL_SRC) $(SHARED_SRC) || true
+
+clean:
+	rm -rf $(BUILD) $(BUILD)-tsan $(BUILD)-asan $(BUILD)-clang
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+.SECONDARY:

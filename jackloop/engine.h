@@ -1,0 +1,63 @@
+/* engine.h - the RT engine: a pure function of (state, inputs, commands)
+ * -> outputs (DESIGN 8).  The JACK glue calls jl_engine_process_rt() once
+ * per cycle; tests call it directly with synthetic buffers.
+ */
+#ifndef JL_ENGINE_H
+#define JL_ENGINE_H
+
+#include <stdint.h>
+
+#include "../shared/jl_shm.h"
+
+#define JL_PENDING_MAX 1024	/* future-dated commands waiting (documented capacity) */
+#define JL_DRAIN_MAX 256	/* commands taken from the ring per cycle */
+#define JL_MAX_RAMP_FRAMES (10u * 768000u)	/* 10 s at the highest rate */
+#define JL_MAX_GAIN 16.0f	/* +24 dB */
+#define JL_MAX_AHEAD_S 86400u	/* a target more than a day ahead is rejected */
+
+/* A closed-form ramp (DESIGN 2.7): sample i of an N-sample ramp is
+ * g0 + (g1 - g0) * (i + 1) / N; a new target starts from the current value. */
+struct jl_ramp {
+	float cur, g0, g1;
+	uint32_t n, i;
+};
+
+struct jl_engine;
+
+/* One cycle's I/O.  in[i] for i < n_inputs, out[] for the four outputs
+ * (out_L, out_R, phones_L, phones_R); any pointer may be NULL (treated as
+ * silence / not written). */
+struct jl_engine_io {
+	const float *in[JL_MAX_INPUTS];
+	float *out[JL_N_OUTPUTS];
+	uint32_t nframes;
+	uint32_t jack_frames;	/* jack_get_cycle_times current_frames (wraps at 2^32) */
+	uint64_t usecs;		/* current_usecs */
+	uint64_t next_usecs;
+	float period_usecs;
+};
+
+/* Creates an engine over a mapped segment (non-RT only).  Attaches to the
+ * command and event rings (creating nothing in shm).  On a re-attached
+ * segment the rings' indices are validated; an insane command ring is
+ * drained (tail := head) and counted.  Returns NULL on failure. */
+struct jl_engine *jl_engine_create(struct jl_shm *s);
+void jl_engine_destroy(struct jl_engine *e);
+
+/* The whole RT cycle: history, commands, voices, mix, outputs, publish.
+ * RT-safe: no allocation, no locks, no syscalls, bounded work. */
+void jl_engine_process_rt(struct jl_engine *e, const struct jl_engine_io *io);
+
+/* Called from the RT thread by the glue's xrun callback. */
+void jl_engine_xrun_rt(struct jl_engine *e);
+
+/* Test hook: the engine frame the next cycle will start at. */
+uint64_t jl_engine_frame(const struct jl_engine *e);
+
+/* --- RT helpers shared by the *_rt.c files (not for other callers) --- */
+void jl_history_write_rt(struct jl_engine *e, const float *const *in, uint64_t frame, uint32_t n);
+void jl_history_silence_rt(struct jl_engine *e, uint64_t frame, uint64_t n);
+void jl_ramp_set_rt(struct jl_ramp *r, float target, uint32_t n);
+void jl_ramp_apply_rt(struct jl_ramp *r, float *buf, uint32_t n);
+
+#endif

@@ -1,0 +1,437 @@
+/* engine_rt.c - the RT cycle (DESIGN 1, 2.1-2.3, 6.4-6.7).
+ *
+ * Order per cycle: timeline and gaps; drain commands; then per sub-block of
+ * at most JL_BLOCK frames, split again at every pending command's target:
+ * inputs -> history, apply due commands, voices, ramps, mix, outputs;
+ * finally publish state.  Everything here is bounded and RT-safe.
+ */
+#include <math.h>
+#include <string.h>
+#include <xmmintrin.h>
+#include <pmmintrin.h>
+
+#include "engine_priv.h"
+
+#define RLX memory_order_relaxed
+#define REL memory_order_release
+
+static void count(_Atomic uint32_t *c) { atomic_fetch_add_explicit(c, 1, RLX); }
+
+static void emit(struct jl_engine *e, uint16_t type, uint32_t id, uint64_t a, uint64_t b)
+{
+	struct jl_evt ev;
+	memset(&ev, 0, sizeof(ev));
+	ev.type = type;
+	ev.id = id;
+	ev.frame = e->frame;
+	ev.u[0] = a;
+	ev.u[1] = b;
+	if (!jl_spsc_push(&e->evtq, &ev))
+		count(&e->rt->evt_dropped);
+}
+
+static void reject(struct jl_engine *e, const struct jl_cmd *c, enum jl_reject why)
+{
+	count(&e->rt->cmd_rejected);
+	emit(e, JL_EVT_REJECTED, c->id, c->type, (uint64_t)why);
+}
+
+void jl_ramp_set_rt(struct jl_ramp *r, float target, uint32_t n)
+{
+	r->g0 = r->cur;
+	r->g1 = target;
+	r->n = n;
+	r->i = 0;
+	if (n == 0)
+		r->cur = target;
+}
+
+/* Multiplies buf by the ramp.  The ramping part is closed-form per sample;
+ * the steady part is a plain vectorisable scale. */
+void jl_ramp_apply_rt(struct jl_ramp *r, float *buf, uint32_t n)
+{
+	uint32_t k = 0;
+	if (r->i < r->n) {
+		float d = r->g1 - r->g0, inv = 1.0f / (float)r->n;
+		uint32_t left = r->n - r->i, m = left < n ? left : n;
+		for (; k < m; k++) {
+			r->i++;
+			buf[k] *= r->g0 + d * ((float)r->i * inv);
+		}
+		r->cur = r->i == r->n ? r->g1 : r->g0 + d * ((float)r->i * inv);
+	}
+	if (k < n) {
+		float g = r->cur;
+		for (; k < n; k++)
+			buf[k] *= g;
+	}
+}
+
+/* --- commands ------------------------------------------------------- */
+
+static int finite_in(float x, float lo, float hi) { return isfinite(x) && x >= lo && x <= hi; }
+
+/* Full validation, independent of timing.  Returns JL_REJ_NONE if the
+ * command may be applied.  Every field that indexes or sizes anything is
+ * checked here, once, before it can be stored or used (DESIGN 1.2). */
+static enum jl_reject validate(const struct jl_engine *e, const struct jl_cmd *c)
+{
+	if (c->flags & ~JL_CMDF_IMMEDIATE)
+		return JL_REJ_RANGE;
+	switch (c->type) {
+	case JL_CMD_NOP:
+	case JL_CMD_METER_RESET:
+		return JL_REJ_NONE;
+	case JL_CMD_MASTER_GAIN:
+		if (!finite_in(c->p.f[0], 0.0f, JL_MAX_GAIN) || c->p.u[1] > JL_MAX_RAMP_FRAMES)
+			return JL_REJ_RANGE;
+		return JL_REJ_NONE;
+	case JL_CMD_IMPULSE:
+		return finite_in(c->p.f[0], -1.0f, 1.0f) ? JL_REJ_NONE : JL_REJ_RANGE;
+	case JL_CMD_CANCEL:
+		return JL_REJ_NONE;
+	case JL_CMD_INPUT_TRIM:
+		if (c->p.u[0] >= e->n_inputs || !finite_in(c->p.f[2], 0.0f, JL_MAX_GAIN))
+			return JL_REJ_RANGE;
+		return JL_REJ_NONE;
+	default:
+		return JL_REJ_TYPE;
+	}
+}
+
+static uint32_t ramp_frames(const struct jl_engine *e)
+{
+	return e->rate / 100; /* 10 ms for level changes without their own length */
+}
+
+static void apply(struct jl_engine *e, const struct jl_cmd *c)
+{
+	uint32_t k;
+	switch (c->type) {
+	case JL_CMD_MASTER_GAIN:
+		jl_ramp_set_rt(&e->master, c->p.f[0], (uint32_t)c->p.u[1]);
+		break;
+	case JL_CMD_IMPULSE:
+		e->impulse_amp += c->p.f[0];
+		e->impulse_armed = 1;
+		break;
+	case JL_CMD_METER_RESET:
+		for (k = 0; k < e->n_inputs; k++)
+			e->in_peak[k] = 0.0f;
+		for (k = 0; k < JL_N_OUTPUTS; k++)
+			e->out_peak[k] = 0.0f;
+		break;
+	case JL_CMD_CANCEL:
+		for (k = 0; k < e->n_pending; k++) {
+			if (e->pending[k].id == (uint32_t)c->p.u[0] && e->pending[k].id != 0) {
+				e->pending[k] = e->pending[--e->n_pending];
+				count(&e->rt->cmd_cancelled);
+				emit(e, JL_EVT_CANCELLED, (uint32_t)c->p.u[0], 0, 0);
+				break;
+			}
+		}
+		break;
+	case JL_CMD_INPUT_TRIM:
+		jl_ramp_set_rt(&e->trim[c->p.u[0]], c->p.f[2], ramp_frames(e));
+		break;
+	default:
+		break;
+	}
+	count(&e->rt->cmd_applied);
+	if (c->id)
+		emit(e, JL_EVT_APPLIED, c->id, c->target, e->frame);
+}
+
+static int cancel_finds(const struct jl_engine *e, const struct jl_cmd *c)
+{
+	uint32_t k;
+	for (k = 0; k < e->n_pending; k++)
+		if (e->pending[k].id != 0 && e->pending[k].id == (uint32_t)c->p.u[0])
+			return 1;
+	return 0;
+}
+
+/* Applies a command that is due now (target <= e->frame). */
+static void apply_due(struct jl_engine *e, const struct jl_cmd *c, uint64_t cycle_start)
+{
+	if (c->type == JL_CMD_CANCEL && !cancel_finds(e, c)) {
+		reject(e, c, JL_REJ_NOT_FOUND);
+		return;
+	}
+	if (!(c->flags & JL_CMDF_IMMEDIATE) && c->target < cycle_start) {
+		uint64_t late = cycle_start - c->target;
+		count(&e->rt->cmd_late);
+		atomic_store_explicit(&e->rt->last_late_frames, late, RLX);
+		if (late > atomic_load_explicit(&e->rt->max_late_frames, RLX))
+			atomic_store_explicit(&e->rt->max_late_frames, late, RLX);
+	}
+	apply(e, c);
+}
+
+static void drain(struct jl_engine *e, uint64_t cycle_start)
+{
+	struct jl_cmd c;
+	bool corrupt = false;
+	uint32_t n;
+	uint64_t horizon = (uint64_t)e->rate * JL_MAX_AHEAD_S;
+	for (n = 0; n < JL_DRAIN_MAX && jl_spsc_pop_checked(&e->cmdq, &c, &corrupt); n++) {
+		enum jl_reject why = validate(e, &c);
+		if (atomic_load_explicit(&e->rt->rate_mismatch, RLX))
+			why = JL_REJ_RATE;
+		if (why == JL_REJ_NONE && !(c.flags & JL_CMDF_IMMEDIATE) && c.target > cycle_start + horizon)
+			why = JL_REJ_RANGE;
+		if (why != JL_REJ_NONE) {
+			reject(e, &c, why);
+			continue;
+		}
+		if ((c.flags & JL_CMDF_IMMEDIATE) || c.target <= cycle_start) {
+			apply_due(e, &c, cycle_start);
+		} else if (e->n_pending < JL_PENDING_MAX) {
+			e->pending[e->n_pending++] = c;
+		} else {
+			count(&e->rt->cmd_dropped);
+			emit(e, JL_EVT_REJECTED, c.id, c.type, JL_REJ_PENDING_FULL);
+		}
+	}
+	if (corrupt) {
+		/* The producer's head is insane: resynchronise rather than
+		 * read garbage; the daemon sees the counter. */
+		count(&e->rt->queue_corrupt);
+		atomic_store_explicit(&e->cmdq.q->tail,
+				      atomic_load_explicit(&e->cmdq.q->head, memory_order_acquire), REL);
+	}
+}
+
+/* Earliest pending target in (from, to), or `to` if none. */
+static uint64_t next_target(const struct jl_engine *e, uint64_t from, uint64_t to)
+{
+	uint64_t best = to;
+	uint32_t k;
+	for (k = 0; k < e->n_pending; k++) {
+		uint64_t t = e->pending[k].target;
+		if (t > from && t < best)
+			best = t;
+	}
+	return best;
+}
+
+/* Applies, in queue order among equals, every pending command due at f. */
+static void apply_pending_at(struct jl_engine *e, uint64_t f, uint64_t cycle_start)
+{
+	uint32_t k = 0;
+	while (k < e->n_pending) {
+		if (e->pending[k].target <= f) {
+			struct jl_cmd c = e->pending[k];
+			/* Keep queue order for equal targets: shift, not swap. */
+			memmove(&e->pending[k], &e->pending[k + 1],
+				(size_t)(e->n_pending - k - 1) * sizeof(struct jl_cmd));
+			e->n_pending--;
+			apply_due(e, &c, cycle_start);
+		} else {
+			k++;
+		}
+	}
+}
+
+/* --- the cycle ------------------------------------------------------ */
+
+static void publish_cycle(struct jl_engine *e, const struct jl_engine_io *io, uint64_t start)
+{
+	uint32_t seq = atomic_load_explicit(&e->rt->cycle_seq, RLX) + 1;
+	struct jl_cycle_slot *s = &e->rt->cycle[seq % JL_CYCLE_SLOTS];
+	atomic_store_explicit(&s->frame, start, REL);
+	atomic_store_explicit(&s->usecs, io->usecs, REL);
+	atomic_store_explicit(&s->next_usecs, io->next_usecs, REL);
+	atomic_store_explicit(&s->nframes, io->nframes, REL);
+	atomic_store_explicit(&s->period_usecs, jl_f_bits(io->period_usecs), REL);
+	atomic_store_explicit(&e->rt->cycle_seq, seq, REL);
+}
+
+static void mark_gap(struct jl_engine *e, uint64_t start, uint64_t len)
+{
+	struct jl_gap_mark *g = &e->rt->gap[e->gap_count % JL_GAP_MARKS];
+	jl_history_silence_rt(e, start, len);
+	atomic_store_explicit(&g->start, start, RLX);
+	atomic_store_explicit(&g->len, len, RLX);
+	e->gap_count++;
+	atomic_store_explicit(&e->rt->gaps, e->gap_count, REL);
+	emit(e, JL_EVT_GAP, 0, start, len);
+}
+
+/* Maps JACK's 32-bit frame time onto the 64-bit engine timeline.
+ *
+ * Steady state: frame follows JACK; a frame-time jump larger than the
+ * period is an xrun or a skipped cycle, recorded as silence plus a gap mark
+ * (DESIGN 2.1).  A buffer-size change is different: JACK advances its frame
+ * time by the *new* period size at the change (measured: 64 -> 4096 jumps
+ * 4096 ahead, 4096 -> 128 moves only 128), although no audio was lost or
+ * repeated.  So across a size change the engine stays contiguous and the
+ * engine-JACK offset is re-derived and published with a mark. */
+static void set_offset(struct jl_engine *e, uint64_t frame, uint32_t jack_frames)
+{
+	uint64_t off = frame - (uint64_t)jack_frames;
+	if ((uint32_t)off != (uint32_t)e->offset || !e->offset_marks) {
+		struct jl_offset_mark *m = &e->rt->offset_mark[e->offset_marks % JL_GAP_MARKS];
+		atomic_store_explicit(&m->frame, frame, RLX);
+		atomic_store_explicit(&m->offset, off, RLX);
+		e->offset_marks++;
+		atomic_store_explicit(&e->rt->offset_marks, e->offset_marks, REL);
+	}
+	e->offset = off;
+	atomic_store_explicit(&e->rt->frame_offset, off, RLX);
+}
+
+static uint64_t timeline(struct jl_engine *e, const struct jl_engine_io *io)
+{
+	uint64_t head = atomic_load_explicit(&e->rt->history_head, RLX);
+	if (!e->started) {
+		/* On a re-attached segment the timeline continues after what the
+		 * history already holds; a fresh one starts at JACK's frame. */
+		e->started = 1;
+		e->frame = head > io->jack_frames ? head : io->jack_frames;
+		if (head == 0)
+			atomic_store_explicit(&e->rt->history_start, e->frame, RLX);
+		else if (e->frame > head)
+			mark_gap(e, head, e->frame - head);
+		set_offset(e, e->frame, io->jack_frames);
+	} else {
+		uint32_t delta = io->jack_frames - e->last_jack_frames;
+		uint64_t expect = e->frame;
+		if (io->nframes == e->last_nframes && delta > e->last_nframes && delta - e->last_nframes < 0x80000000u) {
+			/* JACK skipped frames (xrun): follow it, record silence. */
+			e->frame = expect + (delta - e->last_nframes);
+			mark_gap(e, expect, e->frame - expect);
+		} else if (delta != e->last_nframes) {
+			/* A period-size change (or JACK's clock re-based): stay
+			 * contiguous, re-derive the offset. */
+			set_offset(e, e->frame, io->jack_frames);
+		}
+	}
+	e->last_jack_frames = io->jack_frames;
+	e->last_nframes = io->nframes;
+	return e->frame;
+}
+
+static float peak_of(const float *x, uint32_t n, float p)
+{
+	uint32_t k;
+	for (k = 0; k < n; k++) {
+		float a = fabsf(x[k]);
+		p = a > p ? a : p;
+	}
+	return p;
+}
+
+static void sub_block(struct jl_engine *e, const struct jl_engine_io *io, uint32_t off, uint32_t n,
+		      uint64_t f, uint64_t cycle_start)
+{
+	const float *in[JL_MAX_INPUTS];
+	uint32_t i, k, o;
+
+	/* 1. inputs (trimmed) -> history */
+	for (i = 0; i < e->n_inputs; i++) {
+		if (io->in[i])
+			memcpy(e->inbuf[i], io->in[i] + off, (size_t)n * sizeof(float));
+		else
+			memset(e->inbuf[i], 0, (size_t)n * sizeof(float));
+		e->in_peak[i] = peak_of(e->inbuf[i], n, e->in_peak[i]);
+		for (k = 0; k < n; k++)
+			if (e->inbuf[i][k] >= 1.0f || e->inbuf[i][k] <= -1.0f) {
+				count(&e->rt->in_clips[i]);
+				break;
+			}
+		jl_ramp_apply_rt(&e->trim[i], e->inbuf[i], n);
+		in[i] = e->inbuf[i];
+	}
+	jl_history_write_rt(e, in, f, n);
+	atomic_store_explicit(&e->rt->history_head, f + n, REL);
+
+	/* 2. commands due at this sub-block's first frame */
+	apply_pending_at(e, f, cycle_start);
+
+	/* 3.-5. voices and buses (the looper adds voices here) */
+	memset(e->bus[0], 0, (size_t)n * sizeof(float));
+	memset(e->bus[1], 0, (size_t)n * sizeof(float));
+	if (e->impulse_armed) {
+		e->bus[0][0] += e->impulse_amp;
+		e->bus[1][0] += e->impulse_amp;
+		e->impulse_armed = 0;
+		e->impulse_amp = 0.0f;
+	}
+	{
+		/* One ramp drives both channels: apply to L, replay for R. */
+		struct jl_ramp r = e->master;
+		jl_ramp_apply_rt(&e->master, e->bus[0], n);
+		jl_ramp_apply_rt(&r, e->bus[1], n);
+	}
+
+	/* 6. outputs: main = master bus; phones carry the main mix for now */
+	for (o = 0; o < JL_N_OUTPUTS; o++) {
+		if (!io->out[o])
+			continue;
+		memcpy(io->out[o] + off, e->bus[o & 1], (size_t)n * sizeof(float));
+		e->out_peak[o] = peak_of(e->bus[o & 1], n, e->out_peak[o]);
+	}
+}
+
+static void silence_outputs(const struct jl_engine_io *io)
+{
+	uint32_t o;
+	for (o = 0; o < JL_N_OUTPUTS; o++)
+		if (io->out[o])
+			memset(io->out[o], 0, (size_t)io->nframes * sizeof(float));
+}
+
+static void publish(struct jl_engine *e)
+{
+	uint32_t k;
+	for (k = 0; k < e->n_inputs; k++)
+		atomic_store_explicit(&e->rt->in_peak[k], jl_f_bits(e->in_peak[k]), RLX);
+	for (k = 0; k < JL_N_OUTPUTS; k++)
+		atomic_store_explicit(&e->rt->out_peak[k], jl_f_bits(e->out_peak[k]), RLX);
+	atomic_store_explicit(&e->rt->master_gain, jl_f_bits(e->master.cur), RLX);
+	atomic_store_explicit(&e->rt->pending, e->n_pending, RLX);
+	atomic_store_explicit(&e->rt->frame, e->frame, REL);
+	atomic_fetch_add_explicit(&e->rt->cycles, 1, RLX);
+}
+
+void jl_engine_process_rt(struct jl_engine *e, const struct jl_engine_io *io)
+{
+	uint64_t start, end, f;
+
+	/* FTZ/DAZ: decaying filters otherwise fall into denormals (DESIGN 7). */
+	_mm_setcsr(_mm_getcsr() | _MM_FLUSH_ZERO_ON | _MM_DENORMALS_ZERO_ON);
+
+	atomic_store_explicit(&e->rt->running, 1, RLX);
+	atomic_store_explicit(&e->rt->nframes, io->nframes, RLX);
+	if (atomic_load_explicit(&e->rt->rate_mismatch, RLX)) {
+		/* Stored positions belong to one rate: go silent, record nothing. */
+		silence_outputs(io);
+		drain(e, e->frame);
+		return;
+	}
+	start = timeline(e, io);
+	end = start + io->nframes;
+	publish_cycle(e, io, start);
+	drain(e, start);
+
+	for (f = start; f < end;) {
+		uint64_t stop = f + JL_BLOCK < end ? f + JL_BLOCK : end;
+		stop = next_target(e, f, stop);
+		e->frame = f;
+		sub_block(e, io, (uint32_t)(f - start), (uint32_t)(stop - f), f, start);
+		f = stop;
+	}
+	e->frame = end;
+	publish(e);
+}
+
+void jl_engine_xrun_rt(struct jl_engine *e)
+{
+	count(&e->rt->xruns);
+}
+
+uint64_t jl_engine_frame(const struct jl_engine *e)
+{
+	return e->frame;
+}

@@ -1,0 +1,1001 @@
+/* analysis.c - online onset detection and tempo tracking; see analysis.h.
+ *
+ * Signal path, once per hop H (~5.3 ms) on the ring of the latest input:
+ *
+ *   two STFTs (Hann), both advanced every hop:
+ *     fast:  N = 4 H (~21 ms), for percussive and plucked attacks;
+ *     tonal: N = 16 H (~85 ms), fine frequency resolution for pitch changes.
+ *   |X| -> log-spaced triangular filterbank (24 bands/octave, 30 Hz-17 kHz)
+ *       -> L_n[b] = log10(1 + lambda E_n[b])
+ *
+ *   fast flux   f_n = sum_b max(0, L_n[b] - M_{n-1}[b])
+ *   tonal flux  t_n = sum_b max(0, L'_n[b] - max_{k=1..K} M'_{n-k}[b])
+ *     where M is L max-filtered over +-1 band (SuperFlux, Boeck & Widmer
+ *     2013): vibrato and glides move energy between neighbouring bands and
+ *     must not read as new energy.  The tonal flux compares with the
+ *     maximum over the last K hops (~60 ms) instead of the previous hop:
+ *     tremolo, chorus and bowing re-reach levels seen moments ago, a new
+ *     pitch does not.  That suppresses the steady "flux noise" of sustained
+ *     strings and pads and keeps their soft, legato note changes.
+ *
+ *   each function has its own adaptive peak picker, decided one hop after
+ *   the peak (look-ahead 1):
+ *     o_c > o_{c+1}, o_c >= max(o_{c-pre_max..c-1}),
+ *     o_c > delta * bands + alpha * mean(o_{c-pre_avg..c-1}),
+ *     the hop is above the level gate, c - last >= min_ioi.
+ *   The onset frame is back-tracked from the peak to the start of its rise
+ *   and placed where the attack enters the window (a quarter window plus a
+ *   quarter hop before that hop's end).  Onsets of the two pickers closer than merge_s are one
+ *   onset (the earlier decision wins).
+ *
+ *   tempo: h_n = max(0, f_n - local mean) (an onset-only envelope), centred,
+ *   feeds an exponentially weighted autocorrelation
+ *   R[l] <- d R[l] + y_n y_{n-l} (O(lags) per hop, never recomputed).  Every
+ *   tempo_update_s the beat period is chosen among the ACF peaks by a
+ *   metrical salience (see choose_period), with hysteresis against octave
+ *   flips; the phase comes from a comb over the last periods of h.
+ *
+ * All positions are integer frames; floating point only shapes values.
+ */
+#include "analysis.h"
+#include "jl_alloc.h"
+
+#include <errno.h>
+#include <fftw3.h>
+#include <math.h>
+#include <string.h>
+
+#define NBANDS_PER_OCT 24
+#define FMIN_HZ 30.0
+#define FMAX_HZ 17000.0
+#define ENV_SECONDS 8.0      /* onset-function history (tempo phase comb) */
+#define MAX_BACKTRACK_S 0.060
+#define TEMPO_MIN_S 2.0      /* no tempo before this much continuous input */
+#define TEMPO_MIN_ONSETS 2   /* ... nor with fewer onsets within 2 tempo_tau_s */
+#define TEMPO_MIN_CONF 0.05  /* normalised ACF at the period */
+#define HYST_CHANGE_S 0.5    /* a new tempo must win this long ... */
+#define HYST_METRICAL_S 2.0  /* ... and a new metrical level this long */
+#define PI_D 3.14159265358979323846
+
+enum { DET_FAST, DET_TONAL, NDET };
+
+struct band {
+	uint32_t lo, len; /* first bin, bin count */
+	uint32_t woff;    /* offset of its weights in bw */
+};
+
+/* One STFT + filterbank + band-level history. */
+struct stft {
+	uint32_t win, nbins, nbands;
+	float *hann, *fin, *mag;
+	fftwf_complex *fout;
+	fftwf_plan plan;
+	struct band *bands;
+	float *bw;
+	uint32_t hist;  /* rows kept of mlev */
+	float *lev;     /* nbands: L_n */
+	float *mlev;    /* hist * nbands: M_n (band max-filtered L) */
+	float *rmax;    /* nbands scratch: running max */
+};
+
+/* One adaptive peak picker over an onset function. */
+struct picker {
+	float *odf;          /* envn ring */
+	double delta, alpha;
+	uint32_t win;        /* FFT size of its STFT (onset placement) */
+	uint64_t last; int have_last;
+	double gamma;        /* threshold share of the recent peak level */
+	double peak;         /* decaying maximum of the onset function */
+};
+
+struct jl_analysis {
+	struct jl_analysis_config cfg;
+	uint32_t hop;
+	struct stft st[NDET];
+	struct picker pk[NDET];
+	uint32_t tonal_k;   /* running-max span of the tonal flux, hops */
+	double peak_decay;  /* per hop, of the pickers' peak level */
+	/* input ring: the last `rlen` samples */
+	float *ring;
+	uint32_t rlen, ring_w, fill;
+	uint64_t origin;    /* absolute frame of the stream start (STFT grid anchor) */
+	uint64_t pos;       /* absolute frame one past the last consumed sample */
+	int started;
+	uint64_t nframes;   /* hops processed since origin */
+	/* per-hop history rings (envn entries) */
+	uint32_t envn;
+	float *rms_db;
+	float *tenv;        /* tempo envelope h_n */
+	float *ybuf;        /* centred tempo envelope */
+	uint32_t pre_avg, pre_max, min_ioi, max_back, merge;
+	/* onsets, sorted by frame */
+	struct jl_onset *ons;
+	size_t ons_cap, ons_head, ons_cnt;
+	uint64_t ons_total;
+	double str_logmean; int str_init;
+	/* tempo */
+	uint32_t lmin, lmax, nlag;  /* beat lag range; ACF lags 0..nlag-1 */
+	double *acf;
+	double tdecay, ymean, ymean_a;
+	uint32_t tupdate;
+	double period;      /* hops; 0 = none */
+	double conf;
+	uint64_t beat_frame;
+	int tknown;
+	double cand_period; uint32_t cand_count; /* octave-flip hysteresis */
+	uint32_t hyst_change, hyst_metrical;     /* in tempo updates */
+};
+
+/* ------------------------------------------------------------------ config */
+
+void jl_analysis_config_default(struct jl_analysis_config *c, uint32_t rate)
+{
+	memset(c, 0, sizeof(*c));
+	c->rate = rate;
+	c->max_onset_history_s = 600.0;
+	c->lambda = 1000.0;
+	c->delta = 0.010;
+	c->alpha = 1.5;
+	c->peak_share = 0.05;
+	c->tonal_lag_s = 0.150;
+	c->tonal_delta = 0.001;
+	c->tonal_alpha = 2.0;
+	c->tonal_peak_share = 0.2;
+	c->pre_avg_s = 0.100;
+	c->pre_max_s = 0.030;
+	c->min_ioi_s = 0.030;
+	c->merge_s = 0.050;
+	c->gate_db = -70.0;
+	c->tempo_tau_s = 3.0;
+	c->min_bpm = 40.0;
+	c->max_bpm = 240.0;
+	c->tempo_update_s = 0.1;
+}
+
+static uint32_t derive_hop(uint32_t rate)
+{
+	/* power of two nearest to 5.33 ms: 256 at 44.1/48 kHz, 512 at 96 kHz */
+	double h = (double)rate / 187.5;
+	uint32_t p = 16;
+	while (p < 65536 && (double)p * 1.41421356 < h)
+		p <<= 1;
+	return p;
+}
+
+/* ------------------------------------------------------------------ lifecycle */
+
+static void stft_free(struct stft *s)
+{
+	if (s->plan)
+		fftwf_destroy_plan(s->plan);
+	jl_free(s->hann);
+	jl_free(s->fin);
+	jl_free(s->mag);
+	jl_free(s->fout);
+	jl_free(s->bands);
+	jl_free(s->bw);
+	jl_free(s->lev);
+	jl_free(s->mlev);
+	jl_free(s->rmax);
+}
+
+void jl_analysis_destroy(struct jl_analysis *a)
+{
+	if (!a)
+		return;
+	for (int d = 0; d < NDET; d++) {
+		stft_free(&a->st[d]);
+		jl_free(a->pk[d].odf);
+	}
+	jl_free(a->ring);
+	jl_free(a->rms_db);
+	jl_free(a->tenv);
+	jl_free(a->ybuf);
+	jl_free(a->ons);
+	jl_free(a->acf);
+	jl_free(a);
+}
+
+/* Log-spaced triangular filterbank.  Centre bins are unique (low bands
+ * narrower than one bin merge), each filter spans the neighbouring centres
+ * and sums to 1.  Returns 0 or -errno. */
+static int build_bands(struct stft *s, uint32_t rate)
+{
+	double binhz = (double)rate / s->win;
+	double fmax = FMAX_HZ < 0.45 * rate ? FMAX_HZ : 0.45 * rate;
+	uint32_t cent[512];
+	uint32_t nc = 0;
+	for (int k = 0; nc < 512; k++) {
+		double f = FMIN_HZ * pow(2.0, (double)k / NBANDS_PER_OCT);
+		if (f > fmax)
+			break;
+		long b = lround(f / binhz);
+		if (b < 1)
+			b = 1;
+		if (b >= (long)s->nbins - 1)
+			break;
+		if (nc && (uint32_t)b <= cent[nc - 1])
+			continue;
+		cent[nc++] = (uint32_t)b;
+	}
+	if (nc < 5)
+		return -EINVAL;
+	s->nbands = nc - 2;
+	s->bands = jl_calloc(s->nbands, sizeof(*s->bands));
+	if (!s->bands)
+		return -ENOMEM;
+	uint32_t total = 0;
+	for (uint32_t i = 0; i < s->nbands; i++) {
+		s->bands[i].lo = cent[i];
+		s->bands[i].len = cent[i + 2] - cent[i] + 1;
+		s->bands[i].woff = total;
+		total += s->bands[i].len;
+	}
+	s->bw = jl_calloc(total, sizeof(float));
+	if (!s->bw)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < s->nbands; i++) {
+		double lo = cent[i], c = cent[i + 1], hi = cent[i + 2], sum = 0;
+		const struct band *bd = &s->bands[i];
+		for (uint32_t j = 0; j < bd->len; j++) {
+			double b = lo + j;
+			double w = b <= c ? (b - lo) / (c - lo) : (hi - b) / (hi - c);
+			s->bw[bd->woff + j] = (float)(w > 0 ? w : 0);
+			sum += w > 0 ? w : 0;
+		}
+		for (uint32_t j = 0; j < bd->len; j++)
+			s->bw[bd->woff + j] = (float)(s->bw[bd->woff + j] / sum);
+	}
+	return 0;
+}
+
+/* Returns 0 or -errno. */
+static int stft_init(struct stft *s, uint32_t win, uint32_t rate, uint32_t hist)
+{
+	s->win = win;
+	s->nbins = win / 2 + 1;
+	s->hist = hist;
+	s->hann = jl_calloc(win, sizeof(float));
+	s->fin = jl_calloc(win, sizeof(float));
+	s->mag = jl_calloc(s->nbins, sizeof(float));
+	s->fout = jl_calloc(s->nbins, sizeof(fftwf_complex));
+	if (!s->hann || !s->fin || !s->mag || !s->fout)
+		return -ENOMEM;
+	int r = build_bands(s, rate);
+	if (r < 0)
+		return r;
+	s->lev = jl_calloc(s->nbands, sizeof(float));
+	s->mlev = jl_calloc((size_t)hist * s->nbands, sizeof(float));
+	s->rmax = jl_calloc(s->nbands, sizeof(float));
+	if (!s->lev || !s->mlev || !s->rmax)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < win; i++)
+		s->hann[i] = (float)(0.5 - 0.5 * cos(2.0 * PI_D * (i + 0.5) / win));
+	/* FFTW gives no reason for a failed plan; memory is the plausible one */
+	s->plan = fftwf_plan_dft_r2c_1d((int)win, s->fin, s->fout, FFTW_ESTIMATE);
+	return s->plan ? 0 : -ENOMEM;
+}
+
+static uint32_t secs_to_hops(const struct jl_analysis *a, double s)
+{
+	double h = s * a->cfg.rate / a->hop;
+	return h < 1.0 ? 1u : (uint32_t)lround(h);
+}
+
+static int config_ok(const struct jl_analysis_config *c)
+{
+	return c && c->rate >= 8000 && c->rate <= 384000 &&
+	       c->max_onset_history_s > 0 && c->max_onset_history_s <= 1e6 &&
+	       c->min_ioi_s > 0 && c->min_ioi_s < 10 && c->merge_s >= 0 && c->merge_s < 10 &&
+	       c->min_bpm >= 20 && c->max_bpm > 1.5 * c->min_bpm && c->max_bpm <= 1000 &&
+	       c->tempo_tau_s > 0 && c->tempo_update_s > 0 && c->lambda > 0 &&
+	       c->pre_avg_s > 0 && c->pre_avg_s < 10 && c->pre_max_s >= 0 && c->pre_max_s < 10 &&
+	       c->tonal_lag_s > 0 && c->tonal_lag_s < 10 &&
+	       c->alpha >= 0 && c->tonal_alpha >= 0 && c->delta >= 0 && c->tonal_delta >= 0 &&
+	       c->peak_share >= 0 && c->peak_share < 1 &&
+	       c->tonal_peak_share >= 0 && c->tonal_peak_share < 1;
+}
+
+struct jl_analysis *jl_analysis_create(const struct jl_analysis_config *c)
+{
+	struct jl_analysis *a = NULL;
+	int err = EINVAL, r;
+
+	if (!config_ok(c))
+		goto fail;
+	err = ENOMEM;
+	a = jl_calloc(1, sizeof(*a));
+	if (!a)
+		goto fail;
+	a->cfg = *c;
+	a->hop = c->hop ? c->hop : derive_hop(c->rate);
+	uint32_t wf = c->win ? c->win : 4 * a->hop;
+	uint32_t wt = c->win_tonal ? c->win_tonal : 16 * a->hop;
+	err = EINVAL;
+	if (a->hop < 16 || a->hop > 65536 || wf < 2 * a->hop || wt < wf || wt > (1u << 20))
+		goto fail;
+	a->tonal_k = secs_to_hops(a, c->tonal_lag_s);
+	r = stft_init(&a->st[DET_FAST], wf, c->rate, 8);
+	if (r == 0)
+		r = stft_init(&a->st[DET_TONAL], wt, c->rate, a->tonal_k + 1);
+	if (r < 0) {
+		err = -r;
+		goto fail;
+	}
+	a->pk[DET_FAST].delta = c->delta * a->st[DET_FAST].nbands;
+	a->pk[DET_FAST].alpha = c->alpha;
+	a->pk[DET_FAST].win = wf;
+	a->pk[DET_TONAL].delta = c->tonal_delta * a->st[DET_TONAL].nbands;
+	a->pk[DET_TONAL].alpha = c->tonal_alpha;
+	a->pk[DET_TONAL].win = wt;
+	a->pk[DET_FAST].gamma = c->peak_share;
+	a->pk[DET_TONAL].gamma = c->tonal_peak_share;
+	a->peak_decay = exp(-(double)a->hop / (1.0 * c->rate));
+
+	a->rlen = wt;
+	a->pre_avg = secs_to_hops(a, c->pre_avg_s);
+	a->pre_max = secs_to_hops(a, c->pre_max_s);
+	a->min_ioi = secs_to_hops(a, c->min_ioi_s);
+	a->max_back = secs_to_hops(a, MAX_BACKTRACK_S);
+	a->merge = (uint32_t)lround(c->merge_s * c->rate);
+	a->lmin = (uint32_t)floor(60.0 * c->rate / (c->max_bpm * a->hop));
+	a->lmax = (uint32_t)ceil(60.0 * c->rate / (c->min_bpm * a->hop));
+	if (a->lmin < 2)
+		a->lmin = 2;
+	a->nlag = 2 * a->lmax + 2;
+	{
+		uint32_t need = secs_to_hops(a, ENV_SECONDS);
+		if (need < a->nlag + 4)
+			need = a->nlag + 4;
+		if (need < a->pre_avg + a->max_back + 4)
+			need = a->pre_avg + a->max_back + 4;
+		a->envn = need;
+	}
+	err = ENOMEM;
+	a->ring = jl_calloc(a->rlen, sizeof(float));
+	a->rms_db = jl_calloc(a->envn, sizeof(float));
+	a->tenv = jl_calloc(a->envn, sizeof(float));
+	a->ybuf = jl_calloc(a->envn, sizeof(float));
+	a->acf = jl_calloc(a->nlag, sizeof(double));
+	if (!a->ring || !a->rms_db || !a->tenv || !a->ybuf || !a->acf)
+		goto fail;
+	for (int d = 0; d < NDET; d++) {
+		a->pk[d].odf = jl_calloc(a->envn, sizeof(float));
+		if (!a->pk[d].odf)
+			goto fail;
+	}
+	/* worst case: one onset per min_ioi from each picker */
+	a->ons_cap = (size_t)ceil(NDET * c->max_onset_history_s / c->min_ioi_s) + 8;
+	a->ons = jl_calloc(a->ons_cap, sizeof(*a->ons));
+	if (!a->ons)
+		goto fail;
+	a->tdecay = exp(-(double)a->hop / (c->tempo_tau_s * c->rate));
+	a->ymean_a = 1.0 - exp(-(double)a->hop / (2.0 * c->rate));
+	a->tupdate = secs_to_hops(a, c->tempo_update_s);
+	a->hyst_change = (uint32_t)ceil(HYST_CHANGE_S / c->tempo_update_s);
+	a->hyst_metrical = (uint32_t)ceil(HYST_METRICAL_S / c->tempo_update_s);
+	jl_analysis_reset(a);
+	return a;
+fail:
+	jl_analysis_destroy(a);
+	errno = err;
+	return NULL;
+}
+
+/* Restart the stream state (STFT, pickers, tempo); onsets are kept. */
+static void reset_stream(struct jl_analysis *a)
+{
+	memset(a->ring, 0, a->rlen * sizeof(float));
+	for (int d = 0; d < NDET; d++) {
+		struct stft *s = &a->st[d];
+		memset(s->mlev, 0, (size_t)s->hist * s->nbands * sizeof(float));
+		memset(a->pk[d].odf, 0, a->envn * sizeof(float));
+		a->pk[d].have_last = 0;
+		a->pk[d].peak = 0;
+	}
+	for (uint32_t i = 0; i < a->envn; i++)
+		a->rms_db[i] = -200.0f;
+	memset(a->tenv, 0, a->envn * sizeof(float));
+	memset(a->ybuf, 0, a->envn * sizeof(float));
+	memset(a->acf, 0, a->nlag * sizeof(double));
+	a->ring_w = 0;
+	a->fill = 0;
+	a->nframes = 0;
+	a->ymean = 0;
+	a->period = 0;
+	a->conf = 0;
+	a->tknown = 0;
+	a->cand_period = 0;
+	a->cand_count = 0;
+}
+
+void jl_analysis_reset(struct jl_analysis *a)
+{
+	if (!a)
+		return;
+	reset_stream(a);
+	a->started = 0;
+	a->origin = 0;
+	a->pos = 0;
+	a->ons_head = 0;
+	a->ons_cnt = 0;
+	a->ons_total = 0;
+	a->str_init = 0;
+	a->str_logmean = 0;
+	a->beat_frame = 0;
+}
+
+uint32_t jl_analysis_hop(const struct jl_analysis *a)
+{
+	return a ? a->hop : 0;
+}
+
+uint64_t jl_analysis_position(const struct jl_analysis *a)
+{
+	return a ? a->pos : 0;
+}
+
+uint64_t jl_analysis_onset_count(const struct jl_analysis *a)
+{
+	return a ? a->ons_total : 0;
+}
+
+uint64_t jl_analysis_max_delay(const struct jl_analysis *a)
+{
+	if (!a)
+		return 0;
+	/* look-ahead + back-track + placement inside the longest window */
+	return (uint64_t)(2 + a->max_back) * a->hop + a->st[DET_TONAL].win;
+}
+
+/* ------------------------------------------------------------------ onset store */
+
+static struct jl_onset *onset_at(const struct jl_analysis *a, size_t i)
+{
+	return &a->ons[(a->ons_head + i) % a->ons_cap];
+}
+
+/* index of the first stored onset with frame >= f */
+static size_t lower_bound(const struct jl_analysis *a, uint64_t f)
+{
+	size_t lo = 0, hi = a->ons_cnt;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (onset_at(a, mid)->frame < f)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* Is there a stored onset within merge frames of f? */
+static int near_stored(const struct jl_analysis *a, uint64_t f)
+{
+	uint64_t lo = f > a->merge ? f - a->merge : 0;
+	size_t i = lower_bound(a, lo);
+	return i < a->ons_cnt && onset_at(a, i)->frame <= f + a->merge;
+}
+
+/* Insert in frame order (new onsets land at most max_delay behind the end,
+ * so the shift is short).  Returns 1 if stored. */
+static int store_onset(struct jl_analysis *a, uint64_t frame, uint64_t decided, float strength)
+{
+	if (near_stored(a, frame))
+		return 0;
+	if (a->ons_cnt == a->ons_cap) {
+		a->ons_head = (a->ons_head + 1) % a->ons_cap;
+		a->ons_cnt--;
+	}
+	size_t i = a->ons_cnt;
+	while (i > 0 && onset_at(a, i - 1)->frame > frame) {
+		*onset_at(a, i) = *onset_at(a, i - 1);
+		i--;
+	}
+	struct jl_onset *o = onset_at(a, i);
+	o->frame = frame;
+	o->decided_at = decided;
+	o->strength = strength;
+	a->ons_cnt++;
+	a->ons_total++;
+	double ls = log((double)strength + 1e-9);
+	if (!a->str_init) {
+		a->str_logmean = ls;
+		a->str_init = 1;
+	} else {
+		a->str_logmean += 0.05 * (ls - a->str_logmean);
+	}
+	return 1;
+}
+
+static void prune_onsets(struct jl_analysis *a)
+{
+	uint64_t keep = (uint64_t)(a->cfg.max_onset_history_s * a->cfg.rate);
+	while (a->ons_cnt && a->pos > keep && a->ons[a->ons_head].frame < a->pos - keep) {
+		a->ons_head = (a->ons_head + 1) % a->ons_cap;
+		a->ons_cnt--;
+	}
+}
+
+/* ------------------------------------------------------------------ per hop */
+
+/* absolute frame one past the end of hop n's window */
+static uint64_t frame_end(const struct jl_analysis *a, uint64_t n)
+{
+	return a->origin + (n + 1) * (uint64_t)a->hop;
+}
+
+static float at(const struct jl_analysis *a, const float *ring, uint64_t n)
+{
+	return ring[n % a->envn];
+}
+
+/* Window the newest s->win samples, FFT, filterbank, log -> s->lev.
+ * Returns the mean square of the windowed span (fast STFT: level gate). */
+static double stft_levels(struct jl_analysis *a, struct stft *s)
+{
+	const uint32_t W = s->win;
+	uint32_t start = (a->ring_w + a->rlen - W) % a->rlen;
+	double e = 0;
+	for (uint32_t i = 0; i < W; i++) {
+		float v = a->ring[(start + i) % a->rlen];
+		e += (double)v * v;
+		s->fin[i] = v * s->hann[i];
+	}
+	fftwf_execute_dft_r2c(s->plan, s->fin, s->fout);
+	const float sc = 4.0f / (float)W; /* full-scale sine -> 1 */
+	for (uint32_t k = 0; k < s->nbins; k++) {
+		float re = s->fout[k][0], im = s->fout[k][1];
+		s->mag[k] = sc * sqrtf(re * re + im * im);
+	}
+	const float lam = (float)a->cfg.lambda;
+	for (uint32_t b = 0; b < s->nbands; b++) {
+		const struct band *bd = &s->bands[b];
+		const float *w = s->bw + bd->woff, *m = s->mag + bd->lo;
+		float acc = 0;
+		for (uint32_t j = 0; j < bd->len; j++)
+			acc += w[j] * m[j];
+		s->lev[b] = log10f(1.0f + lam * acc);
+	}
+	return e / W;
+}
+
+/* Store M_n = L_n max-filtered over +-1 band into history row n. */
+static void push_maxfiltered(struct stft *s, uint64_t n)
+{
+	float *M = s->mlev + (size_t)(n % s->hist) * s->nbands;
+	const float *L = s->lev;
+	const uint32_t B = s->nbands;
+	for (uint32_t b = 0; b < B; b++) {
+		float m = L[b];
+		if (b > 0 && L[b - 1] > m)
+			m = L[b - 1];
+		if (b + 1 < B && L[b + 1] > m)
+			m = L[b + 1];
+		M[b] = m;
+	}
+}
+
+/* sum_b max(0, L_n[b] - max_{k=1..K} M_{n-k}[b]); call before pushing row n */
+static float novelty(struct stft *s, uint64_t n, uint32_t K, float beta)
+{
+	const uint32_t B = s->nbands;
+	if (n < 1)
+		return 0;
+	if (K > n)
+		K = (uint32_t)n;
+	float *R = s->rmax;
+	memcpy(R, s->mlev + (size_t)((n - 1) % s->hist) * B, B * sizeof(float));
+	for (uint32_t k = 2; k <= K; k++) {
+		const float *M = s->mlev + (size_t)((n - k) % s->hist) * B;
+		for (uint32_t b = 0; b < B; b++)
+			if (M[b] > R[b])
+				R[b] = M[b];
+	}
+	float f = 0, neg = 0;
+	const float *P = s->mlev + (size_t)((n - 1) % s->hist) * B;
+	for (uint32_t b = 0; b < B; b++) {
+		float d = s->lev[b] - R[b];
+		if (d > 0)
+			f += d;
+		if (beta > 0) {
+			float dn = s->lev[b] - P[b];
+			if (dn < 0)
+				neg -= dn;
+		}
+	}
+	f -= beta * neg;
+	return f > 0 ? f : 0;
+}
+
+/* Peak picking: is hop c = n - 1 an onset for picker p?  Returns 1 if an
+ * onset was stored. */
+static int pick(struct jl_analysis *a, struct picker *p, uint64_t n, double *mean_out)
+{
+	*mean_out = 0;
+	if (n < 2)
+		return 0;
+	uint64_t c = n - 1;
+	float oc = at(a, p->odf, c);
+	double sum = 0;
+	uint32_t cnt = 0;
+	for (uint32_t k = 1; k <= a->pre_avg && k <= c; k++, cnt++)
+		sum += at(a, p->odf, c - k);
+	double mean = cnt ? sum / cnt : 0;
+	*mean_out = mean;
+	if (!(oc > at(a, p->odf, n)))
+		return 0;
+	for (uint32_t k = 1; k <= a->pre_max && k <= c; k++)
+		if (at(a, p->odf, c - k) > oc)
+			return 0;
+	double thr = p->delta + p->alpha * mean;
+	if (thr < p->gamma * p->peak)
+		thr = p->gamma * p->peak;
+	if (!(oc > thr))
+		return 0;
+	if (at(a, a->rms_db, c) < a->cfg.gate_db && at(a, a->rms_db, n) < a->cfg.gate_db)
+		return 0;
+	if (p->have_last && c - p->last < a->min_ioi)
+		return 0;
+	/* back-track to the start of the rise */
+	uint64_t k = c;
+	double base = mean + 0.25 * (oc - mean);
+	while (k > 0 && c - k < a->max_back && (!p->have_last || k - 1 > p->last)) {
+		float pv = at(a, p->odf, k - 1);
+		if (!(pv < at(a, p->odf, k)) || pv < base)
+			break;
+		k--;
+	}
+	p->last = c;
+	p->have_last = 1;
+	/* Placement: an instant attack first raises the (log) flux once it is
+	 * ~N/10 inside the window (Hann weight ~0.1), anywhere within the hop
+	 * before that; real instruments need a few ms more to get loud.  A
+	 * quarter window plus a quarter hop keeps clicks within one hop (they
+	 * land 12-222 frames early at 48 kHz) and instruments close to their
+	 * first sample. */
+	uint64_t fe = frame_end(a, k);
+	uint64_t back = p->win / 4 + a->hop / 4;
+	uint64_t of = fe > a->origin + back ? fe - back : a->origin;
+	return store_onset(a, of, frame_end(a, n), (float)(oc - thr));
+}
+
+static void tempo_hop(struct jl_analysis *a, uint64_t n, double fast_mean, double tonal_mean);
+
+/* One hop completed: the ring holds the newest input, grid position n. */
+static int process_hop(struct jl_analysis *a)
+{
+	uint64_t n = a->nframes;
+	int emitted = 0;
+	double ms = stft_levels(a, &a->st[DET_FAST]);
+	a->rms_db[n % a->envn] = (float)(10.0 * log10(ms + 1e-20));
+	float f = novelty(&a->st[DET_FAST], n, 2, 0);
+	push_maxfiltered(&a->st[DET_FAST], n);
+	stft_levels(a, &a->st[DET_TONAL]);
+	float t = novelty(&a->st[DET_TONAL], n, a->tonal_k, 0);
+	push_maxfiltered(&a->st[DET_TONAL], n);
+	a->pk[DET_FAST].odf[n % a->envn] = f;
+	a->pk[DET_TONAL].odf[n % a->envn] = t;
+	for (int d = 0; d < NDET; d++) {
+		struct picker *p = &a->pk[d];
+		float v = p->odf[(n + a->envn - 1) % a->envn];
+		p->peak *= a->peak_decay;
+		if (n >= 1 && v > p->peak)
+			p->peak = v;
+	}
+	double fmean, tmean;
+	emitted += pick(a, &a->pk[DET_TONAL], n, &tmean);
+	emitted += pick(a, &a->pk[DET_FAST], n, &fmean);
+	tempo_hop(a, n, fmean, tmean);
+	a->nframes++;
+	return emitted;
+}
+
+/* ------------------------------------------------------------------ tempo */
+
+static double acf_norm(const struct jl_analysis *a, double l)
+{
+	/* linear interpolation between integer lags, normalised by R[0] */
+	if (l < 0 || l > a->nlag - 2)
+		return 0;
+	uint32_t i = (uint32_t)l;
+	double fr = l - i;
+	return ((1 - fr) * a->acf[i] + fr * a->acf[i + 1]) / (a->acf[0] + 1e-12);
+}
+
+/* Metrical salience of lag l: the mean of the normalised ACF at l and its
+ * multiples 2l, 3l, 4l (those inside the computed range).  A beat period is
+ * a lag whose multiples recur too (bars are whole numbers of beats); a
+ * spurious lag such as a dotted value (1.5 beats) only recurs at every
+ * second multiple. */
+static double salience(const struct jl_analysis *a, double l)
+{
+	double s = 0;
+	int k, m = 0;
+	for (k = 1; k <= 4 && k * l <= a->nlag - 2; k++, m++)
+		s += acf_norm(a, k * l);
+	return m ? s / m : 0;
+}
+
+/* Broad preference for moderate tempi: log-normal around 120 BPM, one
+ * octave wide (the usual resolution of the octave ambiguity). */
+static double prior(const struct jl_analysis *a, double l)
+{
+	double bpm = 60.0 * a->cfg.rate / (l * a->hop);
+	double z = log2(bpm / 120.0);
+	return exp(-0.5 * z * z);
+}
+
+/* Pick the beat period (hops) from the ACF: the peak lag with the best
+ * prior-weighted salience, refined by parabolic interpolation.  *conf is
+ * the normalised ACF at the period.  Returns 0 if there is no peak. */
+static double choose_period(const struct jl_analysis *a, double *conf)
+{
+	double best = 0, bl = 0;
+	for (uint32_t l = a->lmin; l <= a->lmax; l++) {
+		double r = acf_norm(a, l);
+		if (!(r > 0 && r > acf_norm(a, l - 1) && r >= acf_norm(a, l + 1)))
+			continue;
+		double sal = salience(a, l) * prior(a, l);
+		if (sal > best) {
+			best = sal;
+			bl = l;
+		}
+	}
+	*conf = 0;
+	if (bl <= 0)
+		return 0;
+	uint32_t i = (uint32_t)bl;
+	double y0 = a->acf[i - 1], y1 = a->acf[i], y2 = a->acf[i + 1];
+	double den = y0 - 2 * y1 + y2;
+	double off = den < 0 ? 0.5 * (y0 - y2) / den : 0;
+	if (off > 0.5 || off < -0.5)
+		off = 0;
+	*conf = acf_norm(a, bl + off);
+	return bl + off;
+}
+
+/* Is p/q close to an integer ratio 2 or 3 (either way)? */
+static int metrical_jump(double p, double q)
+{
+	double r = p > q ? p / q : q / p;
+	return fabs(r - 2) < 0.12 || fabs(r - 3) < 0.18;
+}
+
+/* Beat phase: the hop of the latest beat, from a comb over the envelope. */
+static uint64_t beat_phase(const struct jl_analysis *a, uint64_t n, double P)
+{
+	uint32_t np = (uint32_t)P;
+	uint32_t nb = (uint32_t)((a->envn - 2) / P);
+	if (nb > 8)
+		nb = 8;
+	if (nb < 1 || (uint64_t)((nb + 1) * P) > n)
+		return n;
+	double best = -1;
+	uint32_t bphi = 0;
+	for (uint32_t phi = 0; phi <= np; phi++) {
+		double s = 0;
+		for (uint32_t k = 0; k < nb; k++) {
+			uint64_t idx = n - phi - (uint64_t)lround(k * P);
+			s += at(a, a->tenv, idx);
+		}
+		if (s > best) {
+			best = s;
+			bphi = phi;
+		}
+	}
+	return n - bphi;
+}
+
+static void tempo_unknown(struct jl_analysis *a)
+{
+	a->tknown = 0;
+	a->period = 0;
+	a->cand_period = 0;
+	a->cand_count = 0;
+}
+
+static void tempo_hop(struct jl_analysis *a, uint64_t n, double fast_mean, double tonal_mean)
+{
+	/* onset-only envelope: both onset functions above their local means,
+	 * each scaled by its recent peak so that neither dominates by units */
+	const struct picker *pf = &a->pk[DET_FAST], *pt = &a->pk[DET_TONAL];
+	double vf = at(a, pf->odf, n), vt = at(a, pt->odf, n);
+	double sf = pf->peak > vf ? pf->peak : vf, stn = pt->peak > vt ? pt->peak : vt;
+	if (sf < pf->delta)
+		sf = pf->delta;
+	if (stn < pt->delta)
+		stn = pt->delta;
+	double hf = vf - fast_mean, ht = vt - tonal_mean;
+	double h = (hf > 0 ? hf / sf : 0) + (ht > 0 ? ht / stn : 0);
+	a->tenv[n % a->envn] = (float)h;
+	a->ymean += a->ymean_a * (h - a->ymean);
+	float y = (float)(h - a->ymean);
+	a->ybuf[n % a->envn] = y;
+	uint32_t L = a->nlag;
+	if (L > n + 1)
+		L = (uint32_t)n + 1;
+	const double d = a->tdecay;
+	for (uint32_t l = 0; l < L; l++)
+		a->acf[l] = d * a->acf[l] + (double)y * at(a, a->ybuf, n - l);
+	for (uint32_t l = L; l < a->nlag; l++)
+		a->acf[l] *= d;
+
+	if ((n + 1) % a->tupdate)
+		return;
+	/* enough input, and onsets recently? (silence -> unknown) */
+	uint64_t now = frame_end(a, n);
+	uint64_t span = (uint64_t)(2.0 * a->cfg.tempo_tau_s * a->cfg.rate);
+	size_t recent = a->ons_cnt - lower_bound(a, now > span ? now - span : 0);
+	if ((double)(now - a->origin) < TEMPO_MIN_S * a->cfg.rate ||
+	    recent < TEMPO_MIN_ONSETS || !(a->acf[0] > 0)) {
+		tempo_unknown(a);
+		return;
+	}
+	double conf;
+	double P = choose_period(a, &conf);
+	if (!(P > 0) || conf < TEMPO_MIN_CONF) {
+		tempo_unknown(a);
+		return;
+	}
+	/* hysteresis: a new period must win several updates in a row, many
+	 * more for a jump of metrical level (x2, x3) than for a tempo change */
+	if (a->period > 0 && fabs(P - a->period) > 0.04 * a->period) {
+		int metr = metrical_jump(P, a->period);
+		if (a->cand_period > 0 && fabs(P - a->cand_period) < 0.04 * a->cand_period)
+			a->cand_count++;
+		else
+			a->cand_count = 1;
+		a->cand_period = P;
+		uint32_t need = metr ? a->hyst_metrical : a->hyst_change;
+		if (a->cand_count < need) {
+			/* keep the old period, refined if it is still a peak */
+			a->conf = conf > 1 ? 1 : conf;
+			return;
+		}
+	}
+	a->cand_count = 0;
+	a->cand_period = 0;
+	a->period = P;
+	a->conf = conf > 1 ? 1 : conf;
+	a->tknown = 1;
+	uint64_t bh = beat_phase(a, n, P);
+	uint64_t fe = frame_end(a, bh);
+	uint64_t back = a->st[DET_FAST].win / 4 + a->hop / 4;
+	a->beat_frame = fe > a->origin + back ? fe - back : a->origin;
+}
+
+/* ------------------------------------------------------------------ feed */
+
+static int consume(struct jl_analysis *a, const float *x, size_t n)
+{
+	int emitted = 0;
+	while (n) {
+		uint32_t room = a->hop - a->fill;
+		uint32_t toend = a->rlen - a->ring_w;
+		size_t m = n < room ? n : room;
+		if (m > toend)
+			m = toend;
+		if (x)
+			memcpy(a->ring + a->ring_w, x, m * sizeof(float));
+		else
+			memset(a->ring + a->ring_w, 0, m * sizeof(float));
+		a->ring_w = (uint32_t)((a->ring_w + m) % a->rlen);
+		a->fill += (uint32_t)m;
+		a->pos += m;
+		if (x)
+			x += m;
+		n -= m;
+		if (a->fill == a->hop) {
+			a->fill = 0;
+			emitted += process_hop(a);
+			prune_onsets(a);
+		}
+	}
+	return emitted;
+}
+
+int jl_analysis_feed(struct jl_analysis *a, const float *x, size_t n, uint64_t frame)
+{
+	if (!a || (!x && n))
+		return -EINVAL;
+	if (!n)
+		return 0;
+	if (!a->started) {
+		a->started = 1;
+		a->origin = frame;
+		a->pos = frame;
+	}
+	if (frame > a->pos) {
+		uint64_t gap = frame - a->pos;
+		int r = 0;
+		if (gap <= a->rlen) {
+			r = consume(a, NULL, (size_t)gap);
+		} else {
+			reset_stream(a);
+			a->origin = frame;
+			a->pos = frame;
+		}
+		return r + consume(a, x, n);
+	}
+	if (frame < a->pos) {
+		uint64_t over = a->pos - frame;
+		if (over >= n) {
+			/* entirely in the past: the stream restarted */
+			jl_analysis_reset(a);
+			return jl_analysis_feed(a, x, n, frame);
+		}
+		return consume(a, x + over, n - (size_t)over);
+	}
+	return consume(a, x, n);
+}
+
+/* ------------------------------------------------------------------ queries */
+
+size_t jl_analysis_onsets(const struct jl_analysis *a, uint64_t since,
+			  struct jl_onset *out, size_t max)
+{
+	if (!a || !out)
+		return 0;
+	size_t i = lower_bound(a, since), k = 0;
+	for (; i < a->ons_cnt && k < max; i++, k++)
+		out[k] = *onset_at(a, i);
+	return k;
+}
+
+size_t jl_analysis_new_onsets(const struct jl_analysis *a, uint64_t decided_after,
+			      struct jl_onset *out, size_t max)
+{
+	if (!a || !out)
+		return 0;
+	/* candidates have frame >= decided_after - max_delay */
+	uint64_t md = jl_analysis_max_delay(a);
+	size_t i = lower_bound(a, decided_after > md ? decided_after - md : 0), k = 0;
+	for (; i < a->ons_cnt && k < max; i++) {
+		const struct jl_onset *o = onset_at(a, i);
+		if (o->decided_at > decided_after)
+			out[k++] = *o;
+	}
+	return k;
+}
+
+int jl_analysis_nearest_onset(const struct jl_analysis *a, uint64_t frame,
+			      uint64_t window, uint64_t *out)
+{
+	if (!a || !out)
+		return -EINVAL;
+	uint64_t lo = frame > window ? frame - window : 0;
+	uint64_t hi = UINT64_MAX - frame < window ? UINT64_MAX : frame + window;
+	float strong = a->str_init ? 0.25f * (float)exp(a->str_logmean) : 0.0f;
+	uint64_t best = 0, bestd = UINT64_MAX;
+	for (size_t i = lower_bound(a, lo); i < a->ons_cnt; i++) {
+		const struct jl_onset *o = onset_at(a, i);
+		if (o->frame > hi)
+			break;
+		if (o->strength < strong)
+			continue;
+		uint64_t d = o->frame > frame ? o->frame - frame : frame - o->frame;
+		if (d < bestd) {
+			bestd = d;
+			best = o->frame;
+		}
+	}
+	if (bestd == UINT64_MAX)
+		return -ENOENT;
+	*out = best;
+	return 0;
+}
+
+void jl_analysis_tempo(const struct jl_analysis *a, struct jl_tempo *out)
+{
+	if (!out)
+		return;
+	memset(out, 0, sizeof(*out));
+	if (!a || !a->tknown || !(a->period > 0))
+		return;
+	out->known = 1;
+	out->period_frames = a->period * a->hop;
+	out->bpm = 60.0 * a->cfg.rate / out->period_frames;
+	out->confidence = a->conf;
+	out->beat_frame = a->beat_frame;
+}

@@ -1,0 +1,146 @@
+/* analysis.h - online onset detection and tempo tracking (loopctl, FFTW3).
+ *
+ * An incremental STFT of a mono stream, positioned in absolute integer
+ * frames (sample index, uint64), giving:
+ *   - an onset-strength envelope: log-magnitude spectral flux on a
+ *     logarithmic filterbank with a frequency max-filter (SuperFlux idea),
+ *     plus a slower "tonal" flux over a longer lag that catches soft,
+ *     legato attacks;
+ *   - adaptive peak picking with one frame of look-ahead -> onsets with
+ *     the estimated physical onset frame and the frame at which each was
+ *     decided (latency bookkeeping);
+ *   - a tempogram (exponentially weighted autocorrelation of the envelope)
+ *     -> live BPM, confidence and beat phase.
+ *
+ * Everything is allocated and every FFT plan is made in jl_analysis_create();
+ * jl_analysis_feed() never allocates, never plans and never re-analyses the
+ * past: each call costs O(n) sample copies plus one FFT per hop completed.
+ *
+ * Thread: non-RT only (loopctl's poll loop).  An object is not thread-safe;
+ * use one object per thread.  FFTW planning (create/destroy) must not run
+ * concurrently with other FFTW planning in the process.
+ */
+#ifndef JL_ANALYSIS_H
+#define JL_ANALYSIS_H
+#include <stddef.h>
+#include <stdint.h>
+
+struct jl_analysis; /* opaque */
+
+/* Tunables.  jl_analysis_config_default() fills sensible values for music
+ * in general; callers normally set only rate and max_onset_history_s. */
+struct jl_analysis_config {
+	uint32_t rate;              /* sample rate, Hz (8000 .. 384000) */
+	double max_onset_history_s; /* onsets older than this (relative to the
+	                             * newest input) are forgotten; sizes the store */
+	/* STFT: 0 = derive from rate (hop ~5.3 ms, windows 4 and 16 hops). */
+	uint32_t hop;               /* frames per analysis hop */
+	uint32_t win;               /* FFT size of the fast (percussive) detector, >= 2 hops */
+	uint32_t win_tonal;         /* FFT size of the tonal detector, >= win; 0 = derive */
+	/* onset detection: fast detector (spectral flux vs the previous hop) */
+	double lambda;              /* log compression: log10(1 + lambda |X|), |X| of a full-scale sine = 1 */
+	double delta;               /* fixed threshold, per band */
+	double alpha;               /* multiple of the local mean added to the threshold */
+	double peak_share;          /* threshold >= this share of the recent (1 s) peak level */
+	/* tonal detector (novelty vs the recent maximum, longer window) */
+	double tonal_lag_s;         /* "recent": the running maximum spans this much */
+	double tonal_delta, tonal_alpha, tonal_peak_share;
+	double pre_avg_s;           /* local-mean window before the candidate */
+	double pre_max_s;           /* candidate must be the maximum over this past span */
+	double min_ioi_s;           /* minimum inter-onset interval (debounce) */
+	double merge_s;             /* fast and tonal onsets closer than this are one onset */
+	double gate_db;             /* hops quieter than this (dBFS RMS) cannot hold an onset */
+	/* tempo */
+	double tempo_tau_s;         /* memory of the tempogram (exp. time constant) */
+	double min_bpm, max_bpm;    /* search range of the beat period */
+	double tempo_update_s;      /* how often the estimate is refreshed */
+};
+
+/* Fill *c with defaults for sample rate `rate`.  Never fails. */
+void jl_analysis_config_default(struct jl_analysis_config *c, uint32_t rate);
+
+/* Create an analysis object.  Plans the FFTs (FFTW_ESTIMATE, so it is fast
+ * and deterministic) and allocates every buffer for the worst case.
+ * Thread: non-RT only.  Returns NULL on failure (bad config: EINVAL, no
+ * memory: ENOMEM, reported in errno). */
+struct jl_analysis *jl_analysis_create(const struct jl_analysis_config *c);
+
+/* Free everything.  Accepts NULL and partially built objects. */
+void jl_analysis_destroy(struct jl_analysis *a);
+
+/* Feed n mono samples whose first sample is at absolute frame `frame`.
+ * Any chunk size works and gives results identical to any other chunking
+ * (the STFT grid is anchored to absolute frames, not to calls).
+ *   - contiguous feed: normal case;
+ *   - a forward gap of up to one window is filled with silence; a larger
+ *     gap restarts the STFT at `frame` (onsets and tempo memory kept, the
+ *     tempogram decays naturally);
+ *   - a feed that overlaps already consumed input skips the overlap; a
+ *     feed entirely in the past, or one that jumps backwards by more than
+ *     it carries, resets the object (jl_analysis_reset) and starts over.
+ * Returns the number of NEW onsets emitted by this call (>= 0), or
+ * -EINVAL (a == NULL, x == NULL with n > 0).  Never allocates.
+ * Thread: non-RT only; cost O(n + hops * win log win). */
+int jl_analysis_feed(struct jl_analysis *a, const float *x, size_t n, uint64_t frame);
+
+struct jl_onset {
+	uint64_t frame;      /* absolute frame: best estimate of the physical onset */
+	uint64_t decided_at; /* absolute frame of input consumed when it was emitted */
+	float strength;      /* onset-function excess over the threshold, > 0 */
+};
+
+/* Copy the stored onsets with frame >= since, oldest first, into out
+ * (at most max of them).  Returns the count copied.  Onset frames are
+ * strictly increasing.  See jl_analysis_new_onsets() for polling.
+ * Thread: same thread as feed. */
+size_t jl_analysis_onsets(const struct jl_analysis *a, uint64_t since,
+			  struct jl_onset *out, size_t max);
+
+/* Copy the stored onsets that were emitted after input position
+ * `decided_after` (decided_at > decided_after), in frame order.  This is how
+ * a poller picks up exactly the onsets a feed produced: the tonal detector
+ * decides later than the fast one, so a new onset can land before onsets
+ * already returned (by at most jl_analysis_max_delay() frames) and a
+ * frame-based `since` cursor could skip it.  Returns the count copied. */
+size_t jl_analysis_new_onsets(const struct jl_analysis *a, uint64_t decided_after,
+			      struct jl_onset *out, size_t max);
+
+/* Upper bound of decided_at - frame for any onset, in frames. */
+uint64_t jl_analysis_max_delay(const struct jl_analysis *a);
+
+/* Total onsets emitted since create/reset (including forgotten ones). */
+uint64_t jl_analysis_onset_count(const struct jl_analysis *a);
+
+/* Nearest strong onset to `frame` within +-window frames.  "Strong" means
+ * at least a quarter of the median strength of the stored onsets, so that
+ * a loop boundary snaps to a real attack rather than a ghost note when both
+ * are in reach.  Returns 0 and sets *out, or -ENOENT (none in the window),
+ * -EINVAL (NULL arguments). */
+int jl_analysis_nearest_onset(const struct jl_analysis *a, uint64_t frame,
+			      uint64_t window, uint64_t *out);
+
+struct jl_tempo {
+	int known;            /* 0: unknown (silence, too little input, no pulse) */
+	double bpm;           /* beats per minute (0 when unknown) */
+	double confidence;    /* 0..1: salience of the chosen period */
+	uint64_t beat_frame;  /* absolute frame of a recent beat (phase) */
+	double period_frames; /* beat period in frames (rate * 60 / bpm) */
+};
+
+/* Current tempo estimate (as known from the input fed so far).
+ * Thread: same thread as feed. */
+void jl_analysis_tempo(const struct jl_analysis *a, struct jl_tempo *out);
+
+/* Analysis hop in frames (the STFT advances by this much; onsets are
+ * decided on hop boundaries of the stream's grid).  Feeding in multiples of
+ * it is the cheapest, but any chunking gives identical results. */
+uint32_t jl_analysis_hop(const struct jl_analysis *a);
+
+/* Absolute frame one past the last sample consumed (0 before any feed). */
+uint64_t jl_analysis_position(const struct jl_analysis *a);
+
+/* Forget everything (stream position, onsets, tempo); keeps the plans and
+ * buffers.  The next feed starts a new stream at its `frame`. */
+void jl_analysis_reset(struct jl_analysis *a);
+
+#endif

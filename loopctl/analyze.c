@@ -1,0 +1,457 @@
+/* analyze.c - `loopctl analyze FILE ...`: offline run of the live analysis.
+ *
+ * Reads an audio file with libsndfile and feeds it, block by block, through
+ * exactly the jl_analysis code path the daemon uses, so what it prints is
+ * what the live looper would have known and when (decision times).
+ * Thread: main thread of the loopctl process; prints to stdout/stderr.
+ */
+#include "analysis.h"
+#include "analysis_cli.h"
+#include "jl_alloc.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <jansson.h>
+#include <math.h>
+#include <sndfile.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+
+#define READ_FRAMES 4096u
+#define TRACK_EVERY_S 0.5
+#define MAX_CHUNK 1048576L
+
+struct opts {
+	const char *path;
+	int onsets, tempo, json, decision, track;
+	long input;     /* 0 = mix of all channels, else 1-based channel */
+	long chunk;     /* feed size in frames; 0 = one hop; -1 = random */
+};
+
+static void usage(FILE *f)
+{
+	fputs("usage: loopctl analyze FILE [options]\n"
+	      "\n"
+	      "Run the daemon's onset/tempo analysis offline over an audio file\n"
+	      "(any format libsndfile reads), feeding it block by block exactly as\n"
+	      "the live path does.  Without --onsets/--tempo both are printed.\n"
+	      "\n"
+	      "  --onsets       print onset times in seconds, one per line\n"
+	      "  --decision     with --onsets: add a second column, the decision time\n"
+	      "                 (input position in seconds when the onset was emitted)\n"
+	      "  --tempo        print the tempo in BPM (median of the live estimate over\n"
+	      "                 the second half of the file), or `unknown`\n"
+	      "  --track        with --tempo: print `time_s bpm` lines every 0.5 s of\n"
+	      "                 audio as the live estimate evolves (`unknown` if none)\n"
+	      "  --json         machine-readable output (onsets with decision time and\n"
+	      "                 strength, tempo, and the tempo track)\n"
+	      "  --input N      analyse channel N (1-based); default: mix of all channels\n"
+	      "  --chunk N      feed N frames per call, 1..1048576 (default: one\n"
+	      "                 analysis hop)\n"
+	      "  --chunk random feed random sizes 1..4096 (fixed seed); results are\n"
+	      "                 identical for every chunking\n"
+	      "  -h, --help     show this help\n"
+	      "\n"
+	      "Exit status: 0 ok (including tempo `unknown`), 1 unreadable, unsupported\n"
+	      "or empty input, 2 usage error.\n", f);
+}
+
+static int parse_long(const char *s, long *out)
+{
+	char *end;
+	errno = 0;
+	long v = strtol(s, &end, 10);
+	if (errno || end == s || *end)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+/* returns 0 ok, 1 help printed, 2 usage error */
+static int parse(int argc, char **argv, struct opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	for (int i = 1; i < argc; i++) {
+		const char *s = argv[i];
+		if (!strcmp(s, "-h") || !strcmp(s, "--help")) {
+			usage(stdout);
+			return 1;
+		} else if (!strcmp(s, "--onsets")) {
+			o->onsets = 1;
+		} else if (!strcmp(s, "--tempo")) {
+			o->tempo = 1;
+		} else if (!strcmp(s, "--json")) {
+			o->json = 1;
+		} else if (!strcmp(s, "--decision")) {
+			o->decision = 1;
+		} else if (!strcmp(s, "--track")) {
+			o->track = 1;
+		} else if (!strcmp(s, "--input") || !strcmp(s, "--chunk")) {
+			if (i + 1 >= argc) {
+				fprintf(stderr, "loopctl analyze: %s needs a value\n", s);
+				return 2;
+			}
+			const char *v = argv[++i];
+			long n;
+			if (!strcmp(s, "--chunk") && !strcmp(v, "random")) {
+				o->chunk = -1;
+				continue;
+			}
+			if (parse_long(v, &n) < 0 || n < 1 || n > MAX_CHUNK) {
+				fprintf(stderr, "loopctl analyze: bad value for %s: '%s'\n", s, v);
+				return 2;
+			}
+			if (!strcmp(s, "--input"))
+				o->input = n;
+			else
+				o->chunk = n;
+		} else if (s[0] == '-' && s[1]) {
+			fprintf(stderr, "loopctl analyze: unknown option '%s' (see --help)\n", s);
+			return 2;
+		} else if (!o->path) {
+			o->path = s;
+		} else {
+			fprintf(stderr, "loopctl analyze: more than one FILE given ('%s')\n", s);
+			return 2;
+		}
+	}
+	if (!o->path) {
+		fputs("loopctl analyze: no FILE given (see --help)\n", stderr);
+		return 2;
+	}
+	if (!o->onsets && !o->tempo)
+		o->onsets = o->tempo = 1;
+	return 0;
+}
+
+/* Small deterministic PRNG for --chunk random (xorshift32). */
+static uint32_t rnd_next(uint32_t *s)
+{
+	uint32_t x = *s;
+	x ^= x << 13;
+	x ^= x >> 17;
+	x ^= x << 5;
+	return *s = x;
+}
+
+static int cmp_double(const void *p, const void *q)
+{
+	double a = *(const double *)p, b = *(const double *)q;
+	return (a > b) - (a < b);
+}
+
+struct run {
+	const struct opts *o;
+	struct jl_analysis *an;
+	uint32_t rate;
+	json_t *jons, *jtrack;
+	double *trk_t, *trk_b; /* tempo track (time, bpm or 0) */
+	size_t trk_n, trk_cap;
+	uint64_t next_track;  /* absolute frame of the next track point */
+	uint64_t track_step;
+};
+
+/* Print the onsets the last feed emitted: those decided after `before`.
+ * They are stored in frame order and a late (tonal) decision can land
+ * before earlier-decided ones, so scan frames from before - max_delay. */
+static int drain_onsets(struct run *r, uint64_t before)
+{
+	struct jl_onset buf[64];
+	uint64_t md = jl_analysis_max_delay(r->an);
+	uint64_t cursor = before > md ? before - md : 0;
+	size_t k;
+	do {
+		k = jl_analysis_onsets(r->an, cursor, buf, 64);
+		for (size_t i = 0; i < k; i++) {
+			if (buf[i].decided_at <= before)
+				continue;
+			double t = (double)buf[i].frame / r->rate;
+			double d = (double)buf[i].decided_at / r->rate;
+			if (r->jons) {
+				json_t *e = json_pack("{s:f, s:f, s:f}", "time", t, "decision", d,
+						      "strength", (double)buf[i].strength);
+				if (!e || json_array_append_new(r->jons, e) < 0)
+					return -ENOMEM;
+			} else if (r->o->onsets) {
+				if (r->o->decision)
+					printf("%.6f %.6f\n", t, d);
+				else
+					printf("%.6f\n", t);
+			}
+		}
+		if (k)
+			cursor = buf[k - 1].frame + 1;
+	} while (k == 64);
+	return 0;
+}
+
+static int track_point(struct run *r, uint64_t pos)
+{
+	struct jl_tempo t;
+	jl_analysis_tempo(r->an, &t);
+	if (r->trk_n == r->trk_cap) {
+		size_t nc = r->trk_cap ? 2 * r->trk_cap : 256;
+		double *nt = jl_realloc(r->trk_t, nc * sizeof(double));
+		if (!nt)
+			return -ENOMEM;
+		r->trk_t = nt;
+		double *nb = jl_realloc(r->trk_b, nc * sizeof(double));
+		if (!nb)
+			return -ENOMEM;
+		r->trk_b = nb;
+		r->trk_cap = nc;
+	}
+	r->trk_t[r->trk_n] = (double)pos / r->rate;
+	r->trk_b[r->trk_n] = t.known ? t.bpm : 0.0;
+	r->trk_n++;
+	return 0;
+}
+
+/* feed one block, splitting it at track points so that the track is
+ * sampled at exact input positions whatever the chunking */
+static int feed_block(struct run *r, const float *x, size_t n, uint64_t frame)
+{
+	while (n) {
+		size_t m = n;
+		if (frame + m > r->next_track)
+			m = (size_t)(r->next_track - frame);
+		if (m) {
+			uint64_t before = jl_analysis_position(r->an);
+			int k = jl_analysis_feed(r->an, x, m, frame);
+			if (k < 0)
+				return k;
+			if (k > 0 && drain_onsets(r, before) < 0)
+				return -ENOMEM;
+		}
+		x += m;
+		n -= m;
+		frame += m;
+		if (frame == r->next_track) {
+			if (track_point(r, frame) < 0)
+				return -ENOMEM;
+			r->next_track += r->track_step;
+		}
+	}
+	return 0;
+}
+
+int jl_analyze_main(int argc, char **argv)
+{
+	struct opts o;
+	struct run r;
+	SF_INFO info;
+	SNDFILE *sf = NULL;
+	float *ibuf = NULL, *mono = NULL;
+	json_t *root = NULL;
+	int ret = 1;
+
+	memset(&r, 0, sizeof(r));
+	int pr = parse(argc, argv, &o);
+	if (pr == 1)
+		return 0;
+	if (pr)
+		return 2;
+	r.o = &o;
+
+	memset(&info, 0, sizeof(info));
+	sf = sf_open(o.path, SFM_READ, &info);
+	if (!sf) {
+		fprintf(stderr, "loopctl analyze: %s: cannot read as audio (%s)\n", o.path,
+			sf_strerror(NULL));
+		goto out;
+	}
+	if (info.channels < 1 || info.samplerate < 8000 || info.samplerate > 384000) {
+		fprintf(stderr, "loopctl analyze: %s: unsupported format (%d channels, %d Hz)\n",
+			o.path, info.channels, info.samplerate);
+		goto out;
+	}
+	if (info.frames <= 0) {
+		fprintf(stderr, "loopctl analyze: %s: zero-length audio file\n", o.path);
+		goto out;
+	}
+	if (o.input > info.channels) {
+		fprintf(stderr, "loopctl analyze: %s: no input %ld (file has %d channel%s)\n",
+			o.path, o.input, info.channels, info.channels == 1 ? "" : "s");
+		goto out;
+	}
+	r.rate = (uint32_t)info.samplerate;
+
+	struct jl_analysis_config cfg;
+	jl_analysis_config_default(&cfg, r.rate);
+	/* keep every onset of the file: nothing is forgotten offline */
+	cfg.max_onset_history_s = (double)info.frames / r.rate + 10.0;
+	r.an = jl_analysis_create(&cfg);
+	ibuf = jl_calloc((size_t)READ_FRAMES * (size_t)info.channels, sizeof(float));
+	/* room for one whole chunk plus one read */
+	size_t cap = (o.chunk > 0 ? (size_t)o.chunk : 4096u) + READ_FRAMES;
+	mono = jl_calloc(cap, sizeof(float));
+	if (!r.an || !ibuf || !mono) {
+		fprintf(stderr, "loopctl analyze: cannot set up the analysis: %s\n", strerror(errno ? errno : ENOMEM));
+		goto out;
+	}
+	if (o.json) {
+		root = json_object();
+		r.jons = json_array();
+		r.jtrack = json_array();
+		if (!root || !r.jons || !r.jtrack) {
+			fputs("loopctl analyze: out of memory\n", stderr);
+			goto out;
+		}
+	}
+	r.track_step = (uint64_t)lround(TRACK_EVERY_S * r.rate);
+	r.next_track = r.track_step;
+
+	/* chunk size: default one hop (what a hop-synchronous caller does) */
+	long hop = (long)jl_analysis_hop(r.an);
+	uint32_t seed = 0x2545F491u;
+	uint64_t frame = 0;
+	size_t pend = 0;   /* samples in mono[] not yet fed */
+	int eof = 0;
+	while (!eof || pend) {
+		if (!eof && pend + READ_FRAMES <= cap) {
+			sf_count_t want = (sf_count_t)READ_FRAMES;
+			sf_count_t got = sf_readf_float(sf, ibuf, want);
+			if (got < want)
+				eof = 1;
+			for (sf_count_t i = 0; i < got; i++) {
+				float v = 0;
+				if (o.input) {
+					v = ibuf[i * info.channels + (o.input - 1)];
+				} else {
+					for (int c = 0; c < info.channels; c++)
+						v += ibuf[i * info.channels + c];
+					v /= (float)info.channels;
+				}
+				mono[pend + (size_t)i] = v;
+			}
+			pend += (size_t)got;
+			if (got == 0 && sf_error(sf)) {
+				fprintf(stderr, "loopctl analyze: %s: read error: %s\n", o.path, sf_strerror(sf));
+				goto out;
+			}
+		}
+		size_t off = 0;
+		while (off < pend) {
+			size_t want = o.chunk > 0 ? (size_t)o.chunk :
+				      o.chunk < 0 ? 1 + rnd_next(&seed) % 4096u : (size_t)hop;
+			if (want > pend - off) {
+				if (!eof)
+					break; /* read more first so chunking stays as asked */
+				want = pend - off;
+			}
+			if (feed_block(&r, mono + off, want, frame) < 0) {
+				fputs("loopctl analyze: out of memory\n", stderr);
+				goto out;
+			}
+			off += want;
+			frame += want;
+		}
+		memmove(mono, mono + off, (pend - off) * sizeof(float));
+		pend -= off;
+	}
+	if (frame == 0) {
+		fprintf(stderr, "loopctl analyze: %s: zero-length audio file\n", o.path);
+		goto out;
+	}
+	/* final track point at the end of the input */
+	if (track_point(&r, frame) < 0) {
+		fputs("loopctl analyze: out of memory\n", stderr);
+		goto out;
+	}
+
+	/* global tempo: median of the known estimates over the second half */
+	double gbpm = 0;
+	{
+		double *v = jl_calloc(r.trk_n + 1, sizeof(double));
+		size_t nv = 0;
+		if (!v) {
+			fputs("loopctl analyze: out of memory\n", stderr);
+			goto out;
+		}
+		double half = (double)frame / r.rate / 2.0;
+		for (size_t i = 0; i < r.trk_n; i++)
+			if (r.trk_t[i] >= half && r.trk_b[i] > 0)
+				v[nv++] = r.trk_b[i];
+		if (!nv)
+			for (size_t i = 0; i < r.trk_n; i++)
+				if (r.trk_b[i] > 0)
+					v[nv++] = r.trk_b[i];
+		if (nv) {
+			qsort(v, nv, sizeof(double), cmp_double);
+			gbpm = nv % 2 ? v[nv / 2] : 0.5 * (v[nv / 2 - 1] + v[nv / 2]);
+		}
+		jl_free(v);
+	}
+	struct jl_tempo t;
+	jl_analysis_tempo(r.an, &t);
+
+	if (o.json) {
+		for (size_t i = 0; i < r.trk_n; i++) {
+			json_t *e = r.trk_b[i] > 0 ?
+				json_pack("{s:f, s:f}", "time", r.trk_t[i], "bpm", r.trk_b[i]) :
+				json_pack("{s:f, s:n}", "time", r.trk_t[i], "bpm");
+			if (!e || json_array_append_new(r.jtrack, e) < 0) {
+				fputs("loopctl analyze: out of memory\n", stderr);
+				goto out;
+			}
+		}
+		json_t *jt = gbpm > 0 ?
+			json_pack("{s:f, s:b, s:f, s:f, s:f}", "bpm", gbpm, "known", t.known,
+				  "current_bpm", t.known ? t.bpm : 0.0, "confidence", t.confidence,
+				  "beat_time", (double)t.beat_frame / r.rate) :
+			json_pack("{s:n, s:b}", "bpm", "known", 0);
+		json_t *o2 = json_pack("{s:s, s:i, s:i, s:I, s:f}", "file", o.path,
+				       "rate", (int)r.rate, "channels", info.channels,
+				       "frames", (json_int_t)frame, "duration_s", (double)frame / r.rate);
+		if (!jt || !o2 || json_object_update(root, o2) < 0 ||
+		    (o.onsets && json_object_set(root, "onsets", r.jons) < 0) ||
+		    (o.tempo && json_object_set_new(root, "tempo", jt) < 0) ||
+		    (o.tempo && json_object_set(root, "track", r.jtrack) < 0)) {
+			json_decref(o2);
+			if (!o.tempo)
+				json_decref(jt);
+			fputs("loopctl analyze: out of memory\n", stderr);
+			goto out;
+		}
+		json_decref(o2);
+		if (!o.tempo)
+			json_decref(jt);
+		if (json_dumpf(root, stdout, JSON_INDENT(1) | JSON_REAL_PRECISION(10)) < 0) {
+			fputs("loopctl analyze: cannot write output\n", stderr);
+			goto out;
+		}
+		putchar('\n');
+	} else if (o.tempo) {
+		if (o.track) {
+			for (size_t i = 0; i < r.trk_n; i++) {
+				if (r.trk_b[i] > 0)
+					printf("%.3f %.2f\n", r.trk_t[i], r.trk_b[i]);
+				else
+					printf("%.3f unknown\n", r.trk_t[i]);
+			}
+		} else if (gbpm > 0) {
+			printf("%.2f\n", gbpm);
+		} else {
+			puts("unknown");
+		}
+	}
+	if (fflush(stdout) != 0) {
+		fprintf(stderr, "loopctl analyze: cannot write output: %s\n", strerror(errno));
+		goto out;
+	}
+	ret = 0;
+out:
+	if (sf)
+		sf_close(sf);
+	json_decref(r.jons);
+	json_decref(r.jtrack);
+	json_decref(root);
+	jl_free(r.trk_t);
+	jl_free(r.trk_b);
+	jl_free(ibuf);
+	jl_free(mono);
+	jl_analysis_destroy(r.an);
+	return ret;
+}

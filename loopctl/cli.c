@@ -1,0 +1,272 @@
+/* cli.c - `loopctl <command>`: one OSC request, one reply, an exit code.
+ *
+ * The daemon's port comes from the segment header (found by --name and
+ * --server), so scripts need not know it.  Exit codes: 0 success, 1 the
+ * command failed, 2 usage, 3 no daemon answered (DESIGN 1). */
+#define _GNU_SOURCE
+#include "cli.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <lo/lo.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../shared/jl_shm.h"
+#include "analysis_cli.h"
+#include "commands.h"
+#include "jl_alloc.h"
+
+int jl_serve_main(int argc, char **argv);
+
+static void usage(FILE *f)
+{
+	const struct jl_command *c;
+	fprintf(f,
+		"Usage: loopctl [--name NAME] [--server SERVER] [--port PORT] [--host ADDR] [--json]\n"
+		"               [--timeout MS] COMMAND [ARGS]\n"
+		"Control a running jackloop instance over OSC, or run its daemon.\n"
+		"\n"
+		"Options:\n"
+		"  -n, --name NAME     jackloop instance (default: jackloop)\n"
+		"  -s, --server NAME   JACK server (default: $JACK_DEFAULT_SERVER or 'default')\n"
+		"  -p, --port PORT     talk to this OSC port instead of the one in the segment\n"
+		"      --host ADDR     daemon address (default: 127.0.0.1)\n"
+		"  -j, --json          print the daemon's reply as JSON\n"
+		"  -t, --timeout MS    how long to wait for a reply (default: 1000)\n"
+		"  -h, --help          show this help\n"
+		"  -V, --version       show the version\n"
+		"\n"
+		"Local commands:\n"
+		"  serve [OPTIONS]     run the control daemon (see loopctl serve --help)\n"
+		"  analyze FILE ...    onsets and tempo of an audio file (see loopctl analyze --help)\n"
+		"  cleanup             remove the instance's shared memory if nothing uses it\n"
+		"  help                this text\n"
+		"\n"
+		"Daemon commands:\n");
+	for (c = jl_commands; c->name; c++)
+		fprintf(f, "  %-12s %-34s %s\n", c->name, c->synopsis, c->help);
+	fprintf(f, "\nExit status: 0 success, 1 command failed, 2 usage error, 3 no daemon answered.\n");
+}
+
+static double mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec * 1e-6;
+}
+
+/* Sends /jl/<cmd> args... and waits for /jl/reply. */
+static int request(const char *host, int port, int timeout_ms, int json, int argc, char **argv)
+{
+	struct sockaddr_in to, from;
+	socklen_t fl = sizeof(from);
+	unsigned char buf[65536];
+	char path[128];
+	lo_message m = lo_message_new(), r = NULL;
+	void *pkt = NULL;
+	size_t len = 0;
+	double t0;
+	int fd = -1, i, rc = JL_EXIT_NO_DAEMON, lerr = 0;
+
+	if (!m)
+		return JL_EXIT_FAIL;
+	snprintf(path, sizeof(path), "/jl/%s", argv[0]);
+	for (i = 1; i < argc; i++)
+		lo_message_add_string(m, argv[i]);
+	pkt = lo_message_serialise(m, path, NULL, &len);
+	memset(&to, 0, sizeof(to));
+	to.sin_family = AF_INET;
+	to.sin_port = htons((uint16_t)port);
+	if (inet_pton(AF_INET, host, &to.sin_addr) != 1) {
+		fprintf(stderr, "loopctl: --host '%s' is not an IPv4 address\n", host);
+		rc = JL_EXIT_USAGE;
+		goto out;
+	}
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || !pkt || sendto(fd, pkt, len, 0, (struct sockaddr *)&to, sizeof(to)) < 0) {
+		fprintf(stderr, "loopctl: cannot send to %s:%d: %s\n", host, port, strerror(errno));
+		goto out;
+	}
+	t0 = mono_ms();
+	for (;;) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		int left = timeout_ms - (int)(mono_ms() - t0);
+		ssize_t n;
+		if (left <= 0 || poll(&p, 1, left) <= 0) {
+			fprintf(stderr, "loopctl: no answer from the daemon at %s:%d within %d ms\n"
+					"  is jackloop running? start it with: jackloop --name NAME "
+					"(or run: loopctl serve)\n", host, port, timeout_ms);
+			goto out;
+		}
+		n = recvfrom(fd, buf, sizeof(buf), 0, (struct sockaddr *)&from, &fl);
+		if (n <= 0)
+			continue;
+		r = lo_message_deserialise(buf, (size_t)n, &lerr);
+		if (!r)
+			continue;
+		break;
+	}
+	{
+		int ac = lo_message_get_argc(r);
+		const char *types = lo_message_get_types(r);
+		lo_arg **av = lo_message_get_argv(r);
+		const char *status, *text, *js;
+		if (ac < 4 || strncmp(types, "ssss", 4) != 0) {
+			fprintf(stderr, "loopctl: malformed reply from the daemon\n");
+			rc = JL_EXIT_FAIL;
+			goto out;
+		}
+		status = &av[0]->s;
+		text = &av[2]->s;
+		js = &av[3]->s;
+		if (!strcmp(status, "ok")) {
+			if (json)
+				printf("%s\n", js);
+			else if (*text)
+				printf("%s\n", text);
+			rc = JL_EXIT_OK;
+		} else {
+			fprintf(stderr, "loopctl: %s\n", text);
+			rc = !strcmp(status, "usage") ? JL_EXIT_USAGE : JL_EXIT_FAIL;
+		}
+	}
+out:
+	if (fd >= 0)
+		close(fd);
+	free(pkt); /* liblo's allocation */
+	if (r)
+		lo_message_free(r);
+	lo_message_free(m);
+	return rc;
+}
+
+int jl_cli_main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "name", required_argument, 0, 'n' }, { "server", required_argument, 0, 's' },
+		{ "port", required_argument, 0, 'p' }, { "host", required_argument, 0, 'H' },
+		{ "json", no_argument, 0, 'j' },       { "timeout", required_argument, 0, 't' },
+		{ "help", no_argument, 0, 'h' },       { "version", no_argument, 0, 'V' },
+		{ 0, 0, 0, 0 }
+	};
+	const char *name = "jackloop", *server = jl_shm_default_server(), *host = "127.0.0.1";
+	int port = 0, json = 0, timeout = 1000, c, i, o;
+	const struct jl_command *cmd;
+	char shm_name[256], err[512];
+
+	/* Stop at the command word: everything after it belongs to it. */
+	while ((c = getopt_long(argc, argv, "+n:s:p:jt:hV", opts, NULL)) != -1) {
+		char *end;
+		long v;
+		switch (c) {
+		case 'n': name = optarg; break;
+		case 's': server = optarg; break;
+		case 'H': host = optarg; break;
+		case 'j': json = 1; break;
+		case 'p':
+		case 't':
+			v = strtol(optarg, &end, 10);
+			if (*end || !*optarg || v < (c == 'p' ? 1 : 1) || v > (c == 'p' ? 65535 : 600000)) {
+				fprintf(stderr, "loopctl: invalid --%s '%s'\n", c == 'p' ? "port" : "timeout", optarg);
+				return JL_EXIT_USAGE;
+			}
+			if (c == 'p')
+				port = (int)v;
+			else
+				timeout = (int)v;
+			break;
+		case 'h': usage(stdout); return JL_EXIT_OK;
+		case 'V': printf("loopctl 0.1.0 (ABI %d.%d)\n", JL_ABI_MAJOR, JL_ABI_MINOR); return JL_EXIT_OK;
+		default: usage(stderr); return JL_EXIT_USAGE;
+		}
+	}
+	if (optind >= argc) {
+		usage(stderr);
+		return JL_EXIT_USAGE;
+	}
+	argv += optind;
+	argc -= optind;
+
+	if (!strcmp(argv[0], "serve")) {
+		/* serve takes its own --name/--server; pass ours through. */
+		char *sv[64];
+		int n = 0;
+		sv[n++] = (char *)"serve";
+		sv[n++] = (char *)"--name";
+		sv[n++] = (char *)name;
+		sv[n++] = (char *)"--server";
+		sv[n++] = (char *)server;
+		for (i = 1; i < argc && n < 63; i++)
+			sv[n++] = argv[i];
+		sv[n] = NULL;
+		return jl_serve_main(n, sv);
+	}
+	if (!strcmp(argv[0], "analyze"))
+		return jl_analyze_main(argc, argv);
+	if (!strcmp(argv[0], "help") || !strcmp(argv[0], "--help")) {
+		usage(stdout);
+		return JL_EXIT_OK;
+	}
+	if (jl_shm_name(shm_name, sizeof(shm_name), (unsigned)getuid(), server, name) < 0) {
+		fprintf(stderr, "loopctl: --name or --server too long\n");
+		return JL_EXIT_USAGE;
+	}
+	if (!strcmp(argv[0], "cleanup")) {
+		int r;
+		if (argc != 1) {
+			fprintf(stderr, "loopctl: usage: cleanup\n");
+			return JL_EXIT_USAGE;
+		}
+		r = jl_shm_remove_stale(shm_name, err, sizeof(err));
+		if (r < 0) {
+			fprintf(stderr, "loopctl: %s\n", err);
+			return JL_EXIT_FAIL;
+		}
+		printf("removed %s\n", shm_name);
+		return JL_EXIT_OK;
+	}
+
+	/* Global flags may also follow the command (status --json). */
+	for (i = 1, o = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--json") || !strcmp(argv[i], "-j"))
+			json = 1;
+		else
+			argv[o++] = argv[i];
+	}
+	argc = o;
+	argv[argc] = NULL;
+	cmd = jl_command_find(argv[0]);
+	if (!cmd) {
+		fprintf(stderr, "loopctl: unknown command '%s' (see loopctl help)\n", argv[0]);
+		return JL_EXIT_USAGE;
+	}
+	if (argc - 1 < cmd->min_args || (cmd->max_args >= 0 && argc - 1 > cmd->max_args)) {
+		fprintf(stderr, "loopctl: usage: loopctl %s %s\n", cmd->name, cmd->synopsis);
+		return JL_EXIT_USAGE;
+	}
+	if (!port) {
+		struct jl_shm s;
+		int r = jl_shm_open_reader(&s, shm_name, 0, err, sizeof(err));
+		if (r < 0) {
+			fprintf(stderr, "loopctl: no jackloop instance '%s' on JACK server '%s' (%s)\n"
+					"  start one with: jackloop --name %s\n", name, server, err, name);
+			return JL_EXIT_NO_DAEMON;
+		}
+		port = (int)atomic_load(&s.hdr->osc_port);
+		jl_shm_close(&s);
+		if (!port) {
+			fprintf(stderr, "loopctl: the control daemon of '%s' is not running\n"
+					"  jackloop starts it; or run: loopctl --name %s serve\n", name, name);
+			return JL_EXIT_NO_DAEMON;
+		}
+	}
+	return request(host, port, timeout, json, argc, argv);
+}

@@ -1,0 +1,310 @@
+/* commands.c - the command table and the handlers of the engine-level
+ * commands.  Handlers run in the daemon's loop; they validate every
+ * argument, push commands into the ring and describe the result. */
+#define _GNU_SOURCE
+#include "commands.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "daemon.h"
+
+/* A bad argument is a usage error (exit 2 in the CLI); a command that was
+ * understood but could not be done is a failure (exit 1). */
+static int bad_arg(struct jl_req *rq, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int bad_arg(struct jl_req *rq, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(rq->msg, sizeof(rq->msg), fmt, ap);
+	va_end(ap);
+	return 2;
+}
+
+static int parse_double(const char *s, double *out)
+{
+	char *end;
+	double v;
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || *end || !isfinite(v))
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static int parse_u64(const char *s, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+	if (!*s || *s == '-')
+		return -1;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || *end)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+/* Common options of audible commands: --at FRAME (absolute engine frame)
+ * and --ramp-ms MS.  Removes them from argv; returns -1 on a bad value. */
+struct timing {
+	int has_at;
+	uint64_t at;
+	int has_ramp;
+	double ramp_ms;
+};
+
+static int take_timing(struct jl_req *rq, int *argc, char **argv, struct timing *t)
+{
+	int i, o = 1;
+	memset(t, 0, sizeof(*t));
+	for (i = 1; i < *argc; i++) {
+		if (!strcmp(argv[i], "--at") && i + 1 < *argc) {
+			if (parse_u64(argv[++i], &t->at))
+				return bad_arg(rq, "--at needs an absolute frame number, not '%s'", argv[i]);
+			t->has_at = 1;
+		} else if (!strcmp(argv[i], "--ramp-ms") && i + 1 < *argc) {
+			if (parse_double(argv[++i], &t->ramp_ms) || t->ramp_ms < 0 || t->ramp_ms > 10000)
+				return bad_arg(rq, "--ramp-ms must be 0..10000, not '%s'", argv[i]);
+			t->has_ramp = 1;
+		} else {
+			argv[o++] = argv[i];
+		}
+	}
+	*argc = o;
+	return 0;
+}
+
+/* When an audible action lands: at --at, or one period after arrival
+ * (DESIGN 2.3: constant latency, no jitter). */
+static uint64_t when(struct jl_daemon *d, const struct jl_req *rq, const struct timing *t)
+{
+	if (t->has_at)
+		return t->at;
+	return (rq->has_arrival ? rq->arrival : jl_daemon_now(d)) + jl_daemon_period(d);
+}
+
+static int push_or_fail(struct jl_daemon *d, struct jl_req *rq, struct jl_cmd *c)
+{
+	if (jl_daemon_push(d, c) < 0) {
+		snprintf(rq->msg, sizeof(rq->msg), "command queue full (%u slots): command not sent, try again",
+			 d->cmdq.mask + 1);
+		return 1;
+	}
+	json_object_set_new(rq->json, "id", json_integer(c->id));
+	json_object_set_new(rq->json, "frame", json_integer((json_int_t)c->target));
+	return 0;
+}
+
+static int cmd_ping(struct jl_daemon *d, struct jl_req *rq, int argc, char **argv)
+{
+	(void)argc; (void)argv;
+	snprintf(rq->msg, sizeof(rq->msg), "pong");
+	json_object_set_new(rq->json, "pong", json_true());
+	json_object_set_new(rq->json, "daemon_pid", json_integer(getpid()));
+	json_object_set_new(rq->json, "engine_running",
+			    json_boolean(jl_shm_lock_held(d->shm.fd, JL_LOCK_ENGINE) == 1));
+	if (rq->has_arrival)
+		json_object_set_new(rq->json, "arrival_frame", json_integer((json_int_t)rq->arrival));
+	return 0;
+}
+
+static int cmd_impulse(struct jl_daemon *d, struct jl_req *rq, int argc, char **argv)
+{
+	struct timing t;
+	struct jl_cmd c;
+	double amp = 1.0;
+	if (take_timing(rq, &argc, argv, &t))
+		return 2;
+	if (argc > 2)
+		return bad_arg(rq, "usage: impulse [AMP] [--at FRAME]");
+	if (argc == 2 && (parse_double(argv[1], &amp) || amp < -1.0 || amp > 1.0))
+		return bad_arg(rq, "impulse amplitude must be -1..1, not '%s'", argv[1]);
+	memset(&c, 0, sizeof(c));
+	c.type = JL_CMD_IMPULSE;
+	c.target = when(d, rq, &t);
+	c.p.f[0] = (float)amp;
+	if (push_or_fail(d, rq, &c))
+		return 1;
+	snprintf(rq->msg, sizeof(rq->msg), "impulse %.3g at frame %llu", amp, (unsigned long long)c.target);
+	return 0;
+}
+
+static int cmd_master_gain(struct jl_daemon *d, struct jl_req *rq, int argc, char **argv)
+{
+	struct timing t;
+	struct jl_cmd c;
+	double db;
+	if (take_timing(rq, &argc, argv, &t))
+		return 2;
+	if (argc != 2)
+		return bad_arg(rq, "usage: master-gain DB [--ramp-ms MS] [--at FRAME]");
+	if (!strcmp(argv[1], "-inf"))
+		db = -INFINITY;
+	else if (parse_double(argv[1], &db) || db > 24.0)
+		return bad_arg(rq, "gain must be a number of dB up to +24 (or -inf), not '%s'", argv[1]);
+	memset(&c, 0, sizeof(c));
+	c.type = JL_CMD_MASTER_GAIN;
+	c.target = when(d, rq, &t);
+	c.p.f[0] = isinf(db) ? 0.0f : (float)pow(10.0, db / 20.0);
+	c.p.u[1] = (uint64_t)llround((t.has_ramp ? t.ramp_ms : 10.0) * d->shm.hdr->geom.sample_rate / 1000.0);
+	if (push_or_fail(d, rq, &c))
+		return 1;
+	snprintf(rq->msg, sizeof(rq->msg), "master gain %.2f dB at frame %llu (ramp %llu frames)", db,
+		 (unsigned long long)c.target, (unsigned long long)c.p.u[1]);
+	return 0;
+}
+
+static int cmd_meter_reset(struct jl_daemon *d, struct jl_req *rq, int argc, char **argv)
+{
+	struct jl_cmd c;
+	(void)argc; (void)argv;
+	memset(&c, 0, sizeof(c));
+	c.type = JL_CMD_METER_RESET;
+	c.flags = JL_CMDF_IMMEDIATE;
+	if (push_or_fail(d, rq, &c))
+		return 1;
+	snprintf(rq->msg, sizeof(rq->msg), "meters reset");
+	return 0;
+}
+
+static double to_db(float lin) { return lin > 0.0f ? 20.0 * log10((double)lin) : -INFINITY; }
+
+static json_t *jdb(double db) { return isinf(db) ? json_null() : json_real(round(db * 100) / 100); }
+
+static int cmd_status(struct jl_daemon *d, struct jl_req *rq, int argc, char **argv)
+{
+	const struct jl_shm_header *h = d->shm.hdr;
+	struct jl_rt_state *rt = d->shm.rt;
+	uint32_t rate = h->geom.sample_rate, i;
+	uint64_t head = atomic_load(&rt->history_head), hstart = atomic_load(&rt->history_start);
+	uint64_t avail = head > hstart ? head - hstart : 0;
+	int running = jl_shm_lock_held(d->shm.fd, JL_LOCK_ENGINE) == 1;
+	json_t *eng = json_object(), *ins = json_array(), *outs = json_array(), *dm = json_object();
+	static const char *const onames[JL_N_OUTPUTS] = { "out_L", "out_R", "phones_L", "phones_R" };
+	char *p = rq->msg, *e = rq->msg + sizeof(rq->msg);
+	(void)argc; (void)argv;
+	if (avail > h->geom.hist_frames)
+		avail = h->geom.hist_frames;
+
+	json_object_set_new(eng, "running", json_boolean(running));
+	json_object_set_new(eng, "sample_rate", json_integer(rate));
+	json_object_set_new(eng, "period", json_integer(atomic_load(&rt->nframes)));
+	json_object_set_new(eng, "frame", json_integer((json_int_t)atomic_load(&rt->frame)));
+	json_object_set_new(eng, "history_head", json_integer((json_int_t)head));
+	json_object_set_new(eng, "frame_offset", json_integer((json_int_t)atomic_load(&rt->frame_offset)));
+	json_object_set_new(eng, "history_seconds", json_real((double)avail / rate));
+	json_object_set_new(eng, "history_capacity_seconds", json_real((double)h->geom.hist_frames / rate));
+	json_object_set_new(eng, "xruns", json_integer(atomic_load(&rt->xruns)));
+	json_object_set_new(eng, "gaps", json_integer(atomic_load(&rt->gaps)));
+	json_object_set_new(eng, "commands_applied", json_integer(atomic_load(&rt->cmd_applied)));
+	json_object_set_new(eng, "commands_late", json_integer(atomic_load(&rt->cmd_late)));
+	json_object_set_new(eng, "commands_rejected", json_integer(atomic_load(&rt->cmd_rejected)));
+	json_object_set_new(eng, "commands_dropped", json_integer(atomic_load(&rt->cmd_dropped)));
+	json_object_set_new(eng, "events_dropped", json_integer(atomic_load(&rt->evt_dropped)));
+	json_object_set_new(eng, "pending", json_integer(atomic_load(&rt->pending)));
+	json_object_set_new(eng, "max_late_frames", json_integer((json_int_t)atomic_load(&rt->max_late_frames)));
+	json_object_set_new(eng, "rate_mismatch", json_boolean(atomic_load(&rt->rate_mismatch)));
+	json_object_set_new(eng, "master_gain_db", jdb(to_db(jl_bits_f(atomic_load(&rt->master_gain)))));
+	json_object_set_new(eng, "segment_bytes", json_integer((json_int_t)h->total_size));
+	json_object_set_new(eng, "mlocked_bytes", json_integer((json_int_t)atomic_load(&h->mlocked_bytes)));
+	json_object_set_new(eng, "unlocked_bytes",
+			    json_integer((json_int_t)(h->total_size - atomic_load(&h->mlocked_bytes))));
+	json_object_set_new(eng, "inputs", json_integer(h->geom.n_inputs));
+	json_object_set_new(eng, "max_voices", json_integer(h->geom.max_voices));
+	json_object_set_new(eng, "pool_bytes", json_integer((json_int_t)h->geom.pool_bytes));
+	for (i = 0; i < h->geom.n_inputs; i++) {
+		json_t *o = json_object();
+		char pn[16];
+		snprintf(pn, sizeof(pn), "in_%u", i + 1);
+		json_object_set_new(o, "port", json_string(pn));
+		json_object_set_new(o, "peak_db", jdb(to_db(jl_bits_f(atomic_load(&rt->in_peak[i])))));
+		json_object_set_new(o, "clips", json_integer(atomic_load(&rt->in_clips[i])));
+		json_object_set_new(o, "capture_latency",
+				    json_pack("[ii]", (int)atomic_load(&rt->lat_capture_min[i]),
+					      (int)atomic_load(&rt->lat_capture_max[i])));
+		json_array_append_new(ins, o);
+	}
+	for (i = 0; i < JL_N_OUTPUTS; i++) {
+		json_t *o = json_object();
+		json_object_set_new(o, "port", json_string(onames[i]));
+		json_object_set_new(o, "peak_db", jdb(to_db(jl_bits_f(atomic_load(&rt->out_peak[i])))));
+		json_object_set_new(o, "playback_latency",
+				    json_pack("[ii]", (int)atomic_load(&rt->lat_playback_min[i]),
+					      (int)atomic_load(&rt->lat_playback_max[i])));
+		json_array_append_new(outs, o);
+	}
+	json_object_set_new(dm, "pid", json_integer(getpid()));
+	json_object_set_new(dm, "osc_port", json_integer(d->osc_port));
+	json_object_set_new(dm, "midi", json_boolean(d->midi != NULL));
+	json_object_set_new(dm, "osc_errors", json_integer((json_int_t)d->osc_errors));
+	json_object_set_new(rq->json, "instance", json_string(d->name));
+	json_object_set_new(rq->json, "server", json_string(d->server));
+	json_object_set_new(rq->json, "engine", eng);
+	json_object_set_new(rq->json, "inputs", ins);
+	json_object_set_new(rq->json, "outputs", outs);
+	json_object_set_new(rq->json, "daemon", dm);
+	json_object_set_new(rq->json, "tracks", json_array());
+
+	p += snprintf(p, (size_t)(e - p),
+		      "jackloop '%s' on JACK server '%s': engine %s\n"
+		      "  %u Hz, period %u, frame %llu\n"
+		      "  history %.1f of %.1f s, xruns %u, gaps %u\n"
+		      "  commands: applied %u, late %u, rejected %u, dropped %u, pending %u\n"
+		      "  memory: %llu of %llu MiB locked\n",
+		      d->name, d->server, running ? "running" : "NOT RUNNING", rate, atomic_load(&rt->nframes),
+		      (unsigned long long)atomic_load(&rt->frame), (double)avail / rate,
+		      (double)h->geom.hist_frames / rate, atomic_load(&rt->xruns), atomic_load(&rt->gaps),
+		      atomic_load(&rt->cmd_applied), atomic_load(&rt->cmd_late), atomic_load(&rt->cmd_rejected),
+		      atomic_load(&rt->cmd_dropped), atomic_load(&rt->pending),
+		      (unsigned long long)(atomic_load(&h->mlocked_bytes) >> 20),
+		      (unsigned long long)(h->total_size >> 20));
+	for (i = 0; i < h->geom.n_inputs && p < e; i++)
+		p += snprintf(p, (size_t)(e - p), "  in_%u: peak %.1f dBFS, clips %u\n", i + 1,
+			      to_db(jl_bits_f(atomic_load(&rt->in_peak[i]))), atomic_load(&rt->in_clips[i]));
+	if (p < e)
+		snprintf(p, (size_t)(e - p), "  tracks: none");
+	return 0;
+}
+
+static int cmd_help(struct jl_daemon *d, struct jl_req *rq, int argc, char **argv)
+{
+	const struct jl_command *c;
+	json_t *arr = json_array();
+	char *p = rq->msg, *e = rq->msg + sizeof(rq->msg);
+	(void)d; (void)argc; (void)argv;
+	for (c = jl_commands; c->name; c++) {
+		json_array_append_new(arr, json_pack("{s:s,s:s,s:s}", "name", c->name, "args", c->synopsis,
+						     "help", c->help));
+		if (p < e)
+			p += snprintf(p, (size_t)(e - p), "%s%s %s", p == rq->msg ? "" : "\n", c->name, c->synopsis);
+	}
+	json_object_set_new(rq->json, "commands", arr);
+	return 0;
+}
+
+const struct jl_command jl_commands[] = {
+	{ "ping", 0, 0, "", "check that the daemon answers", cmd_ping },
+	{ "status", 0, 1, "[--json]", "engine figures, inputs, outputs, tracks", cmd_status },
+	{ "help", 0, 1, "[COMMAND]", "list the commands", cmd_help },
+	{ "master-gain", 1, 5, "DB [--ramp-ms MS] [--at FRAME]", "set the master gain (ramped)", cmd_master_gain },
+	{ "impulse", 0, 3, "[AMP] [--at FRAME]", "a one-sample test impulse on every output", cmd_impulse },
+	{ "meter-reset", 0, 0, "", "restart the peak meters", cmd_meter_reset },
+	{ NULL, 0, 0, NULL, NULL, NULL },
+};
+
+const struct jl_command *jl_command_find(const char *name)
+{
+	const struct jl_command *c;
+	for (c = jl_commands; c->name; c++)
+		if (!strcmp(c->name, name))
+			return c;
+	return NULL;
+}

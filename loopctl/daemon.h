@@ -1,0 +1,64 @@
+/* daemon.h - state of `loopctl serve`, the control daemon (non-RT). */
+#ifndef JL_DAEMON_H
+#define JL_DAEMON_H
+
+#include <jansson.h>
+#include <lo/lo.h>
+#include <stdint.h>
+
+#include "../shared/jl_shm.h"
+#include "midi.h"
+
+#define JL_DEFAULT_OSC_PORT 9960
+#define JL_TICK_US 4000	/* timer tick: queues, events, analysis */
+
+/* One request being answered (OSC, CLI or MIDI). */
+struct jl_req {
+	uint64_t arrival;	/* engine frame of arrival (DESIGN 2.3/2.4) */
+	int has_arrival;
+	json_t *json;		/* reply object, filled by the handler */
+	char msg[2048];		/* reply text, or the error */
+};
+
+struct jl_daemon {
+	struct jl_shm shm;
+	struct jl_spsc_h cmdq;	/* producer side */
+	struct jl_spsc_h evtq;	/* consumer side */
+	char server[64], name[64];
+	/* OSC */
+	lo_server osc;
+	int osc_fd;
+	int osc_port;
+	int stamping;		/* SIOCGSTAMP works */
+	struct sockaddr_storage src;	/* source of the packet being handled */
+	unsigned src_len;
+	uint64_t cur_arrival;
+	int cur_has_arrival;
+	/* MIDI */
+	struct jl_midi *midi;
+	/* loop */
+	int tfd, sfd;
+	int quit;
+	uint32_t next_id;
+	/* counters we log when they change */
+	uint32_t seen_xruns, seen_rejected, seen_late, seen_dropped, seen_gaps, seen_evt_dropped;
+	uint64_t events_seen;
+	uint64_t osc_errors;
+};
+
+/* Pushes a command into the ring.  Fills c->id.  Returns 0, or -EAGAIN
+ * when the ring is full (the caller replies with an error: DESIGN 6.4). */
+int jl_daemon_push(struct jl_daemon *d, struct jl_cmd *c);
+
+/* The engine frame "now" (from the latest cycle snapshot), and the frame
+ * at which an immediate audible action lands: arrival + one period. */
+uint64_t jl_daemon_now(const struct jl_daemon *d);
+uint64_t jl_daemon_period(const struct jl_daemon *d);
+
+/* Runs one command line (argv[0] = command name) from any front end and
+ * fills rq.  Returns 0 on success, 1 on a failed command, 2 on usage. */
+int jl_daemon_run(struct jl_daemon *d, struct jl_req *rq, int argc, char **argv);
+
+int jl_serve_main(int argc, char **argv);
+
+#endif

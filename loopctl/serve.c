@@ -1,0 +1,307 @@
+/* serve.c - `loopctl serve`: the control daemon.
+ *
+ * One thread, one poll() loop over the OSC socket, the ALSA sequencer fds
+ * (when there is a sequencer), a timerfd tick and a signalfd (STYLE 25).
+ * The OSC server is up before any slow start-up work (DESIGN 5). */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/timerfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "commands.h"
+#include "daemon.h"
+#include "jl_alloc.h"
+#include "osc.h"
+
+static void serve_usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: loopctl serve [--name NAME] [--server SERVER] [--osc-port PORT] [--osc-host ADDR] [--no-midi]\n"
+		"Run the control daemon of a jackloop instance (jackloop normally starts it).\n"
+		"\n"
+		"  -n, --name NAME      the jackloop instance (default: jackloop)\n"
+		"  -s, --server NAME    JACK server name (default: $JACK_DEFAULT_SERVER or 'default')\n"
+		"      --osc-port PORT  UDP port for OSC (default: %d; 0 = any free port)\n"
+		"      --osc-host ADDR  address to bind (default: 127.0.0.1)\n"
+		"      --no-midi        do not open the ALSA sequencer\n"
+		"  -h, --help           show this help\n"
+		"Exit status: 0 on SIGINT/SIGTERM, 1 error, 2 usage, 4 another daemon serves this instance.\n",
+		JL_DEFAULT_OSC_PORT);
+}
+
+int jl_daemon_push(struct jl_daemon *d, struct jl_cmd *c)
+{
+	if (!c->id)
+		c->id = ++d->next_id ? d->next_id : ++d->next_id;
+	return jl_spsc_push(&d->cmdq, c) ? 0 : -EAGAIN;
+}
+
+uint64_t jl_daemon_now(const struct jl_daemon *d)
+{
+	uint64_t f, u, nu;
+	uint32_t nf;
+	if (jl_shm_cycle_read(d->shm.rt, &f, &u, &nu, &nf) != 0)
+		return atomic_load(&d->shm.rt->frame);
+	return f + nf;
+}
+
+uint64_t jl_daemon_period(const struct jl_daemon *d)
+{
+	uint32_t n = atomic_load(&d->shm.rt->nframes);
+	return n ? n : 256;
+}
+
+int jl_daemon_run(struct jl_daemon *d, struct jl_req *rq, int argc, char **argv)
+{
+	const struct jl_command *c = jl_command_find(argv[0]);
+	if (!c || !c->fn) {
+		snprintf(rq->msg, sizeof(rq->msg), "unknown command '%s' (try: loopctl help)", argv[0]);
+		return 1;
+	}
+	if (argc - 1 < c->min_args || (c->max_args >= 0 && argc - 1 > c->max_args)) {
+		snprintf(rq->msg, sizeof(rq->msg), "usage: %s %s", c->name, c->synopsis);
+		return 2;
+	}
+	return c->fn(d, rq, argc, argv);
+}
+
+static void log_counter(const char *what, _Atomic uint32_t *c, uint32_t *seen)
+{
+	uint32_t v = atomic_load_explicit(c, memory_order_relaxed);
+	if (v != *seen) {
+		fprintf(stderr, "loopctl: %s: %u (+%u)\n", what, v, v - *seen);
+		*seen = v;
+	}
+}
+
+/* The timer tick: drain events (hints), log RT counter changes. */
+static void tick(struct jl_daemon *d)
+{
+	struct jl_evt ev;
+	int n = 0;
+	while (n < 4096 && jl_spsc_pop(&d->evtq, &ev)) {
+		n++;
+		d->events_seen++;
+		if (ev.type == JL_EVT_GAP)
+			fprintf(stderr, "loopctl: history gap of %llu frames at frame %llu (xrun)\n",
+				(unsigned long long)ev.u[1], (unsigned long long)ev.u[0]);
+	}
+	log_counter("xruns", &d->shm.rt->xruns, &d->seen_xruns);
+	log_counter("commands rejected by the engine", &d->shm.rt->cmd_rejected, &d->seen_rejected);
+	log_counter("commands applied late", &d->shm.rt->cmd_late, &d->seen_late);
+	log_counter("commands dropped (pending table full)", &d->shm.rt->cmd_dropped, &d->seen_dropped);
+	log_counter("engine events dropped", &d->shm.rt->evt_dropped, &d->seen_evt_dropped);
+}
+
+static void handle_midi(struct jl_daemon *d)
+{
+	snd_seq_event_t ev;
+	uint64_t qstart;
+	int k;
+	for (k = 0; k < 64 && jl_midi_read(d->midi, &ev, &qstart); k++) {
+		const char *line = jl_midi_translate(&ev, jl_midi_default_map);
+		char buf[128], *words[8], *save = NULL, *w;
+		struct jl_req rq;
+		int argc = 0;
+		if (!line)
+			continue;
+		memset(&rq, 0, sizeof(rq));
+		snprintf(buf, sizeof(buf), "%s", line);
+		for (w = strtok_r(buf, " ", &save); w && argc < 7; w = strtok_r(NULL, " ", &save))
+			words[argc++] = w;
+		words[argc] = NULL;
+		rq.json = json_object();
+		if (jl_daemon_run(d, &rq, argc, words) != 0)
+			fprintf(stderr, "loopctl: MIDI '%s': %s\n", line, rq.msg);
+		json_decref(rq.json);
+	}
+}
+
+static int run_loop(struct jl_daemon *d)
+{
+	struct pollfd pfd[16];
+	int nmidi = 0, np, i;
+	while (!d->quit) {
+		np = 0;
+		pfd[np++] = (struct pollfd){ .fd = d->osc_fd, .events = POLLIN };
+		pfd[np++] = (struct pollfd){ .fd = d->tfd, .events = POLLIN };
+		pfd[np++] = (struct pollfd){ .fd = d->sfd, .events = POLLIN };
+		if (d->midi)
+			nmidi = jl_midi_fds(d->midi, pfd + np, 16 - np);
+		np += nmidi > 0 ? nmidi : 0;
+		if (poll(pfd, (nfds_t)np, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			fprintf(stderr, "loopctl: poll: %s\n", strerror(errno));
+			return JL_EXIT_FAIL;
+		}
+		if (pfd[2].revents & POLLIN) {
+			struct signalfd_siginfo si;
+			if (read(d->sfd, &si, sizeof(si)) == (ssize_t)sizeof(si))
+				d->quit = 1;
+		}
+		if (pfd[1].revents & POLLIN) {
+			uint64_t ticks;
+			if (read(d->tfd, &ticks, sizeof(ticks)) == (ssize_t)sizeof(ticks))
+				tick(d);
+		}
+		if (pfd[0].revents & POLLIN)
+			jl_osc_readable(d);
+		for (i = 3; i < np; i++)
+			if (pfd[i].revents & POLLIN) {
+				handle_midi(d);
+				break;
+			}
+	}
+	return JL_EXIT_OK;
+}
+
+int jl_serve_main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "name", required_argument, 0, 'n' },	  { "server", required_argument, 0, 's' },
+		{ "osc-port", required_argument, 0, 'p' }, { "osc-host", required_argument, 0, 'H' },
+		{ "no-midi", no_argument, 0, 'M' },	   { "help", no_argument, 0, 'h' },
+		{ 0, 0, 0, 0 }
+	};
+	const char *name = "jackloop", *server = jl_shm_default_server(), *host = "127.0.0.1";
+	int port = JL_DEFAULT_OSC_PORT, port_explicit = 0, midi = 1, c, r, rc = JL_EXIT_FAIL;
+	char shm_name[256], err[512], note[256];
+	struct jl_daemon *d;
+	struct itimerspec its;
+	sigset_t mask;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "n:s:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'n': name = optarg; break;
+		case 's': server = optarg; break;
+		case 'p': {
+			char *end;
+			long v = strtol(optarg, &end, 10);
+			if (*end || !*optarg || v < 0 || v > 65535) {
+				fprintf(stderr, "loopctl serve: invalid --osc-port '%s'\n", optarg);
+				return JL_EXIT_USAGE;
+			}
+			port = (int)v;
+			port_explicit = 1;
+			break;
+		}
+		case 'H': host = optarg; break;
+		case 'M': midi = 0; break;
+		case 'h': serve_usage(stdout); return JL_EXIT_OK;
+		default: serve_usage(stderr); return JL_EXIT_USAGE;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "loopctl serve: unexpected argument '%s'\n", argv[optind]);
+		return JL_EXIT_USAGE;
+	}
+	d = jl_calloc(1, sizeof(*d));
+	if (!d) {
+		fprintf(stderr, "loopctl serve: out of memory\n");
+		return JL_EXIT_FAIL;
+	}
+	d->tfd = d->sfd = d->osc_fd = -1;
+	snprintf(d->server, sizeof(d->server), "%s", server);
+	snprintf(d->name, sizeof(d->name), "%s", name);
+	if (jl_shm_name(shm_name, sizeof(shm_name), (unsigned)getuid(), server, name) < 0) {
+		fprintf(stderr, "loopctl serve: name too long\n");
+		goto out;
+	}
+	r = jl_shm_open_daemon(&d->shm, shm_name, err, sizeof(err));
+	if (r < 0) {
+		fprintf(stderr, "loopctl serve: %s\n", err);
+		if (r == -ENOENT)
+			fprintf(stderr, "  start jackloop first: jackloop --name %s\n", name);
+		rc = r == -EBUSY ? JL_EXIT_LOCKED : JL_EXIT_FAIL;
+		goto out;
+	}
+	{
+		unsigned char *base_q = d->shm.queues;
+		const struct jl_shm_header *h = d->shm.hdr;
+		uint64_t qoff = h->region[JL_REG_QUEUES].off;
+		if (jl_spsc_attach(&d->cmdq, base_q + (h->cmdq_off - qoff), h->geom.cmd_capacity,
+				   sizeof(struct jl_cmd)) < 0 ||
+		    jl_spsc_attach(&d->evtq, base_q + (h->evtq_off - qoff), h->geom.evt_capacity,
+				   sizeof(struct jl_evt)) < 0) {
+			fprintf(stderr, "loopctl serve: the segment's queues are corrupt; restart jackloop\n");
+			goto out;
+		}
+	}
+	if (jl_shm_lock_held(d->shm.fd, JL_LOCK_ENGINE) == 0)
+		fprintf(stderr, "loopctl serve: warning: jackloop is not running on %s; commands wait in the queue\n",
+			shm_name);
+
+	/* OSC first: a restarted daemon must answer quickly. */
+	r = jl_osc_open(d, host, port, !port_explicit, err, sizeof(err), note, sizeof(note));
+	if (r < 0) {
+		fprintf(stderr, "loopctl serve: %s%s\n", err,
+			r == -EADDRINUSE ? " (choose another with --osc-port)" : "");
+		goto out;
+	}
+	if (note[0])
+		fprintf(stderr, "loopctl serve: %s\n", note);
+	if (!d->stamping)
+		fprintf(stderr, "loopctl serve: warning: no kernel receive stamps; using the processing time\n");
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGHUP);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	d->sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	d->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (d->sfd < 0 || d->tfd < 0) {
+		fprintf(stderr, "loopctl serve: signalfd/timerfd: %s\n", strerror(errno));
+		goto out;
+	}
+	memset(&its, 0, sizeof(its));
+	its.it_interval.tv_nsec = JL_TICK_US * 1000;
+	its.it_value.tv_nsec = JL_TICK_US * 1000;
+	timerfd_settime(d->tfd, 0, &its, NULL);
+
+	if (midi) {
+		char cname[96];
+		snprintf(cname, sizeof(cname), "%s control", name);
+		d->midi = jl_midi_open(cname, err, sizeof(err));
+		if (!d->midi)
+			fprintf(stderr, "loopctl serve: warning: %s\n", err);
+	}
+
+	/* Counters start from what the segment already shows. */
+	d->seen_xruns = atomic_load(&d->shm.rt->xruns);
+	d->seen_rejected = atomic_load(&d->shm.rt->cmd_rejected);
+	d->seen_late = atomic_load(&d->shm.rt->cmd_late);
+	d->seen_dropped = atomic_load(&d->shm.rt->cmd_dropped);
+	d->seen_evt_dropped = atomic_load(&d->shm.rt->evt_dropped);
+
+	atomic_store(&d->shm.hdr->daemon_pid, (int32_t)getpid());
+	atomic_fetch_add(&d->shm.hdr->daemon_starts, 1);
+	atomic_store(&d->shm.hdr->osc_port, (uint32_t)d->osc_port);
+	fprintf(stderr, "loopctl serve: '%s' on JACK server '%s': OSC on udp://%s:%d%s\n", name, server, host,
+		d->osc_port, d->midi ? ", MIDI via ALSA sequencer" : "");
+
+	rc = run_loop(d);
+	atomic_store(&d->shm.hdr->osc_port, 0);
+	atomic_store(&d->shm.hdr->daemon_pid, 0);
+out:
+	jl_midi_close(d->midi);
+	jl_osc_close(d);
+	if (d->tfd >= 0)
+		close(d->tfd);
+	if (d->sfd >= 0)
+		close(d->sfd);
+	jl_shm_close(&d->shm);
+	jl_free(d);
+	return rc;
+}

@@ -1,0 +1,71 @@
+/* jl_cmd.h - fixed-size messages between the daemon and the RT side.
+ *
+ * A command is one 64-byte cache line: a header (type, flags, id, target
+ * frame) and 48 bytes of type-specific payload.  Commands larger than that
+ * are sent as several commands with the same target; the RT side applies
+ * commands with equal targets in queue order, so they take effect together.
+ *
+ * The RT side trusts none of these fields: every index, length, offset and
+ * parameter is range-checked before use, and a bad command is counted in
+ * rt->cmd_rejected and reported back by an event (DESIGN 1.2).
+ */
+#ifndef JL_CMD_H
+#define JL_CMD_H
+
+#include <stdint.h>
+
+enum jl_cmd_type {
+	JL_CMD_NOP = 0,
+	JL_CMD_MASTER_GAIN,	/* f[0]=target linear gain, u[1]=ramp frames */
+	JL_CMD_IMPULSE,		/* f[0]=amplitude: one sample on every main and phones output */
+	JL_CMD_METER_RESET,	/* restart peak-since-last-read meters */
+	JL_CMD_CANCEL,		/* u[0]=id of a pending command to drop */
+	JL_CMD_INPUT_TRIM,	/* u[0]=input index, f[2]=linear gain (ramped) */
+	JL_CMD__COUNT
+};
+
+/* Flag bits. */
+#define JL_CMDF_IMMEDIATE 0x0001u	/* ignore target: apply at the start of the next block */
+
+struct jl_cmd {
+	uint16_t type;		/* enum jl_cmd_type */
+	uint16_t flags;		/* JL_CMDF_* */
+	uint32_t id;		/* daemon-chosen id, echoed in events; 0 = none */
+	uint64_t target;	/* absolute engine frame at which it takes effect */
+	union {
+		uint64_t u[6];
+		int64_t i[6];
+		float f[12];	/* f[2k], f[2k+1] overlay u[k] */
+		unsigned char raw[48];
+	} p;
+};
+_Static_assert(sizeof(struct jl_cmd) == 64, "a command is one cache line");
+
+enum jl_evt_type {
+	JL_EVT_NONE = 0,
+	JL_EVT_APPLIED,		/* id, u[0]=target, u[1]=frame applied (late if > target) */
+	JL_EVT_REJECTED,	/* id, u[0]=command type, u[1]=enum jl_reject */
+	JL_EVT_GAP,		/* u[0]=first missing frame, u[1]=frames missing (xrun / skipped cycle) */
+	JL_EVT_CANCELLED,	/* id = the cancelled command's id */
+	JL_EVT__COUNT
+};
+
+enum jl_reject {
+	JL_REJ_NONE = 0,
+	JL_REJ_TYPE,		/* unknown command type */
+	JL_REJ_RANGE,		/* an index, length or parameter out of range */
+	JL_REJ_PENDING_FULL,	/* the future-command table is full */
+	JL_REJ_NOT_FOUND,	/* cancel of an id not pending */
+	JL_REJ_RATE,		/* engine silenced by a sample-rate change */
+};
+
+struct jl_evt {
+	uint16_t type;		/* enum jl_evt_type */
+	uint16_t flags;
+	uint32_t id;
+	uint64_t frame;		/* engine frame when emitted */
+	uint64_t u[2];
+};
+_Static_assert(sizeof(struct jl_evt) == 32, "an event is 32 bytes");
+
+#endif

@@ -1,0 +1,180 @@
+#!/bin/bash
+# it_jack.sh - the foundation against a real JACK server (dummy backend,
+# synchronous mode): ports, history == what was played across period-size
+# changes, a command exact to the sample, late commands, the CLI's exit
+# codes, bad OSC, identity locks, the supervisor, stale segments, shutdown.
+# jackloop runs under the LD_PRELOAD RT guard throughout.
+set -u
+. "$(dirname "$0")/it_lib.sh"
+trap teardown EXIT
+NAME=it
+export LD_PRELOAD_GUARD="$B/librtguard.so"
+
+start_jackloop() { # extra args...
+	spawn "$TMP/jackloop.log" env LD_PRELOAD="$LD_PRELOAD_GUARD" "$B/jackloop" --name $NAME --osc-port 0 \
+		--history 10 --pool-mb 8 "$@"
+	JL_PID=$LAST_PID
+	wait_for 10 "$LOOPCTL" --name $NAME ping
+}
+ping_ok() { "$LOOPCTL" --name $NAME ping | grep -q pong; }
+
+echo "# JACK server $SERVER"
+check "private JACK server (dummy, -S) starts" start_jackd 256
+check "jackloop starts and its daemon answers ping" start_jackloop
+check "the RT guard is loaded into jackloop" grep -q librtguard "/proc/$JL_PID/maps"
+ports=$(jack_lsp)
+for p in in_1 in_2 out_L out_R phones_L phones_R; do
+	check "port $NAME:$p exists" grep -qx "$NAME:$p" <<<"$ports"
+done
+expect_rc "loopctl ping exits 0" 0 "$LOOPCTL" --name $NAME ping
+check "ping prints pong" grep -qx pong "$TMP/out"
+expect_rc "loopctl status exits 0" 0 "$LOOPCTL" --name $NAME status
+check "status shows the engine figures" grep -q "48000 Hz, period 256" "$TMP/out"
+check "status --json: rate, period, history, counters, tracks" bash -c "
+	\"$LOOPCTL\" --name $NAME status --json | python3 -c '
+import json,sys; s=json.load(sys.stdin); e=s[\"engine\"]
+assert e[\"sample_rate\"]==48000 and e[\"period\"]==256 and e[\"running\"]
+assert e[\"history_seconds\"]>0 and e[\"history_capacity_seconds\"]==10
+for k in (\"xruns\",\"commands_dropped\",\"gaps\",\"mlocked_bytes\"): assert isinstance(e[k],int)
+assert isinstance(s[\"tracks\"],list) and len(s[\"inputs\"])==2'"
+
+# --- history == what was played, across period-size changes -------------
+spawn "$TMP/player.log" "$B/tests/jl_player" $NAME:in_1 $NAME:in_2
+PLAYER_PID=$LAST_PID
+check "player connected" wait_for 5 grep -q ready "$TMP/player.log"
+SINCE=$(( $(jv engine.frame) + 4096 ))
+hist_round() {
+	local g0 x0 f
+	g0=$(jv engine.gaps); x0=$(jv engine.xruns)
+	for n in 64 4096 128; do
+		jack_bufsize $n >/dev/null
+		wait_for 5 jv_is engine.period $n || return 1
+		f=$(( $(jv engine.frame) + 3 * 4096 ))
+		wait_for 5 jv_gt engine.frame $f || return 1
+	done
+	"$B/tests/jl_histcheck" --name $NAME --since $SINCE >"$TMP/hist.txt" || {
+		# an xrun inside the window reruns the check once (DESIGN 8)
+		[ "$(jv engine.gaps)" != "$g0" ] || [ "$(jv engine.xruns)" != "$x0" ] && return 2
+		return 1; }
+}
+hist_round; r=$?
+if [ $r = 2 ]; then echo "# xrun during the window: rerunning once"; SINCE=$(( $(jv engine.frame) + 4096 )); hist_round; r=$?; fi
+check "history == played signal across jack_bufsize 64 -> 4096 -> 128 ($(cat "$TMP/hist.txt" 2>/dev/null))" test $r = 0
+check "a period-size change is not a gap" test "$(jv engine.gaps)" = 0
+jack_bufsize 256 >/dev/null; wait_for 5 jv_is engine.period 256
+
+# --- a command lands exactly on its frame --------------------------------
+# One round: a recorder captures out_L and phones_R while an impulse is
+# scheduled at an exact frame and another is sent "now".  Returns 2 when an
+# xrun fell inside the window (the round is then rerun once, DESIGN 8).
+impulse_round() {
+	local g0 x0 rec
+	rm -f "$TMP/rec.bin"
+	spawn "$TMP/rec.log" "$B/tests/jl_recorder" -o "$TMP/rec.bin" $NAME:out_L $NAME:phones_R
+	rec=$LAST_PID
+	wait_for 5 grep -q ready "$TMP/rec.log" || return 1
+	wait_for 5 jv_gt engine.frame $(( $(jv engine.frame) + 4800 )) # let the graph settle
+	g0=$(jv engine.gaps); x0=$(jv engine.xruns)
+	T=$(( $(jv engine.frame) + 12345 ))
+	OFF=$(jv engine.frame_offset)
+	L0=$(jv engine.commands_late)
+	"$LOOPCTL" --name $NAME impulse 0.5 --at $T >/dev/null || return 1
+	"$LOOPCTL" --name $NAME --json impulse 0.25 >"$TMP/imm.json" || return 1
+	TI=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["frame"])' "$TMP/imm.json")
+	wait_for 5 jv_gt engine.frame $(( T + 2048 ))
+	wait_for 5 jv_gt engine.frame $(( TI + 2048 ))
+	g1=$(jv engine.gaps); x1=$(jv engine.xruns)
+	stop_pid $rec
+	python3 tests/recscan.py "$TMP/rec.bin" >"$TMP/hits.txt"
+	JT=$(( (T - OFF) & 0xFFFFFFFF )); JI=$(( (TI - OFF) & 0xFFFFFFFF ))
+	echo "# recorded non-zero samples (JACK frame, channel, value): $(tr '\n' ' ' <"$TMP/hits.txt"); want $JT and $JI"
+	if [ "$g1" != "$g0" ] || [ "$x1" != "$x0" ]; then return 2; fi
+}
+impulse_checks() {
+	check "impulse at exactly frame $T on out_L and phones_R, nothing else" \
+		bash -c "grep -c . '$TMP/hits.txt' | grep -qx 4 && grep -qx '$JT 0 0.5' '$TMP/hits.txt' && grep -qx '$JT 1 0.5' '$TMP/hits.txt'"
+	check "an immediate command lands at arrival + one period, on time" \
+		bash -c "grep -qx '$JI 0 0.25' '$TMP/hits.txt' && test $(jv engine.commands_late) = $L0"
+}
+impulse_round; r=$?
+if [ $r = 2 ]; then echo "# xrun inside the window: rerunning once"; impulse_round; r=$?; fi
+case $r in
+0) impulse_checks ;;
+2) echo "# xrun inside the window again: the exact-frame checks are neither passed nor failed" ;;
+*) nok "impulse round could not run" ;;
+esac
+expect_rc "a past target is accepted" 0 "$LOOPCTL" --name $NAME impulse 0.1 --at 5
+check "and counted as late" wait_for 3 jv_is engine.commands_late $(( L0 + 1 ))
+check "its lateness is reported" test "$(jv engine.max_late_frames)" -gt 1000
+
+# --- CLI exit codes -------------------------------------------------------
+expect_rc "unknown command: exit 2" 2 "$LOOPCTL" --name $NAME frobnicate
+check "with a usage hint" grep -q "unknown command" "$TMP/err"
+expect_rc "bad argument value: exit 2" 2 "$LOOPCTL" --name $NAME master-gain loud
+check "saying what was wrong" grep -q "dB" "$TMP/err"
+expect_rc "too many arguments: exit 2" 2 "$LOOPCTL" --name $NAME ping extra
+expect_rc "bad global option: exit 2" 2 "$LOOPCTL" --bogus ping
+expect_rc "no such instance: exit 3" 3 "$LOOPCTL" --name nosuch ping
+check "with how to start one" grep -q "jackloop --name nosuch" "$TMP/err"
+DPID=$(jv daemon.pid)
+kill -STOP "$DPID"
+expect_rc "a daemon that does not answer: exit 3 after the timeout" 3 "$LOOPCTL" --name $NAME --timeout 300 ping
+kill -CONT "$DPID"
+expect_rc "loopctl help: exit 0" 0 "$LOOPCTL" help
+
+# --- bad OSC ----------------------------------------------------------------
+PORT=$(jv daemon.osc_port)
+check "malformed packet: error reply" bash -c "python3 tests/osc.py $PORT --raw 2f6a6c2fff00 | grep -q '^error.*malformed'"
+check "unknown path: error reply" bash -c "python3 tests/osc.py $PORT /foo/bar | grep -q '^error.*unknown OSC path'"
+check "unknown command: error reply" bash -c "python3 tests/osc.py $PORT /jl/nope | grep -q '^error.*unknown command'"
+check "wrong argument type (blob): error reply" bash -c "python3 tests/osc.py $PORT /jl/impulse b:xyz | grep -q \"^error.*type 'b'\""
+check "typed OSC arguments work (float)" bash -c "python3 tests/osc.py $PORT /jl/impulse f:0.125 | grep -q '^ok'"
+check "bad value over OSC: usage reply" bash -c "python3 tests/osc.py $PORT /jl/impulse f:3 | grep -q '^usage.*-1..1'"
+check "the daemon keeps running after bad OSC" ping_ok
+
+# --- identity: one jackloop, one daemon per segment ------------------------
+expect_rc "a second jackloop with the same name: exit 4" 4 "$B/jackloop" --name $NAME --osc-port 0 --no-control
+check "with a clear message" grep -q "already exists\|another jackloop" "$TMP/err"
+check "and the first keeps running" ping_ok
+expect_rc "a second daemon on the segment: exit 4" 4 "$LOOPCTL" --name $NAME serve --osc-port 0 --no-midi
+check "naming the producer lock" grep -q "producer lock" "$TMP/err"
+
+# --- the supervisor restarts a crashed daemon --------------------------------
+DPID=$(jv daemon.pid)
+kill -KILL "$DPID"
+daemon_restarted() { local p; p=$(jv daemon.pid 2>/dev/null) && [ -n "$p" ] && [ "$p" != "$DPID" ]; }
+check "a killed daemon is restarted" wait_for 10 daemon_restarted
+check "and jackloop logged it" grep -q "control daemon killed by signal 9" "$TMP/jackloop.log"
+
+# --- stale segments ----------------------------------------------------------
+HEAD=$(jv engine.history_head)
+DPID=$(jv daemon.pid)
+kill -KILL $JL_PID; wait $JL_PID 2>/dev/null
+check "the daemon dies with jackloop (PR_SET_PDEATHSIG)" wait_for 5 bash -c "! kill -0 $DPID 2>/dev/null"
+SEG=/dev/shm/jackloop.$(id -u).$SERVER.$NAME
+check "a crash leaves the segment behind" test -e "$SEG"
+check "a stale segment is re-attached" start_jackloop
+check "saying so" grep -q "re-attached" "$TMP/jackloop.log"
+check "the timeline continues after the old history" test "$(jv engine.frame)" -gt "$HEAD"
+check "the old history was kept, not zeroed" "$B/tests/jl_histcheck" --name $NAME --since $(( HEAD - 48000 )) --until $HEAD
+kill -KILL $JL_PID; wait $JL_PID 2>/dev/null; sleep 0.2
+expect_rc "an incompatible stale segment is refused" 1 "$B/jackloop" --name $NAME --osc-port 0 --inputs 3 --no-control
+check "with how to remove it" grep -q "loopctl.*cleanup" "$TMP/err"
+expect_rc "loopctl cleanup removes a stale segment" 0 "$LOOPCTL" --name $NAME cleanup
+check "it is gone" test ! -e "$SEG"
+check "a fresh start works" start_jackloop
+expect_rc "cleanup refuses a live segment" 1 "$LOOPCTL" --name $NAME cleanup
+
+# --- shutdown ------------------------------------------------------------------
+DPID=$(jv daemon.pid)
+kill -TERM $JL_PID; wait $JL_PID; rc=$?
+check "SIGTERM: clean exit 0" test $rc = 0
+check "and the daemon is stopped" wait_for 3 bash -c "! kill -0 $DPID 2>/dev/null"
+check "a clean shutdown leaves a re-attachable segment" test -e "$SEG"
+start_jackloop
+stop_pid $PLAYER_PID
+stop_pid $JACKD_PID TERM
+wait $JL_PID; rc=$?
+check "the JACK server going away: non-zero exit ($rc)" test $rc = 1
+check "with a clear message" grep -q "JACK server went away" "$TMP/jackloop.log"
+report

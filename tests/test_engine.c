@@ -1,0 +1,388 @@
+/* test_engine.c - the RT engine driven offline, sample-exact (DESIGN 8):
+ * commands at their exact frame for any period size, ramps, late and
+ * future commands, cancel, fuzzed commands, history continuity under
+ * changing nframes, gaps after skipped frames, sample-rate mismatch.
+ * Every engine call is inside the RT guard bracket. */
+#define _GNU_SOURCE
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "../jackloop/engine.h"
+#include "../shared/jl_rt.h"
+#include "th.h"
+
+#define RATE 48000u
+#define HIST 8192u
+#define SPAN (1u << 16) /* frames of output we keep for inspection */
+
+static struct jl_shm shm;
+static struct jl_engine *eng;
+static struct jl_spsc_h cq, eq;
+static uint32_t jack_frames; /* JACK's frame time (wraps) */
+static float out_log[2][SPAN];
+static uint32_t last_n;
+static float inbuf[2][8192], outbuf[4][8192];
+static char shm_name[64];
+
+/* Frame-coded signal (DESIGN 8): |code| <= 0.5, exact in float. */
+static float code(uint64_t f) { return ((float)(f & 0x7FFF) - 16384.0f + 0.5f) / 32768.0f; }
+
+/* The code jl_player-style input had at engine frame f. */
+static float code_at(uint64_t f)
+{
+	uint32_t jf = 0;
+	if (jl_shm_jack_frame(shm.rt, f, &jf) < 0)
+		return 99.0f; /* never matches */
+	return code(jf);
+}
+
+static void setup(void)
+{
+	struct jl_shm_geom g;
+	char err[256];
+	memset(&g, 0, sizeof(g));
+	g.sample_rate = RATE;
+	g.n_inputs = 2;
+	g.max_voices = 8;
+	g.cmd_capacity = 4096;
+	g.evt_capacity = 1u << 16;
+	g.hist_frames = HIST;
+	g.pool_bytes = 1 << 16;
+	g.model_bytes = 1 << 12;
+	snprintf(shm_name, sizeof(shm_name), "/jackloop.test_engine.%d", (int)getpid());
+	shm_unlink(shm_name);
+	if (jl_shm_open_engine(&shm, shm_name, &g, 1, err, sizeof(err)) < 0) {
+		fprintf(stderr, "segment: %s\n", err);
+		exit(1);
+	}
+	eng = jl_engine_create(&shm);
+	jl_spsc_attach(&cq, (unsigned char *)shm.hdr + shm.hdr->cmdq_off, g.cmd_capacity, sizeof(struct jl_cmd));
+	jl_spsc_attach(&eq, (unsigned char *)shm.hdr + shm.hdr->evtq_off, g.evt_capacity, sizeof(struct jl_evt));
+}
+
+static void jack_resize(uint32_t n)
+{
+	if (last_n && n != last_n)
+		jack_frames += n - last_n; /* what JACK2 does at a size change */
+}
+
+/* One JACK cycle of n frames; input is frame-coded by JACK frame time.
+ * Like JACK, a period-size change advances the frame time by the new size
+ * instead of the old one. */
+static void cycle(uint32_t n)
+{
+	struct jl_engine_io io;
+	uint64_t base;
+	uint32_t k;
+	memset(&io, 0, sizeof(io));
+	jack_resize(n);
+	for (k = 0; k < n; k++) {
+		inbuf[0][k] = code((uint64_t)jack_frames + k);
+		inbuf[1][k] = -code((uint64_t)jack_frames + k);
+	}
+	io.in[0] = inbuf[0];
+	io.in[1] = inbuf[1];
+	for (k = 0; k < 4; k++)
+		io.out[k] = outbuf[k];
+	io.nframes = n;
+	io.jack_frames = jack_frames;
+	io.usecs = (uint64_t)jack_frames * 1000000u / RATE;
+	io.next_usecs = io.usecs + (uint64_t)n * 1000000u / RATE;
+	io.period_usecs = (float)n * 1e6f / RATE;
+	JL_RT_ENTER();
+	jl_engine_process_rt(eng, &io);
+	JL_RT_EXIT();
+	base = jl_engine_frame(eng) - n;
+	for (k = 0; k < n; k++) {
+		uint64_t f = base + k;
+		out_log[0][f % SPAN] = outbuf[0][k];
+		out_log[1][f % SPAN] = outbuf[3][k];
+	}
+	jack_frames += n;
+	last_n = n;
+}
+
+
+static void push(uint16_t type, uint64_t target, float f0, uint64_t u1, uint32_t id)
+{
+	struct jl_cmd c;
+	memset(&c, 0, sizeof(c));
+	c.type = type;
+	c.target = target;
+	c.id = id;
+	c.p.f[0] = f0;
+	c.p.u[1] = u1;
+	if (type == JL_CMD_CANCEL)
+		c.p.u[0] = u1;
+	if (!jl_spsc_push(&cq, &c))
+		fprintf(stderr, "queue full in test\n");
+}
+
+static void clear_log(void) { memset(out_log, 0, sizeof(out_log)); }
+
+static uint32_t nonzero(uint64_t from, uint64_t to, uint64_t *where)
+{
+	uint32_t n = 0;
+	uint64_t f;
+	for (f = from; f < to; f++)
+		if (out_log[0][f % SPAN] != 0.0f) {
+			if (!n && where)
+				*where = f;
+			n++;
+		}
+	return n;
+}
+
+static void test_exact_frame(void)
+{
+	static const uint32_t sizes[] = { 64, 100, 256, 1000, 4096, 1 , 333 };
+	size_t s;
+	for (s = 0; s < sizeof(sizes) / sizeof(sizes[0]); s++) {
+		uint32_t n = sizes[s];
+		uint64_t start = jl_engine_frame(eng), target = start + 3 * n + 77, at = 0;
+		clear_log();
+		push(JL_CMD_IMPULSE, target, 0.5f, 0, 0);
+		while (jl_engine_frame(eng) < target + 2 * n + 10)
+			cycle(n);
+		TH_CHECK(nonzero(start, jl_engine_frame(eng), &at) == 1 && at == target &&
+			 out_log[0][target % SPAN] == 0.5f && out_log[1][target % SPAN] == 0.5f,
+			 "period %u: impulse exactly at frame %llu (got %llu)", n, (unsigned long long)target,
+			 (unsigned long long)at);
+	}
+}
+
+static void test_gain_step_and_ramp(void)
+{
+	uint64_t t, f;
+	uint32_t i, N = 100, bad = 0;
+	/* Step: impulses at t-1 and t, gain 0.5 with no ramp at t. */
+	clear_log();
+	t = jl_engine_frame(eng) + 1000;
+	push(JL_CMD_IMPULSE, t - 1, 1.0f, 0, 0);
+	push(JL_CMD_MASTER_GAIN, t, 0.5f, 0, 0);
+	push(JL_CMD_IMPULSE, t, 1.0f, 0, 0);
+	while (jl_engine_frame(eng) < t + 300)
+		cycle(128);
+	TH_CHECK(out_log[0][(t - 1) % SPAN] == 1.0f && out_log[0][t % SPAN] == 0.5f,
+		 "gain step lands on its frame (%g, %g)", out_log[0][(t - 1) % SPAN], out_log[0][t % SPAN]);
+
+	/* Ramp 0.5 -> 1.0 over N frames from t; an impulse on every frame. */
+	clear_log();
+	t = jl_engine_frame(eng) + 500;
+	push(JL_CMD_MASTER_GAIN, t, 1.0f, N, 0);
+	for (f = t; f < t + N + 3; f++)
+		push(JL_CMD_IMPULSE, f, 1.0f, 0, 0);
+	while (jl_engine_frame(eng) < t + N + 600)
+		cycle(256);
+	for (i = 0; i < N + 3; i++) {
+		double want = i < N ? 0.5 + 0.5 * (i + 1) / (double)N : 1.0;
+		if (fabs(out_log[0][(t + i) % SPAN] - want) > 2e-7)
+			bad++;
+	}
+	TH_CHECK(bad == 0, "ramp sample i = g0 + (g1-g0)(i+1)/N (%u off)", bad);
+	TH_CHECK(out_log[0][(t - 1) % SPAN] == 0.0f, "nothing before the ramp's frame");
+}
+
+static void test_late_and_cancel(void)
+{
+	uint32_t late0 = atomic_load(&shm.rt->cmd_late), rej0 = atomic_load(&shm.rt->cmd_rejected);
+	uint64_t now = jl_engine_frame(eng), at = 0;
+	clear_log();
+	push(JL_CMD_IMPULSE, now - 5000, 0.25f, 0, 0);
+	cycle(256);
+	TH_CHECK(atomic_load(&shm.rt->cmd_late) == late0 + 1, "a past target is counted late");
+	TH_CHECK(nonzero(now, now + 256, &at) == 1 && at == now, "and applied at the start of the next block");
+	TH_CHECK(atomic_load(&shm.rt->max_late_frames) >= 5000, "lateness reported");
+
+	clear_log();
+	now = jl_engine_frame(eng);
+	push(JL_CMD_IMPULSE, now + 2000, 0.25f, 0, 77);
+	cycle(256);
+	TH_CHECK(atomic_load(&shm.rt->pending) == 1, "future command waits in the pending table");
+	push(JL_CMD_CANCEL, 0, 0, 77, 0);
+	push(JL_CMD_CANCEL, 0, 0, 12345, 0);
+	while (jl_engine_frame(eng) < now + 3000)
+		cycle(256);
+	TH_CHECK(nonzero(now, now + 3000, NULL) == 0, "cancelled command never plays");
+	TH_CHECK(atomic_load(&shm.rt->cmd_rejected) == rej0 + 1, "cancel of an unknown id is rejected");
+}
+
+static void test_pending_full(void)
+{
+	uint32_t drop0 = atomic_load(&shm.rt->cmd_dropped), i;
+	uint64_t far = jl_engine_frame(eng) + RATE * 60;
+	for (i = 0; i < JL_PENDING_MAX + 10; i++) {
+		push(JL_CMD_NOP, far, 0, 0, i + 1);
+		if (i % 200 == 0)
+			cycle(64);
+	}
+	cycle(64);
+	cycle(64);
+	cycle(64);
+	TH_CHECK(atomic_load(&shm.rt->cmd_dropped) == drop0 + 10, "pending table full: the rest are counted");
+	for (i = 0; i < JL_PENDING_MAX; i++)
+		push(JL_CMD_CANCEL, 0, 0, i + 1, 0);
+	for (i = 0; i < 8; i++)
+		cycle(64);
+	TH_CHECK(atomic_load(&shm.rt->pending) == 0, "cancel empties it");
+}
+
+static uint64_t rnd_state = 0x123456789ull;
+static uint64_t rnd(void)
+{
+	rnd_state ^= rnd_state << 13;
+	rnd_state ^= rnd_state >> 7;
+	rnd_state ^= rnd_state << 17;
+	return rnd_state;
+}
+
+static void test_fuzz(void)
+{
+	uint32_t a0 = atomic_load(&shm.rt->cmd_applied), r0 = atomic_load(&shm.rt->cmd_rejected);
+	uint32_t d0 = atomic_load(&shm.rt->cmd_dropped), p0 = atomic_load(&shm.rt->pending);
+	uint32_t i, k, pushed = 0, sure_bad = 0, nonfinite = 0;
+	struct jl_cmd c;
+	for (i = 0; i < 200000; i++) {
+		unsigned char *b = (unsigned char *)&c;
+		for (k = 0; k < sizeof(c); k++)
+			b[k] = (unsigned char)rnd();
+		if (i % 2) {
+			/* half plausible: a real type, a near target */
+			c.type = (uint16_t)(rnd() % (JL_CMD__COUNT + 2));
+			c.flags = (uint16_t)(rnd() % 3 == 0 ? JL_CMDF_IMMEDIATE : 0);
+			c.target = jl_engine_frame(eng) + rnd() % 4096;
+		}
+		if (c.type >= JL_CMD__COUNT || (c.flags & ~JL_CMDF_IMMEDIATE))
+			sure_bad++;
+		if (jl_spsc_push(&cq, &c))
+			pushed++;
+		if (i % 64 == 63)
+			cycle(1 + (uint32_t)(rnd() % 512));
+	}
+	for (i = 0; i < 64; i++)
+		cycle(4096);
+	for (k = 0; k < 4096; k++)
+		if (!isfinite(outbuf[0][k]))
+			nonfinite++;
+	{
+		uint32_t applied = atomic_load(&shm.rt->cmd_applied) - a0;
+		uint32_t rejected = atomic_load(&shm.rt->cmd_rejected) - r0;
+		uint32_t dropped = atomic_load(&shm.rt->cmd_dropped) - d0;
+		int32_t pend = (int32_t)atomic_load(&shm.rt->pending) - (int32_t)p0;
+		TH_CHECK(applied + rejected + dropped + (uint32_t)pend == pushed,
+			 "every fuzzed command is accounted for (%u+%u+%u+%d vs %u)", applied, rejected, dropped,
+			 pend, pushed);
+		TH_CHECK(rejected >= sure_bad, "all %u certainly-bad commands rejected (%u)", sure_bad, rejected);
+		TH_CHECK(nonfinite == 0 && isfinite(jl_bits_f(atomic_load(&shm.rt->master_gain))),
+			 "outputs and gain stay finite");
+	}
+	/* Drain events; the RT side never blocks on them. */
+	{
+		struct jl_evt ev;
+		while (jl_spsc_pop(&eq, &ev))
+			;
+	}
+}
+
+static void test_history_continuity(void)
+{
+	uint32_t k, bad = 0, n;
+	uint64_t head, f;
+	for (k = 0; k < 300; k++) {
+		n = 1 + (uint32_t)(rnd() % 4096);
+		cycle(n);
+	}
+	cycle(64);
+	cycle(4096);
+	cycle(128);
+	head = atomic_load(&shm.rt->history_head);
+	TH_CHECK(head == jl_engine_frame(eng), "history head = engine frame");
+	for (f = head - HIST; f < head; f++) {
+		uint32_t jf;
+		if (jl_shm_jack_frame(shm.rt, f, &jf) < 0 || shm.hist[f % HIST] != code(jf) ||
+		    shm.hist[HIST + f % HIST] != -code(jf))
+			bad++;
+	}
+	TH_CHECK(bad == 0, "every played sample in the history once, in order, across size changes (%u bad)", bad);
+	TH_CHECK(atomic_load(&shm.rt->gaps) == 0, "a size change is not a gap");
+}
+
+static void test_gap(void)
+{
+	uint32_t g0 = atomic_load(&shm.rt->gaps);
+	uint64_t before = jl_engine_frame(eng), f;
+	uint32_t bad = 0;
+	struct jl_gap_mark *m;
+	cycle(256);
+	jack_frames += 1000; /* JACK skipped 1000 frames (xrun) */
+	cycle(256);
+	TH_CHECK(atomic_load(&shm.rt->gaps) == g0 + 1, "a skipped cycle is a gap");
+	m = &shm.rt->gap[g0 % JL_GAP_MARKS];
+	TH_CHECK(atomic_load(&m->start) == before + 256 && atomic_load(&m->len) == 1000,
+		 "gap mark: start %llu len %llu", (unsigned long long)atomic_load(&m->start),
+		 (unsigned long long)atomic_load(&m->len));
+	TH_CHECK(jl_engine_frame(eng) == before + 256 + 1000 + 256, "frame follows JACK's frame time");
+	for (f = before + 256; f < before + 1256; f++)
+		if (shm.hist[f % HIST] != 0.0f)
+			bad++;
+	TH_CHECK(bad == 0, "the gap is silence in the history");
+	TH_CHECK(shm.hist[(before + 1256) % HIST] == code_at(before + 1256), "audio resumes at JACK's frame");
+}
+
+static void test_rate_mismatch(void)
+{
+	uint32_t r0 = atomic_load(&shm.rt->cmd_rejected), k, loud = 0;
+	uint64_t head = atomic_load(&shm.rt->history_head);
+	atomic_store(&shm.rt->rate_mismatch, 1);
+	for (k = 0; k < 4; k++)
+		outbuf[0][k] = 1.0f;
+	push(JL_CMD_IMPULSE, 0, 1.0f, 0, 0);
+	cycle(256);
+	for (k = 0; k < 256; k++)
+		if (outbuf[0][k] != 0.0f)
+			loud++;
+	TH_CHECK(loud == 0, "a sample-rate change silences the outputs");
+	TH_CHECK(atomic_load(&shm.rt->cmd_rejected) == r0 + 1, "and rejects commands");
+	TH_CHECK(atomic_load(&shm.rt->history_head) == head, "and records nothing");
+	atomic_store(&shm.rt->rate_mismatch, 0);
+}
+
+static void test_reattach(void)
+{
+	/* A new engine on the same segment (jackloop restarted) continues the
+	 * timeline after the history it finds, even if JACK's clock restarted. */
+	uint64_t head = atomic_load(&shm.rt->history_head);
+	struct jl_engine *old = eng;
+	eng = jl_engine_create(&shm);
+	jack_frames = 10;
+	cycle(256);
+	TH_CHECK(jl_engine_frame(eng) >= head + 256, "timeline never goes backwards on re-attach");
+	TH_CHECK(shm.hist[(head - 1) % HIST] == code_at(head - 1), "old history kept across the re-attach");
+	TH_CHECK(shm.hist[head % HIST] == code(10), "new audio continues right after it");
+	jl_engine_destroy(old);
+}
+
+int main(void)
+{
+	setup();
+	jack_frames = 0xFFFFF000u - 48000; /* cross JACK's 32-bit wrap during the tests */
+	cycle(256);
+	test_exact_frame();
+	test_gain_step_and_ramp();
+	test_late_and_cancel();
+	test_pending_full();
+	test_fuzz();
+	test_history_continuity();
+	test_gap();
+	test_rate_mismatch();
+	test_reattach();
+	TH_CHECK(jl_engine_frame(eng) > 0xFFFFFFFFull, "64-bit timeline crossed JACK's 32-bit wrap");
+	jl_engine_destroy(eng);
+	jl_shm_close(&shm);
+	shm_unlink(shm_name);
+	return TH_REPORT();
+}
