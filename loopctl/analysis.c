@@ -8,12 +8,12 @@
  *   |X| -> log-spaced triangular filterbank (24 bands/octave, 30 Hz-17 kHz)
  *       -> L_n[b] = log10(1 + lambda E_n[b])
  *
- *   fast flux   f_n = sum_b max(0, L_n[b] - M_{n-1}[b])
+ *   fast flux   f_n = sum_b max(0, L_n[b] - max(M_{n-1}[b], M_{n-2}[b]))
  *   tonal flux  t_n = sum_b max(0, L'_n[b] - max_{k=1..K} M'_{n-k}[b])
  *     where M is L max-filtered over +-1 band (SuperFlux, Boeck & Widmer
  *     2013): vibrato and glides move energy between neighbouring bands and
  *     must not read as new energy.  The tonal flux compares with the
- *     maximum over the last K hops (~60 ms) instead of the previous hop:
+ *     maximum over the last K hops (150 ms, one vibrato period):
  *     tremolo, chorus and bowing re-reach levels seen moments ago, a new
  *     pitch does not.  That suppresses the steady "flux noise" of sustained
  *     strings and pads and keeps their soft, legato note changes.
@@ -21,15 +21,18 @@
  *   each function has its own adaptive peak picker, decided one hop after
  *   the peak (look-ahead 1):
  *     o_c > o_{c+1}, o_c >= max(o_{c-pre_max..c-1}),
- *     o_c > delta * bands + alpha * mean(o_{c-pre_avg..c-1}),
+ *     o_c > max(delta * bands + alpha * mean(o_{c-pre_avg..c-1}),
+ *               peak_share * (decaying 1 s maximum of o)),
  *     the hop is above the level gate, c - last >= min_ioi.
  *   The onset frame is back-tracked from the peak to the start of its rise
  *   and placed where the attack enters the window (a quarter window plus a
- *   quarter hop before that hop's end).  Onsets of the two pickers closer than merge_s are one
- *   onset (the earlier decision wins).
+ *   quarter hop before that hop's end).  Onsets of the two pickers closer
+ *   than merge_s are one onset (the one decided first is kept).
  *
- *   tempo: h_n = max(0, f_n - local mean) (an onset-only envelope), centred,
- *   feeds an exponentially weighted autocorrelation
+ *   tempo: h_n = sum over both functions of max(0, o_n - local mean) /
+ *   recent peak (an onset-only envelope in which pads count as much as
+ *   drums), centred by a 2 s mean, feeds an exponentially weighted
+ *   autocorrelation
  *   R[l] <- d R[l] + y_n y_{n-l} (O(lags) per hop, never recomputed).  Every
  *   tempo_update_s the beat period is chosen among the ACF peaks by a
  *   metrical salience (see choose_period), with hysteresis against octave

@@ -2,11 +2,12 @@
  *
  * An incremental STFT of a mono stream, positioned in absolute integer
  * frames (sample index, uint64), giving:
- *   - an onset-strength envelope: log-magnitude spectral flux on a
- *     logarithmic filterbank with a frequency max-filter (SuperFlux idea),
- *     plus a slower "tonal" flux over a longer lag that catches soft,
- *     legato attacks;
- *   - adaptive peak picking with one frame of look-ahead -> onsets with
+ *   - two onset-strength envelopes, both log-magnitude spectral flux on a
+ *     logarithmic filterbank with a frequency max-filter (SuperFlux idea):
+ *     a fast one (21 ms window) for percussive attacks and a "tonal" one
+ *     (85 ms window, novelty against the maximum of the last 150 ms) for
+ *     soft, legato note changes under vibrato;
+ *   - adaptive peak picking with one hop of look-ahead -> onsets with
  *     the estimated physical onset frame and the frame at which each was
  *     decided (latency bookkeeping);
  *   - a tempogram (exponentially weighted autocorrelation of the envelope)
@@ -37,7 +38,7 @@ struct jl_analysis_config {
 	uint32_t hop;               /* frames per analysis hop */
 	uint32_t win;               /* FFT size of the fast (percussive) detector, >= 2 hops */
 	uint32_t win_tonal;         /* FFT size of the tonal detector, >= win; 0 = derive */
-	/* onset detection: fast detector (spectral flux vs the previous hop) */
+	/* onset detection: fast detector (flux vs the max of the last 2 hops) */
 	double lambda;              /* log compression: log10(1 + lambda |X|), |X| of a full-scale sine = 1 */
 	double delta;               /* fixed threshold, per band */
 	double alpha;               /* multiple of the local mean added to the threshold */
@@ -72,15 +73,17 @@ void jl_analysis_destroy(struct jl_analysis *a);
  * Any chunk size works and gives results identical to any other chunking
  * (the STFT grid is anchored to absolute frames, not to calls).
  *   - contiguous feed: normal case;
- *   - a forward gap of up to one window is filled with silence; a larger
- *     gap restarts the STFT at `frame` (onsets and tempo memory kept, the
- *     tempogram decays naturally);
+ *   - a forward gap of up to one (tonal) window is fed as silence; a
+ *     larger gap restarts the stream at `frame`: STFT, pickers and tempo
+ *     start afresh (tempo unknown for ~2 s), stored onsets are kept;
  *   - a feed that overlaps already consumed input skips the overlap; a
- *     feed entirely in the past, or one that jumps backwards by more than
- *     it carries, resets the object (jl_analysis_reset) and starts over.
+ *     feed entirely in the past resets the object (jl_analysis_reset) and
+ *     starts over at `frame`.
  * Returns the number of NEW onsets emitted by this call (>= 0), or
  * -EINVAL (a == NULL, x == NULL with n > 0).  Never allocates.
- * Thread: non-RT only; cost O(n + hops * win log win). */
+ * Thread: non-RT only.  Cost: O(n) copies plus, per completed hop, one
+ * 1024- and one 4096-point r2c FFT (48 kHz) and O(bands + tempo lags)
+ * arithmetic: ~40 us of CPU per 5.3 ms hop (< 1 % of one core). */
 int jl_analysis_feed(struct jl_analysis *a, const float *x, size_t n, uint64_t frame);
 
 struct jl_onset {

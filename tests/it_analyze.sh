@@ -1,0 +1,115 @@
+#!/usr/bin/env bash
+# it_analyze.sh - `loopctl analyze` on good and bad input.
+#   tests/it_analyze.sh [build/loopctl]
+# Needs python3 (standard library only) to write small WAV files.
+# Last line: "tests: N passed, N failed"; exit status non-zero on any failure.
+set -u
+LOOPCTL="${1:-build/loopctl}"
+[ -x "$LOOPCTL" ] || { echo "it_analyze: no executable $LOOPCTL" >&2; echo "tests: 0 passed, 1 failed"; exit 1; }
+T="$(mktemp -d "${TMPDIR:-/tmp}/it_analyze.XXXXXX")"
+trap 'rm -rf "$T"' EXIT
+pass=0; fail=0
+ok() { pass=$((pass + 1)); }
+bad() { fail=$((fail + 1)); echo "FAIL: $*" >&2; }
+
+# expect STATUS "description" cmd...  (stdout -> $T/out, stderr -> $T/err)
+expect() {
+  local want="$1" what="$2"; shift 2
+  timeout 60 "$@" >"$T/out" 2>"$T/err"; local got=$?
+  if [ "$got" = "$want" ]; then ok; else bad "$what: exit $got, want $want ($(head -c 300 "$T/err"))"; fi
+}
+# the error must be one clear line on stderr
+one_line_err() {
+  if [ "$(wc -l <"$T/err")" = 1 ] && grep -q '^loopctl analyze: ' "$T/err"; then ok; else bad "$1: stderr is not one 'loopctl analyze:' line: $(cat "$T/err")"; fi
+}
+
+python3 - "$T" <<'EOF'
+import math, random, struct, sys, wave
+d = sys.argv[1]
+def write(name, frames, rate=48000, ch=1):
+    w = wave.open(d + "/" + name, "wb")
+    w.setnchannels(ch); w.setsampwidth(2); w.setframerate(rate)
+    w.writeframes(b"".join(struct.pack("<h", max(-32767, min(32767, int(v * 32767)))) for v in frames))
+    w.close()
+random.seed(1)
+def clicks(n, period, start, rate=48000):
+    x = [0.0] * n
+    t = start
+    while t < n:
+        for i in range(144):
+            if t + i < n:
+                x[t + i] += 0.5 * random.uniform(-1, 1) * math.exp(-i / 40.0)
+        t += period
+    return x
+write("clicks.wav", clicks(48000 * 8, 24000, 24000))               # 120 BPM, 8 s
+write("short.wav", clicks(24000, 6000, 3000))                       # 0.5 s
+write("empty.wav", [])                                              # valid header, 0 frames
+st = clicks(48000 * 3, 24000, 24000)
+inter = []
+for v in st:
+    inter += [0.0, v]                                               # clicks on the right only
+write("stereo.wav", inter, ch=2)
+open(d + "/text.wav", "w").write("this is not audio\n" * 100)
+open(d + "/zero.wav", "w").close()
+EOF
+
+# --- good input
+expect 0 "onsets" "$LOOPCTL" analyze "$T/clicks.wav" --onsets
+n=$(grep -c . "$T/out"); [ "$n" = 15 ] && ok || bad "clicks.wav: $n onsets, want 15"
+awk 'NF != 1 || $1 < 0 || $1 > 8 { exit 1 }' "$T/out" && ok || bad "onset lines are one time in seconds"
+awk 'NR == 1 && ($1 < 0.49 || $1 > 0.51) { exit 1 }' "$T/out" && ok || bad "first onset at 0.5 s: $(head -1 "$T/out")"
+expect 0 "onsets --decision" "$LOOPCTL" analyze "$T/clicks.wav" --onsets --decision
+awk 'NF != 2 || $2 < $1 || $2 - $1 > 0.05 { exit 1 }' "$T/out" && ok || bad "decision column: $(head -2 "$T/out")"
+cp "$T/out" "$T/dec_default"
+expect 0 "chunk random" "$LOOPCTL" analyze "$T/clicks.wav" --onsets --decision --chunk random
+cmp -s "$T/out" "$T/dec_default" && ok || bad "--chunk random changes the onsets"
+expect 0 "chunk 1" "$LOOPCTL" analyze "$T/short.wav" --onsets --decision --chunk 1
+cp "$T/out" "$T/c1"
+expect 0 "chunk big" "$LOOPCTL" analyze "$T/short.wav" --onsets --decision --chunk 1000000
+cmp -s "$T/out" "$T/c1" && ok || bad "--chunk 1 vs 1000000 differ"
+expect 0 "tempo" "$LOOPCTL" analyze "$T/clicks.wav" --tempo
+awk '{ exit !($1 > 119 && $1 < 121) }' "$T/out" && ok || bad "tempo of a 120 BPM click track: $(cat "$T/out")"
+expect 0 "tempo track" "$LOOPCTL" analyze "$T/clicks.wav" --tempo --track
+[ "$(wc -l <"$T/out")" = 17 ] && ok || bad "track has $(wc -l <"$T/out") lines, want 17 (every 0.5 s + end)"
+grep -q '^0.500 unknown$' "$T/out" && ok || bad "track starts unknown"
+tail -1 "$T/out" | awk '{ exit !($1 == 8.0 && $2 > 119 && $2 < 121) }' && ok || bad "track end: $(tail -1 "$T/out")"
+expect 0 "json" "$LOOPCTL" analyze "$T/clicks.wav" --json
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert len(d["onsets"])==15 and abs(d["tempo"]["bpm"]-120)<1 and d["rate"]==48000 and len(d["track"])==17' "$T/out" && ok || bad "json output"
+expect 0 "input 2" "$LOOPCTL" analyze "$T/stereo.wav" --onsets --input 2
+[ "$(grep -c . "$T/out")" = 5 ] && ok || bad "--input 2: $(grep -c . "$T/out") onsets, want 5"
+expect 0 "input 1" "$LOOPCTL" analyze "$T/stereo.wav" --onsets --input 1
+[ "$(grep -c . "$T/out")" = 0 ] && ok || bad "--input 1 (silent channel) has onsets"
+expect 0 "mix" "$LOOPCTL" analyze "$T/stereo.wav" --onsets
+[ "$(grep -c . "$T/out")" = 5 ] && ok || bad "channel mix: $(grep -c . "$T/out") onsets, want 5"
+
+# --- too short for a tempo: a valid answer
+expect 0 "short tempo" "$LOOPCTL" analyze "$T/short.wav" --tempo
+[ "$(cat "$T/out")" = unknown ] && ok || bad "short file tempo: '$(cat "$T/out")', want unknown"
+expect 0 "short json" "$LOOPCTL" analyze "$T/short.wav" --tempo --json
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["tempo"]["bpm"] is None' "$T/out" && ok || bad "json tempo null"
+
+# --- bad input: exit 1, one line on stderr
+expect 1 "text file" "$LOOPCTL" analyze "$T/text.wav"; one_line_err "text file"
+expect 1 "zero-byte file" "$LOOPCTL" analyze "$T/zero.wav"; one_line_err "zero-byte file"
+expect 1 "zero-length wav" "$LOOPCTL" analyze "$T/empty.wav"; one_line_err "zero-length wav"
+grep -q 'zero-length' "$T/err" && ok || bad "zero-length message: $(cat "$T/err")"
+expect 1 "missing file" "$LOOPCTL" analyze "$T/nope.wav"; one_line_err "missing file"
+expect 1 "directory" "$LOOPCTL" analyze "$T"; one_line_err "directory"
+expect 1 "no such input" "$LOOPCTL" analyze "$T/clicks.wav" --input 2; one_line_err "no such input"
+
+# --- usage errors: exit 2
+expect 2 "no file" "$LOOPCTL" analyze; one_line_err "no file"
+expect 2 "unknown option" "$LOOPCTL" analyze "$T/clicks.wav" --bogus; one_line_err "unknown option"
+expect 2 "input 0" "$LOOPCTL" analyze "$T/clicks.wav" --input 0; one_line_err "input 0"
+expect 2 "chunk abc" "$LOOPCTL" analyze "$T/clicks.wav" --chunk abc; one_line_err "chunk abc"
+expect 2 "missing value" "$LOOPCTL" analyze "$T/clicks.wav" --chunk; one_line_err "missing value"
+expect 2 "two files" "$LOOPCTL" analyze "$T/clicks.wav" "$T/short.wav"; one_line_err "two files"
+
+# --- help documents every option
+expect 0 "help" "$LOOPCTL" analyze --help
+for o in --onsets --tempo --json --decision --track --input --chunk --help; do
+  grep -q -- "$o" "$T/out" && ok || bad "--help does not mention $o"
+done
+
+echo "tests: $pass passed, $fail failed"
+[ "$fail" = 0 ]

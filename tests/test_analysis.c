@@ -1,0 +1,468 @@
+/* test_analysis.c - unit tests of loopctl/analysis.c on synthetic signals
+ * with exact answers (clicks at known frames, click tracks at known tempi,
+ * bin-centred sine bursts, silence).  Deterministic; runs in about a second.
+ */
+#include "../loopctl/analysis.h"
+#include "../loopctl/jl_alloc.h"
+#include "th.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define RATE 48000u
+#define MAXN (RATE * 40u)
+
+static float sig[MAXN];
+
+/* deterministic noise in [-1, 1) (xorshift32) */
+static uint32_t rng = 0x12345678u;
+static float noise(void)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 17;
+	rng ^= rng << 5;
+	return (float)((double)rng / 2147483648.0 - 1.0);
+}
+
+/* A click: 3 ms of decaying noise starting exactly at frame f. */
+static void add_click(float *x, size_t n, uint64_t f, float amp)
+{
+	for (uint32_t i = 0; i < RATE * 3 / 1000 && f + i < n; i++)
+		x[f + i] += amp * noise() * expf(-(float)i / 40.0f);
+}
+
+/* A tone burst of a bin-centred sine (bin k of a 1024-point FFT). */
+static void add_burst(float *x, size_t n, uint64_t f, uint32_t len, uint32_t k, float amp)
+{
+	double w = 2.0 * 3.14159265358979323846 * k / 1024.0;
+	for (uint32_t i = 0; i < len && f + i < n; i++)
+		x[f + i] += amp * (float)sin(w * i) * (i + 1 < len ? 1.0f : 0.0f);
+}
+
+static struct jl_analysis *make(void)
+{
+	struct jl_analysis_config c;
+	jl_analysis_config_default(&c, RATE);
+	return jl_analysis_create(&c);
+}
+
+/* feed x[0..n) as absolute frames base.. in chunks */
+static void feed_at(struct jl_analysis *a, const float *x, size_t n, uint64_t base, size_t chunk)
+{
+	for (size_t off = 0; off < n; off += chunk) {
+		size_t m = n - off < chunk ? n - off : chunk;
+		int r = jl_analysis_feed(a, x + off, m, base + off);
+		if (r < 0) {
+			TH_CHECK(r >= 0, "feed failed: %d", r);
+			return;
+		}
+	}
+}
+
+static void feed_all(struct jl_analysis *a, const float *x, size_t n, size_t chunk)
+{
+	feed_at(a, x, n, 0, chunk);
+}
+
+static uint64_t udiff(uint64_t a, uint64_t b)
+{
+	return a > b ? a - b : b - a;
+}
+
+/* ------------------------------------------------------------------ tests */
+
+static void test_clicks(void)
+{
+	static const uint64_t at[] = { 24000, 40123, 55555, 71000, 90001, 96000 + 4321, 130000 };
+	const size_t nc = sizeof(at) / sizeof(at[0]);
+	size_t n = 150000;
+	memset(sig, 0, n * sizeof(float));
+	for (size_t i = 0; i < nc; i++)
+		add_click(sig, n, at[i], 0.5f);
+	struct jl_analysis *a = make();
+	TH_CHECK(a != NULL, "create");
+	if (!a)
+		return;
+	uint32_t hop = jl_analysis_hop(a);
+	feed_all(a, sig, n, hop);
+	struct jl_onset o[32];
+	size_t k = jl_analysis_onsets(a, 0, o, 32);
+	TH_CHECK(k == nc, "clicks: %zu onsets for %zu clicks", k, nc);
+	for (size_t i = 0; i < k && i < nc; i++) {
+		TH_CHECK(udiff(o[i].frame, at[i]) <= hop, "click %zu at %llu found at %llu",
+			 i, (unsigned long long)at[i], (unsigned long long)o[i].frame);
+		TH_CHECK(o[i].decided_at >= at[i] && o[i].decided_at - at[i] <= RATE * 30 / 1000,
+			 "click %zu decided %llu frames after it", i,
+			 (unsigned long long)(o[i].decided_at - at[i]));
+		TH_CHECK(o[i].strength > 0, "strength > 0");
+	}
+	/* since filter, count, position */
+	TH_CHECK(jl_analysis_onsets(a, at[3] - hop - 1, o, 32) == nc - 3, "since filter");
+	TH_CHECK(jl_analysis_onsets(a, 0, o, 2) == 2, "max respected");
+	TH_CHECK(jl_analysis_onset_count(a) == nc, "count");
+	TH_CHECK(jl_analysis_position(a) == n, "position");
+
+	/* nearest strong onset */
+	uint64_t f = 0;
+	TH_CHECK(jl_analysis_nearest_onset(a, at[2] + 2000, 4800, &f) == 0 &&
+		 udiff(f, at[2]) <= hop, "nearest within window");
+	TH_CHECK(jl_analysis_nearest_onset(a, at[2] - 1500, 4800, &f) == 0 &&
+		 udiff(f, at[2]) <= hop, "nearest picks the closer click");
+	TH_CHECK(jl_analysis_nearest_onset(a, at[2] + 9000, 4800, &f) == -ENOENT,
+		 "nothing in the window -> -ENOENT");
+	TH_CHECK(jl_analysis_nearest_onset(a, 1000, 100, &f) == -ENOENT, "-ENOENT at start");
+	TH_CHECK(jl_analysis_nearest_onset(NULL, 1, 1, &f) == -EINVAL, "NULL -> -EINVAL");
+
+	/* reset forgets */
+	jl_analysis_reset(a);
+	TH_CHECK(jl_analysis_onsets(a, 0, o, 32) == 0 && jl_analysis_position(a) == 0, "reset");
+	jl_analysis_destroy(a);
+}
+
+/* A mixture: clicks, bin-centred bursts, a soft noise bed. */
+static size_t make_mix(void)
+{
+	size_t n = RATE * 8;
+	rng = 0xC0FFEEu;
+	for (size_t i = 0; i < n; i++)
+		sig[i] = 0.003f * noise();
+	for (uint64_t f = 12000; f < n; f += 11111)
+		add_click(sig, n, f, 0.4f);
+	for (uint64_t f = 17000, k = 12; f < n; f += 23456, k += 5)
+		add_burst(sig, n, f, 9000, (uint32_t)k, 0.3f);
+	return n;
+}
+
+static int same_onsets(const struct jl_onset *p, size_t np, const struct jl_onset *q, size_t nq)
+{
+	if (np != nq)
+		return 0;
+	for (size_t i = 0; i < np; i++)
+		if (p[i].frame != q[i].frame || p[i].decided_at != q[i].decided_at ||
+		    memcmp(&p[i].strength, &q[i].strength, sizeof(float)))
+			return 0;
+	return 1;
+}
+
+static void test_chunking(void)
+{
+	size_t n = make_mix();
+	static struct jl_onset ref[512], got[512];
+	struct jl_analysis *a = make();
+	TH_CHECK(a != NULL, "create");
+	if (!a)
+		return;
+	feed_all(a, sig, n, jl_analysis_hop(a));
+	size_t nref = jl_analysis_onsets(a, 0, ref, 512);
+	struct jl_tempo tref;
+	jl_analysis_tempo(a, &tref);
+	TH_CHECK(nref >= 10, "mix: %zu onsets", nref);
+	static const size_t chunks[] = { 1, 7, 255, 256, 257, 1000, 4096, 100000, 0 };
+	for (size_t c = 0; c < sizeof(chunks) / sizeof(chunks[0]); c++) {
+		jl_analysis_reset(a);
+		int total = 0;
+		if (chunks[c]) {
+			for (size_t off = 0; off < n; off += chunks[c]) {
+				size_t m = n - off < chunks[c] ? n - off : chunks[c];
+				total += jl_analysis_feed(a, sig + off, m, 1000000 + off);
+			}
+		} else { /* random sizes 1..5000 */
+			uint32_t s = 99;
+			for (size_t off = 0; off < n;) {
+				s = s * 1103515245u + 12345u;
+				size_t m = 1 + (s >> 8) % 5000;
+				if (m > n - off)
+					m = n - off;
+				total += jl_analysis_feed(a, sig + off, m, 1000000 + off);
+				off += m;
+			}
+		}
+		size_t ng = jl_analysis_onsets(a, 0, got, 512);
+		for (size_t i = 0; i < ng; i++) { /* stream started at 1000000 */
+			got[i].frame -= 1000000;
+			got[i].decided_at -= 1000000;
+		}
+		TH_CHECK(same_onsets(ref, nref, got, ng), "chunk %zu: identical onsets (%zu vs %zu)",
+			 chunks[c], ng, nref);
+		TH_CHECK(total == (int)ng, "chunk %zu: feed return values sum to the count", chunks[c]);
+		struct jl_tempo t;
+		jl_analysis_tempo(a, &t);
+		TH_CHECK(t.known == tref.known && t.bpm == tref.bpm &&
+			 t.beat_frame - 1000000 == tref.beat_frame,
+			 "chunk %zu: identical tempo", chunks[c]);
+	}
+	jl_analysis_destroy(a);
+}
+
+/* new_onsets returns exactly what each feed emitted */
+static void test_new_onsets(void)
+{
+	size_t n = make_mix();
+	struct jl_analysis *a = make();
+	if (!a) {
+		TH_CHECK(a != NULL, "create");
+		return;
+	}
+	size_t seen = 0, bad = 0;
+	for (size_t off = 0; off < n; off += 960) { /* 20 ms ticks */
+		size_t m = n - off < 960 ? n - off : 960;
+		uint64_t before = jl_analysis_position(a);
+		int r = jl_analysis_feed(a, sig + off, m, off);
+		struct jl_onset o[16];
+		size_t k = jl_analysis_new_onsets(a, before, o, 16);
+		if ((int)k != r)
+			bad++;
+		for (size_t i = 0; i < k; i++)
+			if (o[i].decided_at <= before || o[i].decided_at > before + m ||
+			    o[i].decided_at < o[i].frame ||
+			    o[i].decided_at - o[i].frame > jl_analysis_max_delay(a))
+				bad++;
+		seen += k;
+	}
+	TH_CHECK(bad == 0, "new_onsets matches each feed's return (%zu mismatches)", bad);
+	TH_CHECK(seen == jl_analysis_onset_count(a), "new_onsets saw every onset");
+	jl_analysis_destroy(a);
+}
+
+static double track_bpm(struct jl_analysis *a, const float *x, size_t n, size_t from, size_t to)
+{
+	struct jl_tempo t;
+	(void)n;
+	feed_at(a, x + from, to - from, from, 97);
+	jl_analysis_tempo(a, &t);
+	return t.known ? t.bpm : -1;
+}
+
+static void click_track(size_t n, double bpm0, double bpm1, size_t step_at)
+{
+	memset(sig, 0, n * sizeof(float));
+	rng = 0xBEEFu;
+	double f = RATE / 2.0;
+	while (f < n) {
+		add_click(sig, n, (uint64_t)llround(f), 0.5f);
+		f += 60.0 * RATE / (f < step_at ? bpm0 : bpm1);
+	}
+}
+
+static void test_tempo_constant(void)
+{
+	size_t n = RATE * 12;
+	click_track(n, 120, 120, n);
+	struct jl_analysis *a = make();
+	if (!a) {
+		TH_CHECK(a != NULL, "create");
+		return;
+	}
+	feed_all(a, sig, n, 480);
+	struct jl_tempo t;
+	jl_analysis_tempo(a, &t);
+	TH_CHECK(t.known && fabs(t.bpm - 120.0) <= 1.0, "120 BPM click track -> %.2f (known %d)",
+		 t.bpm, t.known);
+	TH_CHECK(t.confidence > 0 && t.confidence <= 1, "confidence in (0, 1]: %.3f", t.confidence);
+	TH_CHECK(fabs(t.period_frames - 24000.0) < 200.0, "period %.1f frames", t.period_frames);
+	/* the beat phase lands on a click: clicks at 24000 k */
+	uint64_t ph = t.beat_frame % 24000;
+	uint64_t d = ph < 12000 ? ph : 24000 - ph;
+	TH_CHECK(d <= 2 * jl_analysis_hop(a), "beat phase off by %llu frames", (unsigned long long)d);
+	TH_CHECK(t.beat_frame <= n && t.beat_frame + 2 * 24000 >= n, "beat_frame is recent");
+
+	/* other tempi, incl. fast and slow ones */
+	static const double bpms[] = { 72, 95, 140, 168 };
+	for (size_t i = 0; i < 4; i++) {
+		click_track(n, bpms[i], bpms[i], n);
+		jl_analysis_reset(a);
+		feed_all(a, sig, n, 512);
+		jl_analysis_tempo(a, &t);
+		TH_CHECK(t.known && fabs(t.bpm - bpms[i]) <= 0.01 * bpms[i],
+			 "%.0f BPM click track -> %.2f", bpms[i], t.bpm);
+	}
+	/* too short -> unknown */
+	click_track(RATE, 120, 120, RATE);
+	jl_analysis_reset(a);
+	feed_all(a, sig, RATE, 512);
+	jl_analysis_tempo(a, &t);
+	TH_CHECK(!t.known && t.bpm == 0, "1 s of clicks -> tempo unknown");
+	jl_analysis_destroy(a);
+}
+
+static void test_tempo_step(void)
+{
+	size_t n = RATE * 22, step = RATE * 10;
+	click_track(n, 100, 140, step);
+	struct jl_analysis *a = make();
+	if (!a) {
+		TH_CHECK(a != NULL, "create");
+		return;
+	}
+	double b = track_bpm(a, sig, n, 0, step);
+	TH_CHECK(fabs(b - 100) <= 1.0, "before the step: %.2f", b);
+	/* after step + 4 s the estimate must stay within 2 % of 140 */
+	track_bpm(a, sig, n, step, step + RATE * 4);
+	int ok = 1;
+	double worst = 140;
+	for (size_t f = step + RATE * 4; f < n; f += RATE / 10) {
+		double v = track_bpm(a, sig, n, f, f + RATE / 10 < n ? f + RATE / 10 : n);
+		if (!(fabs(v - 140) <= 2.8)) {
+			ok = 0;
+			worst = v;
+		}
+	}
+	TH_CHECK(ok, "100 -> 140 BPM step followed within 4 s (saw %.2f)", worst);
+	jl_analysis_destroy(a);
+}
+
+static void test_silence(void)
+{
+	size_t n = RATE * 10;
+	memset(sig, 0, n * sizeof(float));
+	struct jl_analysis *a = make();
+	if (!a) {
+		TH_CHECK(a != NULL, "create");
+		return;
+	}
+	int r = 0;
+	for (size_t off = 0; off < n; off += 1000)
+		r += jl_analysis_feed(a, sig + off, 1000, off);
+	struct jl_tempo t;
+	jl_analysis_tempo(a, &t);
+	TH_CHECK(r == 0 && jl_analysis_onset_count(a) == 0, "silence: no onsets");
+	TH_CHECK(!t.known && t.bpm == 0 && t.confidence == 0, "silence: tempo unknown");
+	/* a very quiet hiss (-90 dBFS) is below the gate */
+	for (size_t i = 0; i < n; i++)
+		sig[i] = 3e-5f * noise();
+	jl_analysis_reset(a);
+	feed_all(a, sig, n, 777);
+	jl_analysis_tempo(a, &t);
+	TH_CHECK(jl_analysis_onset_count(a) == 0 && !t.known, "-90 dBFS hiss: nothing");
+	/* music, then long silence: tempo becomes unknown again */
+	click_track(n, 120, 120, n);
+	for (size_t i = n / 2; i < n; i++)
+		sig[i] = 0;
+	jl_analysis_reset(a);
+	feed_all(a, sig, n / 2, 512);
+	jl_analysis_tempo(a, &t);
+	TH_CHECK(t.known, "clicks: known");
+	for (size_t off = n / 2; off < n + RATE * 4; off += 4800)
+		jl_analysis_feed(a, sig + n / 2, 4800, off);
+	jl_analysis_tempo(a, &t);
+	TH_CHECK(!t.known, "after 9 s of silence: unknown");
+	jl_analysis_destroy(a);
+}
+
+static void test_gaps(void)
+{
+	size_t n = RATE * 2;
+	memset(sig, 0, n * sizeof(float));
+	add_click(sig, n, 30000, 0.5f);
+	struct jl_analysis *a = make();
+	if (!a) {
+		TH_CHECK(a != NULL, "create");
+		return;
+	}
+	uint32_t hop = jl_analysis_hop(a);
+	struct jl_onset o[8];
+	/* small gap: filled with silence, the grid stays put */
+	TH_CHECK(jl_analysis_feed(a, sig, 10000, 0) == 0, "feed");
+	TH_CHECK(jl_analysis_feed(a, sig + 10100, n - 10100, 10100) >= 0, "feed after a small gap");
+	TH_CHECK(jl_analysis_onsets(a, 0, o, 8) == 1 && udiff(o[0].frame, 30000) <= hop,
+		 "click after a small gap");
+	/* large gap: the stream restarts at the new frame, onsets are absolute */
+	uint64_t base = 1000000;
+	TH_CHECK(jl_analysis_feed(a, sig, n, base) >= 0, "feed after a large gap");
+	size_t k = jl_analysis_onsets(a, 0, o, 8);
+	TH_CHECK(k == 2 && udiff(o[1].frame, base + 30000) <= hop, "click after a large gap");
+	/* overlap: the already consumed part is skipped */
+	TH_CHECK(jl_analysis_feed(a, sig, 100, base + n - 50) == 0 &&
+		 jl_analysis_position(a) == base + n + 50, "overlapping feed skips the overlap");
+	/* backwards: restart */
+	TH_CHECK(jl_analysis_feed(a, sig, n, 0) == 1 && jl_analysis_onset_count(a) == 1,
+		 "backward jump resets");
+	TH_CHECK(jl_analysis_feed(NULL, sig, 1, 0) == -EINVAL, "NULL object");
+	TH_CHECK(jl_analysis_feed(a, NULL, 1, 0) == -EINVAL, "NULL samples");
+	TH_CHECK(jl_analysis_feed(a, NULL, 0, 0) == 0, "empty feed");
+	/* far in the future (64-bit frames): older onsets age out of the store */
+	uint64_t far = 5000000000ULL;
+	TH_CHECK(jl_analysis_feed(a, sig, n, far) == 1, "feed far ahead");
+	k = jl_analysis_onsets(a, 0, o, 8);
+	TH_CHECK(k == 1 && udiff(o[0].frame, far + 30000) <= hop, "only the recent onset is kept");
+	jl_analysis_destroy(a);
+}
+
+static void test_failure_paths(void)
+{
+	struct jl_analysis_config c;
+	jl_analysis_config_default(&c, RATE);
+	c.rate = 100;
+	errno = 0;
+	TH_CHECK(jl_analysis_create(&c) == NULL && errno == EINVAL, "bad rate -> NULL, EINVAL");
+	jl_analysis_config_default(&c, RATE);
+	c.min_bpm = 200;
+	TH_CHECK(jl_analysis_create(&c) == NULL, "bad tempo range -> NULL");
+	TH_CHECK(jl_analysis_create(NULL) == NULL, "NULL config -> NULL");
+	jl_analysis_destroy(NULL);
+
+	/* fail the Nth allocation, N = 0, 1, 2, ... until create succeeds */
+	jl_analysis_config_default(&c, RATE);
+	long nfail = 0;
+	int ok = 1;
+	for (long N = 0; N < 1000; N++) {
+		jl_alloc_failnext(N);
+		errno = 0;
+		struct jl_analysis *a = jl_analysis_create(&c);
+		int injected = jl_alloc_failed();
+		jl_alloc_failnext(-1);
+		if (a) {
+			if (injected)
+				ok = 0; /* a failure was swallowed */
+			jl_analysis_destroy(a);
+			break;
+		}
+		if (!injected || errno != ENOMEM)
+			ok = 0;
+		nfail++;
+	}
+	TH_CHECK(ok && nfail > 10, "create under failnext: %ld failure paths, all NULL/ENOMEM", nfail);
+}
+
+static void test_other_rates(void)
+{
+	static const uint32_t rates[] = { 22050, 44100, 96000 };
+	for (size_t r = 0; r < 3; r++) {
+		struct jl_analysis_config c;
+		jl_analysis_config_default(&c, rates[r]);
+		struct jl_analysis *a = jl_analysis_create(&c);
+		TH_CHECK(a != NULL, "create at %u Hz", rates[r]);
+		if (!a)
+			continue;
+		size_t n = rates[r] * 3;
+		if (n > MAXN)
+			n = MAXN;
+		memset(sig, 0, n * sizeof(float));
+		uint64_t f0 = rates[r] / 2, f1 = rates[r] * 2;
+		add_click(sig, n, f0, 0.5f);
+		add_click(sig, n, f1, 0.5f);
+		feed_all(a, sig, n, 300);
+		struct jl_onset o[8];
+		size_t k = jl_analysis_onsets(a, 0, o, 8);
+		TH_CHECK(k == 2 && udiff(o[0].frame, f0) <= jl_analysis_hop(a) &&
+			 udiff(o[1].frame, f1) <= jl_analysis_hop(a), "%u Hz: clicks found", rates[r]);
+		jl_analysis_destroy(a);
+	}
+}
+
+int main(void)
+{
+	test_clicks();
+	test_chunking();
+	test_new_onsets();
+	test_tempo_constant();
+	test_tempo_step();
+	test_silence();
+	test_gaps();
+	test_failure_paths();
+	test_other_rates();
+	return TH_REPORT();
+}
