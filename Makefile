@@ -48,7 +48,7 @@ SHARED_OBJ := $(SHARED_SRC:%.c=$(BUILD)/obj/%.o)
 JL_OBJ := $(JL_SRC:%.c=$(BUILD)/obj/%.o)
 CTL_OBJ := $(CTL_SRC:%.c=$(BUILD)/obj/%.o)
 
-UNIT_TESTS := test_spsc test_shm test_engine test_midi $(if $(wildcard tests/test_analysis.c),test_analysis)
+UNIT_TESTS := test_spsc test_shm test_engine test_midi test_looper $(if $(wildcard tests/test_analysis.c),test_analysis)
 TEST_BINS := $(UNIT_TESTS:%=$(BUILD)/tests/%) $(BUILD)/tests/jl_player $(BUILD)/tests/jl_recorder \
              $(BUILD)/tests/jl_histcheck $(BUILD)/tests/test_rtguard $(BUILD)/librtguard.so
 
@@ -98,6 +98,8 @@ $(BUILD)/tests/test_engine: $(BUILD)/tests/test_engine.o $(JL_OBJ) $(SHARED_OBJ)
 	$(CC) $(LDFLAGS) $^ $(JACK_LIBS) -lm -o $@
 $(BUILD)/tests/bench_engine: $(BUILD)/tests/bench_engine.o $(JL_OBJ) $(SHARED_OBJ)
 	$(CC) $(LDFLAGS) $^ $(JACK_LIBS) -lm -o $@
+$(BUILD)/tests/test_looper: $(BUILD)/tests/test_looper.o $(JL_OBJ) $(CTL_OBJ) $(SHARED_OBJ)
+	$(CC) $(LDFLAGS) $^ $(JACK_LIBS) $(CTL_LIBS) -lrt -o $@
 $(BUILD)/tests/test_%: $(BUILD)/tests/test_%.o $(CTL_OBJ) $(SHARED_OBJ)
 	$(CC) $(LDFLAGS) $^ $(CTL_LIBS) -lrt -o $@
 $(BUILD)/tests/jl_player: $(BUILD)/tests/jl_player.o

@@ -14,6 +14,14 @@ struct jl_engine *jl_engine_create(struct jl_shm *s)
 	if (!e)
 		return NULL;
 	g = &s->hdr->geom;
+	e->voice = calloc(g->max_voices, sizeof(*e->voice));
+	if (!e->voice) {
+		free(e);
+		return NULL;
+	}
+	e->pool = (void *)s->pool;
+	e->pool_floats = s->hdr->region[JL_REG_POOL].len / sizeof(float);
+	e->fade_frames = g->sample_rate / 100;
 	e->shm = s;
 	e->hdr = s->hdr;
 	e->rt = s->rt;
@@ -35,8 +43,16 @@ struct jl_engine *jl_engine_create(struct jl_shm *s)
 	/* Continue the mark rings of a re-attached segment. */
 	e->gap_count = atomic_load(&s->rt->gaps);
 	e->offset_marks = atomic_load(&s->rt->offset_marks);
-	e->master.cur = 1.0f;
-	e->master.g1 = 1.0f;
+	e->master.cur = e->master.g1 = 1.0f;
+	e->pa.cur = e->pa.g1 = 1.0f;
+	for (i = 0; i < JL_MAX_TRACKS; i++) {
+		e->track_l[i].cur = e->track_l[i].g1 = 1.0f;
+		e->track_r[i].cur = e->track_r[i].g1 = 1.0f;
+	}
+	/* Voices live in jackloop's memory: a restarted jackloop starts with
+	 * none playing and the daemon re-sends them from its model. */
+	for (i = 0; i < g->max_voices; i++)
+		atomic_store(&s->voice[i].state, JL_VOICE_OFF);
 	for (i = 0; i < JL_MAX_INPUTS; i++) {
 		e->trim[i].cur = 1.0f;
 		e->trim[i].g1 = 1.0f;
@@ -46,5 +62,8 @@ struct jl_engine *jl_engine_create(struct jl_shm *s)
 
 void jl_engine_destroy(struct jl_engine *e)
 {
+	if (!e)
+		return;
+	free(e->voice);
 	free(e);
 }

@@ -59,5 +59,7 @@ void jl_history_write_rt(struct jl_engine *e, const float *const *in, uint64_t f
 void jl_history_silence_rt(struct jl_engine *e, uint64_t frame, uint64_t n);
 void jl_ramp_set_rt(struct jl_ramp *r, float target, uint32_t n);
 void jl_ramp_apply_rt(struct jl_ramp *r, float *buf, uint32_t n);
+/* Voices into track buses into the stereo master bus (track_rt.c). */
+void jl_tracks_process_rt(struct jl_engine *e, uint64_t f, uint32_t n, float *bus_l, float *bus_r);
 
 #endif

@@ -6,6 +6,27 @@
 
 #include "engine.h"
 
+/* One playback voice: a layer of a track (DESIGN 3.2-3.3). */
+struct jl_voice {
+	uint8_t active;
+	uint8_t kind;		/* enum jl_src */
+	uint8_t channels;
+	uint8_t seam_mode;	/* enum jl_seam */
+	uint8_t stop_at_zero;
+	uint8_t overrun;
+	uint16_t in[2];
+	uint32_t track;
+	uint32_t gen;
+	uint32_t seam;
+	uint64_t hist_start;
+	uint64_t pool_off[2];
+	uint64_t data_len;
+	uint64_t head, body, period, origin;
+	uint64_t q;		/* phase of the next frame (published) */
+	struct jl_ramp gain;
+	float peak;
+};
+
 struct jl_engine {
 	struct jl_shm *shm;
 	struct jl_shm_header *hdr;
@@ -31,8 +52,19 @@ struct jl_engine {
 	struct jl_cmd pending[JL_PENDING_MAX];
 	uint32_t n_pending;
 
+	/* Voices and track buses. */
+	struct jl_voice *voice;		/* max_voices, allocated at create */
+	uint64_t pool_floats;
+	float *pool;
+	struct jl_ramp track_l[JL_MAX_TRACKS], track_r[JL_MAX_TRACKS];
+	uint8_t track_used[JL_MAX_TRACKS];	/* touched in this sub-block */
+	float tbus[JL_MAX_TRACKS][2][JL_BLOCK];
+	float vbuf[2][JL_BLOCK];
+	uint32_t fade_frames;		/* overrun fade-out */
+
 	/* Master bus. */
 	struct jl_ramp master;
+	struct jl_ramp pa;		/* main outputs only (PA mute) */
 	struct jl_ramp trim[JL_MAX_INPUTS];
 	float impulse_amp;	/* one-shot impulse at the current sub-block start */
 	int impulse_armed;

@@ -94,9 +94,64 @@ static enum jl_reject validate(const struct jl_engine *e, const struct jl_cmd *c
 		if (c->p.u[0] >= e->n_inputs || !finite_in(c->p.f[2], 0.0f, JL_MAX_GAIN))
 			return JL_REJ_RANGE;
 		return JL_REJ_NONE;
+	case JL_CMD_VOICE_SRC: {
+		uint64_t len = c->p.vsrc.data_len, pf = e->pool_floats;
+		if (c->p.vsrc.voice >= e->max_voices || c->p.vsrc.channels < 1 || c->p.vsrc.channels > 2 ||
+		    c->p.vsrc.in0 >= e->n_inputs || c->p.vsrc.in1 >= e->n_inputs || len == 0)
+			return JL_REJ_RANGE;
+		if (c->p.vsrc.kind == JL_SRC_HIST)
+			return len <= e->hist_frames ? JL_REJ_NONE : JL_REJ_RANGE;
+		if (c->p.vsrc.kind == JL_SRC_POOL) {
+			if (c->p.vsrc.pool_off0 > pf || len > pf - c->p.vsrc.pool_off0)
+				return JL_REJ_RANGE;
+			if (c->p.vsrc.channels == 2 && (c->p.vsrc.pool_off1 > pf || len > pf - c->p.vsrc.pool_off1))
+				return JL_REJ_RANGE;
+			return JL_REJ_NONE;
+		}
+		return JL_REJ_RANGE;
+	}
+	case JL_CMD_VOICE_START: {
+		uint64_t P = c->p.vstart.period, S = c->p.vstart.seam, B = c->p.vstart.body;
+		if (c->p.vstart.voice >= e->max_voices || c->p.vstart.track >= JL_MAX_TRACKS ||
+		    c->p.vstart.seam_mode > JL_SEAM_EDGE || P < 1 || P > (1ull << 40) || B > P || S > P ||
+		    c->p.vstart.head < S || c->p.vstart.head > (1ull << 40))
+			return JL_REJ_RANGE;
+		if (c->p.vstart.seam_mode == JL_SEAM_XFADE && B != P)
+			return JL_REJ_RANGE;
+		if (c->p.vstart.seam_mode == JL_SEAM_EDGE && B + 2 * S > P)
+			return JL_REJ_RANGE;
+		return JL_REJ_NONE;
+	}
+	case JL_CMD_VOICE_GAIN:
+		if (c->p.vgain.voice >= e->max_voices || !finite_in(c->p.vgain.gain, 0.0f, JL_MAX_GAIN) ||
+		    c->p.vgain.ramp > JL_MAX_RAMP_FRAMES || (c->p.vgain.flags & ~JL_VGAIN_STOP))
+			return JL_REJ_RANGE;
+		return JL_REJ_NONE;
+	case JL_CMD_VOICE_ORIGIN:
+		return c->p.vorigin.voice < e->max_voices ? JL_REJ_NONE : JL_REJ_RANGE;
+	case JL_CMD_TRACK_GAIN:
+		if (c->p.tgain.track >= JL_MAX_TRACKS || !finite_in(c->p.tgain.gl, 0.0f, JL_MAX_GAIN) ||
+		    !finite_in(c->p.tgain.gr, 0.0f, JL_MAX_GAIN) || c->p.tgain.ramp > JL_MAX_RAMP_FRAMES)
+			return JL_REJ_RANGE;
+		return JL_REJ_NONE;
+	case JL_CMD_PA_GAIN:
+		if (!finite_in(c->p.gain.gain, 0.0f, JL_MAX_GAIN) || c->p.gain.ramp > JL_MAX_RAMP_FRAMES)
+			return JL_REJ_RANGE;
+		return JL_REJ_NONE;
 	default:
 		return JL_REJ_TYPE;
 	}
+}
+
+/* Frames of stored data a geometry reads. */
+static uint64_t needed(const struct jl_voice *v)
+{
+	return v->head + v->body + (v->seam_mode == JL_SEAM_EDGE ? v->seam : 0);
+}
+
+static uint64_t phase_of(uint64_t f, uint64_t origin, uint64_t period)
+{
+	return f >= origin ? (f - origin) % period : (period - (origin - f) % period) % period;
 }
 
 static uint32_t ramp_frames(const struct jl_engine *e)
@@ -104,9 +159,10 @@ static uint32_t ramp_frames(const struct jl_engine *e)
 	return e->rate / 100; /* 10 ms for level changes without their own length */
 }
 
-static void apply(struct jl_engine *e, const struct jl_cmd *c)
+static enum jl_reject apply(struct jl_engine *e, const struct jl_cmd *c)
 {
 	uint32_t k;
+	struct jl_voice *v;
 	switch (c->type) {
 	case JL_CMD_MASTER_GAIN:
 		jl_ramp_set_rt(&e->master, c->p.f[0], (uint32_t)c->p.u[1]);
@@ -116,6 +172,8 @@ static void apply(struct jl_engine *e, const struct jl_cmd *c)
 		e->impulse_armed = 1;
 		break;
 	case JL_CMD_METER_RESET:
+		for (k = 0; k < e->max_voices; k++)
+			e->voice[k].peak = 0.0f;
 		for (k = 0; k < e->n_inputs; k++)
 			e->in_peak[k] = 0.0f;
 		for (k = 0; k < JL_N_OUTPUTS; k++)
@@ -134,12 +192,80 @@ static void apply(struct jl_engine *e, const struct jl_cmd *c)
 	case JL_CMD_INPUT_TRIM:
 		jl_ramp_set_rt(&e->trim[c->p.u[0]], c->p.f[2], ramp_frames(e));
 		break;
+	case JL_CMD_VOICE_SRC:
+		v = &e->voice[c->p.vsrc.voice];
+		if (v->active && (c->p.vsrc.data_len < needed(v) || c->p.vsrc.channels != v->channels))
+			return JL_REJ_RANGE; /* a switch must carry the same frames */
+		v->kind = c->p.vsrc.kind;
+		v->channels = c->p.vsrc.channels;
+		v->in[0] = c->p.vsrc.in0;
+		v->in[1] = c->p.vsrc.in1;
+		v->hist_start = c->p.vsrc.hist_start;
+		v->pool_off[0] = c->p.vsrc.pool_off0;
+		v->pool_off[1] = c->p.vsrc.pool_off1;
+		v->data_len = c->p.vsrc.data_len;
+		v->gen = c->p.vsrc.gen;
+		atomic_store_explicit(&e->vpub[c->p.vsrc.voice].src, v->kind, RLX);
+		atomic_store_explicit(&e->vpub[c->p.vsrc.voice].src_gen, v->gen, REL);
+		break;
+	case JL_CMD_VOICE_START: {
+		struct jl_voice g;
+		v = &e->voice[c->p.vstart.voice];
+		g = *v;
+		g.track = c->p.vstart.track;
+		g.seam_mode = (uint8_t)c->p.vstart.seam_mode;
+		g.seam = c->p.vstart.seam;
+		g.head = c->p.vstart.head;
+		g.body = c->p.vstart.body;
+		g.period = c->p.vstart.period;
+		g.origin = c->p.vstart.origin;
+		if (g.kind == JL_SRC_NONE || g.data_len < needed(&g))
+			return JL_REJ_RANGE;
+		g.q = phase_of(e->frame, g.origin, g.period);
+		g.gain.cur = g.gain.g0 = g.gain.g1 = 0.0f; /* silent until VOICE_GAIN */
+		g.gain.n = g.gain.i = 0;
+		g.stop_at_zero = 0;
+		g.overrun = 0;
+		g.peak = 0.0f;
+		g.active = 1;
+		*v = g;
+		atomic_store_explicit(&e->vpub[c->p.vstart.voice].flags, 0, RLX);
+		atomic_store_explicit(&e->vpub[c->p.vstart.voice].track, g.track, RLX);
+		atomic_store_explicit(&e->vpub[c->p.vstart.voice].state, JL_VOICE_PLAYING, REL);
+		break;
+	}
+	case JL_CMD_VOICE_GAIN:
+		v = &e->voice[c->p.vgain.voice];
+		if (!v->active)
+			return JL_REJ_RANGE;
+		jl_ramp_set_rt(&v->gain, c->p.vgain.gain, c->p.vgain.ramp);
+		v->stop_at_zero = (c->p.vgain.flags & JL_VGAIN_STOP) != 0;
+		if (v->stop_at_zero)
+			atomic_store_explicit(&e->vpub[c->p.vgain.voice].state, JL_VOICE_STOPPING, RLX);
+		else if (atomic_load_explicit(&e->vpub[c->p.vgain.voice].state, RLX) == JL_VOICE_STOPPING)
+			atomic_store_explicit(&e->vpub[c->p.vgain.voice].state, JL_VOICE_PLAYING, RLX);
+		break;
+	case JL_CMD_VOICE_ORIGIN:
+		v = &e->voice[c->p.vorigin.voice];
+		if (!v->active)
+			return JL_REJ_RANGE;
+		v->origin = c->p.vorigin.origin;
+		v->q = phase_of(e->frame, v->origin, v->period);
+		break;
+	case JL_CMD_TRACK_GAIN:
+		jl_ramp_set_rt(&e->track_l[c->p.tgain.track], c->p.tgain.gl, c->p.tgain.ramp);
+		jl_ramp_set_rt(&e->track_r[c->p.tgain.track], c->p.tgain.gr, c->p.tgain.ramp);
+		break;
+	case JL_CMD_PA_GAIN:
+		jl_ramp_set_rt(&e->pa, c->p.gain.gain, c->p.gain.ramp);
+		break;
 	default:
 		break;
 	}
 	count(&e->rt->cmd_applied);
 	if (c->id)
 		emit(e, JL_EVT_APPLIED, c->id, c->target, e->frame);
+	return JL_REJ_NONE;
 }
 
 static int cancel_finds(const struct jl_engine *e, const struct jl_cmd *c)
@@ -154,6 +280,7 @@ static int cancel_finds(const struct jl_engine *e, const struct jl_cmd *c)
 /* Applies a command that is due now (target <= e->frame). */
 static void apply_due(struct jl_engine *e, const struct jl_cmd *c, uint64_t cycle_start)
 {
+	enum jl_reject why;
 	if (c->type == JL_CMD_CANCEL && !cancel_finds(e, c)) {
 		reject(e, c, JL_REJ_NOT_FOUND);
 		return;
@@ -165,7 +292,27 @@ static void apply_due(struct jl_engine *e, const struct jl_cmd *c, uint64_t cycl
 		if (late > atomic_load_explicit(&e->rt->max_late_frames, RLX))
 			atomic_store_explicit(&e->rt->max_late_frames, late, RLX);
 	}
-	apply(e, c);
+	why = apply(e, c);
+	if (why != JL_REJ_NONE)
+		reject(e, c, why);
+}
+
+/* Applies, in queue order among equals, every pending command due at f. */
+static void apply_pending_at(struct jl_engine *e, uint64_t f, uint64_t cycle_start)
+{
+	uint32_t k = 0;
+	while (k < e->n_pending) {
+		if (e->pending[k].target <= f) {
+			struct jl_cmd c = e->pending[k];
+			/* Keep queue order for equal targets: shift, not swap. */
+			memmove(&e->pending[k], &e->pending[k + 1],
+				(size_t)(e->n_pending - k - 1) * sizeof(struct jl_cmd));
+			e->n_pending--;
+			apply_due(e, &c, cycle_start);
+		} else {
+			k++;
+		}
+	}
 }
 
 static void drain(struct jl_engine *e, uint64_t cycle_start)
@@ -174,6 +321,10 @@ static void drain(struct jl_engine *e, uint64_t cycle_start)
 	bool corrupt = false;
 	uint32_t n;
 	uint64_t horizon = (uint64_t)e->rate * JL_MAX_AHEAD_S;
+	/* Pending commands that are now due are older than anything still in
+	 * the ring: apply them first, so that commands take effect in target
+	 * order, and in queue order among equal targets. */
+	apply_pending_at(e, cycle_start, cycle_start);
 	for (n = 0; n < JL_DRAIN_MAX && jl_spsc_pop_checked(&e->cmdq, &c, &corrupt); n++) {
 		enum jl_reject why = validate(e, &c);
 		if (atomic_load_explicit(&e->rt->rate_mismatch, RLX))
@@ -213,24 +364,6 @@ static uint64_t next_target(const struct jl_engine *e, uint64_t from, uint64_t t
 			best = t;
 	}
 	return best;
-}
-
-/* Applies, in queue order among equals, every pending command due at f. */
-static void apply_pending_at(struct jl_engine *e, uint64_t f, uint64_t cycle_start)
-{
-	uint32_t k = 0;
-	while (k < e->n_pending) {
-		if (e->pending[k].target <= f) {
-			struct jl_cmd c = e->pending[k];
-			/* Keep queue order for equal targets: shift, not swap. */
-			memmove(&e->pending[k], &e->pending[k + 1],
-				(size_t)(e->n_pending - k - 1) * sizeof(struct jl_cmd));
-			e->n_pending--;
-			apply_due(e, &c, cycle_start);
-		} else {
-			k++;
-		}
-	}
 }
 
 /* --- the cycle ------------------------------------------------------ */
@@ -349,9 +482,10 @@ static void sub_block(struct jl_engine *e, const struct jl_engine_io *io, uint32
 	/* 2. commands due at this sub-block's first frame */
 	apply_pending_at(e, f, cycle_start);
 
-	/* 3.-5. voices and buses (the looper adds voices here) */
+	/* 3.-5. voices -> track buses -> master bus */
 	memset(e->bus[0], 0, (size_t)n * sizeof(float));
 	memset(e->bus[1], 0, (size_t)n * sizeof(float));
+	jl_tracks_process_rt(e, f, n, e->bus[0], e->bus[1]);
 	if (e->impulse_armed) {
 		e->bus[0][0] += e->impulse_amp;
 		e->bus[1][0] += e->impulse_amp;
@@ -365,12 +499,24 @@ static void sub_block(struct jl_engine *e, const struct jl_engine_io *io, uint32
 		jl_ramp_apply_rt(&r, e->bus[1], n);
 	}
 
-	/* 6. outputs: main = master bus; phones carry the main mix for now */
-	for (o = 0; o < JL_N_OUTPUTS; o++) {
+	/* 6. outputs: phones carry the master bus; the PA gets it through
+	 * the PA gain (mute while recording), the phones never do. */
+	for (o = 2; o < JL_N_OUTPUTS; o++) {
 		if (!io->out[o])
 			continue;
 		memcpy(io->out[o] + off, e->bus[o & 1], (size_t)n * sizeof(float));
 		e->out_peak[o] = peak_of(e->bus[o & 1], n, e->out_peak[o]);
+	}
+	{
+		struct jl_ramp r = e->pa;
+		jl_ramp_apply_rt(&e->pa, e->bus[0], n);
+		jl_ramp_apply_rt(&r, e->bus[1], n);
+	}
+	for (o = 0; o < 2; o++) {
+		if (!io->out[o])
+			continue;
+		memcpy(io->out[o] + off, e->bus[o], (size_t)n * sizeof(float));
+		e->out_peak[o] = peak_of(e->bus[o], n, e->out_peak[o]);
 	}
 }
 
@@ -390,6 +536,12 @@ static void publish(struct jl_engine *e)
 	for (k = 0; k < JL_N_OUTPUTS; k++)
 		atomic_store_explicit(&e->rt->out_peak[k], jl_f_bits(e->out_peak[k]), RLX);
 	atomic_store_explicit(&e->rt->master_gain, jl_f_bits(e->master.cur), RLX);
+	for (k = 0; k < e->max_voices; k++) {
+		if (!e->voice[k].active)
+			continue;
+		atomic_store_explicit(&e->vpub[k].pos, e->voice[k].q, RLX);
+		atomic_store_explicit(&e->vpub[k].peak, jl_f_bits(e->voice[k].peak), RLX);
+	}
 	atomic_store_explicit(&e->rt->pending, e->n_pending, RLX);
 	atomic_store_explicit(&e->rt->frame, e->frame, REL);
 	atomic_fetch_add_explicit(&e->rt->cycles, 1, RLX);

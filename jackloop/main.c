@@ -45,6 +45,14 @@ static void usage(FILE *f)
 		"      --no-control        do not start the control daemon (loopctl serve)\n"
 		"      --osc-port PORT     the daemon's OSC UDP port (default: 9960; 0 picks a free one)\n"
 		"      --osc-host ADDR     the address the daemon's OSC server binds (default: 127.0.0.1)\n"
+		"Looper options (passed to the control daemon, see loopctl(1)):\n"
+		"      --quantize-ms MS    snap tolerance to cycle boundaries (default: 200)\n"
+		"      --seam-ms MS        loop seam length (default: 10)\n"
+		"      --ramp-ms MS        ramp of every level change (default: 10)\n"
+		"      --monitor main|phones  the path the performer hears (default: main)\n"
+		"      --extra-latency FRAMES added to the take latency compensation\n"
+		"      --extend pow2|whole extend long takes to 2^k cycles (default) or whole cycles\n"
+		"      --copy-delay-ms MS  debug: delay copying new loops out of the history\n"
 		"  -h, --help              show this help and exit\n"
 		"  -V, --version           show the version and exit\n"
 		"\n"
@@ -102,8 +110,17 @@ int main(int argc, char **argv)
 		{ "require-mlock", no_argument, 0, 'L' },  { "no-control", no_argument, 0, 'C' },
 		{ "osc-port", required_argument, 0, 'o' }, { "osc-host", required_argument, 0, 'O' },
 		{ "help", no_argument, 0, 'h' },	   { "version", no_argument, 0, 'V' },
+		/* looper options, passed to the control daemon as they are */
+		{ "quantize-ms", required_argument, 0, 1000 }, { "seam-ms", required_argument, 0, 1001 },
+		{ "ramp-ms", required_argument, 0, 1002 },     { "monitor", required_argument, 0, 1003 },
+		{ "extra-latency", required_argument, 0, 1004 }, { "extend", required_argument, 0, 1005 },
+		{ "copy-delay-ms", required_argument, 0, 1006 },
 		{ 0, 0, 0, 0 }
 	};
+	static const char *const fwd_names[] = { "--quantize-ms", "--seam-ms", "--ramp-ms", "--monitor",
+						 "--extra-latency", "--extend", "--copy-delay-ms" };
+	const char *fwd[32];
+	int nfwd = 0, k;
 	const char *name = "jackloop", *server = jl_shm_default_server(), *osc_port = NULL, *osc_host = NULL;
 	unsigned long inputs = 2, history_s = 120, pool_mb = 256, voices = 256, v;
 	int require_mlock = 0, control = 1, strict = 0, c, rc = JL_EXIT_FAIL, r, failed_reg, merr;
@@ -146,6 +163,12 @@ int main(int argc, char **argv)
 			osc_port = optarg;
 			break;
 		case 'O': osc_host = optarg; break;
+		case 1000: case 1001: case 1002: case 1003: case 1004: case 1005: case 1006:
+			if (nfwd < 30) {
+				fwd[nfwd++] = fwd_names[c - 1000];
+				fwd[nfwd++] = optarg;
+			}
+			break;
 		case 'h': usage(stdout); return JL_EXIT_OK;
 		case 'V': printf("jackloop %s (ABI %d.%d)\n", JL_VERSION, JL_ABI_MAJOR, JL_ABI_MINOR); return 0;
 		default: usage(stderr); return JL_EXIT_USAGE;
@@ -273,6 +296,8 @@ int main(int argc, char **argv)
 				jl_super_arg(&super, "--osc-host");
 				jl_super_arg(&super, osc_host);
 			}
+			for (k = 0; k < nfwd; k++)
+				jl_super_arg(&super, fwd[k]);
 		}
 	}
 

@@ -345,7 +345,7 @@ struct jl_analysis *jl_analysis_create(const struct jl_analysis_config *c)
 	a->lmax = (uint32_t)ceil(60.0 * c->rate / (c->min_bpm * a->hop));
 	if (a->lmin < 2)
 		a->lmin = 2;
-	a->nlag = 2 * a->lmax + 2;
+	a->nlag = 4 * a->lmax + 2; /* salience() reads the ACF up to 4 lmax */
 	{
 		uint32_t need = secs_to_hops(a, ENV_SECONDS);
 		if (need < a->nlag + 4)
@@ -706,22 +706,48 @@ static double acf_norm(const struct jl_analysis *a, double l)
 	return ((1 - fr) * a->acf[i] + fr * a->acf[i + 1]) / (a->acf[0] + 1e-12);
 }
 
-/* Metrical salience of lag l: the mean of the normalised ACF at l and its
- * multiples 2l, 3l, 4l (those inside the computed range).  A beat period is
- * a lag whose multiples recur too (bars are whole numbers of beats); a
- * spurious lag such as a dotted value (1.5 beats) only recurs at every
- * second multiple. */
-static double salience(const struct jl_analysis *a, double l)
+/* The normalised ACF at lag l, negative values clipped to 0: an
+ * anti-correlation is no evidence for a period and must not cancel the
+ * evidence of another multiple. */
+static double acf_pos(const struct jl_analysis *a, double l)
 {
-	double s = 0;
-	int k, m = 0;
-	for (k = 1; k <= 4 && k * l <= a->nlag - 2; k++, m++)
-		s += acf_norm(a, k * l);
-	return m ? s / m : 0;
+	double r = acf_norm(a, l);
+	return r > 0 ? r : 0;
 }
 
-/* Broad preference for moderate tempi: log-normal around 120 BPM, one
- * octave wide (the usual resolution of the octave ambiguity). */
+/* Metrical salience of lag l: the mean of the normalised ACF at l and its
+ * multiples 2l, 3l and 4l.  A beat recurs at whole numbers of beats, and
+ * bars of 2, 3 or 4 beats make those multiples recur too; a spurious lag
+ * such as a dotted value (1.5 beats) only recurs at every second multiple.
+ *
+ * The ACF covers lags up to 4 lmax, so all four terms exist for every
+ * candidate in the search range.  (When the multiples that fell outside a
+ * shorter ACF were dropped, a slow candidate was scored on fewer, longer
+ * lags -- the strong bar-length recurrences of repetitive material -- and
+ * won against the true beat; the mean over a constant set of levels treats
+ * every tempo alike.)
+ *
+ * For a pulse that is equally periodic at l and 2l the four terms are
+ * equal for both, so the salience does not take sides between metrical
+ * levels; that is left to the tempo preference curve (prior()) and, for
+ * the live track, to the hysteresis against level jumps.  Terms for
+ * subdivisions (ACF at l/2, l/3) were tried and dropped: the subdivision
+ * of a period 2l is the beat l itself, so such terms always favour the
+ * slower level (a 168 BPM click track read as 84). */
+static double salience(const struct jl_analysis *a, double l)
+{
+	return (acf_pos(a, l) + acf_pos(a, 2 * l) + acf_pos(a, 3 * l) + acf_pos(a, 4 * l)) / 4.0;
+}
+
+/* Perceptual preference for moderate tempi, applied to the salience: a
+ * log-normal resonance curve around 120 BPM (500 ms), one octave wide.
+ * Tapping along gravitates to this region: van Noorden & Moelants
+ * ("Resonance in the perception of musical pulse", J. New Music Research
+ * 28(1), 1999) fit a resonance period of 500-550 ms, and Parncutt ("A
+ * perceptual model of pulse salience and metrical accent in musical
+ * rhythms", Music Perception 11(4), 1994) finds pulse salience highest
+ * near 100 events per minute.  The curve arbitrates between levels that
+ * the ACF supports about equally; it is not fitted to any test material. */
 static double prior(const struct jl_analysis *a, double l)
 {
 	double bpm = 60.0 * a->cfg.rate / (l * a->hop);
@@ -790,6 +816,17 @@ static uint64_t beat_phase(const struct jl_analysis *a, uint64_t n, double P)
 	return n - bphi;
 }
 
+/* Is there usable tempo evidence at absolute frame `now` (the end of the
+ * latest hop)?  Enough continuous input, onsets recently (silence ->
+ * none) and a non-zero envelope energy. */
+static int tempo_evidence(const struct jl_analysis *a, uint64_t now)
+{
+	uint64_t span = (uint64_t)(2.0 * a->cfg.tempo_tau_s * a->cfg.rate);
+	size_t recent = a->ons_cnt - lower_bound(a, now > span ? now - span : 0);
+	return (double)(now - a->origin) >= TEMPO_MIN_S * a->cfg.rate &&
+	       recent >= TEMPO_MIN_ONSETS && a->acf[0] > 0;
+}
+
 static void tempo_unknown(struct jl_analysis *a)
 {
 	a->tknown = 0;
@@ -826,12 +863,7 @@ static void tempo_hop(struct jl_analysis *a, uint64_t n, double fast_mean, doubl
 
 	if ((n + 1) % a->tupdate)
 		return;
-	/* enough input, and onsets recently? (silence -> unknown) */
-	uint64_t now = frame_end(a, n);
-	uint64_t span = (uint64_t)(2.0 * a->cfg.tempo_tau_s * a->cfg.rate);
-	size_t recent = a->ons_cnt - lower_bound(a, now > span ? now - span : 0);
-	if ((double)(now - a->origin) < TEMPO_MIN_S * a->cfg.rate ||
-	    recent < TEMPO_MIN_ONSETS || !(a->acf[0] > 0)) {
+	if (!tempo_evidence(a, frame_end(a, n))) {
 		tempo_unknown(a);
 		return;
 	}
@@ -1001,4 +1033,66 @@ void jl_analysis_tempo(const struct jl_analysis *a, struct jl_tempo *out)
 	out->bpm = 60.0 * a->cfg.rate / out->period_frames;
 	out->confidence = a->conf;
 	out->beat_frame = a->beat_frame;
+}
+
+/* Beats per cycle.  The candidates are the counts b = 1 .. BPC_MAX whose
+ * beat period cycle / b lies in the tempo search range [min_bpm, max_bpm].
+ *   1. If the live tempo is known and the cycle is within BPC_TOL of a
+ *      whole number k of its periods, the answer is k: the count agrees
+ *      with the BPM the looper already shows.
+ *   2. Otherwise each candidate is scored like a tempo candidate: the
+ *      metrical salience of its period (ACF at 1, 2, 3 and 4 periods;
+ *      see salience()) times the tempo preference curve (prior()).  A musician's loop is rarely exactly
+ *      b beats long, so the salience is the best one within +-BPC_TOL of
+ *      the nominal period.  Equal scores keep the smaller count.
+ * If no count puts the beat in the range (a cycle shorter than one beat
+ * at max_bpm, or longer than BPC_MAX beats at min_bpm), the count nearest
+ * the range is returned: 1 or BPC_MAX. */
+#define BPC_MAX 64
+#define BPC_TOL 0.03
+
+int jl_analysis_beats_per_cycle(const struct jl_analysis *a, uint64_t cycle_frames, uint32_t *beats)
+{
+	if (!a || !beats || cycle_frames == 0)
+		return -EINVAL;
+	if (!a->started || a->nframes == 0 || !tempo_evidence(a, frame_end(a, a->nframes - 1)))
+		return -ENOENT;
+	const double cyc = (double)cycle_frames; /* frames */
+	if (a->tknown && a->period > 0) {
+		double P = a->period * a->hop, k = floor(cyc / P + 0.5);
+		if (k >= 1 && k <= BPC_MAX && fabs(k * P - cyc) <= BPC_TOL * cyc) {
+			*beats = (uint32_t)k;
+			return 0;
+		}
+	}
+	const double fmin = 60.0 * a->cfg.rate / a->cfg.max_bpm; /* shortest beat, frames */
+	const double fmax = 60.0 * a->cfg.rate / a->cfg.min_bpm; /* longest beat, frames */
+	double best = 0;
+	uint32_t bb = 0;
+	for (uint32_t b = 1; b <= BPC_MAX; b++) {
+		double pf = cyc / b;
+		if (pf < fmin || pf > fmax)
+			continue;
+		double l = pf / a->hop, s = 0;
+		/* best salience within +-BPC_TOL, in steps of a quarter hop */
+		double lo = l * (1 - BPC_TOL), hi = l * (1 + BPC_TOL);
+		for (double x = lo; x <= hi; x += 0.25) {
+			double v = salience(a, x);
+			if (v > s)
+				s = v;
+		}
+		double v = s * prior(a, l);
+		if (v > best) {
+			best = v;
+			bb = b;
+		}
+	}
+	if (bb == 0) {
+		if (!(best > 0) && cyc >= fmin && cyc / BPC_MAX <= fmax)
+			return -ENOENT; /* candidates exist, none has any periodicity */
+		*beats = cyc < fmin ? 1u : BPC_MAX;
+		return 0;
+	}
+	*beats = bb;
+	return 0;
 }

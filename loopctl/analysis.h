@@ -134,6 +134,24 @@ struct jl_tempo {
  * Thread: same thread as feed. */
 void jl_analysis_tempo(const struct jl_analysis *a, struct jl_tempo *out);
 
+/* Beats per cycle a musician would count for a loop of `cycle_frames`,
+ * consistent with the current tempo evidence: chooses an integer count
+ * (typically 2..32, preferring counts whose beat period lies in a normal
+ * tempo range and that match the envelope's periodicity).  Returns 0 and
+ * sets *beats, or -ENOENT when there is no usable evidence (silence).
+ *
+ * How: when the live tempo is known and the cycle is within 3 % of a whole
+ * number k of its beat periods, k.  Otherwise, among the counts 1..64 whose
+ * beat (cycle / count) lies in [min_bpm, max_bpm], the one whose period has
+ * the highest metrical salience in the tempogram (as for the live tempo)
+ * weighted by the tempo preference curve (around 120 BPM).  A cycle
+ * shorter than one beat at max_bpm gives 1, one longer than 64 beats at
+ * min_bpm gives 64.  -ENOENT also before 2 s of input or with fewer than 2
+ * onsets in the last 2 tempo_tau_s (the same rule as tempo `known`);
+ * -EINVAL for NULL arguments or cycle_frames == 0.  Const, allocates
+ * nothing, O(64 x 10) ACF reads.  Thread: same thread as feed. */
+int jl_analysis_beats_per_cycle(const struct jl_analysis *a, uint64_t cycle_frames, uint32_t *beats);
+
 /* Analysis hop in frames (the STFT advances by this much; onsets are
  * decided on hop boundaries of the stream's grid).  Feeding in multiples of
  * it is the cheapest, but any chunking gives identical results. */

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "daemon.h"
+#include "looper.h"
 
 /* A bad argument is a usage error (exit 2 in the CLI); a command that was
  * understood but could not be done is a failure (exit 1). */
@@ -251,7 +252,6 @@ static int cmd_status(struct jl_daemon *d, struct jl_req *rq, int argc, char **a
 	json_object_set_new(rq->json, "inputs", ins);
 	json_object_set_new(rq->json, "outputs", outs);
 	json_object_set_new(rq->json, "daemon", dm);
-	json_object_set_new(rq->json, "tracks", json_array());
 
 	p += snprintf(p, (size_t)(e - p),
 		      "jackloop '%s' on JACK server '%s': engine %s\n"
@@ -267,10 +267,11 @@ static int cmd_status(struct jl_daemon *d, struct jl_req *rq, int argc, char **a
 		      (unsigned long long)(atomic_load(&h->mlocked_bytes) >> 20),
 		      (unsigned long long)(h->total_size >> 20));
 	for (i = 0; i < h->geom.n_inputs && p < e; i++)
-		p += snprintf(p, (size_t)(e - p), "  in_%u: peak %.1f dBFS, clips %u\n", i + 1,
-			      to_db(jl_bits_f(atomic_load(&rt->in_peak[i]))), atomic_load(&rt->in_clips[i]));
+		p += snprintf(p, (size_t)(e - p), "  in_%u: peak %.1f dBFS, clips %u%s", i + 1,
+			      to_db(jl_bits_f(atomic_load(&rt->in_peak[i]))), atomic_load(&rt->in_clips[i]),
+			      i + 1 < h->geom.n_inputs ? "\n" : "");
 	if (p < e)
-		snprintf(p, (size_t)(e - p), "  tracks: none");
+		jl_looper_status(d, rq->json, p, (size_t)(e - p));
 	return 0;
 }
 
@@ -290,6 +291,11 @@ static int cmd_help(struct jl_daemon *d, struct jl_req *rq, int argc, char **arg
 	return 0;
 }
 
+#define H(n) int jl_cmd_##n(struct jl_daemon *d, struct jl_req *rq, int argc, char **argv)
+H(record); H(capture); H(play); H(stop); H(mute); H(unmute); H(toggle); H(undo); H(redo); H(clear);
+H(gain); H(pan); H(solo); H(layer); H(select); H(panic); H(tap); H(tempo); H(at); H(triggers); H(cancel);
+#undef H
+
 const struct jl_command jl_commands[] = {
 	{ "ping", 0, 0, "", "check that the daemon answers", cmd_ping },
 	{ "status", 0, 1, "[--json]", "engine figures, inputs, outputs, tracks", cmd_status },
@@ -297,6 +303,29 @@ const struct jl_command jl_commands[] = {
 	{ "master-gain", 1, 5, "DB [--ramp-ms MS] [--at FRAME]", "set the master gain (ramped)", cmd_master_gain },
 	{ "impulse", 0, 3, "[AMP] [--at FRAME]", "a one-sample test impulse on every output", cmd_impulse },
 	{ "meter-reset", 0, 0, "", "restart the peak meters", cmd_meter_reset },
+	{ "record", 0, 10, "[TRACK|new] [--cycles N] [--bars N] [--pa-mute] [--in 1,2] [--threshold DB]",
+	  "start a take; the next press ends it (first loop = anchor)", jl_cmd_record },
+	{ "capture", 0, 5, "[CYCLES] [--seconds S] [--track T]", "loop what was already played", jl_cmd_capture },
+	{ "play", 0, 2, "[TRACK|all] [--sync]", "restart at the next cycle start (--sync: in phase now)", jl_cmd_play },
+	{ "stop", 0, 1, "[TRACK|all]", "stop (fade out)", jl_cmd_stop },
+	{ "mute", 0, 1, "[TRACK|all]", "mute (ramped)", jl_cmd_mute },
+	{ "unmute", 0, 1, "[TRACK|all]", "unmute (ramped)", jl_cmd_unmute },
+	{ "toggle", 0, 1, "[TRACK|all]", "mute or unmute", jl_cmd_toggle },
+	{ "gain", 1, 2, "[TRACK] DB", "track gain (ramped)", jl_cmd_gain },
+	{ "pan", 1, 2, "[TRACK] P", "track pan, -1..1 (ramped)", jl_cmd_pan },
+	{ "solo", 0, 2, "[TRACK] [on|off]", "solo a track (toggles)", jl_cmd_solo },
+	{ "undo", 0, 1, "[TRACK]", "undo the last take/clear (per track or global); cancels a take", jl_cmd_undo },
+	{ "redo", 0, 1, "[TRACK]", "redo what was undone, most recent first", jl_cmd_redo },
+	{ "layer", 3, 4, "TRACK L mute|unmute|gain DB|delete", "address any overdub", jl_cmd_layer },
+	{ "clear", 1, 1, "TRACK|all", "clear tracks (undoable)", jl_cmd_clear },
+	{ "select", 1, 1, "next|prev|TRACK", "the track commands default to", jl_cmd_select },
+	{ "panic", 0, 0, "", "everything fades out fast", jl_cmd_panic },
+	{ "tap", 0, 0, "", "tap tempo", jl_cmd_tap },
+	{ "tempo", 1, 1, "BPM", "preset tempo (before a loop), or beats per cycle", jl_cmd_tempo },
+	{ "at", 2, 24, "next-cycle|next-bar|FRAME [--every-cycle|--count N] COMMAND...",
+	  "schedule any command on an exact frame", jl_cmd_at },
+	{ "triggers", 0, 0, "", "list pending triggers", jl_cmd_triggers },
+	{ "cancel", 1, 1, "ID", "cancel a pending trigger", jl_cmd_cancel },
 	{ NULL, 0, 0, NULL, NULL, NULL },
 };
 

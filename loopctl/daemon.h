@@ -12,13 +12,30 @@
 #define JL_DEFAULT_OSC_PORT 9960
 #define JL_TICK_US 4000	/* timer tick: queues, events, analysis */
 
-/* One request being answered (OSC, CLI or MIDI). */
+/* One request being answered (OSC, CLI, MIDI or a trigger). */
 struct jl_req {
 	uint64_t arrival;	/* engine frame of arrival (DESIGN 2.3/2.4) */
 	int has_arrival;
+	int scheduled;		/* from a trigger: act exactly at `at` */
+	uint64_t at;
 	json_t *json;		/* reply object, filled by the handler */
 	char msg[2048];		/* reply text, or the error */
 };
+
+/* Looper settings (loopctl serve options). */
+struct jl_looper_cfg {
+	double quantize_ms;	/* snap tolerance (clamped to a quarter cycle) */
+	double seam_ms;		/* loop seams */
+	double ramp_ms;		/* level changes */
+	int monitor_phones;	/* the performer hears the phones, not the PA */
+	uint32_t extra_latency;	/* frames added to the compensation */
+	int extend_whole;	/* extend long takes to whole cycles, not 2^k */
+	double copy_delay_ms;	/* debug: delay the history -> pool copy */
+	double preroll_ms;	/* threshold starts keep this much before the attack */
+};
+
+struct jl_model;
+struct jl_trigger_m;
 
 struct jl_daemon {
 	struct jl_shm shm;
@@ -41,9 +58,16 @@ struct jl_daemon {
 	int quit;
 	uint32_t next_id;
 	/* counters we log when they change */
-	uint32_t seen_xruns, seen_rejected, seen_late, seen_dropped, seen_gaps, seen_evt_dropped;
+	uint32_t seen_xruns, seen_rejected, seen_late, seen_dropped, seen_gaps, seen_evt_dropped, seen_overrun;
 	uint64_t events_seen;
 	uint64_t osc_errors;
+	/* looper */
+	struct jl_looper_cfg cfg;
+	struct jl_model *m;
+	uint64_t pool_floats;
+	float *pool;
+	struct jl_trigger_m *capture;	/* collects RT ids pushed while a trigger runs */
+	char note[512];			/* a warning the next tick logs */
 };
 
 /* Pushes a command into the ring.  Fills c->id.  Returns 0, or -EAGAIN
@@ -60,5 +84,10 @@ uint64_t jl_daemon_period(const struct jl_daemon *d);
 int jl_daemon_run(struct jl_daemon *d, struct jl_req *rq, int argc, char **argv);
 
 int jl_serve_main(int argc, char **argv);
+
+/* Attaches the daemon's view of a mapped segment (queues, model, pool),
+ * adopting a model left by an earlier daemon.  Used by serve and by the
+ * offline tests.  Returns 0 or -EPROTO. */
+int jl_daemon_attach(struct jl_daemon *d, char *err, size_t n);
 
 #endif

@@ -6,9 +6,19 @@
 
 #include "jl_alloc.h"
 
-/* The looper's commands get their pedal and pad bindings when they exist;
- * until then the built-in map is empty and MIDI maps nothing. */
 const struct jl_midi_binding jl_midi_default_map[] = {
+	{ JL_MIDI_CC, 255, 80, "record" },	/* a four-switch pedal */
+	{ JL_MIDI_CC, 255, 81, "undo" },
+	{ JL_MIDI_CC, 255, 82, "select next" },
+	{ JL_MIDI_CC, 255, 83, "toggle" },
+	{ JL_MIDI_NOTE, 255, 36, "record" },	/* pads */
+	{ JL_MIDI_NOTE, 255, 37, "undo" },
+	{ JL_MIDI_NOTE, 255, 38, "redo" },
+	{ JL_MIDI_NOTE, 255, 39, "capture" },
+	{ JL_MIDI_NOTE, 255, 40, "select prev" },
+	{ JL_MIDI_NOTE, 255, 41, "select next" },
+	{ JL_MIDI_NOTE, 255, 42, "toggle" },
+	{ JL_MIDI_NOTE, 255, 43, "panic" },
 	{ 0, 0, 0, NULL },
 };
 

@@ -19,12 +19,15 @@
 #include "commands.h"
 #include "daemon.h"
 #include "jl_alloc.h"
+#include "looper.h"
+#include "model.h"
 #include "osc.h"
 
 static void serve_usage(FILE *f)
 {
 	fprintf(f,
 		"Usage: loopctl serve [--name NAME] [--server SERVER] [--osc-port PORT] [--osc-host ADDR] [--no-midi]\n"
+		"                     [LOOPER OPTIONS]\n"
 		"Run the control daemon of a jackloop instance (jackloop normally starts it).\n"
 		"\n"
 		"  -n, --name NAME      the jackloop instance (default: jackloop)\n"
@@ -32,6 +35,13 @@ static void serve_usage(FILE *f)
 		"      --osc-port PORT  UDP port for OSC (default: %d; 0 = any free port)\n"
 		"      --osc-host ADDR  address to bind (default: 127.0.0.1)\n"
 		"      --no-midi        do not open the ALSA sequencer\n"
+		"      --quantize-ms MS snap takes to cycle boundaries within MS (default: 200; at most a quarter cycle)\n"
+		"      --seam-ms MS     loop seam crossfade / edge fade length (default: 10)\n"
+		"      --ramp-ms MS     ramp length of every level change (default: 10)\n"
+		"      --monitor main|phones  the path the performer hears, for latency compensation (default: main)\n"
+		"      --extra-latency FRAMES add to the take compensation (default: 0)\n"
+		"      --extend pow2|whole    extend long takes to 2^k cycles (default) or whole cycles\n"
+		"      --copy-delay-ms MS     debug: delay the history -> pool copy of new loops\n"
 		"  -h, --help           show this help\n"
 		"Exit status: 0 on SIGINT/SIGTERM, 1 error, 2 usage, 4 another daemon serves this instance.\n",
 		JL_DEFAULT_OSC_PORT);
@@ -99,6 +109,8 @@ static void tick(struct jl_daemon *d)
 	log_counter("commands applied late", &d->shm.rt->cmd_late, &d->seen_late);
 	log_counter("commands dropped (pending table full)", &d->shm.rt->cmd_dropped, &d->seen_dropped);
 	log_counter("engine events dropped", &d->shm.rt->evt_dropped, &d->seen_evt_dropped);
+	log_counter("voices faded before the history overwrote them", &d->shm.rt->hist_overrun, &d->seen_overrun);
+	jl_looper_tick(d);
 }
 
 static void handle_midi(struct jl_daemon *d)
@@ -164,14 +176,43 @@ static int run_loop(struct jl_daemon *d)
 	return JL_EXIT_OK;
 }
 
+int jl_daemon_attach(struct jl_daemon *d, char *err, size_t n)
+{
+	unsigned char *base_q = d->shm.queues;
+	const struct jl_shm_header *h = d->shm.hdr;
+	uint64_t qoff = h->region[JL_REG_QUEUES].off;
+	if (jl_spsc_attach(&d->cmdq, base_q + (h->cmdq_off - qoff), h->geom.cmd_capacity, sizeof(struct jl_cmd)) < 0 ||
+	    jl_spsc_attach(&d->evtq, base_q + (h->evtq_off - qoff), h->geom.evt_capacity, sizeof(struct jl_evt)) < 0) {
+		snprintf(err, n, "the segment's queues are corrupt; restart jackloop");
+		return -EPROTO;
+	}
+	if (h->region[JL_REG_MODEL].len < sizeof(struct jl_model)) {
+		snprintf(err, n, "the segment's model region is too small (%llu bytes)",
+			 (unsigned long long)h->region[JL_REG_MODEL].len);
+		return -EPROTO;
+	}
+	d->m = (void *)d->shm.model;
+	d->pool = (void *)d->shm.pool;
+	d->pool_floats = h->region[JL_REG_POOL].len / sizeof(float);
+	if (jl_looper_init(d))
+		fprintf(stderr, "loopctl serve: carrying on with the loops of the previous daemon (model generation %llu)\n",
+			(unsigned long long)d->m->generation);
+	return 0;
+}
+
 int jl_serve_main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "name", required_argument, 0, 'n' },	  { "server", required_argument, 0, 's' },
 		{ "osc-port", required_argument, 0, 'p' }, { "osc-host", required_argument, 0, 'H' },
 		{ "no-midi", no_argument, 0, 'M' },	   { "help", no_argument, 0, 'h' },
+		{ "quantize-ms", required_argument, 0, 'q' }, { "seam-ms", required_argument, 0, 'S' },
+		{ "ramp-ms", required_argument, 0, 'r' },   { "monitor", required_argument, 0, 'm' },
+		{ "extra-latency", required_argument, 0, 'x' }, { "extend", required_argument, 0, 'e' },
+		{ "copy-delay-ms", required_argument, 0, 'c' },
 		{ 0, 0, 0, 0 }
 	};
+	struct jl_looper_cfg cfg = { .quantize_ms = 200, .seam_ms = 10, .ramp_ms = 10, .preroll_ms = 5 };
 	const char *name = "jackloop", *server = jl_shm_default_server(), *host = "127.0.0.1";
 	int port = JL_DEFAULT_OSC_PORT, port_explicit = 0, midi = 1, c, r, rc = JL_EXIT_FAIL;
 	char shm_name[256], err[512], note[256];
@@ -197,6 +238,37 @@ int jl_serve_main(int argc, char **argv)
 		}
 		case 'H': host = optarg; break;
 		case 'M': midi = 0; break;
+		case 'q': case 'S': case 'r': case 'c': case 'x': {
+			char *end;
+			double v = strtod(optarg, &end);
+			double hi = c == 'x' ? 480000 : c == 'c' ? 600000 : c == 'q' ? 2000 : 1000;
+			if (*end || !*optarg || !(v >= 0 && v <= hi) || (c == 'S' && v < 0.1)) {
+				fprintf(stderr, "loopctl serve: invalid value '%s' for --%s (0..%g)\n", optarg,
+					c == 'q' ? "quantize-ms" : c == 'S' ? "seam-ms" : c == 'r' ? "ramp-ms" :
+					c == 'x' ? "extra-latency" : "copy-delay-ms", hi);
+				return JL_EXIT_USAGE;
+			}
+			if (c == 'q') cfg.quantize_ms = v;
+			else if (c == 'S') cfg.seam_ms = v;
+			else if (c == 'r') cfg.ramp_ms = v;
+			else if (c == 'c') cfg.copy_delay_ms = v;
+			else cfg.extra_latency = (uint32_t)v;
+			break;
+		}
+		case 'm':
+			if (strcmp(optarg, "main") && strcmp(optarg, "phones")) {
+				fprintf(stderr, "loopctl serve: --monitor main|phones\n");
+				return JL_EXIT_USAGE;
+			}
+			cfg.monitor_phones = !strcmp(optarg, "phones");
+			break;
+		case 'e':
+			if (strcmp(optarg, "pow2") && strcmp(optarg, "whole")) {
+				fprintf(stderr, "loopctl serve: --extend pow2|whole\n");
+				return JL_EXIT_USAGE;
+			}
+			cfg.extend_whole = !strcmp(optarg, "whole");
+			break;
 		case 'h': serve_usage(stdout); return JL_EXIT_OK;
 		default: serve_usage(stderr); return JL_EXIT_USAGE;
 		}
@@ -211,6 +283,7 @@ int jl_serve_main(int argc, char **argv)
 		return JL_EXIT_FAIL;
 	}
 	d->tfd = d->sfd = d->osc_fd = -1;
+	d->cfg = cfg;
 	snprintf(d->server, sizeof(d->server), "%s", server);
 	snprintf(d->name, sizeof(d->name), "%s", name);
 	if (jl_shm_name(shm_name, sizeof(shm_name), (unsigned)getuid(), server, name) < 0) {
@@ -225,17 +298,9 @@ int jl_serve_main(int argc, char **argv)
 		rc = r == -EBUSY ? JL_EXIT_LOCKED : JL_EXIT_FAIL;
 		goto out;
 	}
-	{
-		unsigned char *base_q = d->shm.queues;
-		const struct jl_shm_header *h = d->shm.hdr;
-		uint64_t qoff = h->region[JL_REG_QUEUES].off;
-		if (jl_spsc_attach(&d->cmdq, base_q + (h->cmdq_off - qoff), h->geom.cmd_capacity,
-				   sizeof(struct jl_cmd)) < 0 ||
-		    jl_spsc_attach(&d->evtq, base_q + (h->evtq_off - qoff), h->geom.evt_capacity,
-				   sizeof(struct jl_evt)) < 0) {
-			fprintf(stderr, "loopctl serve: the segment's queues are corrupt; restart jackloop\n");
-			goto out;
-		}
+	if (jl_daemon_attach(d, err, sizeof(err)) < 0) {
+		fprintf(stderr, "loopctl serve: %s\n", err);
+		goto out;
 	}
 	if (jl_shm_lock_held(d->shm.fd, JL_LOCK_ENGINE) == 0)
 		fprintf(stderr, "loopctl serve: warning: jackloop is not running on %s; commands wait in the queue\n",

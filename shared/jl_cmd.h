@@ -21,8 +21,25 @@ enum jl_cmd_type {
 	JL_CMD_METER_RESET,	/* restart peak-since-last-read meters */
 	JL_CMD_CANCEL,		/* u[0]=id of a pending command to drop */
 	JL_CMD_INPUT_TRIM,	/* u[0]=input index, f[2]=linear gain (ramped) */
+	JL_CMD_VOICE_SRC,	/* p.vsrc: where a voice's stored frames are (set or switch) */
+	JL_CMD_VOICE_START,	/* p.vstart: geometry; starts the voice silent (then VOICE_GAIN) */
+	JL_CMD_VOICE_GAIN,	/* p.vgain: ramp a voice's gain; JL_VGAIN_STOP ends it at 0 */
+	JL_CMD_VOICE_ORIGIN,	/* p.vorigin: move a voice's phase origin (restart) */
+	JL_CMD_TRACK_GAIN,	/* p.tgain: ramp a track bus's left/right gains */
+	JL_CMD_PA_GAIN,		/* p.gain: ramp the main outputs only (PA mute), phones untouched */
 	JL_CMD__COUNT
 };
+
+/* Voice sources (DESIGN 3.2): the history ring, then the pool. */
+enum jl_src { JL_SRC_NONE = 0, JL_SRC_HIST = 1, JL_SRC_POOL = 2 };
+
+/* Seams (DESIGN 3.3). XFADE: the take is whole periods (body == period);
+ * its last `seam` frames crossfade with the `seam` frames recorded just
+ * before its start.  EDGE: a partial or extended take; pre-roll fades in
+ * before the body, post-roll fades out after it. */
+enum jl_seam { JL_SEAM_XFADE = 0, JL_SEAM_EDGE = 1 };
+
+#define JL_VGAIN_STOP 1u	/* deactivate the voice when the ramp reaches 0 */
 
 /* Flag bits. */
 #define JL_CMDF_IMMEDIATE 0x0001u	/* ignore target: apply at the start of the next block */
@@ -37,6 +54,48 @@ struct jl_cmd {
 		int64_t i[6];
 		float f[12];	/* f[2k], f[2k+1] overlay u[k] */
 		unsigned char raw[48];
+		struct {
+			uint32_t voice;
+			uint8_t kind;		/* enum jl_src */
+			uint8_t channels;	/* 1 or 2 */
+			uint16_t in0, in1;	/* history inputs per channel */
+			uint16_t pad;
+			uint32_t gen;		/* source generation, echoed in voice_pub */
+			uint64_t hist_start;	/* history frame of stored frame 0 */
+			uint64_t pool_off0;	/* pool offsets in floats, per channel */
+			uint64_t pool_off1;
+			uint64_t data_len;	/* stored frames */
+		} vsrc;
+		struct {
+			uint32_t voice;
+			uint32_t track;
+			uint32_t seam_mode;	/* enum jl_seam */
+			uint32_t seam;		/* seam frames */
+			uint64_t head;		/* stored frames before the body (pre-roll) */
+			uint64_t body;		/* recorded frames of the take */
+			uint64_t period;	/* the voice repeats every `period` frames */
+			uint64_t origin;	/* an engine frame at which body frame 0 plays */
+		} vstart;
+		struct {
+			uint32_t voice;
+			uint32_t ramp;		/* frames */
+			float gain;
+			uint32_t flags;		/* JL_VGAIN_* */
+		} vgain;
+		struct {
+			uint32_t voice;
+			uint32_t pad;
+			uint64_t origin;
+		} vorigin;
+		struct {
+			uint32_t track;
+			uint32_t ramp;
+			float gl, gr;
+		} tgain;
+		struct {
+			float gain;
+			uint32_t ramp;
+		} gain;
 	} p;
 };
 _Static_assert(sizeof(struct jl_cmd) == 64, "a command is one cache line");

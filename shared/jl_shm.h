@@ -38,6 +38,7 @@
 #define JL_GAP_MARKS 32			/* ring of the latest history gaps */
 #define JL_CYCLE_SLOTS 4
 #define JL_BLOCK 256			/* RT internal sub-block (DESIGN 2.2) */
+#define JL_MAX_TRACKS 64		/* track buses */
 
 enum jl_region { JL_REG_RT = 0, JL_REG_QUEUES, JL_REG_MODEL, JL_REG_HIST, JL_REG_POOL, JL_REG__COUNT };
 
@@ -123,12 +124,18 @@ struct jl_gap_mark {
 };
 
 /* Per-voice published state (grows in the looper; append-only). */
+/* Per-voice published state: what the daemon needs to know that a source
+ * switch happened or a region is no longer read (DESIGN 3.2, 6.5). */
+enum jl_voice_state { JL_VOICE_OFF = 0, JL_VOICE_PLAYING, JL_VOICE_STOPPING };
+#define JL_VOICE_F_OVERRUN 1u	/* faded out: the ring was about to overwrite its source */
 struct jl_voice_pub {
-	_Atomic uint32_t state;		/* 0 off */
-	_Atomic uint32_t src_gen;	/* source generation in use (ack for switches) */
-	_Atomic uint64_t pos;		/* frames played */
+	_Atomic uint32_t state;		/* enum jl_voice_state */
+	_Atomic uint32_t src_gen;	/* generation of the source in use */
+	_Atomic uint64_t pos;		/* current phase within the voice's period */
 	_Atomic uint32_t peak;		/* float bits, peak since last meter reset */
-	uint32_t reserved[3];
+	_Atomic uint32_t src;		/* enum jl_src of the source in use */
+	_Atomic uint32_t flags;		/* JL_VOICE_F_* (sticky until the next start) */
+	_Atomic uint32_t track;
 };
 
 struct jl_rt_state {
@@ -156,6 +163,7 @@ struct jl_rt_state {
 	_Atomic uint32_t evt_dropped;	/* event ring full (events are hints) */
 	_Atomic uint32_t queue_corrupt;	/* command ring indices were insane */
 	_Atomic uint32_t pending;	/* future-dated commands waiting */
+	_Atomic uint32_t hist_overrun;	/* voices faded out before the ring overwrote them */
 	_Atomic uint64_t last_late_frames;
 	_Atomic uint64_t max_late_frames;
 	_Atomic uint64_t cycles;

@@ -314,6 +314,89 @@ static void test_tempo_step(void)
 	jl_analysis_destroy(a);
 }
 
+/* 3/4 with an accented downbeat: clicks every `beat_s`, the first of each
+ * group of three louder. */
+static void waltz_track(size_t n, double beat_s)
+{
+	memset(sig, 0, n * sizeof(float));
+	rng = 0x3A3Au;
+	double f = RATE / 2.0;
+	for (unsigned k = 0; f < n; k++, f += beat_s * RATE)
+		add_click(sig, n, (uint64_t)llround(f), k % 3 == 0 ? 0.6f : 0.2f);
+}
+
+static void test_beats_per_cycle(void)
+{
+	size_t n = RATE * 12;
+	struct jl_analysis *a = make();
+	if (!a) {
+		TH_CHECK(a != NULL, "create");
+		return;
+	}
+	uint32_t b = 0;
+	/* no input yet, silence: no evidence */
+	TH_CHECK(jl_analysis_beats_per_cycle(a, 2 * RATE, &b) == -ENOENT, "before any input: -ENOENT");
+	memset(sig, 0, n * sizeof(float));
+	feed_all(a, sig, n, 1000);
+	TH_CHECK(jl_analysis_beats_per_cycle(a, 2 * RATE, &b) == -ENOENT, "silence: -ENOENT");
+	TH_CHECK(jl_analysis_beats_per_cycle(NULL, 2 * RATE, &b) == -EINVAL &&
+		 jl_analysis_beats_per_cycle(a, 2 * RATE, NULL) == -EINVAL &&
+		 jl_analysis_beats_per_cycle(a, 0, &b) == -EINVAL, "bad arguments: -EINVAL");
+
+	/* 120 BPM clicks: 2 s -> 4, 4 s -> 8, 1 s -> 2, 8 s -> 16 */
+	click_track(n, 120, 120, n);
+	jl_analysis_reset(a);
+	feed_all(a, sig, n, 480);
+	static const struct { double s; uint32_t beats; } cy[] = {
+		{ 2.0, 4 }, { 4.0, 8 }, { 1.0, 2 }, { 8.0, 16 },
+		{ 2.04, 4 }, { 1.97, 4 }, /* a musician's loop is not exact */
+	};
+	for (size_t i = 0; i < sizeof(cy) / sizeof(cy[0]); i++) {
+		b = 0;
+		int r = jl_analysis_beats_per_cycle(a, (uint64_t)llround(cy[i].s * RATE), &b);
+		TH_CHECK(r == 0 && b == cy[i].beats, "120 BPM, %.2f s cycle -> %u beats (got %d, %u)",
+			 cy[i].s, cy[i].beats, r, b);
+	}
+	/* beyond the tempo range: one beat, or the maximum count */
+	TH_CHECK(jl_analysis_beats_per_cycle(a, RATE / 10, &b) == 0 && b == 1, "0.1 s cycle -> 1 (got %u)", b);
+	TH_CHECK(jl_analysis_beats_per_cycle(a, (uint64_t)RATE * 3600, &b) == 0 && b == 64,
+		 "1 h cycle -> 64 (got %u)", b);
+
+	/* 3/4 at 120 (accented downbeat): a 1.5 s bar -> 3, two bars -> 6 */
+	waltz_track(n, 0.5);
+	jl_analysis_reset(a);
+	feed_all(a, sig, n, 512);
+	TH_CHECK(jl_analysis_beats_per_cycle(a, RATE * 3 / 2, &b) == 0 && b == 3, "waltz, 1.5 s bar -> 3 (got %u)", b);
+	TH_CHECK(jl_analysis_beats_per_cycle(a, RATE * 3, &b) == 0 && b == 6, "waltz, 3 s -> 6 (got %u)", b);
+
+	/* the tempogram path, without a live tempo: with the search range
+	 * limited to 130-240 BPM no period of the 120 BPM clicks is in range,
+	 * the tempo stays unknown, and a 2 s cycle is counted as 8 beats of
+	 * 240 BPM (the clicks on every other beat), not 5, 6 or 7 */
+	jl_analysis_destroy(a);
+	struct jl_analysis_config c;
+	jl_analysis_config_default(&c, RATE);
+	c.min_bpm = 130;
+	a = jl_analysis_create(&c);
+	if (!a) {
+		TH_CHECK(a != NULL, "create 130-240 BPM");
+		return;
+	}
+	click_track(n, 120, 120, n);
+	feed_all(a, sig, n, 480);
+	struct jl_tempo t;
+	jl_analysis_tempo(a, &t);
+	int r = jl_analysis_beats_per_cycle(a, 2 * RATE, &b);
+	TH_CHECK(!t.known && r == 0 && b == 8, "130-240 BPM, 2 s cycle: tempo unknown (%d), 8 beats (got %d, %u)",
+		 t.known, r, b);
+	/* the answer does not depend on the chunking of the feed */
+	uint32_t b2 = 0;
+	jl_analysis_reset(a);
+	feed_all(a, sig, n, 1);
+	TH_CHECK(jl_analysis_beats_per_cycle(a, 2 * RATE, &b2) == 0 && b2 == b, "chunk 1: same count");
+	jl_analysis_destroy(a);
+}
+
 static void test_silence(void)
 {
 	size_t n = RATE * 10;
@@ -460,6 +543,7 @@ int main(void)
 	test_new_onsets();
 	test_tempo_constant();
 	test_tempo_step();
+	test_beats_per_cycle();
 	test_silence();
 	test_gaps();
 	test_failure_paths();

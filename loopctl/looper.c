@@ -1,0 +1,1646 @@
+/* looper.c - takes, anchor, quantization, layers, undo, pool, triggers.
+ *
+ * Frames.  Every position is an absolute engine frame (DESIGN 2.1).  Two
+ * kinds are never mixed up (DESIGN 2.3):
+ *  - output frames y: when something is heard from jackloop's outputs;
+ *  - history frames h: when an input sample was recorded.
+ * A performer who presses at arrival frame a hears output rendered at
+ * p = a - pb (pb: playback latency of the monitored port) and what they
+ * play at that moment is recorded at history frame h = p + L, where
+ *     L = capture + playback(monitored) + extra latency   (DESIGN 2.5).
+ * So a take's boundaries are h = p + L, and a recorded frame h is heard in
+ * the loop at output frames y = h - L (mod the layer's period): a layer
+ * plays back aligned with what the performer heard while recording it.
+ *
+ * A layer repeats every `period` output frames; output frame y plays its
+ * body frame (y - origin) mod period when that is < body, else silence or
+ * a seam (see track_rt.c).  Stored frames: [h(s) - head, h(e) + tail). */
+#define _GNU_SOURCE
+#include "looper.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "commands.h"
+#include "daemon.h"
+#include "model.h"
+
+_Static_assert(sizeof(struct jl_model) <= (4u << 20), "the model fits the model region");
+_Static_assert(sizeof(struct jl_layer_m) % 8 == 0, "layer alignment");
+
+#define JL_DEFER 3	/* make_layer: the audio is not all recorded yet; retry */
+#define COPY_FLOATS_PER_TICK (1u << 18)	/* ~1 MB of samples per tick (DESIGN 3.2) */
+#define TRIGGER_HORIZON_MS 60
+
+static int say(struct jl_req *rq, int rc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int say(struct jl_req *rq, int rc, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(rq->msg, sizeof(rq->msg), fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+static uint32_t rate(const struct jl_daemon *d) { return d->shm.hdr->geom.sample_rate; }
+static uint64_t ms(const struct jl_daemon *d, double v) { return (uint64_t)llround(v * rate(d) / 1000.0); }
+static uint64_t hist_len(const struct jl_daemon *d) { return d->shm.hdr->geom.hist_frames; }
+static uint64_t head_now(const struct jl_daemon *d) { return atomic_load(&d->shm.rt->history_head); }
+static uint64_t oldest(const struct jl_daemon *d)
+{
+	uint64_t h = head_now(d), s = atomic_load(&d->shm.rt->history_start);
+	uint64_t o = h > hist_len(d) ? h - hist_len(d) : 0;
+	return o > s ? o : s;
+}
+static uint32_t ramp(const struct jl_daemon *d) { return (uint32_t)ms(d, d->cfg.ramp_ms); }
+static double db2lin(double db) { return pow(10.0, db / 20.0); }
+
+/* --- latency (DESIGN 2.5) --------------------------------------------- */
+
+static uint64_t pb_latency(const struct jl_daemon *d)
+{
+	int o = d->cfg.monitor_phones ? 2 : 0;
+	return atomic_load(&d->shm.rt->lat_playback_max[o]);
+}
+
+static uint64_t comp_latency(const struct jl_daemon *d, const struct jl_track_m *t)
+{
+	uint64_t cap = atomic_load(&d->shm.rt->lat_capture_max[t->in[0]]);
+	uint64_t cap2 = atomic_load(&d->shm.rt->lat_capture_max[t->in[t->channels > 1 ? 1 : 0]]);
+	return (cap > cap2 ? cap : cap2) + pb_latency(d) + d->cfg.extra_latency;
+}
+
+/* The output frame the performer heard when pressing. */
+static uint64_t heard(const struct jl_daemon *d, const struct jl_req *rq)
+{
+	uint64_t a;
+	if (rq->scheduled)
+		return rq->at;
+	a = rq->has_arrival ? rq->arrival : jl_daemon_now(d);
+	return a > pb_latency(d) ? a - pb_latency(d) : 0;
+}
+
+/* When an audible action lands: one period after arrival (DESIGN 2.3). */
+static uint64_t audible(const struct jl_daemon *d, const struct jl_req *rq)
+{
+	if (rq->scheduled)
+		return rq->at;
+	return (rq->has_arrival ? rq->arrival : jl_daemon_now(d)) + jl_daemon_period(d);
+}
+
+/* --- pure geometry ------------------------------------------------------ */
+
+static uint64_t floor_to(uint64_t y, uint64_t O, uint64_t C)
+{
+	/* largest O + kC <= y, k may be negative */
+	if (y >= O)
+		return O + (y - O) / C * C;
+	return O - ((O - y + C - 1) / C) * C;
+}
+
+static uint64_t snap(uint64_t y, uint64_t C, uint64_t O, uint64_t tol, int *snapped)
+{
+	uint64_t lo = floor_to(y, O, C), hi = lo + C;
+	uint64_t b = (y - lo <= hi - y) ? lo : hi;
+	uint64_t dist = b > y ? b - y : y - b;
+	*snapped = dist <= tol;
+	return *snapped ? b : y;
+}
+
+int jl_looper_geometry(uint64_t C, uint64_t O, uint64_t tol, uint64_t s, uint64_t e, uint64_t seam, int whole,
+		       struct jl_geom *g)
+{
+	uint64_t base, span, n, len;
+	memset(g, 0, sizeof(*g));
+	s = snap(s, C, O, tol, &g->snapped_s);
+	e = snap(e, C, O, tol, &g->snapped_e);
+	if (e <= s)
+		return -EINVAL;
+	len = e - s;
+	base = floor_to(s, O, C);
+	span = (e - base + C - 1) / C; /* cycles the take touches */
+	if (whole) {
+		n = span;
+	} else {
+		n = 1;
+		while (n < span)
+			n <<= 1; /* loopmate's rule: 2^k cycles */
+	}
+	g->s = s;
+	g->e = e;
+	g->period = n * C;
+	if (s == base && len == g->period) {
+		g->seam_mode = JL_SEAM_XFADE;
+		g->seam = seam < len ? seam : len;
+	} else {
+		uint64_t room = (g->period - len) / 2;
+		g->seam_mode = JL_SEAM_EDGE;
+		g->seam = seam < room ? seam : room;
+	}
+	return 0;
+}
+
+/* --- RT commands ---------------------------------------------------------- */
+
+static int push(struct jl_daemon *d, struct jl_cmd *c)
+{
+	int r = jl_daemon_push(d, c);
+	if (r == 0 && d->capture && d->capture->n_rt < JL_TRIGGER_RT)
+		d->capture->rt_ids[d->capture->n_rt++] = c->id;
+	return r;
+}
+
+static int send_vgain(struct jl_daemon *d, int voice, float gain, uint32_t rampf, uint32_t flags, uint64_t at)
+{
+	struct jl_cmd c;
+	memset(&c, 0, sizeof(c));
+	c.type = JL_CMD_VOICE_GAIN;
+	c.target = at;
+	c.p.vgain.voice = (uint32_t)voice;
+	c.p.vgain.gain = gain;
+	c.p.vgain.ramp = rampf;
+	c.p.vgain.flags = flags;
+	return push(d, &c);
+}
+
+static int send_src(struct jl_daemon *d, const struct jl_layer_m *l, int kind, uint64_t at)
+{
+	struct jl_cmd c;
+	memset(&c, 0, sizeof(c));
+	c.type = JL_CMD_VOICE_SRC;
+	c.target = at;
+	c.p.vsrc.voice = (uint32_t)l->voice;
+	c.p.vsrc.kind = (uint8_t)kind;
+	c.p.vsrc.channels = l->channels;
+	c.p.vsrc.in0 = l->in[0];
+	c.p.vsrc.in1 = l->in[1];
+	c.p.vsrc.gen = l->src_gen;
+	c.p.vsrc.hist_start = l->hist_start;
+	c.p.vsrc.data_len = l->data_len;
+	if (kind == JL_SRC_POOL) {
+		const struct jl_region_m *r = &d->m->regions[l->region];
+		c.p.vsrc.pool_off0 = r->off;
+		c.p.vsrc.pool_off1 = r->off + (l->channels > 1 ? l->data_len : 0);
+	}
+	return push(d, &c);
+}
+
+static int send_start(struct jl_daemon *d, const struct jl_layer_m *l, uint64_t at)
+{
+	struct jl_cmd c;
+	memset(&c, 0, sizeof(c));
+	c.type = JL_CMD_VOICE_START;
+	c.target = at;
+	c.p.vstart.voice = (uint32_t)l->voice;
+	c.p.vstart.track = l->track;
+	c.p.vstart.seam_mode = l->seam_mode;
+	c.p.vstart.seam = l->seam;
+	c.p.vstart.head = l->head;
+	c.p.vstart.body = l->body;
+	c.p.vstart.period = l->period;
+	c.p.vstart.origin = l->origin;
+	return push(d, &c);
+}
+
+static void track_gains(const struct jl_daemon *d, int t, float *gl, float *gr)
+{
+	const struct jl_track_m *tr = &d->m->tracks[t];
+	int any_solo = 0, i;
+	double g, pan = tr->pan;
+	for (i = 0; i < JL_MAX_TRACKS; i++)
+		any_solo |= d->m->tracks[i].used && d->m->tracks[i].soloed;
+	g = (tr->muted || (any_solo && !tr->soloed)) ? 0.0 : db2lin(tr->gain_db);
+	if (tr->channels == 1) {
+		/* -3 dB constant power (DESIGN 4.3) */
+		double th = (pan + 1.0) * M_PI / 4.0;
+		*gl = (float)(g * cos(th));
+		*gr = (float)(g * sin(th));
+	} else {
+		/* balance */
+		*gl = (float)(g * (pan > 0 ? 1.0 - pan : 1.0));
+		*gr = (float)(g * (pan < 0 ? 1.0 + pan : 1.0));
+	}
+}
+
+static int send_track(struct jl_daemon *d, int t, uint64_t at)
+{
+	struct jl_cmd c;
+	memset(&c, 0, sizeof(c));
+	c.type = JL_CMD_TRACK_GAIN;
+	c.target = at;
+	c.p.tgain.track = (uint32_t)t;
+	c.p.tgain.ramp = ramp(d);
+	track_gains(d, t, &c.p.tgain.gl, &c.p.tgain.gr);
+	return push(d, &c);
+}
+
+static int send_pa(struct jl_daemon *d, float gain, uint64_t at)
+{
+	struct jl_cmd c;
+	memset(&c, 0, sizeof(c));
+	c.type = JL_CMD_PA_GAIN;
+	c.target = at;
+	c.p.gain.gain = gain;
+	c.p.gain.ramp = ramp(d);
+	return push(d, &c);
+}
+
+static int queue_full(struct jl_daemon *d, struct jl_req *rq)
+{
+	return say(rq, 1, "command queue full (%u slots): not done, try again", d->cmdq.mask + 1);
+}
+
+/* --- model helpers ---------------------------------------------------------- */
+
+static struct jl_layer_m *layer_by_id(struct jl_daemon *d, uint32_t id)
+{
+	uint32_t i;
+	for (i = 0; i < JL_MAX_LAYERS; i++)
+		if (d->m->layers[i].id == id && id)
+			return &d->m->layers[i];
+	return NULL;
+}
+
+static float layer_gain(const struct jl_layer_m *l) { return l->muted ? 0.0f : l->gain; }
+
+static int track_has_audio(const struct jl_daemon *d, int t)
+{
+	uint32_t i;
+	for (i = 0; i < JL_MAX_LAYERS; i++)
+		if (d->m->layers[i].id && d->m->layers[i].track == t && d->m->layers[i].state == JL_L_ACTIVE)
+			return 1;
+	return 0;
+}
+
+static uint64_t track_period(const struct jl_daemon *d, int t)
+{
+	uint64_t p = 0;
+	uint32_t i;
+	for (i = 0; i < JL_MAX_LAYERS; i++) {
+		const struct jl_layer_m *l = &d->m->layers[i];
+		if (l->id && l->track == t && l->state == JL_L_ACTIVE && l->period > p)
+			p = l->period;
+	}
+	return p;
+}
+
+static int voice_free(struct jl_daemon *d, uint32_t v)
+{
+	uint32_t i;
+	if (atomic_load(&d->shm.voice[v].state) != JL_VOICE_OFF)
+		return 0;
+	for (i = 0; i < JL_MAX_LAYERS; i++)
+		if (d->m->layers[i].id && d->m->layers[i].voice == (int32_t)v)
+			return 0;
+	return 1;
+}
+
+static int alloc_voice(struct jl_daemon *d)
+{
+	uint32_t v;
+	for (v = 0; v < d->shm.hdr->geom.max_voices; v++)
+		if (voice_free(d, v))
+			return (int)v;
+	return -1;
+}
+
+static uint64_t pool_used(const struct jl_daemon *d)
+{
+	uint64_t u = 0;
+	uint32_t i;
+	for (i = 0; i < JL_MAX_LAYERS; i++)
+		if (d->m->regions[i].layer)
+			u += d->m->regions[i].len;
+	return u;
+}
+
+/* First fit over the used regions, in floats. */
+static int try_alloc(struct jl_daemon *d, uint64_t len, uint32_t owner)
+{
+	uint64_t cand = 0;
+	uint32_t i, slot = JL_MAX_LAYERS;
+	int moved = 1;
+	for (i = 0; i < JL_MAX_LAYERS; i++)
+		if (!d->m->regions[i].layer) {
+			slot = i;
+			break;
+		}
+	if (slot == JL_MAX_LAYERS)
+		return -1;
+	/* cand moves past every region it overlaps until none does */
+	while (moved) {
+		moved = 0;
+		for (i = 0; i < JL_MAX_LAYERS; i++) {
+			const struct jl_region_m *r = &d->m->regions[i];
+			if (r->layer && cand < r->off + r->len && r->off < cand + len) {
+				cand = r->off + r->len;
+				moved = 1;
+			}
+		}
+		if (cand + len > d->pool_floats)
+			return -1;
+	}
+	d->m->regions[slot].off = cand;
+	d->m->regions[slot].len = len;
+	d->m->regions[slot].layer = owner;
+	return (int)slot;
+}
+
+static void free_region(struct jl_daemon *d, struct jl_layer_m *l)
+{
+	if (l->region >= 0)
+		memset(&d->m->regions[l->region], 0, sizeof(d->m->regions[0]));
+	l->region = -1;
+}
+
+/* Reserve before the voice starts (DESIGN 3.2); evict undone layers,
+ * oldest first, only when needed (DESIGN 4.3). */
+static int reserve(struct jl_daemon *d, struct jl_req *rq, uint64_t len, uint32_t owner, uint32_t *evicted)
+{
+	int r;
+	*evicted = 0;
+	while ((r = try_alloc(d, len, owner)) < 0) {
+		struct jl_layer_m *victim = NULL;
+		uint32_t i;
+		for (i = 0; i < JL_MAX_LAYERS; i++) {
+			struct jl_layer_m *l = &d->m->layers[i];
+			if (l->id && l->state == JL_L_UNDONE && l->region >= 0 && l->voice < 0 &&
+			    (!victim || l->undone_seq < victim->undone_seq))
+				victim = l;
+		}
+		if (!victim)
+			break;
+		free_region(d, victim);
+		victim->state = JL_L_EVICTED;
+		(*evicted)++;
+		fprintf(stderr, "loopctl: evicted undone layer %u of track %u to free pool space\n", victim->number,
+			victim->track + 1);
+	}
+	if (r < 0)
+		say(rq, 1, "pool full (%llu MB in use): take not stored; it is still in the history, so "
+			   "'capture' can retry later", (unsigned long long)(pool_used(d) * sizeof(float) >> 20));
+	return r;
+}
+
+static int new_action(struct jl_daemon *d, int kind, int track)
+{
+	uint32_t i, best = 0;
+	for (i = 0; i < JL_MAX_ACTIONS; i++)
+		if (!d->m->actions[i].kind)
+			break;
+	if (i == JL_MAX_ACTIONS) {
+		/* Recycle the oldest action (its undo is then no longer offered). */
+		for (i = 1, best = 0; i < JL_MAX_ACTIONS; i++)
+			if (d->m->actions[i].seq < d->m->actions[best].seq)
+				best = i;
+		i = best;
+		for (best = 0; best < JL_MAX_MEMBERS; best++)
+			if (d->m->members[best].action == i + 1)
+				d->m->members[best].action = 0;
+	}
+	memset(&d->m->actions[i], 0, sizeof(d->m->actions[i]));
+	d->m->actions[i].kind = (uint32_t)kind;
+	d->m->actions[i].track = (uint16_t)track;
+	d->m->actions[i].seq = ++d->m->seq;
+	return (int)i;
+}
+
+static int add_member(struct jl_daemon *d, int action, uint32_t layer)
+{
+	uint32_t i;
+	for (i = 0; i < JL_MAX_MEMBERS; i++)
+		if (!d->m->members[i].action) {
+			d->m->members[i].action = (uint32_t)action + 1;
+			d->m->members[i].layer = layer;
+			return 0;
+		}
+	return -1;
+}
+
+/* --- layers on and off ------------------------------------------------------ */
+
+/* Starts an ACTIVE layer's voice, from the pool if copied, else the ring. */
+static int start_layer(struct jl_daemon *d, struct jl_layer_m *l, uint64_t at, uint32_t fade)
+{
+	const struct jl_track_m *t = &d->m->tracks[l->track];
+	int kind = l->copy_state == JL_C_DONE || l->copy_state == JL_C_SWITCHING ? JL_SRC_POOL : JL_SRC_HIST;
+	if (l->voice < 0)
+		l->voice = alloc_voice(d);
+	if (l->voice < 0)
+		return -ENOSPC;
+	if (kind == JL_SRC_HIST && l->hist_start < oldest(d))
+		return -ENODATA;
+	l->started = at;
+	if (send_src(d, l, kind, at) || send_start(d, l, at) ||
+	    send_vgain(d, l->voice, t->stopped ? 0.0f : layer_gain(l), fade, 0, at))
+		return -EAGAIN;
+	return 0;
+}
+
+static void stop_layer(struct jl_daemon *d, struct jl_layer_m *l, uint64_t at)
+{
+	if (l->voice >= 0)
+		send_vgain(d, l->voice, 0.0f, ramp(d), JL_VGAIN_STOP, at);
+	/* the voice index is released once the RT side reports it off */
+}
+
+/* --- takes ---------------------------------------------------------------- */
+
+static int find_new_track(struct jl_daemon *d)
+{
+	int i;
+	for (i = 0; i < JL_MAX_TRACKS; i++)
+		if (!d->m->tracks[i].used)
+			return i;
+	return -1;
+}
+
+static void init_track(struct jl_daemon *d, int t)
+{
+	struct jl_track_m *tr = &d->m->tracks[t];
+	uint32_t n = d->shm.hdr->geom.n_inputs;
+	memset(tr, 0, sizeof(*tr));
+	tr->used = 1;
+	tr->channels = n >= 2 ? 2 : 1;
+	tr->in[0] = 0;
+	tr->in[1] = n >= 2 ? 1 : 0;
+	tr->seq = ++d->m->seq;
+}
+
+/* Starts a prepared (PENDING) layer: the first pass joins at the right
+ * phase with a fade-in; a whole-cycle take whose end is still ahead starts
+ * exactly at its end instead (DESIGN 2.3).  Returns JL_DEFER while neither
+ * is possible (the end or its post-roll is not recorded yet). */
+static int launch_layer(struct jl_daemon *d, struct jl_req *rq, struct jl_layer_m *l)
+{
+	struct jl_track_m *tr = &d->m->tracks[l->track];
+	uint64_t start_at = audible(d, rq), end = l->origin + l->body;
+	int a, exact = 0;
+	if (l->seam_mode == JL_SEAM_XFADE && end >= start_at) {
+		start_at = end;
+		exact = 1;
+	} else if (head_now(d) < l->hist_start + l->data_len) {
+		return JL_DEFER;
+	}
+	l->state = JL_L_ACTIVE;
+	a = start_layer(d, l, start_at, exact ? 0 : (uint32_t)(l->seam ? l->seam : ramp(d)));
+	if (a < 0) {
+		l->state = JL_L_PENDING;
+		return a == -EAGAIN ? queue_full(d, rq) : say(rq, 1, "the take could not start");
+	}
+	a = new_action(d, JL_A_TAKE, l->track);
+	add_member(d, a, l->id);
+	if (!tr->stopped)
+		send_track(d, l->track, start_at);
+	json_object_set_new(rq->json, "plays_at", json_integer((json_int_t)start_at));
+	return 0;
+}
+
+/* Turns a take [s_h, e_h) (history frames) on track t into a layer: the
+ * anchor or quantization, pool space and a voice reserved first (DESIGN
+ * 3.2), then launched now or as soon as its audio is recorded. */
+static int make_layer(struct jl_daemon *d, struct jl_req *rq, int t, uint64_t s_h, uint64_t e_h)
+{
+	struct jl_track_m *tr = &d->m->tracks[t];
+	struct jl_model *m = d->m;
+	uint64_t L = comp_latency(d, tr), S = ms(d, d->cfg.seam_ms), tail;
+	struct jl_geom g;
+	struct jl_layer_m *l = NULL;
+	uint32_t i, evicted = 0;
+	int region, voice, rc, new_anchor = !m->has_anchor;
+
+	if (e_h <= s_h + 16)
+		return say(rq, 1, "the take is too short (%llu frames)", (unsigned long long)(e_h - s_h));
+	if (new_anchor) {
+		/* The first loop defines the cycle (DESIGN 4.2). */
+		memset(&g, 0, sizeof(g));
+		g.s = s_h - L;
+		g.e = e_h - L;
+		g.period = e_h - s_h;
+		g.seam_mode = JL_SEAM_XFADE;
+		g.seam = S < g.period ? S : g.period;
+	} else {
+		uint64_t tol = ms(d, d->cfg.quantize_ms);
+		if (tol > m->cycle / 4)
+			tol = m->cycle / 4; /* short anchors (DESIGN 4.2) */
+		if (jl_looper_geometry(m->cycle, m->origin, tol, s_h - L, e_h - L, S, d->cfg.extend_whole, &g) < 0)
+			return say(rq, 1, "the take is empty after quantization");
+	}
+	s_h = g.s + L;
+	e_h = g.e + L;
+	tail = g.seam_mode == JL_SEAM_EDGE ? g.seam : 0;
+	if (s_h - g.seam < oldest(d))
+		return say(rq, 1, "the take starts %.2f s ago but the history holds only %.2f s",
+			   (double)(head_now(d) - (s_h - g.seam)) / rate(d), (double)(head_now(d) - oldest(d)) / rate(d));
+	for (i = 0; i < JL_MAX_LAYERS; i++)
+		if (!m->layers[i].id) {
+			l = &m->layers[i];
+			break;
+		}
+	if (!l)
+		return say(rq, 1, "too many layers (%d)", JL_MAX_LAYERS);
+	voice = alloc_voice(d);
+	if (voice < 0)
+		return say(rq, 1, "no free voice: all %u voices are in use (jackloop --max-voices)",
+			   d->shm.hdr->geom.max_voices);
+	memset(l, 0, sizeof(*l));
+	if (++m->next_layer_id == 0)
+		m->next_layer_id = 1;
+	l->id = m->next_layer_id;
+	region = reserve(d, rq, (g.seam + (e_h - s_h) + tail) * tr->channels, l->id, &evicted);
+	if (region < 0) {
+		l->id = 0;
+		return 1;
+	}
+	l->track = (uint16_t)t;
+	l->state = JL_L_PENDING;
+	l->channels = tr->channels;
+	l->in[0] = tr->in[0];
+	l->in[1] = tr->in[1];
+	l->voice = voice;
+	l->gain = 1.0f;
+	l->seam = (uint32_t)g.seam;
+	l->seam_mode = (uint8_t)g.seam_mode;
+	l->region = region;
+	l->hist_start = s_h - g.seam;
+	l->head = g.seam;
+	l->body = e_h - s_h;
+	l->data_len = g.seam + l->body + tail;
+	l->period = g.period;
+	l->origin = g.s;
+	l->seq = ++m->seq;
+	l->number = ++tr->layers_made;
+	l->copy_state = JL_C_COPYING;
+	l->copy_after = jl_daemon_now(d) + ms(d, d->cfg.copy_delay_ms);
+	l->src_gen = 1;
+	if (new_anchor) {
+		m->has_anchor = 1;
+		m->cycle = g.period;
+		m->origin = g.s;
+		if (!m->beats_per_bar)
+			m->beats_per_bar = 4;
+		if (m->preset_bpm > 0) {
+			double beats = (double)m->cycle / (60.0 * rate(d) / m->preset_bpm);
+			m->beats_per_cycle = beats < 1.5 ? 1 : (uint32_t)llround(beats);
+		} else {
+			m->beats_per_cycle = 4;
+		}
+	}
+	rc = launch_layer(d, rq, l);
+	if (rc != 0 && rc != JL_DEFER) {
+		free_region(d, l);
+		l->id = 0;
+		return rc;
+	}
+	if (rc == JL_DEFER) {
+		tr->rec_state = JL_REC_FINISHING;
+		tr->rec_layer = l->id;
+	}
+	json_object_set_new(rq->json, "track", json_integer(t + 1));
+	json_object_set_new(rq->json, "layer", json_integer(l->number));
+	json_object_set_new(rq->json, "start", json_integer((json_int_t)l->origin));
+	json_object_set_new(rq->json, "length", json_integer((json_int_t)l->body));
+	json_object_set_new(rq->json, "period", json_integer((json_int_t)l->period));
+	json_object_set_new(rq->json, "evicted", json_integer(evicted));
+	say(rq, 0, "track %d layer %u: %.3f s%s, repeats every %.3f s (%s)%s%s", t + 1, l->number,
+	    (double)l->body / rate(d), new_anchor ? " (anchor: defines the cycle)" : "", (double)l->period / rate(d),
+	    g.seam_mode == JL_SEAM_XFADE ? "whole cycles" : "partial",
+	    rc == JL_DEFER ? "; plays once its end is recorded" : "", evicted ? "; evicted undone layers" : "");
+	return 0;
+}
+
+/* Drops a take that has not started (undo during it, panic). */
+static void drop_pending(struct jl_daemon *d, struct jl_track_m *tr)
+{
+	struct jl_layer_m *l = tr->rec_layer ? layer_by_id(d, tr->rec_layer) : NULL;
+	if (l && l->state == JL_L_PENDING) {
+		free_region(d, l);
+		memset(l, 0, sizeof(*l));
+		l->voice = -1;
+		l->region = -1;
+		tr->layers_made--;
+	}
+	tr->rec_layer = 0;
+	tr->rec_state = JL_REC_IDLE;
+	tr->rec_end = 0;
+}
+
+/* Finishes the take of track t at history frame e_h, or later. */
+static int finish_take(struct jl_daemon *d, struct jl_req *rq, int t, uint64_t e_h)
+{
+	struct jl_track_m *tr = &d->m->tracks[t];
+	int rc;
+	if (tr->rec_flags & JL_REC_PA_MUTE)
+		send_pa(d, 1.0f, audible(d, rq));
+	tr->rec_state = JL_REC_IDLE;
+	tr->rec_end = 0;
+	rc = make_layer(d, rq, t, tr->rec_start, e_h);
+	return rc;
+}
+
+int jl_looper_record(struct jl_daemon *d, struct jl_req *rq, const struct jl_rec_opts *o)
+{
+	struct jl_model *m = d->m;
+	struct jl_track_m *tr;
+	int t = o->track;
+	uint64_t p = heard(d, rq), L, e_h;
+
+	if (t == JL_T_SELECTED) {
+		t = (int)m->selected;
+		/* record without a track: end the selected track's take, or
+		 * start a new track (a take on an existing track is an
+		 * overdub only when asked for by number) */
+		if (!(m->tracks[t].used && m->tracks[t].rec_state != JL_REC_IDLE))
+			t = m->tracks[t].used && track_has_audio(d, t) ? find_new_track(d) : t;
+	} else if (t == JL_T_NEW) {
+		t = find_new_track(d);
+	}
+	if (t < 0)
+		return say(rq, 1, "all %d tracks are in use", JL_MAX_TRACKS);
+	tr = &m->tracks[t];
+	if (tr->used && tr->rec_state == JL_REC_RECORDING && !tr->rec_end) {
+		e_h = p + comp_latency(d, tr);
+		return finish_take(d, rq, t, e_h);
+	}
+	if (tr->used && tr->rec_state != JL_REC_IDLE)
+		return say(rq, 1, "track %d is already recording a fixed-length take (undo cancels it)", t + 1);
+	if (o->cycles && !m->has_anchor)
+		return say(rq, 2, "--cycles needs a loop to count cycles of; for the first loop use "
+				  "'tempo BPM' and --bars");
+	if (o->bars && m->has_anchor)
+		return say(rq, 2, "--bars sets the length of the first loop; later takes use --cycles");
+	if (o->bars && m->preset_bpm <= 0)
+		return say(rq, 2, "--bars needs a tempo first: loopctl tempo BPM (or tap)");
+	if (!tr->used)
+		init_track(d, t);
+	if (o->n_in) {
+		if (track_has_audio(d, t) && (uint8_t)o->n_in != tr->channels)
+			return say(rq, 2, "track %d is %s: --in must give %u input%s", t + 1,
+				   tr->channels == 1 ? "mono" : "stereo", tr->channels, tr->channels == 1 ? "" : "s");
+		tr->channels = (uint8_t)o->n_in;
+		tr->in[0] = o->in[0];
+		tr->in[1] = o->n_in > 1 ? o->in[1] : o->in[0];
+	}
+	L = comp_latency(d, tr);
+	tr->rec_start = p + L;
+	tr->rec_end = 0;
+	tr->rec_flags = o->pa_mute ? JL_REC_PA_MUTE : 0;
+	tr->rec_state = JL_REC_RECORDING;
+	if (o->has_threshold) {
+		tr->rec_state = JL_REC_WAIT_THRESHOLD;
+		tr->rec_threshold = (float)db2lin(o->threshold_db);
+		tr->rec_scan = tr->rec_start;
+	}
+	if (o->cycles) {
+		/* fixed length: snap the start, end N cycles later */
+		uint64_t tol = ms(d, d->cfg.quantize_ms), s;
+		int sn;
+		if (tol > m->cycle / 4)
+			tol = m->cycle / 4;
+		s = snap(p, m->cycle, m->origin, tol, &sn);
+		tr->rec_start = s + L;
+		tr->rec_end = tr->rec_start + (uint64_t)o->cycles * m->cycle;
+	} else if (o->bars) {
+		double beat = 60.0 * rate(d) / m->preset_bpm;
+		tr->rec_end = tr->rec_start + (uint64_t)llround(o->bars * (double)m->beats_per_bar * beat);
+	}
+	if (o->pa_mute && send_pa(d, 0.0f, audible(d, rq)))
+		return queue_full(d, rq);
+	m->selected = (uint32_t)t;
+	json_object_set_new(rq->json, "track", json_integer(t + 1));
+	json_object_set_new(rq->json, "start", json_integer((json_int_t)tr->rec_start));
+	if (tr->rec_end)
+		json_object_set_new(rq->json, "end", json_integer((json_int_t)tr->rec_end));
+	return say(rq, 0, "track %d: %s%s", t + 1,
+		   tr->rec_state == JL_REC_WAIT_THRESHOLD ? "waiting for the input to cross the threshold"
+							  : "recording",
+		   tr->rec_end ? " (ends by itself)" : "");
+}
+
+int jl_looper_capture(struct jl_daemon *d, struct jl_req *rq, uint32_t cycles, double seconds, int track)
+{
+	struct jl_model *m = d->m;
+	uint64_t p = heard(d, rq), s_h, e_h, L, avail, need;
+	int t = track == JL_T_NEW || track == JL_T_SELECTED ? find_new_track(d) : track;
+	struct jl_track_m tmp;
+	if (t < 0)
+		return say(rq, 1, "all %d tracks are in use", JL_MAX_TRACKS);
+	if (!m->tracks[t].used)
+		init_track(d, t);
+	if (m->tracks[t].rec_state != JL_REC_IDLE)
+		return say(rq, 1, "track %d is recording", t + 1);
+	tmp = m->tracks[t];
+	L = comp_latency(d, &tmp);
+	if (m->has_anchor && seconds <= 0) {
+		/* loopmate's backcapture rule: in the first half of a cycle take
+		 * the cycles that just ended, in the second half wait for the
+		 * boundary. */
+		uint64_t ph = (p - floor_to(p, m->origin, m->cycle));
+		uint64_t e = ph < m->cycle / 2 ? p - ph : p - ph + m->cycle;
+		e_h = e + L;
+		s_h = e_h - (uint64_t)(cycles ? cycles : 1) * m->cycle;
+	} else {
+		if (seconds <= 0)
+			return say(rq, 2, "there is no loop yet: say how much to capture with --seconds S");
+		e_h = p + L;
+		s_h = e_h - (uint64_t)llround(seconds * rate(d));
+	}
+	need = e_h - s_h + ms(d, d->cfg.seam_ms);
+	avail = head_now(d) - oldest(d);
+	if (s_h < oldest(d) + ms(d, d->cfg.seam_ms) || need > hist_len(d))
+		return say(rq, 1, "capture of %.2f s is longer than the history holds: %.2f s available",
+			   (double)(e_h - s_h) / rate(d), (double)avail / rate(d));
+	m->selected = (uint32_t)t;
+	m->tracks[t].rec_start = s_h;
+	m->tracks[t].rec_flags = 0;
+	return make_layer(d, rq, t, s_h, e_h);
+}
+
+/* --- undo / redo ------------------------------------------------------------ */
+
+static void set_layer(struct jl_daemon *d, struct jl_layer_m *l, int on, uint64_t at)
+{
+	if (on) {
+		l->state = JL_L_ACTIVE;
+		start_layer(d, l, at, ramp(d));
+	} else {
+		l->state = JL_L_UNDONE;
+		l->undone_seq = ++d->m->seq;
+		stop_layer(d, l, at);
+	}
+}
+
+static int apply_action(struct jl_daemon *d, int a, int undo, uint64_t at, char *what, size_t n)
+{
+	struct jl_action_m *ac = &d->m->actions[a];
+	uint32_t i, count = 0;
+	/* Redo must be possible: every layer's audio must still exist. */
+	for (i = 0; i < JL_MAX_MEMBERS; i++) {
+		struct jl_layer_m *l;
+		if (d->m->members[i].action != (uint32_t)a + 1)
+			continue;
+		l = layer_by_id(d, d->m->members[i].layer);
+		if (!l)
+			continue;
+		{
+			int turning_on = (ac->kind == JL_A_TAKE) == !undo;
+			if (turning_on && (l->state == JL_L_EVICTED || l->copy_state == JL_C_LOST ||
+					   (l->copy_state != JL_C_DONE && l->copy_state != JL_C_SWITCHING &&
+					    l->hist_start < oldest(d)))) {
+				snprintf(what, n, "layer %u of track %u was evicted to free pool space: it cannot come back",
+					 l->number, l->track + 1);
+				return -1;
+			}
+		}
+	}
+	for (i = 0; i < JL_MAX_MEMBERS; i++) {
+		struct jl_layer_m *l;
+		if (d->m->members[i].action != (uint32_t)a + 1)
+			continue;
+		l = layer_by_id(d, d->m->members[i].layer);
+		if (!l)
+			continue;
+		set_layer(d, l, (ac->kind == JL_A_TAKE) == !undo, at);
+		count++;
+	}
+	ac->undone = (uint8_t)undo;
+	if (undo)
+		ac->undone_seq = ++d->m->seq;
+	else
+		ac->seq = ++d->m->seq;
+	snprintf(what, n, "%s %s on track %u (%u layer%s)", undo ? "undid" : "redid",
+		 ac->kind == JL_A_TAKE ? "a take" : ac->kind == JL_A_CLEAR ? "a clear" : "a delete", ac->track + 1, count,
+		 count == 1 ? "" : "s");
+	return 0;
+}
+
+int jl_looper_undo(struct jl_daemon *d, struct jl_req *rq, int track, int redo)
+{
+	struct jl_model *m = d->m;
+	int best = -1, i;
+	char what[200];
+	if (track == JL_T_SELECTED && !redo) {
+		/* undo during a take cancels it */
+		struct jl_track_m *tr = &m->tracks[m->selected];
+		if (tr->used && tr->rec_state != JL_REC_IDLE) {
+			if (tr->rec_flags & JL_REC_PA_MUTE)
+				send_pa(d, 1.0f, audible(d, rq));
+			drop_pending(d, tr);
+			return say(rq, 0, "track %u: take cancelled", m->selected + 1);
+		}
+	}
+	if (track >= 0 && !redo && m->tracks[track].rec_state != JL_REC_IDLE) {
+		struct jl_track_m *tr = &m->tracks[track];
+		if (tr->rec_flags & JL_REC_PA_MUTE)
+			send_pa(d, 1.0f, audible(d, rq));
+		drop_pending(d, tr);
+		return say(rq, 0, "track %d: take cancelled", track + 1);
+	}
+	/* per track or global, most recent first */
+	for (i = 0; i < JL_MAX_ACTIONS; i++) {
+		const struct jl_action_m *a = &m->actions[i];
+		if (!a->kind || (track >= 0 && a->track != track) || a->undone != redo)
+			continue;
+		if (best < 0 || (redo ? a->undone_seq > m->actions[best].undone_seq : a->seq > m->actions[best].seq))
+			best = i;
+	}
+	if (best < 0)
+		return say(rq, 1, "nothing to %s%s", redo ? "redo" : "undo", track >= 0 ? " on that track" : "");
+	if (apply_action(d, best, !redo, audible(d, rq), what, sizeof(what)) < 0)
+		return say(rq, 1, "%s", what);
+	return say(rq, 0, "%s", what);
+}
+
+int jl_looper_clear(struct jl_daemon *d, struct jl_req *rq, int track)
+{
+	int t, a, n = 0;
+	uint32_t i;
+	uint64_t at = audible(d, rq);
+	for (t = 0; t < JL_MAX_TRACKS; t++) {
+		if ((track >= 0 && t != track) || !d->m->tracks[t].used || !track_has_audio(d, t))
+			continue;
+		a = new_action(d, JL_A_CLEAR, t);
+		for (i = 0; i < JL_MAX_LAYERS; i++) {
+			struct jl_layer_m *l = &d->m->layers[i];
+			if (l->id && l->track == t && l->state == JL_L_ACTIVE) {
+				add_member(d, a, l->id);
+				set_layer(d, l, 0, at);
+			}
+		}
+		n++;
+	}
+	if (!n)
+		return say(rq, 1, "nothing to clear");
+	return say(rq, 0, "cleared %d track%s (undo brings %s back)", n, n == 1 ? "" : "s", n == 1 ? "it" : "them");
+}
+
+/* --- mixing ---------------------------------------------------------------- */
+
+static int for_tracks(struct jl_daemon *d, struct jl_req *rq, int track, int need_audio)
+{
+	if (track == JL_T_SELECTED)
+		track = (int)d->m->selected;
+	if (track >= 0 && (!d->m->tracks[track].used || (need_audio && !track_has_audio(d, track))))
+		return say(rq, 1, "track %d is empty", track + 1), -1;
+	return track;
+}
+
+int jl_looper_mute(struct jl_daemon *d, struct jl_req *rq, int track, int mode)
+{
+	int t, first = for_tracks(d, rq, track, 0), n = 0;
+	uint64_t at = audible(d, rq);
+	if (first == -1 && track != JL_T_ALL)
+		return 1;
+	for (t = 0; t < JL_MAX_TRACKS; t++) {
+		struct jl_track_m *tr = &d->m->tracks[t];
+		if (!tr->used || (track != JL_T_ALL && t != first))
+			continue;
+		tr->muted = (uint8_t)(mode == 2 ? !tr->muted : mode);
+		if (send_track(d, t, at))
+			return queue_full(d, rq);
+		n++;
+	}
+	if (track != JL_T_ALL)
+		return say(rq, 0, "track %d %s", first + 1, d->m->tracks[first].muted ? "muted" : "unmuted");
+	return say(rq, 0, "%d tracks %s", n, mode ? "muted" : "unmuted");
+}
+
+int jl_looper_gain(struct jl_daemon *d, struct jl_req *rq, int track, double db)
+{
+	int t = for_tracks(d, rq, track, 0);
+	if (t < 0)
+		return track == JL_T_ALL ? say(rq, 2, "gain takes one track") : 1;
+	d->m->tracks[t].gain_db = (float)db;
+	if (send_track(d, t, audible(d, rq)))
+		return queue_full(d, rq);
+	return say(rq, 0, "track %d gain %.1f dB", t + 1, db);
+}
+
+int jl_looper_pan(struct jl_daemon *d, struct jl_req *rq, int track, double pan)
+{
+	int t = for_tracks(d, rq, track, 0);
+	if (t < 0)
+		return track == JL_T_ALL ? say(rq, 2, "pan takes one track") : 1;
+	d->m->tracks[t].pan = (float)pan;
+	if (send_track(d, t, audible(d, rq)))
+		return queue_full(d, rq);
+	return say(rq, 0, "track %d pan %.2f", t + 1, pan);
+}
+
+int jl_looper_solo(struct jl_daemon *d, struct jl_req *rq, int track, int mode)
+{
+	int t = for_tracks(d, rq, track, 0), i;
+	uint64_t at = audible(d, rq);
+	if (t < 0)
+		return track == JL_T_ALL ? say(rq, 2, "solo takes one track") : 1;
+	d->m->tracks[t].soloed = (uint8_t)(mode == 2 ? !d->m->tracks[t].soloed : mode);
+	for (i = 0; i < JL_MAX_TRACKS; i++)
+		if (d->m->tracks[i].used && send_track(d, i, at))
+			return queue_full(d, rq);
+	return say(rq, 0, "track %d %s", t + 1, d->m->tracks[t].soloed ? "soloed" : "unsoloed");
+}
+
+static uint64_t next_boundary(const struct jl_daemon *d, uint64_t after)
+{
+	const struct jl_model *m = d->m;
+	return floor_to(after, m->origin, m->cycle) + m->cycle;
+}
+
+int jl_looper_play(struct jl_daemon *d, struct jl_req *rq, int track, int sync, int top)
+{
+	struct jl_model *m = d->m;
+	int t, n = 0;
+	uint64_t at = audible(d, rq);
+	uint32_t i;
+	if (track == JL_T_SELECTED)
+		track = (int)m->selected;
+	if (track >= 0 && (!m->tracks[track].used || !track_has_audio(d, track)))
+		return say(rq, 1, "track %d is empty", track + 1);
+	if (!sync && !top && !rq->scheduled) {
+		/* restart at the next cycle start: a pending, cancellable trigger */
+		char *words[4], tb[16];
+		uint64_t b = next_boundary(d, at);
+		snprintf(tb, sizeof(tb), "%d", track + 1);
+		words[0] = (char *)"play";
+		words[1] = (char *)"--top";
+		words[2] = track == JL_T_ALL ? (char *)"all" : tb;
+		words[3] = NULL;
+		{
+			char spec[32];
+			snprintf(spec, sizeof(spec), "%llu", (unsigned long long)b);
+			return jl_looper_at(d, rq, spec, JL_T_ONCE, 1, 3, words);
+		}
+	}
+	for (t = 0; t < JL_MAX_TRACKS; t++) {
+		struct jl_track_m *tr = &m->tracks[t];
+		uint64_t P, shift = 0, tstart = 0;
+		if (!tr->used || (track >= 0 && t != track) || !tr->stopped)
+			continue;
+		P = track_period(d, t);
+		if (!sync && P) {
+			/* the track's top lands on `at` */
+			for (i = 0; i < JL_MAX_LAYERS; i++) {
+				const struct jl_layer_m *l = &m->layers[i];
+				if (l->id && l->track == t && l->state == JL_L_ACTIVE && (!tstart || l->seq < tstart))
+					tstart = l->seq, shift = l->origin;
+			}
+			shift = (at >= shift ? (at - shift) % P : P - (shift - at) % P) % P;
+		}
+		for (i = 0; i < JL_MAX_LAYERS; i++) {
+			struct jl_layer_m *l = &m->layers[i];
+			struct jl_cmd c;
+			if (!l->id || l->track != t || l->state != JL_L_ACTIVE || l->voice < 0)
+				continue;
+			if (shift) {
+				l->origin += shift;
+				memset(&c, 0, sizeof(c));
+				c.type = JL_CMD_VOICE_ORIGIN;
+				c.target = at;
+				c.p.vorigin.voice = (uint32_t)l->voice;
+				c.p.vorigin.origin = l->origin;
+				if (push(d, &c))
+					return queue_full(d, rq);
+			}
+			if (send_vgain(d, l->voice, layer_gain(l), sync ? ramp(d) : 0, 0, at))
+				return queue_full(d, rq);
+		}
+		tr->stopped = 0;
+		send_track(d, t, at);
+		n++;
+	}
+	return say(rq, 0, "%d track%s playing from frame %llu", n, n == 1 ? "" : "s", (unsigned long long)at);
+}
+
+int jl_looper_stop(struct jl_daemon *d, struct jl_req *rq, int track)
+{
+	struct jl_model *m = d->m;
+	int t, n = 0;
+	uint64_t at = audible(d, rq);
+	uint32_t i;
+	if (track == JL_T_SELECTED)
+		track = (int)m->selected;
+	if (track >= 0 && (!m->tracks[track].used || !track_has_audio(d, track)))
+		return say(rq, 1, "track %d is empty", track + 1);
+	for (t = 0; t < JL_MAX_TRACKS; t++) {
+		struct jl_track_m *tr = &m->tracks[t];
+		if (!tr->used || (track >= 0 && t != track) || tr->stopped)
+			continue;
+		for (i = 0; i < JL_MAX_LAYERS; i++) {
+			struct jl_layer_m *l = &m->layers[i];
+			if (l->id && l->track == t && l->state == JL_L_ACTIVE && l->voice >= 0 &&
+			    send_vgain(d, l->voice, 0.0f, ramp(d), 0, at))
+				return queue_full(d, rq);
+		}
+		tr->stopped = 1;
+		n++;
+	}
+	return say(rq, 0, "%d track%s stopped", n, n == 1 ? "" : "s");
+}
+
+int jl_looper_panic(struct jl_daemon *d, struct jl_req *rq)
+{
+	struct jl_model *m = d->m;
+	uint32_t i, fast = (uint32_t)ms(d, 3.0);
+	uint64_t at = jl_daemon_now(d); /* as soon as possible */
+	int t;
+	for (i = 0; i < JL_MAX_LAYERS; i++) {
+		struct jl_layer_m *l = &m->layers[i];
+		if (l->id && l->state == JL_L_ACTIVE && l->voice >= 0)
+			send_vgain(d, l->voice, 0.0f, fast, 0, at);
+	}
+	for (t = 0; t < JL_MAX_TRACKS; t++)
+		if (m->tracks[t].used) {
+			m->tracks[t].stopped = 1;
+			if (m->tracks[t].rec_state != JL_REC_IDLE)
+				drop_pending(d, &m->tracks[t]);
+		}
+	send_pa(d, 1.0f, at);
+	return say(rq, 0, "panic: everything faded out (play brings tracks back)");
+}
+
+int jl_looper_layer(struct jl_daemon *d, struct jl_req *rq, int track, uint32_t number, const char *op, double db)
+{
+	struct jl_layer_m *l = NULL;
+	uint64_t at = audible(d, rq);
+	uint32_t i;
+	if (track == JL_T_SELECTED)
+		track = (int)d->m->selected;
+	if (track < 0)
+		return say(rq, 2, "layer takes one track");
+	for (i = 0; i < JL_MAX_LAYERS; i++)
+		if (d->m->layers[i].id && d->m->layers[i].track == track && d->m->layers[i].number == number &&
+		    d->m->layers[i].state == JL_L_ACTIVE)
+			l = &d->m->layers[i];
+	if (!l)
+		return say(rq, 1, "track %d has no layer %u", track + 1, number);
+	if (!strcmp(op, "delete")) {
+		int a = new_action(d, JL_A_DELETE, track);
+		add_member(d, a, l->id);
+		set_layer(d, l, 0, at);
+		return say(rq, 0, "track %d layer %u deleted (undo brings it back)", track + 1, number);
+	}
+	if (!strcmp(op, "mute"))
+		l->muted = 1;
+	else if (!strcmp(op, "unmute"))
+		l->muted = 0;
+	else if (!strcmp(op, "gain"))
+		l->gain = (float)db2lin(db);
+	if (l->voice >= 0 && !d->m->tracks[track].stopped &&
+	    send_vgain(d, l->voice, layer_gain(l), ramp(d), 0, at))
+		return queue_full(d, rq);
+	return say(rq, 0, "track %d layer %u: %s%s", track + 1, number, op,
+		   !strcmp(op, "gain") ? " set" : "d");
+}
+
+int jl_looper_select(struct jl_daemon *d, struct jl_req *rq, const char *what)
+{
+	struct jl_model *m = d->m;
+	int t = (int)m->selected;
+	if (!strcmp(what, "next"))
+		t = (t + 1) % JL_MAX_TRACKS;
+	else if (!strcmp(what, "prev"))
+		t = (t + JL_MAX_TRACKS - 1) % JL_MAX_TRACKS;
+	else if (jl_looper_parse_track(d, what, &t) < 0 || t < 0)
+		return say(rq, 2, "select next|prev|TRACK (1..%d)", JL_MAX_TRACKS);
+	m->selected = (uint32_t)t;
+	json_object_set_new(rq->json, "selected", json_integer(t + 1));
+	return say(rq, 0, "track %d selected%s", t + 1, m->tracks[t].used ? "" : " (empty)");
+}
+
+/* --- tempo ---------------------------------------------------------------- */
+
+int jl_looper_tempo(struct jl_daemon *d, struct jl_req *rq, double bpm)
+{
+	struct jl_model *m = d->m;
+	if (!(bpm >= 20.0 && bpm <= 400.0))
+		return say(rq, 2, "tempo must be 20..400 BPM");
+	if (m->has_anchor) {
+		/* with a loop, a tempo only picks beats per cycle (DESIGN 2.6) */
+		double beats = (double)m->cycle / (60.0 * rate(d) / bpm);
+		m->beats_per_cycle = beats < 1.5 ? 1 : (uint32_t)llround(beats);
+		return say(rq, 0, "%u beats per cycle: %.2f BPM", m->beats_per_cycle,
+			   60.0 * rate(d) * m->beats_per_cycle / (double)m->cycle);
+	}
+	m->preset_bpm = bpm;
+	m->grid_origin = audible(d, rq);
+	return say(rq, 0, "tempo %.2f BPM (defines the grid until the first loop)", bpm);
+}
+
+int jl_looper_tap(struct jl_daemon *d, struct jl_req *rq)
+{
+	struct jl_model *m = d->m;
+	uint64_t p = heard(d, rq);
+	uint32_t i;
+	double sum = 0;
+	if (m->n_taps && p - m->taps[(m->n_taps - 1) % 8] > 2u * rate(d))
+		m->n_taps = 0; /* a pause starts a new tap sequence */
+	m->taps[m->n_taps % 8] = p;
+	m->n_taps++;
+	if (m->n_taps < 2)
+		return say(rq, 0, "tap");
+	for (i = 1; i < m->n_taps && i < 8; i++)
+		sum += (double)(m->taps[(m->n_taps - i) % 8] - m->taps[(m->n_taps - i - 1) % 8]);
+	sum /= (double)(i - 1);
+	if (m->has_anchor)
+		return jl_looper_tempo(d, rq, 60.0 * rate(d) / sum);
+	m->preset_bpm = 60.0 * rate(d) / sum;
+	m->grid_origin = p;
+	json_object_set_new(rq->json, "bpm", json_real(m->preset_bpm));
+	return say(rq, 0, "tempo %.2f BPM (tapped)", m->preset_bpm);
+}
+
+/* --- triggers (DESIGN 4.5) -------------------------------------------------- */
+
+int jl_looper_at(struct jl_daemon *d, struct jl_req *rq, const char *spec, int mode, uint32_t count, int argc,
+		 char **words)
+{
+	struct jl_model *m = d->m;
+	struct jl_trigger_m *tg = NULL;
+	uint64_t now = jl_daemon_now(d), f, period = m->has_anchor ? m->cycle : 0;
+	size_t len = 0;
+	int i;
+	if (!strcmp(spec, "next-cycle") || !strcmp(spec, "next-bar")) {
+		uint64_t unit, org;
+		if (m->has_anchor) {
+			uint32_t bpb = m->beats_per_bar ? m->beats_per_bar : 4, bpc = m->beats_per_cycle ? m->beats_per_cycle : 4;
+			unit = !strcmp(spec, "next-bar") && bpc > bpb ? m->cycle * bpb / bpc : m->cycle;
+			org = m->origin;
+		} else if (m->preset_bpm > 0) {
+			unit = (uint64_t)llround(60.0 * rate(d) / m->preset_bpm * (!strcmp(spec, "next-bar") ? 4 : 1));
+			org = m->grid_origin;
+			period = unit;
+		} else {
+			return say(rq, 1, "%s needs a loop or a tempo", spec);
+		}
+		f = floor_to(now + jl_daemon_period(d), org, unit) + unit;
+	} else {
+		char *end;
+		f = strtoull(spec, &end, 10);
+		if (*end || !*spec)
+			return say(rq, 2, "at next-cycle|next-bar|FRAME [--every-cycle|--count N] COMMAND...");
+	}
+	if ((mode == JL_T_EVERY_CYCLE || mode == JL_T_COUNT) && !period)
+		return say(rq, 1, "repeating triggers need a loop (the cycle) or a tempo");
+	if (argc < 1 || !jl_command_find(words[0]))
+		return say(rq, 2, "at: unknown command '%s'", argc ? words[0] : "");
+	for (i = 0; i < JL_MAX_TRIGGERS; i++)
+		if (!m->triggers[i].id) {
+			tg = &m->triggers[i];
+			break;
+		}
+	if (!tg)
+		return say(rq, 1, "too many pending triggers (%d)", JL_MAX_TRIGGERS);
+	memset(tg, 0, sizeof(*tg));
+	for (i = 0; i < argc; i++) {
+		size_t wl = strlen(words[i]);
+		if (len + wl + 2 > sizeof(tg->cmd))
+			return say(rq, 2, "at: the command is too long");
+		memcpy(tg->cmd + len, words[i], wl);
+		len += wl;
+		tg->cmd[len++] = i + 1 < argc ? ' ' : 0;
+	}
+	tg->id = m->next_trigger_id = m->next_trigger_id + 1 ? m->next_trigger_id + 1 : 1;
+	tg->mode = (uint8_t)mode;
+	tg->remaining = mode == JL_T_COUNT ? count : 1;
+	tg->frame = f;
+	tg->period = period;
+	json_object_set_new(rq->json, "trigger", json_integer(tg->id));
+	json_object_set_new(rq->json, "frame", json_integer((json_int_t)f));
+	return say(rq, 0, "trigger %u: '%s' at frame %llu%s", tg->id, tg->cmd, (unsigned long long)f,
+		   mode == JL_T_EVERY_CYCLE ? ", then every cycle" : mode == JL_T_COUNT ? " (counting)" : "");
+}
+
+int jl_looper_triggers(struct jl_daemon *d, struct jl_req *rq)
+{
+	json_t *arr = json_array();
+	char *p = rq->msg, *e = rq->msg + sizeof(rq->msg);
+	uint32_t i;
+	p += snprintf(p, (size_t)(e - p), "pending triggers:");
+	for (i = 0; i < JL_MAX_TRIGGERS; i++) {
+		const struct jl_trigger_m *t = &d->m->triggers[i];
+		if (!t->id)
+			continue;
+		json_array_append_new(arr, json_pack("{s:i,s:I,s:s,s:s,s:i}", "id", t->id, "frame",
+						     (json_int_t)t->frame, "command", t->cmd, "mode",
+						     t->mode == JL_T_ONCE ? "once" : t->mode == JL_T_EVERY_CYCLE ? "every-cycle" : "count",
+						     "remaining", t->remaining));
+		if (p < e)
+			p += snprintf(p, (size_t)(e - p), "\n  %u: frame %llu: %s", t->id, (unsigned long long)t->frame,
+				      t->cmd);
+	}
+	if (!json_array_size(arr) && p < e)
+		snprintf(p, (size_t)(e - p), " none");
+	json_object_set_new(rq->json, "triggers", arr);
+	return 0;
+}
+
+int jl_looper_cancel(struct jl_daemon *d, struct jl_req *rq, uint32_t id)
+{
+	uint32_t i, k;
+	for (i = 0; i < JL_MAX_TRIGGERS; i++) {
+		struct jl_trigger_m *t = &d->m->triggers[i];
+		if (t->id != id || !id)
+			continue;
+		/* also withdraw RT commands already pushed for it */
+		for (k = 0; k < t->n_rt; k++) {
+			struct jl_cmd c;
+			memset(&c, 0, sizeof(c));
+			c.type = JL_CMD_CANCEL;
+			c.flags = JL_CMDF_IMMEDIATE;
+			c.p.u[0] = t->rt_ids[k];
+			jl_daemon_push(d, &c);
+		}
+		memset(t, 0, sizeof(*t));
+		return say(rq, 0, "trigger %u cancelled", id);
+	}
+	return say(rq, 1, "no pending trigger %u (see: loopctl triggers)", id);
+}
+
+static void fire_triggers(struct jl_daemon *d)
+{
+	uint64_t now = jl_daemon_now(d), horizon = ms(d, TRIGGER_HORIZON_MS) + 2 * jl_daemon_period(d);
+	uint32_t i;
+	for (i = 0; i < JL_MAX_TRIGGERS; i++) {
+		struct jl_trigger_m *t = &d->m->triggers[i];
+		char buf[JL_TRIGGER_CMD], *words[24], *save = NULL, *w;
+		struct jl_req rq;
+		int argc = 0, rc;
+		if (!t->id)
+			continue;
+		if (t->fired) {
+			/* pushed: forget the RT ids once they are due */
+			if (now > t->frame + jl_daemon_period(d)) {
+				if (t->mode == JL_T_ONCE || t->remaining == 0)
+					memset(t, 0, sizeof(*t));
+				else {
+					t->fired = 0;
+					t->n_rt = 0;
+					t->frame += t->period;
+				}
+			}
+			continue;
+		}
+		if (t->frame > now + horizon)
+			continue;
+		snprintf(buf, sizeof(buf), "%s", t->cmd);
+		for (w = strtok_r(buf, " ", &save); w && argc < 23; w = strtok_r(NULL, " ", &save))
+			words[argc++] = w;
+		words[argc] = NULL;
+		memset(&rq, 0, sizeof(rq));
+		rq.scheduled = 1;
+		rq.at = t->frame;
+		rq.json = json_object();
+		d->capture = t;
+		rc = jl_daemon_run(d, &rq, argc, words);
+		d->capture = NULL;
+		json_decref(rq.json);
+		if (rc)
+			fprintf(stderr, "loopctl: trigger %u '%s': %s\n", t->id, t->cmd, rq.msg);
+		if (t->mode != JL_T_EVERY_CYCLE && t->remaining)
+			t->remaining--;
+		t->fired = 1;
+	}
+}
+
+/* --- the tick ------------------------------------------------------------- */
+
+static void copy_some(struct jl_daemon *d, uint64_t *budget)
+{
+	uint64_t now = jl_daemon_now(d);
+	uint32_t i, c;
+	for (i = 0; i < JL_MAX_LAYERS && *budget; i++) {
+		struct jl_layer_m *l = &d->m->layers[i];
+		const struct jl_region_m *r;
+		uint64_t n, from, H = hist_len(d);
+		if (!l->id || l->copy_state != JL_C_COPYING || l->state == JL_L_EVICTED || now < l->copy_after)
+			continue;
+		if (l->region < 0) {
+			l->copy_state = JL_C_LOST;
+			continue;
+		}
+		r = &d->m->regions[l->region];
+		n = l->data_len - l->copied;
+		if (n > *budget / l->channels)
+			n = *budget / l->channels;
+		from = l->hist_start + l->copied;
+		if (from + n > head_now(d))
+			continue; /* not recorded yet */
+		for (c = 0; c < l->channels; c++) {
+			const float *ring = d->shm.hist + (uint64_t)l->in[c] * H;
+			float *dst = d->pool + r->off + (uint64_t)c * l->data_len + l->copied;
+			uint64_t pos = from % H, first = H - pos < n ? H - pos : n;
+			memcpy(dst, ring + pos, first * sizeof(float));
+			if (first < n)
+				memcpy(dst + first, ring, (n - first) * sizeof(float));
+		}
+		/* Check after copying: if the ring passed the start of what we
+		 * just read, the copy may hold new audio: discard (DESIGN 3.2). */
+		if (l->hist_start < oldest(d)) {
+			l->copy_state = JL_C_LOST;
+			free_region(d, l);
+			fprintf(stderr, "loopctl: the history overtook the copy of track %u layer %u: discarded\n",
+				l->track + 1, l->number);
+			continue;
+		}
+		l->copied += n;
+		*budget -= n * l->channels;
+		if (l->copied == l->data_len) {
+			l->copy_state = JL_C_SWITCHING;
+			l->src_gen++;
+			/* never ahead of the voice's own start (commands apply in
+			 * target order, and the start sets the ring source) */
+			if (l->voice >= 0 && l->state == JL_L_ACTIVE)
+				send_src(d, l, JL_SRC_POOL, now > l->started ? now : l->started);
+		}
+	}
+}
+
+static void housekeeping(struct jl_daemon *d)
+{
+	uint32_t i;
+	for (i = 0; i < JL_MAX_LAYERS; i++) {
+		struct jl_layer_m *l = &d->m->layers[i];
+		if (!l->id)
+			continue;
+		if (l->voice >= 0) {
+			struct jl_voice_pub *vp = &d->shm.voice[l->voice];
+			uint32_t st = atomic_load(&vp->state);
+			if (l->copy_state == JL_C_SWITCHING && atomic_load(&vp->src_gen) == l->src_gen &&
+			    atomic_load(&vp->src) == JL_SRC_POOL)
+				l->copy_state = JL_C_DONE;
+			if (l->state != JL_L_ACTIVE && l->state != JL_L_PENDING && st == JL_VOICE_OFF)
+				l->voice = -1;
+			if (l->state == JL_L_ACTIVE && st == JL_VOICE_OFF && (atomic_load(&vp->flags) & JL_VOICE_F_OVERRUN)) {
+				fprintf(stderr, "loopctl: track %u layer %u faded out: the history overwrote it before "
+						"it was copied\n", l->track + 1, l->number);
+				l->copy_state = JL_C_LOST;
+				l->state = JL_L_UNDONE;
+				l->undone_seq = ++d->m->seq;
+				l->voice = -1;
+			}
+		}
+		if (l->copy_state == JL_C_SWITCHING && (l->voice < 0 || l->state != JL_L_ACTIVE))
+			l->copy_state = JL_C_DONE; /* copied; nothing plays it now */
+	}
+}
+
+static void finish_pending(struct jl_daemon *d)
+{
+	uint64_t head = head_now(d), early = ms(d, TRIGGER_HORIZON_MS) + 2 * jl_daemon_period(d);
+	int t;
+	for (t = 0; t < JL_MAX_TRACKS; t++) {
+		struct jl_track_m *tr = &d->m->tracks[t];
+		struct jl_req rq;
+		int rc;
+		if (!tr->used)
+			continue;
+		if (tr->rec_state == JL_REC_WAIT_THRESHOLD) {
+			/* scan the new history for the first sample over threshold */
+			uint64_t H = hist_len(d), f;
+			uint32_t c;
+			for (f = tr->rec_scan; f < head; f++) {
+				float x = 0;
+				for (c = 0; c < tr->channels; c++) {
+					float v = fabsf(d->shm.hist[(uint64_t)tr->in[c] * H + f % H]);
+					x = v > x ? v : x;
+				}
+				if (x >= tr->rec_threshold)
+					break;
+			}
+			tr->rec_scan = f;
+			if (f < head) {
+				/* keep a few ms before the attack (SooperLooper cuts it) */
+				uint64_t pre = ms(d, d->cfg.preroll_ms);
+				tr->rec_start = f > pre ? f - pre : 0;
+				tr->rec_state = JL_REC_RECORDING;
+				if (tr->rec_end) /* fixed length keeps its length */
+					tr->rec_end = tr->rec_start + (tr->rec_end - tr->rec_scan);
+			}
+			continue;
+		}
+		if (tr->rec_state == JL_REC_FINISHING) {
+			struct jl_layer_m *l = layer_by_id(d, tr->rec_layer);
+			if (!l || l->state != JL_L_PENDING) {
+				tr->rec_state = JL_REC_IDLE;
+				continue;
+			}
+			memset(&rq, 0, sizeof(rq));
+			rq.json = json_object();
+			rc = launch_layer(d, &rq, l);
+			if (rc != JL_DEFER) {
+				tr->rec_state = JL_REC_IDLE;
+				tr->rec_layer = 0;
+				if (rc)
+					fprintf(stderr, "loopctl: track %d: %s\n", t + 1, rq.msg);
+			}
+			json_decref(rq.json);
+			continue;
+		}
+		if (tr->rec_state != JL_REC_RECORDING || !tr->rec_end)
+			continue;
+		/* A fixed-length take is finished a little ahead of its end, so a
+		 * whole-cycle loop can start exactly on it; otherwise once the end
+		 * and its post-roll are recorded (make_layer defers until then). */
+		if (head + early < tr->rec_end)
+			continue;
+		memset(&rq, 0, sizeof(rq));
+		rq.json = json_object();
+		rc = finish_take(d, &rq, t, tr->rec_end);
+		if (rc)
+			fprintf(stderr, "loopctl: take not stored: %s\n", rq.msg);
+		json_decref(rq.json);
+	}
+	/* A take that would outgrow the ring is ended with a warning. */
+	for (t = 0; t < JL_MAX_TRACKS; t++) {
+		struct jl_track_m *tr = &d->m->tracks[t];
+		if (tr->used && tr->rec_state == JL_REC_RECORDING && !tr->rec_end &&
+		    head > tr->rec_start + hist_len(d) - hist_len(d) / 8) {
+			tr->rec_end = head;
+			fprintf(stderr, "loopctl: track %d: the take is close to the history length: ended\n", t + 1);
+		}
+	}
+}
+
+static void resync_engine(struct jl_daemon *d)
+{
+	uint32_t gen = atomic_load(&d->shm.hdr->engine_gen), i;
+	int t;
+	uint64_t at;
+	if (gen == d->m->engine_gen_seen)
+		return;
+	/* jackloop restarted: its voices are gone; start them again. */
+	at = jl_daemon_now(d) + jl_daemon_period(d);
+	for (i = 0; i < JL_MAX_LAYERS; i++) {
+		struct jl_layer_m *l = &d->m->layers[i];
+		if (!l->id)
+			continue;
+		l->voice = -1;
+		if (l->copy_state == JL_C_SWITCHING)
+			l->copy_state = JL_C_DONE;
+	}
+	for (i = 0; i < JL_MAX_LAYERS; i++) {
+		struct jl_layer_m *l = &d->m->layers[i];
+		if (l->id && l->state == JL_L_ACTIVE && start_layer(d, l, at, ramp(d)) < 0)
+			fprintf(stderr, "loopctl: could not restart track %u layer %u\n", l->track + 1, l->number);
+	}
+	for (t = 0; t < JL_MAX_TRACKS; t++)
+		if (d->m->tracks[t].used)
+			send_track(d, t, at);
+	d->m->engine_gen_seen = gen;
+}
+
+void jl_looper_tick(struct jl_daemon *d)
+{
+	uint64_t budget = COPY_FLOATS_PER_TICK;
+	if (!atomic_load(&d->shm.rt->cycles))
+		return; /* the engine has not run yet */
+	resync_engine(d);
+	housekeeping(d);
+	finish_pending(d);
+	fire_triggers(d);
+	copy_some(d, &budget);
+}
+
+int jl_looper_init(struct jl_daemon *d)
+{
+	struct jl_model *m = d->m;
+	uint32_t i;
+	if (m->magic == JL_MODEL_MAGIC && m->version == JL_MODEL_VERSION) {
+		m->generation++;
+		/* copies in flight start over; everything else is as it was */
+		for (i = 0; i < JL_MAX_LAYERS; i++)
+			if (m->layers[i].id && m->layers[i].copy_state == JL_C_COPYING)
+				m->layers[i].copied = 0;
+		return 1;
+	}
+	memset(m, 0, sizeof(*m));
+	m->magic = JL_MODEL_MAGIC;
+	m->version = JL_MODEL_VERSION;
+	m->generation = 1;
+	m->beats_per_bar = 4;
+	m->engine_gen_seen = atomic_load(&d->shm.hdr->engine_gen);
+	for (i = 0; i < JL_MAX_LAYERS; i++) {
+		m->layers[i].voice = -1;
+		m->layers[i].region = -1;
+	}
+	return 0;
+}
+
+int jl_looper_parse_track(struct jl_daemon *d, const char *w, int *track)
+{
+	char *end;
+	long v;
+	if (!strcmp(w, "all")) {
+		*track = JL_T_ALL;
+		return 0;
+	}
+	if (!strcmp(w, "sel") || !strcmp(w, "selected")) {
+		*track = (int)d->m->selected;
+		return 0;
+	}
+	v = strtol(w, &end, 10);
+	if (*end || !*w || v < 1 || v > JL_MAX_TRACKS)
+		return -1;
+	*track = (int)v - 1;
+	return 0;
+}
+
+void jl_looper_status(struct jl_daemon *d, json_t *obj, char *text, size_t n)
+{
+	struct jl_model *m = d->m;
+	json_t *anchor = json_object(), *tracks = json_array(), *pool = json_object();
+	char *p = text, *e = text + n;
+	uint64_t now = jl_daemon_now(d);
+	uint32_t i;
+	int t, ntr = 0;
+	if (m->has_anchor) {
+		double bpm = 60.0 * rate(d) * m->beats_per_cycle / (double)m->cycle;
+		json_object_set_new(anchor, "cycle_frames", json_integer((json_int_t)m->cycle));
+		json_object_set_new(anchor, "cycle_seconds", json_real((double)m->cycle / rate(d)));
+		json_object_set_new(anchor, "origin", json_integer((json_int_t)m->origin));
+		json_object_set_new(anchor, "position", json_integer((json_int_t)((now - floor_to(now, m->origin, m->cycle)))));
+		json_object_set_new(anchor, "beats_per_cycle", json_integer(m->beats_per_cycle));
+		json_object_set_new(anchor, "bpm", json_real(bpm));
+		p += snprintf(p, (size_t)(e - p), "\n  anchor: cycle %llu frames (%.3f s), %u beats, %.2f BPM, at %llu",
+			      (unsigned long long)m->cycle, (double)m->cycle / rate(d), m->beats_per_cycle, bpm,
+			      (unsigned long long)(now - floor_to(now, m->origin, m->cycle)));
+	} else {
+		p += snprintf(p, (size_t)(e - p), "\n  anchor: none yet%s", m->preset_bpm > 0 ? " (tempo preset)" : "");
+	}
+	if (m->preset_bpm > 0)
+		json_object_set_new(anchor, "preset_bpm", json_real(m->preset_bpm));
+	json_object_set_new(obj, "anchor", anchor);
+	json_object_set_new(obj, "selected", json_integer(m->selected + 1));
+	for (t = 0; t < JL_MAX_TRACKS; t++) {
+		const struct jl_track_m *tr = &m->tracks[t];
+		json_t *jt, *layers;
+		float gl, gr;
+		const char *state;
+		if (!tr->used)
+			continue;
+		ntr++;
+		state = tr->rec_state == JL_REC_RECORDING ? "recording"
+			: tr->rec_state == JL_REC_WAIT_THRESHOLD || tr->rec_state == JL_REC_FINISHING ? "waiting"
+			: !track_has_audio(d, t) ? "empty"
+			: tr->stopped ? "stopped"
+			: tr->muted ? "muted"
+			: "playing";
+		track_gains(d, t, &gl, &gr);
+		jt = json_pack("{s:i,s:s,s:b,s:b,s:f,s:f,s:i,s:[i,i],s:I,s:f,s:f}", "track", t + 1, "state", state,
+			       "muted", tr->muted, "soloed", tr->soloed, "gain_db", (double)tr->gain_db, "pan",
+			       (double)tr->pan, "channels", tr->channels, "inputs", tr->in[0] + 1, tr->in[1] + 1,
+			       "period", (json_int_t)track_period(d, t), "out_gain_l", (double)gl, "out_gain_r",
+			       (double)gr);
+		layers = json_array();
+		p += snprintf(p > e ? e : p, (size_t)(p > e ? 0 : e - p), "\n  track %d%s: %s, %.1f dB, pan %.2f, %s",
+			      t + 1, (uint32_t)t == m->selected ? " (selected)" : "", state, (double)tr->gain_db,
+			      (double)tr->pan, tr->soloed ? "soloed" : "");
+		for (i = 0; i < JL_MAX_LAYERS; i++) {
+			const struct jl_layer_m *l = &m->layers[i];
+			float peak = 0;
+			if (!l->id || l->track != t || (l->state != JL_L_ACTIVE && l->state != JL_L_UNDONE))
+				continue;
+			if (l->voice >= 0)
+				peak = jl_bits_f(atomic_load(&d->shm.voice[l->voice].peak));
+			json_array_append_new(layers,
+				json_pack("{s:i,s:s,s:b,s:f,s:I,s:I,s:I,s:s,s:s,s:f}", "layer", l->number, "state",
+					  l->state == JL_L_ACTIVE ? "active" : "undone", "muted", l->muted, "gain_db",
+					  l->gain > 0 ? 20.0 * log10(l->gain) : -200.0, "length", (json_int_t)l->body,
+					  "period", (json_int_t)l->period, "origin", (json_int_t)l->origin, "source",
+					  l->copy_state == JL_C_DONE ? "pool" : l->copy_state == JL_C_LOST ? "lost" : "history",
+					  "seam", l->seam_mode == JL_SEAM_XFADE ? "crossfade" : "edges",
+					  "peak_db", peak > 0 ? 20.0 * log10(peak) : -200.0));
+			if (p < e && l->state == JL_L_ACTIVE)
+				p += snprintf(p, (size_t)(e - p), "\n    layer %u: %.3f s every %.3f s%s%s", l->number,
+					      (double)l->body / rate(d), (double)l->period / rate(d),
+					      l->muted ? ", muted" : "",
+					      l->copy_state == JL_C_DONE ? "" : ", playing from the history");
+		}
+		json_object_set_new(jt, "layers", layers);
+		json_array_append_new(tracks, jt);
+	}
+	if (!ntr && p < e)
+		p += snprintf(p, (size_t)(e - p), "\n  tracks: none");
+	json_object_set_new(obj, "tracks", tracks);
+	json_object_set_new(pool, "bytes", json_integer((json_int_t)(d->pool_floats * sizeof(float))));
+	json_object_set_new(pool, "used_bytes", json_integer((json_int_t)(pool_used(d) * sizeof(float))));
+	json_object_set_new(obj, "pool", pool);
+	if (p < e)
+		p += snprintf(p, (size_t)(e - p), "\n  pool: %.1f of %.1f MB",
+			      (double)(pool_used(d) * sizeof(float)) / 1048576.0,
+			      (double)(d->pool_floats * sizeof(float)) / 1048576.0);
+	{
+		struct jl_req rq;
+		memset(&rq, 0, sizeof(rq));
+		rq.json = json_object();
+		jl_looper_triggers(d, &rq);
+		json_object_set(obj, "triggers", json_object_get(rq.json, "triggers"));
+		if (p < e)
+			snprintf(p, (size_t)(e - p), "\n  %s", rq.msg);
+		json_decref(rq.json);
+	}
+}

@@ -1,0 +1,83 @@
+/* looper.h - the musical logic of the daemon (DESIGN 3-4): takes cut out
+ * of the history, the anchor and quantization, tracks and layers with an
+ * undo log, the pool, ramps and triggers.  Non-RT; runs in the daemon's
+ * poll loop and talks to the engine only through the command queue and
+ * the published RT state. */
+#ifndef JL_LOOPER_H
+#define JL_LOOPER_H
+
+#include <jansson.h>
+#include <stdint.h>
+
+struct jl_daemon;
+struct jl_req;
+
+/* Track targets: a 0-based index, or one of these. */
+#define JL_T_SELECTED (-1)
+#define JL_T_ALL (-2)
+#define JL_T_NEW (-3)
+
+struct jl_rec_opts {
+	int track;		/* index, JL_T_SELECTED (default) or JL_T_NEW */
+	uint32_t cycles;	/* fixed length in cycles, 0 = ends on the next press */
+	uint32_t bars;		/* fixed length in bars at the preset tempo (first loop) */
+	int pa_mute;
+	int n_in;		/* 0 = keep the track's inputs */
+	uint16_t in[2];
+	int has_threshold;
+	double threshold_db;
+};
+
+/* Adopts the model a previous daemon left in the segment, or initialises
+ * an empty one.  Returns 1 if adopted, 0 if new. */
+int jl_looper_init(struct jl_daemon *d);
+
+/* Called on every timer tick: threshold starts, take completion, the
+ * history -> pool copy and source switch, voice release, triggers, and
+ * re-sending voices to a restarted jackloop. */
+void jl_looper_tick(struct jl_daemon *d);
+
+/* Command entry points: 0 success, 1 failure, 2 usage (rq->msg says why). */
+int jl_looper_record(struct jl_daemon *d, struct jl_req *rq, const struct jl_rec_opts *o);
+int jl_looper_capture(struct jl_daemon *d, struct jl_req *rq, uint32_t cycles, double seconds, int track);
+int jl_looper_undo(struct jl_daemon *d, struct jl_req *rq, int track, int redo);
+int jl_looper_play(struct jl_daemon *d, struct jl_req *rq, int track, int sync, int top);
+int jl_looper_stop(struct jl_daemon *d, struct jl_req *rq, int track);
+int jl_looper_mute(struct jl_daemon *d, struct jl_req *rq, int track, int mode);	/* 0 unmute, 1 mute, 2 toggle */
+int jl_looper_gain(struct jl_daemon *d, struct jl_req *rq, int track, double db);
+int jl_looper_pan(struct jl_daemon *d, struct jl_req *rq, int track, double pan);
+int jl_looper_solo(struct jl_daemon *d, struct jl_req *rq, int track, int mode);
+int jl_looper_layer(struct jl_daemon *d, struct jl_req *rq, int track, uint32_t number, const char *op, double db);
+int jl_looper_clear(struct jl_daemon *d, struct jl_req *rq, int track);
+int jl_looper_select(struct jl_daemon *d, struct jl_req *rq, const char *what);
+int jl_looper_panic(struct jl_daemon *d, struct jl_req *rq);
+int jl_looper_tap(struct jl_daemon *d, struct jl_req *rq);
+int jl_looper_tempo(struct jl_daemon *d, struct jl_req *rq, double bpm);
+/* spec: "next-cycle", "next-bar" or an absolute frame; mode/count as in
+ * struct jl_trigger_m; words = the command line to run. */
+int jl_looper_at(struct jl_daemon *d, struct jl_req *rq, const char *spec, int mode, uint32_t count,
+		 int argc, char **words);
+int jl_looper_triggers(struct jl_daemon *d, struct jl_req *rq);
+int jl_looper_cancel(struct jl_daemon *d, struct jl_req *rq, uint32_t id);
+
+/* Resolves a user's track word ("1".., "sel", "all") to a target. */
+int jl_looper_parse_track(struct jl_daemon *d, const char *w, int *track);
+
+/* Adds anchor, tracks, triggers and pool to a status reply. */
+void jl_looper_status(struct jl_daemon *d, json_t *obj, char *text, size_t n);
+
+/* Pure, for tests: the quantization and extension rules. */
+struct jl_geom {
+	uint64_t s, e;		/* output frames after snapping */
+	uint64_t period;	/* the layer's repeat period */
+	uint64_t seam;		/* seam frames (clamped for edges) */
+	int seam_mode;		/* enum jl_seam */
+	int snapped_s, snapped_e;
+};
+/* s, e: output frames of a take on a session with cycle C and origin O.
+ * tol: snap tolerance in frames; seam: requested seam; whole: extend to
+ * whole cycles instead of 2^k.  Returns 0, or -EINVAL for an empty take. */
+int jl_looper_geometry(uint64_t C, uint64_t O, uint64_t tol, uint64_t s, uint64_t e, uint64_t seam, int whole,
+		       struct jl_geom *g);
+
+#endif

@@ -1,0 +1,568 @@
+/* test_looper.c - the looper end to end, offline and sample-exact: the
+ * daemon's logic (looper.c) and the RT engine run in one process on one
+ * segment, driven cycle by cycle by a test renderer (DESIGN 8).
+ *
+ * The input is frame-coded: in_1 carries the low 15 bits of the frame it
+ * was recorded at, in_2 the next 15, so every output sample of a stereo
+ * loop (at gain 1) decodes to the history frame it came from. */
+#define _GNU_SOURCE
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "../jackloop/engine.h"
+#include "../loopctl/daemon.h"
+#include "../loopctl/looper.h"
+#include "../loopctl/model.h"
+#include "../shared/jl_rt.h"
+#include "th.h"
+
+#define RATE 48000u
+#define N 256u
+#define S_SEAM 480u /* 10 ms */
+
+static struct jl_shm shm;
+static struct jl_engine *eng;
+static struct jl_daemon dmn, *d = &dmn;
+static char name[64];
+static int sine_input;
+static double sine_hz = 441.3;
+
+/* The engine's output, kept by frame: a ring of 2^21 frames (43 s). */
+#define LOG (1u << 21)
+static float *outL, *outR, *phL;
+
+static float code(uint64_t k) { return ((float)(k & 0x7FFF) - 16384.0f + 0.5f) / 32768.0f; }
+static float in_sample(int ch, uint64_t f)
+{
+	if (sine_input)
+		return (float)(0.5 * sin(2.0 * M_PI * sine_hz * (double)f / RATE + (ch ? 1.0 : 0.0)));
+	return ch ? code(f >> 15) : code(f);
+}
+
+/* decode an output pair -> history frame (mod 2^30), or -1 */
+static int64_t decode(uint64_t y)
+{
+	float a = outL[y % LOG], b = outR[y % LOG];
+	float ka = a * 32768.0f + 16384.0f - 0.5f, kb = b * 32768.0f + 16384.0f - 0.5f;
+	if (ka != floorf(ka) || kb != floorf(kb) || ka < 0 || kb < 0 || ka > 32767 || kb > 32767)
+		return -1;
+	return (int64_t)kb * 32768 + (int64_t)ka;
+}
+
+static int expect_frame(uint64_t y, uint64_t h) { return decode(y) == (int64_t)(h & 0x3FFFFFFF); }
+
+static void setup(uint64_t hist_s, uint64_t pool_mb, uint32_t voices)
+{
+	struct jl_shm_geom g;
+	char err[256];
+	memset(&g, 0, sizeof(g));
+	g.sample_rate = RATE;
+	g.n_inputs = 2;
+	g.max_voices = voices;
+	g.cmd_capacity = 1024;
+	g.evt_capacity = 1024;
+	g.hist_frames = hist_s * RATE;
+	g.pool_bytes = pool_mb << 20;
+	g.model_bytes = 4u << 20;
+	snprintf(name, sizeof(name), "/jackloop.test_looper.%d", (int)getpid());
+	shm_unlink(name);
+	if (jl_shm_open_engine(&shm, name, &g, 1, err, sizeof(err)) < 0) {
+		fprintf(stderr, "segment: %s\n", err);
+		exit(1);
+	}
+	eng = jl_engine_create(&shm);
+	memset(d, 0, sizeof(*d));
+	d->shm = shm; /* the test maps everything read-write; the daemon would not */
+	d->cfg.quantize_ms = 200;
+	d->cfg.seam_ms = 10;
+	d->cfg.ramp_ms = 10;
+	d->cfg.preroll_ms = 5;
+	if (jl_daemon_attach(d, err, sizeof(err)) < 0) {
+		fprintf(stderr, "attach: %s\n", err);
+		exit(1);
+	}
+	memset(outL, 0, LOG * sizeof(float));
+	memset(outR, 0, LOG * sizeof(float));
+	memset(phL, 0, LOG * sizeof(float));
+}
+
+static void teardown(void)
+{
+	jl_engine_destroy(eng);
+	jl_shm_close(&shm);
+	shm_unlink(name);
+}
+
+static uint64_t now(void) { return jl_engine_frame(eng); }
+
+/* One cycle; the daemon ticks every cycle unless `frozen` (SIGSTOP). */
+static int frozen;
+static void cycle(void)
+{
+	static float in[2][N], out[4][N];
+	struct jl_engine_io io;
+	uint64_t f = now();
+	uint32_t k;
+	memset(&io, 0, sizeof(io));
+	for (k = 0; k < N; k++) {
+		in[0][k] = in_sample(0, f + k);
+		in[1][k] = in_sample(1, f + k);
+	}
+	io.in[0] = in[0];
+	io.in[1] = in[1];
+	for (k = 0; k < 4; k++)
+		io.out[k] = out[k];
+	io.nframes = N;
+	io.jack_frames = (uint32_t)f;
+	io.usecs = f * 1000000 / RATE;
+	io.next_usecs = (f + N) * 1000000 / RATE;
+	io.period_usecs = N * 1e6f / RATE;
+	JL_RT_ENTER();
+	jl_engine_process_rt(eng, &io);
+	JL_RT_EXIT();
+	for (k = 0; k < N; k++) {
+		outL[(f + k) % LOG] = out[0][k];
+		outR[(f + k) % LOG] = out[1][k];
+		phL[(f + k) % LOG] = out[2][k];
+	}
+	if (!frozen)
+		jl_looper_tick(d);
+}
+
+static void run_to(uint64_t f)
+{
+	while (now() < f)
+		cycle();
+}
+
+/* Runs a command line that arrived at frame `arrival` (<= now): the
+ * daemon handles it at the end of the cycle, as with a real OSC stamp. */
+static uint64_t arrival_at;
+static int cmd(const char *line, char *msg, size_t n)
+{
+	char buf[256], *w[32], *save = NULL, *t;
+	struct jl_req rq;
+	int argc = 0, rc;
+	snprintf(buf, sizeof(buf), "%s", line);
+	for (t = strtok_r(buf, " ", &save); t && argc < 31; t = strtok_r(NULL, " ", &save))
+		w[argc++] = t;
+	w[argc] = NULL;
+	memset(&rq, 0, sizeof(rq));
+	rq.has_arrival = 1;
+	rq.arrival = arrival_at && arrival_at <= now() ? arrival_at : now();
+	arrival_at = 0;
+	rq.json = json_object();
+	rc = jl_daemon_run(d, &rq, argc, w);
+	if (msg)
+		snprintf(msg, n, "%s", rq.msg);
+	if (rc)
+		fprintf(stderr, "   [%s] -> %d: %s\n", line, rc, rq.msg);
+	json_decref(rq.json);
+	return rc;
+}
+
+static struct jl_layer_m *layer(int track, uint32_t number)
+{
+	uint32_t i;
+	for (i = 0; i < JL_MAX_LAYERS; i++)
+		if (d->m->layers[i].id && d->m->layers[i].track == track - 1 && d->m->layers[i].number == number)
+			return &d->m->layers[i];
+	return NULL;
+}
+
+/* Runs the engine past frame f and presses there. */
+static int press(uint64_t f, const char *line, char *msg, size_t n)
+{
+	run_to(f + 1);
+	arrival_at = f;
+	return cmd(line, msg, n);
+}
+
+/* Counts output frames in [a, b) that do not decode to the expected
+ * history frame of a layer with origin o, period P, body B, starting at
+ * history frame hs (the body's frame 0); frames in seams are skipped. */
+static uint64_t mismatches(uint64_t a, uint64_t b, uint64_t o, uint64_t P, uint64_t B, uint64_t hs, uint64_t seam,
+			   int xfade, uint64_t *silent_ok)
+{
+	uint64_t y, bad = 0;
+	*silent_ok = 0;
+	for (y = a; y < b; y++) {
+		uint64_t q = (y - o) % P;
+		if (xfade ? q >= P - seam : (q >= P - seam || (q >= B && q < B + seam)))
+			continue;
+		if (q < B) {
+			if (!expect_frame(y, hs + q))
+				bad++;
+		} else if (outL[y % LOG] != 0.0f || outR[y % LOG] != 0.0f) {
+			bad++;
+		} else {
+			(*silent_ok)++;
+		}
+	}
+	return bad;
+}
+
+static void test_anchor_and_layers(void)
+{
+	uint64_t a1, a2, C, start, sil, a3, a4, y;
+	struct jl_layer_m *l1, *l2;
+	char msg[2048];
+
+	setup(30, 64, 16);
+	run_to(RATE); /* 1 s of history */
+	a1 = now() + 123;
+	TH_CHECK(press(a1, "record", msg, sizeof(msg)) == 0, "record starts a take: %s", msg);
+	a2 = a1 + 2 * RATE + 77; /* a 2.0016 s first loop */
+	TH_CHECK(press(a2, "record", msg, sizeof(msg)) == 0, "second press ends it: %s", msg);
+	C = a2 - a1;
+	TH_CHECK(d->m->has_anchor && d->m->cycle == C && d->m->origin == a1, "anchor: cycle %llu (want %llu), origin",
+		 (unsigned long long)d->m->cycle, (unsigned long long)C);
+	l1 = layer(1, 1);
+	TH_CHECK(l1 && l1->period == C && l1->body == C && l1->seam_mode == JL_SEAM_XFADE, "the anchor is whole: crossfaded seam");
+	start = a2 + N; /* one period after the press */
+	run_to(a2 + 3 * C);
+	TH_CHECK(outL[(start - 1) % LOG] == 0.0f, "silent before the first pass joins");
+	TH_CHECK(mismatches(start + S_SEAM, a2 + 3 * C, a1, C, C, a1, S_SEAM, 1, &sil) == 0,
+		 "the loop repeats exactly the recorded frames, in phase");
+	/* the join: faded in over the seam, at the right phase */
+	{
+		uint64_t bad = 0;
+		for (y = start; y < start + S_SEAM; y++) {
+			double w = (double)(y - start + 1) / S_SEAM;
+			float want = code(a1 + (y - a1) % C) * (float)w;
+			if (fabsf(outL[y % LOG] - want) > 2e-6f)
+				bad++;
+		}
+		TH_CHECK(bad == 0, "first pass joins at its phase with a %u-frame fade-in", S_SEAM);
+	}
+	/* the seam: (1-w) body end + w pre-roll (the audio before the start) */
+	{
+		uint64_t base = a1 + 2 * C, bad = 0;
+		uint32_t i;
+		for (i = 0; i < S_SEAM; i++) {
+			uint64_t y2 = base - S_SEAM + i;
+			float w = (float)(i + 1) / S_SEAM;
+			float want = code(a1 + C - S_SEAM + i) * (1.0f - w) + code(a1 - S_SEAM + i) * w;
+			if (fabsf(outL[y2 % LOG] - want) > 2e-6f)
+				bad++;
+		}
+		TH_CHECK(bad == 0, "the seam crossfades the end with the audio just before the start");
+	}
+
+	/* A partial take on track 2, 2.5 cycles long, starting off-grid:
+	 * kept at its offset, extended with silence to 4 cycles. */
+	TH_CHECK(cmd("mute 1", NULL, 0) == 0, "mute track 1 (to hear track 2 alone)");
+	a3 = a1 + 4 * C + C / 3;
+	TH_CHECK(press(a3, "record 2", msg, sizeof(msg)) == 0, "record on track 2: %s", msg);
+	a4 = a3 + 5 * C / 2;
+	TH_CHECK(press(a4, "record 2", msg, sizeof(msg)) == 0, "end: %s", msg);
+	run_to(a4 + RATE / 10); /* a partial take waits for its post-roll */
+	l2 = layer(2, 1);
+	TH_CHECK(l2 && l2->period == 4 * C && l2->origin == a3 && l2->body == a4 - a3 && l2->seam_mode == JL_SEAM_EDGE,
+		 "2.5 cycles -> repeats every 4 cycles, offset kept, edge seams (period %llu)",
+		 l2 ? (unsigned long long)l2->period : 0ull);
+	run_to(a4 + 9 * C);
+	{
+		uint64_t bad = mismatches(a4 + 2 * C, a4 + 9 * C, a3, 4 * C, a4 - a3, a3, S_SEAM, 0, &sil);
+		TH_CHECK(bad == 0 && sil > C, "extended layer plays its frames, then virtual silence (%llu bad, %llu silent)",
+			 (unsigned long long)bad, (unsigned long long)sil);
+	}
+	TH_CHECK(l2 && l2->copy_state == JL_C_DONE && atomic_load(&shm.voice[l2->voice].src) == JL_SRC_POOL,
+		 "copied to the pool and switched");
+
+	/* Quantization: a take pressed 100 ms after a boundary snaps back. */
+	{
+		uint64_t b = a1 + 20 * C, e;
+		struct jl_layer_m *l3;
+		cmd("mute 2", NULL, 0);
+		press(b + RATE / 10, "record 3", NULL, 0);
+		e = b + 2 * C - RATE / 10; /* 100 ms before a boundary: snaps forward */
+		press(e, "record 3", msg, sizeof(msg));
+		l3 = layer(3, 1);
+		TH_CHECK(l3 && l3->origin == b && l3->body == 2 * C && l3->period == 2 * C &&
+			 l3->seam_mode == JL_SEAM_XFADE, "start snapped back to the boundary, end forward: 2 whole cycles");
+		run_to(b + 6 * C);
+		TH_CHECK(l3 && mismatches(b + 2 * C + S_SEAM, b + 6 * C, b, 2 * C, 2 * C, b, S_SEAM, 1, &sil) == 0,
+			 "a snapped layer plays from the boundary; a future end starts it exactly on time");
+		TH_CHECK(outL[(b + 2 * C) % LOG] == code(b) && outL[(b + 2 * C - 1 - S_SEAM) % LOG] == 0.0f,
+			 "no fade: the loop starts exactly at its end boundary");
+	}
+
+	/* Undo / redo. */
+	{
+		uint64_t t0;
+		TH_CHECK(cmd("undo 3", msg, sizeof(msg)) == 0, "undo track 3: %s", msg);
+		t0 = now();
+		run_to(t0 + C);
+		TH_CHECK(outL[(now() - 10) % LOG] == 0.0f && outR[(now() - 10) % LOG] == 0.0f, "undone layer is silent");
+		TH_CHECK(cmd("redo 3", msg, sizeof(msg)) == 0, "redo: %s", msg);
+		run_to(now() + 2 * C);
+		TH_CHECK(mismatches(now() - C, now(), a1 + 20 * C, 2 * C, 2 * C, a1 + 20 * C, S_SEAM, 1, &sil) == 0,
+			 "redone layer plays exactly again");
+		TH_CHECK(cmd("redo 3", msg, sizeof(msg)) == 1, "nothing more to redo");
+		TH_CHECK(cmd("undo", msg, sizeof(msg)) == 0 && strstr(msg, "track 3"), "global undo takes the latest: %s", msg);
+		TH_CHECK(cmd("undo", msg, sizeof(msg)) == 0 && strstr(msg, "track 2"), "then the one before: %s", msg);
+		TH_CHECK(cmd("redo", msg, sizeof(msg)) == 0 && strstr(msg, "track 2"), "redo most recent first: %s", msg);
+		TH_CHECK(cmd("clear all", msg, sizeof(msg)) == 0, "clear all: %s", msg);
+		TH_CHECK(cmd("undo", msg, sizeof(msg)) == 0 && strstr(msg, "clear"), "clear is undoable: %s", msg);
+	}
+	/* Bad input */
+	TH_CHECK(cmd("layer 9 1 mute", msg, sizeof(msg)) == 1 && strstr(msg, "no layer"), "unknown layer: %s", msg);
+	TH_CHECK(cmd("mute 40", msg, sizeof(msg)) == 1 && strstr(msg, "empty"), "empty track: %s", msg);
+	TH_CHECK(cmd("mute 99", msg, sizeof(msg)) == 2, "a track out of range is a usage error: %s", msg);
+	TH_CHECK(cmd("cancel 4242", msg, sizeof(msg)) == 1 && strstr(msg, "no pending trigger"), "cancel unknown id: %s", msg);
+	TH_CHECK(cmd("capture --seconds 100", msg, sizeof(msg)) == 1 && strstr(msg, "available"),
+		 "capture longer than the history says what is available: %s", msg);
+	teardown();
+}
+
+/* Triggers fire exactly on their frame; a cancelled one never does. */
+static void test_triggers(void)
+{
+	uint64_t a1, C, T, T2;
+	char msg[2048], line[128];
+	setup(30, 16, 8);
+	run_to(RATE);
+	a1 = now();
+	cmd("record", NULL, 0);
+	press(a1 + RATE, "record", NULL, 0);
+	C = RATE;
+	run_to(a1 + 3 * C);
+	T = now() + C / 2 + 1001;
+	snprintf(line, sizeof(line), "at %llu mute 1", (unsigned long long)T);
+	TH_CHECK(cmd(line, msg, sizeof(msg)) == 0, "at FRAME mute: %s", msg);
+	T2 = T + 5000;
+	snprintf(line, sizeof(line), "at %llu unmute 1", (unsigned long long)T2);
+	TH_CHECK(cmd(line, msg, sizeof(msg)) == 0, "at FRAME unmute: %s", msg);
+	TH_CHECK(cmd("triggers", msg, sizeof(msg)) == 0 && strstr(msg, "mute 1") && strstr(msg, "unmute 1"),
+		 "triggers lists them: %s", msg);
+	{
+		uint32_t id = 0, i;
+		for (i = 0; i < JL_MAX_TRIGGERS; i++)
+			if (d->m->triggers[i].id && strstr(d->m->triggers[i].cmd, "unmute"))
+				id = d->m->triggers[i].id;
+		snprintf(line, sizeof(line), "cancel %u", id);
+		TH_CHECK(cmd(line, msg, sizeof(msg)) == 0, "cancel: %s", msg);
+	}
+	run_to(T2 + C);
+	{
+		uint32_t nr = (uint32_t)(RATE / 100), i, bad = 0;
+		TH_CHECK(expect_frame(T - 1, a1 + (T - 1 - a1) % C), "full level the frame before the trigger");
+		for (i = 0; i < nr; i++) {
+			float g = 1.0f + (0.0f - 1.0f) * (float)(i + 1) / (float)nr;
+			float want = code(a1 + (T + i - a1) % C) * g;
+			if (fabsf(outL[(T + i) % LOG] - want) > 1e-6f)
+				bad++;
+		}
+		TH_CHECK(bad == 0, "the mute ramp starts exactly at the trigger's frame, closed-form");
+		TH_CHECK(outL[(T2 + 10) % LOG] == 0.0f && outL[(T2 + C / 2) % LOG] == 0.0f,
+			 "the cancelled unmute never happened");
+	}
+	/* every-cycle trigger: fires on each cycle start */
+	cmd("unmute 1", NULL, 0);
+	TH_CHECK(cmd("at next-cycle --count 3 toggle 1", msg, sizeof(msg)) == 0, "counting trigger: %s", msg);
+	run_to(now() + 5 * C);
+	TH_CHECK(d->m->tracks[0].muted == 1, "toggled 3 times -> muted");
+	teardown();
+}
+
+/* The voice plays from the ring across its wrap and switches to the pool
+ * mid-loop, bit-identically; with the daemon stopped it fades out before
+ * the ring overwrites its frames, and the flag is raised. */
+static void test_ring_and_pool(void)
+{
+	uint64_t a1, C = RATE / 2, end, y, bad = 0, sw = 0, sil;
+	struct jl_layer_m *l;
+	uint32_t v;
+	setup(5, 16, 8);
+	d->cfg.copy_delay_ms = 2600;
+	run_to(5 * RATE - RATE / 5); /* the 5 s ring wraps inside the loop's frames */
+	a1 = now();
+	cmd("record", NULL, 0);
+	press(a1 + C, "record", NULL, 0);
+	l = layer(1, 1);
+	v = (uint32_t)l->voice;
+	end = a1 + 10 * C;
+	while (now() < end) {
+		cycle();
+		if (!sw && atomic_load(&shm.voice[v].src) == JL_SRC_POOL)
+			sw = now();
+	}
+	TH_CHECK(sw > a1 + C + 2 * RATE && (a1 - S_SEAM) % (5 * RATE) > (a1 + C) % (5 * RATE),
+		 "played its frames from the ring across the ring's wrap for 2.6 s, switched at frame %llu",
+		 (unsigned long long)sw);
+	TH_CHECK((sw - a1) % C != 0, "the switch happened mid-loop (phase %llu)", (unsigned long long)((sw - a1) % C));
+	for (y = a1 + C + N + S_SEAM; y < end; y++) {
+		uint64_t q = (y - a1) % C;
+		if (q >= C - S_SEAM)
+			continue;
+		if (!expect_frame(y, a1 + q))
+			bad++;
+	}
+	TH_CHECK(bad == 0, "bit-identical across the history -> pool switch (%llu bad)", (unsigned long long)bad);
+	teardown();
+
+	/* daemon stopped: never play overwritten audio */
+	setup(5, 16, 8);
+	run_to(RATE);
+	a1 = now();
+	cmd("record", NULL, 0);
+	press(a1 + C, "record", NULL, 0);
+	frozen = 1; /* SIGSTOP: no copy ever comes */
+	run_to(a1 + 6 * RATE);
+	frozen = 0;
+	bad = 0;
+	{
+		uint64_t limit = a1 - S_SEAM + 5 * RATE, last = 0; /* first frame that overwrites the loop's */
+		for (y = a1 + C + N; y < a1 + 6 * RATE; y++)
+			if (outL[y % LOG] != 0.0f || outR[y % LOG] != 0.0f)
+				last = y;
+		/* at full gain (outside the join, seams and the final fade) every
+		 * frame must be exactly the loop's own */
+		for (y = a1 + C + N + S_SEAM; y + S_SEAM + N < last; y++)
+			if ((y - a1) % C < C - S_SEAM && !expect_frame(y, a1 + (y - a1) % C))
+				bad++;
+		TH_CHECK(bad == 0, "every audible frame is one of the loop's own");
+		TH_CHECK(last && last < limit - N, "silent before the ring reaches the loop's frames (last sound %lld frames before)",
+			 (long long)(limit - last));
+	}
+	TH_CHECK(atomic_load(&shm.rt->hist_overrun) == 1 && (atomic_load(&shm.voice[0].flags) & JL_VOICE_F_OVERRUN),
+		 "the overrun flag is raised");
+	(void)sil;
+	teardown();
+}
+
+/* Pool pressure, voice limits, capture. */
+static void test_pool_voices_capture(void)
+{
+	uint64_t a1, C = RATE, b, ph;
+	char msg[2048];
+	setup(30, 1, 3); /* 1 MiB pool = 262144 floats = 2.7 s stereo; 3 voices */
+	run_to(RATE);
+	a1 = now();
+	cmd("record", NULL, 0);
+	TH_CHECK(press(a1 + C, "record", msg, sizeof(msg)) == 0, "a 1 s anchor fits: %s", msg);
+	press(a1 + 3 * C, "record 2", NULL, 0);
+	TH_CHECK(press(a1 + 5 * C, "record 2", msg, sizeof(msg)) == 1 && strstr(msg, "pool full") && strstr(msg, "capture"),
+		 "a take that does not fit: %s", msg);
+	TH_CHECK(layer(1, 1)->state == JL_L_ACTIVE && atomic_load(&shm.voice[layer(1, 1)->voice].state) == JL_VOICE_PLAYING,
+		 "and the playing loop keeps playing");
+	TH_CHECK(cmd("undo 1", msg, sizeof(msg)) == 0, "undo the anchor layer: %s", msg);
+	press(now() + RATE, "record 2", NULL, 0);
+	TH_CHECK(press(now() + 2 * C, "record 2", msg, sizeof(msg)) == 0 && strstr(msg, "evicted"),
+		 "the undone layer is evicted for space: %s", msg);
+	TH_CHECK(cmd("redo 1", msg, sizeof(msg)) == 1 && strstr(msg, "evicted"), "redo of an evicted layer says so: %s", msg);
+	teardown();
+
+	setup(30, 64, 2);
+	run_to(RATE);
+	a1 = now();
+	cmd("record", NULL, 0);
+	press(a1 + C, "record", NULL, 0);
+	press(now() + C / 3, "record 2", NULL, 0);
+	press(now() + C, "record 2", NULL, 0);
+	press(now() + C / 3, "record 3", NULL, 0);
+	TH_CHECK(press(now() + C, "record 3", msg, sizeof(msg)) == 1 && strstr(msg, "no free voice") && strstr(msg, "--max-voices"),
+		 "out of voices: %s", msg);
+
+	/* capture: first half of a cycle -> the cycle that just ended */
+	cmd("clear all", NULL, 0);
+	run_to(now() + C);
+	b = a1 + (now() - a1) / C * C + C;
+	TH_CHECK(press(b + C / 4, "capture", msg, sizeof(msg)) == 0, "capture in the first half: %s", msg);
+	{
+		struct jl_layer_m *l = NULL;
+		uint32_t i;
+		for (i = 0; i < JL_MAX_LAYERS; i++)
+			if (d->m->layers[i].id && d->m->layers[i].state == JL_L_ACTIVE)
+				l = &d->m->layers[i];
+		TH_CHECK(l && l->origin == b - C && l->body == C, "took the cycle that just ended");
+	}
+	ph = b + C + 3 * C / 4;
+	TH_CHECK(press(ph, "capture", msg, sizeof(msg)) == 0, "capture in the second half: %s", msg);
+	run_to(b + 3 * C + C / 2);
+	{
+		struct jl_layer_m *l = layer(d->m->selected + 1, 1);
+		TH_CHECK(l && l->origin == b + C && l->body == C && l->started == b + 2 * C,
+			 "waits for the boundary, takes the cycle that ends there, plays from it exactly");
+	}
+	teardown();
+}
+
+/* Seams: the largest sample-to-sample jump at each kind of seam, against
+ * the signal's own largest jump (a sine whose period does not divide the
+ * loop, so an unfaded seam would click). */
+static void test_seams(void)
+{
+	uint64_t a1, C, y, a3, a4;
+	double own = 0, xf = 0, edge = 0;
+	sine_input = 1;
+	setup(30, 64, 8);
+	run_to(RATE);
+	a1 = now();
+	cmd("record", NULL, 0);
+	press(a1 + RATE + 333, "record", NULL, 0);
+	C = d->m->cycle;
+	run_to(a1 + 4 * C);
+	for (y = a1; y < a1 + C; y++) {
+		double j = fabs((double)in_sample(0, y + 1) - in_sample(0, y));
+		own = j > own ? j : own;
+	}
+	for (y = a1 + 2 * C - S_SEAM - 10; y < a1 + 2 * C + 10; y++) {
+		double j = fabs((double)outL[(y + 1) % LOG] - outL[y % LOG]);
+		xf = j > xf ? j : xf;
+	}
+	{
+		/* what an unfaded seam would do at the same place */
+		double raw = fabs((double)in_sample(0, a1) - in_sample(0, a1 + C - 1));
+		TH_CHECK(raw > 5 * own, "the test signal would click at this loop length (raw jump %.4f vs %.4f)", raw, own);
+	}
+	TH_CHECK(xf <= 1.5 * own, "whole-cycle seam: largest jump %.5f vs the signal's own %.5f", xf, own);
+	cmd("mute 1", NULL, 0);
+	a3 = a1 + 6 * C + C / 3;
+	press(a3, "record 2", NULL, 0);
+	a4 = a3 + C / 2;
+	press(a4, "record 2", NULL, 0);
+	run_to(a4 + 4 * C);
+	for (y = a4 + C - 2 * S_SEAM; y < a4 + 3 * C; y++) {
+		double j = fabs((double)outL[(y + 1) % LOG] - outL[y % LOG]);
+		edge = j > edge ? j : edge;
+	}
+	TH_CHECK(edge <= 1.5 * own + 0.5 / S_SEAM, "edge seams (partial take): largest jump %.5f vs %.5f + fade slope",
+		 edge, own);
+	sine_input = 0;
+	teardown();
+}
+
+int main(void)
+{
+	outL = calloc(LOG, sizeof(float));
+	outR = calloc(LOG, sizeof(float));
+	phL = calloc(LOG, sizeof(float));
+	test_anchor_and_layers();
+	test_triggers();
+	test_ring_and_pool();
+	test_pool_voices_capture();
+	test_seams();
+	{
+		struct jl_geom g;
+		/* geometry rules, pure */
+		TH_CHECK(jl_looper_geometry(1000, 0, 200, 5150, 8000, 10, 0, &g) == 0 && g.s == 5000 && g.e == 8000 &&
+			 g.period == 4000 && g.seam_mode == JL_SEAM_EDGE, "3 cycles -> 4 (power of two)");
+		TH_CHECK(jl_looper_geometry(1000, 0, 200, 5150, 8000, 10, 1, &g) == 0 && g.period == 3000 &&
+			 g.seam_mode == JL_SEAM_XFADE, "3 cycles -> 3 with --extend whole");
+		TH_CHECK(jl_looper_geometry(1000, 0, 200, 5300, 5700, 10, 0, &g) == 0 && g.s == 5300 && g.e == 5700 &&
+			 g.period == 1000 && !g.snapped_s && !g.snapped_e, "a partial take keeps its offset");
+		TH_CHECK(jl_looper_geometry(1000, 0, 200, 5900, 6100, 10, 0, &g) < 0, "a take that snaps to nothing");
+		TH_CHECK(jl_looper_geometry(1000, 500, 200, 1400, 2600, 10, 0, &g) == 0 && g.s == 1500 && g.e == 2500 &&
+			 g.period == 1000, "snapping is relative to the origin");
+	}
+	free(outL);
+	free(outR);
+	free(phL);
+	return TH_REPORT();
+}
