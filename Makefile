@@ -103,9 +103,9 @@ $(BUILD)/tests/test_looper: $(BUILD)/tests/test_looper.o $(JL_OBJ) $(CTL_OBJ) $(
 $(BUILD)/tests/test_%: $(BUILD)/tests/test_%.o $(CTL_OBJ) $(SHARED_OBJ)
 	$(CC) $(LDFLAGS) $^ $(CTL_LIBS) -lrt -o $@
 $(BUILD)/tests/jl_player: $(BUILD)/tests/jl_player.o
-	$(CC) $(LDFLAGS) $^ $(JACK_LIBS) -o $@
+	$(CC) $(LDFLAGS) $^ $(JACK_LIBS) $(shell $(PKG_CONFIG) --libs sndfile) -o $@
 $(BUILD)/tests/jl_recorder: $(BUILD)/tests/jl_recorder.o
-	$(CC) $(LDFLAGS) $^ $(JACK_LIBS) -o $@
+	$(CC) $(LDFLAGS) $^ $(JACK_LIBS) $(shell $(PKG_CONFIG) --libs sndfile) -o $@
 $(BUILD)/tests/jl_histcheck: $(BUILD)/tests/jl_histcheck.o $(SHARED_OBJ)
 	$(CC) $(LDFLAGS) $^ -lrt -o $@
 $(BUILD)/tests/%.o: tests/%.c
