@@ -53,6 +53,9 @@ static void usage(FILE *f)
 		"      --extra-latency FRAMES added to the take latency compensation\n"
 		"      --extend pow2|whole extend long takes to 2^k cycles (default) or whole cycles\n"
 		"      --copy-delay-ms MS  debug: delay copying new loops out of the history\n"
+		"      --quantize MODE     off|cycle|bar|beat|onset (default: cycle)\n"
+		"      --onset-window-ms MS   reach of onset quantization (default: 100)\n"
+		"      --analysis-input N|mix the input the live analysis listens to (default: mix)\n"
 		"  -h, --help              show this help and exit\n"
 		"  -V, --version           show the version and exit\n"
 		"\n"
@@ -114,11 +117,13 @@ int main(int argc, char **argv)
 		{ "quantize-ms", required_argument, 0, 1000 }, { "seam-ms", required_argument, 0, 1001 },
 		{ "ramp-ms", required_argument, 0, 1002 },     { "monitor", required_argument, 0, 1003 },
 		{ "extra-latency", required_argument, 0, 1004 }, { "extend", required_argument, 0, 1005 },
-		{ "copy-delay-ms", required_argument, 0, 1006 },
+		{ "copy-delay-ms", required_argument, 0, 1006 }, { "quantize", required_argument, 0, 1007 },
+		{ "onset-window-ms", required_argument, 0, 1008 }, { "analysis-input", required_argument, 0, 1009 },
 		{ 0, 0, 0, 0 }
 	};
 	static const char *const fwd_names[] = { "--quantize-ms", "--seam-ms", "--ramp-ms", "--monitor",
-						 "--extra-latency", "--extend", "--copy-delay-ms" };
+						 "--extra-latency", "--extend", "--copy-delay-ms", "--quantize",
+						 "--onset-window-ms", "--analysis-input" };
 	const char *fwd[32];
 	int nfwd = 0, k;
 	const char *name = "jackloop", *server = jl_shm_default_server(), *osc_port = NULL, *osc_host = NULL;
@@ -163,7 +168,8 @@ int main(int argc, char **argv)
 			osc_port = optarg;
 			break;
 		case 'O': osc_host = optarg; break;
-		case 1000: case 1001: case 1002: case 1003: case 1004: case 1005: case 1006:
+		case 1000: case 1001: case 1002: case 1003: case 1004: case 1005: case 1006: case 1007: case 1008:
+		case 1009:
 			if (nfwd < 30) {
 				fwd[nfwd++] = fwd_names[c - 1000];
 				fwd[nfwd++] = optarg;

@@ -270,6 +270,16 @@ static int cmd_status(struct jl_daemon *d, struct jl_req *rq, int argc, char **a
 		p += snprintf(p, (size_t)(e - p), "  in_%u: peak %.1f dBFS, clips %u%s", i + 1,
 			      to_db(jl_bits_f(atomic_load(&rt->in_peak[i]))), atomic_load(&rt->in_clips[i]),
 			      i + 1 < h->geom.n_inputs ? "\n" : "");
+	jl_live_status(d, rq->json);
+	{
+		json_t *t = json_object_get(rq->json, "tempo");
+		if (p < e && json_is_true(json_object_get(t, "known")))
+			p += snprintf(p, (size_t)(e - p), "\n  tempo: %.2f BPM (confidence %.2f)",
+				      json_real_value(json_object_get(t, "bpm")),
+				      json_real_value(json_object_get(t, "confidence")));
+		else if (p < e)
+			p += snprintf(p, (size_t)(e - p), "\n  tempo: unknown");
+	}
 	if (p < e)
 		jl_looper_status(d, rq->json, p, (size_t)(e - p));
 	return 0;
@@ -294,6 +304,7 @@ static int cmd_help(struct jl_daemon *d, struct jl_req *rq, int argc, char **arg
 #define H(n) int jl_cmd_##n(struct jl_daemon *d, struct jl_req *rq, int argc, char **argv)
 H(record); H(capture); H(play); H(stop); H(mute); H(unmute); H(toggle); H(undo); H(redo); H(clear);
 H(gain); H(pan); H(solo); H(layer); H(select); H(panic); H(tap); H(tempo); H(at); H(triggers); H(cancel);
+H(onsets); H(quantize);
 #undef H
 
 const struct jl_command jl_commands[] = {
@@ -303,9 +314,9 @@ const struct jl_command jl_commands[] = {
 	{ "master-gain", 1, 5, "DB [--ramp-ms MS] [--at FRAME]", "set the master gain (ramped)", cmd_master_gain },
 	{ "impulse", 0, 3, "[AMP] [--at FRAME]", "a one-sample test impulse on every output", cmd_impulse },
 	{ "meter-reset", 0, 0, "", "restart the peak meters", cmd_meter_reset },
-	{ "record", 0, 10, "[TRACK|new] [--cycles N] [--bars N] [--pa-mute] [--in 1,2] [--threshold DB]",
+	{ "record", 0, 12, "[TRACK|new] [--cycles N] [--bars N] [--pa-mute] [--in 1,2] [--threshold DB] [--quantize MODE]",
 	  "start a take; the next press ends it (first loop = anchor)", jl_cmd_record },
-	{ "capture", 0, 5, "[CYCLES] [--seconds S] [--track T]", "loop what was already played", jl_cmd_capture },
+	{ "capture", 0, 7, "[CYCLES] [--bars N] [--seconds S] [--track T]", "loop what was already played", jl_cmd_capture },
 	{ "play", 0, 2, "[TRACK|all] [--sync]", "restart at the next cycle start (--sync: in phase now)", jl_cmd_play },
 	{ "stop", 0, 1, "[TRACK|all]", "stop (fade out)", jl_cmd_stop },
 	{ "mute", 0, 1, "[TRACK|all]", "mute (ramped)", jl_cmd_mute },
@@ -321,7 +332,9 @@ const struct jl_command jl_commands[] = {
 	{ "select", 1, 1, "next|prev|TRACK", "the track commands default to", jl_cmd_select },
 	{ "panic", 0, 0, "", "everything fades out fast", jl_cmd_panic },
 	{ "tap", 0, 0, "", "tap tempo", jl_cmd_tap },
-	{ "tempo", 1, 1, "BPM", "preset tempo (before a loop), or beats per cycle", jl_cmd_tempo },
+	{ "tempo", 0, 1, "[BPM]", "the live tempo; with BPM: preset tempo (before a loop) or beats per cycle", jl_cmd_tempo },
+	{ "onsets", 0, 2, "[--last SECONDS]", "recent onsets the analysis found", jl_cmd_onsets },
+	{ "quantize", 0, 1, "[off|cycle|bar|beat|onset]", "the global quantize mode", jl_cmd_quantize },
 	{ "at", 2, 24, "next-cycle|next-bar|FRAME [--every-cycle|--count N] COMMAND...",
 	  "schedule any command on an exact frame", jl_cmd_at },
 	{ "triggers", 0, 0, "", "list pending triggers", jl_cmd_triggers },

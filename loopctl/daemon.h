@@ -32,7 +32,12 @@ struct jl_looper_cfg {
 	int extend_whole;	/* extend long takes to whole cycles, not 2^k */
 	double copy_delay_ms;	/* debug: delay the history -> pool copy */
 	double preroll_ms;	/* threshold starts keep this much before the attack */
+	double onset_window_ms;	/* onset quantization reach (default 100) */
+	int analysis_input;	/* 0-based input the analysis hears, -1 = mix of all */
+	int quantize;		/* enum jl_quant given on the command line, 0 = keep */
 };
+
+struct jl_analysis;
 
 struct jl_model;
 struct jl_trigger_m;
@@ -67,6 +72,13 @@ struct jl_daemon {
 	uint64_t pool_floats;
 	float *pool;
 	struct jl_trigger_m *capture;	/* collects RT ids pushed while a trigger runs */
+	/* live analysis (live.c) */
+	struct jl_analysis *ana;
+	uint64_t ana_pos;		/* next history frame to feed */
+	float *ana_buf;
+	uint32_t ana_buf_len;
+	double ana_cpu_s;		/* CPU seconds spent feeding */
+	uint64_t ana_fed;		/* frames fed */
 	char note[512];			/* a warning the next tick logs */
 };
 
@@ -89,5 +101,13 @@ int jl_serve_main(int argc, char **argv);
  * adopting a model left by an earlier daemon.  Used by serve and by the
  * offline tests.  Returns 0 or -EPROTO. */
 int jl_daemon_attach(struct jl_daemon *d, char *err, size_t n);
+
+/* Live analysis of the history (live.c).  init plans the FFTs (after the
+ * OSC server is up); tick feeds what the ring gained since the last tick,
+ * bounded per call so a command never waits more than one tick. */
+int jl_live_init(struct jl_daemon *d);
+void jl_live_tick(struct jl_daemon *d);
+void jl_live_close(struct jl_daemon *d);
+void jl_live_status(struct jl_daemon *d, json_t *obj);
 
 #endif

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "analysis.h"
 #include "commands.h"
 #include "daemon.h"
 #include "looper.h"
@@ -87,6 +88,10 @@ int jl_cmd_record(struct jl_daemon *d, struct jl_req *rq, int argc, char **argv)
 			}
 			if (!o.n_in)
 				return usage(rq, "--in takes one or two inputs");
+		} else if (!strcmp(a, "--quantize") && i + 1 < argc) {
+			o.quant = jl_looper_parse_quant(argv[++i]);
+			if (o.quant < 0)
+				return usage(rq, "--quantize off|cycle|bar|beat|onset");
 		} else if (!strcmp(a, "new")) {
 			o.track = JL_T_NEW;
 		} else if (a[0] != '-' && o.track == JL_T_SELECTED && i == 1) {
@@ -94,7 +99,7 @@ int jl_cmd_record(struct jl_daemon *d, struct jl_req *rq, int argc, char **argv)
 				return 2;
 		} else {
 			return usage(rq, "usage: record [TRACK|new] [--cycles N] [--bars N] [--pa-mute] [--in 1,2] "
-					 "[--threshold DB]");
+					 "[--threshold DB] [--quantize MODE]");
 		}
 	}
 	return jl_looper_record(d, rq, &o);
@@ -103,21 +108,26 @@ int jl_cmd_record(struct jl_daemon *d, struct jl_req *rq, int argc, char **argv)
 int jl_cmd_capture(struct jl_daemon *d, struct jl_req *rq, int argc, char **argv);
 int jl_cmd_capture(struct jl_daemon *d, struct jl_req *rq, int argc, char **argv)
 {
-	uint32_t cycles = 0;
+	uint32_t cycles = 0, bars = 0;
 	double seconds = 0;
 	int i, t = JL_T_NEW;
 	for (i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--seconds") && i + 1 < argc) {
+		if (!strcmp(argv[i], "--bars") && i + 1 < argc) {
+			if (unum(argv[++i], 1, 256, &bars))
+				return usage(rq, "--bars needs 1..256");
+		} else if (!strcmp(argv[i], "--seconds") && i + 1 < argc) {
 			if (num(argv[++i], &seconds) || seconds <= 0 || seconds > 3600)
 				return usage(rq, "--seconds needs a length in seconds");
 		} else if (!strcmp(argv[i], "--track") && i + 1 < argc) {
 			if (track_arg(d, rq, argv[++i], &t, 0))
 				return 2;
 		} else if (unum(argv[i], 1, 1024, &cycles)) {
-			return usage(rq, "usage: capture [CYCLES] [--seconds S] [--track T]");
+			return usage(rq, "usage: capture [CYCLES] [--bars N] [--seconds S] [--track T]");
 		}
 	}
-	return jl_looper_capture(d, rq, cycles, seconds, t);
+	if (!!cycles + !!bars + (seconds > 0) > 1)
+		return usage(rq, "capture takes one of CYCLES, --bars or --seconds");
+	return jl_looper_capture(d, rq, cycles, seconds, bars, t);
 }
 
 /* play/stop/mute/unmute/toggle/clear/undo/redo [TRACK|all] */
@@ -273,10 +283,65 @@ int jl_cmd_tempo(struct jl_daemon *d, struct jl_req *rq, int argc, char **argv);
 int jl_cmd_tempo(struct jl_daemon *d, struct jl_req *rq, int argc, char **argv)
 {
 	double bpm;
-	(void)argc;
+	if (argc == 1) {
+		/* the live estimate (DESIGN 5), and the loop's tempo */
+		struct jl_tempo t;
+		json_t *j;
+		jl_live_status(d, rq->json);
+		j = json_object_get(rq->json, "tempo");
+		memset(&t, 0, sizeof(t));
+		if (d->ana)
+			jl_analysis_tempo(d->ana, &t);
+		if (d->m->has_anchor)
+			json_object_set_new(rq->json, "loop_bpm",
+					    json_real(60.0 * d->shm.hdr->geom.sample_rate * d->m->beats_per_cycle /
+						      (double)d->m->cycle));
+		if (!t.known)
+			snprintf(rq->msg, sizeof(rq->msg), "tempo unknown");
+		else
+			snprintf(rq->msg, sizeof(rq->msg), "%.2f BPM (confidence %.2f), beat phase %.2f", t.bpm,
+				 t.confidence, json_real_value(json_object_get(j, "beat_phase")));
+		return 0;
+	}
 	if (num(argv[1], &bpm))
-		return usage(rq, "usage: tempo BPM");
+		return usage(rq, "usage: tempo [BPM]");
 	return jl_looper_tempo(d, rq, bpm);
+}
+
+int jl_cmd_onsets(struct jl_daemon *d, struct jl_req *rq, int argc, char **argv);
+int jl_cmd_onsets(struct jl_daemon *d, struct jl_req *rq, int argc, char **argv)
+{
+	static struct jl_onset on[512];
+	double last = 5.0, rate = d->shm.hdr->geom.sample_rate;
+	uint64_t head = atomic_load(&d->shm.rt->history_head), since;
+	char *p = rq->msg, *e = rq->msg + sizeof(rq->msg);
+	json_t *arr = json_array();
+	size_t n = 0, k;
+	if (argc == 3 && !strcmp(argv[1], "--last")) {
+		if (num(argv[2], &last) || last <= 0 || last > 600)
+			return usage(rq, "--last needs 0..600 seconds");
+	} else if (argc != 1) {
+		return usage(rq, "usage: onsets [--last SECONDS]");
+	}
+	since = head > (uint64_t)(last * rate) ? head - (uint64_t)(last * rate) : 0;
+	if (d->ana)
+		n = jl_analysis_onsets(d->ana, since, on, sizeof(on) / sizeof(on[0]));
+	p += snprintf(p, (size_t)(e - p), "%zu onsets in the last %.1f s (frame, seconds ago):", n, last);
+	for (k = 0; k < n; k++) {
+		json_array_append_new(arr, json_pack("{s:I,s:f,s:f}", "frame", (json_int_t)on[k].frame, "ago",
+						     (double)(head - on[k].frame) / rate, "strength", (double)on[k].strength));
+		if (p < e)
+			p += snprintf(p, (size_t)(e - p), "\n%llu %.3f", (unsigned long long)on[k].frame,
+				      (double)(head - on[k].frame) / rate);
+	}
+	json_object_set_new(rq->json, "onsets", arr);
+	return 0;
+}
+
+int jl_cmd_quantize(struct jl_daemon *d, struct jl_req *rq, int argc, char **argv);
+int jl_cmd_quantize(struct jl_daemon *d, struct jl_req *rq, int argc, char **argv)
+{
+	return jl_looper_quantize(d, rq, argc > 1 ? argv[1] : NULL);
 }
 
 int jl_cmd_at(struct jl_daemon *d, struct jl_req *rq, int argc, char **argv);

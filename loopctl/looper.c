@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "analysis.h"
 #include "commands.h"
 #include "daemon.h"
 #include "model.h"
@@ -140,6 +141,60 @@ int jl_looper_geometry(uint64_t C, uint64_t O, uint64_t tol, uint64_t s, uint64_
 		uint64_t room = (g->period - len) / 2;
 		g->seam_mode = JL_SEAM_EDGE;
 		g->seam = seam < room ? seam : room;
+	}
+	return 0;
+}
+
+static const char *const quant_names[] = { "default", "off", "cycle", "bar", "beat", "onset" };
+
+int jl_looper_parse_quant(const char *w)
+{
+	int i;
+	for (i = 1; i < (int)(sizeof(quant_names) / sizeof(quant_names[0])); i++)
+		if (!strcmp(w, quant_names[i]))
+			return i;
+	return -1;
+}
+
+const char *jl_looper_quant_name(int q)
+{
+	return q >= 0 && q < (int)(sizeof(quant_names) / sizeof(quant_names[0])) ? quant_names[q] : "?";
+}
+
+/* Moves history frame h to the nearest strong onset within the window
+ * (DESIGN 4.4); unchanged if there is none (or no analysis). */
+static uint64_t onset_snap(const struct jl_daemon *d, uint64_t h, int *moved)
+{
+	uint64_t o;
+	*moved = 0;
+	if (d->ana && jl_analysis_nearest_onset(d->ana, h, ms(d, d->cfg.onset_window_ms), &o) == 0) {
+		*moved = 1;
+		return o;
+	}
+	return h;
+}
+
+/* The beat grid for bar/beat quantization: with a loop, its cycle divided
+ * into beats (DESIGN 2.6: computed from k, never accumulated); before, the
+ * live tempo or a preset one. Returns the unit in frames, 0 if none. */
+static double beat_unit(const struct jl_daemon *d, uint64_t *origin)
+{
+	const struct jl_model *m = d->m;
+	struct jl_tempo t;
+	if (m->has_anchor && m->beats_per_cycle) {
+		*origin = m->origin;
+		return (double)m->cycle / m->beats_per_cycle;
+	}
+	memset(&t, 0, sizeof(t));
+	if (d->ana)
+		jl_analysis_tempo(d->ana, &t);
+	if (t.known) {
+		*origin = t.beat_frame;
+		return t.period_frames;
+	}
+	if (m->preset_bpm > 0) {
+		*origin = m->grid_origin;
+		return 60.0 * rate(d) / m->preset_bpm;
 	}
 	return 0;
 }
@@ -512,7 +567,14 @@ static int make_layer(struct jl_daemon *d, struct jl_req *rq, int t, uint64_t s_
 	struct jl_layer_m *l = NULL;
 	uint32_t i, evicted = 0;
 	int region, voice, rc, new_anchor = !m->has_anchor;
-
+	int mode = (int)((tr->rec_flags >> 8) & 0xFF), moved;
+	if (!mode)
+		mode = m->quantize ? m->quantize : JL_Q_CYCLE;
+	if (mode == JL_Q_ONSET) {
+		/* a boundary moves to the nearest strong onset (DESIGN 4.4) */
+		s_h = onset_snap(d, s_h, &moved);
+		e_h = onset_snap(d, e_h, &moved);
+	}
 	if (e_h <= s_h + 16)
 		return say(rq, 1, "the take is too short (%llu frames)", (unsigned long long)(e_h - s_h));
 	if (new_anchor) {
@@ -524,10 +586,23 @@ static int make_layer(struct jl_daemon *d, struct jl_req *rq, int t, uint64_t s_
 		g.seam_mode = JL_SEAM_XFADE;
 		g.seam = S < g.period ? S : g.period;
 	} else {
-		uint64_t tol = ms(d, d->cfg.quantize_ms);
+		uint64_t tol = ms(d, d->cfg.quantize_ms), s_o = s_h - L, e_o = e_h - L;
+		if (mode == JL_Q_BEAT || mode == JL_Q_BAR) {
+			/* snap to the loop's beat or bar grid, then extend by cycles */
+			uint64_t unit = m->cycle / (m->beats_per_cycle ? m->beats_per_cycle : 4), btol;
+			int sn;
+			if (mode == JL_Q_BAR && m->beats_per_cycle >= m->beats_per_bar)
+				unit *= m->beats_per_bar;
+			btol = tol < unit / 4 ? tol : unit / 4;
+			s_o = snap(s_o, unit, m->origin, btol, &sn);
+			e_o = snap(e_o, unit, m->origin, btol, &sn);
+			tol = 0;
+		} else if (mode != JL_Q_CYCLE) {
+			tol = 0; /* off, onset: no cycle snapping */
+		}
 		if (tol > m->cycle / 4)
 			tol = m->cycle / 4; /* short anchors (DESIGN 4.2) */
-		if (jl_looper_geometry(m->cycle, m->origin, tol, s_h - L, e_h - L, S, d->cfg.extend_whole, &g) < 0)
+		if (jl_looper_geometry(m->cycle, m->origin, tol, s_o, e_o, S, d->cfg.extend_whole, &g) < 0)
 			return say(rq, 1, "the take is empty after quantization");
 	}
 	s_h = g.s + L;
@@ -583,7 +658,11 @@ static int make_layer(struct jl_daemon *d, struct jl_req *rq, int t, uint64_t s_
 		m->origin = g.s;
 		if (!m->beats_per_bar)
 			m->beats_per_bar = 4;
-		if (m->preset_bpm > 0) {
+		if (tr->rec_beats) {
+			m->beats_per_cycle = tr->rec_beats; /* counted by bar/beat quantization */
+		} else if (d->ana && jl_analysis_beats_per_cycle(d->ana, m->cycle, &m->beats_per_cycle) == 0) {
+			/* the analysis: a count a musician would use (DESIGN 2.6) */
+		} else if (m->preset_bpm > 0) {
 			double beats = (double)m->cycle / (60.0 * rate(d) / m->preset_bpm);
 			m->beats_per_cycle = beats < 1.5 ? 1 : (uint32_t)llround(beats);
 		} else {
@@ -633,7 +712,39 @@ static void drop_pending(struct jl_daemon *d, struct jl_track_m *tr)
 static int finish_take(struct jl_daemon *d, struct jl_req *rq, int t, uint64_t e_h)
 {
 	struct jl_track_m *tr = &d->m->tracks[t];
-	int rc;
+	int rc, mode = (int)((tr->rec_flags >> 8) & 0xFF);
+	if (!mode)
+		mode = d->m->quantize;
+	if (mode == JL_Q_ONSET && d->ana && !(tr->rec_flags & JL_REC_ONSET_READY)) {
+		/* the onset nearest to the end may come after the press: keep
+		 * recording until the analysis has seen the whole window */
+		tr->rec_end = e_h;
+		tr->rec_flags |= JL_REC_ONSET_WAIT;
+		json_object_set_new(rq->json, "track", json_integer(t + 1));
+		return say(rq, 0, "track %d: ending on the nearest onset", t + 1);
+	}
+	if (!d->m->has_anchor && !tr->rec_end && (mode == JL_Q_BEAT || mode == JL_Q_BAR)) {
+		/* The first loop's length becomes a whole number of beats or
+		 * bars at the live tempo; an end still ahead is scheduled. */
+		uint64_t org;
+		double unit = beat_unit(d, &org), n;
+		uint32_t per = mode == JL_Q_BAR ? (d->m->beats_per_bar ? d->m->beats_per_bar : 4) : 1;
+		if (unit <= 0)
+			return say(rq, 1, "no tempo yet to count %ss with (play a little longer, tap, or set tempo)",
+				   mode == JL_Q_BAR ? "bar" : "beat");
+		unit *= per;
+		n = floor((double)(e_h - tr->rec_start) / unit + 0.5);
+		if (n < 1)
+			n = 1;
+		e_h = tr->rec_start + (uint64_t)llround(n * unit);
+		tr->rec_beats = (uint32_t)n * per;
+		if (e_h + ms(d, d->cfg.seam_ms) > head_now(d)) {
+			tr->rec_end = e_h; /* keeps recording; the tick finishes it */
+			json_object_set_new(rq->json, "end", json_integer((json_int_t)e_h));
+			return say(rq, 0, "track %d: %u %s%s, ends at frame %llu", t + 1, (unsigned)n,
+				   mode == JL_Q_BAR ? "bar" : "beat", n == 1 ? "" : "s", (unsigned long long)e_h);
+		}
+	}
 	if (tr->rec_flags & JL_REC_PA_MUTE)
 		send_pa(d, 1.0f, audible(d, rq));
 	tr->rec_state = JL_REC_IDLE;
@@ -688,7 +799,10 @@ int jl_looper_record(struct jl_daemon *d, struct jl_req *rq, const struct jl_rec
 	L = comp_latency(d, tr);
 	tr->rec_start = p + L;
 	tr->rec_end = 0;
-	tr->rec_flags = o->pa_mute ? JL_REC_PA_MUTE : 0;
+	tr->rec_flags = (o->pa_mute ? JL_REC_PA_MUTE : 0) | ((uint32_t)o->quant << 8);
+	if (o->quant == JL_Q_DEFAULT && !m->has_anchor && m->quantize == JL_Q_CYCLE)
+		tr->rec_flags |= (uint32_t)JL_Q_OFF << 8; /* the first take is free-length */
+	tr->rec_beats = o->bars ? o->bars * (m->beats_per_bar ? m->beats_per_bar : 4) : 0;
 	tr->rec_state = JL_REC_RECORDING;
 	if (o->has_threshold) {
 		tr->rec_state = JL_REC_WAIT_THRESHOLD;
@@ -721,7 +835,8 @@ int jl_looper_record(struct jl_daemon *d, struct jl_req *rq, const struct jl_rec
 		   tr->rec_end ? " (ends by itself)" : "");
 }
 
-int jl_looper_capture(struct jl_daemon *d, struct jl_req *rq, uint32_t cycles, double seconds, int track)
+int jl_looper_capture(struct jl_daemon *d, struct jl_req *rq, uint32_t cycles, double seconds, uint32_t bars,
+		      int track)
 {
 	struct jl_model *m = d->m;
 	uint64_t p = heard(d, rq), s_h, e_h, L, avail, need;
@@ -735,7 +850,29 @@ int jl_looper_capture(struct jl_daemon *d, struct jl_req *rq, uint32_t cycles, d
 		return say(rq, 1, "track %d is recording", t + 1);
 	tmp = m->tracks[t];
 	L = comp_latency(d, &tmp);
-	if (m->has_anchor && seconds <= 0) {
+	m->tracks[t].rec_beats = 0;
+	m->tracks[t].rec_flags = 0;
+	if (bars) {
+		/* the last N bars, aligned to the beats: of the loop when there
+		 * is one, else of the detected (or set) tempo */
+		uint64_t org, h = p + L;
+		double unit = beat_unit(d, &org), k;
+		uint32_t bpb = m->beats_per_bar ? m->beats_per_bar : 4;
+		if (unit <= 0)
+			return say(rq, 1, "no tempo detected yet: play a little longer, tap, or set tempo");
+		if (m->has_anchor) {
+			unit = (double)m->cycle / (m->beats_per_cycle ? m->beats_per_cycle : 4);
+			h = p;
+			org = m->origin;
+		}
+		/* the most recent beat at or before the press, computed from k */
+		k = floor(((double)h - (double)org) / unit);
+		e_h = org + (uint64_t)llround(k * unit) + (m->has_anchor ? L : 0);
+		s_h = e_h - (uint64_t)llround(bars * bpb * unit);
+		m->tracks[t].rec_beats = bars * bpb;
+		/* the loop's own bars need no quantization beyond the grid */
+		m->tracks[t].rec_flags = (uint32_t)JL_Q_OFF << 8;
+	} else if (m->has_anchor && seconds <= 0) {
 		/* loopmate's backcapture rule: in the first half of a cycle take
 		 * the cycles that just ended, in the second half wait for the
 		 * boundary. */
@@ -756,7 +893,6 @@ int jl_looper_capture(struct jl_daemon *d, struct jl_req *rq, uint32_t cycles, d
 			   (double)(e_h - s_h) / rate(d), (double)avail / rate(d));
 	m->selected = (uint32_t)t;
 	m->tracks[t].rec_start = s_h;
-	m->tracks[t].rec_flags = 0;
 	return make_layer(d, rq, t, s_h, e_h);
 }
 
@@ -1153,6 +1289,20 @@ int jl_looper_tap(struct jl_daemon *d, struct jl_req *rq)
 	return say(rq, 0, "tempo %.2f BPM (tapped)", m->preset_bpm);
 }
 
+int jl_looper_quantize(struct jl_daemon *d, struct jl_req *rq, const char *mode)
+{
+	int q;
+	if (!mode) {
+		json_object_set_new(rq->json, "quantize", json_string(jl_looper_quant_name(d->m->quantize)));
+		return say(rq, 0, "quantize %s", jl_looper_quant_name(d->m->quantize));
+	}
+	q = jl_looper_parse_quant(mode);
+	if (q < 0)
+		return say(rq, 2, "quantize off|cycle|bar|beat|onset");
+	d->m->quantize = (uint8_t)q;
+	return say(rq, 0, "quantize %s", mode);
+}
+
 /* --- triggers (DESIGN 4.5) -------------------------------------------------- */
 
 int jl_looper_at(struct jl_daemon *d, struct jl_req *rq, const char *spec, int mode, uint32_t count, int argc,
@@ -1442,6 +1592,12 @@ static void finish_pending(struct jl_daemon *d)
 		}
 		if (tr->rec_state != JL_REC_RECORDING || !tr->rec_end)
 			continue;
+		if (tr->rec_flags & JL_REC_ONSET_WAIT) {
+			if (d->ana && d->ana_pos < tr->rec_end + ms(d, d->cfg.onset_window_ms) +
+							 jl_analysis_max_delay(d->ana) + 1)
+				continue;
+			tr->rec_flags = (tr->rec_flags & ~JL_REC_ONSET_WAIT) | JL_REC_ONSET_READY;
+		}
 		/* A fixed-length take is finished a little ahead of its end, so a
 		 * whole-cycle loop can start exactly on it; otherwise once the end
 		 * and its post-roll are recorded (make_layer defers until then). */
@@ -1518,6 +1674,7 @@ int jl_looper_init(struct jl_daemon *d)
 		return 1;
 	}
 	memset(m, 0, sizeof(*m));
+	m->quantize = JL_Q_CYCLE;
 	m->magic = JL_MODEL_MAGIC;
 	m->version = JL_MODEL_VERSION;
 	m->generation = 1;

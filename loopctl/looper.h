@@ -17,6 +17,11 @@ struct jl_req;
 #define JL_T_ALL (-2)
 #define JL_T_NEW (-3)
 
+/* Quantize modes (DESIGN 4.4), per command or global. */
+enum jl_quant { JL_Q_DEFAULT = 0, JL_Q_OFF, JL_Q_CYCLE, JL_Q_BAR, JL_Q_BEAT, JL_Q_ONSET };
+int jl_looper_parse_quant(const char *w);	/* enum jl_quant, or -1 */
+const char *jl_looper_quant_name(int q);
+
 struct jl_rec_opts {
 	int track;		/* index, JL_T_SELECTED (default) or JL_T_NEW */
 	uint32_t cycles;	/* fixed length in cycles, 0 = ends on the next press */
@@ -26,6 +31,7 @@ struct jl_rec_opts {
 	uint16_t in[2];
 	int has_threshold;
 	double threshold_db;
+	int quant;		/* enum jl_quant; JL_Q_DEFAULT = the global mode */
 };
 
 /* Adopts the model a previous daemon left in the segment, or initialises
@@ -39,7 +45,9 @@ void jl_looper_tick(struct jl_daemon *d);
 
 /* Command entry points: 0 success, 1 failure, 2 usage (rq->msg says why). */
 int jl_looper_record(struct jl_daemon *d, struct jl_req *rq, const struct jl_rec_opts *o);
-int jl_looper_capture(struct jl_daemon *d, struct jl_req *rq, uint32_t cycles, double seconds, int track);
+int jl_looper_capture(struct jl_daemon *d, struct jl_req *rq, uint32_t cycles, double seconds, uint32_t bars,
+		      int track);
+int jl_looper_quantize(struct jl_daemon *d, struct jl_req *rq, const char *mode);
 int jl_looper_undo(struct jl_daemon *d, struct jl_req *rq, int track, int redo);
 int jl_looper_play(struct jl_daemon *d, struct jl_req *rq, int track, int sync, int top);
 int jl_looper_stop(struct jl_daemon *d, struct jl_req *rq, int track);

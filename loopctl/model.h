@@ -56,6 +56,8 @@ struct jl_region_m {
 
 enum jl_rec_state { JL_REC_IDLE = 0, JL_REC_WAIT_THRESHOLD, JL_REC_RECORDING, JL_REC_FINISHING };
 #define JL_REC_PA_MUTE 1u
+#define JL_REC_ONSET_WAIT 2u	/* end waits for the analysis to pass it */
+#define JL_REC_ONSET_READY 4u
 
 struct jl_track_m {
 	uint8_t used;
@@ -67,7 +69,9 @@ struct jl_track_m {
 	uint16_t in[2];		/* 0-based inputs */
 	float gain_db;
 	float pan;		/* -1 .. 1 */
-	uint32_t rec_flags;
+	uint32_t rec_flags;	/* JL_REC_*; bits 8..15: quantize mode */
+	uint32_t rec_beats;	/* beats the first loop counts (bar/beat modes) */
+	uint32_t pad3;
 	float rec_threshold;	/* linear, for JL_REC_WAIT_THRESHOLD */
 	uint64_t rec_start;	/* history frame */
 	uint64_t rec_end;	/* history frame; 0 = open */
@@ -117,7 +121,8 @@ struct jl_model {
 	uint32_t engine_gen_seen;
 	/* anchor (DESIGN 4.2) */
 	uint8_t has_anchor;
-	uint8_t pad0[3];
+	uint8_t quantize;		/* global quantize mode (enum jl_quant) */
+	uint8_t pad0[2];
 	uint32_t beats_per_cycle;
 	uint32_t beats_per_bar;
 	uint32_t pad1;

@@ -42,6 +42,9 @@ static void serve_usage(FILE *f)
 		"      --extra-latency FRAMES add to the take compensation (default: 0)\n"
 		"      --extend pow2|whole    extend long takes to 2^k cycles (default) or whole cycles\n"
 		"      --copy-delay-ms MS     debug: delay the history -> pool copy of new loops\n"
+		"      --quantize MODE  global quantize mode: off|cycle|bar|beat|onset (default: cycle)\n"
+		"      --onset-window-ms MS   reach of onset quantization (default: 100)\n"
+		"      --analysis-input N|mix the input the live analysis listens to (default: mix)\n"
 		"  -h, --help           show this help\n"
 		"Exit status: 0 on SIGINT/SIGTERM, 1 error, 2 usage, 4 another daemon serves this instance.\n",
 		JL_DEFAULT_OSC_PORT);
@@ -110,6 +113,7 @@ static void tick(struct jl_daemon *d)
 	log_counter("commands dropped (pending table full)", &d->shm.rt->cmd_dropped, &d->seen_dropped);
 	log_counter("engine events dropped", &d->shm.rt->evt_dropped, &d->seen_evt_dropped);
 	log_counter("voices faded before the history overwrote them", &d->shm.rt->hist_overrun, &d->seen_overrun);
+	jl_live_tick(d);
 	jl_looper_tick(d);
 }
 
@@ -210,9 +214,12 @@ int jl_serve_main(int argc, char **argv)
 		{ "ramp-ms", required_argument, 0, 'r' },   { "monitor", required_argument, 0, 'm' },
 		{ "extra-latency", required_argument, 0, 'x' }, { "extend", required_argument, 0, 'e' },
 		{ "copy-delay-ms", required_argument, 0, 'c' },
+		{ "analysis-input", required_argument, 0, 'a' }, { "quantize", required_argument, 0, 'Q' },
+		{ "onset-window-ms", required_argument, 0, 'w' },
 		{ 0, 0, 0, 0 }
 	};
-	struct jl_looper_cfg cfg = { .quantize_ms = 200, .seam_ms = 10, .ramp_ms = 10, .preroll_ms = 5 };
+	struct jl_looper_cfg cfg = { .quantize_ms = 200, .seam_ms = 10, .ramp_ms = 10, .preroll_ms = 5,
+				     .onset_window_ms = 100, .analysis_input = -1 };
 	const char *name = "jackloop", *server = jl_shm_default_server(), *host = "127.0.0.1";
 	int port = JL_DEFAULT_OSC_PORT, port_explicit = 0, midi = 1, c, r, rc = JL_EXIT_FAIL;
 	char shm_name[256], err[512], note[256];
@@ -238,6 +245,36 @@ int jl_serve_main(int argc, char **argv)
 		}
 		case 'H': host = optarg; break;
 		case 'M': midi = 0; break;
+		case 'a':
+			if (!strcmp(optarg, "mix")) {
+				cfg.analysis_input = -1;
+			} else {
+				char *end;
+				long v = strtol(optarg, &end, 10);
+				if (*end || v < 1 || v > JL_MAX_INPUTS) {
+					fprintf(stderr, "loopctl serve: --analysis-input N|mix\n");
+					return JL_EXIT_USAGE;
+				}
+				cfg.analysis_input = (int)v - 1;
+			}
+			break;
+		case 'Q':
+			cfg.quantize = jl_looper_parse_quant(optarg);
+			if (cfg.quantize < 0) {
+				fprintf(stderr, "loopctl serve: --quantize off|cycle|bar|beat|onset\n");
+				return JL_EXIT_USAGE;
+			}
+			break;
+		case 'w': {
+			char *end;
+			double v = strtod(optarg, &end);
+			if (*end || !(v >= 1 && v <= 1000)) {
+				fprintf(stderr, "loopctl serve: --onset-window-ms 1..1000\n");
+				return JL_EXIT_USAGE;
+			}
+			cfg.onset_window_ms = v;
+			break;
+		}
 		case 'q': case 'S': case 'r': case 'c': case 'x': {
 			char *end;
 			double v = strtod(optarg, &end);
@@ -343,6 +380,12 @@ int jl_serve_main(int argc, char **argv)
 			fprintf(stderr, "loopctl serve: warning: %s\n", err);
 	}
 
+	/* Slow start-up work after the OSC server is up (DESIGN 5). */
+	if (jl_live_init(d) < 0)
+		fprintf(stderr, "loopctl serve: warning: no live analysis (out of memory)\n");
+	if (d->cfg.quantize > 0)
+		d->m->quantize = (uint8_t)d->cfg.quantize;
+
 	/* Counters start from what the segment already shows. */
 	d->seen_xruns = atomic_load(&d->shm.rt->xruns);
 	d->seen_rejected = atomic_load(&d->shm.rt->cmd_rejected);
@@ -360,6 +403,7 @@ int jl_serve_main(int argc, char **argv)
 	atomic_store(&d->shm.hdr->osc_port, 0);
 	atomic_store(&d->shm.hdr->daemon_pid, 0);
 out:
+	jl_live_close(d);
 	jl_midi_close(d->midi);
 	jl_osc_close(d);
 	if (d->tfd >= 0)

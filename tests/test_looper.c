@@ -28,7 +28,9 @@ static struct jl_shm shm;
 static struct jl_engine *eng;
 static struct jl_daemon dmn, *d = &dmn;
 static char name[64];
-static int sine_input;
+static int sine_input, click_input, silent_input;
+#define CLICK_EVERY 24000u /* 120 BPM */
+#define CLICK_AT 1000u
 static double sine_hz = 441.3;
 
 /* The engine's output, kept by frame: a ring of 2^21 frames (43 s). */
@@ -38,8 +40,15 @@ static float *outL, *outR, *phL;
 static float code(uint64_t k) { return ((float)(k & 0x7FFF) - 16384.0f + 0.5f) / 32768.0f; }
 static float in_sample(int ch, uint64_t f)
 {
+	if (silent_input)
+		return 0.0f;
 	if (sine_input)
 		return (float)(0.5 * sin(2.0 * M_PI * sine_hz * (double)f / RATE + (ch ? 1.0 : 0.0)));
+	if (click_input) {
+		/* a short decaying click train; a faint tone keeps it musical */
+		uint64_t k = (f + CLICK_EVERY - CLICK_AT) % CLICK_EVERY;
+		return k < 64 ? (float)(0.8 * exp(-(double)k / 12.0)) * (k % 2 ? -1.0f : 1.0f) : 0.0f;
+	}
 	return ch ? code(f >> 15) : code(f);
 }
 
@@ -81,6 +90,8 @@ static void setup(uint64_t hist_s, uint64_t pool_mb, uint32_t voices)
 	d->cfg.seam_ms = 10;
 	d->cfg.ramp_ms = 10;
 	d->cfg.preroll_ms = 5;
+	d->cfg.onset_window_ms = 100;
+	d->cfg.analysis_input = -1;
 	if (jl_daemon_attach(d, err, sizeof(err)) < 0) {
 		fprintf(stderr, "attach: %s\n", err);
 		exit(1);
@@ -92,6 +103,7 @@ static void setup(uint64_t hist_s, uint64_t pool_mb, uint32_t voices)
 
 static void teardown(void)
 {
+	jl_live_close(d);
 	jl_engine_destroy(eng);
 	jl_shm_close(&shm);
 	shm_unlink(name);
@@ -129,8 +141,10 @@ static void cycle(void)
 		outR[(f + k) % LOG] = out[1][k];
 		phL[(f + k) % LOG] = out[2][k];
 	}
-	if (!frozen)
+	if (!frozen) {
+		jl_live_tick(d);
 		jl_looper_tick(d);
+	}
 }
 
 static void run_to(uint64_t f)
@@ -538,6 +552,84 @@ static void test_seams(void)
 	teardown();
 }
 
+/* Analysis in the looper: onset and beat quantization, tempo, capture of
+ * the last bars (DESIGN 4.4, 5). */
+static void test_analysis_quantize(void)
+{
+	uint64_t c0, a, b;
+	char msg[2048];
+	struct jl_layer_m *l;
+	click_input = 1;
+	setup(30, 64, 8);
+	TH_CHECK(jl_live_init(d) == 0, "live analysis starts");
+	run_to(6 * RATE);
+	TH_CHECK(cmd("tempo", msg, sizeof(msg)) == 0 && strstr(msg, "BPM"), "tempo: %s", msg);
+	{
+		json_t *o = json_object();
+		double bpm;
+		jl_live_status(d, o);
+		bpm = json_real_value(json_object_get(json_object_get(o, "tempo"), "bpm"));
+		TH_CHECK(fabs(bpm - 120.0) <= 1.0, "a 120 BPM click track reads %.2f BPM", bpm);
+		json_decref(o);
+	}
+	TH_CHECK(cmd("onsets --last 2", msg, sizeof(msg)) == 0 && strstr(msg, "4 onsets"), "onsets: %.60s", msg);
+	/* onset mode: presses 30 ms late / 40 ms early land on the clicks */
+	TH_CHECK(cmd("quantize onset", msg, sizeof(msg)) == 0, "quantize onset");
+	c0 = (now() / CLICK_EVERY + 1) * CLICK_EVERY + CLICK_AT; /* the next click */
+	press(c0 + RATE * 30 / 1000, "record", NULL, 0);
+	press(c0 + 4 * CLICK_EVERY - RATE * 40 / 1000, "record", msg, sizeof(msg));
+	run_to(now() + RATE / 2);
+	l = layer(1, 1);
+	TH_CHECK(l && l->origin + 256 >= c0 && l->origin <= c0 + 256, "start moved to the click (%lld frames off)",
+		 l ? (long long)(l->origin - c0) : 0ll);
+	TH_CHECK(l && l->body + 512 >= 4 * CLICK_EVERY && l->body <= 4 * CLICK_EVERY + 512,
+		 "end moved to the click: %llu frames (4 beats = %u)", l ? (unsigned long long)l->body : 0ull,
+		 4 * CLICK_EVERY);
+	TH_CHECK(d->m->beats_per_cycle == 4, "beats per cycle from the analysis: %u", d->m->beats_per_cycle);
+	teardown();
+
+	/* beat mode: a first loop of 3.7 beats becomes 4, its end scheduled ahead */
+	setup(30, 64, 8);
+	jl_live_init(d);
+	run_to(6 * RATE);
+	cmd("quantize beat", NULL, 0);
+	a = (now() / CLICK_EVERY + 1) * CLICK_EVERY + CLICK_AT;
+	press(a, "record", NULL, 0);
+	b = a + 37 * CLICK_EVERY / 10;
+	TH_CHECK(press(b, "record", msg, sizeof(msg)) == 0 && strstr(msg, "4 beats"), "ends on the 4th beat: %s", msg);
+	run_to(a + 5 * CLICK_EVERY);
+	l = layer(1, 1);
+	/* the live tempo resolves the period to about 0.1 %: 4 beats = 96000 +- 200 */
+	TH_CHECK(l && l->body + 200 >= 4 * CLICK_EVERY && l->body <= 4 * CLICK_EVERY + 200 && d->m->beats_per_cycle == 4,
+		 "first loop = 4 beats at the live tempo (%llu frames)", l ? (unsigned long long)l->body : 0ull);
+	teardown();
+
+	/* capture --bars 1 at the detected tempo, ending on a beat */
+	setup(30, 64, 8);
+	jl_live_init(d);
+	run_to(8 * RATE + 5000);
+	TH_CHECK(cmd("capture --bars 1", msg, sizeof(msg)) == 0, "capture --bars 1: %s", msg);
+	run_to(now() + RATE / 2);
+	l = layer(1, 1);
+	TH_CHECK(l && l->body + 200 >= 4 * CLICK_EVERY && l->body <= 4 * CLICK_EVERY + 200,
+		 "one bar = 4 beats (%llu frames)", l ? (unsigned long long)l->body : 0ull);
+	TH_CHECK(l && ((l->origin + l->body) % CLICK_EVERY + 256 - CLICK_AT) % CLICK_EVERY < 512,
+		 "and it ends on a beat");
+	teardown();
+
+	/* silence: no onsets, tempo unknown, never a random number */
+	click_input = 0;
+	silent_input = 1;
+	setup(30, 64, 8);
+	jl_live_init(d);
+	run_to(5 * RATE);
+	TH_CHECK(cmd("tempo", msg, sizeof(msg)) == 0 && !strcmp(msg, "tempo unknown"), "silence: %s", msg);
+	TH_CHECK(cmd("onsets --last 4", msg, sizeof(msg)) == 0 && !strncmp(msg, "0 onsets", 8), "silence: %.40s", msg);
+	TH_CHECK(cmd("capture --bars 1", msg, sizeof(msg)) == 1 && strstr(msg, "no tempo"), "capture --bars needs a tempo: %s", msg);
+	silent_input = 0;
+	teardown();
+}
+
 int main(void)
 {
 	outL = calloc(LOG, sizeof(float));
@@ -548,6 +640,7 @@ int main(void)
 	test_ring_and_pool();
 	test_pool_voices_capture();
 	test_seams();
+	test_analysis_quantize();
 	{
 		struct jl_geom g;
 		/* geometry rules, pure */
