@@ -14,6 +14,7 @@
 
 #include "daemon.h"
 #include "looper.h"
+#include "model.h"
 
 /* A bad argument is a usage error (exit 2 in the CLI); a command that was
  * understood but could not be done is a failure (exit 1). */
@@ -228,6 +229,7 @@ static int cmd_status(struct jl_daemon *d, struct jl_req *rq, int argc, char **a
 		json_object_set_new(o, "port", json_string(pn));
 		json_object_set_new(o, "peak_db", jdb(to_db(jl_bits_f(atomic_load(&rt->in_peak[i])))));
 		json_object_set_new(o, "clips", json_integer(atomic_load(&rt->in_clips[i])));
+		json_object_set_new(o, "trim_db", json_real(d->m ? d->m->trim_db[i] : 0.0));
 		json_object_set_new(o, "capture_latency",
 				    json_pack("[ii]", (int)atomic_load(&rt->lat_capture_min[i]),
 					      (int)atomic_load(&rt->lat_capture_max[i])));
@@ -304,7 +306,7 @@ static int cmd_help(struct jl_daemon *d, struct jl_req *rq, int argc, char **arg
 #define H(n) int jl_cmd_##n(struct jl_daemon *d, struct jl_req *rq, int argc, char **argv)
 H(record); H(capture); H(play); H(stop); H(mute); H(unmute); H(toggle); H(undo); H(redo); H(clear);
 H(gain); H(pan); H(solo); H(layer); H(select); H(panic); H(tap); H(tempo); H(at); H(triggers); H(cancel);
-H(onsets); H(quantize);
+H(onsets); H(quantize); H(trim);
 #undef H
 
 const struct jl_command jl_commands[] = {
@@ -334,6 +336,7 @@ const struct jl_command jl_commands[] = {
 	{ "tap", 0, 0, "", "tap tempo", jl_cmd_tap },
 	{ "tempo", 0, 1, "[BPM]", "the live tempo; with BPM: preset tempo (before a loop) or beats per cycle", jl_cmd_tempo },
 	{ "onsets", 0, 2, "[--last SECONDS]", "recent onsets the analysis found", jl_cmd_onsets },
+	{ "trim", 2, 2, "INPUT DB", "input trim before the history (ramped)", jl_cmd_trim },
 	{ "quantize", 0, 1, "[off|cycle|bar|beat|onset]", "the global quantize mode", jl_cmd_quantize },
 	{ "at", 2, 24, "next-cycle|next-bar|FRAME [--every-cycle|--count N] COMMAND...",
 	  "schedule any command on an exact frame", jl_cmd_at },

@@ -381,3 +381,26 @@ int jl_cmd_cancel(struct jl_daemon *d, struct jl_req *rq, int argc, char **argv)
 		return usage(rq, "usage: cancel ID (see: loopctl triggers)");
 	return jl_looper_cancel(d, rq, id);
 }
+
+int jl_cmd_trim(struct jl_daemon *d, struct jl_req *rq, int argc, char **argv);
+int jl_cmd_trim(struct jl_daemon *d, struct jl_req *rq, int argc, char **argv)
+{
+	uint32_t in;
+	double db;
+	struct jl_cmd c;
+	(void)argc;
+	if (unum(argv[1], 1, d->shm.hdr->geom.n_inputs, &in) || num(argv[2], &db) || db < -60.0 || db > 24.0)
+		return usage(rq, "usage: trim INPUT DB (input 1..%u, -60..+24 dB)", d->shm.hdr->geom.n_inputs);
+	memset(&c, 0, sizeof(c));
+	c.type = JL_CMD_INPUT_TRIM;
+	c.target = (rq->has_arrival ? rq->arrival : jl_daemon_now(d)) + jl_daemon_period(d);
+	if (rq->scheduled)
+		c.target = rq->at;
+	c.p.u[0] = in - 1;
+	c.p.f[2] = (float)pow(10.0, db / 20.0);
+	if (jl_daemon_push(d, &c) < 0)
+		return snprintf(rq->msg, sizeof(rq->msg), "command queue full: not done, try again"), 1;
+	d->m->trim_db[in - 1] = (float)db;
+	snprintf(rq->msg, sizeof(rq->msg), "in_%u trim %.1f dB (what is recorded)", in, db);
+	return 0;
+}

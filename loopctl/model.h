@@ -139,6 +139,7 @@ struct jl_model {
 	struct jl_action_m actions[JL_MAX_ACTIONS];
 	struct jl_member_m members[JL_MAX_MEMBERS];
 	struct jl_trigger_m triggers[JL_MAX_TRIGGERS];
+	float trim_db[32];		/* input trims (JL_MAX_INPUTS) */
 };
 
 #endif

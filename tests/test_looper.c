@@ -630,6 +630,163 @@ static void test_analysis_quantize(void)
 	teardown();
 }
 
+/* Options of record, transport, mixing, limits. */
+static void test_controls(void)
+{
+	uint64_t a1, C, b, t0, y, bad;
+	char msg[2048];
+	struct jl_layer_m *l;
+	int i, full = 0;
+
+	/* --bars with a preset tempo: a fixed first loop, no anchor needed */
+	setup(30, 64, 16);
+	run_to(RATE);
+	TH_CHECK(cmd("tempo 120", msg, sizeof(msg)) == 0, "preset tempo: %s", msg);
+	a1 = now() + 100;
+	TH_CHECK(press(a1, "record --bars 2", msg, sizeof(msg)) == 0 && strstr(msg, "ends by itself"), "record --bars 2: %s", msg);
+	run_to(a1 + 5 * RATE);
+	l = layer(1, 1);
+	C = d->m->cycle;
+	TH_CHECK(l && C == 4 * RATE && l->origin == a1 && d->m->beats_per_cycle == 8,
+		 "2 bars at 120 BPM = 4.000 s exactly, 8 beats (cycle %llu)", (unsigned long long)C);
+	TH_CHECK(l && l->started == a1 + C && outL[(a1 + C) % LOG] == code(a1),
+		 "and it starts playing exactly at its end, without a fade");
+
+	/* --cycles: a fixed-length overdub that ends by itself, on time */
+	b = a1 + 2 * C;
+	TH_CHECK(press(b + 1000, "record 2 --cycles 1", msg, sizeof(msg)) == 0, "record --cycles 1: %s", msg);
+	run_to(b + C + RATE / 2);
+	l = layer(2, 1);
+	TH_CHECK(l && l->origin == b && l->body == C && l->started == b + C, "1 cycle from the snapped start, started on time");
+
+	/* --pa-mute: the PA ramps down while the take records, phones untouched */
+	t0 = now() + 100;
+	press(t0, "record 3 --pa-mute", NULL, 0);
+	run_to(t0 + RATE);
+	TH_CHECK(outL[(t0 + RATE - 10) % LOG] == 0.0f && phL[(t0 + RATE - 10) % LOG] != 0.0f,
+		 "PA silent while recording, phones still playing");
+	{
+		uint32_t nr = RATE / 100, i2;
+		float ok = 1;
+		for (i2 = 0; i2 < nr; i2++) {
+			uint64_t yy = t0 + N + i2;
+			float g = 1.0f - (float)(i2 + 1) / (float)nr;
+			if (fabsf(outL[yy % LOG] - phL[yy % LOG] * g) > 2e-6f)
+				ok = 0;
+		}
+		TH_CHECK(ok, "the PA mute is a closed-form ramp starting one period after the press");
+	}
+	press(now() + 10, "undo", NULL, 0); /* cancels the take, PA back */
+	run_to(now() + RATE / 10);
+	TH_CHECK(outL[(now() - 1) % LOG] == phL[(now() - 1) % LOG] && outL[(now() - 1) % LOG] != 0.0f,
+		 "undo during the take cancels it and the PA comes back");
+
+	/* solo, stop, play at the next cycle start, play --sync */
+	cmd("solo 2", NULL, 0);
+	run_to(now() + RATE / 5);
+	TH_CHECK(expect_frame(now() - 1, b + (now() - 1 - b) % C), "solo 2: only track 2 is heard");
+	cmd("solo 2", NULL, 0);
+	cmd("mute 2", NULL, 0);
+	cmd("stop 1", NULL, 0);
+	run_to(now() + RATE / 5);
+	TH_CHECK(outL[(now() - 1) % LOG] == 0.0f, "stop: silent");
+	t0 = now();
+	TH_CHECK(cmd("play 1", msg, sizeof(msg)) == 0 && strstr(msg, "trigger"), "play restarts at the next cycle: %s", msg);
+	TH_CHECK(cmd("triggers", msg, sizeof(msg)) == 0 && strstr(msg, "play --top 1"), "listed as a trigger");
+	{
+		uint64_t nb = a1 + ((t0 + N - a1) / C + 1) * C;
+		run_to(nb + 2 * S_SEAM);
+		TH_CHECK(outL[(nb - 1) % LOG] == 0.0f && expect_frame(nb + S_SEAM + 5, a1 + S_SEAM + 5),
+			 "silent until the cycle start, then from the top of the loop");
+	}
+	cmd("stop 1", NULL, 0);
+	run_to(now() + C / 3);
+	TH_CHECK(cmd("play 1 --sync", msg, sizeof(msg)) == 0, "play --sync: %s", msg);
+	run_to(now() + RATE / 10);
+	l = layer(1, 1);
+	TH_CHECK(expect_frame(now() - 1, a1 + (now() - 1 - l->origin) % C), "--sync re-enters at its phase at once");
+
+	/* pan law: a mono track at -1 and centre (-3 dB) */
+	cmd("clear all", NULL, 0);
+	press(now() + 10, "record 5 --in 1", NULL, 0);
+	press(now() + C, "record 5", msg, sizeof(msg));
+	l = layer(5, 1);
+	TH_CHECK(cmd("pan 5 -1", msg, sizeof(msg)) == 0, "pan hard left: %s", msg);
+	t0 = now() + RATE / 20; /* past the ramp */
+	run_to(now() + l->period + RATE / 10);
+	for (y = t0; (y - l->origin) % l->period >= l->body - S_SEAM || (y - l->origin) % l->period < S_SEAM; y++)
+		;
+	TH_CHECK(outR[y % LOG] == 0.0f && outL[y % LOG] != 0.0f, "mono at -1: all left");
+	TH_CHECK(cmd("pan 5 0", msg, sizeof(msg)) == 0, "pan centre: %s", msg);
+	t0 = now() + RATE / 20;
+	run_to(now() + l->period + RATE / 10);
+	for (y = t0; (y - l->origin) % l->period >= l->body - S_SEAM || (y - l->origin) % l->period < S_SEAM; y++)
+		;
+	TH_CHECK(fabsf(outL[y % LOG] - outR[y % LOG]) < 1e-7f && outL[y % LOG] != 0.0f, "centre: equal (%g, %g)",
+		 outL[y % LOG], outR[y % LOG]);
+	{
+		uint64_t q = (y - l->origin) % l->period;
+		float src = code(l->origin + q);
+		TH_CHECK(fabsf(outL[y % LOG] - src * 0.70710678f) < 2e-6f, "centre is -3 dB (constant power)");
+	}
+
+	/* input trim changes what is recorded */
+	TH_CHECK(cmd("trim 1 -6", msg, sizeof(msg)) == 0, "trim: %s", msg);
+	run_to(now() + RATE / 10);
+	{
+		uint64_t h = atomic_load(&shm.rt->history_head) - 1;
+		float want = code(h) * (float)pow(10.0, -6.0 / 20.0);
+		TH_CHECK(fabsf(shm.hist[h % shm.hdr->geom.hist_frames] - want) < 1e-6f, "in_1 recorded 6 dB down");
+	}
+	TH_CHECK(cmd("trim 9 0", msg, sizeof(msg)) == 2, "trim of a missing input: usage");
+	cmd("trim 1 0", NULL, 0);
+
+	/* select: the selected track is the default target */
+	TH_CHECK(cmd("select 5", msg, sizeof(msg)) == 0 && cmd("mute", msg, sizeof(msg)) == 0 && d->m->tracks[4].muted,
+		 "select 5 then mute mutes track 5");
+	TH_CHECK(cmd("select next", msg, sizeof(msg)) == 0 && d->m->selected == 5, "select next");
+	TH_CHECK(cmd("select prev", msg, sizeof(msg)) == 0 && d->m->selected == 4, "select prev");
+	TH_CHECK(cmd("select banana", msg, sizeof(msg)) == 2, "select of nonsense is a usage error");
+
+	/* panic: everything fades fast */
+	cmd("unmute 5", NULL, 0);
+	run_to(now() + RATE / 5);
+	t0 = now();
+	cmd("panic", NULL, 0);
+	run_to(now() + RATE / 10);
+	bad = 0;
+	for (y = t0 + N + RATE * 3 / 1000 + 1; y < now(); y++)
+		if (outL[y % LOG] != 0.0f || outR[y % LOG] != 0.0f)
+			bad++;
+	TH_CHECK(bad == 0, "panic: silent 3 ms after it lands");
+
+	/* a full command queue is an error, never a silent drop */
+	for (i = 0; i < 2000 && !full; i++)
+		if (cmd("gain 5 -3", msg, sizeof(msg)) == 1)
+			full = strstr(msg, "queue full") != NULL;
+	TH_CHECK(full, "a full command queue answers with an error: %s", msg);
+	run_to(now() + 20 * N);
+	TH_CHECK(cmd("gain 5 -3", msg, sizeof(msg)) == 0, "and works again once the engine drained it");
+	teardown();
+
+	/* --threshold: starts at the attack with a few ms of pre-roll */
+	silent_input = 1;
+	setup(30, 64, 8);
+	run_to(RATE);
+	press(now() + 10, "record --threshold -20", msg, sizeof(msg));
+	TH_CHECK(strstr(msg, "waiting") != NULL, "record --threshold waits: %s", msg);
+	run_to(2 * RATE);
+	silent_input = 0; /* the frame-coded signal (|x| <= 0.5) starts here */
+	t0 = now();
+	run_to(3 * RATE);
+	press(now() + 10, "record", msg, sizeof(msg));
+	run_to(now() + RATE / 2);
+	l = layer(1, 1);
+	TH_CHECK(l && l->origin + RATE * 5 / 1000 >= t0 - 2 && l->origin <= t0 - RATE * 5 / 1000 + 2 * N,
+		 "the take starts 5 ms before the attack (origin %lld frames from it)", l ? (long long)(l->origin - t0) : 0ll);
+	teardown();
+}
+
 int main(void)
 {
 	outL = calloc(LOG, sizeof(float));
@@ -641,6 +798,7 @@ int main(void)
 	test_pool_voices_capture();
 	test_seams();
 	test_analysis_quantize();
+	test_controls();
 	{
 		struct jl_geom g;
 		/* geometry rules, pure */
