@@ -32,7 +32,7 @@ window() {
 		wait_for 20 jv_gt engine.frame $(( b + 512 )) || { nok "$name: engine stalled"; return; }
 		# a late cycle is harmless here; skipped frames (a gap) are not
 		if [ "$g0" = "$(jv engine.gaps)" ]; then
-			echo "${name// /_} $a $b $*" >>"$WIN"
+			echo "${name// /_} $a $b $(jv engine.frame_offset) $*" >>"$WIN"
 			return
 		fi
 		echo "# frames skipped (xrun) inside window '$name': taking it again"
@@ -112,9 +112,32 @@ expect_rc "capture longer than the history: error" 1 L capture 100
 check "with what is available" grep -q "available" "$TMP/err"
 expect_rc "a bad tempo: usage" 2 L tempo 9000
 
+# --- the daemon crashes: loops keep playing, a new one carries on ----------------------
+DPID=$(jv daemon.pid)
+kill -KILL "$DPID"
+daemon_back() { local p; p=$(jv daemon.pid 2>/dev/null) && [ -n "$p" ] && [ "$p" != "$DPID" ]; }
+check "a killed daemon is restarted by jackloop" wait_for 10 daemon_back
+check "the new daemon carries on with the model (track 2 still there)" \
+	bash -c "\"$LOOPCTL\" --name $NAME status | grep -q 'track 2'"
+grep -q "carrying on with the loops" "$TMP/jackloop.log" && ok "and says so" || nok "and says so"
+window "loops played on through the daemon restart" $(( 2 * C )) layer $O3 $C $C $SEAM
+
+# --- jackloop crashes: restarted, its loops come back from the pool ---------------------
+JL=$(pgrep -f "jackloop --name $NAME" | head -1)
+{ kill -KILL "$JL"; wait "$JL"; } 2>/dev/null
+wait_for 5 bash -c "! kill -0 $JL 2>/dev/null"
+spawn "$TMP/jackloop2.log" env LD_PRELOAD="$B/librtguard.so" "$B/jackloop" --name $NAME --osc-port 0 \
+	--history 60 --pool-mb 64
+check "jackloop restarts on its segment" wait_for 10 "$LOOPCTL" --name $NAME ping
+check "re-attached, contents kept" grep -q "re-attached" "$TMP/jackloop2.log"
+jack_connect jl_player:out_1 $NAME:in_1; jack_connect jl_player:out_2 $NAME:in_2
+jack_connect $NAME:out_L jl_recorder:in_1; jack_connect $NAME:out_R jl_recorder:in_2
+wait_for 5 jv_gt engine.frame $(( $(jv engine.frame) + 9600 ))
+window "the captured loop plays again after a jackloop crash" $(( 2 * C )) layer $O3 $C $C $SEAM
+
 # --- check the recording -------------------------------------------------------------
 stop_pid $REC
-python3 tests/loopcheck.py "$TMP/rec.bin" "$OFF" "$WIN" >"$TMP/lc.txt"
+python3 tests/loopcheck.py "$TMP/rec.bin" "$WIN" >"$TMP/lc.txt"
 cat "$TMP/lc.txt"
 PASS=$((PASS + $(grep -c '^ok' "$TMP/lc.txt")))
 FAIL=$((FAIL + $(grep -c '^not ok' "$TMP/lc.txt")))

@@ -1,13 +1,15 @@
 #!/usr/bin/env python3
-"""loopcheck.py REC OFFSET WINDOWS - checks windows of a jl_recorder file of
+"""loopcheck.py REC WINDOWS - checks windows of a jl_recorder file of
 jackloop's out_L/out_R against what a loop must play (DESIGN 8).
 
 The player feeds in_1 = code(f), in_2 = code(f >> 15) with f its JACK frame
 time, so a stereo loop at gain 1 plays samples that decode to the JACK frame
 they were recorded at.  OFFSET is engine frame - JACK frame (status
 engine.frame_offset).  WINDOWS has one line per check:
-    NAME Y0 Y1 layer ORIGIN LENGTH PERIOD SEAM   (engine frames)
-    NAME Y0 Y1 silent
+    NAME Y0 Y1 OFFSET layer ORIGIN LENGTH PERIOD SEAM   (engine frames)
+    NAME Y0 Y1 OFFSET silent
+(a window's own OFFSET replaces the global one: a restarted jackloop has
+another engine/JACK offset)
 For `layer`, every output frame y in [Y0, Y1) with phase q = (y - ORIGIN) mod
 PERIOD < LENGTH (outside seams) must decode to JACK frame ORIGIN + q - OFFSET,
 and frames in LENGTH+SEAM <= q < PERIOD-SEAM must be silent.
@@ -31,13 +33,12 @@ def dec(v):
 
 def main():
     rec = load(sys.argv[1])
-    off = int(sys.argv[2])
     fails = 0
-    for line in open(sys.argv[3]):
+    for line in open(sys.argv[2]):
         w = line.split()
         if not w:
             continue
-        name, y0, y1, kind = w[0].replace("_", " "), int(w[1]), int(w[2]), w[3]
+        name, y0, y1, off, kind = w[0].replace("_", " "), int(w[1]), int(w[2]), int(w[3]), w[4]
         bad = checked = missing = silent = 0
         first = None
         for y in range(y0, y1):
@@ -52,7 +53,7 @@ def main():
                     bad += 1
                     first = first or y
                 continue
-            origin, length, period, seam = map(int, w[4:8])
+            origin, length, period, seam = map(int, w[5:9])
             q = (y - origin) % period
             if q >= period - seam or (length <= q < length + seam):
                 continue

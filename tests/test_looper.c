@@ -630,6 +630,35 @@ static void test_analysis_quantize(void)
 	teardown();
 }
 
+/* Latency compensation (DESIGN 2.3, 2.5): with L = capture + playback +
+ * extra, a press at a makes the take boundary history frame a - pb + L, and
+ * a recorded frame h is heard at output frames h - L (mod the period), so
+ * the loop lines up with what the performer heard while playing it. */
+static void test_latency(void)
+{
+	uint64_t a1, a2, L = 480, y, bad = 0;
+	struct jl_layer_m *l;
+	char msg[2048];
+	setup(30, 64, 8);
+	d->cfg.extra_latency = (uint32_t)L;
+	run_to(RATE);
+	a1 = now() + 77;
+	press(a1, "record", NULL, 0);
+	a2 = a1 + RATE + 1234;
+	press(a2, "record", msg, sizeof(msg));
+	l = layer(1, 1);
+	TH_CHECK(l && l->hist_start + l->head == a1 + L && l->body == a2 - a1 && l->origin == a1,
+		 "boundaries: history frames a + L, loop origin at the heard frame a");
+	run_to(a2 + 4 * (a2 - a1));
+	for (y = a2 + 2 * (a2 - a1); y < a2 + 4 * (a2 - a1); y++) {
+		uint64_t q = (y - a1) % (a2 - a1);
+		if (q < (a2 - a1) - S_SEAM && !expect_frame(y, a1 + L + q))
+			bad++;
+	}
+	TH_CHECK(bad == 0, "output frame y plays history frame y + L (mod the cycle)");
+	teardown();
+}
+
 /* Options of record, transport, mixing, limits. */
 static void test_controls(void)
 {
@@ -799,6 +828,7 @@ int main(void)
 	test_seams();
 	test_analysis_quantize();
 	test_controls();
+	test_latency();
 	{
 		struct jl_geom g;
 		/* geometry rules, pure */
