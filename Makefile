@@ -27,7 +27,7 @@ endif
 # Integration builds bracket the engine for the LD_PRELOAD RT guard.
 override CFLAGS += -DJL_RTGUARD
 
-JACKLOOP_PKGS := jack
+JACKLOOP_PKGS := jack fftw3f
 LOOPCTL_PKGS := alsa liblo fftw3f sndfile jansson
 ALL_PKGS := $(JACKLOOP_PKGS) $(LOOPCTL_PKGS)
 
@@ -48,7 +48,7 @@ SHARED_OBJ := $(SHARED_SRC:%.c=$(BUILD)/obj/%.o)
 JL_OBJ := $(JL_SRC:%.c=$(BUILD)/obj/%.o)
 CTL_OBJ := $(CTL_SRC:%.c=$(BUILD)/obj/%.o)
 
-UNIT_TESTS := test_spsc test_shm test_engine test_midi test_looper $(if $(wildcard tests/test_analysis.c),test_analysis)
+UNIT_TESTS := test_spsc test_shm test_engine test_midi test_looper $(if $(wildcard tests/test_fx.c),test_fx) $(if $(wildcard tests/test_analysis.c),test_analysis)
 TEST_BINS := $(UNIT_TESTS:%=$(BUILD)/tests/%) $(BUILD)/tests/jl_player $(BUILD)/tests/jl_recorder \
              $(BUILD)/tests/jl_histcheck $(BUILD)/tests/test_rtguard $(BUILD)/librtguard.so
 
@@ -99,6 +99,8 @@ $(BUILD)/tests/test_engine: $(BUILD)/tests/test_engine.o $(JL_OBJ) $(SHARED_OBJ)
 $(BUILD)/tests/bench_engine: $(BUILD)/tests/bench_engine.o $(JL_OBJ) $(SHARED_OBJ)
 	$(CC) $(LDFLAGS) $^ $(JACK_LIBS) -lm -o $@
 $(BUILD)/tests/test_looper: $(BUILD)/tests/test_looper.o $(JL_OBJ) $(CTL_OBJ) $(SHARED_OBJ)
+	$(CC) $(LDFLAGS) $^ $(JACK_LIBS) $(CTL_LIBS) -lrt -o $@
+$(BUILD)/tests/test_fx: $(BUILD)/tests/test_fx.o $(JL_OBJ) $(CTL_OBJ) $(SHARED_OBJ)
 	$(CC) $(LDFLAGS) $^ $(JACK_LIBS) $(CTL_LIBS) -lrt -o $@
 $(BUILD)/tests/test_%: $(BUILD)/tests/test_%.o $(CTL_OBJ) $(SHARED_OBJ)
 	$(CC) $(LDFLAGS) $^ $(CTL_LIBS) -lrt -o $@

@@ -4,9 +4,15 @@
 #ifndef JL_ENGINE_PRIV_H
 #define JL_ENGINE_PRIV_H
 
+#include <emmintrin.h>
+#include <xmmintrin.h>
+
 #include "engine.h"
 
-/* One playback voice: a layer of a track (DESIGN 3.2-3.3). */
+/* One playback voice: a layer of a track (DESIGN 3.2-3.3).  The fields
+ * every cycle reads for every active voice (state, gain, phase and the
+ * geometry that decides between the fast paths) come first, so that a
+ * muted or silent voice costs about one cache line. */
 struct jl_voice {
 	uint8_t active;
 	uint8_t kind;		/* enum jl_src */
@@ -16,15 +22,18 @@ struct jl_voice {
 	uint8_t overrun;
 	uint16_t in[2];
 	uint32_t track;
-	uint32_t gen;
 	uint32_t seam;
+	struct jl_ramp gain;
+	uint64_t q;		/* phase of the next frame (published) */
+	uint64_t period;
+	uint64_t body;
+	uint64_t head;
+	float peak;
+	uint32_t gen;
 	uint64_t hist_start;
 	uint64_t pool_off[2];
 	uint64_t data_len;
-	uint64_t head, body, period, origin;
-	uint64_t q;		/* phase of the next frame (published) */
-	struct jl_ramp gain;
-	float peak;
+	uint64_t origin;
 };
 
 struct jl_engine {
@@ -78,5 +87,48 @@ struct jl_engine {
 	float bus[2][JL_BLOCK];
 	float inbuf[JL_MAX_INPUTS][JL_BLOCK];
 };
+
+/* Advances a ramp by n frames without a buffer: exactly the state
+ * jl_ramp_apply_rt would leave (engine_rt.c).  RT-safe. */
+void jl_ramp_skip_rt(struct jl_ramp *r, uint32_t n);
+
+/* --- SIMD helpers for the *_rt.c files ------------------------------------
+ * gcc -O2 (the default build) does not vectorise loops that need an
+ * epilogue or an aliasing check, and mixing is memory- and loop-bound, so
+ * the hot loops are written with SSE/SSE2 (baseline on x86-64).  Each does
+ * the same IEEE operations in the same order as the scalar loop it
+ * replaces, without contraction, so results are bit-identical; the tails
+ * (n % 4 frames) run the scalar form. */
+
+/* The closed-form ramp gains for ramp frames i+1 .. i+4 (DESIGN 2.7):
+ * g0 + d * ((float)(i + 1 + j) * inv), j = 0..3. */
+static inline __m128 jl_ramp4(__m128 g0, __m128 d, __m128 inv, uint32_t i)
+{
+	__m128i idx = _mm_add_epi32(_mm_set1_epi32((int)(i + 1)), _mm_setr_epi32(0, 1, 2, 3));
+	return _mm_add_ps(g0, _mm_mul_ps(d, _mm_mul_ps(_mm_cvtepi32_ps(idx), inv)));
+}
+
+static inline __m128 jl_abs4(__m128 x) { return _mm_andnot_ps(_mm_set1_ps(-0.0f), x); }
+
+/* Largest lane of x, folded into p. */
+static inline float jl_hmax4(__m128 x, float p)
+{
+	float l[4];
+	uint32_t j;
+	_mm_storeu_ps(l, x);
+	for (j = 0; j < 4; j++)
+		p = l[j] > p ? l[j] : p;
+	return p;
+}
+
+/* dst[k] += src[k], k < n. */
+static inline void jl_acc_rt(float *dst, const float *src, uint32_t n)
+{
+	uint32_t k = 0;
+	for (; k + 4 <= n; k += 4)
+		_mm_storeu_ps(dst + k, _mm_add_ps(_mm_loadu_ps(dst + k), _mm_loadu_ps(src + k)));
+	for (; k < n; k++)
+		dst[k] += src[k];
+}
 
 #endif

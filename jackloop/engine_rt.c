@@ -7,7 +7,6 @@
  */
 #include <math.h>
 #include <string.h>
-#include <xmmintrin.h>
 #include <pmmintrin.h>
 
 #include "engine_priv.h"
@@ -47,23 +46,39 @@ void jl_ramp_set_rt(struct jl_ramp *r, float target, uint32_t n)
 }
 
 /* Multiplies buf by the ramp.  The ramping part is closed-form per sample;
- * the steady part is a plain vectorisable scale. */
+ * the steady part is a plain scale.  Both are SIMD (engine_priv.h) with a
+ * scalar tail that does the same arithmetic. */
 void jl_ramp_apply_rt(struct jl_ramp *r, float *buf, uint32_t n)
 {
 	uint32_t k = 0;
 	if (r->i < r->n) {
 		float d = r->g1 - r->g0, inv = 1.0f / (float)r->n;
-		uint32_t left = r->n - r->i, m = left < n ? left : n;
-		for (; k < m; k++) {
-			r->i++;
-			buf[k] *= r->g0 + d * ((float)r->i * inv);
-		}
+		uint32_t left = r->n - r->i, m = left < n ? left : n, i0 = r->i;
+		__m128 vg0 = _mm_set1_ps(r->g0), vd = _mm_set1_ps(d), vinv = _mm_set1_ps(inv);
+		for (; k + 4 <= m; k += 4)
+			_mm_storeu_ps(buf + k, _mm_mul_ps(_mm_loadu_ps(buf + k), jl_ramp4(vg0, vd, vinv, i0 + k)));
+		for (; k < m; k++)
+			buf[k] *= r->g0 + d * ((float)(i0 + k + 1) * inv);
+		r->i = i0 + m;
 		r->cur = r->i == r->n ? r->g1 : r->g0 + d * ((float)r->i * inv);
 	}
 	if (k < n) {
 		float g = r->cur;
+		__m128 vg = _mm_set1_ps(g);
+		for (; k + 4 <= n; k += 4)
+			_mm_storeu_ps(buf + k, _mm_mul_ps(_mm_loadu_ps(buf + k), vg));
 		for (; k < n; k++)
 			buf[k] *= g;
+	}
+}
+
+void jl_ramp_skip_rt(struct jl_ramp *r, uint32_t n)
+{
+	if (r->i < r->n) {
+		float d = r->g1 - r->g0, inv = 1.0f / (float)r->n;
+		uint32_t left = r->n - r->i;
+		r->i += left < n ? left : n;
+		r->cur = r->i == r->n ? r->g1 : r->g0 + d * ((float)r->i * inv);
 	}
 }
 
@@ -447,8 +462,14 @@ static uint64_t timeline(struct jl_engine *e, const struct jl_engine_io *io)
 
 static float peak_of(const float *x, uint32_t n, float p)
 {
-	uint32_t k;
-	for (k = 0; k < n; k++) {
+	uint32_t k = 0;
+	if (n >= 4) {
+		__m128 m = jl_abs4(_mm_loadu_ps(x));
+		for (k = 4; k + 4 <= n; k += 4)
+			m = _mm_max_ps(m, jl_abs4(_mm_loadu_ps(x + k)));
+		p = jl_hmax4(m, p);
+	}
+	for (; k < n; k++) {
 		float a = fabsf(x[k]);
 		p = a > p ? a : p;
 	}

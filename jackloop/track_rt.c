@@ -9,7 +9,19 @@
  * is bit-identical by construction.
  *
  * Work per voice is split into runs of one region each, so the inner loops
- * have no per-sample branches. */
+ * have no per-sample branches.
+ *
+ * Cost (docs/bench.md): mixing is memory-bound, each playing voice streams
+ * its own stored frames from DRAM.  So:
+ *  - the common case, a whole sub-block inside a take's plain body from a
+ *    contiguous source, is one fused SIMD pass: source * gain (ramp or
+ *    steady) added straight into the track bus, with the meter;
+ *  - seams, ring wrap-around and the like take the general path (render
+ *    into a scratch buffer, gain, mix), which gives the same samples;
+ *  - the stored frames of the next few voices are prefetched while this
+ *    one mixes, so DRAM latency overlaps with work;
+ *  - a muted voice, or one inside its virtual silence (DESIGN 3.3), only
+ *    advances its phase and its gain ramp: no buffer is touched. */
 #include <math.h>
 #include <string.h>
 
@@ -28,8 +40,9 @@ static void add_run(struct jl_engine *e, const struct jl_voice *v, int c, uint64
 	const float *src;
 	uint32_t k = 0;
 	float inv = v->seam ? 1.0f / (float)v->seam : 0.0f;
+	__m128 vinv = _mm_set1_ps(inv), one = _mm_set1_ps(1.0f);
 	while (k < n) {
-		uint32_t m = n - k, j;
+		uint32_t m = n - k, j = 0;
 		if (v->kind == JL_SRC_HIST) {
 			uint64_t pos = (v->hist_start + idx + k) % e->hist_frames;
 			uint64_t left = e->hist_frames - pos;
@@ -41,15 +54,26 @@ static void add_run(struct jl_engine *e, const struct jl_voice *v, int c, uint64
 		}
 		switch (wm) {
 		case W_ONE:
-			for (j = 0; j < m; j++)
-				dst[k + j] += src[j];
+			jl_acc_rt(dst + k, src, m);
 			break;
 		case W_UP:
-			for (j = 0; j < m; j++)
+			for (; j + 4 <= m; j += 4) {
+				__m128i ix = _mm_add_epi32(_mm_set1_epi32((int)(w0 + k + j + 1)), _mm_setr_epi32(0, 1, 2, 3));
+				__m128 w = _mm_mul_ps(_mm_cvtepi32_ps(ix), vinv);
+				_mm_storeu_ps(dst + k + j, _mm_add_ps(_mm_loadu_ps(dst + k + j),
+								      _mm_mul_ps(_mm_loadu_ps(src + j), w)));
+			}
+			for (; j < m; j++)
 				dst[k + j] += src[j] * ((float)(w0 + k + j + 1) * inv);
 			break;
 		case W_DOWN:
-			for (j = 0; j < m; j++)
+			for (; j + 4 <= m; j += 4) {
+				__m128i ix = _mm_add_epi32(_mm_set1_epi32((int)(w0 + k + j + 1)), _mm_setr_epi32(0, 1, 2, 3));
+				__m128 w = _mm_sub_ps(one, _mm_mul_ps(_mm_cvtepi32_ps(ix), vinv));
+				_mm_storeu_ps(dst + k + j, _mm_add_ps(_mm_loadu_ps(dst + k + j),
+								      _mm_mul_ps(_mm_loadu_ps(src + j), w)));
+			}
+			for (; j < m; j++)
 				dst[k + j] += src[j] * (1.0f - (float)(w0 + k + j + 1) * inv);
 			break;
 		}
@@ -136,49 +160,211 @@ static int guard_ring(struct jl_engine *e, struct jl_voice *v, uint64_t f, uint3
 	return 0;
 }
 
+/* The stored frames of voice v's channel c from index idx, if the next n
+ * are one contiguous span of the source; NULL if they wrap in the ring. */
+static const float *span(const struct jl_engine *e, const struct jl_voice *v, int c, uint64_t idx, uint32_t n)
+{
+	uint64_t pos;
+	if (v->kind != JL_SRC_HIST)
+		return e->pool + v->pool_off[c] + idx;
+	pos = (v->hist_start + idx) % e->hist_frames;
+	if (pos + n > e->hist_frames)
+		return NULL;
+	return e->hist + (uint64_t)v->in[c] * e->hist_frames + pos;
+}
+
+/* 1 if the next n frames of v all lie in the take's plain body (no seam,
+ * no silence), and sets *idx to the stored index of the first. */
+static int in_body(const struct jl_voice *v, uint32_t n, uint64_t *idx)
+{
+	uint64_t end = v->seam_mode == JL_SEAM_XFADE ? v->period - v->seam : v->body;
+	if (v->q + n > end)
+		return 0;
+	*idx = v->head + v->q;
+	return 1;
+}
+
+/* 1 if the next n frames of an edge-seamed voice all lie in its virtual
+ * silence (after the post-roll fade, before the pre-roll fade). */
+static int in_silence(const struct jl_voice *v, uint32_t n)
+{
+	return v->seam_mode == JL_SEAM_EDGE && v->q >= v->body + v->seam && v->q + n <= v->period - v->seam;
+}
+
+static int steady_zero(const struct jl_voice *v)
+{
+	return v->gain.cur == 0.0f && v->gain.i >= v->gain.n && !v->stop_at_zero;
+}
+
+static void advance(struct jl_voice *v, uint32_t n)
+{
+	uint64_t q = v->q + n;
+	v->q = q < v->period ? q : q % v->period;
+}
+
+/* tl += sl * g, tr += sr * g, g from the voice's ramp (closed form while
+ * it ramps, then steady), and the voice's peak: the same samples as
+ * rendering into a zeroed buffer, jl_ramp_apply_rt, and adding. */
+static void mix_fused(float *tl, float *tr, const float *sl, const float *sr, uint32_t n, struct jl_ramp *r,
+		      float *peak)
+{
+	uint32_t k = 0;
+	__m128 pk = _mm_setzero_ps();
+	float p = *peak;
+	if (r->i < r->n) {
+		float d = r->g1 - r->g0, inv = 1.0f / (float)r->n;
+		uint32_t left = r->n - r->i, m = left < n ? left : n, i0 = r->i;
+		__m128 vg0 = _mm_set1_ps(r->g0), vd = _mm_set1_ps(d), vinv = _mm_set1_ps(inv);
+		for (; k + 4 <= m; k += 4) {
+			__m128 g = jl_ramp4(vg0, vd, vinv, i0 + k);
+			__m128 a = _mm_mul_ps(_mm_loadu_ps(sl + k), g), b = _mm_mul_ps(_mm_loadu_ps(sr + k), g);
+			_mm_storeu_ps(tl + k, _mm_add_ps(_mm_loadu_ps(tl + k), a));
+			_mm_storeu_ps(tr + k, _mm_add_ps(_mm_loadu_ps(tr + k), b));
+			pk = _mm_max_ps(pk, _mm_max_ps(jl_abs4(a), jl_abs4(b)));
+		}
+		for (; k < m; k++) {
+			float g = r->g0 + d * ((float)(i0 + k + 1) * inv), a = sl[k] * g, b = sr[k] * g;
+			tl[k] += a;
+			tr[k] += b;
+			a = fabsf(a) > fabsf(b) ? fabsf(a) : fabsf(b);
+			p = a > p ? a : p;
+		}
+		r->i = i0 + m;
+		r->cur = r->i == r->n ? r->g1 : r->g0 + d * ((float)r->i * inv);
+	}
+	if (k < n) {
+		float g = r->cur;
+		__m128 vg = _mm_set1_ps(g);
+		for (; k + 4 <= n; k += 4) {
+			__m128 a = _mm_mul_ps(_mm_loadu_ps(sl + k), vg), b = _mm_mul_ps(_mm_loadu_ps(sr + k), vg);
+			_mm_storeu_ps(tl + k, _mm_add_ps(_mm_loadu_ps(tl + k), a));
+			_mm_storeu_ps(tr + k, _mm_add_ps(_mm_loadu_ps(tr + k), b));
+			pk = _mm_max_ps(pk, _mm_max_ps(jl_abs4(a), jl_abs4(b)));
+		}
+		for (; k < n; k++) {
+			float a = sl[k] * g, b = sr[k] * g;
+			tl[k] += a;
+			tr[k] += b;
+			a = fabsf(a) > fabsf(b) ? fabsf(a) : fabsf(b);
+			p = a > p ? a : p;
+		}
+	}
+	*peak = jl_hmax4(pk, p);
+}
+
+/* The general path: render, gain, then add to the track bus with the meter. */
+static void mix_rendered(struct jl_engine *e, struct jl_voice *v, float *tl, float *tr, uint32_t n)
+{
+	const float *a = e->vbuf[0], *b = e->vbuf[v->channels - 1];
+	__m128 pk = _mm_setzero_ps();
+	float p = v->peak;
+	uint32_t k = 0;
+	render(e, v, n);
+	if (v->channels == 2) {
+		struct jl_ramp r = v->gain;
+		jl_ramp_apply_rt(&v->gain, e->vbuf[0], n);
+		jl_ramp_apply_rt(&r, e->vbuf[1], n);
+	} else {
+		jl_ramp_apply_rt(&v->gain, e->vbuf[0], n);
+	}
+	for (; k + 4 <= n; k += 4) {
+		__m128 x = _mm_loadu_ps(a + k), y = _mm_loadu_ps(b + k);
+		_mm_storeu_ps(tl + k, _mm_add_ps(_mm_loadu_ps(tl + k), x));
+		_mm_storeu_ps(tr + k, _mm_add_ps(_mm_loadu_ps(tr + k), y));
+		pk = _mm_max_ps(pk, _mm_max_ps(jl_abs4(x), jl_abs4(y)));
+	}
+	for (; k < n; k++) {
+		float x = a[k], y = b[k];
+		tl[k] += x;
+		tr[k] += y;
+		x = fabsf(x) > fabsf(y) ? fabsf(x) : fabsf(y);
+		p = x > p ? x : p;
+	}
+	v->peak = jl_hmax4(pk, p);
+}
+
+/* Prefetches the frames voice v will read in this sub-block (both
+ * channels), unless it will read none.  _mm_prefetch never faults. */
+#define PREFETCH_AHEAD 4	/* voices: enough to cover DRAM and TLB latency */
+static void prefetch_voice(const struct jl_engine *e, const struct jl_voice *v, uint32_t n)
+{
+	uint32_t c;
+	if (steady_zero(v) || in_silence(v, n))
+		return;
+	for (c = 0; c < v->channels; c++) {
+		uint64_t idx = v->head + v->q, pos;
+		const char *p, *end;
+		if (v->kind == JL_SRC_HIST) {
+			pos = (v->hist_start + idx) % e->hist_frames;
+			p = (const char *)(e->hist + (uint64_t)v->in[c] * e->hist_frames + pos);
+			if (pos + n > e->hist_frames)
+				n = (uint32_t)(e->hist_frames - pos);
+		} else {
+			p = (const char *)(e->pool + v->pool_off[c] + idx);
+		}
+		end = p + (size_t)n * sizeof(float);
+		p -= (uintptr_t)p & 63;
+		for (; p < end; p += 64)
+			_mm_prefetch(p, _MM_HINT_T0);
+	}
+}
+
 void jl_tracks_process_rt(struct jl_engine *e, uint64_t f, uint32_t n, float *bus_l, float *bus_r)
 {
-	uint32_t i, t, k;
+	uint32_t i, t, k, pf = 0, ahead = 0;
+	int first = 1;
 	memset(e->track_used, 0, sizeof(e->track_used));
 	for (i = 0; i < e->max_voices; i++) {
 		struct jl_voice *v = &e->voice[i];
-		float *tl, *tr, pk;
+		const float *sl, *sr;
+		uint64_t idx;
+		float *tl, *tr;
 		if (!v->active)
 			continue;
+		/* Keep the prefetch cursor PREFETCH_AHEAD active voices ahead;
+		 * every active voice but the first was prefetched by it. */
+		if (!first && ahead)
+			ahead--;
+		first = 0;
+		if (pf <= i)
+			pf = i + 1;
+		for (; pf < e->max_voices && ahead < PREFETCH_AHEAD; pf++) {
+			if (e->voice[pf].active) {
+				prefetch_voice(e, &e->voice[pf], n);
+				ahead++;
+			}
+		}
 		if (guard_ring(e, v, f, n, i)) {
 			atomic_store_explicit(&e->vpub[i].state, JL_VOICE_OFF, RLX);
 			continue;
 		}
 		/* A silent, steady voice only advances its phase. */
-		if (v->gain.cur == 0.0f && v->gain.i >= v->gain.n && !v->stop_at_zero) {
-			v->q = (v->q + n) % v->period;
+		if (steady_zero(v)) {
+			advance(v, n);
 			continue;
 		}
-		render(e, v, n);
-		if (v->channels == 2) {
-			struct jl_ramp r = v->gain;
-			jl_ramp_apply_rt(&v->gain, e->vbuf[0], n);
-			jl_ramp_apply_rt(&r, e->vbuf[1], n);
+		/* Inside its virtual silence: the phase and the gain ramp move,
+		 * nothing is heard (the output would be exact zeros). */
+		if (in_silence(v, n)) {
+			advance(v, n);
+			jl_ramp_skip_rt(&v->gain, n);
 		} else {
-			jl_ramp_apply_rt(&v->gain, e->vbuf[0], n);
+			t = v->track;
+			if (!e->track_used[t]) {
+				e->track_used[t] = 1;
+				memset(e->tbus[t][0], 0, (size_t)n * sizeof(float));
+				memset(e->tbus[t][1], 0, (size_t)n * sizeof(float));
+			}
+			tl = e->tbus[t][0];
+			tr = e->tbus[t][1];
+			if (in_body(v, n, &idx) && (sl = span(e, v, 0, idx, n)) != NULL &&
+			    (sr = v->channels == 2 ? span(e, v, 1, idx, n) : sl) != NULL) {
+				mix_fused(tl, tr, sl, sr, n, &v->gain, &v->peak);
+				advance(v, n);
+			} else {
+				mix_rendered(e, v, tl, tr, n);
+			}
 		}
-		t = v->track;
-		if (!e->track_used[t]) {
-			e->track_used[t] = 1;
-			memset(e->tbus[t][0], 0, (size_t)n * sizeof(float));
-			memset(e->tbus[t][1], 0, (size_t)n * sizeof(float));
-		}
-		tl = e->tbus[t][0];
-		tr = e->tbus[t][1];
-		pk = v->peak;
-		for (k = 0; k < n; k++) {
-			float a = e->vbuf[0][k], b = e->vbuf[v->channels - 1][k];
-			tl[k] += a;
-			tr[k] += b;
-			a = fabsf(a) > fabsf(b) ? fabsf(a) : fabsf(b);
-			pk = a > pk ? a : pk;
-		}
-		v->peak = pk;
 		if (v->stop_at_zero && v->gain.i >= v->gain.n && v->gain.cur == 0.0f) {
 			v->active = 0;
 			atomic_store_explicit(&e->vpub[i].state, JL_VOICE_OFF, RLX);
@@ -187,19 +373,13 @@ void jl_tracks_process_rt(struct jl_engine *e, uint64_t f, uint32_t n, float *bu
 	for (t = 0; t < JL_MAX_TRACKS; t++) {
 		if (!e->track_used[t]) {
 			/* Keep ramps moving even without audio, so timing is exact. */
-			if (e->track_l[t].i < e->track_l[t].n || e->track_r[t].i < e->track_r[t].n) {
-				memset(e->tbus[t][0], 0, (size_t)n * sizeof(float));
-				memset(e->tbus[t][1], 0, (size_t)n * sizeof(float));
-				jl_ramp_apply_rt(&e->track_l[t], e->tbus[t][0], n);
-				jl_ramp_apply_rt(&e->track_r[t], e->tbus[t][1], n);
-			}
+			jl_ramp_skip_rt(&e->track_l[t], n);
+			jl_ramp_skip_rt(&e->track_r[t], n);
 			continue;
 		}
 		jl_ramp_apply_rt(&e->track_l[t], e->tbus[t][0], n);
 		jl_ramp_apply_rt(&e->track_r[t], e->tbus[t][1], n);
-		for (k = 0; k < n; k++) {
-			bus_l[k] += e->tbus[t][0][k];
-			bus_r[k] += e->tbus[t][1][k];
-		}
+		jl_acc_rt(bus_l, e->tbus[t][0], n);
+		jl_acc_rt(bus_r, e->tbus[t][1], n);
 	}
 }
