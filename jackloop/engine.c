@@ -1,5 +1,7 @@
 /* engine.c - engine construction (non-RT). */
+#define _GNU_SOURCE
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,6 +21,38 @@ struct jl_engine *jl_engine_create(struct jl_shm *s)
 		free(e);
 		return NULL;
 	}
+	{
+		/* phones delay line: a power of two >= the longest delay + a block */
+		uint32_t need = g->sample_rate / 1000u * JL_PHONES_MAX_DELAY_MS + JL_BLOCK, len = 1, k;
+		while (len < need)
+			len <<= 1;
+		e->pd[0] = calloc(len, sizeof(float));
+		e->pd[1] = calloc(len, sizeof(float));
+		e->pd_mask = len - 1;
+		e->pd_max = g->sample_rate / 1000u * JL_PHONES_MAX_DELAY_MS;
+		/* click sounds: 15 ms decaying sines, the downbeat higher */
+		e->click_len = g->sample_rate * 15 / 1000;
+		e->click_tab[0] = calloc(e->click_len, sizeof(float));
+		e->click_tab[1] = calloc(e->click_len, sizeof(float));
+		if (!e->pd[0] || !e->pd[1] || !e->click_tab[0] || !e->click_tab[1]) {
+			jl_engine_destroy(e);
+			return NULL;
+		}
+		for (k = 0; k < e->click_len; k++) {
+			double t = (double)k / g->sample_rate, env = exp(-t / 0.004);
+			e->click_tab[0][k] = (float)(env * sin(2.0 * M_PI * 1760.0 * t));
+			e->click_tab[1][k] = (float)(env * sin(2.0 * M_PI * 1320.0 * t));
+		}
+	}
+	/* limiters: the PA at 0 dBFS (safety), the phones at -6 dBFS (a howl
+	 * must not reach in-ear monitors at full scale); 50 ms release */
+	e->lim_ceiling[0] = 1.0f;
+	e->lim_ceiling[1] = 0.5011872f;
+	e->lim_gain[0] = e->lim_gain[1] = 1.0f;
+	e->lim_rel = (float)(1.0 - exp(-1.0 / (0.05 * g->sample_rate)));
+	e->phones_master.cur = e->phones_master.g1 = 1.0f;
+	for (i = 0; i < JL_MAX_TRACKS; i++)
+		e->phones_track[i].cur = e->phones_track[i].g1 = 1.0f;
 	e->pool = (void *)s->pool;
 	e->pool_floats = s->hdr->region[JL_REG_POOL].len / sizeof(float);
 	e->fade_frames = g->sample_rate / 100;
@@ -64,6 +98,10 @@ void jl_engine_destroy(struct jl_engine *e)
 {
 	if (!e)
 		return;
+	free(e->pd[0]);
+	free(e->pd[1]);
+	free(e->click_tab[0]);
+	free(e->click_tab[1]);
 	free(e->voice);
 	free(e);
 }

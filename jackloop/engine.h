@@ -61,5 +61,9 @@ void jl_ramp_set_rt(struct jl_ramp *r, float target, uint32_t n);
 void jl_ramp_apply_rt(struct jl_ramp *r, float *buf, uint32_t n);
 /* Voices into track buses into the stereo master bus (track_rt.c). */
 void jl_tracks_process_rt(struct jl_engine *e, uint64_t f, uint32_t n, float *bus_l, float *bus_r);
+/* The performer's outputs (bus_rt.c). */
+void jl_bus_phones_rt(struct jl_engine *e, uint64_t f, uint32_t n);
+void jl_bus_main_in_rt(struct jl_engine *e, uint64_t f, uint32_t n, float *bl, float *br);
+void jl_bus_main_limit_rt(struct jl_engine *e, float *bl, float *br, uint32_t n);
 
 #endif

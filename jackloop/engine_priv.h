@@ -71,6 +71,18 @@ struct jl_engine {
 	float vbuf[2][JL_BLOCK];
 	uint32_t fade_frames;		/* overrun fade-out */
 
+	/* The performer's outputs (bus_rt.c). */
+	struct jl_ramp phones_track[JL_MAX_TRACKS], phones_master;
+	float phones[2][JL_BLOCK];
+	float *pd[2];			/* phones delay line, pd_mask + 1 frames */
+	uint32_t pd_mask, pd_pos, pd_frames, pd_old, pd_xn, pd_xi, pd_max;
+	struct jl_ramp imon_l[JL_MAX_INPUTS], imon_r[JL_MAX_INPUTS], imon_ph[JL_MAX_INPUTS];
+	uint64_t click_origin, click_span, click_until;
+	uint32_t click_beats, click_per_bar, click_len;
+	float click_phones, click_pa;
+	float *click_tab[2];		/* accent, beat */
+	float lim_ceiling[2], lim_gain[2], lim_rel;
+
 	/* Master bus. */
 	struct jl_ramp master;
 	struct jl_ramp pa;		/* main outputs only (PA mute) */

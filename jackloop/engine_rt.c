@@ -153,6 +153,30 @@ static enum jl_reject validate(const struct jl_engine *e, const struct jl_cmd *c
 		if (!finite_in(c->p.gain.gain, 0.0f, JL_MAX_GAIN) || c->p.gain.ramp > JL_MAX_RAMP_FRAMES)
 			return JL_REJ_RANGE;
 		return JL_REJ_NONE;
+	case JL_CMD_PHONES_GAIN:
+		if ((c->p.tgain.track >= JL_MAX_TRACKS && c->p.tgain.track != JL_PHONES_MASTER) ||
+		    !finite_in(c->p.tgain.gl, 0.0f, JL_MAX_GAIN) || c->p.tgain.ramp > JL_MAX_RAMP_FRAMES)
+			return JL_REJ_RANGE;
+		return JL_REJ_NONE;
+	case JL_CMD_PHONES_DELAY:
+		return c->p.u[0] <= e->pd_max && c->p.u[1] <= JL_MAX_RAMP_FRAMES ? JL_REJ_NONE : JL_REJ_RANGE;
+	case JL_CMD_INPUT_MON:
+		if (c->p.imon.input >= e->n_inputs || c->p.imon.ramp > JL_MAX_RAMP_FRAMES ||
+		    !finite_in(c->p.imon.main_l, 0.0f, JL_MAX_GAIN) || !finite_in(c->p.imon.main_r, 0.0f, JL_MAX_GAIN) ||
+		    !finite_in(c->p.imon.phones, 0.0f, JL_MAX_GAIN))
+			return JL_REJ_RANGE;
+		return JL_REJ_NONE;
+	case JL_CMD_CLICK:
+		if (c->p.click.beats > 1024 || c->p.click.per_bar > 1024 || c->p.click.span > (1ull << 40) ||
+		    (c->p.click.beats && c->p.click.span < c->p.click.beats) ||
+		    !finite_in(c->p.click.phones, 0.0f, JL_MAX_GAIN) || !finite_in(c->p.click.pa, 0.0f, JL_MAX_GAIN))
+			return JL_REJ_RANGE;
+		return JL_REJ_NONE;
+	case JL_CMD_LIMIT:
+		if (c->p.limit.which > 1 || !finite_in(c->p.limit.ceiling, 0.001f, 1.0f) ||
+		    c->p.limit.release < 1 || c->p.limit.release > JL_MAX_RAMP_FRAMES)
+			return JL_REJ_RANGE;
+		return JL_REJ_NONE;
 	default:
 		return JL_REJ_TYPE;
 	}
@@ -273,6 +297,33 @@ static enum jl_reject apply(struct jl_engine *e, const struct jl_cmd *c)
 		break;
 	case JL_CMD_PA_GAIN:
 		jl_ramp_set_rt(&e->pa, c->p.gain.gain, c->p.gain.ramp);
+		break;
+	case JL_CMD_PHONES_GAIN:
+		jl_ramp_set_rt(c->p.tgain.track == JL_PHONES_MASTER ? &e->phones_master : &e->phones_track[c->p.tgain.track],
+			       c->p.tgain.gl, c->p.tgain.ramp);
+		break;
+	case JL_CMD_PHONES_DELAY:
+		e->pd_old = e->pd_frames;
+		e->pd_frames = (uint32_t)c->p.u[0];
+		e->pd_xn = (uint32_t)c->p.u[1];
+		e->pd_xi = 0;
+		break;
+	case JL_CMD_INPUT_MON:
+		jl_ramp_set_rt(&e->imon_l[c->p.imon.input], c->p.imon.main_l, c->p.imon.ramp);
+		jl_ramp_set_rt(&e->imon_r[c->p.imon.input], c->p.imon.main_r, c->p.imon.ramp);
+		jl_ramp_set_rt(&e->imon_ph[c->p.imon.input], c->p.imon.phones, c->p.imon.ramp);
+		break;
+	case JL_CMD_CLICK:
+		e->click_origin = c->p.click.origin;
+		e->click_span = c->p.click.span;
+		e->click_beats = c->p.click.beats;
+		e->click_per_bar = c->p.click.per_bar;
+		e->click_phones = c->p.click.phones;
+		e->click_pa = c->p.click.pa;
+		e->click_until = c->p.click.until;
+		break;
+	case JL_CMD_LIMIT:
+		e->lim_ceiling[c->p.limit.which] = c->p.limit.ceiling;
 		break;
 	default:
 		break;
@@ -507,9 +558,14 @@ static void sub_block(struct jl_engine *e, const struct jl_engine_io *io, uint32
 	memset(e->bus[0], 0, (size_t)n * sizeof(float));
 	memset(e->bus[1], 0, (size_t)n * sizeof(float));
 	jl_tracks_process_rt(e, f, n, e->bus[0], e->bus[1]);
+	jl_bus_phones_rt(e, f, n);
+	jl_bus_main_in_rt(e, f, n, e->bus[0], e->bus[1]);
 	if (e->impulse_armed) {
+		/* the test impulse goes to every output, undelayed */
 		e->bus[0][0] += e->impulse_amp;
 		e->bus[1][0] += e->impulse_amp;
+		e->phones[0][0] += e->impulse_amp;
+		e->phones[1][0] += e->impulse_amp;
 		e->impulse_armed = 0;
 		e->impulse_amp = 0.0f;
 	}
@@ -520,19 +576,20 @@ static void sub_block(struct jl_engine *e, const struct jl_engine_io *io, uint32
 		jl_ramp_apply_rt(&r, e->bus[1], n);
 	}
 
-	/* 6. outputs: phones carry the master bus; the PA gets it through
-	 * the PA gain (mute while recording), the phones never do. */
+	/* 6. outputs: the phones mix; the PA through the PA gain (mute while
+	 * recording) and its safety limiter. */
 	for (o = 2; o < JL_N_OUTPUTS; o++) {
 		if (!io->out[o])
 			continue;
-		memcpy(io->out[o] + off, e->bus[o & 1], (size_t)n * sizeof(float));
-		e->out_peak[o] = peak_of(e->bus[o & 1], n, e->out_peak[o]);
+		memcpy(io->out[o] + off, e->phones[o & 1], (size_t)n * sizeof(float));
+		e->out_peak[o] = peak_of(e->phones[o & 1], n, e->out_peak[o]);
 	}
 	{
 		struct jl_ramp r = e->pa;
 		jl_ramp_apply_rt(&e->pa, e->bus[0], n);
 		jl_ramp_apply_rt(&r, e->bus[1], n);
 	}
+	jl_bus_main_limit_rt(e, e->bus[0], e->bus[1], n);
 	for (o = 0; o < 2; o++) {
 		if (!io->out[o])
 			continue;

@@ -306,7 +306,7 @@ static int cmd_help(struct jl_daemon *d, struct jl_req *rq, int argc, char **arg
 #define H(n) int jl_cmd_##n(struct jl_daemon *d, struct jl_req *rq, int argc, char **argv)
 H(record); H(capture); H(play); H(stop); H(mute); H(unmute); H(toggle); H(undo); H(redo); H(clear);
 H(gain); H(pan); H(solo); H(layer); H(select); H(panic); H(tap); H(tempo); H(at); H(triggers); H(cancel);
-H(onsets); H(quantize); H(trim);
+H(onsets); H(quantize); H(trim); H(click); H(phones); H(monitor); H(pa_mute);
 #undef H
 
 const struct jl_command jl_commands[] = {
@@ -316,7 +316,7 @@ const struct jl_command jl_commands[] = {
 	{ "master-gain", 1, 5, "DB [--ramp-ms MS] [--at FRAME]", "set the master gain (ramped)", cmd_master_gain },
 	{ "impulse", 0, 3, "[AMP] [--at FRAME]", "a one-sample test impulse on every output", cmd_impulse },
 	{ "meter-reset", 0, 0, "", "restart the peak meters", cmd_meter_reset },
-	{ "record", 0, 12, "[TRACK|new] [--cycles N] [--bars N] [--pa-mute] [--in 1,2] [--threshold DB] [--quantize MODE]",
+	{ "record", 0, 14, "[TRACK|new] [--cycles N] [--bars N] [--pa-mute] [--in 1,2] [--threshold DB] [--quantize MODE] [--count-in BARS]",
 	  "start a take; the next press ends it (first loop = anchor)", jl_cmd_record },
 	{ "capture", 0, 7, "[CYCLES] [--bars N] [--seconds S] [--track T]", "loop what was already played", jl_cmd_capture },
 	{ "play", 0, 2, "[TRACK|all] [--sync]", "restart at the next cycle start (--sync: in phase now)", jl_cmd_play },
@@ -336,6 +336,10 @@ const struct jl_command jl_commands[] = {
 	{ "tap", 0, 0, "", "tap tempo", jl_cmd_tap },
 	{ "tempo", 0, 1, "[BPM]", "the live tempo; with BPM: preset tempo (before a loop) or beats per cycle", jl_cmd_tempo },
 	{ "onsets", 0, 2, "[--last SECONDS]", "recent onsets the analysis found", jl_cmd_onsets },
+	{ "phones", 2, 3, "delay MS | level TRACK|master|click DB | limit DB", "the headphone mix", jl_cmd_phones },
+	{ "monitor", 2, 8, "INPUT off | [--main DB] [--phones DB] [--pan P]", "dry input monitoring", jl_cmd_monitor },
+	{ "click", 1, 5, "on|off [--pa|--no-pa] [--level DB]", "metronome on the phones (and the PA)", jl_cmd_click },
+	{ "pa-mute", 1, 1, "on|off", "mute the PA while any take records", jl_cmd_pa_mute },
 	{ "trim", 2, 2, "INPUT DB", "input trim before the history (ramped)", jl_cmd_trim },
 	{ "quantize", 0, 1, "[off|cycle|bar|beat|onset]", "the global quantize mode", jl_cmd_quantize },
 	{ "at", 2, 24, "next-cycle|next-bar|FRAME [--every-cycle|--count N] COMMAND...",

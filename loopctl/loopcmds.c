@@ -88,6 +88,9 @@ int jl_cmd_record(struct jl_daemon *d, struct jl_req *rq, int argc, char **argv)
 			}
 			if (!o.n_in)
 				return usage(rq, "--in takes one or two inputs");
+		} else if (!strcmp(a, "--count-in") && i + 1 < argc) {
+			if (unum(argv[++i], 1, 16, &o.count_in))
+				return usage(rq, "--count-in needs 1..16 bars");
 		} else if (!strcmp(a, "--quantize") && i + 1 < argc) {
 			o.quant = jl_looper_parse_quant(argv[++i]);
 			if (o.quant < 0)
@@ -99,7 +102,7 @@ int jl_cmd_record(struct jl_daemon *d, struct jl_req *rq, int argc, char **argv)
 				return 2;
 		} else {
 			return usage(rq, "usage: record [TRACK|new] [--cycles N] [--bars N] [--pa-mute] [--in 1,2] "
-					 "[--threshold DB] [--quantize MODE]");
+					 "[--threshold DB] [--quantize MODE] [--count-in BARS]");
 		}
 	}
 	return jl_looper_record(d, rq, &o);

@@ -37,6 +37,8 @@ _Static_assert(sizeof(struct jl_layer_m) % 8 == 0, "layer alignment");
 #define COPY_FLOATS_PER_TICK (1u << 18)	/* ~1 MB of samples per tick (DESIGN 3.2) */
 #define TRIGGER_HORIZON_MS 60
 
+int jl_outputs_send_click(struct jl_daemon *d, struct jl_req *rq, uint64_t when, uint64_t until, int force_on);
+
 static int say(struct jl_req *rq, int rc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static int say(struct jl_req *rq, int rc, const char *fmt, ...)
 {
@@ -669,6 +671,12 @@ static int make_layer(struct jl_daemon *d, struct jl_req *rq, int t, uint64_t s_
 			m->beats_per_cycle = 4;
 		}
 	}
+	if (new_anchor && m->click_on) {
+		/* the click follows the new loop's beats */
+		struct jl_req tmp;
+		memset(&tmp, 0, sizeof(tmp));
+		jl_outputs_send_click(d, &tmp, jl_daemon_now(d), 0, 0);
+	}
 	rc = launch_layer(d, rq, l);
 	if (rc != 0 && rc != JL_DEFER) {
 		free_region(d, l);
@@ -799,11 +807,30 @@ int jl_looper_record(struct jl_daemon *d, struct jl_req *rq, const struct jl_rec
 	L = comp_latency(d, tr);
 	tr->rec_start = p + L;
 	tr->rec_end = 0;
-	tr->rec_flags = (o->pa_mute ? JL_REC_PA_MUTE : 0) | ((uint32_t)o->quant << 8);
+	tr->rec_flags = ((o->pa_mute || m->pa_mute_all) ? JL_REC_PA_MUTE : 0) | ((uint32_t)o->quant << 8);
 	if (o->quant == JL_Q_DEFAULT && !m->has_anchor && m->quantize == JL_Q_CYCLE)
 		tr->rec_flags |= (uint32_t)JL_Q_OFF << 8; /* the first take is free-length */
 	tr->rec_beats = o->bars ? o->bars * (m->beats_per_bar ? m->beats_per_bar : 4) : 0;
 	tr->rec_state = JL_REC_RECORDING;
+	if (o->count_in) {
+		/* count in: the click plays count_in bars from the next bar, then
+		 * the take starts on the bar (DESIGN: also for the first loop,
+		 * with a preset tempo) */
+		uint64_t bar, b0, start, a = audible(d, rq);
+		uint32_t bpb = m->beats_per_bar ? m->beats_per_bar : 4;
+		double beat;
+		uint64_t org;
+		beat = beat_unit(d, &org);
+		if (beat <= 0)
+			return say(rq, 1, "--count-in needs a tempo: record a loop, tap, or set tempo BPM");
+		bar = (uint64_t)llround(beat * bpb);
+		b0 = floor_to(a, org, bar) + bar;
+		start = b0 + (uint64_t)o->count_in * bar;
+		tr->rec_start = start + L;
+		if (jl_outputs_send_click(d, rq, b0, m->click_on ? 0 : start, 1))
+			return 1;
+		json_object_set_new(rq->json, "count_in_from", json_integer((json_int_t)b0));
+	}
 	if (o->has_threshold) {
 		tr->rec_state = JL_REC_WAIT_THRESHOLD;
 		tr->rec_threshold = (float)db2lin(o->threshold_db);
@@ -822,7 +849,7 @@ int jl_looper_record(struct jl_daemon *d, struct jl_req *rq, const struct jl_rec
 		double beat = 60.0 * rate(d) / m->preset_bpm;
 		tr->rec_end = tr->rec_start + (uint64_t)llround(o->bars * (double)m->beats_per_bar * beat);
 	}
-	if (o->pa_mute && send_pa(d, 0.0f, audible(d, rq)))
+	if (tr->rec_flags & JL_REC_PA_MUTE && send_pa(d, 0.0f, o->count_in ? tr->rec_start - L : audible(d, rq)))
 		return queue_full(d, rq);
 	m->selected = (uint32_t)t;
 	json_object_set_new(rq->json, "track", json_integer(t + 1));
@@ -1675,6 +1702,10 @@ int jl_looper_init(struct jl_daemon *d)
 	}
 	memset(m, 0, sizeof(*m));
 	m->quantize = JL_Q_CYCLE;
+	m->click_db = -12.0f;
+	m->phones_limit_db = -6.0f;
+	for (i = 0; i < 32; i++)
+		m->mon_main_db[i] = m->mon_phones_db[i] = -200.0f;
 	m->magic = JL_MODEL_MAGIC;
 	m->version = JL_MODEL_VERSION;
 	m->generation = 1;

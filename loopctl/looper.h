@@ -32,6 +32,7 @@ struct jl_rec_opts {
 	int has_threshold;
 	double threshold_db;
 	int quant;		/* enum jl_quant; JL_Q_DEFAULT = the global mode */
+	uint32_t count_in;	/* bars of click before the take starts on a bar */
 };
 
 /* Adopts the model a previous daemon left in the segment, or initialises

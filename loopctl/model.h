@@ -140,6 +140,15 @@ struct jl_model {
 	struct jl_member_m members[JL_MAX_MEMBERS];
 	struct jl_trigger_m triggers[JL_MAX_TRIGGERS];
 	float trim_db[32];		/* input trims (JL_MAX_INPUTS) */
+	/* the performer's outputs */
+	uint8_t click_on, click_pa, pa_mute_all, pad4;
+	float click_db;
+	float phones_delay_ms;
+	float phones_limit_db;
+	float phones_db[64];		/* per track */
+	float phones_master_db;
+	float mon_main_db[32], mon_pan[32], mon_phones_db[32];	/* -200 = off */
+	uint8_t mon_on[32];
 };
 
 #endif

@@ -27,6 +27,11 @@ enum jl_cmd_type {
 	JL_CMD_VOICE_ORIGIN,	/* p.vorigin: move a voice's phase origin (restart) */
 	JL_CMD_TRACK_GAIN,	/* p.tgain: ramp a track bus's left/right gains */
 	JL_CMD_PA_GAIN,		/* p.gain: ramp the main outputs only (PA mute), phones untouched */
+	JL_CMD_PHONES_GAIN,	/* p.tgain: track's phones level (gl = gr); track JL_PHONES_MASTER: the whole mix */
+	JL_CMD_PHONES_DELAY,	/* p.u[0]: delay of the phones mix in frames (crossfaded over p.u[1]) */
+	JL_CMD_INPUT_MON,	/* p.imon: dry input monitoring levels, main L/R and phones */
+	JL_CMD_CLICK,		/* p.click: metronome grid and levels */
+	JL_CMD_LIMIT,		/* p.limit: ceiling of the master or phones limiter */
 	JL_CMD__COUNT
 };
 
@@ -39,7 +44,9 @@ enum jl_src { JL_SRC_NONE = 0, JL_SRC_HIST = 1, JL_SRC_POOL = 2 };
  * before the body, post-roll fades out after it. */
 enum jl_seam { JL_SEAM_XFADE = 0, JL_SEAM_EDGE = 1 };
 
-#define JL_VGAIN_STOP 1u	/* deactivate the voice when the ramp reaches 0 */
+#define JL_VGAIN_STOP 1u
+#define JL_PHONES_MASTER 0xFFFFu	/* JL_CMD_PHONES_GAIN: the phones master level */
+#define JL_PHONES_MAX_DELAY_MS 500u	/* deactivate the voice when the ramp reaches 0 */
 
 /* Flag bits. */
 #define JL_CMDF_IMMEDIATE 0x0001u	/* ignore target: apply at the start of the next block */
@@ -96,6 +103,24 @@ struct jl_cmd {
 			float gain;
 			uint32_t ramp;
 		} gain;
+		struct {
+			uint32_t input;
+			uint32_t ramp;
+			float main_l, main_r, phones;
+		} imon;
+		struct {
+			uint64_t origin;	/* a downbeat (engine frame) */
+			uint64_t span;		/* frames of `beats` beats: beat k at origin + floor(k * span / beats) */
+			uint32_t beats;
+			uint32_t per_bar;	/* accent every per_bar beats */
+			float phones, pa;	/* levels (0 = off) */
+			uint64_t until;		/* no clicks from this frame on; 0 = forever */
+		} click;
+		struct {
+			uint32_t which;		/* 0 master (PA), 1 phones */
+			float ceiling;		/* linear */
+			uint32_t release;	/* frames to recover 63 % */
+		} limit;
 	} p;
 };
 _Static_assert(sizeof(struct jl_cmd) == 64, "a command is one cache line");

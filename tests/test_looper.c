@@ -630,6 +630,93 @@ static void test_analysis_quantize(void)
 	teardown();
 }
 
+/* The performer's outputs: phones delay exact to the sample, dry input
+ * monitoring exempt from it, the click on the beat frames, count-in, the
+ * limiters. */
+static void test_outputs(void)
+{
+	uint64_t a1, C, y, bad = 0, t0, k;
+	uint32_t D = 4321;
+	char msg[2048];
+	setup(30, 64, 8);
+	run_to(RATE);
+	cmd("phones limit 0", NULL, 0);
+	a1 = now() + 55;
+	press(a1, "record", NULL, 0);
+	press(a1 + RATE, "record", NULL, 0);
+	C = RATE;
+	run_to(a1 + 3 * C);
+	TH_CHECK(cmd("phones delay 90.0208", msg, sizeof(msg)) == 0 && strstr(msg, "4321 frames"), "phones delay: %s", msg);
+	t0 = now() + N + 2 * RATE / 100;
+	run_to(now() + 2 * C);
+	for (y = t0; y < now(); y++)
+		if (phL[y % LOG] != outL[(y - D) % LOG])
+			bad++;
+	TH_CHECK(bad == 0, "the phones are the PA's mix exactly %u frames later (%llu off)", D, (unsigned long long)bad);
+	/* dry monitoring reaches the phones undelayed, and the PA */
+	cmd("mute 1", NULL, 0);
+	cmd("phones delay 0", NULL, 0);
+	run_to(now() + C);
+	TH_CHECK(cmd("monitor 1 --main 0 --phones 0 --pan -1", msg, sizeof(msg)) == 0, "monitor: %s", msg);
+	cmd("phones delay 50", NULL, 0);
+	run_to(now() + C / 2);
+	y = now() - 10;
+	TH_CHECK(phL[y % LOG] == code(y) && outL[y % LOG] == code(y) && outR[y % LOG] == 0.0f,
+		 "dry input: in the phones with no delay, and on the PA panned left");
+	cmd("monitor 1 off", NULL, 0);
+	cmd("unmute 1", NULL, 0);
+	cmd("phones delay 0", NULL, 0);
+	/* the click: on every beat frame of the loop, accent on the downbeat */
+	cmd("tempo 240", NULL, 0); /* 4 beats in the 1 s cycle */
+	cmd("mute 1", NULL, 0);
+	TH_CHECK(cmd("click on --pa --level -6", msg, sizeof(msg)) == 0, "click on: %s", msg);
+	t0 = now() + N;
+	run_to(now() + 2 * C);
+	bad = 0;
+	for (k = (t0 - a1) * 4 / C + 1; a1 + k * C / 4 + RATE / 50 < now(); k++) {
+		uint64_t b = a1 + k * C / 4;
+		if (outL[(b - 1) % LOG] != 0.0f || outL[b % LOG] != 0.0f || outL[(b + 1) % LOG] == 0.0f)
+			bad++; /* the click's first sample is sin(0) = 0; it sounds from b + 1 */
+	}
+	TH_CHECK(bad == 0 && k > 5, "the click starts exactly on every beat frame (%llu off of %llu)",
+		 (unsigned long long)bad, (unsigned long long)k);
+	{
+		uint64_t down = a1 + ((now() - a1) / C - 1) * C, beat = down + C / 4;
+		TH_CHECK(fabsf(phL[(down + 10) % LOG]) > 0 && phL[(down + 10) % LOG] != phL[(beat + 10) % LOG],
+			 "the downbeat sounds different");
+	}
+	cmd("click off", NULL, 0);
+	/* limiters: the PA never exceeds 0 dBFS, the phones their ceiling */
+	cmd("unmute 1", NULL, 0);
+	cmd("gain 1 +12", NULL, 0);
+	cmd("phones limit -6", NULL, 0);
+	run_to(now() + C);
+	bad = 0;
+	for (y = now() - C / 2; y < now(); y++)
+		if (fabsf(outL[y % LOG]) > 1.0f || fabsf(phL[y % LOG]) > 0.5011873f)
+			bad++;
+	TH_CHECK(bad == 0, "limiters hold the PA at 0 dBFS and the phones at -6 dBFS");
+	teardown();
+
+	/* count-in: a preset tempo, 1 bar of click, the first take on the bar */
+	setup(30, 64, 8);
+	run_to(RATE);
+	cmd("tempo 120", NULL, 0);
+	t0 = d->m->grid_origin;
+	TH_CHECK(cmd("record --count-in 1 --bars 1", msg, sizeof(msg)) == 0, "record --count-in 1 --bars 1: %s", msg);
+	run_to(now() + 8 * RATE);
+	{
+		struct jl_layer_m *l = layer(1, 1);
+		uint64_t bar = 2 * RATE;
+		TH_CHECK(l && (l->origin - t0) % bar == 0 && l->body == bar, "the take starts on a bar, one bar long (%lld %lld)", l ? (long long)((l->origin - t0) % bar) : -1ll, l ? (long long)l->body : -1ll);
+		TH_CHECK(l && phL[(l->origin - bar / 4 + 10) % LOG] != 0.0f && phL[(l->origin - bar + 10) % LOG] != 0.0f &&
+			 phL[(l->origin - bar - bar / 4 + 10) % LOG] == 0.0f,
+			 "after exactly one bar of count-in clicks in the phones (%g %g %g)", l ? phL[(l->origin - bar / 4 + 10) % LOG] : 0.0f,
+			 l ? phL[(l->origin - bar + 10) % LOG] : 0.0f, l ? phL[(l->origin - bar - bar / 4 + 10) % LOG] : 0.0f);
+	}
+	teardown();
+}
+
 /* Latency compensation (DESIGN 2.3, 2.5): with L = capture + playback +
  * extra, a press at a makes the take boundary history frame a - pb + L, and
  * a recorded frame h is heard at output frames h - L (mod the period), so
@@ -669,6 +756,7 @@ static void test_controls(void)
 
 	/* --bars with a preset tempo: a fixed first loop, no anchor needed */
 	setup(30, 64, 16);
+	TH_CHECK(cmd("phones limit 0", msg, sizeof(msg)) == 0, "phones limiter to 0 dBFS: %s", msg);
 	run_to(RATE);
 	TH_CHECK(cmd("tempo 120", msg, sizeof(msg)) == 0, "preset tempo: %s", msg);
 	a1 = now() + 100;
@@ -703,7 +791,7 @@ static void test_controls(void)
 			if (fabsf(outL[yy % LOG] - phL[yy % LOG] * g) > 2e-6f)
 				ok = 0;
 		}
-		TH_CHECK(ok, "the PA mute is a closed-form ramp starting one period after the press");
+		TH_CHECK(ok, "the PA mute is a closed-form ramp starting one period after the press (%g %g %g %g)", outL[(t0 + N - 5) % LOG], phL[(t0 + N - 5) % LOG], outL[(t0 + N + 5) % LOG], phL[(t0 + N + 5) % LOG]);
 	}
 	press(now() + 10, "undo", NULL, 0); /* cancels the take, PA back */
 	run_to(now() + RATE / 10);
@@ -829,6 +917,7 @@ int main(void)
 	test_analysis_quantize();
 	test_controls();
 	test_latency();
+	test_outputs();
 	{
 		struct jl_geom g;
 		/* geometry rules, pure */
