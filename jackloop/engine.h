@@ -30,6 +30,7 @@ struct jl_engine;
 struct jl_engine_io {
 	const float *in[JL_MAX_INPUTS];
 	float *out[JL_N_OUTPUTS];
+	float *track_out[JL_MAX_TRACKS][2];	/* --track-outs: post-fader track buses; NULL = none */
 	uint32_t nframes;
 	uint32_t jack_frames;	/* jack_get_cycle_times current_frames (wraps at 2^32) */
 	uint64_t usecs;		/* current_usecs */

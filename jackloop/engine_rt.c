@@ -558,6 +558,16 @@ static void sub_block(struct jl_engine *e, const struct jl_engine_io *io, uint32
 	memset(e->bus[0], 0, (size_t)n * sizeof(float));
 	memset(e->bus[1], 0, (size_t)n * sizeof(float));
 	jl_tracks_process_rt(e, f, n, e->bus[0], e->bus[1]);
+	/* --track-outs: every track bus, post-fader, for a DAW (always written) */
+	for (o = 0; o < JL_MAX_TRACKS && io->track_out[o][0]; o++) {
+		uint32_t c;
+		for (c = 0; c < 2; c++) {
+			if (e->track_used[o])
+				memcpy(io->track_out[o][c] + off, e->tbus[o][c], (size_t)n * sizeof(float));
+			else
+				memset(io->track_out[o][c] + off, 0, (size_t)n * sizeof(float));
+		}
+	}
 	jl_bus_phones_rt(e, f, n);
 	jl_bus_main_in_rt(e, f, n, e->bus[0], e->bus[1]);
 	if (e->impulse_armed) {
@@ -604,6 +614,10 @@ static void silence_outputs(const struct jl_engine_io *io)
 	for (o = 0; o < JL_N_OUTPUTS; o++)
 		if (io->out[o])
 			memset(io->out[o], 0, (size_t)io->nframes * sizeof(float));
+	for (o = 0; o < JL_MAX_TRACKS && io->track_out[o][0]; o++) {
+		memset(io->track_out[o][0], 0, (size_t)io->nframes * sizeof(float));
+		memset(io->track_out[o][1], 0, (size_t)io->nframes * sizeof(float));
+	}
 }
 
 static void publish(struct jl_engine *e)

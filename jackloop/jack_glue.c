@@ -25,6 +25,10 @@ static int process(jack_nframes_t nframes, void *arg)
 		io.in[i] = NULL;
 	for (i = 0; i < JL_N_OUTPUTS; i++)
 		io.out[i] = jack_port_get_buffer(g->out[i], nframes);
+	for (i = 0; i < JL_MAX_TRACKS; i++) {
+		io.track_out[i][0] = i < g->n_track_outs ? jack_port_get_buffer(g->track_out[i][0], nframes) : NULL;
+		io.track_out[i][1] = i < g->n_track_outs ? jack_port_get_buffer(g->track_out[i][1], nframes) : NULL;
+	}
 	if (jack_get_cycle_times(g->client, &cf, &cu, &nu, &pu) != 0)
 		cf = jack_last_frame_time(g->client);
 	io.nframes = nframes;
@@ -118,6 +122,10 @@ static void latency_cb(jack_latency_callback_mode_t mode, void *arg)
 		acc.max += g->extra_out_latency;
 		for (i = 0; i < JL_N_OUTPUTS; i++)
 			jack_port_set_latency_range(g->out[i], JackCaptureLatency, &acc);
+		for (i = 0; i < g->n_track_outs; i++) {
+			jack_port_set_latency_range(g->track_out[i][0], JackCaptureLatency, &acc);
+			jack_port_set_latency_range(g->track_out[i][1], JackCaptureLatency, &acc);
+		}
 	} else {
 		for (i = 0; i < JL_N_OUTPUTS; i++) {
 			jack_port_get_latency_range(g->out[i], JackPlaybackLatency, &r);
@@ -152,6 +160,19 @@ int jl_glue_setup(struct jl_glue *g, char *err, size_t n)
 		if (!g->out[i]) {
 			snprintf(err, n, "cannot register port %s", jl_out_port_names[i]);
 			return -1;
+		}
+	}
+	/* --track-outs: registered here, at start-up, never in the callback */
+	for (i = 0; i < g->n_track_outs; i++) {
+		uint32_t c;
+		for (c = 0; c < 2; c++) {
+			snprintf(pname, sizeof(pname), "track_%u_%c", i + 1, c ? 'R' : 'L');
+			g->track_out[i][c] = jack_port_register(g->client, pname, JACK_DEFAULT_AUDIO_TYPE,
+								JackPortIsOutput, 0);
+			if (!g->track_out[i][c]) {
+				snprintf(err, n, "cannot register port %s", pname);
+				return -1;
+			}
 		}
 	}
 	if (jack_set_process_callback(g->client, process, g) || jack_set_xrun_callback(g->client, xrun, g) ||

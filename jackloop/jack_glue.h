@@ -15,6 +15,8 @@ struct jl_glue {
 	uint32_t n_inputs;
 	jack_port_t *in[JL_MAX_INPUTS];
 	jack_port_t *out[JL_N_OUTPUTS];
+	uint32_t n_track_outs;			/* --track-outs */
+	jack_port_t *track_out[JL_MAX_TRACKS][2];
 	volatile sig_atomic_t server_gone;
 	char gone_reason[256];
 	volatile sig_atomic_t rate_changed;

@@ -42,13 +42,17 @@ window() {
 
 check "JACK server" start_jackd 256
 spawn "$TMP/jackloop.log" env LD_PRELOAD="$B/librtguard.so" "$B/jackloop" --name $NAME --osc-port 0 \
-	--history 60 --pool-mb 64
+	--history 60 --pool-mb 64 --track-outs 2
 check "jackloop + daemon up" wait_for 10 "$LOOPCTL" --name $NAME ping
+check "--track-outs 2 registers track_1_L .. track_2_R" bash -c "jack_lsp | grep -c '^$NAME:track_[12]_[LR]\$' | grep -qx 4"
 spawn "$TMP/player.log" "$B/tests/jl_player" $NAME:in_1 $NAME:in_2
 check "player" wait_for 5 grep -q ready "$TMP/player.log"
 spawn "$TMP/rec.log" "$B/tests/jl_recorder" -o "$TMP/rec.bin" $NAME:out_L $NAME:out_R
 REC=$LAST_PID
 check "recorder" wait_for 5 grep -q ready "$TMP/rec.log"
+spawn "$TMP/rec2.log" "$B/tests/jl_recorder" -n jl_rec2 -o "$TMP/rec2.bin" $NAME:track_2_L $NAME:track_2_R
+REC2=$LAST_PID
+check "a second recorder on track 2's outputs" wait_for 5 grep -q ready "$TMP/rec2.log"
 wait_for 5 jv_gt engine.frame $(( $(jv engine.frame) + 48000 ))
 OFF=$(jv engine.frame_offset)
 
@@ -94,9 +98,12 @@ wait_for 5 bash -c "\"$LOOPCTL\" --name $NAME status --json | python3 -c 'import
 O3=$(lj 2 1 origin); N3=$(lj 2 1 length)
 check "the capture is one cycle long" test "$N3" = "$C"
 window "the captured loop plays what was played before the press" $(( 2 * C )) layer $O3 $C $C $SEAM
+WIN_MAIN=$WIN; WIN=$TMP/windows2.txt; : >"$WIN"
+window "track_2_L/R carry track 2 alone (track 1 is muted on the PA, not here)" $C layer $O3 $C $C $SEAM
+WIN=$WIN_MAIN
 
 # --- a trigger, cancelled, never fires ------------------------------------------------
-TID=$(L --json at next-cycle mute 2 | python3 -c 'import json,sys; print(json.load(sys.stdin)["trigger"])')
+TID=$(L --json at $(( $(jv engine.frame) + 96000 )) mute 2 | python3 -c 'import json,sys; print(json.load(sys.stdin)["trigger"])')
 check "triggers lists it" bash -c "\"$LOOPCTL\" --name $NAME triggers | grep -q 'mute 2'"
 check "cancel it" L cancel "$TID"
 expect_rc "cancel of an unknown id fails" 1 L cancel 99999
@@ -127,17 +134,20 @@ JL=$(pgrep -f "jackloop --name $NAME" | head -1)
 { kill -KILL "$JL"; wait "$JL"; } 2>/dev/null
 wait_for 5 bash -c "! kill -0 $JL 2>/dev/null"
 spawn "$TMP/jackloop2.log" env LD_PRELOAD="$B/librtguard.so" "$B/jackloop" --name $NAME --osc-port 0 \
-	--history 60 --pool-mb 64
+	--history 60 --pool-mb 64 --track-outs 2
 check "jackloop restarts on its segment" wait_for 10 "$LOOPCTL" --name $NAME ping
 check "re-attached, contents kept" grep -q "re-attached" "$TMP/jackloop2.log"
 jack_connect jl_player:out_1 $NAME:in_1; jack_connect jl_player:out_2 $NAME:in_2
 jack_connect $NAME:out_L jl_recorder:in_1; jack_connect $NAME:out_R jl_recorder:in_2
+jack_connect $NAME:track_2_L jl_rec2:in_1; jack_connect $NAME:track_2_R jl_rec2:in_2
 wait_for 5 jv_gt engine.frame $(( $(jv engine.frame) + 9600 ))
 window "the captured loop plays again after a jackloop crash" $(( 2 * C )) layer $O3 $C $C $SEAM
 
 # --- check the recording -------------------------------------------------------------
 stop_pid $REC
+stop_pid $REC2
 python3 tests/loopcheck.py "$TMP/rec.bin" "$WIN" >"$TMP/lc.txt"
+python3 tests/loopcheck.py "$TMP/rec2.bin" "$TMP/windows2.txt" >>"$TMP/lc.txt"
 cat "$TMP/lc.txt"
 PASS=$((PASS + $(grep -c '^ok' "$TMP/lc.txt")))
 FAIL=$((FAIL + $(grep -c '^not ok' "$TMP/lc.txt")))
