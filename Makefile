@@ -48,9 +48,9 @@ SHARED_OBJ := $(SHARED_SRC:%.c=$(BUILD)/obj/%.o)
 JL_OBJ := $(JL_SRC:%.c=$(BUILD)/obj/%.o)
 CTL_OBJ := $(CTL_SRC:%.c=$(BUILD)/obj/%.o)
 
-UNIT_TESTS := test_spsc test_shm test_engine test_midi test_looper $(if $(wildcard tests/test_fx.c),test_fx) $(if $(wildcard tests/test_analysis.c),test_analysis)
+UNIT_TESTS := test_spsc test_shm test_engine test_midi test_looper $(if $(wildcard tests/test_fx.c),test_fx) $(if $(wildcard tests/test_conv.c),test_conv) $(if $(wildcard tests/test_analysis.c),test_analysis)
 TEST_BINS := $(UNIT_TESTS:%=$(BUILD)/tests/%) $(BUILD)/tests/jl_player $(BUILD)/tests/jl_recorder \
-             $(BUILD)/tests/jl_histcheck $(BUILD)/tests/test_rtguard $(BUILD)/librtguard.so
+             $(BUILD)/tests/jl_histcheck $(BUILD)/tests/jl_delay $(BUILD)/tests/test_rtguard $(BUILD)/librtguard.so
 
 
 .PHONY: all deps check-pkgs test test-build test-queue rtgate manlint run bench bench-analysis \
@@ -102,12 +102,16 @@ $(BUILD)/tests/test_looper: $(BUILD)/tests/test_looper.o $(JL_OBJ) $(CTL_OBJ) $(
 	$(CC) $(LDFLAGS) $^ $(JACK_LIBS) $(CTL_LIBS) -lrt -o $@
 $(BUILD)/tests/test_fx: $(BUILD)/tests/test_fx.o $(JL_OBJ) $(CTL_OBJ) $(SHARED_OBJ)
 	$(CC) $(LDFLAGS) $^ $(JACK_LIBS) $(CTL_LIBS) -lrt -o $@
+$(BUILD)/tests/test_conv: $(BUILD)/tests/test_conv.o $(JL_OBJ) $(CTL_OBJ) $(SHARED_OBJ)
+	$(CC) $(LDFLAGS) $^ $(JACK_LIBS) $(CTL_LIBS) -lrt -o $@
 $(BUILD)/tests/test_%: $(BUILD)/tests/test_%.o $(CTL_OBJ) $(SHARED_OBJ)
 	$(CC) $(LDFLAGS) $^ $(CTL_LIBS) -lrt -o $@
 $(BUILD)/tests/jl_player: $(BUILD)/tests/jl_player.o
 	$(CC) $(LDFLAGS) $^ $(JACK_LIBS) $(shell $(PKG_CONFIG) --libs sndfile) -o $@
 $(BUILD)/tests/jl_recorder: $(BUILD)/tests/jl_recorder.o
 	$(CC) $(LDFLAGS) $^ $(JACK_LIBS) $(shell $(PKG_CONFIG) --libs sndfile) -o $@
+$(BUILD)/tests/jl_delay: $(BUILD)/tests/jl_delay.o
+	$(CC) $(LDFLAGS) $^ $(JACK_LIBS) -o $@
 $(BUILD)/tests/jl_histcheck: $(BUILD)/tests/jl_histcheck.o $(SHARED_OBJ)
 	$(CC) $(LDFLAGS) $^ -lrt -o $@
 $(BUILD)/tests/%.o: tests/%.c

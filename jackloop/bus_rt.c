@@ -162,3 +162,21 @@ void jl_bus_main_limit_rt(struct jl_engine *e, float *bl, float *br, uint32_t n)
 {
 	limit_rt(bl, br, n, e->lim_ceiling[0], e->lim_rel, &e->lim_gain[0]);
 }
+
+/* The calibration burst, added straight onto one output (after the
+ * limiters: it must arrive as sent).  Deterministic: jl_cal_sample(). */
+void jl_bus_cal_rt(struct jl_engine *e, const struct jl_engine_io *io, uint32_t off, uint32_t n)
+{
+	float *o;
+	uint32_t k, m;
+	if (!e->cal_left)
+		return;
+	o = io->out[e->cal_output];
+	m = e->cal_left < n ? e->cal_left : n;
+	for (k = 0; k < m; k++) {
+		float v = jl_cal_sample(&e->cal_state) * e->cal_amp;
+		if (o)
+			o[off + k] += v;
+	}
+	e->cal_left -= m;
+}

@@ -66,5 +66,6 @@ void jl_tracks_process_rt(struct jl_engine *e, uint64_t f, uint32_t n, float *bu
 void jl_bus_phones_rt(struct jl_engine *e, uint64_t f, uint32_t n);
 void jl_bus_main_in_rt(struct jl_engine *e, uint64_t f, uint32_t n, float *bl, float *br);
 void jl_bus_main_limit_rt(struct jl_engine *e, float *bl, float *br, uint32_t n);
+void jl_bus_cal_rt(struct jl_engine *e, const struct jl_engine_io *io, uint32_t off, uint32_t n);
 
 #endif

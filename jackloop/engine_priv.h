@@ -82,6 +82,8 @@ struct jl_engine {
 	float click_phones, click_pa;
 	float *click_tab[2];		/* accent, beat */
 	float lim_ceiling[2], lim_gain[2], lim_rel;
+	uint32_t cal_left, cal_state, cal_output;	/* calibration burst in progress */
+	float cal_amp;
 
 	/* Master bus. */
 	struct jl_ramp master;

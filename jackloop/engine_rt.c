@@ -172,6 +172,11 @@ static enum jl_reject validate(const struct jl_engine *e, const struct jl_cmd *c
 		    !finite_in(c->p.click.phones, 0.0f, JL_MAX_GAIN) || !finite_in(c->p.click.pa, 0.0f, JL_MAX_GAIN))
 			return JL_REJ_RANGE;
 		return JL_REJ_NONE;
+	case JL_CMD_CAL_PLAY:
+		if (c->p.cal.output >= JL_N_OUTPUTS || c->p.cal.frames > JL_CAL_MAX_FRAMES ||
+		    !finite_in(c->p.cal.amp, 0.0f, 1.0f))
+			return JL_REJ_RANGE;
+		return JL_REJ_NONE;
 	case JL_CMD_LIMIT:
 		if (c->p.limit.which > 1 || !finite_in(c->p.limit.ceiling, 0.001f, 1.0f) ||
 		    c->p.limit.release < 1 || c->p.limit.release > JL_MAX_RAMP_FRAMES)
@@ -324,6 +329,12 @@ static enum jl_reject apply(struct jl_engine *e, const struct jl_cmd *c)
 		break;
 	case JL_CMD_LIMIT:
 		e->lim_ceiling[c->p.limit.which] = c->p.limit.ceiling;
+		break;
+	case JL_CMD_CAL_PLAY:
+		e->cal_output = c->p.cal.output;
+		e->cal_left = c->p.cal.frames;
+		e->cal_state = c->p.cal.seed;
+		e->cal_amp = c->p.cal.amp;
 		break;
 	default:
 		break;
@@ -606,6 +617,7 @@ static void sub_block(struct jl_engine *e, const struct jl_engine_io *io, uint32
 		memcpy(io->out[o] + off, e->bus[o], (size_t)n * sizeof(float));
 		e->out_peak[o] = peak_of(e->bus[o], n, e->out_peak[o]);
 	}
+	jl_bus_cal_rt(e, io, off, n);
 }
 
 static void silence_outputs(const struct jl_engine_io *io)

@@ -5,12 +5,14 @@
 #include <jansson.h>
 #include <lo/lo.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 #include "../shared/jl_shm.h"
 #include "midi.h"
 
 #define JL_DEFAULT_OSC_PORT 9960
 #define JL_TICK_US 4000	/* timer tick: queues, events, analysis */
+#define JL_RC_DEFERRED 9	/* a handler will answer later (calibrate) */
 
 /* One request being answered (OSC, CLI, MIDI or a trigger). */
 struct jl_req {
@@ -80,6 +82,18 @@ struct jl_daemon {
 	double ana_cpu_s;		/* CPU seconds spent feeding */
 	uint64_t ana_fed;		/* frames fed */
 	char note[512];			/* a warning the next tick logs */
+	/* an answer that comes later */
+	struct sockaddr_storage deferred_src;
+	int deferred_has_src;
+	/* calibration (calibrate.c) */
+	struct {
+		int active;
+		uint64_t at;		/* engine frame the burst starts */
+		uint32_t frames, seed, input, output, max_lat;
+		struct sockaddr_storage src;
+		int has_src;
+	} cal;
+	int64_t latency_override;	/* measured round trip replacing JACK's figure; -1 none */
 };
 
 /* Pushes a command into the ring.  Fills c->id.  Returns 0, or -EAGAIN
@@ -109,5 +123,8 @@ int jl_live_init(struct jl_daemon *d);
 void jl_live_tick(struct jl_daemon *d);
 void jl_live_close(struct jl_daemon *d);
 void jl_live_status(struct jl_daemon *d, json_t *obj);
+
+/* Calibration (calibrate.c): finishes a measurement from the tick. */
+void jl_cal_tick(struct jl_daemon *d);
 
 #endif

@@ -72,6 +72,8 @@ static uint64_t pb_latency(const struct jl_daemon *d)
 
 static uint64_t comp_latency(const struct jl_daemon *d, const struct jl_track_m *t)
 {
+	if (d->latency_override >= 0)
+		return (uint64_t)d->latency_override + d->cfg.extra_latency; /* measured by calibrate */
 	uint64_t cap = atomic_load(&d->shm.rt->lat_capture_max[t->in[0]]);
 	uint64_t cap2 = atomic_load(&d->shm.rt->lat_capture_max[t->in[t->channels > 1 ? 1 : 0]]);
 	return (cap > cap2 ? cap : cap2) + pb_latency(d) + d->cfg.extra_latency;

@@ -27,14 +27,15 @@
 #define OSC_MAX_PER_CALL 64
 #define OSC_MAX_ARGS 32
 
-static void reply(struct jl_daemon *d, const char *status, const char *cmd, const char *text, json_t *json)
+void jl_osc_reply_to(struct jl_daemon *d, const struct sockaddr_storage *to, const char *status, const char *cmd,
+		     const char *text, json_t *json)
 {
 	char host[INET6_ADDRSTRLEN], port[16];
 	lo_address a;
 	lo_message m;
 	char *js = NULL;
-	const struct sockaddr_in *sin = (const struct sockaddr_in *)&d->src;
-	if (d->src.ss_family != AF_INET)
+	const struct sockaddr_in *sin = (const void *)to;
+	if (to->ss_family != AF_INET)
 		return;
 	inet_ntop(AF_INET, &sin->sin_addr, host, sizeof(host));
 	snprintf(port, sizeof(port), "%u", ntohs(sin->sin_port));
@@ -55,6 +56,11 @@ out:
 		lo_message_free(m);
 	if (a)
 		lo_address_free(a);
+}
+
+static void reply(struct jl_daemon *d, const char *status, const char *cmd, const char *text, json_t *json)
+{
+	jl_osc_reply_to(d, &d->src, status, cmd, text, json);
 }
 
 static int handler(const char *path, const char *types, lo_arg **argv, int argc, lo_message msg, void *ud)
@@ -116,7 +122,13 @@ static int handler(const char *path, const char *types, lo_arg **argv, int argc,
 	rc = jl_daemon_run(d, &rq, argc + 1, words);
 	if (rc != 0)
 		d->osc_errors++;
-	reply(d, rc == 0 ? "ok" : rc == 2 ? "usage" : "error", cmd, rq.msg, rc == 0 ? rq.json : NULL);
+	if (rc == JL_RC_DEFERRED) {
+		/* answered later (calibrate): keep the sender's address */
+		d->deferred_src = d->src;
+		d->deferred_has_src = 1;
+	} else {
+		reply(d, rc == 0 ? "ok" : rc == 2 ? "usage" : "error", cmd, rq.msg, rc == 0 ? rq.json : NULL);
+	}
 	json_decref(rq.json);
 	return 0;
 }

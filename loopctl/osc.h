@@ -18,4 +18,10 @@ int jl_osc_open(struct jl_daemon *d, const char *host, int port, int fallback, c
 void jl_osc_readable(struct jl_daemon *d);
 void jl_osc_close(struct jl_daemon *d);
 
+#include <jansson.h>
+#include <sys/socket.h>
+/* Sends /jl/reply to an address (for answers that come later). */
+void jl_osc_reply_to(struct jl_daemon *d, const struct sockaddr_storage *to, const char *status, const char *cmd,
+		     const char *text, json_t *json);
+
 #endif

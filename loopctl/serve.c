@@ -115,6 +115,7 @@ static void tick(struct jl_daemon *d)
 	log_counter("voices faded before the history overwrote them", &d->shm.rt->hist_overrun, &d->seen_overrun);
 	jl_live_tick(d);
 	jl_looper_tick(d);
+	jl_cal_tick(d);
 }
 
 static void handle_midi(struct jl_daemon *d)
@@ -321,6 +322,7 @@ int jl_serve_main(int argc, char **argv)
 	}
 	d->tfd = d->sfd = d->osc_fd = -1;
 	d->cfg = cfg;
+	d->latency_override = -1;
 	snprintf(d->server, sizeof(d->server), "%s", server);
 	snprintf(d->name, sizeof(d->name), "%s", name);
 	if (jl_shm_name(shm_name, sizeof(shm_name), (unsigned)getuid(), server, name) < 0) {

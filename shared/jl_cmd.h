@@ -32,6 +32,7 @@ enum jl_cmd_type {
 	JL_CMD_INPUT_MON,	/* p.imon: dry input monitoring levels, main L/R and phones */
 	JL_CMD_CLICK,		/* p.click: metronome grid and levels */
 	JL_CMD_LIMIT,		/* p.limit: ceiling of the master or phones limiter */
+	JL_CMD_CAL_PLAY,	/* p.cal: a known noise burst on one output, from the target frame */
 	JL_CMD__COUNT
 };
 
@@ -46,7 +47,16 @@ enum jl_seam { JL_SEAM_XFADE = 0, JL_SEAM_EDGE = 1 };
 
 #define JL_VGAIN_STOP 1u
 #define JL_PHONES_MASTER 0xFFFFu	/* JL_CMD_PHONES_GAIN: the phones master level */
-#define JL_PHONES_MAX_DELAY_MS 500u	/* deactivate the voice when the ramp reaches 0 */
+#define JL_PHONES_MAX_DELAY_MS 500u
+#define JL_CAL_MAX_FRAMES 65536u
+
+/* The calibration burst: sample k of a burst with seed s.  Both sides
+ * compute it: the RT side plays it, the daemon correlates against it. */
+static inline float jl_cal_sample(uint32_t *state)
+{
+	*state = *state * 1664525u + 1013904223u; /* LCG (Numerical Recipes) */
+	return (*state & 0x80000000u) ? 1.0f : -1.0f;
+}	/* deactivate the voice when the ramp reaches 0 */
 
 /* Flag bits. */
 #define JL_CMDF_IMMEDIATE 0x0001u	/* ignore target: apply at the start of the next block */
@@ -116,6 +126,12 @@ struct jl_cmd {
 			float phones, pa;	/* levels (0 = off) */
 			uint64_t until;		/* no clicks from this frame on; 0 = forever */
 		} click;
+		struct {
+			uint32_t output;	/* 0..3: out_L, out_R, phones_L, phones_R */
+			uint32_t frames;	/* burst length */
+			float amp;
+			uint32_t seed;
+		} cal;
 		struct {
 			uint32_t which;		/* 0 master (PA), 1 phones */
 			float ceiling;		/* linear */

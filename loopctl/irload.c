@@ -1,0 +1,182 @@
+/* irload.c - reading impulse responses and preparing convolution state
+ * (see irload.h and docs/convolution.md). */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <fftw3.h>
+#include <sndfile.h>
+
+#include "irload.h"
+#include "jl_alloc.h"
+
+#define CHUNK 1024	/* frames per sf_readf_float call */
+
+uint32_t jl_ir_max_frames(double seconds, uint32_t rate)
+{
+	if (!(seconds > 0.0))
+		seconds = JL_CONV_MAX_IR_SECONDS_DEFAULT;
+	if (seconds > 600.0)
+		seconds = 600.0;
+	return (uint32_t)(seconds * rate + 0.5);
+}
+
+int jl_ir_load(const char *path, uint32_t rate, uint32_t max_frames, float **ir, uint32_t *frames,
+	       int *channels, char *err, size_t n)
+{
+	SF_INFO si;
+	SNDFILE *sf = NULL;
+	struct stat st;
+	float buf[CHUNK * 2], *out = NULL;
+	uint32_t len, got = 0, used = 0;
+	int ch, rc;
+
+	*ir = NULL;
+	*frames = 0;
+	*channels = 0;
+	if (max_frames == 0) {
+		snprintf(err, n, "%s: the maximum impulse response length is zero (--max-ir-seconds)", path);
+		return -EINVAL;
+	}
+	if (stat(path, &st) != 0) {
+		rc = -errno;
+		snprintf(err, n, "%s: cannot open the impulse response: %s", path, strerror(errno));
+		return rc;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		snprintf(err, n, "%s: is a directory, not an impulse response file", path);
+		return -EISDIR;
+	}
+	memset(&si, 0, sizeof si);
+	sf = sf_open(path, SFM_READ, &si);
+	if (!sf) {
+		snprintf(err, n, "%s: not an audio file that can be read (%s)", path, sf_strerror(NULL));
+		return -EINVAL;
+	}
+	ch = si.channels;
+	if (ch < 1 || ch > 2) {
+		snprintf(err, n, "%s: has %d channels; an impulse response must be mono or stereo", path, ch);
+		rc = -EINVAL;
+		goto fail;
+	}
+	if (si.samplerate <= 0 || (uint32_t)si.samplerate != rate) {
+		snprintf(err, n, "%s: sample rate is %d Hz but the engine runs at %u Hz; impulse responses "
+			 "are not resampled: convert the file to %u Hz first", path, si.samplerate, rate, rate);
+		rc = -EINVAL;
+		goto fail;
+	}
+	if (si.frames <= 0) {
+		snprintf(err, n, "%s: contains no audio frames (empty impulse response)", path);
+		rc = -ENODATA;
+		goto fail;
+	}
+	if (si.frames > (sf_count_t)max_frames) {
+		snprintf(err, n, "%s: %lld frames (%.2f s) is longer than the maximum of %u frames (%.2f s at "
+			 "%u Hz); raise the limit with --max-ir-seconds", path, (long long)si.frames,
+			 (double)si.frames / rate, max_frames, (double)max_frames / rate, rate);
+		rc = -EFBIG;
+		goto fail;
+	}
+	len = (uint32_t)si.frames;
+	out = jl_alloc((size_t)len * (size_t)ch * sizeof *out);
+	if (!out) {
+		snprintf(err, n, "%s: out of memory for %u frames", path, len);
+		rc = -ENOMEM;
+		goto fail;
+	}
+	while (got < len) {
+		sf_count_t want = len - got < CHUNK ? len - got : CHUNK;
+		sf_count_t r = sf_readf_float(sf, buf, want);
+		if (r <= 0)
+			break;
+		for (sf_count_t i = 0; i < r; i++) {
+			for (int c = 0; c < ch; c++) {
+				float v = buf[i * ch + c];
+				if (!isfinite(v)) {
+					snprintf(err, n, "%s: sample %u of channel %d is not a finite number",
+						 path, got + (uint32_t)i, c + 1);
+					rc = -EINVAL;
+					goto fail;
+				}
+				out[(size_t)c * len + got + (size_t)i] = v;
+				if (v != 0.0f)
+					used = got + (uint32_t)i + 1;
+			}
+		}
+		got += (uint32_t)r;
+	}
+	if (got < len) {
+		snprintf(err, n, "%s: read error after %u of %u frames (%s)", path, got, len, sf_strerror(sf));
+		rc = -EIO;
+		goto fail;
+	}
+	if (used == 0) {
+		snprintf(err, n, "%s: every sample is zero (silent impulse response)", path);
+		rc = -ENODATA;
+		goto fail;
+	}
+	if (ch == 2 && used < len)	/* trailing zeros dropped: close the gap */
+		memmove(out + used, out + len, (size_t)used * sizeof *out);
+	sf_close(sf);
+	*ir = out;
+	*frames = used;
+	*channels = ch;
+	return 0;
+fail:
+	jl_free(out);
+	if (sf)
+		sf_close(sf);
+	return rc;
+}
+
+int jl_conv_prepare(void *state, uint64_t bytes, uint32_t B, const float *ir, uint32_t frames,
+		    int channels)
+{
+	struct jl_conv_hdr g;
+	uint64_t need = jl_conv_layout(&g, B, frames, channels);
+	unsigned char *base = state;
+	float *in = NULL, scale;
+	fftwf_complex *spec = NULL;
+	fftwf_plan plan = NULL;
+	int rc = -ENOMEM;
+
+	if (!state || !ir || !need || ((uintptr_t)state & (JL_CONV_ALIGN - 1)))
+		return -EINVAL;
+	if (bytes < need)
+		return -ENOSPC;
+	in = fftwf_malloc(2 * (size_t)B * sizeof *in);
+	spec = fftwf_malloc(((size_t)B + 1) * sizeof *spec);
+	if (!in || !spec)
+		goto out;
+	plan = fftwf_plan_dft_r2c_1d((int)(2 * B), in, spec, FFTW_ESTIMATE);
+	if (!plan)
+		goto out;
+	memset(state, 0, (size_t)need);
+	scale = 1.0f / (2.0f * (float)B);
+	for (int c = 0; c < channels; c++) {
+		for (uint32_t q = 0; q < g.parts; q++) {
+			float *h = (float *)(void *)(base + g.off_h) + ((uint64_t)c * g.parts + q) * 2 * g.stride;
+			uint32_t start = q * B, m = frames - start < B ? frames - start : B;
+			memset(in, 0, 2 * (size_t)B * sizeof *in);
+			for (uint32_t i = 0; i < m; i++)
+				in[i] = ir[(size_t)c * frames + start + i] * scale;
+			fftwf_execute(plan);
+			for (uint32_t k = 0; k <= B; k++) {
+				h[k] = spec[k][0];
+				h[g.stride + k] = spec[k][1];
+			}
+		}
+	}
+	g.mix = 0.0f;
+	g.magic = JL_CONV_MAGIC;
+	memcpy(state, &g, sizeof g);
+	rc = 0;
+out:
+	if (plan)
+		fftwf_destroy_plan(plan);
+	fftwf_free(in);
+	fftwf_free(spec);
+	return rc;
+}
