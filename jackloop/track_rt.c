@@ -285,24 +285,26 @@ static void mix_rendered(struct jl_engine *e, struct jl_voice *v, float *tl, flo
 
 /* Prefetches the frames voice v will read in this sub-block (both
  * channels), unless it will read none.  _mm_prefetch never faults. */
+#ifndef PREFETCH_AHEAD
 #define PREFETCH_AHEAD 4	/* voices: enough to cover DRAM and TLB latency */
+#endif
 static void prefetch_voice(const struct jl_engine *e, const struct jl_voice *v, uint32_t n)
 {
 	uint32_t c;
 	if (steady_zero(v) || in_silence(v, n))
 		return;
 	for (c = 0; c < v->channels; c++) {
-		uint64_t idx = v->head + v->q, pos;
+		uint64_t idx = v->head + v->q, pos, len = n;
 		const char *p, *end;
 		if (v->kind == JL_SRC_HIST) {
 			pos = (v->hist_start + idx) % e->hist_frames;
 			p = (const char *)(e->hist + (uint64_t)v->in[c] * e->hist_frames + pos);
-			if (pos + n > e->hist_frames)
-				n = (uint32_t)(e->hist_frames - pos);
+			if (pos + len > e->hist_frames)
+				len = e->hist_frames - pos;
 		} else {
 			p = (const char *)(e->pool + v->pool_off[c] + idx);
 		}
-		end = p + (size_t)n * sizeof(float);
+		end = p + len * sizeof(float);
 		p -= (uintptr_t)p & 63;
 		for (; p < end; p += 64)
 			_mm_prefetch(p, _MM_HINT_T0);
@@ -311,7 +313,7 @@ static void prefetch_voice(const struct jl_engine *e, const struct jl_voice *v, 
 
 void jl_tracks_process_rt(struct jl_engine *e, uint64_t f, uint32_t n, float *bus_l, float *bus_r)
 {
-	uint32_t i, t, k, pf = 0, ahead = 0;
+	uint32_t i, t, pf = 0, ahead = 0;
 	int first = 1;
 	memset(e->track_used, 0, sizeof(e->track_used));
 	for (i = 0; i < e->max_voices; i++) {
@@ -319,6 +321,12 @@ void jl_tracks_process_rt(struct jl_engine *e, uint64_t f, uint32_t n, float *bu
 		const float *sl, *sr;
 		uint64_t idx;
 		float *tl, *tr;
+#ifdef STRUCT_PF
+		if (i + STRUCT_PF < e->max_voices) {
+			_mm_prefetch((const char *)&e->voice[i + STRUCT_PF], _MM_HINT_T0);
+			_mm_prefetch((const char *)&e->voice[i + STRUCT_PF] + 64, _MM_HINT_T0);
+		}
+#endif
 		if (!v->active)
 			continue;
 		/* Keep the prefetch cursor PREFETCH_AHEAD active voices ahead;
@@ -343,18 +351,21 @@ void jl_tracks_process_rt(struct jl_engine *e, uint64_t f, uint32_t n, float *bu
 			advance(v, n);
 			continue;
 		}
+		/* The track is in use this sub-block (its bus is mixed, its
+		 * levels move) whether or not this voice is heard. */
+		t = v->track;
+		if (!e->track_used[t]) {
+			e->track_used[t] = 1;
+			memset(e->tbus[t][0], 0, (size_t)n * sizeof(float));
+			memset(e->tbus[t][1], 0, (size_t)n * sizeof(float));
+		}
 		/* Inside its virtual silence: the phase and the gain ramp move,
 		 * nothing is heard (the output would be exact zeros). */
 		if (in_silence(v, n)) {
 			advance(v, n);
-			jl_ramp_skip_rt(&v->gain, n);
+			if (v->gain.i < v->gain.n)
+				jl_ramp_skip_rt(&v->gain, n);
 		} else {
-			t = v->track;
-			if (!e->track_used[t]) {
-				e->track_used[t] = 1;
-				memset(e->tbus[t][0], 0, (size_t)n * sizeof(float));
-				memset(e->tbus[t][1], 0, (size_t)n * sizeof(float));
-			}
 			tl = e->tbus[t][0];
 			tr = e->tbus[t][1];
 			if (in_body(v, n, &idx) && (sl = span(e, v, 0, idx, n)) != NULL &&

@@ -50,6 +50,7 @@ int jl_cmd_calibrate(struct jl_daemon *d, struct jl_req *rq, int argc, char **ar
 			out = k;
 		} else if (!strcmp(argv[i], "off")) {
 			d->latency_override = -1;
+			d->m->cal_latency = -1;
 			snprintf(rq->msg, sizeof(rq->msg), "take compensation back to JACK's reported latencies");
 			return 0;
 		} else {
@@ -162,6 +163,7 @@ void jl_cal_tick(struct jl_daemon *d)
 		goto out;
 	}
 	d->latency_override = best;
+	d->m->cal_latency = best; /* a restarted daemon keeps it */
 	j = json_object();
 	json_object_set_new(j, "round_trip_frames", json_integer(best));
 	json_object_set_new(j, "round_trip_ms", json_real(1000.0 * best / rate));

@@ -1696,6 +1696,7 @@ int jl_looper_init(struct jl_daemon *d)
 	uint32_t i;
 	if (m->magic == JL_MODEL_MAGIC && m->version == JL_MODEL_VERSION) {
 		m->generation++;
+		d->latency_override = m->cal_latency;
 		/* copies in flight start over; everything else is as it was */
 		for (i = 0; i < JL_MAX_LAYERS; i++)
 			if (m->layers[i].id && m->layers[i].copy_state == JL_C_COPYING)
@@ -1705,6 +1706,7 @@ int jl_looper_init(struct jl_daemon *d)
 	memset(m, 0, sizeof(*m));
 	m->quantize = JL_Q_CYCLE;
 	m->click_db = -12.0f;
+	m->cal_latency = -1;
 	m->phones_limit_db = -6.0f;
 	for (i = 0; i < 32; i++)
 		m->mon_main_db[i] = m->mon_phones_db[i] = -200.0f;

@@ -149,6 +149,7 @@ struct jl_model {
 	float phones_master_db;
 	float mon_main_db[32], mon_pan[32], mon_phones_db[32];	/* -200 = off */
 	uint8_t mon_on[32];
+	int64_t cal_latency;		/* measured round trip, -1 = use JACK's figures */
 };
 
 #endif

@@ -90,6 +90,7 @@ static void setup(uint64_t hist_s, uint64_t pool_mb, uint32_t voices)
 	d->cfg.seam_ms = 10;
 	d->cfg.ramp_ms = 10;
 	d->cfg.preroll_ms = 5;
+	d->latency_override = -1;
 	d->cfg.onset_window_ms = 100;
 	d->cfg.analysis_input = -1;
 	if (jl_daemon_attach(d, err, sizeof(err)) < 0) {
