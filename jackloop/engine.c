@@ -54,6 +54,7 @@ struct jl_engine *jl_engine_create(struct jl_shm *s)
 	for (i = 0; i < JL_MAX_TRACKS; i++)
 		e->phones_track[i].cur = e->phones_track[i].g1 = 1.0f;
 	e->pool = (void *)s->pool;
+	e->fx_ctx.rate = g->sample_rate;
 	e->pool_floats = s->hdr->region[JL_REG_POOL].len / sizeof(float);
 	e->fade_frames = g->sample_rate / 100;
 	e->shm = s;
@@ -104,4 +105,9 @@ void jl_engine_destroy(struct jl_engine *e)
 	free(e->click_tab[1]);
 	free(e->voice);
 	free(e);
+}
+
+void jl_engine_set_conv_plans(struct jl_engine *e, const struct jl_conv_plans *p)
+{
+	e->conv_plans = p;
 }

@@ -67,5 +67,16 @@ void jl_bus_phones_rt(struct jl_engine *e, uint64_t f, uint32_t n);
 void jl_bus_main_in_rt(struct jl_engine *e, uint64_t f, uint32_t n, float *bl, float *br);
 void jl_bus_main_limit_rt(struct jl_engine *e, float *bl, float *br, uint32_t n);
 void jl_bus_cal_rt(struct jl_engine *e, const struct jl_engine_io *io, uint32_t off, uint32_t n);
+/* Effect chains (chain_rt.c). */
+struct jl_cmd;
+void jl_chain_process_rt(struct jl_engine *e, uint32_t ch, float *l, float *r, uint32_t n);
+int jl_chain_slot_ok_rt(const struct jl_engine *e, const struct jl_cmd *c);
+void jl_chain_slot_rt(struct jl_engine *e, const struct jl_cmd *c);
+int jl_chain_set_rt(struct jl_engine *e, const struct jl_cmd *c);
+/* Gives the engine the convolution plans (non-RT, before activation). */
+struct jl_conv_plans;
+void jl_engine_set_conv_plans(struct jl_engine *e, const struct jl_conv_plans *p);
+/* Tempo for synced effects (frames per beat; 0 = none), non-RT setter used
+ * by the FX context command path. */
 
 #endif

@@ -8,6 +8,15 @@
 #include <xmmintrin.h>
 
 #include "engine.h"
+#include "fx.h"
+
+struct jl_conv_plans;
+
+struct jl_fx_slot_rt {
+	uint32_t type;		/* enum jl_fx_type */
+	float mix;		/* convolution wet share */
+	uint64_t off, bytes;	/* state block in the pool (bytes) */
+};
 
 /* One playback voice: a layer of a track (DESIGN 3.2-3.3).  The fields
  * every cycle reads for every active voice (state, gain, phase and the
@@ -70,6 +79,12 @@ struct jl_engine {
 	float tbus[JL_MAX_TRACKS][2][JL_BLOCK];
 	float vbuf[2][JL_BLOCK];
 	uint32_t fade_frames;		/* overrun fade-out */
+
+	/* Effect chains (chain_rt.c). */
+	struct jl_fx_slot_rt fx[JL_FX_CHAINS][JL_FX_SLOTS];
+	uint8_t fx_used[JL_FX_CHAINS];
+	struct jl_fx_ctx fx_ctx;
+	const struct jl_conv_plans *conv_plans;	/* made by jackloop's main thread */
 
 	/* The performer's outputs (bus_rt.c). */
 	struct jl_ramp phones_track[JL_MAX_TRACKS], phones_master;

@@ -172,6 +172,10 @@ static enum jl_reject validate(const struct jl_engine *e, const struct jl_cmd *c
 		    !finite_in(c->p.click.phones, 0.0f, JL_MAX_GAIN) || !finite_in(c->p.click.pa, 0.0f, JL_MAX_GAIN))
 			return JL_REJ_RANGE;
 		return JL_REJ_NONE;
+	case JL_CMD_FX_SLOT:
+		return jl_chain_slot_ok_rt(e, c) ? JL_REJ_NONE : JL_REJ_RANGE;
+	case JL_CMD_FX_SET:
+		return JL_REJ_NONE; /* checked when applied: it reads the pool then */
 	case JL_CMD_CAL_PLAY:
 		if (c->p.cal.output >= JL_N_OUTPUTS || c->p.cal.frames > JL_CAL_MAX_FRAMES ||
 		    !finite_in(c->p.cal.amp, 0.0f, 1.0f))
@@ -326,9 +330,17 @@ static enum jl_reject apply(struct jl_engine *e, const struct jl_cmd *c)
 		e->click_phones = c->p.click.phones;
 		e->click_pa = c->p.click.pa;
 		e->click_until = c->p.click.until;
+		e->fx_ctx.beat_frames = c->p.click.beats ? (double)c->p.click.span / c->p.click.beats : 0.0;
 		break;
 	case JL_CMD_LIMIT:
 		e->lim_ceiling[c->p.limit.which] = c->p.limit.ceiling;
+		break;
+	case JL_CMD_FX_SLOT:
+		jl_chain_slot_rt(e, c);
+		break;
+	case JL_CMD_FX_SET:
+		if (jl_chain_set_rt(e, c) < 0)
+			return JL_REJ_RANGE;
 		break;
 	case JL_CMD_CAL_PLAY:
 		e->cal_output = c->p.cal.output;
@@ -557,6 +569,11 @@ static void sub_block(struct jl_engine *e, const struct jl_engine_io *io, uint32
 				break;
 			}
 		jl_ramp_apply_rt(&e->trim[i], e->inbuf[i], n);
+		if (e->fx_used[JL_FX_CHAIN_INPUT0 + i]) {
+			/* an input chain is recorded: the player hears what is kept */
+			memcpy(e->vbuf[1], e->inbuf[i], (size_t)n * sizeof(float));
+			jl_chain_process_rt(e, JL_FX_CHAIN_INPUT0 + i, e->inbuf[i], e->vbuf[1], n);
+		}
 		in[i] = e->inbuf[i];
 	}
 	jl_history_write_rt(e, in, f, n);
@@ -596,6 +613,7 @@ static void sub_block(struct jl_engine *e, const struct jl_engine_io *io, uint32
 		jl_ramp_apply_rt(&e->master, e->bus[0], n);
 		jl_ramp_apply_rt(&r, e->bus[1], n);
 	}
+	jl_chain_process_rt(e, JL_FX_CHAIN_MASTER, e->bus[0], e->bus[1], n);
 
 	/* 6. outputs: the phones mix; the PA through the PA gain (mute while
 	 * recording) and its safety limiter. */

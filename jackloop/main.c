@@ -19,6 +19,7 @@
 #include <jack/jack.h>
 
 #include "../shared/jl_shm.h"
+#include "conv.h"
 #include "engine.h"
 #include "jack_glue.h"
 #include "supervise.h"
@@ -57,6 +58,7 @@ static void usage(FILE *f)
 		"      --quantize MODE     off|cycle|bar|beat|onset (default: cycle)\n"
 		"      --onset-window-ms MS   reach of onset quantization (default: 100)\n"
 		"      --analysis-input N|mix the input the live analysis listens to (default: mix)\n"
+		"      --max-ir-seconds S  longest convolution impulse response (default: 4)\n"
 		"  -h, --help              show this help and exit\n"
 		"  -V, --version           show the version and exit\n"
 		"\n"
@@ -120,12 +122,12 @@ int main(int argc, char **argv)
 		{ "extra-latency", required_argument, 0, 1004 }, { "extend", required_argument, 0, 1005 },
 		{ "copy-delay-ms", required_argument, 0, 1006 }, { "quantize", required_argument, 0, 1007 },
 		{ "onset-window-ms", required_argument, 0, 1008 }, { "analysis-input", required_argument, 0, 1009 },
-		{ "track-outs", required_argument, 0, 'T' },
+		{ "track-outs", required_argument, 0, 'T' }, { "max-ir-seconds", required_argument, 0, 1010 },
 		{ 0, 0, 0, 0 }
 	};
 	static const char *const fwd_names[] = { "--quantize-ms", "--seam-ms", "--ramp-ms", "--monitor",
 						 "--extra-latency", "--extend", "--copy-delay-ms", "--quantize",
-						 "--onset-window-ms", "--analysis-input" };
+						 "--onset-window-ms", "--analysis-input", "--max-ir-seconds" };
 	const char *fwd[32];
 	int nfwd = 0, k;
 	const char *name = "jackloop", *server = jl_shm_default_server(), *osc_port = NULL, *osc_host = NULL;
@@ -137,12 +139,14 @@ int main(int argc, char **argv)
 	struct jl_shm shm;
 	struct jl_shm_geom geom;
 	struct jl_super super;
+	struct jl_conv_plans plans;
 	struct sigaction sa;
 	uint64_t locked;
 	double last_clock = 0;
 
 	memset(&glue, 0, sizeof(glue));
 	memset(&super, 0, sizeof(super));
+	memset(&plans, 0, sizeof(plans));
 	while ((c = getopt_long(argc, argv, "n:s:i:hV", opts, NULL)) != -1) {
 		switch (c) {
 		case 'n': name = optarg; break;
@@ -175,7 +179,7 @@ int main(int argc, char **argv)
 			break;
 		case 'O': osc_host = optarg; break;
 		case 1000: case 1001: case 1002: case 1003: case 1004: case 1005: case 1006: case 1007: case 1008:
-		case 1009:
+		case 1009: case 1010:
 			if (nfwd < 30) {
 				fwd[nfwd++] = fwd_names[c - 1000];
 				fwd[nfwd++] = optarg;
@@ -277,6 +281,12 @@ int main(int argc, char **argv)
 		fprintf(stderr, "jackloop: out of memory\n");
 		goto out_shm;
 	}
+	/* FFT plans for convolution, made here, never in the callback */
+	memset(&plans, 0, sizeof(plans));
+	if (jl_conv_plans_create(&plans, 256) == 0)
+		jl_engine_set_conv_plans(glue.engine, &plans);
+	else
+		fprintf(stderr, "jackloop: warning: no FFT plans: convolution disabled\n");
 	if (jl_glue_setup(&glue, err, sizeof(err)) < 0) {
 		fprintf(stderr, "jackloop: %s\n", err);
 		goto out_engine;
@@ -347,6 +357,7 @@ out_engine:
 		glue.client = NULL;
 	}
 	jl_engine_destroy(glue.engine);
+	jl_conv_plans_destroy(&plans);
 out_shm:
 	jl_shm_close(&shm);
 out_client:

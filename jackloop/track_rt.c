@@ -388,6 +388,7 @@ void jl_tracks_process_rt(struct jl_engine *e, uint64_t f, uint32_t n, float *bu
 			jl_ramp_skip_rt(&e->track_r[t], n);
 			continue;
 		}
+		jl_chain_process_rt(e, t, e->tbus[t][0], e->tbus[t][1], n); /* track FX, pre-fader */
 		jl_ramp_apply_rt(&e->track_l[t], e->tbus[t][0], n);
 		jl_ramp_apply_rt(&e->track_r[t], e->tbus[t][1], n);
 		jl_acc_rt(bus_l, e->tbus[t][0], n);

@@ -306,7 +306,7 @@ static int cmd_help(struct jl_daemon *d, struct jl_req *rq, int argc, char **arg
 #define H(n) int jl_cmd_##n(struct jl_daemon *d, struct jl_req *rq, int argc, char **argv)
 H(record); H(capture); H(play); H(stop); H(mute); H(unmute); H(toggle); H(undo); H(redo); H(clear);
 H(gain); H(pan); H(solo); H(layer); H(select); H(panic); H(tap); H(tempo); H(at); H(triggers); H(cancel);
-H(onsets); H(quantize); H(trim); H(click); H(phones); H(monitor); H(pa_mute); H(calibrate);
+H(onsets); H(quantize); H(trim); H(click); H(phones); H(monitor); H(pa_mute); H(calibrate); H(fx);
 #undef H
 
 const struct jl_command jl_commands[] = {
@@ -339,6 +339,8 @@ const struct jl_command jl_commands[] = {
 	{ "phones", 2, 3, "delay MS | level TRACK|master|click DB | limit DB", "the headphone mix", jl_cmd_phones },
 	{ "monitor", 2, 8, "INPUT off | [--main DB] [--phones DB] [--pan P]", "dry input monitoring", jl_cmd_monitor },
 	{ "click", 1, 5, "on|off [--pa|--no-pa] [--level DB]", "metronome on the phones (and the PA)", jl_cmd_click },
+	{ "fx", 1, 40, "add TARGET TYPE [k=v...] | set TARGET SLOT k=v... | remove TARGET SLOT | list [TARGET]",
+	  "effect chains on tracks, master (TARGET 1..64|master|inN)", jl_cmd_fx },
 	{ "calibrate", 0, 4, "[--port IN] [--out PORT] | off", "measure the real round trip; compensate takes by it",
 	  jl_cmd_calibrate },
 	{ "pa-mute", 1, 1, "on|off", "mute the PA while any take records", jl_cmd_pa_mute },

@@ -37,6 +37,7 @@ struct jl_looper_cfg {
 	double onset_window_ms;	/* onset quantization reach (default 100) */
 	int analysis_input;	/* 0-based input the analysis hears, -1 = mix of all */
 	int quantize;		/* enum jl_quant given on the command line, 0 = keep */
+	double max_ir_seconds;	/* longest convolution impulse response */
 };
 
 struct jl_analysis;
@@ -94,6 +95,7 @@ struct jl_daemon {
 		int has_src;
 	} cal;
 	int64_t latency_override;	/* measured round trip replacing JACK's figure; -1 none */
+	int conv_ok;			/* jackloop made convolution plans */
 };
 
 /* Pushes a command into the ring.  Fills c->id.  Returns 0, or -EAGAIN
@@ -126,5 +128,8 @@ void jl_live_status(struct jl_daemon *d, json_t *obj);
 
 /* Calibration (calibrate.c): finishes a measurement from the tick. */
 void jl_cal_tick(struct jl_daemon *d);
+void jl_fx_tick(struct jl_daemon *d);
+/* Everything the daemon does on a timer tick after draining events. */
+void jl_daemon_tick(struct jl_daemon *d);
 
 #endif

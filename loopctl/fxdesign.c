@@ -176,11 +176,14 @@ int jl_fx_parse(const char *type_name, int argc, char **argv, int *type, float p
 			if (strlen(pi.name) == klen && strncmp(pi.name, arg, klen) == 0)
 				break;
 		if (idx >= jl_fx_nparams(t)) {
-			add(err, n, &off, "%s: unknown parameter '%.*s' (valid: ", type_names[t], (int)klen, arg);
-			list_params(t, err, n, &off);
-			if (jl_fx_nparams(t) == 0)
-				add(err, n, &off, "none");
-			add(err, n, &off, ")");
+			add(err, n, &off, "%s: unknown parameter '%.*s' ", type_names[t], (int)klen, arg);
+			if (jl_fx_nparams(t) == 0) {
+				add(err, n, &off, "(%s takes no parameters)", type_names[t]);
+			} else {
+				add(err, n, &off, "(valid: ");
+				list_params(t, err, n, &off);
+				add(err, n, &off, ")");
+			}
 			return -EINVAL;
 		}
 		if (pi.words) {

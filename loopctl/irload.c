@@ -156,7 +156,13 @@ int jl_conv_prepare(void *state, uint64_t bytes, uint32_t B, const float *ir, ui
 	memset(state, 0, (size_t)need);
 	scale = 1.0f / (2.0f * (float)B);
 	for (int c = 0; c < channels; c++) {
-		for (uint32_t q = 0; q < g.parts; q++) {
+		/* Partition 0: FIR taps, reversed (the RT side's dot product runs
+		 * forward over the input window). */
+		float *h0 = (float *)(void *)(base + g.off_h0) + (uint64_t)c * B;
+		for (uint32_t i = 0; i < B && i < frames; i++)
+			h0[B - 1 - i] = ir[(size_t)c * frames + i];
+		/* Partitions 1..P-1: spectra. */
+		for (uint32_t q = 1; q < g.parts; q++) {
 			float *h = (float *)(void *)(base + g.off_h) + ((uint64_t)c * g.parts + q) * 2 * g.stride;
 			uint32_t start = q * B, m = frames - start < B ? frames - start : B;
 			memset(in, 0, 2 * (size_t)B * sizeof *in);
@@ -169,7 +175,7 @@ int jl_conv_prepare(void *state, uint64_t bytes, uint32_t B, const float *ir, ui
 			}
 		}
 	}
-	g.mix = 0.0f;
+	g.mix = -1.0f;	/* none yet: the first call applies its mix at once */
 	g.magic = JL_CONV_MAGIC;
 	memcpy(state, &g, sizeof g);
 	rc = 0;

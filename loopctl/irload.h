@@ -40,13 +40,14 @@ int jl_ir_load(const char *path, uint32_t rate, uint32_t max_frames, float **ir,
 	       int *channels, char *err, size_t n);
 
 /* Fills a state block for partition size B from a planar IR (as
- * jl_ir_load() returns it): header, IR partition spectra (scaled by the
- * inverse FFT's 1/(2B)), delay lines and FIFOs zeroed, mix 0 (the first
- * call ramps in from dry).  `state` must be 64-byte aligned and `bytes` at
+ * jl_ir_load() returns it): header, partition 0 as FIR taps, the spectra of
+ * partitions 1.. (scaled by the inverse FFT's 1/(2B)), delay lines and
+ * FIFOs zeroed, no mix yet (the first process call applies its mix at
+ * once; later changes ramp).  `state` must be 64-byte aligned and `bytes` at
  * least jl_conv_state_bytes(B, frames, channels).  The block must not be in
  * use by jackloop while this runs (prepare a fresh region, then hand it
- * over); the magic is written last.  Cost: P + 1 FFTs of size 2B and one
- * plan (FFTW_ESTIMATE); ~1 ms for a 1 s IR.
+ * over); the header, with its magic, is written last.  Cost: P - 1 FFTs of
+ * size 2B and one plan (FFTW_ESTIMATE): about 1 ms for a 1 s IR.
  * Returns 0, -EINVAL (bad arguments or alignment), -ENOSPC (bytes too
  * small) or -ENOMEM. */
 int jl_conv_prepare(void *state, uint64_t bytes, uint32_t B, const float *ir, uint32_t frames,

@@ -390,13 +390,14 @@ static int try_alloc(struct jl_daemon *d, uint64_t len, uint32_t owner)
 		}
 	if (slot == JL_MAX_LAYERS)
 		return -1;
-	/* cand moves past every region it overlaps until none does */
+	/* cand moves past every region it overlaps until none does; every
+	 * region starts on a 64-byte boundary (16 floats: FFTW, effects) */
 	while (moved) {
 		moved = 0;
 		for (i = 0; i < JL_MAX_LAYERS; i++) {
 			const struct jl_region_m *r = &d->m->regions[i];
 			if (r->layer && cand < r->off + r->len && r->off < cand + len) {
-				cand = r->off + r->len;
+				cand = (r->off + r->len + 15) & ~(uint64_t)15;
 				moved = 1;
 			}
 		}
@@ -407,6 +408,17 @@ static int try_alloc(struct jl_daemon *d, uint64_t len, uint32_t owner)
 	d->m->regions[slot].len = len;
 	d->m->regions[slot].layer = owner;
 	return (int)slot;
+}
+
+int jl_looper_pool_alloc(struct jl_daemon *d, uint64_t floats, uint32_t owner)
+{
+	return try_alloc(d, floats, owner);
+}
+
+void jl_looper_pool_free(struct jl_daemon *d, int region)
+{
+	if (region >= 0 && region < JL_MAX_LAYERS)
+		memset(&d->m->regions[region], 0, sizeof(d->m->regions[0]));
 }
 
 static void free_region(struct jl_daemon *d, struct jl_layer_m *l)
@@ -673,8 +685,8 @@ static int make_layer(struct jl_daemon *d, struct jl_req *rq, int t, uint64_t s_
 			m->beats_per_cycle = 4;
 		}
 	}
-	if (new_anchor && m->click_on) {
-		/* the click follows the new loop's beats */
+	if (new_anchor) {
+		/* the click (and tempo-synced effects) follow the new loop's beats */
 		struct jl_req tmp;
 		memset(&tmp, 0, sizeof(tmp));
 		jl_outputs_send_click(d, &tmp, jl_daemon_now(d), 0, 0);
@@ -1292,6 +1304,11 @@ int jl_looper_tempo(struct jl_daemon *d, struct jl_req *rq, double bpm)
 	}
 	m->preset_bpm = bpm;
 	m->grid_origin = audible(d, rq);
+	{
+		struct jl_req tmp;
+		memset(&tmp, 0, sizeof(tmp));
+		jl_outputs_send_click(d, &tmp, audible(d, rq), 0, 0);
+	}
 	return say(rq, 0, "tempo %.2f BPM (defines the grid until the first loop)", bpm);
 }
 

@@ -69,6 +69,11 @@ int jl_looper_at(struct jl_daemon *d, struct jl_req *rq, const char *spec, int m
 int jl_looper_triggers(struct jl_daemon *d, struct jl_req *rq);
 int jl_looper_cancel(struct jl_daemon *d, struct jl_req *rq, uint32_t id);
 
+/* The pool allocator (floats, 64-byte aligned regions); owner ids with
+ * the top bit set are not layers (effects).  Returns a region or -1. */
+int jl_looper_pool_alloc(struct jl_daemon *d, uint64_t floats, uint32_t owner);
+void jl_looper_pool_free(struct jl_daemon *d, int region);
+
 /* Resolves a user's track word ("1".., "sel", "all") to a target. */
 int jl_looper_parse_track(struct jl_daemon *d, const char *w, int *track);
 

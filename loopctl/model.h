@@ -150,6 +150,16 @@ struct jl_model {
 	float mon_main_db[32], mon_pan[32], mon_phones_db[32];	/* -200 = off */
 	uint8_t mon_on[32];
 	int64_t cal_latency;		/* measured round trip, -1 = use JACK's figures */
+	struct jl_fx_m {
+		uint8_t type;		/* enum jl_fx_type; 0 = empty */
+		uint8_t mailbox;	/* which of the two mailboxes is next */
+		uint16_t pad;
+		int32_t region;		/* pool region: 2 mailboxes then the state */
+		uint64_t free_after;	/* removed: the region is freed after this frame */
+		float params[24];
+		float mix;		/* convolution */
+		char ir[100];		/* convolution: the IR file */
+	} fx[97][8];			/* JL_FX_CHAINS x JL_FX_SLOTS */
 };
 
 #endif

@@ -91,9 +91,13 @@ int jl_outputs_send_click(struct jl_daemon *d, struct jl_req *rq, uint64_t when,
 	memset(&c, 0, sizeof(c));
 	c.type = JL_CMD_CLICK;
 	c.target = when;
-	if (force_on || d->m->click_on) {
-		if (click_grid(d, &c) < 0)
+	/* the grid always travels (tempo-synced effects use it); the levels
+	 * say whether the click sounds */
+	if (click_grid(d, &c) < 0) {
+		if (force_on || d->m->click_on)
 			return say(rq, 1, "no tempo for the click: record a loop, tap, or set tempo BPM");
+		memset(&c.p, 0, sizeof(c.p));
+	} else if (force_on || d->m->click_on) {
 		c.p.click.phones = lin(d->m->click_db);
 		c.p.click.pa = d->m->click_pa ? lin(d->m->click_db) : 0.0f;
 		c.p.click.until = until;

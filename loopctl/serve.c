@@ -45,6 +45,7 @@ static void serve_usage(FILE *f)
 		"      --quantize MODE  global quantize mode: off|cycle|bar|beat|onset (default: cycle)\n"
 		"      --onset-window-ms MS   reach of onset quantization (default: 100)\n"
 		"      --analysis-input N|mix the input the live analysis listens to (default: mix)\n"
+		"      --max-ir-seconds S     longest impulse response for convolution (default: 4)\n"
 		"  -h, --help           show this help\n"
 		"Exit status: 0 on SIGINT/SIGTERM, 1 error, 2 usage, 4 another daemon serves this instance.\n",
 		JL_DEFAULT_OSC_PORT);
@@ -113,9 +114,15 @@ static void tick(struct jl_daemon *d)
 	log_counter("commands dropped (pending table full)", &d->shm.rt->cmd_dropped, &d->seen_dropped);
 	log_counter("engine events dropped", &d->shm.rt->evt_dropped, &d->seen_evt_dropped);
 	log_counter("voices faded before the history overwrote them", &d->shm.rt->hist_overrun, &d->seen_overrun);
+	jl_daemon_tick(d);
+}
+
+void jl_daemon_tick(struct jl_daemon *d)
+{
 	jl_live_tick(d);
 	jl_looper_tick(d);
 	jl_cal_tick(d);
+	jl_fx_tick(d);
 }
 
 static void handle_midi(struct jl_daemon *d)
@@ -216,11 +223,11 @@ int jl_serve_main(int argc, char **argv)
 		{ "extra-latency", required_argument, 0, 'x' }, { "extend", required_argument, 0, 'e' },
 		{ "copy-delay-ms", required_argument, 0, 'c' },
 		{ "analysis-input", required_argument, 0, 'a' }, { "quantize", required_argument, 0, 'Q' },
-		{ "onset-window-ms", required_argument, 0, 'w' },
+		{ "onset-window-ms", required_argument, 0, 'w' }, { "max-ir-seconds", required_argument, 0, 'I' },
 		{ 0, 0, 0, 0 }
 	};
 	struct jl_looper_cfg cfg = { .quantize_ms = 200, .seam_ms = 10, .ramp_ms = 10, .preroll_ms = 5,
-				     .onset_window_ms = 100, .analysis_input = -1 };
+				     .onset_window_ms = 100, .analysis_input = -1, .max_ir_seconds = 4 };
 	const char *name = "jackloop", *server = jl_shm_default_server(), *host = "127.0.0.1";
 	int port = JL_DEFAULT_OSC_PORT, port_explicit = 0, midi = 1, c, r, rc = JL_EXIT_FAIL;
 	char shm_name[256], err[512], note[256];
@@ -266,6 +273,16 @@ int jl_serve_main(int argc, char **argv)
 				return JL_EXIT_USAGE;
 			}
 			break;
+		case 'I': {
+			char *end;
+			double v = strtod(optarg, &end);
+			if (*end || !(v > 0 && v <= 30)) {
+				fprintf(stderr, "loopctl serve: --max-ir-seconds 0..30\n");
+				return JL_EXIT_USAGE;
+			}
+			cfg.max_ir_seconds = v;
+			break;
+		}
 		case 'w': {
 			char *end;
 			double v = strtod(optarg, &end);
@@ -323,6 +340,7 @@ int jl_serve_main(int argc, char **argv)
 	d->tfd = d->sfd = d->osc_fd = -1;
 	d->cfg = cfg;
 	d->latency_override = -1;
+	d->conv_ok = 1; /* jackloop plans the partition size at start-up */
 	snprintf(d->server, sizeof(d->server), "%s", server);
 	snprintf(d->name, sizeof(d->name), "%s", name);
 	if (jl_shm_name(shm_name, sizeof(shm_name), (unsigned)getuid(), server, name) < 0) {

@@ -33,6 +33,8 @@ enum jl_cmd_type {
 	JL_CMD_CLICK,		/* p.click: metronome grid and levels */
 	JL_CMD_LIMIT,		/* p.limit: ceiling of the master or phones limiter */
 	JL_CMD_CAL_PLAY,	/* p.cal: a known noise burst on one output, from the target frame */
+	JL_CMD_FX_SLOT,		/* p.fxslot: put an effect (state in the pool) in a chain slot, reset it */
+	JL_CMD_FX_SET,		/* p.fxset: new parameters, read from a mailbox in the pool */
 	JL_CMD__COUNT
 };
 
@@ -49,6 +51,20 @@ enum jl_seam { JL_SEAM_XFADE = 0, JL_SEAM_EDGE = 1 };
 #define JL_PHONES_MASTER 0xFFFFu	/* JL_CMD_PHONES_GAIN: the phones master level */
 #define JL_PHONES_MAX_DELAY_MS 500u
 #define JL_CAL_MAX_FRAMES 65536u
+
+/* Effect chains: one per track bus, the master bus, one per input. */
+#define JL_FX_SLOTS 8
+#define JL_FX_CHAIN_MASTER 64
+#define JL_FX_CHAIN_INPUT0 65
+#define JL_FX_CHAINS (65 + 32)
+
+/* Parameters too big for a command travel through the pool. */
+struct jl_fx_mailbox {
+	float params[24];	/* JL_FX_MAX_PARAMS */
+	double coef[20];	/* JL_FX_MAX_COEFS */
+	uint32_t has_coef;
+	uint32_t pad;
+};
 
 /* The calibration burst: sample k of a burst with seed s.  Both sides
  * compute it: the RT side plays it, the daemon correlates against it. */
@@ -126,6 +142,19 @@ struct jl_cmd {
 			float phones, pa;	/* levels (0 = off) */
 			uint64_t until;		/* no clicks from this frame on; 0 = forever */
 		} click;
+		struct {
+			uint16_t chain;		/* JL_FX_CHAIN_* below */
+			uint16_t slot;		/* 0..JL_FX_SLOTS-1 */
+			uint32_t type;		/* enum jl_fx_type; NONE empties the slot */
+			uint64_t off;		/* state block: byte offset in the pool, 64-byte aligned */
+			uint64_t bytes;
+			float mix;		/* convolution: wet share */
+		} fxslot;
+		struct {
+			uint16_t chain, slot;
+			uint32_t ramp;		/* frames */
+			uint64_t mailbox;	/* byte offset in the pool of a struct jl_fx_mailbox */
+		} fxset;
 		struct {
 			uint32_t output;	/* 0..3: out_L, out_R, phones_L, phones_R */
 			uint32_t frames;	/* burst length */

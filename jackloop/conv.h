@@ -1,0 +1,76 @@
+/* conv.h - convolution with an impulse response (cabinet or room), the
+ * jackloop side (docs/convolution.md).
+ *
+ * Uniformly partitioned FFT convolution, partition B frames
+ * (JL_CONV_B = 256), FFT size 2B, with partition 0 as a direct-form FIR so
+ * that the effect adds no latency (jl_conv_latency() = 0).  The state lives
+ * in one caller-provided block laid out by shared/jl_conv.h (a pool region;
+ * loopctl fills it with jl_conv_prepare() from loopctl/irload.h).  The
+ * FFTW plans are process local: jackloop's main thread makes them once at
+ * start-up with jl_conv_plans_create(), and the callback only runs the
+ * new-array execute functions on arrays inside the state block.
+ *
+ * Cost: the FIR (B multiply-adds per frame and channel) is spread evenly;
+ * the FFTs and the spectral multiply-accumulate run in the call that
+ * completes a block of B frames, so at a 128-frame period every other call
+ * carries that burst (docs/convolution.md has the numbers).
+ */
+#ifndef JL_CONV_RT_H
+#define JL_CONV_RT_H
+
+#include <stdint.h>
+#include <fftw3.h>
+
+#include "../shared/jl_conv.h"
+
+/* FFTW plans for one partition size; process local, never in shm. */
+struct jl_conv_plans {
+	uint32_t B;		/* partition size; 0 = not created */
+	int align;		/* fftwf_alignment_of() of the planning arrays */
+	fftwf_plan r2c;		/* 2B reals -> B + 1 complex, preserves its input */
+	fftwf_plan c2r;		/* B + 1 complex -> 2B reals, may destroy its input */
+};
+
+/* Makes the two plans for partition size B (jl_conv_b_ok(B)) with
+ * FFTW_ESTIMATE on fftwf_malloc'd arrays (freed again before returning).
+ * Thread: non-RT only, and not concurrently with other FFTW planning in the
+ * process (jackloop's main thread at start-up).  On failure *p is left
+ * zeroed (safe to destroy).  Returns 0, -EINVAL (B unsupported) or -ENOMEM. */
+int jl_conv_plans_create(struct jl_conv_plans *p, uint32_t B);
+
+/* Destroys the plans; accepts a zeroed or partially created *p (and NULL).
+ * Thread: non-RT only. */
+void jl_conv_plans_destroy(struct jl_conv_plans *p);
+
+/* Checks a state block before it is bound to an effect slot: prepared
+ * (magic), made for the plans' B, its layout (recomputed from its geometry)
+ * fits in `bytes`, the offsets stored match, the RT cursors are in range,
+ * and the base has the alignment FFTW planned for.  Pure, RT-safe.
+ * Returns 0 or -EINVAL. */
+int jl_conv_check_rt(const void *state, uint64_t bytes, const struct jl_conv_plans *p);
+
+/* Convolves l (and r, if not NULL) in place, n frames (any n, no upper
+ * bound), with no latency:
+ *   out[t] = (1 - g) * in[t] + g * (ir * in)[t]
+ * with g ramped linearly over the call from the previous call's `mix` to
+ * this one's (clamped to 0..1, NaN = 0; the first call after
+ * jl_conv_prepare() applies its mix at once).  A mono IR is applied to both
+ * channels; a stereo IR maps L->L and R->R.  r == NULL processes l only (a
+ * mono bus: use it consistently for a given block).
+ * A block that fails the cheap checks (magic, B, cursors) is passed through
+ * untouched; offsets are recomputed from the header's geometry, never taken
+ * from it.  The caller must have checked the block's size once with
+ * jl_conv_check_rt().
+ * Thread: RT-safe (no allocation, locks or syscalls; only
+ * fftwf_execute_dft_r2c/_c2r, mem* and float math).  Expects FTZ/DAZ set by
+ * the caller (the engine does at the top of each callback). */
+void jl_conv_process_rt(void *state, const struct jl_conv_plans *p, float *l, float *r, uint32_t n,
+			float mix);
+
+/* Clears the signal history (delay line, input window, partial sums) so
+ * the next output is as from a fresh block; keeps the IR and the mix.  Cost: one memset of the delay
+ * line, 2 * P * 2S * 4 bytes (0.8 MB for a 1 s IR at 48 kHz): do it on a
+ * command, not every cycle.  RT-safe.  Ignores an invalid block. */
+void jl_conv_reset_rt(void *state, const struct jl_conv_plans *p);
+
+#endif
