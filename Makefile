@@ -98,6 +98,8 @@ $(BUILD)/tests/test_engine: $(BUILD)/tests/test_engine.o $(JL_OBJ) $(SHARED_OBJ)
 	$(CC) $(LDFLAGS) $^ $(JACK_LIBS) -lm -o $@
 $(BUILD)/tests/bench_engine: $(BUILD)/tests/bench_engine.o $(JL_OBJ) $(SHARED_OBJ)
 	$(CC) $(LDFLAGS) $^ $(JACK_LIBS) -lm -o $@
+$(BUILD)/tests/bench_fx: $(BUILD)/tests/bench_fx.o $(JL_OBJ) $(CTL_OBJ) $(SHARED_OBJ)
+	$(CC) $(LDFLAGS) $^ $(JACK_LIBS) $(CTL_LIBS) -lrt -o $@
 $(BUILD)/tests/test_looper: $(BUILD)/tests/test_looper.o $(JL_OBJ) $(CTL_OBJ) $(SHARED_OBJ)
 	$(CC) $(LDFLAGS) $^ $(JACK_LIBS) $(CTL_LIBS) -lrt -o $@
 $(BUILD)/tests/test_fx: $(BUILD)/tests/test_fx.o $(JL_OBJ) $(CTL_OBJ) $(SHARED_OBJ)
@@ -151,8 +153,9 @@ run: deps
 	@BUILD=$(BUILD) examples/run.sh
 
 bench: deps
-	@$(MAKE) --no-print-directory $(BUILD)/tests/bench_engine
+	@$(MAKE) --no-print-directory $(BUILD)/tests/bench_engine $(BUILD)/tests/bench_fx
 	@$(BUILD)/tests/bench_engine
+	@$(BUILD)/tests/bench_fx
 
 bench-analysis: deps
 	@$(MAKE) --no-print-directory $(BUILD)/loopctl

@@ -18,8 +18,9 @@
  *    steady) added straight into the track bus, with the meter;
  *  - seams, ring wrap-around and the like take the general path (render
  *    into a scratch buffer, gain, mix), which gives the same samples;
- *  - the stored frames of the next few voices are prefetched while this
- *    one mixes, so DRAM latency overlaps with work;
+ *  - the stored frames of the next few voices, and the voice table
+ *    ahead, are prefetched while this one mixes, so DRAM latency overlaps
+ *    with work;
  *  - a muted voice, or one inside its virtual silence (DESIGN 3.3), only
  *    advances its phase and its gain ramp: no buffer is touched. */
 #include <math.h>
@@ -285,9 +286,8 @@ static void mix_rendered(struct jl_engine *e, struct jl_voice *v, float *tl, flo
 
 /* Prefetches the frames voice v will read in this sub-block (both
  * channels), unless it will read none.  _mm_prefetch never faults. */
-#ifndef PREFETCH_AHEAD
-#define PREFETCH_AHEAD 4	/* voices: enough to cover DRAM and TLB latency */
-#endif
+#define PREFETCH_AHEAD 4	/* active voices: covers DRAM and TLB latency */
+#define STATE_AHEAD 16		/* voice slots, for the voice table itself */
 static void prefetch_voice(const struct jl_engine *e, const struct jl_voice *v, uint32_t n)
 {
 	uint32_t c;
@@ -321,12 +321,12 @@ void jl_tracks_process_rt(struct jl_engine *e, uint64_t f, uint32_t n, float *bu
 		const float *sl, *sr;
 		uint64_t idx;
 		float *tl, *tr;
-#ifdef STRUCT_PF
-		if (i + STRUCT_PF < e->max_voices) {
-			_mm_prefetch((const char *)&e->voice[i + STRUCT_PF], _MM_HINT_T0);
-			_mm_prefetch((const char *)&e->voice[i + STRUCT_PF] + 64, _MM_HINT_T0);
+		/* The voice table is read once per sub-block, and another task
+		 * may have evicted it since the last: fetch it ahead. */
+		if (i + STATE_AHEAD < e->max_voices) {
+			_mm_prefetch((const char *)&e->voice[i + STATE_AHEAD], _MM_HINT_T0);
+			_mm_prefetch((const char *)&e->voice[i + STATE_AHEAD] + 64, _MM_HINT_T0);
 		}
-#endif
 		if (!v->active)
 			continue;
 		/* Keep the prefetch cursor PREFETCH_AHEAD active voices ahead;
