@@ -111,6 +111,7 @@ struct jl_engine {
 	float in_peak[JL_MAX_INPUTS];
 	float out_peak[JL_N_OUTPUTS];
 	uint32_t gap_count;
+	uint64_t cycle_n;		/* cycles processed (publishing round robin) */
 
 	/* Scratch, one sub-block. */
 	float bus[2][JL_BLOCK];
