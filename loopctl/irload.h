@@ -42,7 +42,7 @@ int jl_ir_load(const char *path, uint32_t rate, uint32_t max_frames, float **ir,
 /* Fills a state block for partition size B from a planar IR (as
  * jl_ir_load() returns it): header, partition 0 as FIR taps, the spectra of
  * partitions 1.. (scaled by the inverse FFT's 1/(2B)), delay lines and
- * FIFOs zeroed, no mix yet (the first process call applies its mix at
+ * input windows zeroed, no mix yet (the first process call applies its mix at
  * once; later changes ramp).  `state` must be 64-byte aligned and `bytes` at
  * least jl_conv_state_bytes(B, frames, channels).  The block must not be in
  * use by jackloop while this runs (prepare a fresh region, then hand it

@@ -242,8 +242,8 @@ static int send_src(struct jl_daemon *d, const struct jl_layer_m *l, int kind, u
 	c.p.vsrc.data_len = l->data_len;
 	if (kind == JL_SRC_POOL) {
 		const struct jl_region_m *r = &d->m->regions[l->region];
-		c.p.vsrc.pool_off0 = r->off;
-		c.p.vsrc.pool_off1 = r->off + (l->channels > 1 ? l->data_len : 0);
+		c.p.vsrc.pool_off0 = r->off + l->data_off;
+		c.p.vsrc.pool_off1 = r->off + l->data_off + (l->channels > 1 ? l->stride : 0);
 	}
 	return push(d, &c);
 }
@@ -498,7 +498,10 @@ static int add_member(struct jl_daemon *d, int action, uint32_t layer)
 static int start_layer(struct jl_daemon *d, struct jl_layer_m *l, uint64_t at, uint32_t fade)
 {
 	const struct jl_track_m *t = &d->m->tracks[l->track];
-	int kind = l->copy_state == JL_C_DONE || l->copy_state == JL_C_SWITCHING ? JL_SRC_POOL : JL_SRC_HIST;
+	/* the pool once copied; a long take copied while it recorded always
+	 * (its last frames are copied ticks before the voice can reach them) */
+	int kind = l->copy_state == JL_C_DONE || l->copy_state == JL_C_SWITCHING || l->stride != l->data_len
+			   ? JL_SRC_POOL : JL_SRC_HIST;
 	if (l->voice < 0)
 		l->voice = alloc_voice(d);
 	if (l->voice < 0)
@@ -535,6 +538,7 @@ static void init_track(struct jl_daemon *d, int t)
 	struct jl_track_m *tr = &d->m->tracks[t];
 	uint32_t n = d->shm.hdr->geom.n_inputs;
 	memset(tr, 0, sizeof(*tr));
+	tr->inc_region = -1;
 	tr->used = 1;
 	tr->channels = n >= 2 ? 2 : 1;
 	tr->in[0] = 0;
@@ -582,7 +586,7 @@ static int make_layer(struct jl_daemon *d, struct jl_req *rq, int t, uint64_t s_
 	struct jl_geom g;
 	struct jl_layer_m *l = NULL;
 	uint32_t i, evicted = 0;
-	int region, voice, rc, new_anchor = !m->has_anchor;
+	int region, voice, rc, new_anchor = !m->has_anchor, inc;
 	int mode = (int)((tr->rec_flags >> 8) & 0xFF), moved;
 	if (!mode)
 		mode = m->quantize ? m->quantize : JL_Q_CYCLE;
@@ -624,7 +628,9 @@ static int make_layer(struct jl_daemon *d, struct jl_req *rq, int t, uint64_t s_
 	s_h = g.s + L;
 	e_h = g.e + L;
 	tail = g.seam_mode == JL_SEAM_EDGE ? g.seam : 0;
-	if (s_h - g.seam < oldest(d))
+	inc = tr->inc_region >= 0 && s_h - g.seam >= tr->inc_from &&
+	      e_h + tail - tr->inc_from <= tr->inc_stride;
+	if (s_h - g.seam < oldest(d) && !(inc && tr->inc_copied >= s_h - g.seam - tr->inc_from + 1))
 		return say(rq, 1, "the take starts %.2f s ago but the history holds only %.2f s",
 			   (double)(head_now(d) - (s_h - g.seam)) / rate(d), (double)(head_now(d) - oldest(d)) / rate(d));
 	for (i = 0; i < JL_MAX_LAYERS; i++)
@@ -642,10 +648,17 @@ static int make_layer(struct jl_daemon *d, struct jl_req *rq, int t, uint64_t s_
 	if (++m->next_layer_id == 0)
 		m->next_layer_id = 1;
 	l->id = m->next_layer_id;
-	region = reserve(d, rq, (g.seam + (e_h - s_h) + tail) * tr->channels, l->id, &evicted);
-	if (region < 0) {
-		l->id = 0;
-		return 1;
+	if (inc) {
+		/* a long take already copied while it recorded: adopt its region */
+		region = tr->inc_region;
+		m->regions[region].layer = l->id;
+		tr->inc_region = -1;
+	} else {
+		region = reserve(d, rq, (g.seam + (e_h - s_h) + tail) * tr->channels, l->id, &evicted);
+		if (region < 0) {
+			l->id = 0;
+			return 1;
+		}
 	}
 	l->track = (uint16_t)t;
 	l->state = JL_L_PENDING;
@@ -668,6 +681,19 @@ static int make_layer(struct jl_daemon *d, struct jl_req *rq, int t, uint64_t s_
 	l->copy_state = JL_C_COPYING;
 	l->copy_after = jl_daemon_now(d) + ms(d, d->cfg.copy_delay_ms);
 	l->src_gen = 1;
+	l->stride = l->data_len;
+	if (inc) {
+		l->data_off = l->hist_start - tr->inc_from;
+		l->stride = tr->inc_stride;
+		l->copied = tr->inc_copied > l->data_off ? tr->inc_copied - l->data_off : 0;
+		if (l->copied > l->data_len)
+			l->copied = l->data_len;
+		l->copy_after = 0;
+		if (l->copied == l->data_len) {
+			l->copy_state = JL_C_SWITCHING; /* all there: start from the pool */
+			l->src_gen++;
+		}
+	}
 	if (new_anchor) {
 		m->has_anchor = 1;
 		m->cycle = g.period;
@@ -728,6 +754,10 @@ static void drop_pending(struct jl_daemon *d, struct jl_track_m *tr)
 	tr->rec_layer = 0;
 	tr->rec_state = JL_REC_IDLE;
 	tr->rec_end = 0;
+	if (tr->inc_region >= 0) {
+		jl_looper_pool_free(d, tr->inc_region);
+		tr->inc_region = -1;
+	}
 }
 
 /* Finishes the take of track t at history frame e_h, or later. */
@@ -1527,7 +1557,7 @@ static void copy_some(struct jl_daemon *d, uint64_t *budget)
 			continue; /* not recorded yet */
 		for (c = 0; c < l->channels; c++) {
 			const float *ring = d->shm.hist + (uint64_t)l->in[c] * H;
-			float *dst = d->pool + r->off + (uint64_t)c * l->data_len + l->copied;
+			float *dst = d->pool + r->off + l->data_off + (uint64_t)c * l->stride + l->copied;
 			uint64_t pos = from % H, first = H - pos < n ? H - pos : n;
 			memcpy(dst, ring + pos, first * sizeof(float));
 			if (first < n)
@@ -1656,13 +1686,53 @@ static void finish_pending(struct jl_daemon *d)
 			fprintf(stderr, "loopctl: take not stored: %s\n", rq.msg);
 		json_decref(rq.json);
 	}
-	/* A take that would outgrow the ring is ended with a warning. */
+	/* Long takes (DESIGN 3.2): past a quarter of the ring, a take is copied
+	 * into the pool while it records, so its start cannot be overwritten;
+	 * one that outgrows even that room is ended with a warning. */
 	for (t = 0; t < JL_MAX_TRACKS; t++) {
 		struct jl_track_m *tr = &d->m->tracks[t];
-		if (tr->used && tr->rec_state == JL_REC_RECORDING && !tr->rec_end &&
-		    head > tr->rec_start + hist_len(d) - hist_len(d) / 8) {
+		uint64_t H = hist_len(d);
+		if (!tr->used || tr->rec_state != JL_REC_RECORDING || tr->rec_end || head < tr->rec_start)
+			continue;
+		if (tr->inc_region < 0 && head - tr->rec_start > H / 4) {
+			uint64_t back = ms(d, d->cfg.quantize_ms) + 2 * ms(d, d->cfg.seam_ms) + 16;
+			uint64_t stride = 2 * H;
+			int r = jl_looper_pool_alloc(d, stride * tr->channels, 0x40000000u | (uint32_t)t);
+			if (r >= 0) {
+				tr->inc_region = r;
+				tr->inc_from = tr->rec_start > back ? tr->rec_start - back : 0;
+				if (tr->inc_from < oldest(d))
+					tr->inc_from = oldest(d);
+				tr->inc_copied = 0;
+				tr->inc_stride = stride;
+				fprintf(stderr, "loopctl: track %d: a long take: copying it into the pool while it records\n",
+					t + 1);
+			}
+		}
+		if (tr->inc_region >= 0) {
+			/* copy what the ring gained (bounded per tick) */
+			uint64_t n = head - (tr->inc_from + tr->inc_copied), c;
+			if (n > COPY_FLOATS_PER_TICK / tr->channels)
+				n = COPY_FLOATS_PER_TICK / tr->channels;
+			if (tr->inc_copied + n > tr->inc_stride)
+				n = tr->inc_stride - tr->inc_copied;
+			for (c = 0; c < tr->channels; c++) {
+				const float *ring = d->shm.hist + (uint64_t)tr->in[c] * H;
+				float *dst = d->pool + d->m->regions[tr->inc_region].off + c * tr->inc_stride + tr->inc_copied;
+				uint64_t f, k;
+				for (k = 0, f = tr->inc_from + tr->inc_copied; k < n; k++, f++)
+					dst[k] = ring[f % H];
+			}
+			tr->inc_copied += n;
+			if (tr->inc_from + tr->inc_copied < oldest(d)) {
+				/* the ring overtook the copy (daemon stalled): give up */
+				jl_looper_pool_free(d, tr->inc_region);
+				tr->inc_region = -1;
+			}
+		}
+		if (head > tr->rec_start + (tr->inc_region >= 0 ? 2 * H - H / 8 : H - H / 8)) {
 			tr->rec_end = head;
-			fprintf(stderr, "loopctl: track %d: the take is close to the history length: ended\n", t + 1);
+			fprintf(stderr, "loopctl: track %d: the take is as long as it can be kept: ended\n", t + 1);
 		}
 	}
 }

@@ -44,6 +44,8 @@ struct jl_layer_m {
 	uint64_t copied;	/* frames copied into the pool so far */
 	uint64_t copy_after;	/* engine frame before which copying waits (debug delay) */
 	uint64_t started;	/* engine frame its voice (re)starts at */
+	uint64_t data_off;	/* frames into its region where stored frame 0 is */
+	uint64_t stride;	/* frames between the channels in its region */
 	uint64_t seq;		/* creation order */
 	uint64_t undone_seq;	/* when last undone (eviction is oldest first) */
 };
@@ -79,6 +81,11 @@ struct jl_track_m {
 	uint64_t seq;
 	uint32_t layers_made;	/* numbers layers for the user */
 	uint32_t rec_layer;	/* id of a layer waiting for its end to be recorded */
+	int32_t inc_region;	/* long take: region it is copied into while recording, -1 none */
+	uint32_t pad5;
+	uint64_t inc_from;	/* history frame at its offset 0 */
+	uint64_t inc_copied;	/* frames copied so far */
+	uint64_t inc_stride;	/* frames per channel */
 };
 
 enum jl_action_kind { JL_A_TAKE = 1, JL_A_CLEAR, JL_A_DELETE };

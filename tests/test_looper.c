@@ -787,6 +787,34 @@ static void test_fx_chain(void)
 	teardown();
 }
 
+/* A take longer than the history: copied into the pool while it records
+ * (DESIGN 3.2), so it keeps its beginning and loops exactly. */
+static void test_long_take(void)
+{
+	uint64_t a1, a2, y, bad = 0, C;
+	char msg[2048];
+	struct jl_layer_m *l;
+	setup(8, 64, 8);
+	run_to(RATE);
+	a1 = now() + 7;
+	press(a1, "record", NULL, 0);
+	a2 = a1 + 10 * RATE + 333; /* 10 s: more than the 8 s ring */
+	TH_CHECK(press(a2, "record", msg, sizeof(msg)) == 0, "a 10 s take on an 8 s history: %s", msg);
+	l = layer(1, 1);
+	C = a2 - a1;
+	TH_CHECK(l && l->body == C && l->origin == a1, "the whole take is kept");
+	run_to(a2 + 2 * C);
+	for (y = a2 + C; y < a2 + 2 * C; y++) {
+		uint64_t q = (y - a1) % C;
+		if (q < C - S_SEAM && !expect_frame(y, a1 + q))
+			bad++;
+	}
+	TH_CHECK(bad == 0, "and loops exactly, including its start the ring has long overwritten (%llu off)",
+		 (unsigned long long)bad);
+	TH_CHECK(l && l->copy_state == JL_C_DONE, "playing from the pool");
+	teardown();
+}
+
 /* Latency compensation (DESIGN 2.3, 2.5): with L = capture + playback +
  * extra, a press at a makes the take boundary history frame a - pb + L, and
  * a recorded frame h is heard at output frames h - L (mod the period), so
@@ -989,6 +1017,7 @@ int main(void)
 	test_latency();
 	test_outputs();
 	test_fx_chain();
+	test_long_take();
 	{
 		struct jl_geom g;
 		/* geometry rules, pure */
