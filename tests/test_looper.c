@@ -787,6 +787,64 @@ static void test_fx_chain(void)
 	teardown();
 }
 
+/* Two tracks recording at once from different inputs; a short anchor's
+ * tolerance is clamped to a quarter cycle; undoing the layer that made a
+ * track longer shortens it again; tap tempo; a trigger that schedules
+ * another (chaining). */
+static void test_more(void)
+{
+	uint64_t a1, C, b, t0;
+	char msg[2048];
+	struct jl_layer_m *l2, *l3;
+	setup(30, 64, 16);
+	run_to(RATE);
+	/* tap: four taps 0.5 s apart -> 120 BPM */
+	{
+		uint64_t first = now() + 10;
+		for (t0 = first; t0 < first + 4 * RATE / 2; t0 += RATE / 2)
+			press(t0, "tap", msg, sizeof(msg));
+	}
+	TH_CHECK(strstr(msg, "120.00 BPM") != NULL, "tap tempo: %s", msg);
+	a1 = now() + 5;
+	press(a1, "record", NULL, 0);
+	C = RATE / 2; /* a short (0.5 s) anchor: tolerance 200 ms > C/4 = 125 ms */
+	press(a1 + C, "record", NULL, 0);
+	b = a1 + 4 * C;
+	press(b + C / 4 + 480, "record 2 --in 1", NULL, 0);	/* 135 ms late: beyond C/4, not snapped */
+	TH_CHECK(press(b + C / 4 + 960, "record 3 --in 2", msg, sizeof(msg)) == 0, "a second track records at once: %s", msg);
+	press(b + 3 * C, "record 2", NULL, 0);
+	press(b + 3 * C + 10, "record 3", msg, sizeof(msg));
+	run_to(now() + RATE / 5);
+	l2 = layer(2, 1);
+	l3 = layer(3, 1);
+	TH_CHECK(l2 && l3 && l2->channels == 1 && l3->channels == 1 && l2->in[0] == 0 && l3->in[0] == 1,
+		 "both takes made, mono, from in_1 and in_2");
+	TH_CHECK(l2 && l2->origin == b + C / 4 + 480, "135 ms off a boundary is not snapped for a 0.5 s cycle (clamped tolerance)");
+	/* track length follows its longest layer; undo shortens it */
+	press(now() + 10, "record 1", NULL, 0);
+	press(now() + 3 * C, "record 1", NULL, 0);
+	run_to(now() + RATE / 5);
+	{
+		json_t *o = json_object();
+		char text[4096];
+		jl_looper_status(d, o, text, sizeof(text));
+		TH_CHECK(json_integer_value(json_object_get(json_array_get(json_object_get(o, "tracks"), 0), "period")) ==
+			 (json_int_t)(4 * C), "a 3-cycle overdub makes track 1 4 cycles long");
+		json_decref(o);
+		cmd("undo 1", NULL, 0);
+		o = json_object();
+		jl_looper_status(d, o, text, sizeof(text));
+		TH_CHECK(json_integer_value(json_object_get(json_array_get(json_object_get(o, "tracks"), 0), "period")) ==
+			 (json_int_t)C, "undoing it shortens the track again");
+		json_decref(o);
+	}
+	/* chaining: a trigger whose command schedules another */
+	TH_CHECK(cmd("at next-cycle at next-cycle mute 3", msg, sizeof(msg)) == 0, "a chained trigger: %s", msg);
+	run_to(now() + 3 * C);
+	TH_CHECK(d->m->tracks[2].muted, "the second trigger fired a cycle after the first");
+	teardown();
+}
+
 /* A take longer than the history: copied into the pool while it records
  * (DESIGN 3.2), so it keeps its beginning and loops exactly. */
 static void test_long_take(void)
@@ -1018,6 +1076,7 @@ int main(void)
 	test_outputs();
 	test_fx_chain();
 	test_long_take();
+	test_more();
 	{
 		struct jl_geom g;
 		/* geometry rules, pure */
