@@ -24,8 +24,8 @@ int jl_conv_plans_create(struct jl_conv_plans *p, uint32_t B)
 	c = fftwf_malloc(((size_t)B + 1) * sizeof *c);
 	if (!in || !out || !c)
 		goto fail;
-	/* r2c must keep its input: the block's time buffer also feeds the
-	 * delayed dry signal and the next block's overlap. */
+	/* r2c must keep its input: the block's time window is also the
+	 * FIR's history and the next block's overlap. */
 	p->r2c = fftwf_plan_dft_r2c_1d((int)(2 * B), in, c, FFTW_ESTIMATE | FFTW_PRESERVE_INPUT);
 	p->c2r = fftwf_plan_dft_c2r_1d((int)(2 * B), c, out, FFTW_ESTIMATE | FFTW_DESTROY_INPUT);
 	if (!p->r2c || !p->c2r)

@@ -190,7 +190,9 @@ void jl_conv_process_rt(void *state, const struct jl_conv_plans *p, float *l, fl
 			memcpy(tin + g.B + pos, io, (size_t)m * sizeof *io);
 			/* y = FIR over the last B input frames + partitions 1..;
 			 * out = (1 - g) d + g y: exact dry at g = 0, exact wet at 1 */
-			if (dg == 0.0f) {
+			if (dg == 0.0f && g0 == 0.0f) {
+				continue;	/* dry only: io already holds it */
+			} else if (dg == 0.0f) {
 				const float gw = g0, gd = 1.0f - g0;
 				for (uint32_t i = 0; i < m; i++)
 					io[i] = gd * d[i] + gw * (dot(h0, tin + pos + i + 1, g.B) + w[i]);

@@ -43,6 +43,9 @@ struct jl_voice {
 	uint64_t pool_off[2];
 	uint64_t data_len;
 	uint64_t origin;
+	uint8_t rate;		/* 0: 1x, 1: 2x, 2: half speed (DESIGN 2.8) */
+	uint8_t reverse;
+	uint64_t vperiod;	/* the voice's own period: period, /2 at 2x, *2 at half speed */
 };
 
 struct jl_engine {

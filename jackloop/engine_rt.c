@@ -174,6 +174,9 @@ static enum jl_reject validate(const struct jl_engine *e, const struct jl_cmd *c
 		return JL_REJ_NONE;
 	case JL_CMD_FX_SLOT:
 		return jl_chain_slot_ok_rt(e, c) ? JL_REJ_NONE : JL_REJ_RANGE;
+	case JL_CMD_VOICE_MODE:
+		return c->p.vmode.voice < e->max_voices && c->p.vmode.rate <= 2 && c->p.vmode.reverse <= 1 ? JL_REJ_NONE
+													  : JL_REJ_RANGE;
 	case JL_CMD_FX_SET:
 		return JL_REJ_NONE; /* checked when applied: it reads the pool then */
 	case JL_CMD_CAL_PLAY:
@@ -270,6 +273,9 @@ static enum jl_reject apply(struct jl_engine *e, const struct jl_cmd *c)
 		if (g.kind == JL_SRC_NONE || g.data_len < needed(&g))
 			return JL_REJ_RANGE;
 		g.q = phase_of(e->frame, g.origin, g.period);
+		g.rate = 0;
+		g.reverse = 0;
+		g.vperiod = g.period;
 		g.gain.cur = g.gain.g0 = g.gain.g1 = 0.0f; /* silent until VOICE_GAIN */
 		g.gain.n = g.gain.i = 0;
 		g.stop_at_zero = 0;
@@ -298,7 +304,7 @@ static enum jl_reject apply(struct jl_engine *e, const struct jl_cmd *c)
 		if (!v->active)
 			return JL_REJ_RANGE;
 		v->origin = c->p.vorigin.origin;
-		v->q = phase_of(e->frame, v->origin, v->period);
+		v->q = phase_of(e->frame, v->origin, v->vperiod);
 		break;
 	case JL_CMD_TRACK_GAIN:
 		jl_ramp_set_rt(&e->track_l[c->p.tgain.track], c->p.tgain.gl, c->p.tgain.ramp);
@@ -337,6 +343,15 @@ static enum jl_reject apply(struct jl_engine *e, const struct jl_cmd *c)
 		break;
 	case JL_CMD_FX_SLOT:
 		jl_chain_slot_rt(e, c);
+		break;
+	case JL_CMD_VOICE_MODE:
+		v = &e->voice[c->p.vmode.voice];
+		if (!v->active || (c->p.vmode.rate == 1 && v->period % 2))
+			return JL_REJ_RANGE; /* 2x needs an even period */
+		v->rate = c->p.vmode.rate;
+		v->reverse = c->p.vmode.reverse;
+		v->vperiod = v->rate == 1 ? v->period / 2 : v->rate == 2 ? 2 * v->period : v->period;
+		v->q = phase_of(e->frame, v->origin, v->vperiod);
 		break;
 	case JL_CMD_FX_SET:
 		if (jl_chain_set_rt(e, c) < 0)

@@ -200,7 +200,7 @@ static int steady_zero(const struct jl_voice *v)
 static void advance(struct jl_voice *v, uint32_t n)
 {
 	uint64_t q = v->q + n;
-	v->q = q < v->period ? q : q % v->period;
+	v->q = q < v->vperiod ? q : q % v->vperiod;
 }
 
 /* tl += sl * g, tr += sr * g, g from the voice's ramp (closed form while
@@ -253,6 +253,63 @@ static void mix_fused(float *tl, float *tr, const float *sl, const float *sr, ui
 	*peak = jl_hmax4(pk, p);
 }
 
+/* --- rate and direction (DESIGN 2.8): integer frame plus a half-frame
+ * phase, never a float position.  A slow path: per sample, branchy. --- */
+
+static float stored_at(const struct jl_engine *e, const struct jl_voice *v, int c, uint64_t k)
+{
+	if (v->kind == JL_SRC_HIST)
+		return e->hist[(uint64_t)v->in[c] * e->hist_frames + (v->hist_start + k) % e->hist_frames];
+	return e->pool[v->pool_off[c] + k];
+}
+
+/* The layer's sound at phase j (0 <= j < period), seams included. */
+static float layer_at(const struct jl_engine *e, const struct jl_voice *v, int c, uint64_t j)
+{
+	uint64_t P = v->period, S = v->seam, i;
+	float w;
+	if (v->seam_mode == JL_SEAM_XFADE) {
+		if (j < P - S)
+			return stored_at(e, v, c, v->head + j);
+		i = j - (P - S);
+		w = (float)(i + 1) / (float)S;
+		return stored_at(e, v, c, v->head + j) * (1.0f - w) + stored_at(e, v, c, v->head - S + i) * w;
+	}
+	if (j < v->body)
+		return stored_at(e, v, c, v->head + j);
+	if (j < v->body + S) {
+		i = j - v->body;
+		return stored_at(e, v, c, v->head + j) * (1.0f - (float)(i + 1) / (float)S);
+	}
+	if (S && j >= P - S) {
+		i = j - (P - S);
+		return stored_at(e, v, c, v->head - S + i) * ((float)(i + 1) / (float)S);
+	}
+	return 0.0f;
+}
+
+static void render_mode(struct jl_engine *e, struct jl_voice *v, uint32_t n)
+{
+	uint64_t P = v->period, q = v->q;
+	uint32_t k, c;
+	for (k = 0; k < n; k++) {
+		/* u2: the source position in half frames */
+		uint64_t u2 = v->rate == 1 ? (4 * q) % (2 * P) : v->rate == 2 ? q : 2 * q, j;
+		if (v->reverse)
+			u2 = 2 * (P - 1) - u2;
+		j = u2 / 2;
+		for (c = 0; c < v->channels; c++) {
+			float a = layer_at(e, v, (int)c, j);
+			if (u2 & 1)
+				a = 0.5f * (a + layer_at(e, v, (int)c, j + 1 < P ? j + 1 : 0));
+			e->vbuf[c][k] = a;
+		}
+		if (++q == v->vperiod)
+			q = 0;
+	}
+	v->q = q;
+}
+
 /* The general path: render, gain, then add to the track bus with the meter. */
 static void mix_rendered(struct jl_engine *e, struct jl_voice *v, float *tl, float *tr, uint32_t n)
 {
@@ -260,7 +317,10 @@ static void mix_rendered(struct jl_engine *e, struct jl_voice *v, float *tl, flo
 	__m128 pk = _mm_setzero_ps();
 	float p = v->peak;
 	uint32_t k = 0;
-	render(e, v, n);
+	if (v->rate || v->reverse)
+		render_mode(e, v, n);
+	else
+		render(e, v, n);
 	if (v->channels == 2) {
 		struct jl_ramp r = v->gain;
 		jl_ramp_apply_rt(&v->gain, e->vbuf[0], n);
@@ -361,14 +421,14 @@ void jl_tracks_process_rt(struct jl_engine *e, uint64_t f, uint32_t n, float *bu
 		}
 		/* Inside its virtual silence: the phase and the gain ramp move,
 		 * nothing is heard (the output would be exact zeros). */
-		if (in_silence(v, n)) {
+		if (!v->rate && !v->reverse && in_silence(v, n)) {
 			advance(v, n);
 			if (v->gain.i < v->gain.n)
 				jl_ramp_skip_rt(&v->gain, n);
 		} else {
 			tl = e->tbus[t][0];
 			tr = e->tbus[t][1];
-			if (in_body(v, n, &idx) && (sl = span(e, v, 0, idx, n)) != NULL &&
+			if (!v->rate && !v->reverse && in_body(v, n, &idx) && (sl = span(e, v, 0, idx, n)) != NULL &&
 			    (sr = v->channels == 2 ? span(e, v, 1, idx, n) : sl) != NULL) {
 				mix_fused(tl, tr, sl, sr, n, &v->gain, &v->peak);
 				advance(v, n);

@@ -255,8 +255,15 @@ int jl_cmd_layer(struct jl_daemon *d, struct jl_req *rq, int argc, char **argv)
 	if (!strcmp(argv[3], "gain")) {
 		if (argc != 5 || num(argv[4], &db) || db > 24.0 || db < -120.0)
 			return usage(rq, "layer gain needs a level in dB, -120..+24");
+	} else if (!strcmp(argv[3], "reverse")) {
+		if (argc != 5 || (strcmp(argv[4], "on") && strcmp(argv[4], "off")))
+			return usage(rq, "layer TRACK L reverse on|off");
+		db = !strcmp(argv[4], "on");
+	} else if (!strcmp(argv[3], "rate")) {
+		if (argc != 5 || num(argv[4], &db) || (db != 0.5 && db != 1.0 && db != 2.0))
+			return usage(rq, "layer TRACK L rate 0.5|1|2");
 	} else if (argc != 4 || (strcmp(argv[3], "mute") && strcmp(argv[3], "unmute") && strcmp(argv[3], "delete"))) {
-		return usage(rq, "usage: layer TRACK L mute|unmute|gain DB|delete");
+		return usage(rq, "usage: layer TRACK L mute|unmute|gain DB|reverse on|off|rate 0.5|1|2|delete");
 	}
 	return jl_looper_layer(d, rq, t, n, argv[3], db);
 }

@@ -203,6 +203,8 @@ static double beat_unit(const struct jl_daemon *d, uint64_t *origin)
 	return 0;
 }
 
+static uint64_t next_boundary(const struct jl_daemon *d, uint64_t after);
+
 /* --- RT commands ---------------------------------------------------------- */
 
 static int push(struct jl_daemon *d, struct jl_cmd *c)
@@ -512,6 +514,17 @@ static int start_layer(struct jl_daemon *d, struct jl_layer_m *l, uint64_t at, u
 	if (send_src(d, l, kind, at) || send_start(d, l, at) ||
 	    send_vgain(d, l->voice, t->stopped ? 0.0f : layer_gain(l), fade, 0, at))
 		return -EAGAIN;
+	if (l->rate || l->reverse) {
+		struct jl_cmd c;
+		memset(&c, 0, sizeof(c));
+		c.type = JL_CMD_VOICE_MODE;
+		c.target = at;
+		c.p.vmode.voice = (uint32_t)l->voice;
+		c.p.vmode.rate = l->rate;
+		c.p.vmode.reverse = l->reverse;
+		if (push(d, &c))
+			return -EAGAIN;
+	}
 	return 0;
 }
 
@@ -1289,6 +1302,38 @@ int jl_looper_layer(struct jl_daemon *d, struct jl_req *rq, int track, uint32_t 
 		add_member(d, a, l->id);
 		set_layer(d, l, 0, at);
 		return say(rq, 0, "track %d layer %u deleted (undo brings it back)", track + 1, number);
+	}
+	if (!strcmp(op, "reverse") || !strcmp(op, "rate")) {
+		/* at the next cycle when quantized, without a click: a seam-long
+		 * dip around the switch */
+		struct jl_cmd c;
+		uint64_t t = at, S = l->seam ? l->seam : ramp(d);
+		uint8_t rate = l->rate, rev = l->reverse;
+		if (!strcmp(op, "reverse"))
+			rev = db > 0.5;
+		else
+			rate = db == 2.0 ? 1 : db == 0.5 ? 2 : 0;
+		if (rate == 1 && l->period % 2)
+			return say(rq, 1, "this layer's period is odd: it cannot play at 2x");
+		if (d->m->quantize != JL_Q_OFF && !rq->scheduled)
+			t = next_boundary(d, at + S);
+		l->rate = rate;
+		l->reverse = rev;
+		if (l->voice < 0)
+			return say(rq, 0, "track %d layer %u: %s", track + 1, number, op);
+		memset(&c, 0, sizeof(c));
+		c.type = JL_CMD_VOICE_MODE;
+		c.target = t;
+		c.p.vmode.voice = (uint32_t)l->voice;
+		c.p.vmode.rate = rate;
+		c.p.vmode.reverse = rev;
+		if (send_vgain(d, l->voice, 0.0f, (uint32_t)S, 0, t - S) || push(d, &c) ||
+		    send_vgain(d, l->voice, d->m->tracks[track].stopped ? 0.0f : layer_gain(l), (uint32_t)S, 0, t))
+			return queue_full(d, rq);
+		json_object_set_new(rq->json, "frame", json_integer((json_int_t)t));
+		return say(rq, 0, "track %d layer %u: %s %s from frame %llu", track + 1, number,
+			   rate == 1 ? "2x" : rate == 2 ? "half speed" : "1x", rev ? "reversed" : "forward",
+			   (unsigned long long)t);
 	}
 	if (!strcmp(op, "mute"))
 		l->muted = 1;

@@ -35,7 +35,9 @@ struct jl_layer_m {
 	uint32_t seam;
 	float gain;		/* linear layer gain */
 	uint8_t copy_state;	/* enum jl_copy_state */
-	uint8_t pad[3];
+	uint8_t rate;		/* 0: 1x, 1: 2x, 2: half speed */
+	uint8_t reverse;
+	uint8_t pad;
 	int32_t region;		/* pool region index, -1: none */
 	uint32_t src_gen;	/* generation of the pool source sent */
 	uint32_t number;	/* 1-based position within its track, for the user */

@@ -35,6 +35,7 @@ enum jl_cmd_type {
 	JL_CMD_CAL_PLAY,	/* p.cal: a known noise burst on one output, from the target frame */
 	JL_CMD_FX_SLOT,		/* p.fxslot: put an effect (state in the pool) in a chain slot, reset it */
 	JL_CMD_FX_SET,		/* p.fxset: new parameters, read from a mailbox in the pool */
+	JL_CMD_VOICE_MODE,	/* p.vmode: playback rate (1x, 2x, half) and direction */
 	JL_CMD__COUNT
 };
 
@@ -125,6 +126,12 @@ struct jl_cmd {
 			uint32_t ramp;
 			float gl, gr;
 		} tgain;
+		struct {
+			uint32_t voice;
+			uint8_t rate;		/* 0: 1x, 1: 2x, 2: half speed */
+			uint8_t reverse;
+			uint16_t pad;
+		} vmode;
 		struct {
 			float gain;
 			uint32_t ramp;

@@ -845,6 +845,72 @@ static void test_more(void)
 	teardown();
 }
 
+/* Per-layer reverse and rate (DESIGN 2.8): switched at the next cycle,
+ * without a click (a seam-long dip), then frame-exact. */
+static void test_reverse_rate(void)
+{
+	uint64_t a1, C = RATE, y, t, bad = 0, n = 0;
+	char msg[2048];
+	json_t *o;
+	setup(30, 64, 8);
+	run_to(RATE);
+	a1 = now() + 4;
+	press(a1, "record", NULL, 0);
+	press(a1 + C, "record", NULL, 0);
+	run_to(a1 + 2 * C + C / 2);
+	o = json_object();
+	{
+		struct jl_req rq;
+		memset(&rq, 0, sizeof(rq));
+		rq.has_arrival = 1;
+		rq.arrival = now();
+		rq.json = o;
+		TH_CHECK(jl_looper_layer(d, &rq, 0, 1, "reverse", 1.0) == 0, "layer 1 1 reverse on: %s", rq.msg);
+		t = (uint64_t)json_integer_value(json_object_get(o, "frame"));
+	}
+	json_decref(o);
+	TH_CHECK(t == a1 + 3 * C, "switches at the next cycle start (%llu)", (unsigned long long)t);
+	run_to(t + 2 * C);
+	TH_CHECK(fabsf(outL[(t - 1) % LOG]) < 0.01f && fabsf(outL[(t - S_SEAM - 1) % LOG]) > 0.0f,
+		 "a dip to silence at the switch, no jump");
+	for (y = t + S_SEAM; y < t + 2 * C; y++) {
+		uint64_t q = (y - a1) % C;
+		if (q < S_SEAM + 1)
+			continue;
+		n++;
+		if (!expect_frame(y, a1 + (C - 1 - q)))
+			bad++;
+	}
+	TH_CHECK(bad == 0 && n > C, "reversed: output frame q plays recorded frame C-1-q (%llu off)", (unsigned long long)bad);
+	TH_CHECK(cmd("layer 1 1 reverse off", msg, sizeof(msg)) == 0 && cmd("layer 1 1 rate 2", msg, sizeof(msg)) == 0,
+		 "rate 2: %s", msg);
+	t = a1 + ((now() + N + S_SEAM - a1) / C + 1) * C;
+	run_to(t + 2 * C);
+	bad = 0;
+	for (y = t + S_SEAM; y < t + 2 * C; y++) {
+		uint64_t q = (y - a1) % (C / 2);
+		if (2 * q >= C - S_SEAM)
+			continue;
+		if (!expect_frame(y, a1 + 2 * q))
+			bad++;
+	}
+	TH_CHECK(bad == 0, "2x: output frame q plays recorded frame 2q, twice a cycle (%llu off)", (unsigned long long)bad);
+	TH_CHECK(cmd("layer 1 1 rate 0.5", msg, sizeof(msg)) == 0, "rate 0.5: %s", msg);
+	t = a1 + ((now() + N + S_SEAM - a1) / C + 1) * C;
+	run_to(t + 3 * C);
+	bad = 0;
+	for (y = t + S_SEAM; y < t + 3 * C; y++) {
+		uint64_t q = (y - a1) % (2 * C);
+		if (q % 2 || q / 2 >= C - S_SEAM)
+			continue;
+		if (!expect_frame(y, a1 + q / 2))
+			bad++;
+	}
+	TH_CHECK(bad == 0, "half speed: even output frames play recorded frame q/2 (%llu off)", (unsigned long long)bad);
+	TH_CHECK(cmd("layer 1 1 rate 3", msg, sizeof(msg)) == 2, "rate 3 is refused: %s", msg);
+	teardown();
+}
+
 /* A take longer than the history: copied into the pool while it records
  * (DESIGN 3.2), so it keeps its beginning and loops exactly. */
 static void test_long_take(void)
@@ -1077,6 +1143,7 @@ int main(void)
 	test_fx_chain();
 	test_long_take();
 	test_more();
+	test_reverse_rate();
 	{
 		struct jl_geom g;
 		/* geometry rules, pure */
