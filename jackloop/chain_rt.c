@@ -7,10 +7,27 @@
 #include "conv.h"
 #include "engine_priv.h"
 
+/* A track's send/return insert (--sends): the bus goes out to a JACK
+ * effects rack and what comes back replaces it.  The daemon plays the
+ * track's voices early by the round trip, so it comes back in time. */
+static void send_return(struct jl_engine *e, uint32_t t, float *l, float *r, uint32_t n)
+{
+	const struct jl_engine_io *io = e->io_cur;
+	uint32_t o = e->off_cur;
+	if (!io || !io->send_out[t][0] || !io->ret_in[t][0])
+		return;
+	memcpy(io->send_out[t][0] + o, l, (size_t)n * sizeof(float));
+	memcpy(io->send_out[t][1] + o, r, (size_t)n * sizeof(float));
+	memcpy(l, io->ret_in[t][0] + o, (size_t)n * sizeof(float));
+	memcpy(r, io->ret_in[t][1] + o, (size_t)n * sizeof(float));
+}
+
 /* Runs chain `ch` over a stereo pair in place. */
 void jl_chain_process_rt(struct jl_engine *e, uint32_t ch, float *l, float *r, uint32_t n)
 {
 	uint32_t s;
+	if (ch < JL_MAX_TRACKS && e->send_on[ch])
+		send_return(e, ch, l, r, n);
 	if (!e->fx_used[ch])
 		return;
 	for (s = 0; s < JL_FX_SLOTS; s++) {

@@ -31,6 +31,8 @@ struct jl_engine_io {
 	const float *in[JL_MAX_INPUTS];
 	float *out[JL_N_OUTPUTS];
 	float *track_out[JL_MAX_TRACKS][2];	/* --track-outs: post-fader track buses; NULL = none */
+	float *send_out[JL_MAX_TRACKS][2];	/* --sends: a track's bus to an external rack */
+	const float *ret_in[JL_MAX_TRACKS][2];	/* ... and back */
 	uint32_t nframes;
 	uint32_t jack_frames;	/* jack_get_cycle_times current_frames (wraps at 2^32) */
 	uint64_t usecs;		/* current_usecs */

@@ -86,6 +86,9 @@ struct jl_engine {
 	/* Effect chains (chain_rt.c). */
 	struct jl_fx_slot_rt fx[JL_FX_CHAINS][JL_FX_SLOTS];
 	uint8_t fx_used[JL_FX_CHAINS];
+	uint8_t send_on[JL_MAX_TRACKS];
+	const struct jl_engine_io *io_cur;	/* this cycle's buffers, for sends */
+	uint32_t off_cur;			/* this sub-block's offset in them */
 	struct jl_fx_ctx fx_ctx;
 	const struct jl_conv_plans *conv_plans;	/* made by jackloop's main thread */
 

@@ -174,6 +174,8 @@ static enum jl_reject validate(const struct jl_engine *e, const struct jl_cmd *c
 		return JL_REJ_NONE;
 	case JL_CMD_FX_SLOT:
 		return jl_chain_slot_ok_rt(e, c) ? JL_REJ_NONE : JL_REJ_RANGE;
+	case JL_CMD_SEND:
+		return c->p.u[0] < JL_MAX_TRACKS && c->p.u[1] <= 1 ? JL_REJ_NONE : JL_REJ_RANGE;
 	case JL_CMD_VOICE_MODE:
 		return c->p.vmode.voice < e->max_voices && c->p.vmode.rate <= 2 && c->p.vmode.reverse <= 1 ? JL_REJ_NONE
 													  : JL_REJ_RANGE;
@@ -343,6 +345,9 @@ static enum jl_reject apply(struct jl_engine *e, const struct jl_cmd *c)
 		break;
 	case JL_CMD_FX_SLOT:
 		jl_chain_slot_rt(e, c);
+		break;
+	case JL_CMD_SEND:
+		e->send_on[c->p.u[0]] = (uint8_t)c->p.u[1];
 		break;
 	case JL_CMD_VOICE_MODE:
 		v = &e->voice[c->p.vmode.voice];
@@ -600,7 +605,16 @@ static void sub_block(struct jl_engine *e, const struct jl_engine_io *io, uint32
 	/* 3.-5. voices -> track buses -> master bus */
 	memset(e->bus[0], 0, (size_t)n * sizeof(float));
 	memset(e->bus[1], 0, (size_t)n * sizeof(float));
+	e->io_cur = io;
+	e->off_cur = off;
 	jl_tracks_process_rt(e, f, n, e->bus[0], e->bus[1]);
+	/* a send port carries silence unless its track's audio went out */
+	for (o = 0; o < JL_MAX_TRACKS && io->send_out[o][0]; o++) {
+		if (e->send_on[o] && e->track_used[o])
+			continue;
+		memset(io->send_out[o][0] + off, 0, (size_t)n * sizeof(float));
+		memset(io->send_out[o][1] + off, 0, (size_t)n * sizeof(float));
+	}
 	/* --track-outs: every track bus, post-fader, for a DAW (always written) */
 	for (o = 0; o < JL_MAX_TRACKS && io->track_out[o][0]; o++) {
 		uint32_t c;
@@ -662,6 +676,10 @@ static void silence_outputs(const struct jl_engine_io *io)
 	for (o = 0; o < JL_MAX_TRACKS && io->track_out[o][0]; o++) {
 		memset(io->track_out[o][0], 0, (size_t)io->nframes * sizeof(float));
 		memset(io->track_out[o][1], 0, (size_t)io->nframes * sizeof(float));
+	}
+	for (o = 0; o < JL_MAX_TRACKS && io->send_out[o][0]; o++) {
+		memset(io->send_out[o][0], 0, (size_t)io->nframes * sizeof(float));
+		memset(io->send_out[o][1], 0, (size_t)io->nframes * sizeof(float));
 	}
 }
 

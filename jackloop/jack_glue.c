@@ -28,6 +28,10 @@ static int process(jack_nframes_t nframes, void *arg)
 	for (i = 0; i < JL_MAX_TRACKS; i++) {
 		io.track_out[i][0] = i < g->n_track_outs ? jack_port_get_buffer(g->track_out[i][0], nframes) : NULL;
 		io.track_out[i][1] = i < g->n_track_outs ? jack_port_get_buffer(g->track_out[i][1], nframes) : NULL;
+		io.send_out[i][0] = i < g->n_sends ? jack_port_get_buffer(g->send_out[i][0], nframes) : NULL;
+		io.send_out[i][1] = i < g->n_sends ? jack_port_get_buffer(g->send_out[i][1], nframes) : NULL;
+		io.ret_in[i][0] = i < g->n_sends ? jack_port_get_buffer(g->ret_in[i][0], nframes) : NULL;
+		io.ret_in[i][1] = i < g->n_sends ? jack_port_get_buffer(g->ret_in[i][1], nframes) : NULL;
 	}
 	if (jack_get_cycle_times(g->client, &cf, &cu, &nu, &pu) != 0)
 		cf = jack_last_frame_time(g->client);
@@ -96,6 +100,10 @@ void jl_glue_publish_latency(struct jl_glue *g)
 		atomic_store(&rt->lat_playback_max[i], r.max);
 		if (r.max > pb.max)
 			pb = r;
+	}
+	for (i = 0; i < g->n_sends; i++) {
+		jack_port_get_latency_range(g->ret_in[i][0], JackCaptureLatency, &r);
+		atomic_store(&rt->lat_return[i], r.max);
 	}
 	atomic_fetch_add(&rt->lat_seq, 1);
 	(void)cap;
@@ -175,6 +183,21 @@ int jl_glue_setup(struct jl_glue *g, char *err, size_t n)
 			}
 		}
 	}
+	/* --sends: a send and a return pair per track, at start-up */
+	for (i = 0; i < g->n_sends; i++) {
+		uint32_t c;
+		for (c = 0; c < 2; c++) {
+			snprintf(pname, sizeof(pname), "send_%u_%c", i + 1, c ? 'R' : 'L');
+			g->send_out[i][c] = jack_port_register(g->client, pname, JACK_DEFAULT_AUDIO_TYPE, JackPortIsOutput, 0);
+			snprintf(pname, sizeof(pname), "return_%u_%c", i + 1, c ? 'R' : 'L');
+			g->ret_in[i][c] = jack_port_register(g->client, pname, JACK_DEFAULT_AUDIO_TYPE, JackPortIsInput, 0);
+			if (!g->send_out[i][c] || !g->ret_in[i][c]) {
+				snprintf(err, n, "cannot register the send/return ports of track %u", i + 1);
+				return -1;
+			}
+		}
+	}
+	atomic_store(&g->shm->rt->n_sends, g->n_sends);
 	if (jack_set_process_callback(g->client, process, g) || jack_set_xrun_callback(g->client, xrun, g) ||
 	    jack_set_sample_rate_callback(g->client, srate, g) ||
 	    jack_set_buffer_size_callback(g->client, bufsize, g) ||

@@ -17,6 +17,8 @@ struct jl_glue {
 	jack_port_t *out[JL_N_OUTPUTS];
 	uint32_t n_track_outs;			/* --track-outs */
 	jack_port_t *track_out[JL_MAX_TRACKS][2];
+	uint32_t n_sends;			/* --sends */
+	jack_port_t *send_out[JL_MAX_TRACKS][2], *ret_in[JL_MAX_TRACKS][2];
 	volatile sig_atomic_t server_gone;
 	char gone_reason[256];
 	volatile sig_atomic_t rate_changed;

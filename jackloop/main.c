@@ -44,6 +44,7 @@ static void usage(FILE *f)
 		"      --max-voices N      playback voices (default: 256, max %d)\n"
 		"      --require-mlock     fail if the segment cannot be locked in RAM (for the stage)\n"
 		"      --track-outs N      one stereo output per track for tracks 1..N (track_1_L...), post-fader\n"
+		"      --sends N           send_N_L/R and return_N_L/R ports for tracks 1..N (an external FX rack)\n"
 		"      --no-control        do not start the control daemon (loopctl serve)\n"
 		"      --osc-port PORT     the daemon's OSC UDP port (default: 9960; 0 picks a free one)\n"
 		"      --osc-host ADDR     the address the daemon's OSC server binds (default: 127.0.0.1)\n"
@@ -122,7 +123,7 @@ int main(int argc, char **argv)
 		{ "extra-latency", required_argument, 0, 1004 }, { "extend", required_argument, 0, 1005 },
 		{ "copy-delay-ms", required_argument, 0, 1006 }, { "quantize", required_argument, 0, 1007 },
 		{ "onset-window-ms", required_argument, 0, 1008 }, { "analysis-input", required_argument, 0, 1009 },
-		{ "track-outs", required_argument, 0, 'T' }, { "max-ir-seconds", required_argument, 0, 1010 },
+		{ "track-outs", required_argument, 0, 'T' }, { "sends", required_argument, 0, 'S' }, { "max-ir-seconds", required_argument, 0, 1010 },
 		{ 0, 0, 0, 0 }
 	};
 	static const char *const fwd_names[] = { "--quantize-ms", "--seam-ms", "--ramp-ms", "--monitor",
@@ -171,6 +172,10 @@ int main(int argc, char **argv)
 		case 'T':
 			if (parse_u(optarg, 0, JL_MAX_TRACKS, &v)) goto bad;
 			glue.n_track_outs = (uint32_t)v;
+			break;
+		case 'S':
+			if (parse_u(optarg, 0, JL_MAX_TRACKS, &v)) goto bad;
+			glue.n_sends = (uint32_t)v;
 			break;
 		case 'C': control = 0; break;
 		case 'o':
@@ -367,6 +372,6 @@ out_client:
 bad:
 	fprintf(stderr, "jackloop: invalid value '%s' for --%s\n", optarg,
 		c == 'i' ? "inputs" : c == 'H' ? "history" : c == 'P' ? "pool-mb" : c == 'v' ? "max-voices" :
-		c == 'T' ? "track-outs" : "osc-port");
+		c == 'T' ? "track-outs" : c == 'S' ? "sends" : "osc-port");
 	return JL_EXIT_USAGE;
 }

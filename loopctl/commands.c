@@ -306,7 +306,7 @@ static int cmd_help(struct jl_daemon *d, struct jl_req *rq, int argc, char **arg
 #define H(n) int jl_cmd_##n(struct jl_daemon *d, struct jl_req *rq, int argc, char **argv)
 H(record); H(capture); H(play); H(stop); H(mute); H(unmute); H(toggle); H(undo); H(redo); H(clear);
 H(gain); H(pan); H(solo); H(layer); H(select); H(panic); H(tap); H(tempo); H(at); H(triggers); H(cancel);
-H(onsets); H(quantize); H(trim); H(click); H(phones); H(monitor); H(pa_mute); H(calibrate); H(fx);
+H(onsets); H(quantize); H(trim); H(click); H(phones); H(monitor); H(pa_mute); H(calibrate); H(fx); H(send);
 #undef H
 
 const struct jl_command jl_commands[] = {
@@ -342,6 +342,7 @@ const struct jl_command jl_commands[] = {
 	{ "click", 1, 5, "on|off [--pa|--no-pa] [--level DB]", "metronome on the phones (and the PA)", jl_cmd_click },
 	{ "fx", 1, 40, "add TARGET TYPE [k=v...] | set TARGET SLOT k=v... | remove TARGET SLOT | list [TARGET]",
 	  "effect chains on tracks, master (TARGET 1..64|master|inN)", jl_cmd_fx },
+	{ "send", 2, 2, "TRACK on|off", "route a track through its send/return ports (jackloop --sends)", jl_cmd_send },
 	{ "calibrate", 0, 4, "[--port IN] [--out PORT] | off", "measure the real round trip; compensate takes by it",
 	  jl_cmd_calibrate },
 	{ "pa-mute", 1, 1, "on|off", "mute the PA while any take records", jl_cmd_pa_mute },

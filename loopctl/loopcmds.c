@@ -414,3 +414,15 @@ int jl_cmd_trim(struct jl_daemon *d, struct jl_req *rq, int argc, char **argv)
 	snprintf(rq->msg, sizeof(rq->msg), "in_%u trim %.1f dB (what is recorded)", in, db);
 	return 0;
 }
+
+int jl_cmd_send(struct jl_daemon *d, struct jl_req *rq, int argc, char **argv);
+int jl_cmd_send(struct jl_daemon *d, struct jl_req *rq, int argc, char **argv)
+{
+	int t;
+	(void)argc;
+	if (track_arg(d, rq, argv[1], &t, 0))
+		return 2;
+	if (strcmp(argv[2], "on") && strcmp(argv[2], "off"))
+		return usage(rq, "usage: send TRACK on|off");
+	return jl_looper_send(d, rq, t, !strcmp(argv[2], "on"));
+}

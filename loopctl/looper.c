@@ -263,7 +263,7 @@ static int send_start(struct jl_daemon *d, const struct jl_layer_m *l, uint64_t 
 	c.p.vstart.head = l->head;
 	c.p.vstart.body = l->body;
 	c.p.vstart.period = l->period;
-	c.p.vstart.origin = l->origin;
+	c.p.vstart.origin = l->origin - d->m->tracks[l->track].send_comp;
 	return push(d, &c);
 }
 
@@ -1221,7 +1221,7 @@ int jl_looper_play(struct jl_daemon *d, struct jl_req *rq, int track, int sync, 
 				c.type = JL_CMD_VOICE_ORIGIN;
 				c.target = at;
 				c.p.vorigin.voice = (uint32_t)l->voice;
-				c.p.vorigin.origin = l->origin;
+				c.p.vorigin.origin = l->origin - tr->send_comp;
 				if (push(d, &c))
 					return queue_full(d, rq);
 			}
@@ -1408,6 +1408,50 @@ int jl_looper_tap(struct jl_daemon *d, struct jl_req *rq)
 	m->grid_origin = p;
 	json_object_set_new(rq->json, "bpm", json_real(m->preset_bpm));
 	return say(rq, 0, "tempo %.2f BPM (tapped)", m->preset_bpm);
+}
+
+/* A track through its send/return ports (--sends): the audio leaves at
+ * the track bus and comes back a round trip later (one period for JACK's
+ * graph cycle plus what the rack reports), so the track's voices play that
+ * much early and the track stays in time with the rest. */
+int jl_looper_send(struct jl_daemon *d, struct jl_req *rq, int track, int on)
+{
+	struct jl_track_m *tr;
+	struct jl_cmd c;
+	uint64_t at = audible(d, rq), comp;
+	uint32_t i;
+	if (track == JL_T_SELECTED)
+		track = (int)d->m->selected;
+	if (track < 0 || (uint32_t)track >= atomic_load(&d->shm.rt->n_sends))
+		return say(rq, 1, "track %d has no send/return ports (jackloop --sends %d)", track + 1, track + 1);
+	tr = &d->m->tracks[track];
+	if (!tr->used)
+		init_track(d, track);
+	comp = on ? jl_daemon_period(d) + atomic_load(&d->shm.rt->lat_return[track]) : 0;
+	tr->send_on = (uint32_t)on;
+	tr->send_comp = comp;
+	for (i = 0; i < JL_MAX_LAYERS; i++) {
+		struct jl_layer_m *l = &d->m->layers[i];
+		if (!l->id || l->track != track || l->voice < 0)
+			continue;
+		memset(&c, 0, sizeof(c));
+		c.type = JL_CMD_VOICE_ORIGIN;
+		c.target = at;
+		c.p.vorigin.voice = (uint32_t)l->voice;
+		c.p.vorigin.origin = l->origin - comp;
+		if (push(d, &c))
+			return queue_full(d, rq);
+	}
+	memset(&c, 0, sizeof(c));
+	c.type = JL_CMD_SEND;
+	c.target = at;
+	c.p.u[0] = (uint64_t)track;
+	c.p.u[1] = (uint64_t)on;
+	if (push(d, &c))
+		return queue_full(d, rq);
+	json_object_set_new(rq->json, "compensation_frames", json_integer((json_int_t)comp));
+	return say(rq, 0, "track %d %s (round trip %llu frames, compensated)", track + 1,
+		   on ? "goes through send_/return_ ports" : "no longer goes through its rack", (unsigned long long)comp);
 }
 
 int jl_looper_quantize(struct jl_daemon *d, struct jl_req *rq, const char *mode)
@@ -1945,6 +1989,8 @@ void jl_looper_status(struct jl_daemon *d, json_t *obj, char *text, size_t n)
 					      l->copy_state == JL_C_DONE ? "" : ", playing from the history");
 		}
 		json_object_set_new(jt, "layers", layers);
+		json_object_set_new(jt, "send", json_boolean(tr->send_on));
+		json_object_set_new(jt, "send_compensation", json_integer((json_int_t)tr->send_comp));
 		json_array_append_new(tracks, jt);
 	}
 	if (!ntr && p < e)

@@ -49,6 +49,7 @@ int jl_looper_record(struct jl_daemon *d, struct jl_req *rq, const struct jl_rec
 int jl_looper_capture(struct jl_daemon *d, struct jl_req *rq, uint32_t cycles, double seconds, uint32_t bars,
 		      int track);
 int jl_looper_quantize(struct jl_daemon *d, struct jl_req *rq, const char *mode);
+int jl_looper_send(struct jl_daemon *d, struct jl_req *rq, int track, int on);
 int jl_looper_undo(struct jl_daemon *d, struct jl_req *rq, int track, int redo);
 int jl_looper_play(struct jl_daemon *d, struct jl_req *rq, int track, int sync, int top);
 int jl_looper_stop(struct jl_daemon *d, struct jl_req *rq, int track);

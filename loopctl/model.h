@@ -75,7 +75,8 @@ struct jl_track_m {
 	float pan;		/* -1 .. 1 */
 	uint32_t rec_flags;	/* JL_REC_*; bits 8..15: quantize mode */
 	uint32_t rec_beats;	/* beats the first loop counts (bar/beat modes) */
-	uint32_t pad3;
+	uint32_t send_on;	/* through its send/return ports */
+	uint64_t send_comp;	/* frames its voices play early to make up the round trip */
 	float rec_threshold;	/* linear, for JL_REC_WAIT_THRESHOLD */
 	uint64_t rec_start;	/* history frame */
 	uint64_t rec_end;	/* history frame; 0 = open */
