@@ -96,8 +96,8 @@ $(BUILD)/tests/test_shm: $(BUILD)/tests/test_shm.o $(SHARED_OBJ)
 	$(CC) $(LDFLAGS) $^ -lrt -o $@
 $(BUILD)/tests/test_engine: $(BUILD)/tests/test_engine.o $(JL_OBJ) $(SHARED_OBJ)
 	$(CC) $(LDFLAGS) $^ $(JACK_LIBS) -lm -o $@
-$(BUILD)/tests/bench_engine: $(BUILD)/tests/bench_engine.o $(JL_OBJ) $(SHARED_OBJ)
-	$(CC) $(LDFLAGS) $^ $(JACK_LIBS) -lm -o $@
+$(BUILD)/tests/bench_engine: $(BUILD)/tests/bench_engine.o $(JL_OBJ) $(CTL_OBJ) $(SHARED_OBJ)
+	$(CC) $(LDFLAGS) $^ $(JACK_LIBS) $(CTL_LIBS) -lrt -o $@
 $(BUILD)/tests/bench_fx: $(BUILD)/tests/bench_fx.o $(JL_OBJ) $(CTL_OBJ) $(SHARED_OBJ)
 	$(CC) $(LDFLAGS) $^ $(JACK_LIBS) $(CTL_LIBS) -lrt -o $@
 $(BUILD)/tests/test_looper: $(BUILD)/tests/test_looper.o $(JL_OBJ) $(CTL_OBJ) $(SHARED_OBJ)
@@ -155,6 +155,9 @@ run: deps
 bench: deps
 	@$(MAKE) --no-print-directory $(BUILD)/tests/bench_engine $(BUILD)/tests/bench_fx
 	@$(BUILD)/tests/bench_engine
+	@echo "== the same 1024 voices with EQ + compressor + delay on all 16 tracks (128 frames):"
+	@$(BUILD)/tests/bench_engine --no-daemon --quick --point 128 1024
+	@$(BUILD)/tests/bench_engine --no-daemon --quick --chain --point 128 1024
 	@$(BUILD)/tests/bench_fx
 
 bench-analysis: deps

@@ -46,6 +46,7 @@
 #include <unistd.h>
 
 #include "../jackloop/engine.h"
+#include "../loopctl/fxdesign.h"
 #include "../loopctl/model.h"
 
 #define RATE 48000u
@@ -456,6 +457,59 @@ static int setup(uint64_t pool_mb)
 	return 0;
 }
 
+/* --chain: a typical chain on every track (EQ + compressor + delay), as
+ * the daemon would install it: state blocks at the end of the pool, reset
+ * by FX_SLOT, parameters through a mailbox (FX_SET). */
+static int with_chain;
+static void install_chains(uint32_t n)
+{
+	static const char *const types[3] = { "eq", "comp", "delay" };
+	static char *eqa[] = { (char *)"gain1=-3", (char *)"gain2=2", (char *)"gain3=-2", (char *)"gain4=3" };
+	static char *coa[] = { (char *)"threshold=-24", (char *)"ratio=3" };
+	static char *dea[] = { (char *)"time=375", (char *)"feedback=0.4", (char *)"mix=0.25" };
+	uint64_t pool_bytes = shm.hdr->region[JL_REG_POOL].len, top = pool_bytes;
+	uint32_t t, k;
+	for (t = 0; t < NTRACKS; t++) {
+		for (k = 0; k < 3; k++) {
+			struct jl_fx_mailbox mb;
+			struct jl_cmd c;
+			float params[JL_FX_MAX_PARAMS];
+			char err[256];
+			int type, nc;
+			uint64_t bytes;
+			jl_fx_parse(types[k], k == 0 ? 4 : k == 1 ? 2 : 3, k == 0 ? eqa : k == 1 ? coa : dea, &type, params, err,
+				    sizeof(err));
+			bytes = (jl_fx_state_bytes(type, RATE) + 63) & ~63ull;
+			top -= bytes + 512;
+			top &= ~63ull;
+			memset(&mb, 0, sizeof(mb));
+			memcpy(mb.params, params, sizeof(mb.params));
+			nc = jl_fx_design(type, params, RATE, mb.coef, JL_FX_MAX_COEFS);
+			mb.has_coef = nc > 0;
+			memcpy(shm.pool + top, &mb, sizeof(mb));
+			memset(&c, 0, sizeof(c));
+			c.type = JL_CMD_FX_SLOT;
+			c.flags = JL_CMDF_IMMEDIATE;
+			c.p.fxslot.chain = (uint16_t)t;
+			c.p.fxslot.slot = (uint16_t)k;
+			c.p.fxslot.type = (uint32_t)type;
+			c.p.fxslot.off = top + 512;
+			c.p.fxslot.bytes = bytes;
+			push(&c, n);
+			memset(&c, 0, sizeof(c));
+			c.type = JL_CMD_FX_SET;
+			c.flags = JL_CMDF_IMMEDIATE;
+			c.p.fxset.chain = (uint16_t)t;
+			c.p.fxset.slot = (uint16_t)k;
+			c.p.fxset.mailbox = top;
+			push(&c, n);
+		}
+	}
+	settle(n);
+	printf("chains: EQ + compressor + delay on each of the %u tracks (%llu MiB of effect state at the pool's end)\n",
+	       NTRACKS, (unsigned long long)((pool_bytes - top) >> 20));
+}
+
 static void teardown(void)
 {
 	if (daemon_pid > 0) {
@@ -630,7 +684,8 @@ static void usage(FILE *f)
 		   "                 (default: ../loopctl next to this program)\n"
 		   "  --no-daemon    skip the daemon measurement\n"
 		   "  --period N     only the N-frame period (64, 128 or 256)\n"
-		   "  --point FRAMES PLAYING [MUTED [SILENT [STOPPED]]]  time one configuration only\n");
+		   "  --point FRAMES PLAYING [MUTED [SILENT [STOPPED]]]  time one configuration only\n"
+		   "  --chain        a typical effect chain (EQ + compressor + delay) on every track\n");
 }
 
 int main(int argc, char **argv)
@@ -661,6 +716,8 @@ int main(int argc, char **argv)
 			snprintf(loopctl, sizeof(loopctl), "%s", argv[++a]);
 		else if (!strcmp(argv[a], "--no-daemon"))
 			no_daemon = 1;
+		else if (!strcmp(argv[a], "--chain"))
+			with_chain = 1;
 		else if (!strcmp(argv[a], "--period") && a + 1 < argc)
 			only_n = (uint32_t)atoi(argv[++a]);
 		else if (!strcmp(argv[a], "--point") && a + 2 < argc) {
@@ -708,6 +765,8 @@ int main(int argc, char **argv)
 	if (distinct_bytes < 4 * llc_bytes())
 		printf("WARNING: the voices' audio is not much larger than the LLC: raise --pool-mb\n");
 	pin_cpu(cpu);
+	if (with_chain)
+		install_chains(128);
 	fflush(stdout);
 	if (pt_n) {
 		/* one point only: --point FRAMES PLAYING [MUTED [SILENT [STOPPED]]] */
