@@ -18,15 +18,7 @@
 
 /* A bad argument is a usage error (exit 2 in the CLI); a command that was
  * understood but could not be done is a failure (exit 1). */
-static int bad_arg(struct jl_req *rq, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int bad_arg(struct jl_req *rq, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(rq->msg, sizeof(rq->msg), fmt, ap);
-	va_end(ap);
-	return 2;
-}
+#define bad_arg(rq, ...) jl_say(rq, 2, __VA_ARGS__)
 
 static int parse_double(const char *s, double *out)
 {

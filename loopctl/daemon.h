@@ -113,6 +113,10 @@ int jl_daemon_run(struct jl_daemon *d, struct jl_req *rq, int argc, char **argv)
 
 int jl_serve_main(int argc, char **argv);
 
+/* Writes the reply text of a request and returns rc (0 ok, 1 failed,
+ * 2 usage): every handler's one-liner for answering. */
+int jl_say(struct jl_req *rq, int rc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
 /* Attaches the daemon's view of a mapped segment (queues, model, pool),
  * adopting a model left by an earlier daemon.  Used by serve and by the
  * offline tests.  Returns 0 or -EPROTO. */

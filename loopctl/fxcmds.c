@@ -27,15 +27,7 @@
 _Static_assert(sizeof(struct jl_fx_mailbox) <= MAILBOX_STRIDE, "a mailbox fits its stride");
 _Static_assert(JL_FX_MAX_PARAMS == 24, "model params array");
 
-static int say(struct jl_req *rq, int rc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int say(struct jl_req *rq, int rc, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(rq->msg, sizeof(rq->msg), fmt, ap);
-	va_end(ap);
-	return rc;
-}
+#define say jl_say
 
 static uint32_t rate(const struct jl_daemon *d) { return d->shm.hdr->geom.sample_rate; }
 

@@ -15,15 +15,7 @@
 #include "looper.h"
 #include "model.h"
 
-static int usage(struct jl_req *rq, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int usage(struct jl_req *rq, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(rq->msg, sizeof(rq->msg), fmt, ap);
-	va_end(ap);
-	return 2;
-}
+#define usage(rq, ...) jl_say(rq, 2, __VA_ARGS__)
 
 static int num(const char *s, double *v)
 {

@@ -39,15 +39,7 @@ _Static_assert(sizeof(struct jl_layer_m) % 8 == 0, "layer alignment");
 
 int jl_outputs_send_click(struct jl_daemon *d, struct jl_req *rq, uint64_t when, uint64_t until, int force_on);
 
-static int say(struct jl_req *rq, int rc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int say(struct jl_req *rq, int rc, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(rq->msg, sizeof(rq->msg), fmt, ap);
-	va_end(ap);
-	return rc;
-}
+#define say jl_say
 
 static uint32_t rate(const struct jl_daemon *d) { return d->shm.hdr->geom.sample_rate; }
 static uint64_t ms(const struct jl_daemon *d, double v) { return (uint64_t)llround(v * rate(d) / 1000.0); }

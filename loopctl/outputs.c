@@ -15,15 +15,7 @@
 #include "looper.h"
 #include "model.h"
 
-static int say(struct jl_req *rq, int rc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int say(struct jl_req *rq, int rc, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(rq->msg, sizeof(rq->msg), fmt, ap);
-	va_end(ap);
-	return rc;
-}
+#define say jl_say
 
 static int num(const char *s, double lo, double hi, double *v)
 {

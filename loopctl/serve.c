@@ -8,6 +8,7 @@
 #include <getopt.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,6 +50,15 @@ static void serve_usage(FILE *f)
 		"  -h, --help           show this help\n"
 		"Exit status: 0 on SIGINT/SIGTERM, 1 error, 2 usage, 4 another daemon serves this instance.\n",
 		JL_DEFAULT_OSC_PORT);
+}
+
+int jl_say(struct jl_req *rq, int rc, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(rq->msg, sizeof(rq->msg), fmt, ap);
+	va_end(ap);
+	return rc;
 }
 
 int jl_daemon_push(struct jl_daemon *d, struct jl_cmd *c)
