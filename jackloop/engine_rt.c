@@ -324,6 +324,7 @@ static enum jl_reject apply(struct jl_engine *e, const struct jl_cmd *c)
 		e->pd_frames = (uint32_t)c->p.u[0];
 		e->pd_xn = (uint32_t)c->p.u[1];
 		e->pd_xi = 0;
+		atomic_store_explicit(&e->rt->phones_delay, e->pd_frames, RLX);
 		break;
 	case JL_CMD_INPUT_MON:
 		jl_ramp_set_rt(&e->imon_l[c->p.imon.input], c->p.imon.main_l, c->p.imon.ramp);

@@ -128,8 +128,15 @@ static void latency_cb(jack_latency_callback_mode_t mode, void *arg)
 		}
 		acc.min += g->extra_out_latency;
 		acc.max += g->extra_out_latency;
-		for (i = 0; i < JL_N_OUTPUTS; i++)
-			jack_port_set_latency_range(g->out[i], JackCaptureLatency, &acc);
+		for (i = 0; i < JL_N_OUTPUTS; i++) {
+			/* the phones add their alignment delay (DESIGN 2.5) */
+			jack_latency_range_t a = acc;
+			if (i >= 2) {
+				a.min += g->phones_delay;
+				a.max += g->phones_delay;
+			}
+			jack_port_set_latency_range(g->out[i], JackCaptureLatency, &a);
+		}
 		for (i = 0; i < g->n_track_outs; i++) {
 			jack_port_set_latency_range(g->track_out[i][0], JackCaptureLatency, &acc);
 			jack_port_set_latency_range(g->track_out[i][1], JackCaptureLatency, &acc);

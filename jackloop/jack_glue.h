@@ -23,6 +23,7 @@ struct jl_glue {
 	char gone_reason[256];
 	volatile sig_atomic_t rate_changed;
 	uint32_t extra_out_latency;	/* frames jackloop adds on its outputs */
+	uint32_t phones_delay;		/* frames the phones mix is delayed (from RT state) */
 };
 
 /* Registers ports and callbacks (before activation). Returns 0 or -errno

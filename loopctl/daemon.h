@@ -38,6 +38,7 @@ struct jl_looper_cfg {
 	int analysis_input;	/* 0-based input the analysis hears, -1 = mix of all */
 	int quantize;		/* enum jl_quant given on the command line, 0 = keep */
 	double max_ir_seconds;	/* longest convolution impulse response */
+	double phones_delay_ms;	/* --phones-delay; -1 = as the model has it */
 };
 
 struct jl_analysis;

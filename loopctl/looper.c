@@ -58,8 +58,11 @@ static double db2lin(double db) { return pow(10.0, db / 20.0); }
 
 static uint64_t pb_latency(const struct jl_daemon *d)
 {
+	/* the monitored path: its downstream latency, plus the phones delay
+	 * when the performer hears the phones (DESIGN 2.5) */
 	int o = d->cfg.monitor_phones ? 2 : 0;
-	return atomic_load(&d->shm.rt->lat_playback_max[o]);
+	return atomic_load(&d->shm.rt->lat_playback_max[o]) +
+	       (d->cfg.monitor_phones ? atomic_load(&d->shm.rt->phones_delay) : 0);
 }
 
 static uint64_t comp_latency(const struct jl_daemon *d, const struct jl_track_m *t)

@@ -47,6 +47,7 @@ static void serve_usage(FILE *f)
 		"      --onset-window-ms MS   reach of onset quantization (default: 100)\n"
 		"      --analysis-input N|mix the input the live analysis listens to (default: mix)\n"
 		"      --max-ir-seconds S     longest impulse response for convolution (default: 4)\n"
+		"      --phones-delay MS      delay the phones mix to line it up with the PA\n"
 		"  -h, --help           show this help\n"
 		"Exit status: 0 on SIGINT/SIGTERM, 1 error, 2 usage, 4 another daemon serves this instance.\n",
 		JL_DEFAULT_OSC_PORT);
@@ -234,10 +235,12 @@ int jl_serve_main(int argc, char **argv)
 		{ "copy-delay-ms", required_argument, 0, 'c' },
 		{ "analysis-input", required_argument, 0, 'a' }, { "quantize", required_argument, 0, 'Q' },
 		{ "onset-window-ms", required_argument, 0, 'w' }, { "max-ir-seconds", required_argument, 0, 'I' },
+		{ "phones-delay", required_argument, 0, 'D' },
 		{ 0, 0, 0, 0 }
 	};
 	struct jl_looper_cfg cfg = { .quantize_ms = 200, .seam_ms = 10, .ramp_ms = 10, .preroll_ms = 5,
-				     .onset_window_ms = 100, .analysis_input = -1, .max_ir_seconds = 4 };
+				     .onset_window_ms = 100, .analysis_input = -1, .max_ir_seconds = 4,
+				     .phones_delay_ms = -1 };
 	const char *name = "jackloop", *server = jl_shm_default_server(), *host = "127.0.0.1";
 	int port = JL_DEFAULT_OSC_PORT, port_explicit = 0, midi = 1, c, r, rc = JL_EXIT_FAIL;
 	char shm_name[256], err[512], note[256];
@@ -283,6 +286,16 @@ int jl_serve_main(int argc, char **argv)
 				return JL_EXIT_USAGE;
 			}
 			break;
+		case 'D': {
+			char *end;
+			double v = strtod(optarg, &end);
+			if (*end || !(v >= 0 && v <= JL_PHONES_MAX_DELAY_MS)) {
+				fprintf(stderr, "loopctl serve: --phones-delay 0..%u ms\n", JL_PHONES_MAX_DELAY_MS);
+				return JL_EXIT_USAGE;
+			}
+			cfg.phones_delay_ms = v;
+			break;
+		}
 		case 'I': {
 			char *end;
 			double v = strtod(optarg, &end);
@@ -415,6 +428,19 @@ int jl_serve_main(int argc, char **argv)
 		fprintf(stderr, "loopctl serve: warning: no live analysis (out of memory)\n");
 	if (d->cfg.quantize > 0)
 		d->m->quantize = (uint8_t)d->cfg.quantize;
+	{
+		/* settings the RT side must (re)learn from the daemon: the phones
+		 * delay (option, or what the model kept) */
+		struct jl_req rq;
+		char ms[32], *argv2[4] = { (char *)"phones", (char *)"delay", ms, NULL };
+		memset(&rq, 0, sizeof(rq));
+		rq.json = json_object();
+		snprintf(ms, sizeof(ms), "%g", d->cfg.phones_delay_ms >= 0 ? d->cfg.phones_delay_ms
+									  : (double)d->m->phones_delay_ms);
+		if (d->cfg.phones_delay_ms >= 0 || d->m->phones_delay_ms > 0)
+			jl_daemon_run(d, &rq, 3, argv2);
+		json_decref(rq.json);
+	}
 
 	/* Counters start from what the segment already shows. */
 	d->seen_xruns = atomic_load(&d->shm.rt->xruns);

@@ -187,6 +187,7 @@ struct jl_rt_state {
 	_Atomic uint64_t frame_offset;		/* current engine - JACK frame offset */
 	_Atomic uint32_t offset_marks;		/* mark k in offset_mark[k % JL_GAP_MARKS] */
 	_Atomic uint32_t n_sends;		/* --sends: tracks with send/return ports */
+	_Atomic uint32_t phones_delay;		/* frames the phones mix is delayed (RT writes) */
 	_Atomic uint32_t lat_return[JL_MAX_TRACKS];	/* capture latency of return_N (max) */
 	uint32_t pad1;
 	struct jl_offset_mark offset_mark[JL_GAP_MARKS];

@@ -18,8 +18,12 @@ window() { # NAME FRAMES SPEC...
 }
 check "JACK server" start_jackd 256
 spawn "$TMP/jackloop.log" env LD_PRELOAD="$B/librtguard.so" "$B/jackloop" --name $NAME --osc-port 0 \
-	--history 30 --pool-mb 16 --sends 1
+	--history 30 --pool-mb 16 --sends 1 --phones-delay 5
 check "jackloop with --sends 1" wait_for 10 "$LOOPCTL" --name $NAME ping
+phones_lat() { jack_lsp -l $NAME:phones_L | grep -q "capture latency = \[ $1 $1 \]"; }
+check "--phones-delay 5: the phones ports report 240 frames of latency" wait_for 5 phones_lat 240
+check "loopctl phones delay 10" "$LOOPCTL" --name $NAME phones delay 10
+check "and they report 480" wait_for 5 phones_lat 480
 ports=$(jack_lsp)
 for p in send_1_L send_1_R return_1_L return_1_R; do
 	check "port $p" grep -qx "$NAME:$p" <<<"$ports"

@@ -100,6 +100,7 @@ static void setup(uint64_t hist_s, uint64_t pool_mb, uint32_t voices)
 	d->latency_override = -1;
 	d->cfg.onset_window_ms = 100;
 	d->cfg.max_ir_seconds = 4;
+	d->cfg.phones_delay_ms = -1;
 	d->cfg.analysis_input = -1;
 	if (jl_daemon_attach(d, err, sizeof(err)) < 0) {
 		fprintf(stderr, "attach: %s\n", err);
