@@ -43,6 +43,7 @@ stop_pid() { # PID [SIGNAL]: end one process, bounded
 }
 teardown() {
 	local p
+	exec 2>/dev/null # the shell's own "Killed" notices are noise here
 	# Clients first, the server last and gracefully (it deregisters itself).
 	for p in $PIDS; do [ "$p" = "${JACKD_PID:-}" ] || kill -TERM "$p" 2>/dev/null; done
 	sleep 0.3
