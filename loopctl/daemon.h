@@ -108,6 +108,10 @@ int jl_daemon_push(struct jl_daemon *d, struct jl_cmd *c);
 uint64_t jl_daemon_now(const struct jl_daemon *d);
 uint64_t jl_daemon_period(const struct jl_daemon *d);
 
+/* A CLOCK_REALTIME time in microseconds -> engine frame, through the
+ * published cycle times (DESIGN 2.4).  Returns 0 or -1 (no cycle yet). */
+int jl_daemon_realtime_to_frame(const struct jl_daemon *d, uint64_t rt_us, uint64_t *frame);
+
 /* Runs one command line (argv[0] = command name) from any front end and
  * fills rq.  Returns 0 on success, 1 on a failed command, 2 on usage. */
 int jl_daemon_run(struct jl_daemon *d, struct jl_req *rq, int argc, char **argv);

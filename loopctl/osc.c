@@ -202,21 +202,25 @@ int jl_osc_open(struct jl_daemon *d, const char *host, int port, int fallback, c
 	return 0;
 }
 
+int jl_daemon_realtime_to_frame(const struct jl_daemon *d, uint64_t rt_us, uint64_t *frame)
+{
+	uint64_t f, u, nu;
+	uint32_t nf;
+	int64_t off;
+	if (jl_shm_cycle_read(d->shm.rt, &f, &u, &nu, &nf) != 0)
+		return -1;
+	off = atomic_load(&d->shm.rt->realtime_minus_jack_us);
+	*frame = jl_shm_usecs_to_frame(f, u, nu, nf, (uint64_t)((int64_t)rt_us - off));
+	return 0;
+}
+
 /* Kernel receive stamp (CLOCK_REALTIME) -> engine frame. */
 static int arrival_frame(struct jl_daemon *d, uint64_t *frame)
 {
 	struct timeval tv;
-	uint64_t f, u, nu, rt_us;
-	uint32_t nf;
-	int64_t off;
 	if (!d->stamping || ioctl(d->osc_fd, SIOCGSTAMP, &tv) != 0)
 		return -1;
-	if (jl_shm_cycle_read(d->shm.rt, &f, &u, &nu, &nf) != 0)
-		return -1;
-	off = atomic_load(&d->shm.rt->realtime_minus_jack_us);
-	rt_us = (uint64_t)tv.tv_sec * 1000000u + (uint64_t)tv.tv_usec;
-	*frame = jl_shm_usecs_to_frame(f, u, nu, nf, (uint64_t)((int64_t)rt_us - off));
-	return 0;
+	return jl_daemon_realtime_to_frame(d, (uint64_t)tv.tv_sec * 1000000u + (uint64_t)tv.tv_usec, frame);
 }
 
 void jl_osc_readable(struct jl_daemon *d)

@@ -149,6 +149,14 @@ static void handle_midi(struct jl_daemon *d)
 		if (!line)
 			continue;
 		memset(&rq, 0, sizeof(rq));
+		{
+			/* the event's ALSA queue stamp, not when we got round to it */
+			struct timespec ts;
+			clock_gettime(CLOCK_REALTIME, &ts);
+			rq.has_arrival = jl_daemon_realtime_to_frame(
+				d, jl_midi_event_time_us(&ev, qstart, (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u),
+				&rq.arrival) == 0;
+		}
 		snprintf(buf, sizeof(buf), "%s", line);
 		for (w = strtok_r(buf, " ", &save); w && argc < 7; w = strtok_r(NULL, " ", &save))
 			words[argc++] = w;
