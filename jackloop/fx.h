@@ -36,6 +36,13 @@ struct jl_fx_ctx {
  * command, not every cycle).  Returns 0 or -EINVAL. */
 int jl_fx_reset_rt(int type, void *state, uint64_t bytes, uint32_t rate);
 
+/* As jl_fx_reset_rt() without the memset, for a block that is already all
+ * zeros (the daemon zeroes a new effect's region before binding it, so the
+ * callback never clears megabytes of delay line).  A block that is not
+ * zero still cannot make the effect read out of bounds; it only sounds
+ * wrong.  Returns 0 or -EINVAL. */
+int jl_fx_init_rt(int type, void *state, uint64_t bytes, uint32_t rate);
+
 /* Sets new target parameters (params[JL_FX_MAX_PARAMS], layout per type in
  * shared/jl_fx.h).  Every change ramps over `ramp_frames` frames (DESIGN
  * 2.7): sample i of the ramp is v0 + (v1 - v0)(i + 1)/N, and a new target

@@ -726,11 +726,19 @@ int jl_fx_set_rt(int type, void *state, const float *params, const double *coef,
 int jl_fx_reset_rt(int type, void *state, uint64_t bytes, uint32_t rate)
 {
 	uint64_t need = jl_fx_state_bytes(type, rate);
+	if (!has_state(type) || !state || ((uintptr_t)state & (JL_FX_ALIGN - 1u)) || need == 0 || bytes < need)
+		return -EINVAL;
+	memset(state, 0, (size_t)need);
+	return jl_fx_init_rt(type, state, bytes, rate);
+}
+
+int jl_fx_init_rt(int type, void *state, uint64_t bytes, uint32_t rate)
+{
+	uint64_t need = jl_fx_state_bytes(type, rate);
 	float p[JL_FX_MAX_PARAMS];
 	struct hdr *h = state;
 	if (!has_state(type) || !state || ((uintptr_t)state & (JL_FX_ALIGN - 1u)) || need == 0 || bytes < need)
 		return -EINVAL;
-	memset(state, 0, (size_t)need);
 	h->type = (uint32_t)type;
 	h->rate = rate;
 	h->fresh = 1;

@@ -203,6 +203,8 @@ static int fx_add(struct jl_daemon *d, struct jl_req *rq, uint32_t ch, int argc,
 	x->type = (uint8_t)type;
 	x->region = region;
 	memcpy(x->params, params, sizeof(x->params));
+	/* a zeroed block: the engine only initialises its header */
+	memset(region_base(d, region) + MAILBOX_BYTES, 0, (size_t)bytes);
 	if (send_slot(d, rq, ch, slot, at) || send_params(d, rq, ch, slot, at))
 		return 1;
 	jl_fx_describe(type, params, desc, sizeof(desc));

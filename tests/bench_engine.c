@@ -487,6 +487,7 @@ static void install_chains(uint32_t n)
 			nc = jl_fx_design(type, params, RATE, mb.coef, JL_FX_MAX_COEFS);
 			mb.has_coef = nc > 0;
 			memcpy(shm.pool + top, &mb, sizeof(mb));
+			memset(shm.pool + top + 512, 0, (size_t)bytes); /* as the daemon does */
 			memset(&c, 0, sizeof(c));
 			c.type = JL_CMD_FX_SLOT;
 			c.flags = JL_CMDF_IMMEDIATE;
