@@ -1959,9 +1959,9 @@ void jl_looper_status(struct jl_daemon *d, json_t *obj, char *text, size_t n)
 			       "period", (json_int_t)track_period(d, t), "out_gain_l", (double)gl, "out_gain_r",
 			       (double)gr);
 		layers = json_array();
-		p += snprintf(p > e ? e : p, (size_t)(p > e ? 0 : e - p), "\n  track %d%s: %s, %.1f dB, pan %.2f, %s",
+		p += snprintf(p > e ? e : p, (size_t)(p > e ? 0 : e - p), "\n  track %d%s: %s, %.1f dB, pan %.2f%s",
 			      t + 1, (uint32_t)t == m->selected ? " (selected)" : "", state, (double)tr->gain_db,
-			      (double)tr->pan, tr->soloed ? "soloed" : "");
+			      (double)tr->pan, tr->soloed ? ", soloed" : "");
 		for (i = 0; i < JL_MAX_LAYERS; i++) {
 			const struct jl_layer_m *l = &m->layers[i];
 			float peak = 0;
