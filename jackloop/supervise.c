@@ -5,7 +5,8 @@
  * PR_SET_PDEATHSIG, so it cannot outlive a crashed jackloop.  Restarts back
  * off exponentially (0.25 s doubling to 30 s, reset after a minute of
  * uptime).  A daemon that exits with JL_EXIT_LOCKED found another daemon on
- * the segment: retrying could never succeed, so we stop. */
+ * the segment, and one that exits with JL_EXIT_USAGE refused its options:
+ * retrying could never succeed, so we stop. */
 #define _GNU_SOURCE
 #include "supervise.h"
 
@@ -93,6 +94,13 @@ void jl_super_poll(struct jl_super *s, double now)
 		if (WIFEXITED(st) && WEXITSTATUS(st) == JL_EXIT_LOCKED) {
 			fprintf(stderr, "jackloop: another control daemon already serves this instance; "
 					"not starting ours\n");
+			s->gave_up = 1;
+			return;
+		}
+		if (WIFEXITED(st) && WEXITSTATUS(st) == JL_EXIT_USAGE) {
+			/* a bad looper option: restarting would fail the same way */
+			fprintf(stderr, "jackloop: the control daemon refused its options (see above); "
+					"running without it\n");
 			s->gave_up = 1;
 			return;
 		}

@@ -49,6 +49,12 @@ check "the round trip is one period ($COMP)" test "$COMP" = 256
 window "through the rack the loop is still exact, in time" $(( 2 * C )) layer $O $C $C $SEAM
 expect_rc "a track without send ports: error" 1 "$LOOPCTL" --name $NAME send 2 on
 check "saying how to get them" grep -q "\-\-sends" "$TMP/err"
+# a bad looper option is not retried forever
+spawn "$TMP/bad.log" "$B/jackloop" --name badopt --osc-port 0 --history 5 --pool-mb 8 --quantize banana
+BADPID=$LAST_PID
+check "a daemon refusing a bad option is not restarted" wait_for 10 grep -q "refused its options" "$TMP/bad.log"
+check "and the reason is shown" grep -q "quantize off|cycle|bar|beat|onset" "$TMP/bad.log"
+stop_pid $BADPID
 stop_pid $REC
 python3 tests/loopcheck.py "$TMP/rec.bin" "$WIN" >"$TMP/lc.txt"
 cat "$TMP/lc.txt"
