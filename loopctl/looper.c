@@ -1866,8 +1866,57 @@ int jl_looper_init(struct jl_daemon *d)
 	struct jl_model *m = d->m;
 	uint32_t i;
 	if (m->magic == JL_MODEL_MAGIC && m->version == JL_MODEL_VERSION) {
+		uint32_t nv = d->shm.hdr->geom.max_voices, ch, sl;
 		m->generation++;
 		d->latency_override = m->cal_latency;
+		/* A daemon may have died in the middle of an update: nothing in
+		 * the model is used as an index before it is checked here. */
+		for (i = 0; i < JL_MAX_LAYERS; i++) {
+			struct jl_layer_m *l = &m->layers[i];
+			if (!l->id)
+				continue;
+			if (l->track >= JL_MAX_TRACKS || l->channels < 1 || l->channels > 2 || !l->period ||
+			    l->in[0] >= d->shm.hdr->geom.n_inputs || l->in[1] >= d->shm.hdr->geom.n_inputs) {
+				memset(l, 0, sizeof(*l));
+				l->voice = -1;
+				l->region = -1;
+				continue;
+			}
+			if (l->voice < -1 || l->voice >= (int32_t)nv)
+				l->voice = -1;
+			if (l->region < -1 || l->region >= JL_MAX_LAYERS ||
+			    (l->region >= 0 && m->regions[l->region].layer != l->id)) {
+				l->region = -1;
+				if (l->copy_state == JL_C_DONE || l->copy_state == JL_C_SWITCHING)
+					l->copy_state = JL_C_LOST;
+			}
+		}
+		for (i = 0; i < JL_MAX_LAYERS; i++) {
+			struct jl_region_m *r = &m->regions[i];
+			if (r->layer && (r->off > d->pool_floats || r->len > d->pool_floats - r->off))
+				memset(r, 0, sizeof(*r));
+		}
+		for (i = 0; i < JL_MAX_TRACKS; i++) {
+			struct jl_track_m *tr = &m->tracks[i];
+			if (tr->inc_region < -1 || tr->inc_region >= JL_MAX_LAYERS)
+				tr->inc_region = -1;
+			if (tr->channels < 1 || tr->channels > 2)
+				tr->channels = 1;
+			if (tr->in[0] >= d->shm.hdr->geom.n_inputs)
+				tr->in[0] = 0;
+			if (tr->in[1] >= d->shm.hdr->geom.n_inputs)
+				tr->in[1] = tr->in[0];
+		}
+		for (ch = 0; ch < 97; ch++)
+			for (sl = 0; sl < 8; sl++) {
+				struct jl_fx_m *x = &m->fx[ch][sl];
+				if (x->type && (x->region < 0 || x->region >= JL_MAX_LAYERS))
+					memset(x, 0, sizeof(*x));
+			}
+		if (m->selected >= JL_MAX_TRACKS)
+			m->selected = 0;
+		if (m->has_anchor && !m->cycle)
+			m->has_anchor = 0;
 		/* copies in flight start over; everything else is as it was */
 		for (i = 0; i < JL_MAX_LAYERS; i++)
 			if (m->layers[i].id && m->layers[i].copy_state == JL_C_COPYING)

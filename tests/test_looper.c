@@ -912,6 +912,38 @@ static void test_reverse_rate(void)
 	teardown();
 }
 
+/* A daemon that died mid-update left nonsense in the model: the next one
+ * checks every index before using it (a crashed peer loses nothing else). */
+static void test_corrupt_model(void)
+{
+	char msg[4096], text[4096];
+	struct jl_layer_m *l;
+	json_t *o;
+	setup(30, 64, 8);
+	run_to(RATE);
+	press(now() + 5, "record", NULL, 0);
+	press(now() + RATE, "record", NULL, 0);
+	press(now() + 5, "record 2", NULL, 0);
+	press(now() + RATE, "record 2", NULL, 0);
+	run_to(now() + RATE / 5);
+	l = layer(1, 1);
+	l->region = 9999;
+	l->voice = 123456;
+	layer(2, 1)->track = 200;
+	d->m->selected = 77;
+	d->m->tracks[0].inc_region = -55;
+	TH_CHECK(jl_looper_init(d) == 1, "the next daemon adopts the model");
+	TH_CHECK(l->region == -1 && l->voice == -1 && d->m->selected == 0 && d->m->tracks[0].inc_region == -1,
+		 "and repairs what it cannot trust");
+	TH_CHECK(layer(2, 1) == NULL, "a layer with an impossible track is dropped");
+	o = json_object();
+	jl_looper_status(d, o, text, sizeof(text));
+	json_decref(o);
+	run_to(now() + RATE);
+	TH_CHECK(cmd("status", msg, sizeof(msg)) == 0 && cmd("undo", msg, sizeof(msg)) <= 1, "and keeps working");
+	teardown();
+}
+
 /* A take longer than the history: copied into the pool while it records
  * (DESIGN 3.2), so it keeps its beginning and loops exactly. */
 static void test_long_take(void)
@@ -1145,6 +1177,7 @@ int main(void)
 	test_long_take();
 	test_more();
 	test_reverse_rate();
+	test_corrupt_model();
 	{
 		struct jl_geom g;
 		/* geometry rules, pure */
