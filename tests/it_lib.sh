@@ -50,7 +50,7 @@ teardown() {
 	for p in $PIDS; do [ "$p" = "${JACKD_PID:-}" ] || kill -KILL "$p" 2>/dev/null; done
 	[ -n "${JACKD_PID:-}" ] && stop_pid "$JACKD_PID" TERM
 	for p in $PIDS; do { wait "$p"; } 2>/dev/null; done
-	rm -f /dev/shm/jackloop."$(id -u)"."$SERVER".* /dev/shm/jack_sem.*"$SERVER"* 2>/dev/null
+	rm -f /dev/shm/jackloop."$(id -u)"."$SERVER".* /dev/shm/jack_sem.*"$SERVER"* /dev/shm/jack_"$SERVER"_* 2>/dev/null
 	rm -rf "$TMP"
 }
 start_jackd() { # [PERIOD]
