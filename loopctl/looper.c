@@ -445,7 +445,7 @@ static int reserve(struct jl_daemon *d, struct jl_req *rq, uint64_t len, uint32_
 		free_region(d, victim);
 		victim->state = JL_L_EVICTED;
 		(*evicted)++;
-		fprintf(stderr, "loopctl: evicted undone layer %u of track %u to free pool space\n", victim->number,
+		fprintf(stderr, "loopctl: evicted undone layer %u of track %d to free pool space\n", victim->number,
 			victim->track + 1);
 	}
 	if (r < 0)
@@ -1006,7 +1006,7 @@ static int apply_action(struct jl_daemon *d, int a, int undo, uint64_t at, char 
 			if (turning_on && (l->state == JL_L_EVICTED || l->copy_state == JL_C_LOST ||
 					   (l->copy_state != JL_C_DONE && l->copy_state != JL_C_SWITCHING &&
 					    l->hist_start < oldest(d)))) {
-				snprintf(what, n, "layer %u of track %u was evicted to free pool space: it cannot come back",
+				snprintf(what, n, "layer %u of track %d was evicted to free pool space: it cannot come back",
 					 l->number, l->track + 1);
 				return -1;
 			}
@@ -1027,7 +1027,7 @@ static int apply_action(struct jl_daemon *d, int a, int undo, uint64_t at, char 
 		ac->undone_seq = ++d->m->seq;
 	else
 		ac->seq = ++d->m->seq;
-	snprintf(what, n, "%s %s on track %u (%u layer%s)", undo ? "undid" : "redid",
+	snprintf(what, n, "%s %s on track %d (%u layer%s)", undo ? "undid" : "redid",
 		 ac->kind == JL_A_TAKE ? "a take" : ac->kind == JL_A_CLEAR ? "a clear" : "a delete", ac->track + 1, count,
 		 count == 1 ? "" : "s");
 	return 0;
@@ -1652,7 +1652,7 @@ static void copy_some(struct jl_daemon *d, uint64_t *budget)
 		if (l->hist_start < oldest(d)) {
 			l->copy_state = JL_C_LOST;
 			free_region(d, l);
-			fprintf(stderr, "loopctl: the history overtook the copy of track %u layer %u: discarded\n",
+			fprintf(stderr, "loopctl: the history overtook the copy of track %d layer %u: discarded\n",
 				l->track + 1, l->number);
 			continue;
 		}
@@ -1685,7 +1685,7 @@ static void housekeeping(struct jl_daemon *d)
 			if (l->state != JL_L_ACTIVE && l->state != JL_L_PENDING && st == JL_VOICE_OFF)
 				l->voice = -1;
 			if (l->state == JL_L_ACTIVE && st == JL_VOICE_OFF && (atomic_load(&vp->flags) & JL_VOICE_F_OVERRUN)) {
-				fprintf(stderr, "loopctl: track %u layer %u faded out: the history overwrote it before "
+				fprintf(stderr, "loopctl: track %d layer %u faded out: the history overwrote it before "
 						"it was copied\n", l->track + 1, l->number);
 				l->copy_state = JL_C_LOST;
 				l->state = JL_L_UNDONE;
@@ -1841,7 +1841,7 @@ static void resync_engine(struct jl_daemon *d)
 	for (i = 0; i < JL_MAX_LAYERS; i++) {
 		struct jl_layer_m *l = &d->m->layers[i];
 		if (l->id && l->state == JL_L_ACTIVE && start_layer(d, l, at, ramp(d)) < 0)
-			fprintf(stderr, "loopctl: could not restart track %u layer %u\n", l->track + 1, l->number);
+			fprintf(stderr, "loopctl: could not restart track %d layer %u\n", l->track + 1, l->number);
 	}
 	for (t = 0; t < JL_MAX_TRACKS; t++)
 		if (d->m->tracks[t].used)

@@ -512,7 +512,7 @@ uint64_t jl_shm_lock_memory(struct jl_shm *s, int *failed_region, int *err_no)
 			volatile unsigned char *v = p;
 			size_t k;
 			for (k = 0; k < len; k += 4096)
-				v[k] = v[k];
+				v[k] = v[k]; /* cppcheck-suppress selfAssignment ; faults the page in, keeps its byte */
 		}
 		if (*failed_region == -2) {
 			if (mlock(p, len) == 0) {
