@@ -181,6 +181,16 @@ static const double bq_identity[JL_FX_BIQUAD_COEFS] = { 1.0, 0.0, 0.0, 0.0, 0.0 
 
 /* --- biquads (FILTER, EQ) -------------------------------------------------- */
 
+/* One transposed direct form II step; *s1, *s2 hold the channel's state. */
+static inline double bq_tick(double x, double b0, double b1, double b2, double a1, double a2,
+			     double *s1, double *s2)
+{
+	double y = b0 * x + *s1;
+	*s1 = b1 * x - a1 * y + *s2;
+	*s2 = b2 * x - a2 * y;
+	return y;
+}
+
 /* Runs one biquad over x[2][n] in place (double), ramping the coefficients
  * linearly from c0 to c1 if `ramp` (frames ri+1..ri+n of an rn ramp).
  * Linear interpolation keeps every intermediate filter stable: the
@@ -197,28 +207,14 @@ static void bq_run(struct bq *b, double *xl, double *xr, uint32_t n, int ramp, u
 			double t = (double)(ri + k + 1) * inv;
 			double b0 = c0[0] + d[0] * t, b1 = c0[1] + d[1] * t, b2 = c0[2] + d[2] * t;
 			double a1 = c0[3] + d[3] * t, a2 = c0[4] + d[4] * t;
-			double x = xl[k], y = b0 * x + s1l;
-			s1l = b1 * x - a1 * y + s2l;
-			s2l = b2 * x - a2 * y;
-			xl[k] = y;
-			x = xr[k];
-			y = b0 * x + s1r;
-			s1r = b1 * x - a1 * y + s2r;
-			s2r = b2 * x - a2 * y;
-			xr[k] = y;
+			xl[k] = bq_tick(xl[k], b0, b1, b2, a1, a2, &s1l, &s2l);
+			xr[k] = bq_tick(xr[k], b0, b1, b2, a1, a2, &s1r, &s2r);
 		}
 	} else {
 		const double b0 = b->c1[0], b1 = b->c1[1], b2 = b->c1[2], a1 = b->c1[3], a2 = b->c1[4];
 		for (uint32_t k = 0; k < n; k++) {
-			double x = xl[k], y = b0 * x + s1l;
-			s1l = b1 * x - a1 * y + s2l;
-			s2l = b2 * x - a2 * y;
-			xl[k] = y;
-			x = xr[k];
-			y = b0 * x + s1r;
-			s1r = b1 * x - a1 * y + s2r;
-			s2r = b2 * x - a2 * y;
-			xr[k] = y;
+			xl[k] = bq_tick(xl[k], b0, b1, b2, a1, a2, &s1l, &s2l);
+			xr[k] = bq_tick(xr[k], b0, b1, b2, a1, a2, &s1r, &s2r);
 		}
 	}
 	/* A NaN or inf that got in (bad input) would stick forever: drop it. */
