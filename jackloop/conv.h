@@ -67,10 +67,4 @@ int jl_conv_check_rt(const void *state, uint64_t bytes, const struct jl_conv_pla
 void jl_conv_process_rt(void *state, const struct jl_conv_plans *p, float *l, float *r, uint32_t n,
 			float mix);
 
-/* Clears the signal history (delay line, input window, partial sums) so
- * the next output is as from a fresh block; keeps the IR and the mix.  Cost: one memset of the delay
- * line, 2 * P * 2S * 4 bytes (0.8 MB for a 1 s IR at 48 kHz): do it on a
- * command, not every cycle.  RT-safe.  Ignores an invalid block. */
-void jl_conv_reset_rt(void *state, const struct jl_conv_plans *p);
-
 #endif

@@ -215,14 +215,3 @@ void jl_conv_process_rt(void *state, const struct jl_conv_plans *p, float *l, fl
 	h->pos = pos;
 	h->mix = mix;
 }
-
-void jl_conv_reset_rt(void *state, const struct jl_conv_plans *p)
-{
-	struct jl_conv_hdr *h = state;
-	struct jl_conv_hdr g;
-	if (!geometry(h, p, &g))
-		return;
-	memset(fptr(state, g.off_x), 0, (size_t)(g.off_acc - g.off_x));	/* FDL, tin, tout (shared/jl_conv.h) */
-	h->pos = 0;
-	h->head = 0;
-}

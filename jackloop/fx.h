@@ -32,8 +32,9 @@ struct jl_fx_ctx {
  * their first coefficients arrive).  Does nothing (the block stays invalid,
  * so processing passes through) if `state` is NULL or misaligned, `bytes` is
  * below jl_fx_state_bytes(type, rate), or the type or rate is unsupported.
- * Cost: one memset of the block (a 4 s delay at 48 kHz is 1.5 MB: do it on a
- * command, not every cycle).  Returns 0 or -EINVAL. */
+ * Cost: one memset of the block (a 4 s delay at 48 kHz is 1.5 MB), so the
+ * engine binds slots with jl_fx_init_rt() instead; this one serves the tests
+ * and benchmarks.  Returns 0 or -EINVAL. */
 int jl_fx_reset_rt(int type, void *state, uint64_t bytes, uint32_t rate);
 
 /* As jl_fx_reset_rt() without the memset, for a block that is already all

@@ -281,14 +281,6 @@ static void test_behaviour(const struct jl_conv_plans *p)
 	}
 	TH_CHECK(emax <= 1e-5, "mix ramps linearly over one call (max error %.3g)", emax);
 
-	/* reset: the output starts again as from a fresh block. */
-	JL_RT_ENTER();
-	jl_conv_reset_rt(s, p);
-	JL_RT_EXIT();
-	memcpy(y, x, sizeof y);
-	run(s, p, y, NULL, N, 1.0f, 256);
-	TH_CHECK(memcmp(y, w, sizeof y) == 0, "reset: same output as a fresh block");
-
 	/* Invalid blocks and calls pass through untouched. */
 	struct jl_conv_plans p128;
 	TH_CHECK(jl_conv_plans_create(&p128, 128) == 0, "plans for B = 128");
