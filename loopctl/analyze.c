@@ -22,6 +22,8 @@
 #define READ_FRAMES 4096u
 #define TRACK_EVERY_S 0.5
 #define MAX_CHUNK 1048576L
+#define FEED_STEP 4096u   /* frames per jl_analysis_feed() call */
+#define ONSET_BATCH 64u
 
 struct opts {
 	const char *path;
@@ -153,37 +155,31 @@ struct run {
 	uint64_t track_step;
 };
 
-/* Print the onsets the last feed emitted: those decided after `before`.
- * They are stored in frame order and a late (tonal) decision can land
- * before earlier-decided ones, so scan frames from before - max_delay. */
-static int drain_onsets(struct run *r, uint64_t before)
+/* Print the onsets the last feed emitted (`count` of them, decided after
+ * input position `before`).  feed_block() feeds at most FEED_STEP frames
+ * at a time, which emits far fewer than ONSET_BATCH onsets (one per 30 ms
+ * at most, even at 8 kHz). */
+static int drain_onsets(struct run *r, uint64_t before, int count)
 {
-	struct jl_onset buf[64];
-	uint64_t md = jl_analysis_max_delay(r->an);
-	uint64_t cursor = before > md ? before - md : 0;
-	size_t k;
-	do {
-		k = jl_analysis_onsets(r->an, cursor, buf, 64);
-		for (size_t i = 0; i < k; i++) {
-			if (buf[i].decided_at <= before)
-				continue;
-			double t = (double)buf[i].frame / r->rate;
-			double d = (double)buf[i].decided_at / r->rate;
-			if (r->jons) {
-				json_t *e = json_pack("{s:f, s:f, s:f}", "time", t, "decision", d,
-						      "strength", (double)buf[i].strength);
-				if (!e || json_array_append_new(r->jons, e) < 0)
-					return -ENOMEM;
-			} else if (r->o->onsets) {
-				if (r->o->decision)
-					printf("%.6f %.6f\n", t, d);
-				else
-					printf("%.6f\n", t);
-			}
+	struct jl_onset buf[ONSET_BATCH];
+	size_t k = jl_analysis_new_onsets(r->an, before, buf, ONSET_BATCH);
+	if (k != (size_t)count)
+		return -EOVERFLOW;
+	for (size_t i = 0; i < k; i++) {
+		double t = (double)buf[i].frame / r->rate;
+		double d = (double)buf[i].decided_at / r->rate;
+		if (r->jons) {
+			json_t *e = json_pack("{s:f, s:f, s:f}", "time", t, "decision", d,
+					      "strength", (double)buf[i].strength);
+			if (!e || json_array_append_new(r->jons, e) < 0)
+				return -ENOMEM;
+		} else if (r->o->onsets) {
+			if (r->o->decision)
+				printf("%.6f %.6f\n", t, d);
+			else
+				printf("%.6f\n", t);
 		}
-		if (k)
-			cursor = buf[k - 1].frame + 1;
-	} while (k == 64);
+	}
 	return 0;
 }
 
@@ -214,7 +210,7 @@ static int track_point(struct run *r, uint64_t pos)
 static int feed_block(struct run *r, const float *x, size_t n, uint64_t frame)
 {
 	while (n) {
-		size_t m = n;
+		size_t m = n < FEED_STEP ? n : FEED_STEP;
 		if (frame + m > r->next_track)
 			m = (size_t)(r->next_track - frame);
 		if (m) {
@@ -222,8 +218,8 @@ static int feed_block(struct run *r, const float *x, size_t n, uint64_t frame)
 			int k = jl_analysis_feed(r->an, x, m, frame);
 			if (k < 0)
 				return k;
-			if (k > 0 && drain_onsets(r, before) < 0)
-				return -ENOMEM;
+			if (k > 0 && (k = drain_onsets(r, before, k)) < 0)
+				return k;
 		}
 		x += m;
 		n -= m;
@@ -341,8 +337,9 @@ int jl_analyze_main(int argc, char **argv)
 					break; /* read more first so chunking stays as asked */
 				want = pend - off;
 			}
-			if (feed_block(&r, mono + off, want, frame) < 0) {
-				fputs("loopctl analyze: out of memory\n", stderr);
+			int rc = feed_block(&r, mono + off, want, frame);
+			if (rc < 0) {
+				fprintf(stderr, "loopctl analyze: %s\n", strerror(-rc));
 				goto out;
 			}
 			off += want;

@@ -1,7 +1,6 @@
 /* jl_alloc.c - allocation hook; see jl_alloc.h. */
 #include "jl_alloc.h"
 #include <stdlib.h>
-#include <string.h>
 
 static long countdown = -1;
 static int consumed;
@@ -23,15 +22,6 @@ void *jl_alloc(size_t n) { return should_fail() ? NULL : malloc(n ? n : 1); }
 void *jl_calloc(size_t n, size_t size) { return should_fail() ? NULL : calloc(n ? n : 1, size ? size : 1); }
 void *jl_realloc(void *p, size_t n) { return should_fail() ? NULL : realloc(p, n ? n : 1); }
 void jl_free(void *p) { free(p); }
-
-char *jl_strdup(const char *s)
-{
-	size_t n = strlen(s) + 1;
-	char *d = jl_alloc(n);
-	if (d)
-		memcpy(d, s, n);
-	return d;
-}
 
 void jl_alloc_failnext(long n) { countdown = n; consumed = 0; }
 int jl_alloc_failed(void) { return consumed; }

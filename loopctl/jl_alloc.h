@@ -12,7 +12,6 @@
 void *jl_alloc(size_t n);                 /* malloc; NULL on failure */
 void *jl_calloc(size_t n, size_t size);   /* calloc; NULL on failure */
 void *jl_realloc(void *p, size_t n);      /* realloc; NULL on failure, p untouched */
-char *jl_strdup(const char *s);
 void jl_free(void *p);                    /* accepts NULL */
 
 /* Test hook: after `n` more successful allocations, the next one fails
