@@ -25,7 +25,6 @@
 
 static const char *const outs[] = { "out_L", "out_R", "phones_L", "phones_R" };
 
-int jl_cmd_calibrate(struct jl_daemon *d, struct jl_req *rq, int argc, char **argv);
 int jl_cmd_calibrate(struct jl_daemon *d, struct jl_req *rq, int argc, char **argv)
 {
 	struct jl_cmd c;

@@ -295,11 +295,6 @@ static int cmd_help(struct jl_daemon *d, struct jl_req *rq, int argc, char **arg
 	return 0;
 }
 
-#define H(n) int jl_cmd_##n(struct jl_daemon *d, struct jl_req *rq, int argc, char **argv)
-H(record); H(capture); H(play); H(stop); H(mute); H(unmute); H(toggle); H(undo); H(redo); H(clear);
-H(gain); H(pan); H(solo); H(layer); H(select); H(panic); H(tap); H(tempo); H(at); H(triggers); H(cancel);
-H(onsets); H(quantize); H(trim); H(click); H(phones); H(monitor); H(pa_mute); H(calibrate); H(fx); H(send);
-#undef H
 
 const struct jl_command jl_commands[] = {
 	{ "ping", 0, 0, "", "check that the daemon answers", cmd_ping },

@@ -263,7 +263,6 @@ static void list_chain(struct jl_daemon *d, uint32_t ch, json_t *arr, char **p, 
 	}
 }
 
-int jl_cmd_fx(struct jl_daemon *d, struct jl_req *rq, int argc, char **argv);
 int jl_cmd_fx(struct jl_daemon *d, struct jl_req *rq, int argc, char **argv)
 {
 	uint32_t ch, slot;

@@ -46,7 +46,6 @@ static int track_arg(struct jl_daemon *d, struct jl_req *rq, const char *w, int 
 	return 0;
 }
 
-int jl_cmd_record(struct jl_daemon *d, struct jl_req *rq, int argc, char **argv);
 int jl_cmd_record(struct jl_daemon *d, struct jl_req *rq, int argc, char **argv)
 {
 	struct jl_rec_opts o;
@@ -100,7 +99,6 @@ int jl_cmd_record(struct jl_daemon *d, struct jl_req *rq, int argc, char **argv)
 	return jl_looper_record(d, rq, &o);
 }
 
-int jl_cmd_capture(struct jl_daemon *d, struct jl_req *rq, int argc, char **argv);
 int jl_cmd_capture(struct jl_daemon *d, struct jl_req *rq, int argc, char **argv)
 {
 	uint32_t cycles = 0, bars = 0;
@@ -136,7 +134,6 @@ static int target(struct jl_daemon *d, struct jl_req *rq, int argc, char **argv,
 	return 0;
 }
 
-int jl_cmd_play(struct jl_daemon *d, struct jl_req *rq, int argc, char **argv);
 int jl_cmd_play(struct jl_daemon *d, struct jl_req *rq, int argc, char **argv)
 {
 	int t, sync = 0, top = 0, i, o = 1;
@@ -154,7 +151,6 @@ int jl_cmd_play(struct jl_daemon *d, struct jl_req *rq, int argc, char **argv)
 }
 
 #define SIMPLE(name, call)                                                          \
-	int jl_cmd_##name(struct jl_daemon *d, struct jl_req *rq, int argc, char **argv); \
 	int jl_cmd_##name(struct jl_daemon *d, struct jl_req *rq, int argc, char **argv) \
 	{                                                                           \
 		int t;                                                              \
@@ -169,7 +165,6 @@ SIMPLE(toggle, jl_looper_mute(d, rq, t, 2))
 SIMPLE(undo, jl_looper_undo(d, rq, t == JL_T_ALL ? JL_T_SELECTED : (argc > 1 ? t : JL_T_SELECTED), 0))
 SIMPLE(redo, jl_looper_undo(d, rq, t == JL_T_ALL ? JL_T_SELECTED : (argc > 1 ? t : JL_T_SELECTED), 1))
 
-int jl_cmd_clear(struct jl_daemon *d, struct jl_req *rq, int argc, char **argv);
 int jl_cmd_clear(struct jl_daemon *d, struct jl_req *rq, int argc, char **argv)
 {
 	int t;
@@ -193,7 +188,6 @@ static int level(struct jl_daemon *d, struct jl_req *rq, int argc, char **argv, 
 	return 0;
 }
 
-int jl_cmd_gain(struct jl_daemon *d, struct jl_req *rq, int argc, char **argv);
 int jl_cmd_gain(struct jl_daemon *d, struct jl_req *rq, int argc, char **argv)
 {
 	int t;
@@ -205,7 +199,6 @@ int jl_cmd_gain(struct jl_daemon *d, struct jl_req *rq, int argc, char **argv)
 	return jl_looper_gain(d, rq, t, db);
 }
 
-int jl_cmd_pan(struct jl_daemon *d, struct jl_req *rq, int argc, char **argv);
 int jl_cmd_pan(struct jl_daemon *d, struct jl_req *rq, int argc, char **argv)
 {
 	int t;
@@ -217,7 +210,6 @@ int jl_cmd_pan(struct jl_daemon *d, struct jl_req *rq, int argc, char **argv)
 	return jl_looper_pan(d, rq, t, p);
 }
 
-int jl_cmd_solo(struct jl_daemon *d, struct jl_req *rq, int argc, char **argv);
 int jl_cmd_solo(struct jl_daemon *d, struct jl_req *rq, int argc, char **argv)
 {
 	int t = JL_T_SELECTED, mode = 2;
@@ -236,7 +228,6 @@ int jl_cmd_solo(struct jl_daemon *d, struct jl_req *rq, int argc, char **argv)
 	return jl_looper_solo(d, rq, t, mode);
 }
 
-int jl_cmd_layer(struct jl_daemon *d, struct jl_req *rq, int argc, char **argv);
 int jl_cmd_layer(struct jl_daemon *d, struct jl_req *rq, int argc, char **argv)
 {
 	int t;
@@ -260,28 +251,24 @@ int jl_cmd_layer(struct jl_daemon *d, struct jl_req *rq, int argc, char **argv)
 	return jl_looper_layer(d, rq, t, n, argv[3], db);
 }
 
-int jl_cmd_select(struct jl_daemon *d, struct jl_req *rq, int argc, char **argv);
 int jl_cmd_select(struct jl_daemon *d, struct jl_req *rq, int argc, char **argv)
 {
 	(void)argc;
 	return jl_looper_select(d, rq, argv[1]);
 }
 
-int jl_cmd_panic(struct jl_daemon *d, struct jl_req *rq, int argc, char **argv);
 int jl_cmd_panic(struct jl_daemon *d, struct jl_req *rq, int argc, char **argv)
 {
 	(void)argc; (void)argv;
 	return jl_looper_panic(d, rq);
 }
 
-int jl_cmd_tap(struct jl_daemon *d, struct jl_req *rq, int argc, char **argv);
 int jl_cmd_tap(struct jl_daemon *d, struct jl_req *rq, int argc, char **argv)
 {
 	(void)argc; (void)argv;
 	return jl_looper_tap(d, rq);
 }
 
-int jl_cmd_tempo(struct jl_daemon *d, struct jl_req *rq, int argc, char **argv);
 int jl_cmd_tempo(struct jl_daemon *d, struct jl_req *rq, int argc, char **argv)
 {
 	double bpm;
@@ -310,7 +297,6 @@ int jl_cmd_tempo(struct jl_daemon *d, struct jl_req *rq, int argc, char **argv)
 	return jl_looper_tempo(d, rq, bpm);
 }
 
-int jl_cmd_onsets(struct jl_daemon *d, struct jl_req *rq, int argc, char **argv);
 int jl_cmd_onsets(struct jl_daemon *d, struct jl_req *rq, int argc, char **argv)
 {
 	static struct jl_onset on[512];
@@ -340,13 +326,11 @@ int jl_cmd_onsets(struct jl_daemon *d, struct jl_req *rq, int argc, char **argv)
 	return 0;
 }
 
-int jl_cmd_quantize(struct jl_daemon *d, struct jl_req *rq, int argc, char **argv);
 int jl_cmd_quantize(struct jl_daemon *d, struct jl_req *rq, int argc, char **argv)
 {
 	return jl_looper_quantize(d, rq, argc > 1 ? argv[1] : NULL);
 }
 
-int jl_cmd_at(struct jl_daemon *d, struct jl_req *rq, int argc, char **argv);
 int jl_cmd_at(struct jl_daemon *d, struct jl_req *rq, int argc, char **argv)
 {
 	int i = 2, mode = JL_T_ONCE;
@@ -367,14 +351,12 @@ int jl_cmd_at(struct jl_daemon *d, struct jl_req *rq, int argc, char **argv)
 	return jl_looper_at(d, rq, argv[1], mode, count, argc - i, argv + i);
 }
 
-int jl_cmd_triggers(struct jl_daemon *d, struct jl_req *rq, int argc, char **argv);
 int jl_cmd_triggers(struct jl_daemon *d, struct jl_req *rq, int argc, char **argv)
 {
 	(void)argc; (void)argv;
 	return jl_looper_triggers(d, rq);
 }
 
-int jl_cmd_cancel(struct jl_daemon *d, struct jl_req *rq, int argc, char **argv);
 int jl_cmd_cancel(struct jl_daemon *d, struct jl_req *rq, int argc, char **argv)
 {
 	uint32_t id;
@@ -384,7 +366,6 @@ int jl_cmd_cancel(struct jl_daemon *d, struct jl_req *rq, int argc, char **argv)
 	return jl_looper_cancel(d, rq, id);
 }
 
-int jl_cmd_trim(struct jl_daemon *d, struct jl_req *rq, int argc, char **argv);
 int jl_cmd_trim(struct jl_daemon *d, struct jl_req *rq, int argc, char **argv)
 {
 	uint32_t in;
@@ -407,7 +388,6 @@ int jl_cmd_trim(struct jl_daemon *d, struct jl_req *rq, int argc, char **argv)
 	return 0;
 }
 
-int jl_cmd_send(struct jl_daemon *d, struct jl_req *rq, int argc, char **argv);
 int jl_cmd_send(struct jl_daemon *d, struct jl_req *rq, int argc, char **argv)
 {
 	int t;

@@ -97,7 +97,6 @@ int jl_outputs_send_click(struct jl_daemon *d, struct jl_req *rq, uint64_t when,
 	return push(d, rq, &c);
 }
 
-int jl_cmd_click(struct jl_daemon *d, struct jl_req *rq, int argc, char **argv);
 int jl_cmd_click(struct jl_daemon *d, struct jl_req *rq, int argc, char **argv)
 {
 	struct jl_model *m = d->m;
@@ -128,7 +127,6 @@ int jl_cmd_click(struct jl_daemon *d, struct jl_req *rq, int argc, char **argv)
 	return say(rq, 0, "click %s (%.0f dB, phones%s)", on ? "on" : "off", db, pa ? " and PA" : " only");
 }
 
-int jl_cmd_phones(struct jl_daemon *d, struct jl_req *rq, int argc, char **argv);
 int jl_cmd_phones(struct jl_daemon *d, struct jl_req *rq, int argc, char **argv)
 {
 	struct jl_model *m = d->m;
@@ -189,7 +187,6 @@ int jl_cmd_phones(struct jl_daemon *d, struct jl_req *rq, int argc, char **argv)
 	return say(rq, 2, "usage: phones delay MS | phones level TRACK|master|click DB | phones limit DB");
 }
 
-int jl_cmd_monitor(struct jl_daemon *d, struct jl_req *rq, int argc, char **argv);
 int jl_cmd_monitor(struct jl_daemon *d, struct jl_req *rq, int argc, char **argv)
 {
 	struct jl_model *m = d->m;
@@ -236,7 +233,6 @@ int jl_cmd_monitor(struct jl_daemon *d, struct jl_req *rq, int argc, char **argv
 		   main_db <= -120 ? "off" : argv[1], phones_db <= -120 ? "off" : "on");
 }
 
-int jl_cmd_pa_mute(struct jl_daemon *d, struct jl_req *rq, int argc, char **argv);
 int jl_cmd_pa_mute(struct jl_daemon *d, struct jl_req *rq, int argc, char **argv)
 {
 	(void)argc;
