@@ -3,6 +3,7 @@
 #   make test       everything CI gates (installs missing Debian packages first)
 #   make run        start jackloop on a running JACK server (or start one)
 #   make bench      RT engine benchmark;  make bench-analysis  onsets/tempo vs aubio
+#   make bench-analysis-xval  tempo on a validation set (other meters, soundfonts, noise)
 #   make BUILD=build-tsan SAN=thread test-queue   a sanitizer variant
 
 BUILD ?= build
@@ -54,7 +55,7 @@ TEST_BINS := $(UNIT_TESTS:%=$(BUILD)/tests/%) $(BUILD)/tests/jl_player $(BUILD)/
 
 
 .PHONY: all deps check-pkgs test test-build test-queue rtgate manlint run bench bench-analysis \
-        install uninstall clean lint analyze help
+        bench-analysis-xval install uninstall clean lint analyze help
 
 all: check-pkgs $(BUILD)/jackloop $(BUILD)/loopctl
 
@@ -163,6 +164,10 @@ bench: deps
 bench-analysis: deps
 	@$(MAKE) --no-print-directory $(BUILD)/loopctl
 	@tests/bench_analysis.sh $(BUILD)/loopctl
+
+bench-analysis-xval: deps
+	@$(MAKE) --no-print-directory $(BUILD)/loopctl
+	@tests/xval/run_xval.sh $(BUILD)/loopctl
 
 install: all
 	install -Dm755 $(BUILD)/jackloop $(DESTDIR)$(bindir)/jackloop
