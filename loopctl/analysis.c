@@ -58,6 +58,10 @@
 #define TEMPO_MIN_CONF 0.05  /* normalised ACF at the period */
 #define HYST_CHANGE_S 0.5    /* a new tempo must win this long ... */
 #define HYST_METRICAL_S 2.0  /* ... and a new metrical level this long */
+#define PATTERN_MIN_S 2.0    /* the pattern period is sought from here on, */
+#define PATTERN_MIN_ACF 0.2  /* needs this normalised ACF to count, */
+#define PATTERN_TOL 0.04     /* a beat fits it within this share of it, */
+#define PATTERN_MISFIT 0.5   /* else the beat's score is scaled by this */
 #define PI_D 3.14159265358979323846
 
 enum { DET_FAST, DET_TONAL, NDET };
@@ -118,6 +122,7 @@ struct jl_analysis {
 	double str_logmean; int str_init;
 	/* tempo */
 	uint32_t lmin, lmax, nlag;  /* beat lag range; ACF lags 0..nlag-1 */
+	uint32_t pat_lo;            /* shortest lag of a pattern period */
 	double *acf;
 	double tdecay, ymean, ymean_a;
 	uint32_t tupdate;
@@ -346,6 +351,7 @@ struct jl_analysis *jl_analysis_create(const struct jl_analysis_config *c)
 	if (a->lmin < 2)
 		a->lmin = 2;
 	a->nlag = 4 * a->lmax + 2; /* salience() reads the ACF up to 4 lmax */
+	a->pat_lo = secs_to_hops(a, PATTERN_MIN_S);
 	{
 		uint32_t need = secs_to_hops(a, ENV_SECONDS);
 		if (need < a->nlag + 4)
@@ -755,33 +761,86 @@ static double prior(const struct jl_analysis *a, double l)
 	return exp(-0.5 * z * z);
 }
 
+/* Is lag l a local maximum of the ACF? */
+static int acf_peak(const struct jl_analysis *a, uint32_t l)
+{
+	double r = acf_norm(a, l);
+	return r > 0 && r > acf_norm(a, l - 1) && r >= acf_norm(a, l + 1);
+}
+
+/* Parabolic refinement of an integer peak lag. */
+static double refine_peak(const struct jl_analysis *a, uint32_t i)
+{
+	double y0 = a->acf[i - 1], y1 = a->acf[i], y2 = a->acf[i + 1];
+	double den = y0 - 2 * y1 + y2;
+	double off = den < 0 ? 0.5 * (y0 - y2) / den : 0;
+	if (off > 0.5 || off < -0.5)
+		off = 0;
+	return i + off;
+}
+
+/* The pattern period (hops): the lag of the strongest ACF peak between
+ * PATTERN_MIN_S and the longest lag kept (4 beats at min_bpm), or 0 if
+ * there is none or it recurs weakly (normalised ACF < PATTERN_MIN_ACF,
+ * e.g. sustained pads, whose long-lag peaks are noise).  Music that loops
+ * repeats a bar or a phrase; its recurrence at the bar or phrase is the
+ * strongest one of that range. */
+static double pattern_period(const struct jl_analysis *a)
+{
+	double best = 0;
+	uint32_t bl = 0;
+	for (uint32_t l = a->pat_lo > 1 ? a->pat_lo : 1; l + 2 < a->nlag; l++) {
+		if (acf_peak(a, l) && acf_norm(a, l) > best) {
+			best = acf_norm(a, l);
+			bl = l;
+		}
+	}
+	return bl && best >= PATTERN_MIN_ACF ? refine_peak(a, bl) : 0;
+}
+
+/* Does a beat of lag l fit a whole number of times into the pattern
+ * period B? */
+static int fits_pattern(double l, double B)
+{
+	double r = B / l, m = floor(r + 0.5);
+	return m >= 1 && fabs(r - m) <= PATTERN_TOL * r;
+}
+
 /* Pick the beat period (hops) from the ACF: the peak lag with the best
- * prior-weighted salience, refined by parabolic interpolation.  *conf is
- * the normalised ACF at the period.  Returns 0 if there is no peak. */
+ * prior-weighted salience, refined by parabolic interpolation.
+ *
+ * A lag that does not fit a whole number of times into the pattern
+ * period (a dotted value, three eighths of a 7/8 bar, a 4:5 cross-rhythm
+ * of a clave) is not a beat of that pattern, however strongly it recurs
+ * on its own: its score is scaled by PATTERN_MISFIT.  The pattern only
+ * overrules a lag that recurs no more strongly than the pattern does.
+ * After a tempo change the old pattern's recurrence fades while the new
+ * beat's grows, so the old bar does not hold back the new tempo (it cost
+ * 0.5 s of settle time on a 128 -> 100 BPM step when it did).
+ *
+ * *conf is the normalised ACF at the period.  Returns 0 if there is no
+ * peak. */
 static double choose_period(const struct jl_analysis *a, double *conf)
 {
-	double best = 0, bl = 0;
+	double best = 0, B = pattern_period(a);
+	uint32_t bl = 0;
 	for (uint32_t l = a->lmin; l <= a->lmax; l++) {
-		double r = acf_norm(a, l);
-		if (!(r > 0 && r > acf_norm(a, l - 1) && r >= acf_norm(a, l + 1)))
+		if (!acf_peak(a, l))
 			continue;
 		double sal = salience(a, l) * prior(a, l);
+		if (B > 0 && acf_norm(a, B) >= acf_norm(a, l) && !fits_pattern(refine_peak(a, l), B))
+			sal *= PATTERN_MISFIT;
 		if (sal > best) {
 			best = sal;
 			bl = l;
 		}
 	}
 	*conf = 0;
-	if (bl <= 0)
+	if (bl == 0)
 		return 0;
-	uint32_t i = (uint32_t)bl;
-	double y0 = a->acf[i - 1], y1 = a->acf[i], y2 = a->acf[i + 1];
-	double den = y0 - 2 * y1 + y2;
-	double off = den < 0 ? 0.5 * (y0 - y2) / den : 0;
-	if (off > 0.5 || off < -0.5)
-		off = 0;
-	*conf = acf_norm(a, bl + off);
-	return bl + off;
+	double P = refine_peak(a, bl);
+	*conf = acf_norm(a, P);
+	return P;
 }
 
 /* Is p/q close to an integer ratio 2 or 3 (either way)? */

@@ -288,6 +288,53 @@ static void test_tempo_constant(void)
 	jl_analysis_destroy(a);
 }
 
+/* A 7/8 bar grouped 2+2+3, eighths at 252 per minute: hats on every
+ * eighth (accented on the group starts), a kick (decaying 60 Hz sine) on
+ * eighths 0 and 4, a snare (long noise burst) on eighths 2 and 5.  Three
+ * eighths (84 BPM) recur strongly (the 3-group and the kick-to-kick
+ * span) and sit nearer the preferred tempo than two, but do not divide
+ * the 7-eighth bar; the pulses that do are the eighth (252) and the
+ * quarter (126), and the count must be one of them. */
+static void odd_meter(size_t n)
+{
+	memset(sig, 0, n * sizeof(float));
+	rng = 0x7E7Eu;
+	const double e = 60.0 * RATE / 252.0;
+	for (uint64_t bar = 0;; bar++) {
+		double t0 = RATE / 2.0 + bar * 7 * e;
+		if (t0 + 7 * e >= n)
+			break;
+		for (int k = 0; k < 7; k++) {
+			uint64_t f = (uint64_t)llround(t0 + k * e);
+			add_click(sig, n, f, k == 0 || k == 2 || k == 4 ? 0.3f : 0.15f);
+			if (k == 0 || k == 4)
+				for (uint32_t i = 0; i < 2400 && f + i < n; i++)
+					sig[f + i] += 0.8f * (float)sin(2.0 * 3.14159265358979323846 * 60.0 * i / RATE) *
+						      expf(-(float)i / 600.0f);
+			if (k == 2 || k == 5)
+				for (uint32_t i = 0; i < 144 && f + i < n; i++)
+					sig[f + i] += 0.6f * noise() * expf(-(float)i / 400.0f);
+		}
+	}
+}
+
+static void test_tempo_odd_meter(void)
+{
+	size_t n = RATE * 16;
+	odd_meter(n);
+	struct jl_analysis *a = make();
+	if (!a) {
+		TH_CHECK(a != NULL, "create");
+		return;
+	}
+	feed_all(a, sig, n, 1000);
+	struct jl_tempo t;
+	jl_analysis_tempo(a, &t);
+	TH_CHECK(t.known && (fabs(t.bpm - 126.0) <= 0.02 * 126.0 || fabs(t.bpm - 252.0) <= 0.02 * 252.0),
+		 "7/8 (2+2+3) at 252 eighths/min -> %.2f BPM (want 126 or 252, not 84)", t.bpm);
+	jl_analysis_destroy(a);
+}
+
 static void test_tempo_step(void)
 {
 	size_t n = RATE * 22, step = RATE * 10;
@@ -543,6 +590,7 @@ int main(void)
 	test_new_onsets();
 	test_tempo_constant();
 	test_tempo_step();
+	test_tempo_odd_meter();
 	test_beats_per_cycle();
 	test_silence();
 	test_gaps();
