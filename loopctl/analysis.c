@@ -35,8 +35,10 @@
  *   autocorrelation
  *   R[l] <- d R[l] + y_n y_{n-l} (O(lags) per hop, never recomputed).  Every
  *   tempo_update_s the beat period is chosen among the ACF peaks by a
- *   metrical salience (see choose_period), with hysteresis against octave
- *   flips; the phase comes from a comb over the last periods of h.
+ *   metrical salience, a tempo preference curve, the fit to the pattern
+ *   period (bar or phrase) and, between 3:2 relatives, the accents (see
+ *   choose_period), with hysteresis against flips of metrical level; the
+ *   phase comes from a comb over the last periods of h.
  *
  * All positions are integer frames; floating point only shapes values.
  */
@@ -62,6 +64,8 @@
 #define PATTERN_MIN_ACF 0.2  /* needs this normalised ACF to count, */
 #define PATTERN_TOL 0.04     /* a beat fits it within this share of it, */
 #define PATTERN_MISFIT 0.5   /* else the beat's score is scaled by this */
+#define ACCENT_CLOSE 0.8    /* a 3:2 relative with this share of the best
+                              * one's salience is weighed by its accents */
 #define PI_D 3.14159265358979323846
 
 enum { DET_FAST, DET_TONAL, NDET };
@@ -806,6 +810,57 @@ static int fits_pattern(double l, double B)
 	return m >= 1 && fabs(r - m) <= PATTERN_TOL * r;
 }
 
+/* Score of peak lag l: salience times preference, scaled by
+ * PATTERN_MISFIT if l does not fit the pattern period B (0 = none). */
+static double period_score(const struct jl_analysis *a, uint32_t l, double B)
+{
+	double sal = salience(a, l) * prior(a, l);
+	if (B > 0 && acf_norm(a, B) >= acf_norm(a, l) && !fits_pattern(refine_peak(a, l), B))
+		sal *= PATTERN_MISFIT;
+	return sal;
+}
+
+/* How strongly the envelope is accented on a grid of period l (hops):
+ * the mean of h at the best-placed comb over the envelope history (each
+ * tooth takes the largest of three hops, for timing jitter), divided by
+ * the mean of h over that history.  1 = no accent on the grid. */
+static double grid_accent(const struct jl_analysis *a, uint64_t n, double l)
+{
+	uint64_t span = a->envn - 2;
+	if (span > n)
+		span = n;
+	if ((double)span < 2 * l + 2)
+		return 0;
+	const uint64_t first = n - span + 1; /* oldest hop used */
+	double mean = 0;
+	for (uint64_t i = first; i <= n; i++)
+		mean += at(a, a->tenv, i);
+	mean /= (double)span;
+	if (!(mean > 0))
+		return 0;
+	double best = 0;
+	for (uint32_t phi = 0; phi <= (uint32_t)l; phi++) {
+		double sum = 0;
+		uint32_t cnt = 0;
+		for (uint32_t k = 0;; k++) {
+			uint64_t back = phi + (uint64_t)llround(k * l);
+			if (back + 1 > n - first)
+				break;
+			uint64_t i = n - back;
+			float v = at(a, a->tenv, i), w = at(a, a->tenv, i - 1);
+			if (w > v)
+				v = w;
+			if (i < n && at(a, a->tenv, i + 1) > v)
+				v = at(a, a->tenv, i + 1);
+			sum += v;
+			cnt++;
+		}
+		if (cnt && sum / cnt > best)
+			best = sum / cnt;
+	}
+	return best / mean;
+}
+
 /* Pick the beat period (hops) from the ACF: the peak lag with the best
  * prior-weighted salience, refined by parabolic interpolation.
  *
@@ -820,16 +875,14 @@ static int fits_pattern(double l, double B)
  *
  * *conf is the normalised ACF at the period.  Returns 0 if there is no
  * peak. */
-static double choose_period(const struct jl_analysis *a, double *conf)
+static double choose_period(const struct jl_analysis *a, uint64_t n, double *conf)
 {
 	double best = 0, B = pattern_period(a);
 	uint32_t bl = 0;
 	for (uint32_t l = a->lmin; l <= a->lmax; l++) {
 		if (!acf_peak(a, l))
 			continue;
-		double sal = salience(a, l) * prior(a, l);
-		if (B > 0 && acf_norm(a, B) >= acf_norm(a, l) && !fits_pattern(refine_peak(a, l), B))
-			sal *= PATTERN_MISFIT;
+		double sal = period_score(a, l, B);
 		if (sal > best) {
 			best = sal;
 			bl = l;
@@ -839,15 +892,39 @@ static double choose_period(const struct jl_analysis *a, double *conf)
 	if (bl == 0)
 		return 0;
 	double P = refine_peak(a, bl);
+	/* A 3:2 relative (the quarter against the dotted quarter of 6/8, the
+	 * beat against a hemiola) whose periodicity is nearly as strong (its
+	 * score without the preference curve, which always favours one of
+	 * the two) is a different grouping of the same pulses: the grid on
+	 * which the accents fall wins.  Only for a clear periodicity: the
+	 * sparse envelope of a pad gives accents by chance. */
+	const double P0 = P;
+	double acc = -1;
+	for (uint32_t l = a->lmin; l <= a->lmax && acf_norm(a, P0) >= PATTERN_MIN_ACF; l++) {
+		if (l == bl || !acf_peak(a, l))
+			continue;
+		double Q = refine_peak(a, l), r = Q / P0;
+		if (!(fabs(r - 1.5) <= 0.04 * 1.5 || fabs(r - 2.0 / 3) <= 0.04 * 2.0 / 3))
+			continue;
+		if (period_score(a, l, B) / prior(a, l) < ACCENT_CLOSE * best / prior(a, bl))
+			continue;
+		if (acc < 0)
+			acc = grid_accent(a, n, P);
+		double q = grid_accent(a, n, Q);
+		if (q > acc) {
+			acc = q;
+			P = Q;
+		}
+	}
 	*conf = acf_norm(a, P);
 	return P;
 }
 
-/* Is p/q close to an integer ratio 2 or 3 (either way)? */
+/* Is p/q close to a ratio of metrical levels, 2, 3 or 3:2 (either way)? */
 static int metrical_jump(double p, double q)
 {
 	double r = p > q ? p / q : q / p;
-	return fabs(r - 2) < 0.12 || fabs(r - 3) < 0.18;
+	return fabs(r - 2) < 0.12 || fabs(r - 3) < 0.18 || fabs(r - 1.5) < 0.06;
 }
 
 /* Beat phase: the hop of the latest beat, from a comb over the envelope. */
@@ -927,13 +1004,14 @@ static void tempo_hop(struct jl_analysis *a, uint64_t n, double fast_mean, doubl
 		return;
 	}
 	double conf;
-	double P = choose_period(a, &conf);
+	double P = choose_period(a, n, &conf);
 	if (!(P > 0) || conf < TEMPO_MIN_CONF) {
 		tempo_unknown(a);
 		return;
 	}
 	/* hysteresis: a new period must win several updates in a row, many
-	 * more for a jump of metrical level (x2, x3) than for a tempo change */
+	 * more for a jump of metrical level (x2, x3, 3:2) than for a tempo
+	 * change */
 	if (a->period > 0 && fabs(P - a->period) > 0.04 * a->period) {
 		int metr = metrical_jump(P, a->period);
 		if (a->cand_period > 0 && fabs(P - a->cand_period) < 0.04 * a->cand_period)

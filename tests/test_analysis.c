@@ -335,6 +335,41 @@ static void test_tempo_odd_meter(void)
 	jl_analysis_destroy(a);
 }
 
+/* 6/8 at 70 dotted quarters per minute: clicks on every eighth (210 per
+ * minute), louder on the first and fourth eighth of the bar, where a
+ * fingerpicked 6/8 has its bass notes.  The quarter (105 BPM, two
+ * eighths) recurs as strongly as the dotted quarter and is nearer the
+ * preferred tempo, but the accents fall on the dotted-quarter grid. */
+static void compound_meter(size_t n)
+{
+	memset(sig, 0, n * sizeof(float));
+	rng = 0x68u;
+	const double e = 60.0 * RATE / 210.0;
+	for (uint64_t k = 0;; k++) {
+		double f = RATE / 2.0 + k * e;
+		if (f >= n)
+			break;
+		add_click(sig, n, (uint64_t)llround(f), k % 3 == 0 ? 0.5f : 0.2f);
+	}
+}
+
+static void test_tempo_compound_meter(void)
+{
+	size_t n = RATE * 16;
+	compound_meter(n);
+	struct jl_analysis *a = make();
+	if (!a) {
+		TH_CHECK(a != NULL, "create");
+		return;
+	}
+	feed_all(a, sig, n, 777);
+	struct jl_tempo t;
+	jl_analysis_tempo(a, &t);
+	TH_CHECK(t.known && (fabs(t.bpm - 70.0) <= 0.02 * 70.0 || fabs(t.bpm - 210.0) <= 0.02 * 210.0),
+		 "6/8 accented on 1 and 4, 210 eighths/min -> %.2f BPM (want 70 or 210, not 105)", t.bpm);
+	jl_analysis_destroy(a);
+}
+
 static void test_tempo_step(void)
 {
 	size_t n = RATE * 22, step = RATE * 10;
@@ -591,6 +626,7 @@ int main(void)
 	test_tempo_constant();
 	test_tempo_step();
 	test_tempo_odd_meter();
+	test_tempo_compound_meter();
 	test_beats_per_cycle();
 	test_silence();
 	test_gaps();
