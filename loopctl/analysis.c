@@ -48,6 +48,7 @@
 #include <errno.h>
 #include <fftw3.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define NBANDS_PER_OCT 24
@@ -64,6 +65,10 @@
 #define PATTERN_MIN_ACF 0.2  /* needs this normalised ACF to count, */
 #define PATTERN_TOL 0.04     /* a beat fits it within this share of it, */
 #define PATTERN_MISFIT 0.5   /* else the beat's score is scaled by this */
+#define TATUM_QUANTILE 0.25  /* the tatum: this quantile of the recent IOIs */
+#define TATUM_MIN_IOIS 8     /* ... of at least this many */
+#define TATUM_MAX 6.5        /* a beat of more tatums than this is scaled */
+#define TATUM_MISFIT 0.5     /* ... by this (6 = 2 x 3, plus half a tatum) */
 #define ACCENT_CLOSE 0.8    /* a 3:2 relative with this share of the best
                               * one's salience is weighed by its accents */
 #define PI_D 3.14159265358979323846
@@ -121,6 +126,8 @@ struct jl_analysis {
 	uint32_t pre_avg, pre_max, min_ioi, max_back, merge;
 	/* onsets, sorted by frame */
 	struct jl_onset *ons;
+	uint64_t *ioi;      /* scratch: inter-onset intervals of the tempo span */
+	size_t ioi_cap;
 	size_t ons_cap, ons_head, ons_cnt;
 	uint64_t ons_total;
 	double str_logmean; int str_init;
@@ -204,6 +211,7 @@ void jl_analysis_destroy(struct jl_analysis *a)
 	jl_free(a->tenv);
 	jl_free(a->ybuf);
 	jl_free(a->ons);
+	jl_free(a->ioi);
 	jl_free(a->acf);
 	jl_free(a);
 }
@@ -380,7 +388,10 @@ struct jl_analysis *jl_analysis_create(const struct jl_analysis_config *c)
 	/* worst case: one onset per min_ioi from each picker */
 	a->ons_cap = (size_t)ceil(NDET * c->max_onset_history_s / c->min_ioi_s) + 8;
 	a->ons = jl_calloc(a->ons_cap, sizeof(*a->ons));
-	if (!a->ons)
+	/* the tatum reads the intervals of the last 2 tempo_tau_s */
+	a->ioi_cap = (size_t)ceil(NDET * 2.0 * c->tempo_tau_s / c->min_ioi_s) + 8;
+	a->ioi = jl_calloc(a->ioi_cap, sizeof(*a->ioi));
+	if (!a->ons || !a->ioi)
 		goto fail;
 	a->tdecay = exp(-(double)a->hop / (c->tempo_tau_s * c->rate));
 	a->ymean_a = 1.0 - exp(-(double)a->hop / (2.0 * c->rate));
@@ -875,14 +886,41 @@ static double grid_accent(const struct jl_analysis *a, uint64_t n, double l)
  *
  * *conf is the normalised ACF at the period.  Returns 0 if there is no
  * peak. */
-static double choose_period(const struct jl_analysis *a, uint64_t n, double *conf)
+static int cmp_u64(const void *x, const void *y)
 {
-	double best = 0, B = pattern_period(a);
+	uint64_t u = *(const uint64_t *)x, v = *(const uint64_t *)y;
+	return u < v ? -1 : u > v;
+}
+
+/* The tatum (hops), the shortest regular pulse: the lower quartile of
+ * the intervals between consecutive onsets of the last 2 tempo_tau_s
+ * (the same span as tempo_evidence()).  The quartile rather than the
+ * minimum, so that a flam or a stray detection does not set it; not the
+ * median, which lands on the longer of swung pairs.  0 if there are
+ * fewer than TATUM_MIN_IOIS intervals. */
+static double tatum_period(struct jl_analysis *a, uint64_t n)
+{
+	uint64_t now = frame_end(a, n);
+	uint64_t span = (uint64_t)(2.0 * a->cfg.tempo_tau_s * a->cfg.rate);
+	size_t m = 0;
+	for (size_t i = lower_bound(a, now > span ? now - span : 0) + 1; i < a->ons_cnt && m < a->ioi_cap; i++)
+		a->ioi[m++] = onset_at(a, i)->frame - onset_at(a, i - 1)->frame;
+	if (m < TATUM_MIN_IOIS)
+		return 0;
+	qsort(a->ioi, m, sizeof(*a->ioi), cmp_u64);
+	return (double)a->ioi[(size_t)(TATUM_QUANTILE * (double)(m - 1))] / a->hop;
+}
+
+static double choose_period(struct jl_analysis *a, uint64_t n, double *conf)
+{
+	double best = 0, B = pattern_period(a), tatum = tatum_period(a, n);
 	uint32_t bl = 0;
 	for (uint32_t l = a->lmin; l <= a->lmax; l++) {
 		if (!acf_peak(a, l))
 			continue;
 		double sal = period_score(a, l, B);
+		if (tatum > 0 && refine_peak(a, l) > TATUM_MAX * tatum)
+			sal *= TATUM_MISFIT;
 		if (sal > best) {
 			best = sal;
 			bl = l;

@@ -370,6 +370,50 @@ static void test_tempo_compound_meter(void)
 	jl_analysis_destroy(a);
 }
 
+/* Drum'n'bass at 172 BPM: soft hats on every 16th (87 ms apart), a kick
+ * (decaying 60 Hz sine) on 1 and the "and" of 3, a snare (long noise
+ * burst) on 2 and 4.  The kick-snare pattern repeats every two beats and
+ * recurs more strongly there than at the beat, and 86 BPM is nearer the
+ * preferred tempo; but a beat of 8 sixteenths is a half bar. */
+static void dnb(size_t n)
+{
+	memset(sig, 0, n * sizeof(float));
+	rng = 0xD17Bu;
+	const double st = 60.0 * RATE / 172.0 / 4.0;
+	for (uint64_t k = 0;; k++) {
+		double f0 = RATE / 2.0 + k * st;
+		if (f0 >= n)
+			break;
+		uint64_t f = (uint64_t)llround(f0);
+		unsigned step = (unsigned)(k % 16);
+		add_click(sig, n, f, 0.12f);
+		if (step == 0 || step == 10)
+			for (uint32_t i = 0; i < 2400 && f + i < n; i++)
+				sig[f + i] += 0.8f * (float)sin(2.0 * 3.14159265358979323846 * 60.0 * i / RATE) *
+					      expf(-(float)i / 600.0f);
+		if (step == 4 || step == 12)
+			for (uint32_t i = 0; i < 1200 && f + i < n; i++)
+				sig[f + i] += 0.6f * noise() * expf(-(float)i / 300.0f);
+	}
+}
+
+static void test_tempo_tatum(void)
+{
+	size_t n = RATE * 16;
+	dnb(n);
+	struct jl_analysis *a = make();
+	if (!a) {
+		TH_CHECK(a != NULL, "create");
+		return;
+	}
+	feed_all(a, sig, n, 640);
+	struct jl_tempo t;
+	jl_analysis_tempo(a, &t);
+	TH_CHECK(t.known && fabs(t.bpm - 172.0) <= 0.02 * 172.0,
+		 "drum'n'bass with 16th hats at 172 BPM -> %.2f BPM (want 172, not 86)", t.bpm);
+	jl_analysis_destroy(a);
+}
+
 static void test_tempo_step(void)
 {
 	size_t n = RATE * 22, step = RATE * 10;
@@ -627,6 +671,7 @@ int main(void)
 	test_tempo_step();
 	test_tempo_odd_meter();
 	test_tempo_compound_meter();
+	test_tempo_tatum();
 	test_beats_per_cycle();
 	test_silence();
 	test_gaps();
