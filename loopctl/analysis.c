@@ -886,8 +886,7 @@ static double grid_accent(const struct jl_analysis *a, uint64_t n, double l)
  * *conf is the normalised ACF at the period.  Returns 0 if there is no
  * peak. */
 /* The k-th smallest of v[0..m) (k < m), in place (Hoare's selection;
- * qsort may allocate, and the feed path never does; checked against
- * qsort on 200000 random arrays with many ties). */
+ * qsort may allocate, and the feed path never does). */
 static uint64_t kth_smallest(uint64_t *v, size_t m, size_t k)
 {
 	size_t lo = 0, hi = m - 1;
