@@ -288,6 +288,37 @@ static void test_tempo_constant(void)
 	jl_analysis_destroy(a);
 }
 
+/* The tempo after feeding sig[0..n) to a fresh analysis in chunks of
+ * `chunk` frames; known = 0 if it could not be created. */
+static struct jl_tempo tempo_of(size_t n, size_t chunk)
+{
+	struct jl_tempo t = { 0 };
+	struct jl_analysis *a = make();
+	if (!a) {
+		TH_CHECK(a != NULL, "create");
+		return t;
+	}
+	feed_all(a, sig, n, chunk);
+	jl_analysis_tempo(a, &t);
+	jl_analysis_destroy(a);
+	return t;
+}
+
+/* A kick: 50 ms of a 60 Hz sine decaying with a 12.5 ms time constant. */
+static void add_kick(size_t n, uint64_t f)
+{
+	for (uint32_t i = 0; i < 2400 && f + i < n; i++)
+		sig[f + i] += 0.8f * (float)sin(2.0 * 3.14159265358979323846 * 60.0 * i / RATE) *
+			      expf(-(float)i / 600.0f);
+}
+
+/* A snare: `len` frames of noise decaying with time constant `tau` frames. */
+static void add_snare(size_t n, uint64_t f, uint32_t len, float tau)
+{
+	for (uint32_t i = 0; i < len && f + i < n; i++)
+		sig[f + i] += 0.6f * noise() * expf(-(float)i / tau);
+}
+
 /* A 7/8 bar grouped 2+2+3, eighths at 252 per minute: hats on every
  * eighth (accented on the group starts), a kick (decaying 60 Hz sine) on
  * eighths 0 and 4, a snare (long noise burst) on eighths 2 and 5.  Three
@@ -308,12 +339,9 @@ static void odd_meter(size_t n)
 			uint64_t f = (uint64_t)llround(t0 + k * e);
 			add_click(sig, n, f, k == 0 || k == 2 || k == 4 ? 0.3f : 0.15f);
 			if (k == 0 || k == 4)
-				for (uint32_t i = 0; i < 2400 && f + i < n; i++)
-					sig[f + i] += 0.8f * (float)sin(2.0 * 3.14159265358979323846 * 60.0 * i / RATE) *
-						      expf(-(float)i / 600.0f);
+				add_kick(n, f);
 			if (k == 2 || k == 5)
-				for (uint32_t i = 0; i < 144 && f + i < n; i++)
-					sig[f + i] += 0.6f * noise() * expf(-(float)i / 400.0f);
+				add_snare(n, f, 144, 400.0f);
 		}
 	}
 }
@@ -322,17 +350,9 @@ static void test_tempo_odd_meter(void)
 {
 	size_t n = RATE * 16;
 	odd_meter(n);
-	struct jl_analysis *a = make();
-	if (!a) {
-		TH_CHECK(a != NULL, "create");
-		return;
-	}
-	feed_all(a, sig, n, 1000);
-	struct jl_tempo t;
-	jl_analysis_tempo(a, &t);
+	struct jl_tempo t = tempo_of(n, 1000);
 	TH_CHECK(t.known && (fabs(t.bpm - 126.0) <= 0.02 * 126.0 || fabs(t.bpm - 252.0) <= 0.02 * 252.0),
 		 "7/8 (2+2+3) at 252 eighths/min -> %.2f BPM (want 126 or 252, not 84)", t.bpm);
-	jl_analysis_destroy(a);
 }
 
 /* 6/8 at 70 dotted quarters per minute: clicks on every eighth (210 per
@@ -357,17 +377,9 @@ static void test_tempo_compound_meter(void)
 {
 	size_t n = RATE * 16;
 	compound_meter(n);
-	struct jl_analysis *a = make();
-	if (!a) {
-		TH_CHECK(a != NULL, "create");
-		return;
-	}
-	feed_all(a, sig, n, 777);
-	struct jl_tempo t;
-	jl_analysis_tempo(a, &t);
+	struct jl_tempo t = tempo_of(n, 777);
 	TH_CHECK(t.known && (fabs(t.bpm - 70.0) <= 0.02 * 70.0 || fabs(t.bpm - 210.0) <= 0.02 * 210.0),
 		 "6/8 accented on 1 and 4, 210 eighths/min -> %.2f BPM (want 70 or 210, not 105)", t.bpm);
-	jl_analysis_destroy(a);
 }
 
 /* Drum'n'bass at 172 BPM: soft hats on every 16th (87 ms apart), a kick
@@ -388,12 +400,9 @@ static void dnb(size_t n)
 		unsigned step = (unsigned)(k % 16);
 		add_click(sig, n, f, 0.12f);
 		if (step == 0 || step == 10)
-			for (uint32_t i = 0; i < 2400 && f + i < n; i++)
-				sig[f + i] += 0.8f * (float)sin(2.0 * 3.14159265358979323846 * 60.0 * i / RATE) *
-					      expf(-(float)i / 600.0f);
+			add_kick(n, f);
 		if (step == 4 || step == 12)
-			for (uint32_t i = 0; i < 1200 && f + i < n; i++)
-				sig[f + i] += 0.6f * noise() * expf(-(float)i / 300.0f);
+			add_snare(n, f, 1200, 300.0f);
 	}
 }
 
@@ -401,17 +410,9 @@ static void test_tempo_tatum(void)
 {
 	size_t n = RATE * 16;
 	dnb(n);
-	struct jl_analysis *a = make();
-	if (!a) {
-		TH_CHECK(a != NULL, "create");
-		return;
-	}
-	feed_all(a, sig, n, 640);
-	struct jl_tempo t;
-	jl_analysis_tempo(a, &t);
+	struct jl_tempo t = tempo_of(n, 640);
 	TH_CHECK(t.known && fabs(t.bpm - 172.0) <= 0.02 * 172.0,
 		 "drum'n'bass with 16th hats at 172 BPM -> %.2f BPM (want 172, not 86)", t.bpm);
-	jl_analysis_destroy(a);
 }
 
 static void test_tempo_step(void)
