@@ -36,9 +36,10 @@
  *   R[l] <- d R[l] + y_n y_{n-l} (O(lags) per hop, never recomputed).  Every
  *   tempo_update_s the beat period is chosen among the ACF peaks by a
  *   metrical salience, a tempo preference curve, the fit to the pattern
- *   period (bar or phrase) and, between 3:2 relatives, the accents (see
- *   choose_period), with hysteresis against flips of metrical level; the
- *   phase comes from a comb over the last periods of h.
+ *   period (bar or phrase), a limit of six tatums per beat and, between
+ *   3:2 relatives, the accents (see choose_period), with hysteresis
+ *   against flips of metrical level; the phase comes from a comb over the
+ *   last periods of h.
  *
  * All positions are integer frames; floating point only shapes values.
  */
@@ -68,7 +69,7 @@
 #define TATUM_MIN_IOIS 8     /* ... of at least this many */
 #define TATUM_MAX 6.5        /* a beat of more tatums than this is scaled */
 #define TATUM_MISFIT 0.5     /* ... by this (6 = 2 x 3, plus half a tatum) */
-#define ACCENT_CLOSE 0.8    /* a 3:2 relative with this share of the best
+#define ACCENT_CLOSE 0.8     /* a 3:2 relative with this share of the best
                               * one's salience is weighed by its accents */
 #define PI_D 3.14159265358979323846
 
@@ -871,20 +872,6 @@ static double grid_accent(const struct jl_analysis *a, uint64_t n, double l)
 	return best / mean;
 }
 
-/* Pick the beat period (hops) from the ACF: the peak lag with the best
- * prior-weighted salience, refined by parabolic interpolation.
- *
- * A lag that does not fit a whole number of times into the pattern
- * period (a dotted value, three eighths of a 7/8 bar, a 4:5 cross-rhythm
- * of a clave) is not a beat of that pattern, however strongly it recurs
- * on its own: its score is scaled by PATTERN_MISFIT.  The pattern only
- * overrules a lag that recurs no more strongly than the pattern does.
- * After a tempo change the old pattern's recurrence fades while the new
- * beat's grows, so the old bar does not hold back the new tempo (it cost
- * 0.5 s of settle time on a 128 -> 100 BPM step when it did).
- *
- * *conf is the normalised ACF at the period.  Returns 0 if there is no
- * peak. */
 /* The k-th smallest of v[0..m) (k < m), in place (Hoare's selection;
  * qsort may allocate, and the feed path never does). */
 static uint64_t kth_smallest(uint64_t *v, size_t m, size_t k)
@@ -936,6 +923,27 @@ static double tatum_period(struct jl_analysis *a, uint64_t n)
 	return (double)kth_smallest(a->ioi, m, (size_t)(TATUM_QUANTILE * (double)(m - 1))) / a->hop;
 }
 
+/* Pick the beat period (hops) from the ACF: the peak lag with the best
+ * prior-weighted salience, refined by parabolic interpolation, with three
+ * corrections:
+ *
+ * - A lag that does not fit a whole number of times into the pattern
+ *   period (a dotted value, three eighths of a 7/8 bar, a 4:5
+ *   cross-rhythm of a clave) is not a beat of that pattern, however
+ *   strongly it recurs on its own: its score is scaled by PATTERN_MISFIT.
+ *   The pattern only overrules a lag that recurs no more strongly than
+ *   the pattern does.  After a tempo change the old pattern's recurrence
+ *   fades while the new beat's grows, so the old bar does not hold back
+ *   the new tempo (it cost 0.5 s of settle time on a 128 -> 100 BPM step
+ *   when it did).
+ * - A lag of more than TATUM_MAX tatums is a half bar or a bar, not a
+ *   beat (binary and ternary subdivision give 2, 3, 4 or 6 tatums per
+ *   beat): its score is scaled by TATUM_MISFIT.
+ * - Between 3:2 relatives of nearly equal periodicity, the grid the
+ *   accents fall on wins (below).
+ *
+ * *conf is the normalised ACF at the period.  Returns 0 if there is no
+ * peak. */
 static double choose_period(struct jl_analysis *a, uint64_t n, double *conf)
 {
 	double best = 0, B = pattern_period(a), tatum = tatum_period(a, n);
