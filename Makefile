@@ -4,6 +4,7 @@
 #   make run        start jackloop on a running JACK server (or start one)
 #   make bench      RT engine benchmark;  make bench-analysis  onsets/tempo vs aubio
 #   make bench-analysis-xval  tempo on a validation set (other meters, soundfonts, noise)
+#   make deps-bench / deps-xval   the packages those two benchmarks need
 #   make BUILD=build-tsan SAN=thread test-queue   a sanitizer variant
 
 BUILD ?= build
@@ -54,7 +55,7 @@ TEST_BINS := $(UNIT_TESTS:%=$(BUILD)/tests/%) $(BUILD)/tests/jl_player $(BUILD)/
              $(BUILD)/tests/jl_histcheck $(BUILD)/tests/jl_delay $(BUILD)/tests/test_rtguard $(BUILD)/librtguard.so
 
 
-.PHONY: all deps check-pkgs test test-build test-queue rtgate manlint run bench bench-analysis \
+.PHONY: all deps deps-bench deps-xval check-pkgs test test-build test-queue rtgate manlint run bench bench-analysis \
         bench-analysis-xval install uninstall clean lint analyze help
 
 all: check-pkgs $(BUILD)/jackloop $(BUILD)/loopctl
@@ -68,8 +69,10 @@ check-pkgs:
 DEB_BUILD := gcc clang make pkg-config binutils libjack-jackd2-dev libasound2-dev liblo-dev \
              libfftw3-dev libsndfile1-dev libjansson-dev
 DEB_TEST := jackd2 liblo-tools groff-base python3 procps
-deps:
-	@missing=""; for p in $(DEB_BUILD) $(DEB_TEST); do \
+# $(call apt_install,PACKAGES): install the missing Debian packages (root or
+# sudo; `apt-get update` when a package is not found), else print the command.
+define apt_install
+	@missing=""; for p in $(1); do \
 	  dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || missing="$$missing $$p"; \
 	done; \
 	if [ -z "$$missing" ]; then exit 0; fi; \
@@ -79,6 +82,22 @@ deps:
 	export DEBIAN_FRONTEND=noninteractive; \
 	$$SUDO apt-get install -y --no-install-recommends $$missing || \
 	  { $$SUDO apt-get update && $$SUDO apt-get install -y --no-install-recommends $$missing; }
+endef
+
+help:
+	@sed -n 's/^#   //p' Makefile
+
+deps:
+	$(call apt_install,$(DEB_BUILD) $(DEB_TEST))
+
+# the analysis benchmarks: the synthesizer, its soundfonts and the aubio baseline
+DEB_BENCH := fluidsynth fluid-soundfont-gm sox aubio-tools python3-aubio python3-numpy
+DEB_XVAL := timgm6mb-soundfont musescore-general-soundfont-small
+deps-bench: deps
+	$(call apt_install,$(DEB_BENCH))
+
+deps-xval: deps-bench
+	$(call apt_install,$(DEB_XVAL))
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -161,11 +180,11 @@ bench: deps
 	@$(BUILD)/tests/bench_engine --no-daemon --quick --chain --point 128 1024
 	@$(BUILD)/tests/bench_fx
 
-bench-analysis: deps
+bench-analysis: deps-bench
 	@$(MAKE) --no-print-directory $(BUILD)/loopctl
 	@tests/bench_analysis.sh $(BUILD)/loopctl
 
-bench-analysis-xval: deps
+bench-analysis-xval: deps-xval
 	@$(MAKE) --no-print-directory $(BUILD)/loopctl
 	@tests/xval/run_xval.sh $(BUILD)/loopctl
 
