@@ -822,12 +822,15 @@ static int fits_pattern(double l, double B)
 }
 
 /* Score of peak lag l: salience times preference, scaled by
- * PATTERN_MISFIT if l does not fit the pattern period B (0 = none). */
-static double period_score(const struct jl_analysis *a, uint32_t l, double B)
+ * PATTERN_MISFIT if l does not fit the pattern period B (0 = none) and by
+ * TATUM_MISFIT if it spans more than TATUM_MAX tatums (0 = none). */
+static double period_score(const struct jl_analysis *a, uint32_t l, double B, double tatum)
 {
 	double sal = salience(a, l) * prior(a, l);
 	if (B > 0 && acf_norm(a, B) >= acf_norm(a, l) && !fits_pattern(refine_peak(a, l), B))
 		sal *= PATTERN_MISFIT;
+	if (tatum > 0 && refine_peak(a, l) > TATUM_MAX * tatum)
+		sal *= TATUM_MISFIT;
 	return sal;
 }
 
@@ -951,9 +954,7 @@ static double choose_period(struct jl_analysis *a, uint64_t n, double *conf)
 	for (uint32_t l = a->lmin; l <= a->lmax; l++) {
 		if (!acf_peak(a, l))
 			continue;
-		double sal = period_score(a, l, B);
-		if (tatum > 0 && refine_peak(a, l) > TATUM_MAX * tatum)
-			sal *= TATUM_MISFIT;
+		double sal = period_score(a, l, B, tatum);
 		if (sal > best) {
 			best = sal;
 			bl = l;
@@ -977,7 +978,7 @@ static double choose_period(struct jl_analysis *a, uint64_t n, double *conf)
 		double Q = refine_peak(a, l), r = Q / P0;
 		if (!(fabs(r - 1.5) <= 0.04 * 1.5 || fabs(r - 2.0 / 3) <= 0.04 * 2.0 / 3))
 			continue;
-		if (period_score(a, l, B) / prior(a, l) < ACCENT_CLOSE * best / prior(a, bl))
+		if (period_score(a, l, B, tatum) / prior(a, l) < ACCENT_CLOSE * best / prior(a, bl))
 			continue;
 		if (acc < 0)
 			acc = grid_accent(a, n, P);
