@@ -36,8 +36,9 @@
  *   R[l] <- d R[l] + y_n y_{n-l} (O(lags) per hop, never recomputed).  Every
  *   tempo_update_s the beat period is chosen among the ACF peaks by a
  *   metrical salience, a tempo preference curve, the fit to the pattern
- *   period (bar or phrase), a limit of six tatums per beat and, between
- *   3:2 relatives, the accents (see choose_period), with hysteresis
+ *   period (bar or phrase), a limit of six tatums per beat, between 3:2
+ *   relatives the accents, and a kick/snare backbeat (see choose_period
+ *   and backbeat), with hysteresis
  *   against flips of metrical level; the phase comes from a comb over the
  *   last periods of h.
  *
@@ -71,6 +72,19 @@
 #define TATUM_MISFIT 0.5     /* ... by this (6 = 2 x 3, plus half a tatum) */
 #define ACCENT_CLOSE 0.8     /* a 3:2 relative with this share of the best
                               * one's salience is weighed by its accents */
+#define BB_SPAN_S 12.0      /* the backbeat reads the onsets of this span */
+#define BB_LOW_HZ 150.0     /* kick band: up to this ... */
+#define BB_MID_HZ 1000.0    /* ... snare band: from there up to this */
+#define BB_POST_HOPS 6      /* an attack's band level: max over this many hops */
+#define BB_KICK_DB 6.0      /* a kick's kick band exceeds its snare band by this, */
+#define BB_SNARE_DB 3.0     /* a snare's snare band its kick band by this, */
+#define BB_RANGE_DB 12.0    /* ... and is within this of the span's loudest */
+#define BB_MIN_KICKS 4
+#define BB_MIN_SNARES 5
+#define BB_TOL 0.04         /* a snare recurs within this share of the period */
+#define BB_RECUR 0.6        /* ... for this share of the snares */
+#define BB_KICK_TOL 0.06    /* a kick half a period away: within this share */
+#define BB_ALT 0.5          /* ... of the period, for this share of the snares */
 #define PI_D 3.14159265358979323846
 
 enum { DET_FAST, DET_TONAL, NDET };
@@ -142,6 +156,12 @@ struct jl_analysis {
 	uint64_t beat_frame;
 	int tknown;
 	double cand_period; uint32_t cand_count; /* octave-flip hysteresis */
+	/* backbeat: kick- and snare-band levels per hop (bbn rows), and
+	 * scratch lists of the kick and snare frames of the span */
+	uint32_t bbn, bb_lo[2], bb_mid[2]; /* ring rows; bin ranges [a, b) */
+	float *bb_low_db, *bb_mid_db;
+	uint64_t *bb_kick, *bb_snare;
+	size_t bb_cap;
 	uint32_t hyst_change, hyst_metrical;     /* in tempo updates */
 };
 
@@ -212,6 +232,10 @@ void jl_analysis_destroy(struct jl_analysis *a)
 	jl_free(a->ybuf);
 	jl_free(a->ons);
 	jl_free(a->ioi);
+	jl_free(a->bb_low_db);
+	jl_free(a->bb_mid_db);
+	jl_free(a->bb_kick);
+	jl_free(a->bb_snare);
 	jl_free(a->acf);
 	jl_free(a);
 }
@@ -393,6 +417,28 @@ struct jl_analysis *jl_analysis_create(const struct jl_analysis_config *c)
 	a->ioi = jl_calloc(a->ioi_cap, sizeof(*a->ioi));
 	if (!a->ons || !a->ioi)
 		goto fail;
+	/* backbeat: band levels for the span plus the hops an attack takes */
+	a->bbn = secs_to_hops(a, BB_SPAN_S) + BB_POST_HOPS + 2;
+	a->bb_cap = (size_t)ceil(NDET * BB_SPAN_S / c->min_ioi_s) + 8;
+	{
+		double binhz = (double)c->rate / wf;
+		uint32_t nb = a->st[DET_FAST].nbins;
+		uint32_t e[3] = { (uint32_t)ceil(FMIN_HZ / binhz), (uint32_t)ceil(BB_LOW_HZ / binhz),
+				  (uint32_t)ceil(BB_MID_HZ / binhz) };
+		for (int i = 0; i < 3; i++)
+			if (e[i] > nb)
+				e[i] = nb;
+		a->bb_lo[0] = e[0];
+		a->bb_lo[1] = e[1];
+		a->bb_mid[0] = e[1];
+		a->bb_mid[1] = e[2];
+	}
+	a->bb_low_db = jl_calloc(a->bbn, sizeof(float));
+	a->bb_mid_db = jl_calloc(a->bbn, sizeof(float));
+	a->bb_kick = jl_calloc(a->bb_cap, sizeof(uint64_t));
+	a->bb_snare = jl_calloc(a->bb_cap, sizeof(uint64_t));
+	if (!a->bb_low_db || !a->bb_mid_db || !a->bb_kick || !a->bb_snare)
+		goto fail;
 	a->tdecay = exp(-(double)a->hop / (c->tempo_tau_s * c->rate));
 	a->ymean_a = 1.0 - exp(-(double)a->hop / (2.0 * c->rate));
 	a->tupdate = secs_to_hops(a, c->tempo_update_s);
@@ -422,6 +468,8 @@ static void reset_stream(struct jl_analysis *a)
 	memset(a->tenv, 0, a->envn * sizeof(float));
 	memset(a->ybuf, 0, a->envn * sizeof(float));
 	memset(a->acf, 0, a->nlag * sizeof(double));
+	for (uint32_t i = 0; i < a->bbn; i++)
+		a->bb_low_db[i] = a->bb_mid_db[i] = -200.0f;
 	a->ring_w = 0;
 	a->fill = 0;
 	a->nframes = 0;
@@ -686,6 +734,21 @@ static int pick(struct jl_analysis *a, struct picker *p, uint64_t n, double *mea
 
 static void tempo_hop(struct jl_analysis *a, uint64_t n, double fast_mean, double tonal_mean);
 
+static float band_db(const struct stft *s, const uint32_t r[2])
+{
+	double e = 0;
+	for (uint32_t k = r[0]; k < r[1]; k++)
+		e += (double)s->mag[k] * s->mag[k];
+	return (float)(10.0 * log10(e + 1e-20));
+}
+
+/* Kick-band and snare-band levels of hop n (fast STFT), for the backbeat. */
+static void drum_bands(struct jl_analysis *a, uint64_t n)
+{
+	a->bb_low_db[n % a->bbn] = band_db(&a->st[DET_FAST], a->bb_lo);
+	a->bb_mid_db[n % a->bbn] = band_db(&a->st[DET_FAST], a->bb_mid);
+}
+
 /* One hop completed: the ring holds the newest input, grid position n. */
 static int process_hop(struct jl_analysis *a)
 {
@@ -693,6 +756,7 @@ static int process_hop(struct jl_analysis *a)
 	int emitted = 0;
 	double ms = stft_levels(a, &a->st[DET_FAST]);
 	a->rms_db[n % a->envn] = (float)(10.0 * log10(ms + 1e-20));
+	drum_bands(a, n);
 	float f = novelty(&a->st[DET_FAST], n, 2, 0);
 	push_maxfiltered(&a->st[DET_FAST], n);
 	stft_levels(a, &a->st[DET_TONAL]);
@@ -926,8 +990,122 @@ static double tatum_period(struct jl_analysis *a, uint64_t n)
 	return (double)kth_smallest(a->ioi, m, (size_t)(TATUM_QUANTILE * (double)(m - 1))) / a->hop;
 }
 
+/* The kick- and snare-band levels of the attack of an onset at frame f:
+ * the maxima over the BB_POST_HOPS fast windows that start at or after f.
+ * Returns 0 if those hops are not all analysed and still kept. */
+static int attack_levels(const struct jl_analysis *a, uint64_t n, uint64_t f, float *lo, float *mid)
+{
+	const uint64_t W = a->st[DET_FAST].win;
+	if (f < a->origin)
+		return 0;
+	uint64_t k0 = (f - a->origin + W + a->hop - 1) / a->hop - 1;
+	if (k0 + BB_POST_HOPS - 1 > n || n - k0 >= a->bbn)
+		return 0;
+	float l = -200.0f, m = -200.0f;
+	for (uint64_t k = k0; k < k0 + BB_POST_HOPS; k++) {
+		if (a->bb_low_db[k % a->bbn] > l)
+			l = a->bb_low_db[k % a->bbn];
+		if (a->bb_mid_db[k % a->bbn] > m)
+			m = a->bb_mid_db[k % a->bbn];
+	}
+	*lo = l;
+	*mid = m;
+	return 1;
+}
+
+/* Is there an entry of the sorted list v[0..m) within tol of x? */
+static int near_in(const uint64_t *v, size_t m, double x, double tol)
+{
+	size_t lo = 0, hi = m;
+	while (lo < hi) { /* first entry >= x - tol */
+		size_t mid = lo + (hi - lo) / 2;
+		if ((double)v[mid] < x - tol)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < m && (double)v[lo] <= x + tol;
+}
+
+/* Share of the snares s[0..ns) followed by another one S frames later
+ * (among those whose follower falls before `last`); -1 if fewer than 3
+ * can be checked. */
+static double snare_recurrence(const uint64_t *s, size_t ns, double S, uint64_t last)
+{
+	size_t hit = 0, cnt = 0;
+	for (size_t i = 0; i < ns; i++) {
+		if ((double)s[i] + S * (1 + BB_TOL) > (double)last)
+			break;
+		cnt++;
+		hit += (size_t)near_in(s, ns, (double)s[i] + S, BB_TOL * S);
+	}
+	return cnt >= 3 ? (double)hit / (double)cnt : -1;
+}
+
+/* The beat period (hops) that a backbeat puts among P/2, P and 2P, or 0.
+ *
+ * In most popular music the snare (or clap, or rim) sounds on every
+ * second beat and the kick between: the drummer's pattern names the beat
+ * (Goto, "An audio-based real-time beat tracking system for music with or
+ * without drum-sounds", J. New Music Research 30(2), 2001, infers the
+ * beat level from exactly this alternation).  The onsets of the last
+ * BB_SPAN_S are sorted by their attacks' kick band (30-150 Hz) against
+ * their snare band (150-1000 Hz): a kick is BB_KICK_DB louder in the
+ * kick band, a snare BB_SNARE_DB louder in the snare band (less, because
+ * a backbeat snare often sounds over a kick: a double kick, four on the
+ * floor), and either is within BB_RANGE_DB of the span's loudest in its
+ * band.  A snare period S is one at which most snares recur (BB_RECUR)
+ * and half of which they do not; the pattern is a backbeat if most snares
+ * have a kick S/2 before or after them (BB_ALT).  The beat is then S/2.  Where the snares do not recur at one period
+ * (a waltz's 2 and 3, a 5/4 bar's 2 and 5) or the kick does not
+ * alternate with them (a reggae one-drop, where they sound together),
+ * this says nothing. */
+static double backbeat(struct jl_analysis *a, uint64_t n, double P)
+{
+	uint64_t now = frame_end(a, n), span = (uint64_t)(BB_SPAN_S * a->cfg.rate);
+	size_t first = lower_bound(a, now > span ? now - span : 0);
+	float maxlo = -200.0f, maxmid = -200.0f, lo, mid;
+	uint64_t last = 0;
+	for (size_t i = first; i < a->ons_cnt; i++) {
+		if (!attack_levels(a, n, onset_at(a, i)->frame, &lo, &mid))
+			continue;
+		if (lo > maxlo)
+			maxlo = lo;
+		if (mid > maxmid)
+			maxmid = mid;
+		last = onset_at(a, i)->frame;
+	}
+	size_t nk = 0, ns = 0;
+	for (size_t i = first; i < a->ons_cnt && nk < a->bb_cap && ns < a->bb_cap; i++) {
+		uint64_t f = onset_at(a, i)->frame;
+		if (!attack_levels(a, n, f, &lo, &mid))
+			continue;
+		if (lo - mid >= BB_KICK_DB && lo >= maxlo - BB_RANGE_DB)
+			a->bb_kick[nk++] = f;
+		else if (mid - lo >= BB_SNARE_DB && mid >= maxmid - BB_RANGE_DB)
+			a->bb_snare[ns++] = f;
+	}
+	if (nk < BB_MIN_KICKS || ns < BB_MIN_SNARES)
+		return 0;
+	for (int m = 1; m <= 4; m *= 2) {
+		double S = m * P * a->hop; /* snare period, frames */
+		if (snare_recurrence(a->bb_snare, ns, S, last) < BB_RECUR ||
+		    snare_recurrence(a->bb_snare, ns, S / 2, last) >= BB_RECUR)
+			continue;
+		size_t alt = 0;
+		for (size_t i = 0; i < ns; i++) {
+			double x = (double)a->bb_snare[i];
+			alt += (size_t)(near_in(a->bb_kick, nk, x - S / 2, BB_KICK_TOL * S) ||
+					near_in(a->bb_kick, nk, x + S / 2, BB_KICK_TOL * S));
+		}
+		if ((double)alt >= BB_ALT * (double)ns)
+			return S / 2 / a->hop;
+	}
+	return 0;
+}
+
 /* Pick the beat period (hops) from the ACF: the peak lag with the best
- * prior-weighted salience, refined by parabolic interpolation, with three
+ * prior-weighted salience, refined by parabolic interpolation, with four
  * corrections:
  *
  * - A lag that does not fit a whole number of times into the pattern
@@ -944,6 +1122,8 @@ static double tatum_period(struct jl_analysis *a, uint64_t n)
  *   beat): its score is scaled by TATUM_MISFIT.
  * - Between 3:2 relatives of nearly equal periodicity, the grid the
  *   accents fall on wins (below).
+ * - A backbeat (snare on every second beat, kick between) sets the
+ *   octave: see backbeat().
  *
  * *conf is the normalised ACF at the period.  Returns 0 if there is no
  * peak. */
@@ -987,6 +1167,14 @@ static double choose_period(struct jl_analysis *a, uint64_t n, double *conf)
 			acc = q;
 			P = Q;
 		}
+	}
+	/* A backbeat names the level outright. */
+	double bb = backbeat(a, n, P);
+	if (bb > 0 && fabs(bb - P) > 0.04 * P && bb >= a->lmin && bb <= a->lmax) {
+		P = bb;
+		for (uint32_t l = (uint32_t)(0.96 * bb); l <= (uint32_t)(1.04 * bb) + 1 && l + 2 < a->nlag; l++)
+			if (l > 1 && acf_peak(a, l) && fabs(refine_peak(a, l) - bb) <= 0.04 * bb)
+				P = refine_peak(a, l);
 	}
 	*conf = acf_norm(a, P);
 	return P;
