@@ -57,6 +57,8 @@ struct jl_engine *jl_engine_create(struct jl_shm *s)
 	e->fx_ctx.rate = g->sample_rate;
 	e->pool_floats = s->hdr->region[JL_REG_POOL].len / sizeof(float);
 	e->fade_frames = g->sample_rate / 100;
+	/* the longest silence inside a tail: a delay's echo gap, plus 1 s */
+	e->tail_hold = (uint32_t)((uint64_t)g->sample_rate * (JL_FX_DELAY_MAX_MS + 1000u) / 1000u);
 	e->shm = s;
 	e->hdr = s->hdr;
 	e->rt = s->rt;

@@ -87,6 +87,11 @@ struct jl_engine {
 	struct jl_fx_slot_rt fx[JL_FX_CHAINS][JL_FX_SLOTS];
 	uint8_t fx_used[JL_FX_CHAINS];
 	uint8_t send_on[JL_MAX_TRACKS];
+	/* A track's chain keeps running without voices until its output has
+	 * been exact zeros for tail_hold frames: a reverb or an echo rings
+	 * out, and what an external rack returns is heard (track_rt.c). */
+	uint32_t tail_left[JL_MAX_TRACKS];
+	uint32_t tail_hold;
 	const struct jl_engine_io *io_cur;	/* this cycle's buffers, for sends */
 	uint32_t off_cur;			/* this sub-block's offset in them */
 	struct jl_fx_ctx fx_ctx;

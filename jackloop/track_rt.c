@@ -371,6 +371,16 @@ static void prefetch_voice(const struct jl_engine *e, const struct jl_voice *v, 
 	}
 }
 
+/* Are both channels exact zeros? */
+static int all_zero(const float *l, const float *r, uint32_t n)
+{
+	uint32_t k;
+	for (k = 0; k < n; k++)
+		if (l[k] != 0.0f || r[k] != 0.0f)
+			return 0;
+	return 1;
+}
+
 void jl_tracks_process_rt(struct jl_engine *e, uint64_t f, uint32_t n, float *bus_l, float *bus_r)
 {
 	uint32_t i, t, pf = 0, ahead = 0;
@@ -442,13 +452,24 @@ void jl_tracks_process_rt(struct jl_engine *e, uint64_t f, uint32_t n, float *bu
 		}
 	}
 	for (t = 0; t < JL_MAX_TRACKS; t++) {
-		if (!e->track_used[t]) {
+		int fed = e->track_used[t];
+		if (!fed && !(e->tail_left[t] && (e->fx_used[t] || e->send_on[t]))) {
 			/* Keep ramps moving even without audio, so timing is exact. */
 			jl_ramp_skip_rt(&e->track_l[t], n);
 			jl_ramp_skip_rt(&e->track_r[t], n);
 			continue;
 		}
+		if (!fed) {
+			/* No voice feeds the chain: its tail rings out on silence. */
+			e->track_used[t] = 1;
+			memset(e->tbus[t][0], 0, (size_t)n * sizeof(float));
+			memset(e->tbus[t][1], 0, (size_t)n * sizeof(float));
+		}
 		jl_chain_process_rt(e, t, e->tbus[t][0], e->tbus[t][1], n); /* track FX, pre-fader */
+		if (fed || !all_zero(e->tbus[t][0], e->tbus[t][1], n))
+			e->tail_left[t] = e->tail_hold;
+		else
+			e->tail_left[t] = e->tail_left[t] > n ? e->tail_left[t] - n : 0;
 		jl_ramp_apply_rt(&e->track_l[t], e->tbus[t][0], n);
 		jl_ramp_apply_rt(&e->track_r[t], e->tbus[t][1], n);
 		jl_acc_rt(bus_l, e->tbus[t][0], n);

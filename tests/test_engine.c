@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "../jackloop/engine.h"
+#include "../shared/jl_fx.h"
 #include "../shared/jl_rt.h"
 #include "th.h"
 
@@ -51,7 +52,7 @@ static void setup(void)
 	g.cmd_capacity = 4096;
 	g.evt_capacity = 1u << 16;
 	g.hist_frames = HIST;
-	g.pool_bytes = 1 << 16;
+	g.pool_bytes = 4u << 20; /* room for a delay's state (test_fx_tail) */
 	g.model_bytes = 1 << 12;
 	snprintf(shm_name, sizeof(shm_name), "/jackloop.test_engine.%d", (int)getpid());
 	shm_unlink(shm_name);
@@ -366,6 +367,85 @@ static void test_reattach(void)
 	jl_engine_destroy(old);
 }
 
+static void push_cmd(struct jl_cmd *c)
+{
+	c->flags |= JL_CMDF_IMMEDIATE;
+	if (!jl_spsc_push(&cq, c))
+		fprintf(stderr, "queue full in test\n");
+}
+
+static void run_frames(uint64_t frames)
+{
+	uint64_t end = jl_engine_frame(eng) + frames;
+	while (jl_engine_frame(eng) < end)
+		cycle(256);
+}
+
+/* A track's effects ring out after its last voice stops: a looped click
+ * through the default delay (375 ms, feedback 0.35) on track 5, then the
+ * voice stops.  The echoes must still come (the chain runs on silence),
+ * and end in exact zeros. */
+static void test_fx_tail(void)
+{
+	const uint32_t V = 7, T = 5, LEN = 9600, S = 64;
+	float *pool = (float *)shm.pool;
+	uint64_t stop, at;
+	struct jl_cmd c;
+	memset(pool, 0, 2 * LEN * sizeof(float));
+	pool[S + 100] = pool[LEN + S + 100] = 0.5f;
+	memset(&c, 0, sizeof(c));
+	c.type = JL_CMD_FX_SLOT;
+	c.p.fxslot.chain = (uint16_t)T;
+	c.p.fxslot.type = JL_FX_DELAY;
+	c.p.fxslot.off = 1u << 20;
+	c.p.fxslot.bytes = jl_fx_state_bytes(JL_FX_DELAY, RATE);
+	push_cmd(&c);
+	memset(&c, 0, sizeof(c));
+	c.type = JL_CMD_VOICE_SRC;
+	c.p.vsrc.voice = V;
+	c.p.vsrc.kind = JL_SRC_POOL;
+	c.p.vsrc.channels = 2;
+	c.p.vsrc.in1 = 1;
+	c.p.vsrc.gen = 1;
+	c.p.vsrc.pool_off1 = LEN;
+	c.p.vsrc.data_len = LEN;
+	push_cmd(&c);
+	memset(&c, 0, sizeof(c));
+	c.type = JL_CMD_VOICE_START;
+	c.p.vstart.voice = V;
+	c.p.vstart.track = T;
+	c.p.vstart.seam_mode = JL_SEAM_XFADE;
+	c.p.vstart.seam = S;
+	c.p.vstart.head = S;
+	c.p.vstart.body = c.p.vstart.period = LEN - S;
+	c.p.vstart.origin = jl_engine_frame(eng) + 512;
+	push_cmd(&c);
+	memset(&c, 0, sizeof(c));
+	c.type = JL_CMD_VOICE_GAIN;
+	c.p.vgain.voice = V;
+	c.p.vgain.gain = 1.0f;
+	push_cmd(&c);
+	run_frames(RATE);
+	clear_log();
+	run_frames(4 * 256);
+	TH_CHECK(nonzero(jl_engine_frame(eng) - 1024, jl_engine_frame(eng), NULL) > 0, "the looped click plays");
+	c.p.vgain.gain = 0.0f;
+	c.p.vgain.ramp = 64;
+	c.p.vgain.flags = JL_VGAIN_STOP;
+	push_cmd(&c);
+	cycle(256);
+	stop = at = jl_engine_frame(eng);
+	clear_log();
+	run_frames(SPAN - 4096);
+	TH_CHECK(nonzero(stop + 256, stop + SPAN - 4096, &at) > 0,
+		 "the echoes ring out after the voice stops (first at +%llu frames)", (unsigned long long)(at - stop));
+	/* 0.35 per 375 ms reaches float zero in seconds, then 5 s of hold */
+	run_frames(20 * RATE);
+	clear_log();
+	run_frames(RATE);
+	TH_CHECK(nonzero(jl_engine_frame(eng) - RATE, jl_engine_frame(eng), NULL) == 0, "and the tail ends in exact zeros");
+}
+
 int main(void)
 {
 	setup();
@@ -380,6 +460,7 @@ int main(void)
 	test_gap();
 	test_rate_mismatch();
 	test_reattach();
+	test_fx_tail();
 	TH_CHECK(jl_engine_frame(eng) > 0xFFFFFFFFull, "64-bit timeline crossed JACK's 32-bit wrap");
 	jl_engine_destroy(eng);
 	jl_shm_close(&shm);
