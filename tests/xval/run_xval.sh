@@ -13,6 +13,7 @@
 #   results/aubio-tempo/<clip>.bpm        `aubio tempo` (global BPM)
 #   results/aubiotrack/<clip>.bpm         aubiotrack beats -> tempo track (beats2bpm.py)
 #   results/aubio-live-tempo/<clip>.bpm   aubio.tempo get_bpm() every 0.5 s (python3-aubio)
+#   results/aubioonset-<m>/<clip>.onsets  aubioonset -O <m>, every onset method (aubio-tools)
 #   results/report.md                     score.py --per-clip + the per-clip table below
 # Environment: BENCH=path/to/analysis-bench (default ../shared/analysis-bench),
 #              OUT=dir (default build/analysis-xval), JOBS=n (default nproc).
@@ -68,6 +69,8 @@ for n in $(clips); do echo "$n"; done | xargs -P "$JOBS" -n 1 sh -c '
   "$LOOPCTL" analyze "$DATA/wav/$0.wav" --onsets --decision > "$RES/loopctl/$0.onsets" ||
     echo "loopctl analyze --onsets failed on $0" >&2'
 METHODS="loopctl=$RES/loopctl"
+ONSET_METHODS=""
+AUBIO_ONSET="hfc specflux complex energy specdiff phase kl mkl"
 if command -v aubio >/dev/null 2>&1; then
   echo "== aubio tempo, aubiotrack"
   mkdir -p "$RES/aubio-tempo" "$RES/aubiotrack"
@@ -79,6 +82,15 @@ if command -v aubio >/dev/null 2>&1; then
     fi'
   METHODS="$METHODS aubio-tempo=$RES/aubio-tempo"
   command -v aubiotrack >/dev/null 2>&1 && METHODS="$METHODS aubiotrack=$RES/aubiotrack"
+  if command -v aubioonset >/dev/null 2>&1; then
+    # every onset method of aubioonset (default = hfc), as in the dev set's run_aubio.sh
+    echo "== aubioonset: $AUBIO_ONSET"
+    for m in $AUBIO_ONSET; do
+      mkdir -p "$RES/aubioonset-$m"
+      for n in $(clips); do echo "$m $n"; done
+    done | xargs -P "$JOBS" -n 2 sh -c 'aubioonset -O "$0" -i "$DATA/wav/$1.wav" > "$RES/aubioonset-$0/$1.onsets"'
+    for m in $AUBIO_ONSET; do ONSET_METHODS="$ONSET_METHODS aubioonset-$m=$RES/aubioonset-$m"; done
+  fi
   if /usr/bin/python3 -c 'import aubio' >/dev/null 2>&1; then
     echo "== aubio live tempo (aubio_live.py)"
     /usr/bin/python3 "$BENCH/aubio_live.py" --data "$DATA" --gt "$GT" --out "$RES" --methods "" >/dev/null
@@ -96,7 +108,7 @@ REPORT="$RES/report.md"
   echo "analysis of $(clips | wc -w) clips: ${run_s} s wall, $JOBS jobs"
   echo
   # shellcheck disable=SC2086
-  "$PY" "$BENCH/score.py" --gt "$GT" --per-clip --json "$RES/scores.json" $METHODS | tail -n +2 |
+  "$PY" "$BENCH/score.py" --gt "$GT" --per-clip --json "$RES/scores.json" $METHODS $ONSET_METHODS | tail -n +2 |
     "$PY" -c 'import re, sys  # drop the empty tempo-step tables (no clip here changes tempo)
 sys.stdout.write(re.sub(r"### tempo steps: [^\n]*\n\n\|[^\n]*\n\|[-|]*\n\n", "", sys.stdin.read()))'
   # shellcheck disable=SC2086
