@@ -3,9 +3,9 @@
 
 The development set (../shared/analysis-bench, gen.py) is 4/4 only and rendered
 with FluidR3_GM only.  This generator reuses gen.py's machinery (SMF writer,
-Song model, drum patterns, chords, strums, calibration, noise) and writes 24
+Song model, drum patterns, chords, strums, calibration, noise) and writes 29
 clips in other meters (3/4, 6/8, 12/8, 7/8, 5/4, 2/4), other 4/4 material and
-tempi, rendered with other General MIDI soundfonts (TimGM6mb, MuseScore General
+tempi, pads and legato instruments the development set does not use, rendered with other General MIDI soundfonts (TimGM6mb, MuseScore General
 Lite; alternating clip by clip), plus noisy copies at 10 and 15 dB SNR.
 
 Standard library + fluidsynth + sox, like gen.py.  Usage:
@@ -505,11 +505,67 @@ def h09():
 
 
 # ---------------------------------------------------------------- noisy copies (source, colour, SNR dB)
+# ---------------------------------------------------------------- pads and legato
+@clip("4/4", "quarter")
+def p05():
+    bpm = 66
+    s = Song("p05_choir_legato66", "pads", "choir aahs (GM52) voice-led legato chords every 2 beats",
+             [(bpm, bars_for(bpm, 22), 4)])
+    s.inst(0, 52, "choir", reverb=70)
+    prog = [[55, 60, 64, 72], [55, 59, 62, 74], [57, 60, 64, 72], [53, 57, 65, 72],
+            [52, 55, 64, 71], [53, 57, 62, 69], [55, 59, 62, 67], [55, 60, 64, 67]]
+    legato_chords(s, 0, prog, 2, 78)
+    return s
+
+
+@clip("3/4", "quarter")
+def p06():
+    bpm = 84
+    s = Song("p06_synthstrings_waltz84", "pads", "synth strings (GM50) in 3/4: a voice-led chord per bar",
+             [(bpm, bars_for(bpm, 22, 3), 3)])
+    s.inst(0, 50, "synth strings", reverb=60)
+    prog = [[45, 57, 60, 64], [43, 55, 59, 62], [41, 57, 60, 65], [40, 56, 59, 64]]
+    legato_chords(s, 0, prog, 3, 80)
+    return s
+
+
+@clip("4/4", "quarter")
+def p07():
+    bpm = 100
+    s = Song("p07_polysynth_pad100", "pads", "polysynth pad (GM90) chord per bar + halo pad (GM94) in half notes",
+             [(bpm, bars_for(bpm, 20), 4)])
+    s.inst(0, 90, "pad", reverb=65, chorus=40)
+    s.inst(1, 94, "halo", reverb=70)
+    legato_chords(s, 0, [[50, 57, 62, 65], [46, 53, 62, 65], [48, 55, 60, 64], [45, 52, 60, 64]], 4, 82)
+    legato_chords(s, 1, [[69, 74], [69, 72], [70, 74], [69, 74], [67, 72], [67, 76], [69, 73], [64, 73]], 2, 72)
+    return s
+
+
+@clip("4/4", "quarter")
+def p08():
+    bpm = 84
+    s = Song("p08_cello_legato84", "pads", "solo cello (GM42) legato melody, overlapping notes",
+             [(bpm, bars_for(bpm, 20), 4)])
+    s.inst(0, 42, "cello", reverb=55)
+    mel = [(48, 1), (52, 0.5), (55, 0.5), (57, 1.5), (55, 0.5), (53, 1), (52, 1), (50, 2), (47, 1),
+           (48, 1), (50, 0.5), (52, 0.5), (53, 1), (55, 2), (57, 1), (55, 1), (53, 1), (52, 1)]
+    i = 0
+    bp = 0.0
+    while bp < s.nbars * 4 - 0.5:
+        p, d = mel[i % len(mel)]
+        bar, pos = int(bp // 4), bp % 4
+        s.note(s.t(bar, pos), d * s.beat_dur(bar) + 0.06, 0, p, s.vel(82, 5), 0.0)
+        bp += d
+        i += 1
+    return s
+
+
 NOISY = [
     ("n01_waltz_drums90_pink10", "w01_waltz_drums90", "pinknoise", 10.0),
     ("n02_68_fingerpick70_white15", "c03_68_fingerpick70", "whitenoise", 15.0),
     ("n03_54_bass_keys168_pink15", "o04_54_bass_keys168", "pinknoise", 15.0),
     ("n04_band150_white10", "h09_band150", "whitenoise", 10.0),
+    ("n05_choir_legato66_pink15", "p05_choir_legato66", "pinknoise", 15.0),
 ]
 
 
