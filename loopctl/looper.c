@@ -418,11 +418,21 @@ void jl_looper_pool_free(struct jl_daemon *d, int region)
 		memset(&d->m->regions[region], 0, sizeof(d->m->regions[0]));
 }
 
+/* Frees a layer's second region (see spare_region in model.h). */
+static void free_spare(struct jl_daemon *d, struct jl_layer_m *l)
+{
+	if (l->spare_region && l->spare_region <= JL_MAX_LAYERS)
+		memset(&d->m->regions[l->spare_region - 1], 0, sizeof(d->m->regions[0]));
+	l->spare_region = 0;
+	l->moved = 0;
+}
+
 static void free_region(struct jl_daemon *d, struct jl_layer_m *l)
 {
 	if (l->region >= 0)
 		memset(&d->m->regions[l->region], 0, sizeof(d->m->regions[0]));
 	l->region = -1;
+	free_spare(d, l);
 }
 
 /* Reserve before the voice starts (DESIGN 3.2); evict undone layers,
@@ -1669,6 +1679,60 @@ static void copy_some(struct jl_daemon *d, uint64_t *budget)
 	}
 }
 
+/* A long take recorded into a region of twice the history (DESIGN 3.2)
+ * keeps only its own frames: once it is all in the pool, it is moved into
+ * a region of its size (a budget per tick, like the copies), its voice is
+ * switched there, and the big region is freed when the engine has
+ * switched (housekeeping).  Without room for the second region it stays
+ * where it is and is tried again later. */
+static void compact_some(struct jl_daemon *d, uint64_t *budget)
+{
+	uint64_t now = jl_daemon_now(d);
+	uint32_t i, c;
+	for (i = 0; i < JL_MAX_LAYERS && *budget; i++) {
+		struct jl_layer_m *l = &d->m->layers[i];
+		const struct jl_region_m *from, *to;
+		uint64_t n;
+		if (!l->id || l->state == JL_L_EVICTED || l->copy_state != JL_C_DONE || l->region < 0 ||
+		    (l->stride == l->data_len && l->data_off == 0))
+			continue;
+		if (l->voice >= 0 && l->state != JL_L_ACTIVE)
+			continue; /* a voice fading out still reads the old region */
+		if (!l->spare_region) {
+			int r = try_alloc(d, l->data_len * l->channels, l->id);
+			if (r < 0)
+				continue;
+			l->spare_region = (uint32_t)r + 1;
+			l->moved = 0;
+		}
+		from = &d->m->regions[l->region];
+		to = &d->m->regions[l->spare_region - 1];
+		n = l->data_len - l->moved;
+		if (n > *budget / l->channels)
+			n = *budget / l->channels;
+		for (c = 0; c < l->channels; c++)
+			memcpy(d->pool + to->off + (uint64_t)c * l->data_len + l->moved,
+			       d->pool + from->off + l->data_off + (uint64_t)c * l->stride + l->moved, n * sizeof(float));
+		l->moved += n;
+		*budget -= n * l->channels;
+		if (l->moved < l->data_len)
+			continue;
+		/* all moved: play from the new region, keep the old one until
+		 * the engine has switched */
+		{
+			int32_t old = l->region;
+			l->region = (int32_t)l->spare_region - 1;
+			l->spare_region = (uint32_t)old + 1;
+		}
+		l->data_off = 0;
+		l->stride = l->data_len;
+		l->src_gen++;
+		l->copy_state = JL_C_SWITCHING;
+		if (l->voice >= 0 && l->state == JL_L_ACTIVE)
+			send_src(d, l, JL_SRC_POOL, now > l->started ? now : l->started);
+	}
+}
+
 static void housekeeping(struct jl_daemon *d)
 {
 	uint32_t i;
@@ -1680,8 +1744,10 @@ static void housekeeping(struct jl_daemon *d)
 			struct jl_voice_pub *vp = &d->shm.voice[l->voice];
 			uint32_t st = atomic_load(&vp->state);
 			if (l->copy_state == JL_C_SWITCHING && atomic_load(&vp->src_gen) == l->src_gen &&
-			    atomic_load(&vp->src) == JL_SRC_POOL)
+			    atomic_load(&vp->src) == JL_SRC_POOL) {
 				l->copy_state = JL_C_DONE;
+				free_spare(d, l); /* a moved long take's old region */
+			}
 			if (l->state != JL_L_ACTIVE && l->state != JL_L_PENDING && st == JL_VOICE_OFF)
 				l->voice = -1;
 			if (l->state == JL_L_ACTIVE && st == JL_VOICE_OFF && (atomic_load(&vp->flags) & JL_VOICE_F_OVERRUN)) {
@@ -1693,8 +1759,13 @@ static void housekeeping(struct jl_daemon *d)
 				l->voice = -1;
 			}
 		}
-		if (l->copy_state == JL_C_SWITCHING && (l->voice < 0 || l->state != JL_L_ACTIVE))
-			l->copy_state = JL_C_DONE; /* copied; nothing plays it now */
+		/* copied; nothing plays it now (a moved long take's old region
+		 * is freed once no voice can read it) */
+		if (l->copy_state == JL_C_SWITCHING && (l->voice < 0 || l->state != JL_L_ACTIVE) &&
+		    !(l->spare_region && l->voice >= 0)) {
+			l->copy_state = JL_C_DONE;
+			free_spare(d, l);
+		}
 	}
 }
 
@@ -1859,6 +1930,7 @@ void jl_looper_tick(struct jl_daemon *d)
 	finish_pending(d);
 	fire_triggers(d);
 	copy_some(d, &budget);
+	compact_some(d, &budget);
 }
 
 int jl_looper_init(struct jl_daemon *d)
@@ -1890,6 +1962,15 @@ int jl_looper_init(struct jl_daemon *d)
 				if (l->copy_state == JL_C_DONE || l->copy_state == JL_C_SWITCHING)
 					l->copy_state = JL_C_LOST;
 			}
+			if (l->spare_region > JL_MAX_LAYERS ||
+			    (l->spare_region && m->regions[l->spare_region - 1].layer != l->id) ||
+			    (l->spare_region && (int32_t)l->spare_region - 1 == l->region))
+				l->spare_region = 0;
+			if (l->region < 0 && l->spare_region) {
+				memset(&m->regions[l->spare_region - 1], 0, sizeof(m->regions[0]));
+				l->spare_region = 0;
+			}
+			l->moved = 0; /* a move in flight starts over */
 		}
 		for (i = 0; i < JL_MAX_LAYERS; i++) {
 			struct jl_region_m *r = &m->regions[i];

@@ -12,7 +12,7 @@
 #include <stdint.h>
 
 #define JL_MODEL_MAGIC 0x4C444F4Du	/* "MODL" */
-#define JL_MODEL_VERSION 1
+#define JL_MODEL_VERSION 2
 #define JL_MAX_LAYERS 1024
 #define JL_MAX_ACTIONS 4096
 #define JL_MAX_MEMBERS 8192
@@ -50,6 +50,13 @@ struct jl_layer_m {
 	uint64_t stride;	/* frames between the channels in its region */
 	uint64_t seq;		/* creation order */
 	uint64_t undone_seq;	/* when last undone (eviction is oldest first) */
+	/* A long take is moved out of its recording region (twice the
+	 * history) into one of its own size: 1 + that second region while
+	 * the frames are moved (copy_state DONE), then 1 + the old region
+	 * until the engine plays from the new one (SWITCHING); 0: none. */
+	uint32_t spare_region;
+	uint32_t pad2;
+	uint64_t moved;		/* frames moved so far */
 };
 
 struct jl_region_m {

@@ -932,8 +932,10 @@ static void test_corrupt_model(void)
 	layer(2, 1)->track = 200;
 	d->m->selected = 77;
 	d->m->tracks[0].inc_region = -55;
+	l->spare_region = 5000;
 	TH_CHECK(jl_looper_init(d) == 1, "the next daemon adopts the model");
-	TH_CHECK(l->region == -1 && l->voice == -1 && d->m->selected == 0 && d->m->tracks[0].inc_region == -1,
+	TH_CHECK(l->region == -1 && l->voice == -1 && l->spare_region == 0 && d->m->selected == 0 &&
+			 d->m->tracks[0].inc_region == -1,
 		 "and repairs what it cannot trust");
 	TH_CHECK(layer(2, 1) == NULL, "a layer with an impossible track is dropped");
 	o = json_object();
@@ -945,12 +947,15 @@ static void test_corrupt_model(void)
 }
 
 /* A take longer than the history: copied into the pool while it records
- * (DESIGN 3.2), so it keeps its beginning and loops exactly. */
+ * (DESIGN 3.2), so it keeps its beginning and loops exactly.  It records
+ * into a region of twice the history; once stored it is moved into one of
+ * its own size while it plays, without a wrong frame. */
 static void test_long_take(void)
 {
-	uint64_t a1, a2, y, bad = 0, C;
+	uint64_t a1, a2, y, bad = 0, C, used = 0;
 	char msg[2048];
 	struct jl_layer_m *l;
+	uint32_t i;
 	setup(8, 64, 8);
 	run_to(RATE);
 	a1 = now() + 7;
@@ -960,15 +965,58 @@ static void test_long_take(void)
 	l = layer(1, 1);
 	C = a2 - a1;
 	TH_CHECK(l && l->body == C && l->origin == a1, "the whole take is kept");
-	run_to(a2 + 2 * C);
-	for (y = a2 + C; y < a2 + 2 * C; y++) {
+	run_to(a2 + 3 * C);
+	for (y = a2 + C; y < a2 + 3 * C; y++) {
 		uint64_t q = (y - a1) % C;
 		if (q < C - S_SEAM && !expect_frame(y, a1 + q))
 			bad++;
 	}
-	TH_CHECK(bad == 0, "and loops exactly, including its start the ring has long overwritten (%llu off)",
-		 (unsigned long long)bad);
+	TH_CHECK(bad == 0, "and loops exactly, including its start the ring has long overwritten, "
+			   "before and after it is moved (%llu off)", (unsigned long long)bad);
 	TH_CHECK(l && l->copy_state == JL_C_DONE, "playing from the pool");
+	for (i = 0; i < JL_MAX_LAYERS; i++)
+		used += d->m->regions[i].layer ? d->m->regions[i].len : 0;
+	TH_CHECK(l && l->region >= 0 && l->spare_region == 0 && l->stride == l->data_len && l->data_off == 0 &&
+			 d->m->regions[l->region].len == l->data_len * l->channels && used == l->data_len * l->channels,
+		 "then it holds only its own frames: %llu floats in the pool for %llu x %u (the recording region "
+		 "was 2 x 8 s x 2)", (unsigned long long)used, (unsigned long long)(l ? l->data_len : 0),
+		 l ? l->channels : 0);
+	teardown();
+}
+
+/* The same, undone the moment it is all in the pool (its voice fading
+ * out while the move would start): the move waits for the voice to stop,
+ * then shrinks the undone take, and redo plays it exactly. */
+static void test_long_take_undo(void)
+{
+	uint64_t a1, a2, y, bad = 0, C, t0;
+	struct jl_layer_m *l;
+	setup(8, 64, 8);
+	run_to(RATE);
+	a1 = now() + 7;
+	press(a1, "record", NULL, 0);
+	a2 = a1 + 10 * RATE + 333;
+	press(a2, "record", NULL, 0);
+	l = layer(1, 1);
+	C = a2 - a1;
+	t0 = now();
+	while (l && l->copy_state != JL_C_DONE && now() < t0 + 4 * RATE)
+		cycle();
+	TH_CHECK(l && l->copy_state == JL_C_DONE && l->stride != l->data_len, "the long take is all in the pool");
+	TH_CHECK(cmd("undo", NULL, 0) == 0, "undo it at once");
+	run_to(now() + RATE);
+	TH_CHECK(l && l->state == JL_L_UNDONE && l->spare_region == 0 && l->stride == l->data_len &&
+			 d->m->regions[l->region].len == l->data_len * l->channels,
+		 "it is moved once its voice has stopped, undone or not");
+	TH_CHECK(cmd("redo", NULL, 0) == 0, "redo");
+	t0 = now();
+	run_to(t0 + 3 * C);
+	for (y = t0 + C; y < t0 + 3 * C; y++) {
+		uint64_t q = (y - a1) % C;
+		if (q < C - S_SEAM && !expect_frame(y, a1 + q))
+			bad++;
+	}
+	TH_CHECK(bad == 0, "and plays exactly again (%llu off)", (unsigned long long)bad);
 	teardown();
 }
 
@@ -1175,6 +1223,7 @@ int main(void)
 	test_outputs();
 	test_fx_chain();
 	test_long_take();
+	test_long_take_undo();
 	test_more();
 	test_reverse_rate();
 	test_corrupt_model();
