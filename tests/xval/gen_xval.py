@@ -3,7 +3,7 @@
 
 The development set (../shared/analysis-bench, gen.py) is 4/4 only and rendered
 with FluidR3_GM only.  This generator reuses gen.py's machinery (SMF writer,
-Song model, drum patterns, chords, strums, calibration, noise) and writes 29
+Song model, drum patterns, chords, strums, calibration, noise) and writes 31
 clips in other meters (3/4, 6/8, 12/8, 7/8, 5/4, 2/4), other 4/4 material and
 tempi, pads and legato instruments the development set does not use, rendered with other General MIDI soundfonts (TimGM6mb, MuseScore General
 Lite; alternating clip by clip), plus noisy copies at 10 and 15 dB SNR.
@@ -505,6 +505,34 @@ def h09():
 
 
 # ---------------------------------------------------------------- noisy copies (source, colour, SNR dB)
+# ---------------------------------------------------------------- grooves that test the backbeat convention
+@clip("4/4", "quarter", alt=(70,))
+def h10():
+    bpm = 140
+    s = Song("h10_halftime_rock140", "4-4-other", "half-time rock: kick on 1 and 4, snare on 3 only, "
+             "8th hats (a musician counts 140 or feels 70)", [(bpm, bars_for(bpm, 16), 4)])
+    s.inst(DRUM_CH, 0, "drums", reverb=25)
+
+    def pat(bar):
+        p = {KICK: "x.....x.", SNARE: "....X...", CHH: "xxxxxxxx"}
+        if bar % 4 == 0:
+            p[CRASH] = "x......."
+        return p
+    drum_pattern(s, DRUM_CH, range(s.nbars), pat, spb=2, human=3.0)
+    return s
+
+
+@clip("4/4", "quarter")
+def h11():
+    bpm = 120
+    s = Song("h11_motown120", "4-4-other", "Motown: snare on every beat, kick on 1 and 3, closed hats on "
+             "the off-beat 8ths", [(bpm, bars_for(bpm, 16), 4)])
+    s.inst(DRUM_CH, 0, "drums", reverb=30)
+    drum_pattern(s, DRUM_CH, range(s.nbars),
+                 lambda bar: {KICK: "x...x...", SNARE: "x.x.x.x.", CHH: "-x-x-x-x"}, spb=2, human=4.0)
+    return s
+
+
 # ---------------------------------------------------------------- pads and legato
 @clip("4/4", "quarter")
 def p05():
