@@ -118,6 +118,11 @@ check "saying which" grep -q "no layer 7" "$TMP/err"
 expect_rc "capture longer than the history: error" 1 L capture 100
 check "with what is available" grep -q "available" "$TMP/err"
 expect_rc "a bad tempo: usage" 2 L tempo 9000
+B0=$(L --json status | python3 -c 'import json,sys; print(json.load(sys.stdin)["anchor"]["beats_per_cycle"])')
+expect_rc "tempo double (a string argument over OSC)" 0 L tempo double
+check "doubles the beats per cycle" grep -q "^$(( 2 * B0 )) beats per cycle" "$TMP/out"
+expect_rc "tempo half restores them" 0 L tempo half
+check "to $B0" grep -q "^$B0 beats per cycle" "$TMP/out"
 
 # --- the daemon crashes: loops keep playing, a new one carries on ----------------------
 DPID=$(jv daemon.pid)

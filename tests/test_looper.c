@@ -626,6 +626,15 @@ static void test_analysis_quantize(void)
 		 "and it ends on a beat");
 	teardown();
 
+	/* tempo half from the live analysis: a preset grid at half the tempo heard */
+	click_input = 1;
+	setup(30, 64, 8);
+	jl_live_init(d);
+	run_to(6 * RATE);
+	TH_CHECK(cmd("tempo half", msg, sizeof(msg)) == 0 && fabs(d->m->preset_bpm - 60.0) <= 0.5,
+		 "tempo half of the 120 BPM clicks heard: preset %.2f BPM (%s)", d->m->preset_bpm, msg);
+	teardown();
+
 	/* silence: no onsets, tempo unknown, never a random number */
 	click_input = 0;
 	silent_input = 1;
@@ -635,6 +644,8 @@ static void test_analysis_quantize(void)
 	TH_CHECK(cmd("tempo", msg, sizeof(msg)) == 0 && !strcmp(msg, "tempo unknown"), "silence: %s", msg);
 	TH_CHECK(cmd("onsets --last 4", msg, sizeof(msg)) == 0 && !strncmp(msg, "0 onsets", 8), "silence: %.40s", msg);
 	TH_CHECK(cmd("capture --bars 1", msg, sizeof(msg)) == 1 && strstr(msg, "no tempo"), "capture --bars needs a tempo: %s", msg);
+	TH_CHECK(cmd("tempo half", msg, sizeof(msg)) == 1 && strstr(msg, "no tempo") && d->m->preset_bpm == 0,
+		 "tempo half needs a tempo: %s", msg);
 	silent_input = 0;
 	teardown();
 }
@@ -1061,7 +1072,9 @@ static void test_controls(void)
 	setup(30, 64, 16);
 	TH_CHECK(cmd("phones limit 0", msg, sizeof(msg)) == 0, "phones limiter to 0 dBFS: %s", msg);
 	run_to(RATE);
-	TH_CHECK(cmd("tempo 120", msg, sizeof(msg)) == 0, "preset tempo: %s", msg);
+	TH_CHECK(cmd("tempo 60", msg, sizeof(msg)) == 0 && cmd("tempo double", msg, sizeof(msg)) == 0 &&
+			 d->m->preset_bpm == 120.0,
+		 "preset tempo 60, doubled: %s", msg);
 	a1 = now() + 100;
 	TH_CHECK(press(a1, "record --bars 2", msg, sizeof(msg)) == 0 && strstr(msg, "ends by itself"), "record --bars 2: %s", msg);
 	run_to(a1 + 5 * RATE);
@@ -1071,6 +1084,16 @@ static void test_controls(void)
 		 "2 bars at 120 BPM = 4.000 s exactly, 8 beats (cycle %llu)", (unsigned long long)C);
 	TH_CHECK(l && l->started == a1 + C && outL[(a1 + C) % LOG] == code(a1),
 		 "and it starts playing exactly at its end, without a fade");
+	/* the other metrical level, when the count was wrong */
+	TH_CHECK(cmd("tempo half", msg, sizeof(msg)) == 0 && d->m->beats_per_cycle == 4 && d->m->cycle == C,
+		 "tempo half: 4 beats in the same cycle: %s", msg);
+	TH_CHECK(cmd("tempo double", msg, sizeof(msg)) == 0 && d->m->beats_per_cycle == 8, "tempo double: %s", msg);
+	cmd("tempo 90", NULL, 0); /* 6 beats */
+	TH_CHECK(cmd("tempo half", msg, sizeof(msg)) == 0 && d->m->beats_per_cycle == 3, "6 beats halved: %s", msg);
+	TH_CHECK(cmd("tempo half", msg, sizeof(msg)) == 1 && strstr(msg, "cannot be halved") && d->m->beats_per_cycle == 3,
+		 "3 beats cannot be halved: %s", msg);
+	TH_CHECK(cmd("tempo triple", msg, sizeof(msg)) == 2 && d->m->beats_per_cycle == 3, "tempo triple: usage: %s", msg);
+	cmd("tempo 120", NULL, 0);
 
 	/* --cycles: a fixed-length overdub that ends by itself, on time */
 	b = a1 + 2 * C;
