@@ -1194,7 +1194,11 @@ static uint64_t beat_phase(const struct jl_analysis *a, uint64_t n, double P)
 	uint32_t nb = (uint32_t)((a->envn - 2) / P);
 	if (nb > 8)
 		nb = 8;
-	if (nb < 1 || (uint64_t)((nb + 1) * P) > n)
+	/* fewer teeth while the stream is younger than nb + 1 periods */
+	uint32_t fit = (uint32_t)((double)n / P);
+	if (fit < nb + 1)
+		nb = fit > 0 ? fit - 1 : 0;
+	if (nb < 1)
 		return n;
 	double best = -1;
 	uint32_t bphi = 0;

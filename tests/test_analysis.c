@@ -268,6 +268,15 @@ static void test_tempo_constant(void)
 	uint64_t d = ph < 12000 ? ph : 24000 - ph;
 	TH_CHECK(d <= 2 * jl_analysis_hop(a), "beat phase off by %llu frames", (unsigned long long)d);
 	TH_CHECK(t.beat_frame <= n && t.beat_frame + 2 * 24000 >= n, "beat_frame is recent");
+	/* also while fewer than 9 periods have been heard (the comb then
+	 * has fewer teeth; it used to give up and answer the newest hop) */
+	jl_analysis_reset(a);
+	feed_all(a, sig, RATE * 4, 480);
+	jl_analysis_tempo(a, &t);
+	ph = t.beat_frame % 24000;
+	d = ph < 12000 ? ph : 24000 - ph;
+	TH_CHECK(t.known && d <= 2 * jl_analysis_hop(a), "after 4 s: beat phase off by %llu frames",
+		 (unsigned long long)d);
 
 	/* other tempi, incl. fast and slow ones */
 	static const double bpms[] = { 72, 95, 140, 168 };
