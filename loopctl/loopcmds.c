@@ -292,29 +292,8 @@ int jl_cmd_tempo(struct jl_daemon *d, struct jl_req *rq, int argc, char **argv)
 				 t.confidence, json_real_value(json_object_get(j, "beat_phase")));
 		return 0;
 	}
-	if (!strcmp(argv[1], "half") || !strcmp(argv[1], "double")) {
-		/* the analysis chose the wrong metrical level: one level slower
-		 * or faster, whatever set the tempo */
-		double f = argv[1][0] == 'h' ? 0.5 : 2.0, rate = d->shm.hdr->geom.sample_rate;
-		struct jl_tempo t;
-		if (d->m->has_anchor) {
-			uint32_t b = d->m->beats_per_cycle;
-			if (f < 1.0 && b % 2)
-				return jl_say(rq, 1, "%u beats per cycle cannot be halved", b);
-			bpm = f * 60.0 * rate * b / (double)d->m->cycle;
-		} else if (d->m->preset_bpm > 0) {
-			bpm = f * d->m->preset_bpm;
-		} else {
-			memset(&t, 0, sizeof(t));
-			if (d->ana)
-				jl_analysis_tempo(d->ana, &t);
-			if (!t.known)
-				return jl_say(rq, 1, "no tempo to %s yet: play, tap, or give one (tempo BPM)",
-					      f < 1.0 ? "halve" : "double");
-			bpm = f * t.bpm;
-		}
-		return jl_looper_tempo(d, rq, bpm);
-	}
+	if (!strcmp(argv[1], "half") || !strcmp(argv[1], "double"))
+		return jl_looper_tempo_scale(d, rq, argv[1][0] == 'h' ? 0.5 : 2.0);
 	if (num(argv[1], &bpm))
 		return usage(rq, "usage: tempo [BPM|half|double]");
 	return jl_looper_tempo(d, rq, bpm);

@@ -1392,6 +1392,46 @@ int jl_looper_tempo(struct jl_daemon *d, struct jl_req *rq, double bpm)
 	return say(rq, 0, "tempo %.2f BPM (defines the grid until the first loop)", bpm);
 }
 
+/* One metrical level slower (f = 0.5) or faster (2), for when the
+ * analysis counted at double or half time: the loop's beats per cycle;
+ * else the preset tempo, on the same grid (its bar lines stay where they
+ * are); else the tempo heard, whose latest beat starts the new grid. */
+int jl_looper_tempo_scale(struct jl_daemon *d, struct jl_req *rq, double f)
+{
+	struct jl_model *m = d->m;
+	struct jl_tempo t;
+	double bpm;
+	if (m->has_anchor) {
+		if (f < 1.0 && m->beats_per_cycle % 2)
+			return say(rq, 1, "%u beats per cycle cannot be halved", m->beats_per_cycle);
+		return jl_looper_tempo(d, rq, f * 60.0 * rate(d) * m->beats_per_cycle / (double)m->cycle);
+	}
+	if (m->preset_bpm > 0) {
+		bpm = f * m->preset_bpm;
+		if (!(bpm >= 20.0 && bpm <= 400.0))
+			return say(rq, 1, "%.2f BPM is outside 20..400 BPM", bpm);
+		m->preset_bpm = bpm;
+	} else {
+		memset(&t, 0, sizeof(t));
+		if (d->ana)
+			jl_analysis_tempo(d->ana, &t);
+		if (!t.known)
+			return say(rq, 1, "no tempo to %s yet: play, tap, or give one (tempo BPM)",
+				   f < 1.0 ? "halve" : "double");
+		bpm = f * t.bpm;
+		if (!(bpm >= 20.0 && bpm <= 400.0))
+			return say(rq, 1, "%.2f BPM is outside 20..400 BPM", bpm);
+		m->preset_bpm = bpm;
+		m->grid_origin = t.beat_frame;
+	}
+	{
+		struct jl_req tmp;
+		memset(&tmp, 0, sizeof(tmp));
+		jl_outputs_send_click(d, &tmp, audible(d, rq), 0, 0);
+	}
+	return say(rq, 0, "tempo %.2f BPM (defines the grid until the first loop)", m->preset_bpm);
+}
+
 int jl_looper_tap(struct jl_daemon *d, struct jl_req *rq)
 {
 	struct jl_model *m = d->m;

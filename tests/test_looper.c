@@ -633,6 +633,12 @@ static void test_analysis_quantize(void)
 	run_to(6 * RATE);
 	TH_CHECK(cmd("tempo half", msg, sizeof(msg)) == 0 && fabs(d->m->preset_bpm - 60.0) <= 0.5,
 		 "tempo half of the 120 BPM clicks heard: preset %.2f BPM (%s)", d->m->preset_bpm, msg);
+	{
+		uint64_t ph = (d->m->grid_origin + CLICK_EVERY - CLICK_AT) % CLICK_EVERY;
+		TH_CHECK(ph <= 480 || ph >= CLICK_EVERY - 480,
+			 "and its grid starts on a click the analysis heard (%llu frames off)",
+			 (unsigned long long)(ph <= 480 ? ph : CLICK_EVERY - ph));
+	}
 	teardown();
 
 	/* silence: no onsets, tempo unknown, never a random number */
@@ -1072,9 +1078,11 @@ static void test_controls(void)
 	setup(30, 64, 16);
 	TH_CHECK(cmd("phones limit 0", msg, sizeof(msg)) == 0, "phones limiter to 0 dBFS: %s", msg);
 	run_to(RATE);
-	TH_CHECK(cmd("tempo 60", msg, sizeof(msg)) == 0 && cmd("tempo double", msg, sizeof(msg)) == 0 &&
-			 d->m->preset_bpm == 120.0,
-		 "preset tempo 60, doubled: %s", msg);
+	TH_CHECK(cmd("tempo 60", msg, sizeof(msg)) == 0, "preset tempo 60: %s", msg);
+	t0 = d->m->grid_origin;
+	run_to(now() + RATE / 3);
+	TH_CHECK(cmd("tempo double", msg, sizeof(msg)) == 0 && d->m->preset_bpm == 120.0 && d->m->grid_origin == t0,
+		 "doubled, on the same grid: %s", msg);
 	a1 = now() + 100;
 	TH_CHECK(press(a1, "record --bars 2", msg, sizeof(msg)) == 0 && strstr(msg, "ends by itself"), "record --bars 2: %s", msg);
 	run_to(a1 + 5 * RATE);
