@@ -174,8 +174,9 @@ static uint64_t onset_snap(const struct jl_daemon *d, uint64_t h, int *moved)
 }
 
 /* The beat grid for bar/beat quantization: with a loop, its cycle divided
- * into beats (DESIGN 2.6: computed from k, never accumulated); before, the
- * live tempo or a preset one. Returns the unit in frames, 0 if none. */
+ * into beats (DESIGN 2.6: computed from k, never accumulated); before, a
+ * tempo the performer gave (tempo, tap), else the live tempo. Returns the
+ * unit in frames, 0 if none. */
 static double beat_unit(const struct jl_daemon *d, uint64_t *origin)
 {
 	const struct jl_model *m = d->m;
@@ -184,16 +185,16 @@ static double beat_unit(const struct jl_daemon *d, uint64_t *origin)
 		*origin = m->origin;
 		return (double)m->cycle / m->beats_per_cycle;
 	}
+	if (m->preset_bpm > 0) {
+		*origin = m->grid_origin;
+		return 60.0 * rate(d) / m->preset_bpm;
+	}
 	memset(&t, 0, sizeof(t));
 	if (d->ana)
 		jl_analysis_tempo(d->ana, &t);
 	if (t.known) {
 		*origin = t.beat_frame;
 		return t.period_frames;
-	}
-	if (m->preset_bpm > 0) {
-		*origin = m->grid_origin;
-		return 60.0 * rate(d) / m->preset_bpm;
 	}
 	return 0;
 }
@@ -720,11 +721,12 @@ static int make_layer(struct jl_daemon *d, struct jl_req *rq, int t, uint64_t s_
 			m->beats_per_bar = 4;
 		if (tr->rec_beats) {
 			m->beats_per_cycle = tr->rec_beats; /* counted by bar/beat quantization */
-		} else if (d->ana && jl_analysis_beats_per_cycle(d->ana, m->cycle, &m->beats_per_cycle) == 0) {
-			/* the analysis: a count a musician would use (DESIGN 2.6) */
 		} else if (m->preset_bpm > 0) {
+			/* a tempo the performer gave outranks the estimate */
 			double beats = (double)m->cycle / (60.0 * rate(d) / m->preset_bpm);
 			m->beats_per_cycle = beats < 1.5 ? 1 : (uint32_t)llround(beats);
+		} else if (d->ana && jl_analysis_beats_per_cycle(d->ana, m->cycle, &m->beats_per_cycle) == 0) {
+			/* the analysis: a count a musician would use (DESIGN 2.6) */
 		} else {
 			m->beats_per_cycle = 4;
 		}

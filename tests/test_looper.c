@@ -639,6 +639,13 @@ static void test_analysis_quantize(void)
 			 "and its grid starts on a click the analysis heard (%llu frames off)",
 			 (unsigned long long)(ph <= 480 ? ph : CLICK_EVERY - ph));
 	}
+	/* a tempo the performer gave outranks the estimate: 4 s is 4 beats */
+	c0 = (now() / CLICK_EVERY + 1) * CLICK_EVERY + CLICK_AT;
+	press(c0, "record", NULL, 0);
+	press(c0 + 8 * CLICK_EVERY, "record", msg, sizeof(msg));
+	TH_CHECK(d->m->has_anchor && d->m->beats_per_cycle == 4,
+		 "the first loop, 4 s, counts 4 beats of the halved tempo, not the 8 heard (%u)",
+		 d->m->beats_per_cycle);
 	teardown();
 
 	/* silence: no onsets, tempo unknown, never a random number */
