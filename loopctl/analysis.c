@@ -61,7 +61,10 @@
 #define TEMPO_MIN_ONSETS 2   /* ... nor with fewer onsets within 2 tempo_tau_s */
 #define TEMPO_MIN_CONF 0.05  /* normalised ACF at the period */
 #define HYST_CHANGE_S 0.5    /* a new tempo must win this long ... */
-#define HYST_METRICAL_S 2.0  /* ... and a new metrical level this long */
+#define HYST_METRICAL_S 2.0  /* ... and a new metrical level this long, */
+#define RECENT_TAU_S 1.0     /* unless the recent ACF (this memory) shows */
+#define RECENT_GONE 0.1      /* the old period recurring no more than this */
+#define RECENT_HERE 0.3      /* and the new one at least this */
 #define PATTERN_MIN_S 2.0    /* the pattern period is sought from here on, */
 #define PATTERN_MIN_ACF 0.2  /* needs this normalised ACF to count, */
 #define PATTERN_TOL 0.04     /* a beat fits it within this share of it, */
@@ -149,6 +152,8 @@ struct jl_analysis {
 	uint32_t lmin, lmax, nlag;  /* beat lag range; ACF lags 0..nlag-1 */
 	uint32_t pat_lo;            /* shortest lag of a pattern period */
 	double *acf;
+	double *racf;       /* recent ACF (memory RECENT_TAU_S), lags 0..lmax+2 */
+	double rdecay;
 	double tdecay, ymean, ymean_a;
 	uint32_t tupdate;
 	double period;      /* hops; 0 = none */
@@ -237,6 +242,7 @@ void jl_analysis_destroy(struct jl_analysis *a)
 	jl_free(a->bb_kick);
 	jl_free(a->bb_snare);
 	jl_free(a->acf);
+	jl_free(a->racf);
 	jl_free(a);
 }
 
@@ -402,7 +408,8 @@ struct jl_analysis *jl_analysis_create(const struct jl_analysis_config *c)
 	a->tenv = jl_calloc(a->envn, sizeof(float));
 	a->ybuf = jl_calloc(a->envn, sizeof(float));
 	a->acf = jl_calloc(a->nlag, sizeof(double));
-	if (!a->ring || !a->rms_db || !a->tenv || !a->ybuf || !a->acf)
+	a->racf = jl_calloc(a->lmax + 3, sizeof(double));
+	if (!a->ring || !a->rms_db || !a->tenv || !a->ybuf || !a->acf || !a->racf)
 		goto fail;
 	for (int d = 0; d < NDET; d++) {
 		a->pk[d].odf = jl_calloc(a->envn, sizeof(float));
@@ -440,6 +447,7 @@ struct jl_analysis *jl_analysis_create(const struct jl_analysis_config *c)
 	if (!a->bb_low_db || !a->bb_mid_db || !a->bb_kick || !a->bb_snare)
 		goto fail;
 	a->tdecay = exp(-(double)a->hop / (c->tempo_tau_s * c->rate));
+	a->rdecay = exp(-(double)a->hop / (RECENT_TAU_S * c->rate));
 	a->ymean_a = 1.0 - exp(-(double)a->hop / (2.0 * c->rate));
 	a->tupdate = secs_to_hops(a, c->tempo_update_s);
 	a->hyst_change = (uint32_t)ceil(HYST_CHANGE_S / c->tempo_update_s);
@@ -468,6 +476,7 @@ static void reset_stream(struct jl_analysis *a)
 	memset(a->tenv, 0, a->envn * sizeof(float));
 	memset(a->ybuf, 0, a->envn * sizeof(float));
 	memset(a->acf, 0, a->nlag * sizeof(double));
+	memset(a->racf, 0, (a->lmax + 3) * sizeof(double));
 	for (uint32_t i = 0; i < a->bbn; i++)
 		a->bb_low_db[i] = a->bb_mid_db[i] = -200.0f;
 	a->ring_w = 0;
@@ -1180,6 +1189,18 @@ static double choose_period(struct jl_analysis *a, uint64_t n, double *conf)
 	return P;
 }
 
+/* The recent ACF (memory RECENT_TAU_S) at lag l <= lmax + 1, normalised,
+ * negative values clipped to 0. */
+static double recent_acf(const struct jl_analysis *a, double l)
+{
+	if (l < 0 || l > a->lmax + 1)
+		return 0;
+	uint32_t i = (uint32_t)l;
+	double fr = l - i;
+	double r = ((1 - fr) * a->racf[i] + fr * a->racf[i + 1]) / (a->racf[0] + 1e-12);
+	return r > 0 ? r : 0;
+}
+
 /* Is p/q close to a ratio of metrical levels, 2, 3 or 3:2 (either way)? */
 static int metrical_jump(double p, double q)
 {
@@ -1260,6 +1281,8 @@ static void tempo_hop(struct jl_analysis *a, uint64_t n, double fast_mean, doubl
 		a->acf[l] = d * a->acf[l] + (double)y * at(a, a->ybuf, n - l);
 	for (uint32_t l = L; l < a->nlag; l++)
 		a->acf[l] *= d;
+	for (uint32_t l = 0; l < a->lmax + 3; l++)
+		a->racf[l] = a->rdecay * a->racf[l] + (l < L ? (double)y * at(a, a->ybuf, n - l) : 0);
 
 	if ((n + 1) % a->tupdate)
 		return;
@@ -1283,6 +1306,13 @@ static void tempo_hop(struct jl_analysis *a, uint64_t n, double fast_mean, doubl
 		else
 			a->cand_count = 1;
 		a->cand_period = P;
+		/* A change of metrical level is held back because both levels
+		 * are pulses of the same music.  If the old period has stopped
+		 * recurring in the last second or so while the new one recurs,
+		 * the tempo has changed by a metrical ratio (a 3:2 step): the
+		 * old reading is no level of the music any more. */
+		if (metr && recent_acf(a, a->period) < RECENT_GONE && recent_acf(a, P) >= RECENT_HERE)
+			metr = 0;
 		uint32_t need = metr ? a->hyst_metrical : a->hyst_change;
 		if (a->cand_count < need) {
 			/* keep the old period, refined if it is still a peak */

@@ -505,7 +505,6 @@ def h09():
     return s
 
 
-# ---------------------------------------------------------------- noisy copies (source, colour, SNR dB)
 # ---------------------------------------------------------------- grooves that test the backbeat convention
 @clip("4/4", "quarter", alt=(70,))
 def h10():
@@ -589,6 +588,70 @@ def p08():
     return s
 
 
+# ---------------------------------------------------------------- tempo steps (settle time)
+# The development set steps by 4:3 and 1.28, both drums-led.  These step by
+# 3:2 (a ratio the estimator also meets as a change of metrical level), in 3/4,
+# without drums, and by a small 1.15.
+@clip("4/4", "quarter")
+def s01():
+    s = Song("s01_drums_step100to150", "step", "rock kit (16th-based groove), tempo step 100 -> 150 BPM (3:2 up)",
+             [(100, 6, 4), (150, 10, 4)])
+    s.inst(DRUM_CH, 0, "drums", reverb=25)
+
+    def pat(bar):
+        p = {KICK: "x.....x...x.....", SNARE: "....X.......X...", CHH: "x.x.x.x.x.x.x.x."}
+        if bar % 4 == 0:
+            p[CRASH] = "x..............."
+        return p
+    drum_pattern(s, DRUM_CH, range(s.nbars), pat, human=4.0)
+    return s
+
+
+@clip("4/4", "quarter")
+def s02():
+    s = Song("s02_band_step132to88", "step", "drums + finger bass + piano, tempo step 132 -> 88 BPM (3:2 down)",
+             [(132, 8, 4), (88, 6, 4)])
+    s.inst(DRUM_CH, 0, "drums", reverb=25)
+    s.inst(0, 33, "bass", reverb=15)
+    s.inst(1, 0, "piano", reverb=35)
+    mk_drums_rock(s, DRUM_CH, range(s.nbars))
+    part_bass_pop(s, 0, range(s.nbars), [45, 41, 36, 43])
+    pch = [chord(57, "min"), chord(53, "maj", 1), chord(48, "maj", 2), chord(55, "maj", 1)]
+    for bar in range(s.nbars):
+        for b in (0, 1, 2, 3):
+            for p in pch[bar % 4]:
+                s.note(s.t(bar, b), 0.5 * s.beat_dur(bar), 1, p, s.vel(66), 4.0)
+    return s
+
+
+@clip("3/4", "quarter")
+def s03():
+    s = Song("s03_waltz_step96to128", "step", "waltz kit (kick on 1, snare on 2 and 3, 8th hats), "
+             "tempo step 96 -> 128 BPM (4:3 up)", [(96, 8, 3), (128, 10, 3)])
+    s.inst(DRUM_CH, 0, "drums", reverb=35)
+    drum_pattern(s, DRUM_CH, range(s.nbars),
+                 lambda bar: {KICK: "x.....", SNARE: "..x.x.", CHH: "x-o-o-"}, spb=2, human=5.0)
+    return s
+
+
+@clip("4/4", "quarter")
+def s04():
+    s = Song("s04_keys_bass_step110to96", "step", "no drums: piano (GM0) quarter chords + picked bass (GM34) "
+             "8ths, tempo step 110 -> 96 BPM (1.15 down)", [(110, 7, 4), (96, 7, 4)])
+    s.inst(0, 0, "piano", reverb=35)
+    s.inst(1, 34, "bass", reverb=15)
+    prog = [(43, chord(59, "maj", 1)), (40, chord(55, "min", 1)), (36, chord(60, "maj")), (38, chord(57, "maj", 1))]
+    for bar in range(s.nbars):
+        r, ch = prog[bar % 4]
+        for b in range(4):
+            for p in ch:
+                s.note(s.t(bar, b), 0.6 * s.beat_dur(bar), 0, p, s.vel(84 if b % 2 == 0 else 72), 4.0)
+        for i in range(8):
+            s.note(s.t(bar, i * 0.5), 0.4 * s.beat_dur(bar), 1, r + (12 if i == 5 else 0), s.vel(90 if i % 2 == 0 else 76), 4.0)
+    return s
+
+
+# ---------------------------------------------------------------- noisy copies (source, colour, SNR dB)
 NOISY = [
     ("n01_waltz_drums90_pink10", "w01_waltz_drums90", "pinknoise", 10.0),
     ("n02_68_fingerpick70_white15", "c03_68_fingerpick70", "whitenoise", 15.0),
@@ -655,7 +718,7 @@ def record(s, xv, sf, lat_s):
         gt["tempo_segments"] = [[round(gen.LEAD_IN, 6), round(s.end_music, 6), float(xv["bpm"])]]
     elif xv["bpm"] is not None and abs(xv["bpm"] - gt["bpm"]) > 1e-9:
         raise SystemExit("%s: bpm mismatch" % s.name)
-    rec = dict(name=s.name, category=s.category, desc=s.desc, duration=round(s.duration, 6), tempo_change=False,
+    rec = dict(name=s.name, category=s.category, desc=s.desc, duration=round(s.duration, 6), tempo_change=len(gt["tempo_segments"]) > 1,
                parts=sorted(set(s.part_names.values())), wav="wav/%s.wav" % s.name,
                meter=xv["meter"], beat_unit=xv["beat_unit"], alt_bpm=xv["alt_bpm"],
                soundfont=os.path.basename(sf), downbeats=downbeats, **gt)
