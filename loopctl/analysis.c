@@ -21,9 +21,15 @@
  *   each function has its own adaptive peak picker, decided one hop after
  *   the peak (look-ahead 1):
  *     o_c > o_{c+1}, o_c >= max(o_{c-pre_max..c-1}),
- *     o_c > max(delta * bands + alpha * mean(o_{c-pre_avg..c-1}),
+ *     o_c > max(delta * bands + max(alpha * mean(o_{c-pre_avg..c-1}),
+ *                                   median_k * median(o_{c-pre_avg..c-1})),
  *               peak_share * (decaying 1 s maximum of o)),
  *     the hop is above the level gate, c - last >= min_ioi.
+ *   (the median term on the fast function only: where its flux is dense --
+ *   sustained pads, noise -- the median is as high as the mean and sets
+ *   the higher threshold; after a loud, short spike the mean is raised
+ *   and the median is not, so a soft hit right after a loud one is kept
+ *   while the spike's decay is still held off by the mean term.)
  *   The onset frame is back-tracked from the peak to the start of its rise
  *   and placed where the attack enters the window (a quarter window plus a
  *   quarter hop before that hop's end).  Onsets of the two pickers closer
@@ -115,6 +121,7 @@ struct stft {
 struct picker {
 	float *odf;          /* envn ring */
 	double delta, alpha;
+	double median_k;     /* 0 = mean only */
 	uint32_t win;        /* FFT size of its STFT (onset placement) */
 	uint64_t last; int have_last;
 	double gamma;        /* threshold share of the recent peak level */
@@ -141,6 +148,7 @@ struct jl_analysis {
 	float *tenv;        /* tempo envelope h_n */
 	float *ybuf;        /* centred tempo envelope */
 	uint32_t pre_avg, pre_max, min_ioi, max_back, merge;
+	float *medbuf;      /* pre_avg scratch values for the local median */
 	/* onsets, sorted by frame */
 	struct jl_onset *ons;
 	uint64_t *ioi;      /* scratch: inter-onset intervals of the tempo span */
@@ -179,7 +187,8 @@ void jl_analysis_config_default(struct jl_analysis_config *c, uint32_t rate)
 	c->max_onset_history_s = 600.0;
 	c->lambda = 1000.0;
 	c->delta = 0.010;
-	c->alpha = 1.5;
+	c->alpha = 1.0;
+	c->median_k = 2.0;
 	c->peak_share = 0.05;
 	c->tonal_lag_s = 0.150;
 	c->tonal_delta = 0.001;
@@ -242,6 +251,7 @@ void jl_analysis_destroy(struct jl_analysis *a)
 	jl_free(a->bb_kick);
 	jl_free(a->bb_snare);
 	jl_free(a->acf);
+	jl_free(a->medbuf);
 	jl_free(a->racf);
 	jl_free(a);
 }
@@ -341,7 +351,7 @@ static int config_ok(const struct jl_analysis_config *c)
 	       c->tempo_tau_s > 0 && c->tempo_update_s > 0 && c->lambda > 0 &&
 	       c->pre_avg_s > 0 && c->pre_avg_s < 10 && c->pre_max_s >= 0 && c->pre_max_s < 10 &&
 	       c->tonal_lag_s > 0 && c->tonal_lag_s < 10 &&
-	       c->alpha >= 0 && c->tonal_alpha >= 0 && c->delta >= 0 && c->tonal_delta >= 0 &&
+	       c->alpha >= 0 && c->median_k >= 0 && c->tonal_alpha >= 0 && c->delta >= 0 && c->tonal_delta >= 0 &&
 	       c->peak_share >= 0 && c->peak_share < 1 &&
 	       c->tonal_peak_share >= 0 && c->tonal_peak_share < 1;
 }
@@ -374,6 +384,7 @@ struct jl_analysis *jl_analysis_create(const struct jl_analysis_config *c)
 	}
 	a->pk[DET_FAST].delta = c->delta * a->st[DET_FAST].nbands;
 	a->pk[DET_FAST].alpha = c->alpha;
+	a->pk[DET_FAST].median_k = c->median_k;
 	a->pk[DET_FAST].win = wf;
 	a->pk[DET_TONAL].delta = c->tonal_delta * a->st[DET_TONAL].nbands;
 	a->pk[DET_TONAL].alpha = c->tonal_alpha;
@@ -408,8 +419,9 @@ struct jl_analysis *jl_analysis_create(const struct jl_analysis_config *c)
 	a->tenv = jl_calloc(a->envn, sizeof(float));
 	a->ybuf = jl_calloc(a->envn, sizeof(float));
 	a->acf = jl_calloc(a->nlag, sizeof(double));
+	a->medbuf = jl_calloc(a->pre_avg, sizeof(float));
 	a->racf = jl_calloc(a->lmax + 3, sizeof(double));
-	if (!a->ring || !a->rms_db || !a->tenv || !a->ybuf || !a->acf || !a->racf)
+	if (!a->ring || !a->rms_db || !a->tenv || !a->ybuf || !a->acf || !a->racf || !a->medbuf)
 		goto fail;
 	for (int d = 0; d < NDET; d++) {
 		a->pk[d].odf = jl_calloc(a->envn, sizeof(float));
@@ -691,6 +703,39 @@ static float novelty(struct stft *s, uint64_t n, uint32_t K, float beta)
 
 /* Peak picking: is hop c = n - 1 an onset for picker p?  Returns 1 if an
  * onset was stored. */
+/* The k-th smallest of v[0..m) (k < m), in place (Hoare's selection, as
+ * kth_smallest() below, for floats). */
+static float kth_smallest_f(float *v, size_t m, size_t k)
+{
+	size_t lo = 0, hi = m - 1;
+	while (lo < hi) {
+		float pivot = v[lo + (hi - lo) / 2];
+		size_t i = lo, j = hi;
+		while (i <= j) {
+			while (v[i] < pivot)
+				i++;
+			while (v[j] > pivot)
+				j--;
+			if (i <= j) {
+				float t = v[i];
+				v[i] = v[j];
+				v[j] = t;
+				i++;
+				if (j == 0)
+					break;
+				j--;
+			}
+		}
+		if (k <= j)
+			hi = j;
+		else if (k >= i)
+			lo = i;
+		else
+			break;
+	}
+	return v[k];
+}
+
 static int pick(struct jl_analysis *a, struct picker *p, uint64_t n, double *mean_out)
 {
 	*mean_out = 0;
@@ -709,7 +754,15 @@ static int pick(struct jl_analysis *a, struct picker *p, uint64_t n, double *mea
 	for (uint32_t k = 1; k <= a->pre_max && k <= c; k++)
 		if (at(a, p->odf, c - k) > oc)
 			return 0;
-	double thr = p->delta + p->alpha * mean;
+	double local = p->alpha * mean;
+	if (p->median_k > 0 && cnt) {
+		for (uint32_t k = 0; k < cnt; k++)
+			a->medbuf[k] = at(a, p->odf, c - 1 - k);
+		double med = kth_smallest_f(a->medbuf, cnt, cnt / 2);
+		if (p->median_k * med > local)
+			local = p->median_k * med;
+	}
+	double thr = p->delta + local;
 	if (thr < p->gamma * p->peak)
 		thr = p->gamma * p->peak;
 	if (!(oc > thr))

@@ -42,10 +42,11 @@ struct jl_analysis_config {
 	double lambda;              /* log compression: log10(1 + lambda |X|), |X| of a full-scale sine = 1 */
 	double delta;               /* fixed threshold, per band */
 	double alpha;               /* multiple of the local mean added to the threshold */
+	double median_k;            /* ... or of the local median, whichever is larger */
 	double peak_share;          /* threshold >= this share of the recent (1 s) peak level */
 	/* tonal detector (novelty vs the recent maximum, longer window) */
 	double tonal_lag_s;         /* "recent": the running maximum spans this much */
-	double tonal_delta, tonal_alpha, tonal_peak_share;
+	double tonal_delta, tonal_alpha, tonal_peak_share; /* (tonal: mean only) */
 	double pre_avg_s;           /* local-mean window before the candidate */
 	double pre_max_s;           /* candidate must be the maximum over this past span */
 	double min_ioi_s;           /* minimum inter-onset interval (debounce) */

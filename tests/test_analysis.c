@@ -122,6 +122,41 @@ static void test_clicks(void)
 	jl_analysis_destroy(a);
 }
 
+/* A soft hit 87 ms after a loud one (a 16th at 172 BPM, 24 dB softer):
+ * the loud hit's flux raises the local mean for 100 ms, but not the
+ * local median, so the soft hit is still found. */
+static void test_soft_after_loud(void)
+{
+	size_t n = RATE * 6;
+	memset(sig, 0, n * sizeof(float));
+	rng = 0x5EEDu;
+	uint64_t soft[12];
+	for (unsigned k = 0; k < 12; k++) {
+		uint64_t f = RATE / 2 + (uint64_t)k * RATE * 2 / 5;
+		soft[k] = f + RATE * 87 / 1000;
+		add_click(sig, n, f, 0.8f);
+		add_click(sig, n, soft[k], 0.05f);
+	}
+	struct jl_analysis *a = make();
+	if (!a) {
+		TH_CHECK(a != NULL, "create");
+		return;
+	}
+	uint32_t hop = jl_analysis_hop(a);
+	feed_all(a, sig, n, 256);
+	struct jl_onset o[64];
+	size_t k = jl_analysis_onsets(a, 0, o, 64), found = 0;
+	for (unsigned i = 0; i < 12; i++)
+		for (size_t j = 0; j < k; j++)
+			if (udiff(o[j].frame, soft[i]) <= hop) {
+				found++;
+				break;
+			}
+	TH_CHECK(k == 24 && found == 12, "soft hits after loud ones: %zu onsets (want 24), %zu of 12 soft ones",
+		 k, found);
+	jl_analysis_destroy(a);
+}
+
 /* A mixture: clicks, bin-centred bursts, a soft noise bed. */
 static size_t make_mix(void)
 {
@@ -734,6 +769,7 @@ static void test_other_rates(void)
 int main(void)
 {
 	test_clicks();
+	test_soft_after_loud();
 	test_chunking();
 	test_new_onsets();
 	test_tempo_constant();
