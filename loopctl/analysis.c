@@ -151,7 +151,7 @@ struct jl_analysis {
 	float *medbuf;      /* pre_avg scratch values for the local median */
 	/* onsets, sorted by frame */
 	struct jl_onset *ons;
-	uint64_t *ioi;      /* scratch: inter-onset intervals of the tempo span */
+	float *ioi;         /* scratch: inter-onset intervals of the tempo span, frames */
 	size_t ioi_cap;
 	size_t ons_cap, ons_head, ons_cnt;
 	uint64_t ons_total;
@@ -703,9 +703,9 @@ static float novelty(struct stft *s, uint64_t n, uint32_t K, float beta)
 
 /* Peak picking: is hop c = n - 1 an onset for picker p?  Returns 1 if an
  * onset was stored. */
-/* The k-th smallest of v[0..m) (k < m), in place (Hoare's selection, as
- * kth_smallest() below, for floats). */
-static float kth_smallest_f(float *v, size_t m, size_t k)
+/* The k-th smallest of v[0..m) (k < m), in place (Hoare's selection;
+ * qsort may allocate, and the feed path never does). */
+static float kth_smallest(float *v, size_t m, size_t k)
 {
 	size_t lo = 0, hi = m - 1;
 	while (lo < hi) {
@@ -758,7 +758,7 @@ static int pick(struct jl_analysis *a, struct picker *p, uint64_t n, double *mea
 	if (p->median_k > 0 && cnt) {
 		for (uint32_t k = 0; k < cnt; k++)
 			a->medbuf[k] = at(a, p->odf, c - 1 - k);
-		double med = kth_smallest_f(a->medbuf, cnt, cnt / 2);
+		double med = kth_smallest(a->medbuf, cnt, cnt / 2);
 		if (p->median_k * med > local)
 			local = p->median_k * med;
 	}
@@ -1001,39 +1001,6 @@ static double grid_accent(const struct jl_analysis *a, uint64_t n, double l)
 	return best / mean;
 }
 
-/* The k-th smallest of v[0..m) (k < m), in place (Hoare's selection;
- * qsort may allocate, and the feed path never does). */
-static uint64_t kth_smallest(uint64_t *v, size_t m, size_t k)
-{
-	size_t lo = 0, hi = m - 1;
-	while (lo < hi) {
-		uint64_t pivot = v[lo + (hi - lo) / 2];
-		size_t i = lo, j = hi;
-		while (i <= j) {
-			while (v[i] < pivot)
-				i++;
-			while (v[j] > pivot)
-				j--;
-			if (i <= j) {
-				uint64_t t = v[i];
-				v[i] = v[j];
-				v[j] = t;
-				i++;
-				if (j == 0)
-					break;
-				j--;
-			}
-		}
-		if (k <= j)
-			hi = j;
-		else if (k >= i)
-			lo = i;
-		else
-			break;
-	}
-	return v[k];
-}
-
 /* The tatum (hops), the shortest regular pulse: the lower quartile of
  * the intervals between consecutive onsets of the last 2 tempo_tau_s
  * (the same span as tempo_evidence()).  The quartile rather than the
@@ -1046,7 +1013,7 @@ static double tatum_period(struct jl_analysis *a, uint64_t n)
 	uint64_t span = (uint64_t)(2.0 * a->cfg.tempo_tau_s * a->cfg.rate);
 	size_t m = 0;
 	for (size_t i = lower_bound(a, now > span ? now - span : 0) + 1; i < a->ons_cnt && m < a->ioi_cap; i++)
-		a->ioi[m++] = onset_at(a, i)->frame - onset_at(a, i - 1)->frame;
+		a->ioi[m++] = (float)(onset_at(a, i)->frame - onset_at(a, i - 1)->frame);
 	if (m < TATUM_MIN_IOIS)
 		return 0;
 	return (double)kth_smallest(a->ioi, m, (size_t)(TATUM_QUANTILE * (double)(m - 1))) / a->hop;
