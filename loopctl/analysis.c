@@ -701,8 +701,6 @@ static float novelty(struct stft *s, uint64_t n, uint32_t K, float beta)
 	return f > 0 ? f : 0;
 }
 
-/* Peak picking: is hop c = n - 1 an onset for picker p?  Returns 1 if an
- * onset was stored. */
 /* The k-th smallest of v[0..m) (k < m), in place (Hoare's selection;
  * qsort may allocate, and the feed path never does). */
 static float kth_smallest(float *v, size_t m, size_t k)
@@ -736,6 +734,8 @@ static float kth_smallest(float *v, size_t m, size_t k)
 	return v[k];
 }
 
+/* Peak picking: is hop c = n - 1 an onset for picker p?  Returns 1 if an
+ * onset was stored. */
 static int pick(struct jl_analysis *a, struct picker *p, uint64_t n, double *mean_out)
 {
 	*mean_out = 0;
