@@ -3,11 +3,12 @@
 
 The development set (../shared/analysis-bench, gen.py) is 4/4 only and rendered
 with FluidR3_GM only.  This generator reuses gen.py's machinery (SMF writer,
-Song model, drum patterns, chords, strums, calibration, noise) and writes 31
+Song model, drum patterns, chords, strums, calibration, noise) and writes 35
 clips in other meters (3/4, 6/8, 12/8, 7/8, 5/4, 2/4), other 4/4 material and
-tempi, and pads and legato instruments the development set does not use,
-rendered with other General MIDI soundfonts (TimGM6mb, MuseScore General Lite;
-alternating clip by clip), plus noisy copies at 10 and 15 dB SNR.
+tempi, pads and legato instruments the development set does not use, and
+tempo steps (3:2 up and down, a waltz, no drums), rendered with other General
+MIDI soundfonts (TimGM6mb, MuseScore General Lite; alternating clip by clip),
+plus noisy copies at 10 and 15 dB SNR.
 
 Standard library + fluidsynth + sox, like gen.py.  Usage:
     tests/xval/gen_xval.py                   # -> build/analysis-xval/{data/wav,ground_truth.json}
