@@ -2,7 +2,7 @@
 #   make            build build/jackloop and build/loopctl
 #   make test       everything CI gates (installs missing Debian packages first)
 #   make run        start jackloop on a running JACK server (or start one)
-#   make bench      RT engine benchmark;  make bench-analysis  onsets/tempo vs aubio
+#   make bench      RT engine benchmark;  make bench-analysis  onsets/tempo vs aubio, time per tick
 #   make bench-analysis-xval  tempo on a validation set (other meters, soundfonts, noise)
 #   make deps-bench / deps-xval   the packages those two benchmarks need
 #   make BUILD=build-tsan SAN=thread test-queue   a sanitizer variant
@@ -120,6 +120,8 @@ $(BUILD)/tests/bench_engine: $(BUILD)/tests/bench_engine.o $(JL_OBJ) $(CTL_OBJ) 
 	$(CC) $(LDFLAGS) $^ $(JACK_LIBS) $(CTL_LIBS) -lrt -o $@
 $(BUILD)/tests/bench_fx: $(BUILD)/tests/bench_fx.o $(JL_OBJ) $(CTL_OBJ) $(SHARED_OBJ)
 	$(CC) $(LDFLAGS) $^ $(JACK_LIBS) $(CTL_LIBS) -lrt -o $@
+$(BUILD)/tests/bench_ana: $(BUILD)/tests/bench_ana.o $(CTL_OBJ) $(SHARED_OBJ)
+	$(CC) $(LDFLAGS) $^ $(CTL_LIBS) -lrt -o $@
 $(BUILD)/tests/test_looper: $(BUILD)/tests/test_looper.o $(JL_OBJ) $(CTL_OBJ) $(SHARED_OBJ)
 	$(CC) $(LDFLAGS) $^ $(JACK_LIBS) $(CTL_LIBS) -lrt -o $@
 $(BUILD)/tests/test_fx: $(BUILD)/tests/test_fx.o $(JL_OBJ) $(CTL_OBJ) $(SHARED_OBJ)
@@ -181,8 +183,10 @@ bench: deps
 	@$(BUILD)/tests/bench_fx
 
 bench-analysis: deps-bench
-	@$(MAKE) --no-print-directory $(BUILD)/loopctl
+	@$(MAKE) --no-print-directory $(BUILD)/loopctl $(BUILD)/tests/bench_ana
 	@tests/bench_analysis.sh $(BUILD)/loopctl
+	@echo
+	@$(BUILD)/tests/bench_ana build/analysis-bench/data/wav/*.wav
 
 bench-analysis-xval: deps-xval
 	@$(MAKE) --no-print-directory $(BUILD)/loopctl

@@ -13,15 +13,13 @@
 #include "daemon.h"
 #include "jl_alloc.h"
 
-#define FEED_MAX_S 0.25	/* at most this much audio per tick: bounded work */
-
 int jl_live_init(struct jl_daemon *d)
 {
 	struct jl_analysis_config c;
 	uint32_t rate = d->shm.hdr->geom.sample_rate;
 	jl_analysis_config_default(&c, rate);
 	c.max_onset_history_s = 600;
-	d->ana_buf_len = (uint32_t)(FEED_MAX_S * rate);
+	d->ana_buf_len = (uint32_t)(JL_LIVE_FEED_MAX_S * rate);
 	d->ana_buf = jl_calloc(d->ana_buf_len, sizeof(float));
 	d->ana = d->ana_buf ? jl_analysis_create(&c) : NULL;
 	if (!d->ana) {
