@@ -94,6 +94,10 @@
 #define BB_RECUR 0.6        /* ... for this share of the snares */
 #define BB_KICK_TOL 0.06    /* a kick half a period away: within this share */
 #define BB_ALT 0.5          /* ... of the period, for this share of the snares */
+#define SPARSE_SPAN_S 12.0  /* sparse material: the onsets of this span, */
+#define SPARSE_RATE 1.0     /* if there are fewer than this many per second */
+#define SPARSE_MIN 6        /* and at least this many, */
+#define SPARSE_TOL_S 0.03   /* give an ACF of onset times, each pair spread this wide */
 #define PI_D 3.14159265358979323846
 
 enum { DET_FAST, DET_TONAL, NDET };
@@ -160,6 +164,7 @@ struct jl_analysis {
 	uint32_t lmin, lmax, nlag;  /* beat lag range; ACF lags 0..nlag-1 */
 	uint32_t pat_lo;            /* shortest lag of a pattern period */
 	double *acf;
+	double *eacf;       /* sparse material: ACF of onset times, lags 0..nlag-1 */
 	double *racf;       /* recent ACF (memory RECENT_TAU_S), lags 0..lmax+2 */
 	double rdecay;
 	double tdecay, ymean, ymean_a;
@@ -253,6 +258,7 @@ void jl_analysis_destroy(struct jl_analysis *a)
 	jl_free(a->acf);
 	jl_free(a->medbuf);
 	jl_free(a->racf);
+	jl_free(a->eacf);
 	jl_free(a);
 }
 
@@ -421,7 +427,8 @@ struct jl_analysis *jl_analysis_create(const struct jl_analysis_config *c)
 	a->acf = jl_calloc(a->nlag, sizeof(double));
 	a->medbuf = jl_calloc(a->pre_avg, sizeof(float));
 	a->racf = jl_calloc(a->lmax + 3, sizeof(double));
-	if (!a->ring || !a->rms_db || !a->tenv || !a->ybuf || !a->acf || !a->racf || !a->medbuf)
+	a->eacf = jl_calloc(a->nlag, sizeof(double));
+	if (!a->ring || !a->rms_db || !a->tenv || !a->ybuf || !a->acf || !a->racf || !a->medbuf || !a->eacf)
 		goto fail;
 	for (int d = 0; d < NDET; d++) {
 		a->pk[d].odf = jl_calloc(a->envn, sizeof(float));
@@ -1156,8 +1163,79 @@ static double backbeat(struct jl_analysis *a, uint64_t n, double P)
  *
  * *conf is the normalised ACF at the period.  Returns 0 if there is no
  * peak. */
+/* The sparse path's ACF at lag l (hops), linearly interpolated. */
+static double eacf_at(const struct jl_analysis *a, double l)
+{
+	if (l < 0 || l > a->nlag - 2)
+		return 0;
+	uint32_t i = (uint32_t)l;
+	double fr = l - i;
+	return (1 - fr) * a->eacf[i] + fr * a->eacf[i + 1];
+}
+
+static double sparse_score(const struct jl_analysis *a, double l)
+{
+	return (eacf_at(a, l) + eacf_at(a, 2 * l) + eacf_at(a, 3 * l) + eacf_at(a, 4 * l)) / 4.0 * prior(a, l);
+}
+
+/* The beat period (hops) of sparse material, or 0 if the material is not
+ * sparse.
+ *
+ * Pads and slow chords sound a chord every 2 or 4 beats with nothing
+ * between: fewer than SPARSE_RATE onsets per second.  The envelope ACF
+ * then has no peak at the beat at all (nothing sounds one beat apart),
+ * and its small ripples decide.  Here the onsets of the last
+ * SPARSE_SPAN_S (at least SPARSE_MIN of them) give an ACF of their own:
+ * every pair adds a triangle SPARSE_TOL_S wide at its distance (slow
+ * attacks put the onsets tens of ms off).  Every lag of the beat range is
+ * scored like a peak of the envelope ACF, by the mean at 1, 2, 3 and 4
+ * times it and the preference curve, without requiring recurrence at the
+ * lag itself: a beat that only subdivides the chords' distance is
+ * allowed, as a listener counts beats between slow chords.  *conf is the
+ * best score per onset pair. */
+static double sparse_period(struct jl_analysis *a, uint64_t n, double *conf)
+{
+	uint64_t now = frame_end(a, n), span = (uint64_t)(SPARSE_SPAN_S * a->cfg.rate);
+	if (span > now - a->origin)
+		span = now - a->origin; /* a young stream: the rate over what there is */
+	size_t first = lower_bound(a, now - span), m = a->ons_cnt - first;
+	if (m < SPARSE_MIN || (double)m >= SPARSE_RATE * (double)span / a->cfg.rate)
+		return 0;
+	memset(a->eacf, 0, a->nlag * sizeof(double));
+	const double w = SPARSE_TOL_S * a->cfg.rate / a->hop; /* half width, hops */
+	for (size_t i = first; i < a->ons_cnt; i++)
+		for (size_t j = i + 1; j < a->ons_cnt; j++) {
+			double d = (double)(onset_at(a, j)->frame - onset_at(a, i)->frame) / a->hop;
+			if (d + w + 1 >= a->nlag)
+				break;
+			for (uint32_t k = (uint32_t)ceil(d - w > 0 ? d - w : 0); k <= (uint32_t)floor(d + w); k++)
+				a->eacf[k] += 1.0 - fabs((double)k - d) / (w + 1);
+		}
+	double best = 0;
+	uint32_t bl = 0, hi;
+	for (uint32_t l = a->lmin; l <= a->lmax; l++) {
+		double sc = sparse_score(a, l);
+		if (sc > best) {
+			best = sc;
+			bl = l;
+		}
+	}
+	if (!bl)
+		return 0;
+	for (hi = bl; hi < a->lmax && sparse_score(a, hi + 1) >= 0.999 * best; hi++)
+		; /* the middle of a plateau of equal scores */
+	double P = 0.5 * (bl + hi);
+	*conf = best / prior(a, P) / (double)(m - 1);
+	if (*conf > 1)
+		*conf = 1;
+	return P;
+}
+
 static double choose_period(struct jl_analysis *a, uint64_t n, double *conf)
 {
+	double sp = sparse_period(a, n, conf);
+	if (sp > 0)
+		return sp;
 	double best = 0, B = pattern_period(a), tatum = tatum_period(a, n);
 	uint32_t bl = 0;
 	for (uint32_t l = a->lmin; l <= a->lmax; l++) {

@@ -494,6 +494,35 @@ static void backbeat_kit(size_t n, double bpm, int kick8)
  * at 68 BPM with eighth hats recurs as strongly at 136, which sits nearer
  * the preferred tempo; metal at 180 with a kick on every eighth recurs as
  * strongly at 90.  In both, the snare falls on every second beat. */
+/* Sparse chords: one every two beats at 66 BPM (every 1.82 s) and nothing
+ * between, as a pad plays them.  The beat is not in the signal at all;
+ * the onsets' own ACF, subdivided, gives 66 (not 33, out of range, nor a
+ * ripple of the envelope). */
+static void test_tempo_sparse(void)
+{
+	size_t n = RATE * 30;
+	memset(sig, 0, n * sizeof(float));
+	rng = 0x51A7u;
+	static const double hz[4][3] = { { 220, 277, 330 }, { 196, 247, 294 }, { 175, 220, 262 }, { 165, 208, 247 } };
+	unsigned c = 0;
+	for (double f = RATE / 2.0; f < (double)n; f += 2 * 60.0 * RATE / 66.0, c++) {
+		/* a chord held for 1.6 s: 30 ms attack, 300 ms release */
+		uint64_t f0 = (uint64_t)llround(f), len = RATE * 8 / 5;
+		for (uint64_t i = 0; i < len && f0 + i < n; i++) {
+			double t = (double)i / RATE, e = t < 0.03 ? t / 0.03 : 1.0;
+			if (t > 1.3)
+				e *= 1.0 - (t - 1.3) / 0.3;
+			double v = 0;
+			for (int k = 0; k < 3; k++)
+				v += sin(2 * 3.14159265358979323846 * hz[c % 4][k] * t);
+			sig[f0 + i] += (float)(0.1 * e * v);
+		}
+	}
+	struct jl_tempo t = tempo_of(n, 512);
+	TH_CHECK(t.known && fabs(t.bpm - 66.0) <= 0.02 * 66.0,
+		 "chords every 2 beats at 66 BPM -> %.2f BPM (known %d)", t.bpm, t.known);
+}
+
 static void test_tempo_backbeat(void)
 {
 	size_t n = RATE * 20;
@@ -778,6 +807,7 @@ int main(void)
 	test_tempo_compound_meter();
 	test_tempo_tatum();
 	test_tempo_backbeat();
+	test_tempo_sparse();
 	test_beats_per_cycle();
 	test_silence();
 	test_gaps();
