@@ -224,6 +224,19 @@ static int send_vgain(struct jl_daemon *d, int voice, float gain, uint32_t rampf
 	return push(d, &c);
 }
 
+/* A voice's playback rate (0 = 1x, 1 = 2x, 2 = half speed) and direction. */
+static int send_vmode(struct jl_daemon *d, int voice, uint8_t rate, uint8_t reverse, uint64_t at)
+{
+	struct jl_cmd c;
+	memset(&c, 0, sizeof(c));
+	c.type = JL_CMD_VOICE_MODE;
+	c.target = at;
+	c.p.vmode.voice = (uint32_t)voice;
+	c.p.vmode.rate = rate;
+	c.p.vmode.reverse = reverse;
+	return push(d, &c);
+}
+
 static int send_src(struct jl_daemon *d, const struct jl_layer_m *l, int kind, uint64_t at)
 {
 	struct jl_cmd c;
@@ -520,17 +533,8 @@ static int start_layer(struct jl_daemon *d, struct jl_layer_m *l, uint64_t at, u
 	if (send_src(d, l, kind, at) || send_start(d, l, at) ||
 	    send_vgain(d, l->voice, t->stopped ? 0.0f : layer_gain(l), fade, 0, at))
 		return -EAGAIN;
-	if (l->rate || l->reverse) {
-		struct jl_cmd c;
-		memset(&c, 0, sizeof(c));
-		c.type = JL_CMD_VOICE_MODE;
-		c.target = at;
-		c.p.vmode.voice = (uint32_t)l->voice;
-		c.p.vmode.rate = l->rate;
-		c.p.vmode.reverse = l->reverse;
-		if (push(d, &c))
-			return -EAGAIN;
-	}
+	if ((l->rate || l->reverse) && send_vmode(d, l->voice, l->rate, l->reverse, at))
+		return -EAGAIN;
 	return 0;
 }
 
@@ -1313,7 +1317,6 @@ int jl_looper_layer(struct jl_daemon *d, struct jl_req *rq, int track, uint32_t 
 	if (!strcmp(op, "reverse") || !strcmp(op, "rate")) {
 		/* at the next cycle when quantized, without a click: a seam-long
 		 * dip around the switch */
-		struct jl_cmd c;
 		uint64_t t = at, S = l->seam ? l->seam : ramp(d);
 		uint8_t rate = l->rate, rev = l->reverse;
 		if (!strcmp(op, "reverse"))
@@ -1328,13 +1331,7 @@ int jl_looper_layer(struct jl_daemon *d, struct jl_req *rq, int track, uint32_t 
 		l->reverse = rev;
 		if (l->voice < 0)
 			return say(rq, 0, "track %d layer %u: %s", track + 1, number, op);
-		memset(&c, 0, sizeof(c));
-		c.type = JL_CMD_VOICE_MODE;
-		c.target = t;
-		c.p.vmode.voice = (uint32_t)l->voice;
-		c.p.vmode.rate = rate;
-		c.p.vmode.reverse = rev;
-		if (send_vgain(d, l->voice, 0.0f, (uint32_t)S, 0, t - S) || push(d, &c) ||
+		if (send_vgain(d, l->voice, 0.0f, (uint32_t)S, 0, t - S) || send_vmode(d, l->voice, rate, rev, t) ||
 		    send_vgain(d, l->voice, d->m->tracks[track].stopped ? 0.0f : layer_gain(l), (uint32_t)S, 0, t))
 			return queue_full(d, rq);
 		json_object_set_new(rq->json, "frame", json_integer((json_int_t)t));
