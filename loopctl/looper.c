@@ -435,16 +435,15 @@ void jl_looper_pool_free(struct jl_daemon *d, int region)
 /* Frees a layer's second region (see spare_region in model.h). */
 static void free_spare(struct jl_daemon *d, struct jl_layer_m *l)
 {
-	if (l->spare_region && l->spare_region <= JL_MAX_LAYERS)
-		memset(&d->m->regions[l->spare_region - 1], 0, sizeof(d->m->regions[0]));
+	if (l->spare_region)
+		jl_looper_pool_free(d, (int)l->spare_region - 1);
 	l->spare_region = 0;
 	l->moved = 0;
 }
 
 static void free_region(struct jl_daemon *d, struct jl_layer_m *l)
 {
-	if (l->region >= 0)
-		memset(&d->m->regions[l->region], 0, sizeof(d->m->regions[0]));
+	jl_looper_pool_free(d, l->region);
 	l->region = -1;
 	free_spare(d, l);
 }
@@ -2005,10 +2004,8 @@ int jl_looper_init(struct jl_daemon *d)
 			    (l->spare_region && m->regions[l->spare_region - 1].layer != l->id) ||
 			    (l->spare_region && (int32_t)l->spare_region - 1 == l->region))
 				l->spare_region = 0;
-			if (l->region < 0 && l->spare_region) {
-				memset(&m->regions[l->spare_region - 1], 0, sizeof(m->regions[0]));
-				l->spare_region = 0;
-			}
+			if (l->region < 0)
+				free_spare(d, l);
 			l->moved = 0; /* a move in flight starts over */
 		}
 		for (i = 0; i < JL_MAX_LAYERS; i++) {
