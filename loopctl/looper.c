@@ -224,6 +224,35 @@ static int send_vgain(struct jl_daemon *d, int voice, float gain, uint32_t rampf
 	return push(d, &c);
 }
 
+/* A voice's origin: its layer's, early by the track's send round trip. */
+static int send_origin(struct jl_daemon *d, const struct jl_layer_m *l, uint64_t at)
+{
+	struct jl_cmd c;
+	memset(&c, 0, sizeof(c));
+	c.type = JL_CMD_VOICE_ORIGIN;
+	c.target = at;
+	c.p.vorigin.voice = (uint32_t)l->voice;
+	c.p.vorigin.origin = l->origin - d->m->tracks[l->track].send_comp;
+	return push(d, &c);
+}
+
+/* The click and the tempo-synced effects follow a new beat grid. */
+static void resend_click(struct jl_daemon *d, uint64_t when)
+{
+	struct jl_req tmp;
+	memset(&tmp, 0, sizeof(tmp));
+	jl_outputs_send_click(d, &tmp, when, 0, 0);
+}
+
+/* n frames of a history ring from absolute frame `from` (wrapping). */
+static void copy_from_ring(float *dst, const float *ring, uint64_t H, uint64_t from, uint64_t n)
+{
+	uint64_t pos = from % H, first = H - pos < n ? H - pos : n;
+	memcpy(dst, ring + pos, first * sizeof(float));
+	if (first < n)
+		memcpy(dst + first, ring, (n - first) * sizeof(float));
+}
+
 /* A voice's playback rate (0 = 1x, 1 = 2x, 2 = half speed) and direction. */
 static int send_vmode(struct jl_daemon *d, int voice, uint8_t rate, uint8_t reverse, uint64_t at)
 {
@@ -736,9 +765,7 @@ static int make_layer(struct jl_daemon *d, struct jl_req *rq, int t, uint64_t s_
 	}
 	if (new_anchor) {
 		/* the click (and tempo-synced effects) follow the new loop's beats */
-		struct jl_req tmp;
-		memset(&tmp, 0, sizeof(tmp));
-		jl_outputs_send_click(d, &tmp, jl_daemon_now(d), 0, 0);
+		resend_click(d, jl_daemon_now(d));
 	}
 	rc = launch_layer(d, rq, l);
 	if (rc != 0 && rc != JL_DEFER) {
@@ -1222,17 +1249,11 @@ int jl_looper_play(struct jl_daemon *d, struct jl_req *rq, int track, int sync, 
 		}
 		for (i = 0; i < JL_MAX_LAYERS; i++) {
 			struct jl_layer_m *l = &m->layers[i];
-			struct jl_cmd c;
 			if (!l->id || l->track != t || l->state != JL_L_ACTIVE || l->voice < 0)
 				continue;
 			if (shift) {
 				l->origin += shift;
-				memset(&c, 0, sizeof(c));
-				c.type = JL_CMD_VOICE_ORIGIN;
-				c.target = at;
-				c.p.vorigin.voice = (uint32_t)l->voice;
-				c.p.vorigin.origin = l->origin - tr->send_comp;
-				if (push(d, &c))
+				if (send_origin(d, l, at))
 					return queue_full(d, rq);
 			}
 			if (send_vgain(d, l->voice, layer_gain(l), sync ? ramp(d) : 0, 0, at))
@@ -1382,11 +1403,7 @@ int jl_looper_tempo(struct jl_daemon *d, struct jl_req *rq, double bpm)
 	}
 	m->preset_bpm = bpm;
 	m->grid_origin = audible(d, rq);
-	{
-		struct jl_req tmp;
-		memset(&tmp, 0, sizeof(tmp));
-		jl_outputs_send_click(d, &tmp, audible(d, rq), 0, 0);
-	}
+	resend_click(d, audible(d, rq));
 	return say(rq, 0, "tempo %.2f BPM (defines the grid until the first loop)", bpm);
 }
 
@@ -1422,11 +1439,7 @@ int jl_looper_tempo_scale(struct jl_daemon *d, struct jl_req *rq, double f)
 		m->preset_bpm = bpm;
 		m->grid_origin = t.beat_frame;
 	}
-	{
-		struct jl_req tmp;
-		memset(&tmp, 0, sizeof(tmp));
-		jl_outputs_send_click(d, &tmp, audible(d, rq), 0, 0);
-	}
+	resend_click(d, audible(d, rq));
 	return say(rq, 0, "tempo %.2f BPM (defines the grid until the first loop)", m->preset_bpm);
 }
 
@@ -1477,12 +1490,7 @@ int jl_looper_send(struct jl_daemon *d, struct jl_req *rq, int track, int on)
 		struct jl_layer_m *l = &d->m->layers[i];
 		if (!l->id || l->track != track || l->voice < 0)
 			continue;
-		memset(&c, 0, sizeof(c));
-		c.type = JL_CMD_VOICE_ORIGIN;
-		c.target = at;
-		c.p.vorigin.voice = (uint32_t)l->voice;
-		c.p.vorigin.origin = l->origin - comp;
-		if (push(d, &c))
+		if (send_origin(d, l, at))
 			return queue_full(d, rq);
 	}
 	memset(&c, 0, sizeof(c));
@@ -1689,11 +1697,7 @@ static void copy_some(struct jl_daemon *d, uint64_t *budget)
 			continue; /* not recorded yet */
 		for (c = 0; c < l->channels; c++) {
 			const float *ring = d->shm.hist + (uint64_t)l->in[c] * H;
-			float *dst = d->pool + r->off + l->data_off + (uint64_t)c * l->stride + l->copied;
-			uint64_t pos = from % H, first = H - pos < n ? H - pos : n;
-			memcpy(dst, ring + pos, first * sizeof(float));
-			if (first < n)
-				memcpy(dst + first, ring, (n - first) * sizeof(float));
+			copy_from_ring(d->pool + r->off + l->data_off + (uint64_t)c * l->stride + l->copied, ring, H, from, n);
 		}
 		/* Check after copying: if the ring passed the start of what we
 		 * just read, the copy may hold new audio: discard (DESIGN 3.2). */
@@ -1911,10 +1915,8 @@ static void finish_pending(struct jl_daemon *d)
 				n = tr->inc_stride - tr->inc_copied;
 			for (c = 0; c < tr->channels; c++) {
 				const float *ring = d->shm.hist + (uint64_t)tr->in[c] * H;
-				float *dst = d->pool + d->m->regions[tr->inc_region].off + c * tr->inc_stride + tr->inc_copied;
-				uint64_t f, k;
-				for (k = 0, f = tr->inc_from + tr->inc_copied; k < n; k++, f++)
-					dst[k] = ring[f % H];
+				copy_from_ring(d->pool + d->m->regions[tr->inc_region].off + c * tr->inc_stride + tr->inc_copied,
+					       ring, H, tr->inc_from + tr->inc_copied, n);
 			}
 			tr->inc_copied += n;
 			if (tr->inc_from + tr->inc_copied < oldest(d)) {
