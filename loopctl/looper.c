@@ -32,6 +32,9 @@
 
 _Static_assert(sizeof(struct jl_model) <= (4u << 20), "the model fits the model region");
 _Static_assert(sizeof(struct jl_layer_m) % 8 == 0, "layer alignment");
+_Static_assert(sizeof(((struct jl_model *)0)->fx) / sizeof(((struct jl_model *)0)->fx[0][0]) == JL_FX_CHAINS * JL_FX_SLOTS &&
+		       sizeof(((struct jl_model *)0)->fx[0]) / sizeof(((struct jl_model *)0)->fx[0][0]) == JL_FX_SLOTS,
+	       "the model holds JL_FX_CHAINS x JL_FX_SLOTS effects");
 
 #define JL_DEFER 3	/* make_layer: the audio is not all recorded yet; retry */
 #define COPY_FLOATS_PER_TICK (1u << 18)	/* ~1 MB of samples per tick (DESIGN 3.2) */
@@ -2026,8 +2029,8 @@ int jl_looper_init(struct jl_daemon *d)
 			if (tr->in[1] >= d->shm.hdr->geom.n_inputs)
 				tr->in[1] = tr->in[0];
 		}
-		for (ch = 0; ch < 97; ch++)
-			for (sl = 0; sl < 8; sl++) {
+		for (ch = 0; ch < JL_FX_CHAINS; ch++)
+			for (sl = 0; sl < JL_FX_SLOTS; sl++) {
 				struct jl_fx_m *x = &m->fx[ch][sl];
 				if (x->type && (x->region < 0 || x->region >= JL_MAX_LAYERS))
 					memset(x, 0, sizeof(*x));
