@@ -231,6 +231,19 @@ int jl_daemon_attach(struct jl_daemon *d, char *err, size_t n)
 	return 0;
 }
 
+/* A numeric option within lo..hi; prints the error and returns -1 if not. */
+static int opt_double(const char *arg, const char *name, double lo, double hi, double *out)
+{
+	char *end;
+	double v = strtod(arg, &end);
+	if (!*arg || *end || !(v >= lo && v <= hi)) {
+		fprintf(stderr, "loopctl serve: invalid value '%s' for --%s (%g..%g)\n", arg, name, lo, hi);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
 int jl_serve_main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -294,51 +307,39 @@ int jl_serve_main(int argc, char **argv)
 				return JL_EXIT_USAGE;
 			}
 			break;
-		case 'D': {
-			char *end;
-			double v = strtod(optarg, &end);
-			if (*end || !(v >= 0 && v <= JL_PHONES_MAX_DELAY_MS)) {
-				fprintf(stderr, "loopctl serve: --phones-delay 0..%u ms\n", JL_PHONES_MAX_DELAY_MS);
+		case 'D':
+			if (opt_double(optarg, "phones-delay", 0, JL_PHONES_MAX_DELAY_MS, &cfg.phones_delay_ms))
 				return JL_EXIT_USAGE;
-			}
-			cfg.phones_delay_ms = v;
 			break;
-		}
-		case 'I': {
-			char *end;
-			double v = strtod(optarg, &end);
-			if (*end || !(v > 0 && v <= 30)) {
-				fprintf(stderr, "loopctl serve: --max-ir-seconds 0..30\n");
+		case 'I':
+			if (opt_double(optarg, "max-ir-seconds", 0.01, 30, &cfg.max_ir_seconds))
 				return JL_EXIT_USAGE;
-			}
-			cfg.max_ir_seconds = v;
 			break;
-		}
-		case 'w': {
-			char *end;
-			double v = strtod(optarg, &end);
-			if (*end || !(v >= 1 && v <= 1000)) {
-				fprintf(stderr, "loopctl serve: --onset-window-ms 1..1000\n");
+		case 'w':
+			if (opt_double(optarg, "onset-window-ms", 1, 1000, &cfg.onset_window_ms))
 				return JL_EXIT_USAGE;
-			}
-			cfg.onset_window_ms = v;
 			break;
-		}
-		case 'q': case 'S': case 'r': case 'c': case 'x': {
-			char *end;
-			double v = strtod(optarg, &end);
-			double hi = c == 'x' ? 480000 : c == 'c' ? 600000 : c == 'q' ? 2000 : 1000;
-			if (*end || !*optarg || !(v >= 0 && v <= hi) || (c == 'S' && v < 0.1)) {
-				fprintf(stderr, "loopctl serve: invalid value '%s' for --%s (0..%g)\n", optarg,
-					c == 'q' ? "quantize-ms" : c == 'S' ? "seam-ms" : c == 'r' ? "ramp-ms" :
-					c == 'x' ? "extra-latency" : "copy-delay-ms", hi);
+		case 'q':
+			if (opt_double(optarg, "quantize-ms", 0, 2000, &cfg.quantize_ms))
 				return JL_EXIT_USAGE;
-			}
-			if (c == 'q') cfg.quantize_ms = v;
-			else if (c == 'S') cfg.seam_ms = v;
-			else if (c == 'r') cfg.ramp_ms = v;
-			else if (c == 'c') cfg.copy_delay_ms = v;
-			else cfg.extra_latency = (uint32_t)v;
+			break;
+		case 'S':
+			if (opt_double(optarg, "seam-ms", 0.1, 1000, &cfg.seam_ms))
+				return JL_EXIT_USAGE;
+			break;
+		case 'r':
+			if (opt_double(optarg, "ramp-ms", 0, 1000, &cfg.ramp_ms))
+				return JL_EXIT_USAGE;
+			break;
+		case 'c':
+			if (opt_double(optarg, "copy-delay-ms", 0, 600000, &cfg.copy_delay_ms))
+				return JL_EXIT_USAGE;
+			break;
+		case 'x': {
+			double v;
+			if (opt_double(optarg, "extra-latency", 0, 480000, &v))
+				return JL_EXIT_USAGE;
+			cfg.extra_latency = (uint32_t)v;
 			break;
 		}
 		case 'm':

@@ -139,6 +139,11 @@ check "with a clear message" grep -q "already exists\|another jackloop" "$TMP/er
 check "and the first keeps running" ping_ok
 expect_rc "a second daemon on the segment: exit 4" 4 "$LOOPCTL" --name $NAME serve --osc-port 0 --no-midi
 check "naming the producer lock" grep -q "producer lock" "$TMP/err"
+expect_rc "serve: an empty --phones-delay is refused: exit 2" 2 "$LOOPCTL" --name $NAME serve --phones-delay ""
+check "naming the option and its range" grep -q "for --phones-delay (0..500)" "$TMP/err"
+expect_rc "serve: --seam-ms under 0.1 ms is refused: exit 2" 2 "$LOOPCTL" --name $NAME serve --seam-ms 0.05
+expect_rc "serve: --max-ir-seconds 0 is refused: exit 2" 2 "$LOOPCTL" --name $NAME serve --max-ir-seconds 0
+check "and the running daemon is untouched" ping_ok
 
 # --- the supervisor restarts a crashed daemon --------------------------------
 DPID=$(jv daemon.pid)
