@@ -32,8 +32,10 @@
  *   while the spike's decay is still held off by the mean term.)
  *   The onset frame is back-tracked from the peak to the start of its rise
  *   and placed where the attack enters the window (a quarter window plus a
- *   quarter hop before that hop's end).  Onsets of the two pickers closer
- *   than merge_s are one onset (the one decided first is kept).
+ *   quarter hop before that hop's end), then refined on the input itself
+ *   to the 1 ms block where the level departs from what came before (see
+ *   refine_onset).  Onsets of the two pickers whose unrefined frames are
+ *   closer than merge_s are one onset (the one decided first is kept).
  *
  *   tempo: h_n = sum over both functions of max(0, o_n - local mean) /
  *   recent peak (an onset-only envelope in which pads count as much as
@@ -63,6 +65,15 @@
 #define FMAX_HZ 17000.0
 #define ENV_SECONDS 8.0      /* onset-function history (tempo phase comb) */
 #define MAX_BACKTRACK_S 0.060
+#define REFINE_BLOCK_S 0.001 /* sub-hop refinement: energy blocks of 1 ms, */
+#define REFINE_BACK_BLOCKS 20 /* searched from 20 ms before the estimate */
+#define REFINE_FWD_BLOCKS 5   /* to 5 ms after it, */
+#define REFINE_BG_BLOCKS 10   /* each against the loudest of the 10 before */
+#define REFINE_RISE_DB 6.0    /* it: the first to exceed that by this, */
+#define REFINE_STEP_DB 0.5    /* then back along the rise (steps of this) */
+#define REFINE_BLOCKS (REFINE_BG_BLOCKS + REFINE_BACK_BLOCKS + REFINE_FWD_BLOCKS + 1)
+#define MERGE_RECENT 16       /* onsets the merge compares with */
+#define RING_MIN_S 0.25       /* the input ring holds at least this much */
 #define TEMPO_MIN_S 2.0      /* no tempo before this much continuous input */
 #define TEMPO_MIN_ONSETS 2   /* ... nor with fewer onsets within 2 tempo_tau_s */
 #define TEMPO_MIN_CONF 0.05  /* normalised ACF at the period */
@@ -142,6 +153,7 @@ struct jl_analysis {
 	/* input ring: the last `rlen` samples */
 	float *ring;
 	uint32_t rlen, ring_w, fill;
+	uint32_t rblk; /* refinement block (frames) */
 	uint64_t origin;    /* absolute frame of the stream start (STFT grid anchor) */
 	uint64_t pos;       /* absolute frame one past the last consumed sample */
 	int started;
@@ -158,6 +170,10 @@ struct jl_analysis {
 	float *ioi;         /* scratch: inter-onset intervals of the tempo span, frames */
 	size_t ioi_cap;
 	size_t ons_cap, ons_head, ons_cnt;
+	/* the unrefined frames of the last MERGE_RECENT stored onsets, for
+	 * the merge of the two pickers' detections (ring) */
+	uint64_t merge_recent[MERGE_RECENT];
+	uint32_t merge_w, merge_cnt;
 	uint64_t ons_total;
 	double str_logmean; int str_init;
 	/* tempo */
@@ -400,6 +416,11 @@ struct jl_analysis *jl_analysis_create(const struct jl_analysis_config *c)
 	a->peak_decay = exp(-(double)a->hop / (1.0 * c->rate));
 
 	a->rlen = wt;
+	if (a->rlen < (uint32_t)ceil(RING_MIN_S * c->rate))
+		a->rlen = (uint32_t)ceil(RING_MIN_S * c->rate);
+	a->rblk = (uint32_t)lround(REFINE_BLOCK_S * c->rate);
+	if (a->rblk < 1)
+		a->rblk = 1;
 	a->pre_avg = secs_to_hops(a, c->pre_avg_s);
 	a->pre_max = secs_to_hops(a, c->pre_max_s);
 	a->min_ioi = secs_to_hops(a, c->min_ioi_s);
@@ -520,6 +541,8 @@ void jl_analysis_reset(struct jl_analysis *a)
 	a->ons_head = 0;
 	a->ons_cnt = 0;
 	a->ons_total = 0;
+	a->merge_w = 0;
+	a->merge_cnt = 0;
 	a->str_init = 0;
 	a->str_logmean = 0;
 	a->beat_frame = 0;
@@ -544,8 +567,9 @@ uint64_t jl_analysis_max_delay(const struct jl_analysis *a)
 {
 	if (!a)
 		return 0;
-	/* look-ahead + back-track + placement inside the longest window */
-	return (uint64_t)(2 + a->max_back) * a->hop + a->st[DET_TONAL].win;
+	/* look-ahead + back-track + placement inside the longest window +
+	 * the sub-hop refinement */
+	return (uint64_t)(2 + a->max_back) * a->hop + a->st[DET_TONAL].win + (uint64_t)REFINE_BACK_BLOCKS * a->rblk;
 }
 
 /* ------------------------------------------------------------------ onset store */
@@ -569,20 +593,32 @@ static size_t lower_bound(const struct jl_analysis *a, uint64_t f)
 	return lo;
 }
 
-/* Is there a stored onset within merge frames of f? */
+/* Was an onset stored whose unrefined frame is within merge frames of
+ * the unrefined frame f?  The two pickers' detections of one attack are
+ * compared before refinement, which moves each by its own amount.  Any
+ * such onset is among the last MERGE_RECENT stored: both pickers decide
+ * within max_delay, and each at most once per min_ioi. */
 static int near_stored(const struct jl_analysis *a, uint64_t f)
 {
-	uint64_t lo = f > a->merge ? f - a->merge : 0;
-	size_t i = lower_bound(a, lo);
-	return i < a->ons_cnt && onset_at(a, i)->frame <= f + a->merge;
+	for (uint32_t i = 0; i < a->merge_cnt; i++) {
+		uint64_t g = a->merge_recent[i];
+		if ((g > f ? g - f : f - g) <= a->merge)
+			return 1;
+	}
+	return 0;
 }
 
 /* Insert in frame order (new onsets land at most max_delay behind the end,
- * so the shift is short).  Returns 1 if stored. */
-static int store_onset(struct jl_analysis *a, uint64_t frame, uint64_t decided, float strength)
+ * so the shift is short).  `coarse` is the frame before refine_onset(),
+ * for the merge.  Returns 1 if stored. */
+static int store_onset(struct jl_analysis *a, uint64_t frame, uint64_t coarse, uint64_t decided, float strength)
 {
-	if (near_stored(a, frame))
+	if (near_stored(a, coarse))
 		return 0;
+	a->merge_recent[a->merge_w] = coarse;
+	a->merge_w = (a->merge_w + 1) % MERGE_RECENT;
+	if (a->merge_cnt < MERGE_RECENT)
+		a->merge_cnt++;
 	if (a->ons_cnt == a->ons_cap) {
 		a->ons_head = (a->ons_head + 1) % a->ons_cap;
 		a->ons_cnt--;
@@ -741,6 +777,55 @@ static float kth_smallest(float *v, size_t m, size_t k)
 	return v[k];
 }
 
+/* Sub-hop refinement of an onset estimate f (frame) on the input itself.
+ * The STFT places an attack only to within a hop and a window, and an
+ * instrument's flux peaks once it is already loud, so estimates land a few
+ * ms after the first sample of the sound (bass and guitar ~12 ms), while a
+ * loop boundary snapped to an onset should cut before the attack, not
+ * inside it.  In 1 ms blocks from 20 ms before f to 5 ms after it, the
+ * first block louder by REFINE_RISE_DB than the loudest of the 10 blocks
+ * before it is where the sound departs from what preceded it; from there
+ * the estimate walks back while the level still falls by REFINE_STEP_DB
+ * per block and stays above the quietest of those 10 blocks (the foot of
+ * the rise).  Unchanged if no block departs (an onset inside a dense
+ * texture) or the ring no longer holds the span. */
+static uint64_t refine_onset(const struct jl_analysis *a, uint64_t f)
+{
+	const uint64_t blk = a->rblk;
+	const uint64_t pre = (uint64_t)(REFINE_BG_BLOCKS + REFINE_BACK_BLOCKS) * blk;
+	float e[REFINE_BLOCKS];
+	if (f < a->origin + pre || a->pos - (f - pre) > a->rlen || f + (REFINE_FWD_BLOCKS + 1) * blk > a->pos)
+		return f;
+	const uint64_t lo = f - pre;
+	uint32_t idx = (uint32_t)((a->ring_w + a->rlen - (a->pos - lo) % a->rlen) % a->rlen);
+	for (int j = 0; j < REFINE_BLOCKS; j++) {
+		double sum = 0;
+		for (uint64_t i = 0; i < blk; i++) {
+			float v = a->ring[idx];
+			sum += (double)v * v;
+			if (++idx == a->rlen)
+				idx = 0;
+		}
+		e[j] = (float)(10.0 * log10(sum / (double)blk + 1e-12));
+	}
+	for (int j = REFINE_BG_BLOCKS; j < REFINE_BLOCKS; j++) {
+		float hi = e[j - REFINE_BG_BLOCKS], lo_db = hi;
+		for (int k = j - REFINE_BG_BLOCKS + 1; k < j; k++) {
+			if (e[k] > hi)
+				hi = e[k];
+			if (e[k] < lo_db)
+				lo_db = e[k];
+		}
+		if (!(e[j] > hi + REFINE_RISE_DB))
+			continue;
+		int k = j;
+		while (k > j - REFINE_BG_BLOCKS + 1 && e[k - 1] < e[k] - REFINE_STEP_DB && e[k - 1] > lo_db + REFINE_STEP_DB)
+			k--;
+		return lo + (uint64_t)k * blk;
+	}
+	return f;
+}
+
 /* Peak picking: is hop c = n - 1 an onset for picker p?  Returns 1 if an
  * onset was stored. */
 static int pick(struct jl_analysis *a, struct picker *p, uint64_t n, double *mean_out)
@@ -798,7 +883,7 @@ static int pick(struct jl_analysis *a, struct picker *p, uint64_t n, double *mea
 	uint64_t fe = frame_end(a, k);
 	uint64_t back = p->win / 4 + a->hop / 4;
 	uint64_t of = fe > a->origin + back ? fe - back : a->origin;
-	return store_onset(a, of, frame_end(a, n), (float)(oc - thr));
+	return store_onset(a, refine_onset(a, of), of, frame_end(a, n), (float)(oc - thr));
 }
 
 static void tempo_hop(struct jl_analysis *a, uint64_t n, double fast_mean, double tonal_mean);
