@@ -99,7 +99,10 @@ static uint64_t audible(const struct jl_daemon *d, const struct jl_req *rq)
 
 static uint64_t floor_to(uint64_t y, uint64_t O, uint64_t C)
 {
-	/* largest O + kC <= y, k may be negative */
+	/* largest O + kC <= y, k may be negative; without a grid (C = 0, no
+	 * loop yet) y itself */
+	if (!C)
+		return y;
 	if (y >= O)
 		return O + (y - O) / C * C;
 	return O - ((O - y + C - 1) / C) * C;
@@ -1220,6 +1223,8 @@ int jl_looper_play(struct jl_daemon *d, struct jl_req *rq, int track, int sync, 
 		track = (int)m->selected;
 	if (track >= 0 && (!m->tracks[track].used || !track_has_audio(d, track)))
 		return say(rq, 1, "track %d is empty", track + 1);
+	if (!m->has_anchor)
+		return say(rq, 1, "no loops yet: nothing to play");
 	if (!sync && !top && !rq->scheduled) {
 		/* restart at the next cycle start: a pending, cancellable trigger */
 		char *words[4], tb[16];

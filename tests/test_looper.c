@@ -239,6 +239,11 @@ static void test_anchor_and_layers(void)
 	run_to(RATE); /* 1 s of history */
 	a1 = now() + 123;
 	TH_CHECK(press(a1, "record", msg, sizeof(msg)) == 0, "record starts a take: %s", msg);
+	/* no loop yet, so no cycle to restart on (this divided by a zero
+	 * cycle and killed the daemon) */
+	TH_CHECK(cmd("play all", msg, sizeof(msg)) == 1 && strstr(msg, "no loops yet") &&
+			 cmd("at next-cycle play all", NULL, 0) == 1,
+		 "play all before the first loop: an error, no crash: %s", msg);
 	a2 = a1 + 2 * RATE + 77; /* a 2.0016 s first loop */
 	TH_CHECK(press(a2, "record", msg, sizeof(msg)) == 0, "second press ends it: %s", msg);
 	C = a2 - a1;
