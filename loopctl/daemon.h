@@ -13,6 +13,7 @@
 #define JL_DEFAULT_OSC_PORT 9960
 #define JL_TICK_US 4000	/* timer tick: queues, events, analysis */
 #define JL_LIVE_FEED_MAX_S 0.1 /* at most this much audio fed to the analysis per tick */
+#define JL_MIN_TAKE_MS 100	/* a press ending a take sooner is a bounce, ignored */
 #define JL_RC_DEFERRED 9	/* a handler will answer later (calibrate) */
 
 /* One request being answered (OSC, CLI, MIDI or a trigger). */

@@ -883,6 +883,14 @@ int jl_looper_record(struct jl_daemon *d, struct jl_req *rq, const struct jl_rec
 	tr = &m->tracks[t];
 	if (tr->used && tr->rec_state == JL_REC_RECORDING && !tr->rec_end) {
 		e_h = p + comp_latency(d, tr);
+		/* A second press right after the first is a bouncing switch or a
+		 * double press: a take of a few ms would become a buzzing loop
+		 * (and, first, a cycle of that length).  The take goes on.  (A
+		 * press before a counted-in take has begun still ends it.) */
+		if (e_h >= tr->rec_start && e_h - tr->rec_start < ms(d, JL_MIN_TAKE_MS))
+			return say(rq, 1, "track %d: press ignored: the take is only %.0f ms long (a take needs %d ms); "
+				   "still recording", t + 1, 1000.0 * (double)(e_h - tr->rec_start) / rate(d),
+				   JL_MIN_TAKE_MS);
 		return finish_take(d, rq, t, e_h);
 	}
 	if (tr->used && tr->rec_state != JL_REC_IDLE)

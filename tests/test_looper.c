@@ -244,6 +244,11 @@ static void test_anchor_and_layers(void)
 	TH_CHECK(cmd("play all", msg, sizeof(msg)) == 1 && strstr(msg, "no loops yet") &&
 			 cmd("at next-cycle play all", NULL, 0) == 1,
 		 "play all before the first loop: an error, no crash: %s", msg);
+	/* a bouncing switch: presses 1 ms and 99 ms into the take are ignored */
+	TH_CHECK(press(a1 + RATE / 1000, "record", msg, sizeof(msg)) == 1 && strstr(msg, "press ignored") &&
+			 press(a1 + RATE * 99 / 1000, "record", msg, sizeof(msg)) == 1 && !d->m->has_anchor &&
+			 d->m->tracks[0].rec_state == JL_REC_RECORDING && d->m->tracks[0].rec_start == a1,
+		 "a press within %d ms of the start is a bounce: ignored, still recording: %s", JL_MIN_TAKE_MS, msg);
 	a2 = a1 + 2 * RATE + 77; /* a 2.0016 s first loop */
 	TH_CHECK(press(a2, "record", msg, sizeof(msg)) == 0, "second press ends it: %s", msg);
 	C = a2 - a1;
