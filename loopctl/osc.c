@@ -90,23 +90,31 @@ static int handler(const char *path, const char *types, lo_arg **argv, int argc,
 	}
 	words[0] = (char *)cmd;
 	for (i = 0; i < argc; i++) {
+		/* liblo's arguments point into the packet, 4-byte aligned: the
+		 * 8-byte members of lo_arg are copied out, not read in place */
+		const void *raw = argv[i];
+		const char *str = raw;
 		char *b = bufs[i];
+		int32_t i32;
+		int64_t i64;
+		float f32;
+		double f64;
 		switch (types[i]) {
-		case 'i': snprintf(b, 64, "%d", argv[i]->i); break;
-		case 'h': snprintf(b, 64, "%lld", (long long)argv[i]->h); break;
-		case 'f': snprintf(b, 64, "%.9g", (double)argv[i]->f); break;
-		case 'd': snprintf(b, 64, "%.17g", argv[i]->d); break;
+		case 'i': memcpy(&i32, raw, sizeof(i32)); snprintf(b, 64, "%d", (int)i32); break;
+		case 'h': memcpy(&i64, raw, sizeof(i64)); snprintf(b, 64, "%lld", (long long)i64); break;
+		case 'f': memcpy(&f32, raw, sizeof(f32)); snprintf(b, 64, "%.9g", (double)f32); break;
+		case 'd': memcpy(&f64, raw, sizeof(f64)); snprintf(b, 64, "%.17g", f64); break;
 		case 'T': snprintf(b, 64, "1"); break;
 		case 'F': snprintf(b, 64, "0"); break;
 		case 's':
 		case 'S':
-			if (strlen(&argv[i]->s) >= 64) {
+			if (strlen(str) >= 64) {
 				d->osc_errors++;
 				snprintf(rq.msg, sizeof(rq.msg), "argument %d is longer than 63 characters", i + 1);
 				reply(d, "error", cmd, rq.msg, NULL);
 				return 0;
 			}
-			snprintf(b, 64, "%s", &argv[i]->s);
+			snprintf(b, 64, "%s", str);
 			break;
 		default:
 			d->osc_errors++;
