@@ -150,10 +150,12 @@ test-build: deps
 	@$(MAKE) -s --no-print-directory WERROR=1 all $(TEST_BINS)
 	@$(MAKE) -s --no-print-directory BUILD=$(BUILD)-clang CC=clang WERROR=1 all
 
-# The queue stress test under ThreadSanitizer and under ASan+UBSan.
+# The queue stress test under ThreadSanitizer and under ASan+UBSan; the
+# ASan+UBSan jackloop and daemon for the OSC fuzz test (tests/it_fuzz.sh).
 test-queue:
 	@$(MAKE) --no-print-directory BUILD=$(BUILD)-tsan SAN=thread WERROR=1 $(BUILD)-tsan/tests/test_spsc
-	@$(MAKE) --no-print-directory BUILD=$(BUILD)-asan SAN=address,undefined WERROR=1 $(BUILD)-asan/tests/test_spsc
+	@$(MAKE) --no-print-directory BUILD=$(BUILD)-asan SAN=address,undefined WERROR=1 $(BUILD)-asan/tests/test_spsc \
+		$(BUILD)-asan/jackloop $(BUILD)-asan/loopctl
 
 # RT symbol gate: fixed flags, no LTO, no sanitizers (STYLE 31).
 RTGATE_FLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L -O2 -fno-lto -fstack-protector-strong -D_FORTIFY_SOURCE=2
