@@ -98,6 +98,18 @@ int jl_daemon_run(struct jl_daemon *d, struct jl_req *rq, int argc, char **argv)
 	return c->fn(d, rq, argc, argv);
 }
 
+static const char *reject_reason(uint64_t why)
+{
+	switch (why) {
+	case JL_REJ_TYPE: return "unknown command type";
+	case JL_REJ_RANGE: return "an index, length or parameter out of range";
+	case JL_REJ_PENDING_FULL: return "the table of future commands is full";
+	case JL_REJ_NOT_FOUND: return "cancel of a command no longer pending";
+	case JL_REJ_RATE: return "engine silenced by a sample-rate change";
+	default: return "unknown reason";
+	}
+}
+
 static void log_counter(const char *what, _Atomic uint32_t *c, uint32_t *seen)
 {
 	uint32_t v = atomic_load_explicit(c, memory_order_relaxed);
@@ -118,6 +130,10 @@ static void tick(struct jl_daemon *d)
 		if (ev.type == JL_EVT_GAP)
 			fprintf(stderr, "loopctl: history gap of %llu frames at frame %llu (xrun)\n",
 				(unsigned long long)ev.u[1], (unsigned long long)ev.u[0]);
+		else if (ev.type == JL_EVT_REJECTED)
+			fprintf(stderr, "loopctl: the engine rejected command %llu (type %llu) at frame %llu: %s\n",
+				(unsigned long long)ev.id, (unsigned long long)ev.u[0], (unsigned long long)ev.frame,
+				reject_reason(ev.u[1]));
 	}
 	log_counter("xruns", &d->shm.rt->xruns, &d->seen_xruns);
 	log_counter("commands rejected by the engine", &d->shm.rt->cmd_rejected, &d->seen_rejected);
