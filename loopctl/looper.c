@@ -217,12 +217,31 @@ static int push(struct jl_daemon *d, struct jl_cmd *c)
 	return r;
 }
 
+/* A command for a voice never lands before the voice's own start: a layer
+ * launched at the next period (or cycle) can be muted, stopped or changed
+ * before it sounds, and the engine rejects commands for a voice that is
+ * not playing yet (the layer would then start as if the command had not
+ * been given).  At the start, queue order puts the command after it, and a
+ * gain moved there needs no ramp: nothing was heard yet. */
+static uint64_t voice_at(const struct jl_daemon *d, int voice, uint64_t at)
+{
+	uint32_t i;
+	for (i = 0; i < JL_MAX_LAYERS; i++) {
+		const struct jl_layer_m *l = &d->m->layers[i];
+		if (l->id && l->voice == voice)
+			return at > l->started ? at : l->started;
+	}
+	return at;
+}
+
 static int send_vgain(struct jl_daemon *d, int voice, float gain, uint32_t rampf, uint32_t flags, uint64_t at)
 {
 	struct jl_cmd c;
 	memset(&c, 0, sizeof(c));
 	c.type = JL_CMD_VOICE_GAIN;
-	c.target = at;
+	c.target = voice_at(d, voice, at);
+	if (c.target != at)
+		rampf = 0; /* not heard yet: no ramp needed */
 	c.p.vgain.voice = (uint32_t)voice;
 	c.p.vgain.gain = gain;
 	c.p.vgain.ramp = rampf;
@@ -236,7 +255,7 @@ static int send_origin(struct jl_daemon *d, const struct jl_layer_m *l, uint64_t
 	struct jl_cmd c;
 	memset(&c, 0, sizeof(c));
 	c.type = JL_CMD_VOICE_ORIGIN;
-	c.target = at;
+	c.target = voice_at(d, l->voice, at);
 	c.p.vorigin.voice = (uint32_t)l->voice;
 	c.p.vorigin.origin = l->origin - d->m->tracks[l->track].send_comp;
 	return push(d, &c);
@@ -265,7 +284,7 @@ static int send_vmode(struct jl_daemon *d, int voice, uint8_t rate, uint8_t reve
 	struct jl_cmd c;
 	memset(&c, 0, sizeof(c));
 	c.type = JL_CMD_VOICE_MODE;
-	c.target = at;
+	c.target = voice_at(d, voice, at);
 	c.p.vmode.voice = (uint32_t)voice;
 	c.p.vmode.rate = rate;
 	c.p.vmode.reverse = reverse;

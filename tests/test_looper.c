@@ -354,6 +354,34 @@ static void test_anchor_and_layers(void)
 }
 
 /* Triggers fire exactly on their frame; a cancelled one never does. */
+/* A layer that starts in the future (an overdub ended just before a
+ * boundary starts exactly on it) is stopped before it sounds: the stop
+ * must hold when it starts.  The engine rejected voice commands that came
+ * before the voice's start, and the layer then played. */
+static void test_command_before_start(void)
+{
+	uint64_t a1, C, b, e, y, loud = 0;
+	char msg[512];
+	setup(30, 64, 8);
+	run_to(RATE);
+	a1 = now() + 64;
+	press(a1, "record", NULL, 0);
+	press(a1 + 2 * RATE, "record", NULL, 0);
+	C = d->m->cycle;
+	b = a1 + 2 * C;
+	press(b + RATE / 10, "record 1", NULL, 0);
+	e = b + 2 * C - RATE / 10; /* 100 ms before a boundary: starts on it */
+	TH_CHECK(press(e, "record 1", msg, sizeof(msg)) == 0 && cmd("stop 1", msg, sizeof(msg)) == 0,
+		 "overdub ended before a boundary, then stop 1 at once: %s", msg);
+	run_to(b + 5 * C);
+	for (y = b + 2 * C; y < b + 5 * C; y++)
+		loud += outL[y % LOG] != 0.0f || outR[y % LOG] != 0.0f;
+	TH_CHECK(loud == 0 && atomic_load(&shm.rt->cmd_rejected) == 0,
+		 "the stopped layer never sounds (%llu loud frames, %u commands rejected)", (unsigned long long)loud,
+		 (unsigned)atomic_load(&shm.rt->cmd_rejected));
+	teardown();
+}
+
 static void test_triggers(void)
 {
 	uint64_t a1, C, T, T2;
@@ -1261,6 +1289,7 @@ int main(void)
 	outR = calloc(LOG, sizeof(float));
 	phL = calloc(LOG, sizeof(float));
 	test_anchor_and_layers();
+	test_command_before_start();
 	test_triggers();
 	test_ring_and_pool();
 	test_pool_voices_capture();
