@@ -50,6 +50,7 @@ struct jl_trigger_m;
 
 struct jl_daemon {
 	struct jl_shm shm;
+	uint32_t next_voice;	/* voices are handed out round-robin from here */
 	struct jl_spsc_h cmdq;	/* producer side */
 	struct jl_spsc_h evtq;	/* consumer side */
 	char server[64], name[64];

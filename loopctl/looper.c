@@ -423,12 +423,20 @@ static int voice_free(struct jl_daemon *d, uint32_t v)
 	return 1;
 }
 
+/* Round-robin, not the lowest free index: a voice just freed (a layer
+ * undone) is the last to be handed out again, so commands still queued
+ * for its old layer (a trigger fires up to TRIGGER_HORIZON_MS ahead)
+ * cannot reach a new one. */
 static int alloc_voice(struct jl_daemon *d)
 {
-	uint32_t v;
-	for (v = 0; v < d->shm.hdr->geom.max_voices; v++)
-		if (voice_free(d, v))
+	uint32_t k, n = d->shm.hdr->geom.max_voices;
+	for (k = 0; k < n; k++) {
+		uint32_t v = (d->next_voice + k) % n;
+		if (voice_free(d, v)) {
+			d->next_voice = (v + 1) % n;
 			return (int)v;
+		}
+	}
 	return -1;
 }
 

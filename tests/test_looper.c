@@ -379,6 +379,20 @@ static void test_command_before_start(void)
 	TH_CHECK(loud == 0 && atomic_load(&shm.rt->cmd_rejected) == 0,
 		 "the stopped layer never sounds (%llu loud frames, %u commands rejected)", (unsigned long long)loud,
 		 (unsigned)atomic_load(&shm.rt->cmd_rejected));
+	/* a voice just freed is not the next one handed out (commands queued
+	 * for its old layer must not reach a new one) */
+	{
+		struct jl_layer_m *l2 = layer(1, 2), *l3;
+		int v2 = l2 ? l2->voice : -1;
+		TH_CHECK(cmd("undo 1", msg, sizeof(msg)) == 0, "undo the overdub: %s", msg);
+		run_to(now() + RATE / 5);
+		TH_CHECK(v2 >= 0 && l2->voice < 0, "its voice %d is freed", v2);
+		TH_CHECK(cmd("capture --track 2", msg, sizeof(msg)) == 0, "capture: %s", msg);
+		run_to(now() + C + RATE / 5);
+		l3 = layer(2, 1);
+		TH_CHECK(l3 && l3->voice >= 0 && l3->voice != v2, "the next layer gets another voice (%d, freed %d)",
+			 l3 ? l3->voice : -1, v2);
+	}
 	teardown();
 }
 
