@@ -2024,6 +2024,13 @@ int jl_looper_init(struct jl_daemon *d)
 		uint32_t nv = d->shm.hdr->geom.max_voices, ch, sl;
 		m->generation++;
 		d->latency_override = m->cal_latency;
+		/* Engine commands still pending are named by the previous
+		 * daemon's ids, and the triggers keep them (to cancel): the new
+		 * ids start above them, so a cancel cannot hit a new command. */
+		for (i = 0; i < JL_MAX_TRIGGERS; i++)
+			for (uint32_t k = 0; k < m->triggers[i].n_rt && k < JL_TRIGGER_RT; k++)
+				if (m->triggers[i].id && m->triggers[i].rt_ids[k] > d->next_id)
+					d->next_id = m->triggers[i].rt_ids[k];
 		/* A daemon may have died in the middle of an update: nothing in
 		 * the model is used as an index before it is checked here. */
 		for (i = 0; i < JL_MAX_LAYERS; i++) {

@@ -1009,7 +1009,26 @@ static void test_corrupt_model(void)
 	d->m->selected = 77;
 	d->m->tracks[0].inc_region = -55;
 	l->spare_region = 5000;
+	TH_CHECK(cmd("at next-cycle mute 2", msg, sizeof(msg)) == 0, "a trigger: %s", msg);
+	{
+		uint32_t i;
+		uint64_t f = 0;
+		for (i = 0; i < JL_MAX_TRIGGERS; i++)
+			if (d->m->triggers[i].id)
+				f = d->m->triggers[i].frame;
+		run_to(f - RATE / 50); /* 20 ms before: fired (pushed), not yet due */
+	}
+	d->next_id = 0; /* a new daemon numbers its commands afresh */
 	TH_CHECK(jl_looper_init(d) == 1, "the next daemon adopts the model");
+	{
+		uint32_t i, k, top = 0;
+		for (i = 0; i < JL_MAX_TRIGGERS; i++)
+			for (k = 0; k < d->m->triggers[i].n_rt && k < JL_TRIGGER_RT; k++)
+				if (d->m->triggers[i].id && d->m->triggers[i].rt_ids[k] > top)
+					top = d->m->triggers[i].rt_ids[k];
+		TH_CHECK(top > 0 && d->next_id >= top, "its command ids start above the kept triggers' (%u >= %u)",
+			 d->next_id, top);
+	}
 	TH_CHECK(l->region == -1 && l->voice == -1 && l->spare_region == 0 && d->m->selected == 0 &&
 			 d->m->tracks[0].inc_region == -1,
 		 "and repairs what it cannot trust");
