@@ -1432,11 +1432,24 @@ int jl_looper_select(struct jl_daemon *d, struct jl_req *rq, const char *what)
 
 /* --- tempo ---------------------------------------------------------------- */
 
+#define TEMPO_MIN_BPM 20.0
+#define TEMPO_MAX_BPM 400.0
+
+/* Before the first loop: a tempo the performer gave defines the grid from
+ * frame `origin`. */
+static int set_preset(struct jl_daemon *d, struct jl_req *rq, double bpm, uint64_t origin)
+{
+	d->m->preset_bpm = bpm;
+	d->m->grid_origin = origin;
+	resend_click(d, audible(d, rq));
+	return say(rq, 0, "tempo %.2f BPM (defines the grid until the first loop)", bpm);
+}
+
 int jl_looper_tempo(struct jl_daemon *d, struct jl_req *rq, double bpm)
 {
 	struct jl_model *m = d->m;
-	if (!(bpm >= 20.0 && bpm <= 400.0))
-		return say(rq, 2, "tempo must be 20..400 BPM");
+	if (!(bpm >= TEMPO_MIN_BPM && bpm <= TEMPO_MAX_BPM))
+		return say(rq, 2, "tempo must be %g..%g BPM", TEMPO_MIN_BPM, TEMPO_MAX_BPM);
 	if (m->has_anchor) {
 		/* with a loop, a tempo only picks beats per cycle (DESIGN 2.6) */
 		double beats = (double)m->cycle / (60.0 * rate(d) / bpm);
@@ -1444,10 +1457,7 @@ int jl_looper_tempo(struct jl_daemon *d, struct jl_req *rq, double bpm)
 		return say(rq, 0, "%u beats per cycle: %.2f BPM", m->beats_per_cycle,
 			   60.0 * rate(d) * m->beats_per_cycle / (double)m->cycle);
 	}
-	m->preset_bpm = bpm;
-	m->grid_origin = audible(d, rq);
-	resend_click(d, audible(d, rq));
-	return say(rq, 0, "tempo %.2f BPM (defines the grid until the first loop)", bpm);
+	return set_preset(d, rq, bpm, audible(d, rq));
 }
 
 /* One metrical level slower (f = 0.5) or faster (2), for when the
@@ -1458,6 +1468,7 @@ int jl_looper_tempo_scale(struct jl_daemon *d, struct jl_req *rq, double f)
 {
 	struct jl_model *m = d->m;
 	struct jl_tempo t;
+	uint64_t origin = m->grid_origin;
 	double bpm;
 	if (m->has_anchor) {
 		if (f < 1.0 && m->beats_per_cycle % 2)
@@ -1466,9 +1477,6 @@ int jl_looper_tempo_scale(struct jl_daemon *d, struct jl_req *rq, double f)
 	}
 	if (m->preset_bpm > 0) {
 		bpm = f * m->preset_bpm;
-		if (!(bpm >= 20.0 && bpm <= 400.0))
-			return say(rq, 1, "%.2f BPM is outside 20..400 BPM", bpm);
-		m->preset_bpm = bpm;
 	} else {
 		memset(&t, 0, sizeof(t));
 		if (d->ana)
@@ -1477,13 +1485,11 @@ int jl_looper_tempo_scale(struct jl_daemon *d, struct jl_req *rq, double f)
 			return say(rq, 1, "no tempo to %s yet: play, tap, or give one (tempo BPM)",
 				   f < 1.0 ? "halve" : "double");
 		bpm = f * t.bpm;
-		if (!(bpm >= 20.0 && bpm <= 400.0))
-			return say(rq, 1, "%.2f BPM is outside 20..400 BPM", bpm);
-		m->preset_bpm = bpm;
-		m->grid_origin = t.beat_frame;
+		origin = t.beat_frame;
 	}
-	resend_click(d, audible(d, rq));
-	return say(rq, 0, "tempo %.2f BPM (defines the grid until the first loop)", m->preset_bpm);
+	if (!(bpm >= TEMPO_MIN_BPM && bpm <= TEMPO_MAX_BPM))
+		return say(rq, 1, "%.2f BPM is outside %g..%g BPM", bpm, TEMPO_MIN_BPM, TEMPO_MAX_BPM);
+	return set_preset(d, rq, bpm, origin);
 }
 
 int jl_looper_tap(struct jl_daemon *d, struct jl_req *rq)

@@ -17,7 +17,7 @@ COMMANDS = ("ping status help master-gain impulse meter-reset record capture pla
             "cancel").split()
 WORDS = ("all", "next-cycle", "next-bar", "next-beat", "on", "off", "half", "double", "mute",
          "unmute", "toggle", "level", "delay", "limit", "master", "click", "add", "set", "remove",
-         "list", "eq", "comp", "reverb", "delay", "conv", "gate", "in1", "in2", "--cycles",
+         "list", "eq", "comp", "reverb", "conv", "gate", "in1", "in2", "--cycles",
          "--bars", "--quantize", "onset", "beat", "bar", "cycle", "--in", "1,2", "--pa-mute",
          "--threshold", "--count-in", "--ramp-ms", "--at", "--last", "--phones", "--main",
          "--pan", "--level", "--pa", "--port", "freq1=120", "gain1=-3", "ratio=4", "mix=0.5",

@@ -1161,6 +1161,15 @@ static void test_controls(void)
 	run_to(now() + RATE / 3);
 	TH_CHECK(cmd("tempo double", msg, sizeof(msg)) == 0 && d->m->preset_bpm == 120.0 && d->m->grid_origin == t0,
 		 "doubled, on the same grid: %s", msg);
+	TH_CHECK(cmd("tempo 500", msg, sizeof(msg)) == 2 && strstr(msg, "20..400") && cmd("tempo 10", NULL, 0) == 2 &&
+			 d->m->preset_bpm == 120.0,
+		 "a tempo outside 20..400 BPM is a usage error, the preset stays: %s", msg);
+	TH_CHECK(cmd("tempo half", NULL, 0) == 0 && cmd("tempo half", NULL, 0) == 0 && d->m->preset_bpm == 30.0 &&
+			 cmd("tempo half", msg, sizeof(msg)) == 1 && strstr(msg, "outside") &&
+			 d->m->preset_bpm == 30.0 && d->m->grid_origin == t0,
+		 "halving below 20 BPM is refused, the preset stays: %s", msg);
+	TH_CHECK(cmd("tempo 120", NULL, 0) == 0, "tempo 120 again");
+	t0 = d->m->grid_origin;
 	a1 = now() + 100;
 	TH_CHECK(press(a1, "record --bars 2", msg, sizeof(msg)) == 0 && strstr(msg, "ends by itself"), "record --bars 2: %s", msg);
 	run_to(a1 + 5 * RATE);
