@@ -1435,14 +1435,15 @@ int jl_looper_select(struct jl_daemon *d, struct jl_req *rq, const char *what)
 #define TEMPO_MIN_BPM 20.0
 #define TEMPO_MAX_BPM 400.0
 
-/* Before the first loop: a tempo the performer gave defines the grid from
- * frame `origin`. */
-static int set_preset(struct jl_daemon *d, struct jl_req *rq, double bpm, uint64_t origin)
+/* Before the first loop: a tempo the performer gave (`how`) defines the
+ * grid from frame `origin`; the click follows it. */
+static int set_preset(struct jl_daemon *d, struct jl_req *rq, double bpm, uint64_t origin, const char *how)
 {
 	d->m->preset_bpm = bpm;
 	d->m->grid_origin = origin;
 	resend_click(d, audible(d, rq));
-	return say(rq, 0, "tempo %.2f BPM (defines the grid until the first loop)", bpm);
+	json_object_set_new(rq->json, "bpm", json_real(bpm));
+	return say(rq, 0, "tempo %.2f BPM (%s)", bpm, how);
 }
 
 int jl_looper_tempo(struct jl_daemon *d, struct jl_req *rq, double bpm)
@@ -1457,7 +1458,7 @@ int jl_looper_tempo(struct jl_daemon *d, struct jl_req *rq, double bpm)
 		return say(rq, 0, "%u beats per cycle: %.2f BPM", m->beats_per_cycle,
 			   60.0 * rate(d) * m->beats_per_cycle / (double)m->cycle);
 	}
-	return set_preset(d, rq, bpm, audible(d, rq));
+	return set_preset(d, rq, bpm, audible(d, rq), "defines the grid until the first loop");
 }
 
 /* One metrical level slower (f = 0.5) or faster (2), for when the
@@ -1489,7 +1490,7 @@ int jl_looper_tempo_scale(struct jl_daemon *d, struct jl_req *rq, double f)
 	}
 	if (!(bpm >= TEMPO_MIN_BPM && bpm <= TEMPO_MAX_BPM))
 		return say(rq, 1, "%.2f BPM is outside %g..%g BPM", bpm, TEMPO_MIN_BPM, TEMPO_MAX_BPM);
-	return set_preset(d, rq, bpm, origin);
+	return set_preset(d, rq, bpm, origin, "defines the grid until the first loop");
 }
 
 int jl_looper_tap(struct jl_daemon *d, struct jl_req *rq)
@@ -1500,6 +1501,11 @@ int jl_looper_tap(struct jl_daemon *d, struct jl_req *rq)
 	double sum = 0;
 	if (m->n_taps && p - m->taps[(m->n_taps - 1) % 8] > 2u * rate(d))
 		m->n_taps = 0; /* a pause starts a new tap sequence */
+	/* faster than the fastest tempo: a bouncing switch, not a beat (so
+	 * every average lies within TEMPO_MIN_BPM..TEMPO_MAX_BPM) */
+	if (m->n_taps && p - m->taps[(m->n_taps - 1) % 8] < (uint64_t)(60.0 * rate(d) / TEMPO_MAX_BPM))
+		return say(rq, 1, "tap ignored: %.0f ms after the last one (a bounce?)",
+			   1000.0 * (double)(p - m->taps[(m->n_taps - 1) % 8]) / rate(d));
 	m->taps[m->n_taps % 8] = p;
 	m->n_taps++;
 	if (m->n_taps < 2)
@@ -1509,10 +1515,7 @@ int jl_looper_tap(struct jl_daemon *d, struct jl_req *rq)
 	sum /= (double)(i - 1);
 	if (m->has_anchor)
 		return jl_looper_tempo(d, rq, 60.0 * rate(d) / sum);
-	m->preset_bpm = 60.0 * rate(d) / sum;
-	m->grid_origin = p;
-	json_object_set_new(rq->json, "bpm", json_real(m->preset_bpm));
-	return say(rq, 0, "tempo %.2f BPM (tapped)", m->preset_bpm);
+	return set_preset(d, rq, 60.0 * rate(d) / sum, p, "tapped");
 }
 
 /* A track through its send/return ports (--sends): the audio leaves at

@@ -878,10 +878,14 @@ static void test_more(void)
 	/* tap: four taps 0.5 s apart -> 120 BPM */
 	{
 		uint64_t first = now() + 10;
-		for (t0 = first; t0 < first + 4 * RATE / 2; t0 += RATE / 2)
+		for (t0 = first; t0 < first + 4 * RATE / 2; t0 += RATE / 2) {
 			press(t0, "tap", msg, sizeof(msg));
+			if (t0 == first + RATE / 2)
+				TH_CHECK(press(t0 + RATE / 1000, "tap", msg, sizeof(msg)) == 1 && strstr(msg, "ignored"),
+					 "a tap 1 ms after the last is a bounce: %s", msg);
+		}
 	}
-	TH_CHECK(strstr(msg, "120.00 BPM") != NULL, "tap tempo: %s", msg);
+	TH_CHECK(strstr(msg, "120.00 BPM") != NULL && d->m->preset_bpm == 120.0, "tap tempo (the bounce left out): %s", msg);
 	a1 = now() + 5;
 	press(a1, "record", NULL, 0);
 	C = RATE / 2; /* a short (0.5 s) anchor: tolerance 200 ms > C/4 = 125 ms */
