@@ -39,7 +39,7 @@ endif
 JACK_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(JACKLOOP_PKGS))
 JACK_LIBS = $(shell $(PKG_CONFIG) --libs $(JACKLOOP_PKGS))
 CTL_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(LOOPCTL_PKGS))
-CTL_LIBS = $(shell $(PKG_CONFIG) --libs $(LOOPCTL_PKGS)) -lm
+CTL_LIBS = $(shell $(PKG_CONFIG) --libs $(LOOPCTL_PKGS)) -lm -pthread
 
 SHARED_SRC := shared/jl_shm.c
 JL_SRC := $(filter-out jackloop/main.c,$(wildcard jackloop/*.c))

@@ -79,22 +79,19 @@ int jl_cmd_calibrate(struct jl_daemon *d, struct jl_req *rq, int argc, char **ar
 	d->cal.input = in;
 	d->cal.output = out;
 	d->cal.max_lat = (uint32_t)(CAL_MAX_LAT_S * d->shm.hdr->geom.sample_rate);
-	d->cal.has_src = 0;
-	if (rq->has_arrival || !rq->scheduled) {
-		/* the OSC layer keeps the sender when we return DEFERRED */
-		d->cal.has_src = 1;
-	}
+	/* answered when the measurement is done, to whoever asked */
+	d->cal.has_src = rq->from_osc;
+	d->cal.src = d->src;
 	return JL_RC_DEFERRED;
 }
 
 static void finish(struct jl_daemon *d, int ok, const char *text, json_t *json)
 {
-	if (d->cal.has_src && d->deferred_has_src)
-		jl_osc_reply_to(d, &d->deferred_src, ok ? "ok" : "error", "calibrate", text, ok ? json : NULL);
+	if (d->cal.has_src)
+		jl_osc_reply_to(d, &d->cal.src, ok ? "ok" : "error", "calibrate", text, ok ? json : NULL);
 	else
 		fprintf(stderr, "loopctl: calibrate: %s\n", text);
 	d->cal.active = 0;
-	d->deferred_has_src = 0;
 }
 
 void jl_cal_tick(struct jl_daemon *d)

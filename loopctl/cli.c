@@ -158,7 +158,8 @@ int jl_cli_main(int argc, char **argv)
 		{ 0, 0, 0, 0 }
 	};
 	const char *name = "jackloop", *server = jl_shm_default_server(), *host = "127.0.0.1";
-	int port = 0, json = 0, timeout = 1000, c, i, o;
+	int port = 0, json = 0, timeout = 1000, c, i, o, timeout_given = 0;
+	char absdir[4096];
 	const struct jl_command *cmd;
 	char shm_name[256], err[512];
 
@@ -181,7 +182,7 @@ int jl_cli_main(int argc, char **argv)
 			if (c == 'p')
 				port = (int)v;
 			else
-				timeout = (int)v;
+				timeout = (int)v, timeout_given = 1;
 			break;
 		case 'h': usage(stdout); return JL_EXIT_OK;
 		case 'V': printf("loopctl 0.1.0 (ABI %d.%d)\n", JL_ABI_MAJOR, JL_ABI_MINOR); return JL_EXIT_OK;
@@ -251,6 +252,22 @@ int jl_cli_main(int argc, char **argv)
 	if (argc - 1 < cmd->min_args || (cmd->max_args >= 0 && argc - 1 > cmd->max_args)) {
 		fprintf(stderr, "loopctl: usage: loopctl %s %s\n", cmd->name, cmd->synopsis);
 		return JL_EXIT_USAGE;
+	}
+	if (!strcmp(cmd->name, "save") || !strcmp(cmd->name, "load")) {
+		/* the daemon has its own working directory: send an absolute
+		 * path; the answer comes when the files are written or read */
+		for (i = 1; i < argc; i++)
+			if (argv[i][0] != '-' && argv[i][0] != '/') {
+				char cwd[2048];
+				if (!getcwd(cwd, sizeof(cwd)) ||
+				    snprintf(absdir, sizeof(absdir), "%s/%s", cwd, argv[i]) >= (int)sizeof(absdir)) {
+					fprintf(stderr, "loopctl: cannot make '%s' an absolute path\n", argv[i]);
+					return JL_EXIT_USAGE;
+				}
+				argv[i] = absdir;
+			}
+		if (!timeout_given)
+			timeout = 120000;
 	}
 	if (!port) {
 		struct jl_shm s;

@@ -339,6 +339,8 @@ const struct jl_command jl_commands[] = {
 	  "schedule any command on an exact frame", jl_cmd_at },
 	{ "triggers", 0, 0, "", "list pending triggers", jl_cmd_triggers },
 	{ "cancel", 1, 1, "ID", "cancel a pending trigger", jl_cmd_cancel },
+	{ "save", 1, 2, "DIR [--force]", "save the loops: DIR/session.json and a WAV file per layer", jl_cmd_save },
+	{ "load", 1, 1, "DIR", "load a saved session into the empty looper; it plays from the next cycle", jl_cmd_load },
 	{ NULL, 0, 0, NULL, NULL, NULL },
 };
 

@@ -21,6 +21,7 @@ struct jl_req {
 	uint64_t arrival;	/* engine frame of arrival (DESIGN 2.3/2.4) */
 	int has_arrival;
 	int scheduled;		/* from a trigger: act exactly at `at` */
+	int from_osc;		/* d->src is who asked (for answers that come later) */
 	uint64_t at;
 	json_t *json;		/* reply object, filled by the handler */
 	char msg[2048];		/* reply text, or the error */
@@ -87,9 +88,6 @@ struct jl_daemon {
 	double ana_cpu_s;		/* CPU seconds spent feeding */
 	uint64_t ana_fed;		/* frames fed */
 	char note[512];			/* a warning the next tick logs */
-	/* an answer that comes later */
-	struct sockaddr_storage deferred_src;
-	int deferred_has_src;
 	/* calibration (calibrate.c) */
 	struct {
 		int active;
@@ -141,6 +139,8 @@ void jl_live_status(struct jl_daemon *d, json_t *obj);
 /* Calibration (calibrate.c): finishes a measurement from the tick. */
 void jl_cal_tick(struct jl_daemon *d);
 void jl_fx_tick(struct jl_daemon *d);
+/* Sessions (session.c): answers a save or load when its files are done. */
+void jl_session_tick(struct jl_daemon *d);
 /* Everything the daemon does on a timer tick after draining events. */
 void jl_daemon_tick(struct jl_daemon *d);
 

@@ -29,6 +29,7 @@
 #include "commands.h"
 #include "daemon.h"
 #include "model.h"
+#include "session.h"
 
 _Static_assert(sizeof(struct jl_model) <= (4u << 20), "the model fits the model region");
 _Static_assert(sizeof(struct jl_layer_m) % 8 == 0, "layer alignment");
@@ -1716,12 +1717,194 @@ static void fire_triggers(struct jl_daemon *d)
 		rc = jl_daemon_run(d, &rq, argc, words);
 		d->capture = NULL;
 		json_decref(rq.json);
-		if (rc)
+		if (rc && rc != JL_RC_DEFERRED) /* a deferred answer is logged when it comes */
 			fprintf(stderr, "loopctl: trigger %u '%s': %s\n", t->id, t->cmd, rq.msg);
 		if (t->mode != JL_T_EVERY_CYCLE && t->remaining)
 			t->remaining--;
 		t->fired = 1;
 	}
+}
+
+/* --- sessions (session.c does the files) ------------------------------------ */
+
+int jl_looper_layer_audio(struct jl_daemon *d, const struct jl_layer_m *l, float *dst)
+{
+	uint64_t k, H = hist_len(d);
+	uint32_t c;
+	if (l->region >= 0 && (l->copy_state == JL_C_DONE || l->copy_state == JL_C_SWITCHING ||
+			       l->stride != l->data_len)) {
+		const float *src = d->pool + d->m->regions[l->region].off + l->data_off;
+		if (l->stride != l->data_len && l->copy_state == JL_C_COPYING && l->copied < l->data_len)
+			return -1; /* a long take still being copied while it records */
+		for (c = 0; c < l->channels; c++)
+			for (k = 0; k < l->data_len; k++)
+				dst[k * l->channels + c] = src[(uint64_t)c * l->stride + k];
+		return 0;
+	}
+	if (l->copy_state != JL_C_COPYING || l->hist_start < oldest(d) || l->hist_start + l->data_len > head_now(d))
+		return -1;
+	for (c = 0; c < l->channels; c++) {
+		const float *ring = d->shm.hist + (uint64_t)l->in[c] * H;
+		for (k = 0; k < l->data_len; k++)
+			dst[k * l->channels + c] = ring[(l->hist_start + k) % H];
+	}
+	return l->hist_start < oldest(d) ? -1 : 0; /* the ring passed it while we read */
+}
+
+/* Frees every layer and the undo log (a loaded session replaces them). */
+static void drop_all_layers(struct jl_daemon *d)
+{
+	uint32_t i;
+	for (i = 0; i < JL_MAX_LAYERS; i++) {
+		struct jl_layer_m *l = &d->m->layers[i];
+		if (!l->id)
+			continue;
+		free_region(d, l);
+		memset(l, 0, sizeof(*l));
+		l->voice = -1;
+		l->region = -1;
+	}
+	memset(d->m->actions, 0, sizeof(d->m->actions));
+	memset(d->m->members, 0, sizeof(d->m->members));
+}
+
+int jl_looper_load_session(struct jl_daemon *d, struct jl_req *rq, const struct jl_session *s)
+{
+	struct jl_model *m = d->m;
+	uint64_t need = 0, other = 0, start;
+	uint32_t i, nv = d->shm.hdr->geom.max_voices, n_in = d->shm.hdr->geom.n_inputs, free_v = 0, dropped = 0;
+	int t, k, clamped = 0;
+	if (s->sample_rate != rate(d))
+		return say(rq, 1, "the session was recorded at %u Hz and JACK runs at %u Hz: not loaded "
+			   "(restart JACK at %u Hz)", s->sample_rate, rate(d), s->sample_rate);
+	for (t = 0; t < JL_MAX_TRACKS; t++) {
+		const struct jl_track_m *tr = &m->tracks[t];
+		if (tr->used && (track_has_audio(d, t) || tr->rec_state != JL_REC_IDLE))
+			return say(rq, 1, "track %d has loops or a take: a session loads into an empty looper "
+				   "('clear all' first; the loaded session replaces the undo history)", t + 1);
+	}
+	for (i = 0; i < JL_MAX_LAYERS; i++)
+		if (m->layers[i].id && m->layers[i].voice >= 0)
+			return JL_SESSION_WAIT; /* a cleared layer still fading out reads its region */
+	/* what it needs: pool space (besides the effects' regions) and voices */
+	for (k = 0; k < s->n_layers; k++)
+		need += ((s->layers[k].data_len * s->layers[k].channels + 15) & ~(uint64_t)15);
+	for (i = 0; i < JL_MAX_LAYERS; i++) {
+		const struct jl_region_m *r = &m->regions[i];
+		if (r->layer && !layer_by_id(d, r->layer))
+			other += r->len + 16;
+	}
+	if (need + other > d->pool_floats)
+		return say(rq, 1, "the session needs %.1f MB of pool and %.1f MB are free: not loaded "
+			   "(start jackloop with a larger --pool-mb)", (double)need * sizeof(float) / 1048576.0,
+			   (double)(d->pool_floats - (other < d->pool_floats ? other : d->pool_floats)) * sizeof(float) /
+				   1048576.0);
+	for (i = 0; i < nv; i++)
+		free_v += atomic_load(&d->shm.voice[i].state) == JL_VOICE_OFF;
+	if ((uint32_t)s->n_layers > free_v || s->n_layers > JL_MAX_LAYERS)
+		return say(rq, 1, "the session has %d layers and %u voices are free: not loaded "
+			   "(start jackloop with a larger --max-voices)", s->n_layers, free_v);
+	/* The old session goes: its undone layers and its undo log. */
+	for (i = 0; i < JL_MAX_LAYERS; i++)
+		dropped += m->layers[i].id != 0;
+	drop_all_layers(d);
+	/* One cycle start for all: a little after the next period, so every
+	 * voice's commands are queued before it. */
+	start = audible(d, rq) + 2 * jl_daemon_period(d);
+	m->has_anchor = 1;
+	m->cycle = s->cycle;
+	m->origin = start;
+	m->beats_per_cycle = s->beats_per_cycle;
+	m->beats_per_bar = s->beats_per_bar;
+	m->preset_bpm = 0;
+	m->n_taps = 0;
+	if (s->quantize)
+		m->quantize = (uint8_t)s->quantize;
+	for (k = 0; k < s->n_tracks; k++) {
+		const struct jl_sess_track *st = &s->tracks[k];
+		struct jl_track_m *tr = &m->tracks[st->track];
+		init_track(d, st->track);
+		tr->channels = st->channels;
+		for (i = 0; i < 2; i++) {
+			tr->in[i] = st->in[i] < n_in ? st->in[i] : (uint16_t)(n_in - 1);
+			clamped |= st->in[i] >= n_in;
+		}
+		tr->gain_db = st->gain_db;
+		tr->pan = st->pan;
+		tr->muted = st->muted;
+		tr->soloed = st->soloed;
+		tr->stopped = st->stopped;
+	}
+	for (k = 0; k < s->n_layers; k++) {
+		const struct jl_sess_layer *sl = &s->layers[k];
+		struct jl_track_m *tr = &m->tracks[sl->track];
+		struct jl_layer_m *l = &m->layers[k];
+		float *dst;
+		uint32_t c;
+		uint64_t f;
+		int region;
+		memset(l, 0, sizeof(*l));
+		if (++m->next_layer_id == 0)
+			m->next_layer_id = 1;
+		l->id = m->next_layer_id;
+		region = try_alloc(d, sl->data_len * sl->channels, l->id);
+		if (region < 0) {
+			/* only a fragmented pool gets here: what loaded so far stays */
+			l->id = 0;
+			l->voice = l->region = -1;
+			say(rq, 1, "the pool is too fragmented for layer %u of track %d: %d of %d layers loaded",
+			    sl->number, sl->track + 1, k, s->n_layers);
+			break;
+		}
+		l->region = region;
+		dst = d->pool + m->regions[region].off;
+		for (c = 0; c < sl->channels; c++)
+			for (f = 0; f < sl->data_len; f++)
+				dst[(uint64_t)c * sl->data_len + f] = sl->audio[f * sl->channels + c];
+		l->track = (uint16_t)sl->track;
+		l->state = JL_L_ACTIVE;
+		l->channels = sl->channels;
+		l->in[0] = tr->in[0];
+		l->in[1] = tr->in[1];
+		l->voice = -1;
+		l->gain = sl->gain;
+		l->muted = sl->muted;
+		l->rate = sl->rate;
+		l->reverse = sl->reverse;
+		l->seam = (uint32_t)sl->seam;
+		l->seam_mode = sl->seam_mode;
+		l->head = sl->head;
+		l->body = sl->body;
+		l->period = sl->period;
+		l->data_len = sl->data_len;
+		l->stride = sl->data_len;
+		l->copy_state = JL_C_DONE;
+		l->copied = sl->data_len;
+		l->src_gen = 1;
+		/* its phase against the anchor, with its origin at or before the start */
+		l->origin = start >= sl->period ? start - (sl->period - sl->phase) % sl->period : start + sl->phase;
+		l->seq = ++m->seq;
+		l->number = sl->number;
+		if (tr->layers_made < sl->number)
+			tr->layers_made = sl->number;
+		if (start_layer(d, l, start, (start - l->origin) % l->period ? ramp(d) : 0) < 0)
+			fprintf(stderr, "loopctl: load: track %d layer %u could not start (queue full?)\n",
+				sl->track + 1, sl->number);
+	}
+	for (k = 0; k < s->n_tracks; k++)
+		send_track(d, s->tracks[k].track, start);
+	resend_click(d, jl_daemon_now(d));
+	json_object_set_new(rq->json, "starts_at", json_integer((json_int_t)start));
+	json_object_set_new(rq->json, "tracks", json_integer(s->n_tracks));
+	json_object_set_new(rq->json, "layers", json_integer(s->n_layers));
+	json_object_set_new(rq->json, "dropped_layers", json_integer(dropped));
+	if (rq->msg[0])
+		return 1; /* fragmented pool (above) */
+	return say(rq, 0, "loaded %d track%s, %d layer%s: cycle %.3f s, %u beats; plays from frame %llu%s%s",
+		   s->n_tracks, s->n_tracks == 1 ? "" : "s", s->n_layers, s->n_layers == 1 ? "" : "s",
+		   (double)s->cycle / rate(d), s->beats_per_cycle, (unsigned long long)start,
+		   dropped ? "; the old session's undo history was dropped" : "",
+		   clamped ? "; inputs this jackloop does not have were moved to its last input" : "");
 }
 
 /* --- the tick ------------------------------------------------------------- */

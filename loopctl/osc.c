@@ -26,6 +26,7 @@
 #define OSC_MAX_PACKET 65536
 #define OSC_MAX_PER_CALL 64
 #define OSC_MAX_ARGS 32
+#define OSC_MAX_STR 1024	/* a string argument, with its NUL (paths for save/load) */
 
 void jl_osc_reply_to(struct jl_daemon *d, const struct sockaddr_storage *to, const char *status, const char *cmd,
 		     const char *text, json_t *json)
@@ -66,7 +67,7 @@ static void reply(struct jl_daemon *d, const char *status, const char *cmd, cons
 static int handler(const char *path, const char *types, lo_arg **argv, int argc, lo_message msg, void *ud)
 {
 	struct jl_daemon *d = ud;
-	char bufs[OSC_MAX_ARGS][64];
+	char bufs[OSC_MAX_ARGS][OSC_MAX_STR];
 	char *words[OSC_MAX_ARGS + 1];
 	struct jl_req rq;
 	const char *cmd;
@@ -76,6 +77,7 @@ static int handler(const char *path, const char *types, lo_arg **argv, int argc,
 	memset(&rq, 0, sizeof(rq));
 	rq.arrival = d->cur_arrival;
 	rq.has_arrival = d->cur_has_arrival;
+	rq.from_osc = 1;
 	if (strncmp(path, "/jl/", 4) != 0 || !path[4]) {
 		d->osc_errors++;
 		snprintf(rq.msg, sizeof(rq.msg), "unknown OSC path '%s' (commands are /jl/<command>; see loopctl help)", path);
@@ -108,13 +110,14 @@ static int handler(const char *path, const char *types, lo_arg **argv, int argc,
 		case 'F': snprintf(b, 64, "0"); break;
 		case 's':
 		case 'S':
-			if (strlen(str) >= 64) {
+			if (strlen(str) >= OSC_MAX_STR) {
 				d->osc_errors++;
-				snprintf(rq.msg, sizeof(rq.msg), "argument %d is longer than 63 characters", i + 1);
+				snprintf(rq.msg, sizeof(rq.msg), "argument %d is longer than %d characters", i + 1,
+					 OSC_MAX_STR - 1);
 				reply(d, "error", cmd, rq.msg, NULL);
 				return 0;
 			}
-			snprintf(b, 64, "%s", str);
+			snprintf(b, OSC_MAX_STR, "%s", str);
 			break;
 		default:
 			d->osc_errors++;
@@ -130,11 +133,7 @@ static int handler(const char *path, const char *types, lo_arg **argv, int argc,
 	rc = jl_daemon_run(d, &rq, argc + 1, words);
 	if (rc != 0)
 		d->osc_errors++;
-	if (rc == JL_RC_DEFERRED) {
-		/* answered later (calibrate): keep the sender's address */
-		d->deferred_src = d->src;
-		d->deferred_has_src = 1;
-	} else {
+	if (rc != JL_RC_DEFERRED) { /* else the handler kept d->src and answers later */
 		reply(d, rc == 0 ? "ok" : rc == 2 ? "usage" : "error", cmd, rq.msg, rc == 0 ? rq.json : NULL);
 	}
 	json_decref(rq.json);

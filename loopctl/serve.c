@@ -150,6 +150,7 @@ void jl_daemon_tick(struct jl_daemon *d)
 	jl_looper_tick(d);
 	jl_cal_tick(d);
 	jl_fx_tick(d);
+	jl_session_tick(d);
 }
 
 static void handle_midi(struct jl_daemon *d)
@@ -161,7 +162,7 @@ static void handle_midi(struct jl_daemon *d)
 		const char *line = jl_midi_translate(&ev, jl_midi_default_map);
 		char buf[128], *words[8], *save = NULL, *w;
 		struct jl_req rq;
-		int argc = 0;
+		int argc = 0, k2;
 		if (!line)
 			continue;
 		memset(&rq, 0, sizeof(rq));
@@ -178,7 +179,8 @@ static void handle_midi(struct jl_daemon *d)
 			words[argc++] = w;
 		words[argc] = NULL;
 		rq.json = json_object();
-		if (jl_daemon_run(d, &rq, argc, words) != 0)
+		k2 = jl_daemon_run(d, &rq, argc, words);
+		if (k2 != 0 && k2 != JL_RC_DEFERRED) /* a deferred answer is logged when it comes */
 			fprintf(stderr, "loopctl: MIDI '%s': %s\n", line, rq.msg);
 		json_decref(rq.json);
 	}

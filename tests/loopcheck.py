@@ -6,13 +6,15 @@ The player feeds in_1 = code(f), in_2 = code(f >> 15) with f its JACK frame
 time, so a stereo loop at gain 1 plays samples that decode to the JACK frame
 they were recorded at.  OFFSET is engine frame - JACK frame (status
 engine.frame_offset).  WINDOWS has one line per check:
-    NAME Y0 Y1 OFFSET layer ORIGIN LENGTH PERIOD SEAM   (engine frames)
+    NAME Y0 Y1 OFFSET layer ORIGIN LENGTH PERIOD SEAM [SOURCE]   (engine frames)
     NAME Y0 Y1 OFFSET silent
 (a window's own OFFSET replaces the global one: a restarted jackloop has
 another engine/JACK offset)
 For `layer`, every output frame y in [Y0, Y1) with phase q = (y - ORIGIN) mod
-PERIOD < LENGTH (outside seams) must decode to JACK frame ORIGIN + q - OFFSET,
-and frames in LENGTH+SEAM <= q < PERIOD-SEAM must be silent.
+PERIOD < LENGTH (outside seams) must decode to JACK frame SOURCE + q - OFFSET,
+and frames in LENGTH+SEAM <= q < PERIOD-SEAM must be silent.  SOURCE is
+ORIGIN unless given: a layer loaded from a saved session plays, from its new
+origin, the frames recorded from its old one.
 Prints "ok - NAME" / "not ok - NAME (...)" per window."""
 import struct, sys
 
@@ -54,13 +56,14 @@ def main():
                     first = first or y
                 continue
             origin, length, period, seam = map(int, w[5:9])
+            source = int(w[9]) if len(w) > 9 else origin
             q = (y - origin) % period
             if q >= period - seam or (length <= q < length + seam):
                 continue
             checked += 1
             if q < length:
                 a, b = dec(l), dec(r)
-                want = (origin + q - off) & 0x3FFFFFFF
+                want = (source + q - off) & 0x3FFFFFFF
                 if a is None or b is None or b * 32768 + a != want:
                     bad += 1
                     first = first or y

@@ -1,0 +1,598 @@
+/* session.c - `loopctl save DIR` and `loopctl load DIR` (see session.h).
+ *
+ * save: the daemon's loop copies every active layer's stored frames out of
+ * the pool (or the history, while a new take is still being copied), then
+ * a worker thread writes DIR/trackNN-layerMM.wav (32-bit float) and
+ * DIR/session.json, each to a temporary name renamed into place when it is
+ * complete: a failed save never leaves a half-written file under a good
+ * name.  load: the worker reads and checks session.json and every WAV file
+ * (channels, sample rate, length against the layer's geometry); only a
+ * session that passed every check reaches the looper, which replaces an
+ * empty session with it.  Either answers when the worker is done. */
+#define _GNU_SOURCE
+#include "session.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <jansson.h>
+#include <math.h>
+#include <pthread.h>
+#include <sndfile.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "commands.h"
+#include "daemon.h"
+#include "looper.h"
+#include "model.h"
+#include "osc.h"
+
+enum { JOB_SAVE = 1, JOB_LOAD };
+
+struct jl_sess_job {
+	int kind;
+	char dir[1024];
+	int force;
+	uint64_t max_floats;	/* load: no layer may be larger than the pool */
+	uint32_t engine_rate;	/* load: JACK's sample rate */
+	struct jl_session s;
+	json_t *doc;		/* save: session.json */
+	json_t *skipped;	/* save: layers not saved (still recording, or lost) */
+	pthread_t th;
+	atomic_int done;
+	int rc;			/* 0 ok, 1 failed */
+	char msg[2048];
+	uint64_t bytes;
+	struct sockaddr_storage src;	/* who asked (OSC), answered when done */
+	int has_src;
+};
+
+static struct jl_sess_job *job;	/* one at a time */
+
+void jl_session_free(struct jl_session *s)
+{
+	int k;
+	for (k = 0; k < s->n_layers && s->layers; k++)
+		free(s->layers[k].audio);
+	free(s->layers);
+	s->layers = NULL;
+	s->n_layers = 0;
+}
+
+static int fail(struct jl_sess_job *j, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int fail(struct jl_sess_job *j, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(j->msg, sizeof(j->msg), fmt, ap);
+	va_end(ap);
+	j->rc = 1;
+	return -1;
+}
+
+static void path_of(char *out, size_t n, const char *dir, const char *name, const char *suffix)
+{
+	snprintf(out, n, "%s/%s%s", dir, name, suffix);
+}
+
+/* --- save ------------------------------------------------------------------ */
+
+static int write_wav(struct jl_sess_job *j, const struct jl_sess_layer *l)
+{
+	char tmp[1100];
+	SF_INFO info;
+	SNDFILE *f;
+	sf_count_t w;
+	path_of(tmp, sizeof(tmp), j->dir, l->file, ".part");
+	memset(&info, 0, sizeof(info));
+	info.samplerate = (int)j->s.sample_rate;
+	info.channels = l->channels;
+	info.format = SF_FORMAT_WAV | SF_FORMAT_FLOAT;
+	if (l->data_len * l->channels * sizeof(float) >= (1ull << 32) - 64)
+		info.format = SF_FORMAT_RF64 | SF_FORMAT_FLOAT; /* past the 4 GB of RIFF */
+	f = sf_open(tmp, SFM_WRITE, &info);
+	if (!f)
+		return fail(j, "cannot write %s: %s", tmp, sf_strerror(NULL));
+	/* no PEAK chunk: it carries a time stamp, and the same loops should
+	 * give the same files */
+	sf_command(f, SFC_SET_ADD_PEAK_CHUNK, NULL, SF_FALSE);
+	w = sf_writef_float(f, l->audio, (sf_count_t)l->data_len);
+	if (w != (sf_count_t)l->data_len) {
+		fail(j, "cannot write %s: %s", tmp, sf_strerror(f));
+		sf_close(f);
+		unlink(tmp);
+		return -1;
+	}
+	if (sf_close(f)) {
+		unlink(tmp);
+		return fail(j, "cannot write %s (disk full?)", tmp);
+	}
+	j->bytes += l->data_len * l->channels * sizeof(float);
+	return 0;
+}
+
+static void *save_thread(void *arg)
+{
+	struct jl_sess_job *j = arg;
+	char a[1100], b[1100];
+	struct stat st;
+	int k, done = 0;
+	if (mkdir(j->dir, 0777) < 0 && errno != EEXIST) {
+		fail(j, "cannot create %s: %s", j->dir, strerror(errno));
+		goto out;
+	}
+	if (stat(j->dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
+		fail(j, "%s is not a directory", j->dir);
+		goto out;
+	}
+	path_of(a, sizeof(a), j->dir, "session.json", "");
+	if (!j->force && access(a, F_OK) == 0) {
+		fail(j, "%s already holds a session: not overwritten (save --force replaces it)", j->dir);
+		goto out;
+	}
+	for (k = 0; k < j->s.n_layers; k++, done++)
+		if (write_wav(j, &j->s.layers[k]) < 0)
+			goto out;
+	path_of(a, sizeof(a), j->dir, "session.json", ".part");
+	if (json_dump_file(j->doc, a, JSON_INDENT(2) | JSON_SORT_KEYS) < 0) {
+		fail(j, "cannot write %s: %s", a, strerror(errno));
+		unlink(a);
+		goto out;
+	}
+	/* all written: move them into place, the session file last */
+	for (k = 0; k < j->s.n_layers; k++) {
+		path_of(a, sizeof(a), j->dir, j->s.layers[k].file, ".part");
+		path_of(b, sizeof(b), j->dir, j->s.layers[k].file, "");
+		if (rename(a, b) < 0) {
+			fail(j, "cannot rename %s: %s", a, strerror(errno));
+			goto out;
+		}
+	}
+	path_of(a, sizeof(a), j->dir, "session.json", ".part");
+	path_of(b, sizeof(b), j->dir, "session.json", "");
+	if (rename(a, b) < 0)
+		fail(j, "cannot rename %s: %s", a, strerror(errno));
+	done = -1;
+out:
+	/* a failed save leaves no temporary files behind */
+	for (k = 0; done >= 0 && k < j->s.n_layers; k++) {
+		path_of(a, sizeof(a), j->dir, j->s.layers[k].file, ".part");
+		unlink(a);
+	}
+	atomic_store(&j->done, 1);
+	return NULL;
+}
+
+static json_t *layer_json(const struct jl_sess_layer *l)
+{
+	return json_pack("{s:i,s:s,s:i,s:I,s:I,s:I,s:I,s:s,s:I,s:f,s:b,s:f,s:b}", "layer", l->number, "file", l->file,
+			 "channels", l->channels, "head", (json_int_t)l->head, "length", (json_int_t)l->body,
+			 "period", (json_int_t)l->period, "seam", (json_int_t)l->seam, "seam_mode",
+			 l->seam_mode == JL_SEAM_XFADE ? "crossfade" : "edges", "phase", (json_int_t)l->phase,
+			 "gain_db", l->gain > 0 ? 20.0 * log10(l->gain) : -200.0, "muted", l->muted, "speed",
+			 l->rate == 1 ? 2.0 : l->rate == 2 ? 0.5 : 1.0, "reverse", l->reverse);
+}
+
+static int start_job(struct jl_daemon *d, struct jl_req *rq, struct jl_sess_job *j, void *(*fn)(void *))
+{
+	int e;
+	j->src = d->src;
+	j->has_src = rq->from_osc;
+	e = pthread_create(&j->th, NULL, fn, j);
+	if (e) {
+		jl_say(rq, 1, "cannot start the file thread: %s", strerror(e));
+		return -1;
+	}
+	job = j;
+	return 0;
+}
+
+static int dir_arg(struct jl_req *rq, int argc, char **argv, const char *cmd, char *dir, size_t n, int *force)
+{
+	int i, have = 0;
+	*force = 0;
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--force") && !strcmp(cmd, "save"))
+			*force = 1;
+		else if (argv[i][0] != '-' && !have++)
+			snprintf(dir, n, "%s", argv[i]);
+		else
+			return jl_say(rq, 2, "usage: %s DIR%s", cmd, !strcmp(cmd, "save") ? " [--force]" : "");
+	}
+	if (!have)
+		return jl_say(rq, 2, "usage: %s DIR%s", cmd, !strcmp(cmd, "save") ? " [--force]" : "");
+	if (dir[0] != '/')
+		return jl_say(rq, 2, "'%s': the daemon needs an absolute path (the loopctl CLI makes one)", dir);
+	if (strlen(dir) > 900)
+		return jl_say(rq, 2, "the path is too long");
+	while (strlen(dir) > 1 && dir[strlen(dir) - 1] == '/')
+		dir[strlen(dir) - 1] = 0;
+	if (job)
+		return jl_say(rq, 1, "a %s is still running: try again when it has answered",
+			      job->kind == JOB_SAVE ? "save" : "load");
+	return 0;
+}
+
+int jl_cmd_save(struct jl_daemon *d, struct jl_req *rq, int argc, char **argv)
+{
+	struct jl_sess_job *j;
+	struct jl_model *m = d->m;
+	json_t *tracks, *skipped;
+	int t, rc, force;
+	uint32_t i;
+	char dir[1024];
+	if ((rc = dir_arg(rq, argc, argv, "save", dir, sizeof(dir), &force)))
+		return rc;
+	if (!m->has_anchor)
+		return jl_say(rq, 1, "no loops yet: nothing to save");
+	j = calloc(1, sizeof(*j));
+	if (!j || !(j->s.layers = calloc(JL_MAX_LAYERS, sizeof(*j->s.layers)))) {
+		free(j);
+		return jl_say(rq, 1, "out of memory");
+	}
+	j->kind = JOB_SAVE;
+	j->force = force;
+	snprintf(j->dir, sizeof(j->dir), "%s", dir);
+	j->s.sample_rate = d->shm.hdr->geom.sample_rate;
+	tracks = json_array();
+	skipped = json_array();
+	for (t = 0; t < JL_MAX_TRACKS; t++) {
+		const struct jl_track_m *tr = &m->tracks[t];
+		json_t *jt, *layers;
+		if (!tr->used)
+			continue;
+		layers = json_array();
+		for (i = 0; i < JL_MAX_LAYERS; i++) {
+			const struct jl_layer_m *l = &m->layers[i];
+			struct jl_sess_layer *sl = &j->s.layers[j->s.n_layers];
+			if (!l->id || l->track != t || (l->state != JL_L_ACTIVE && l->state != JL_L_PENDING))
+				continue;
+			if (l->state == JL_L_PENDING) { /* its end is not recorded yet */
+				json_array_append_new(skipped, json_pack("{s:i,s:i}", "track", t + 1, "layer", l->number));
+				continue;
+			}
+			sl->audio = malloc(l->data_len * l->channels * sizeof(float));
+			if (!sl->audio || jl_looper_layer_audio(d, l, sl->audio) < 0) {
+				/* lost, or its end is not recorded yet */
+				free(sl->audio);
+				sl->audio = NULL;
+				json_array_append_new(skipped, json_pack("{s:i,s:i}", "track", t + 1, "layer", l->number));
+				continue;
+			}
+			sl->track = t;
+			sl->number = l->number;
+			sl->channels = l->channels;
+			sl->seam_mode = l->seam_mode;
+			sl->muted = l->muted;
+			sl->rate = l->rate;
+			sl->reverse = l->reverse;
+			sl->gain = l->gain;
+			sl->head = l->head;
+			sl->body = l->body;
+			sl->period = l->period;
+			sl->seam = l->seam;
+			sl->data_len = l->data_len;
+			sl->phase = l->origin >= m->origin ? (l->origin - m->origin) % l->period
+							   : (l->period - (m->origin - l->origin) % l->period) % l->period;
+			snprintf(sl->file, sizeof(sl->file), "track%02d-layer%02u.wav", t + 1, l->number);
+			json_array_append_new(layers, layer_json(sl));
+			j->s.n_layers++;
+		}
+		jt = json_pack("{s:i,s:i,s:[i,i],s:f,s:f,s:b,s:b,s:b,s:o}", "track", t + 1, "channels", tr->channels,
+			       "inputs", tr->in[0] + 1, tr->in[1] + 1, "gain_db", (double)tr->gain_db, "pan",
+			       (double)tr->pan, "muted", tr->muted, "soloed", tr->soloed, "stopped", tr->stopped,
+			       "layers", layers);
+		json_array_append_new(tracks, jt);
+	}
+	j->doc = json_pack("{s:s,s:i,s:i,s:I,s:i,s:i,s:f,s:s,s:o}", "format", JL_SESSION_FORMAT, "version",
+			   JL_SESSION_VERSION, "sample_rate", (int)j->s.sample_rate, "cycle_frames",
+			   (json_int_t)m->cycle, "beats_per_cycle", m->beats_per_cycle, "beats_per_bar",
+			   m->beats_per_bar, "bpm", 60.0 * j->s.sample_rate * m->beats_per_cycle / (double)m->cycle,
+			   "quantize", jl_looper_quant_name(m->quantize), "tracks", tracks);
+	j->skipped = skipped;
+	if (!j->doc || start_job(d, rq, j, save_thread) < 0) {
+		json_decref(j->doc);
+		json_decref(j->skipped);
+		jl_session_free(&j->s);
+		free(j);
+		return rq->msg[0] ? 1 : jl_say(rq, 1, "out of memory");
+	}
+	return JL_RC_DEFERRED;
+}
+
+/* --- load ------------------------------------------------------------------ */
+
+/* An integer member in lo..hi, or fail naming it. */
+static int get_u64(struct jl_sess_job *j, json_t *o, const char *key, uint64_t lo, uint64_t hi, uint64_t *v,
+		   const char *where)
+{
+	json_t *x = json_object_get(o, key);
+	if (!json_is_integer(x) || json_integer_value(x) < 0 || (uint64_t)json_integer_value(x) < lo ||
+	    (uint64_t)json_integer_value(x) > hi)
+		return fail(j, "session.json: %s: '%s' must be an integer %llu..%llu", where, key,
+			    (unsigned long long)lo, (unsigned long long)hi);
+	*v = (uint64_t)json_integer_value(x);
+	return 0;
+}
+
+static int get_real(struct jl_sess_job *j, json_t *o, const char *key, double lo, double hi, double def, double *v,
+		    const char *where)
+{
+	json_t *x = json_object_get(o, key);
+	if (!x) {
+		*v = def;
+		return 0;
+	}
+	if (!json_is_number(x) || !isfinite(json_number_value(x)) || json_number_value(x) < lo ||
+	    json_number_value(x) > hi)
+		return fail(j, "session.json: %s: '%s' must be a number %g..%g", where, key, lo, hi);
+	*v = json_number_value(x);
+	return 0;
+}
+
+static int get_bool(json_t *o, const char *key)
+{
+	return json_is_true(json_object_get(o, key));
+}
+
+static int read_wav(struct jl_sess_job *j, struct jl_sess_layer *l, const char *where)
+{
+	char p[1100];
+	SF_INFO info;
+	SNDFILE *f;
+	path_of(p, sizeof(p), j->dir, l->file, "");
+	memset(&info, 0, sizeof(info));
+	f = sf_open(p, SFM_READ, &info);
+	if (!f)
+		return fail(j, "%s: %s: %s", where, p, sf_strerror(NULL));
+	if (info.channels != l->channels || (uint32_t)info.samplerate != j->s.sample_rate ||
+	    (uint64_t)info.frames != l->data_len) {
+		fail(j, "%s: %s has %d channel%s at %d Hz, %lld frames; the session says %u at %u Hz, %llu frames",
+		     where, p, info.channels, info.channels == 1 ? "" : "s", info.samplerate, (long long)info.frames,
+		     l->channels, j->s.sample_rate, (unsigned long long)l->data_len);
+		sf_close(f);
+		return -1;
+	}
+	l->audio = malloc(l->data_len * l->channels * sizeof(float));
+	if (!l->audio) {
+		sf_close(f);
+		return fail(j, "%s: out of memory for %s", where, p);
+	}
+	if (sf_readf_float(f, l->audio, (sf_count_t)l->data_len) != (sf_count_t)l->data_len) {
+		fail(j, "%s: %s is truncated: %s", where, p, sf_strerror(f));
+		sf_close(f);
+		return -1;
+	}
+	sf_close(f);
+	j->bytes += l->data_len * l->channels * sizeof(float);
+	return 0;
+}
+
+static int parse_layer(struct jl_sess_job *j, json_t *jl, int t, struct jl_sess_layer *l)
+{
+	char where[64];
+	const char *file, *sm;
+	uint64_t v;
+	double db, speed;
+	snprintf(where, sizeof(where), "track %d layer %d", t + 1, (int)json_integer_value(json_object_get(jl, "layer")));
+	if (!json_is_object(jl))
+		return fail(j, "session.json: track %d: a layer is not an object", t + 1);
+	if (get_u64(j, jl, "layer", 1, 1u << 20, &v, where))
+		return -1;
+	l->number = (uint32_t)v;
+	l->track = t;
+	file = json_string_value(json_object_get(jl, "file"));
+	if (!file || !*file || strchr(file, '/') || file[0] == '.' || strlen(file) >= sizeof(l->file))
+		return fail(j, "session.json: %s: 'file' must be a file name in the session's directory", where);
+	snprintf(l->file, sizeof(l->file), "%s", file);
+	if (get_u64(j, jl, "channels", 1, 2, &v, where))
+		return -1;
+	l->channels = (uint8_t)v;
+	if (get_u64(j, jl, "period", 1, 1ull << 40, &l->period, where) ||
+	    get_u64(j, jl, "length", 1, l->period, &l->body, where) ||
+	    get_u64(j, jl, "seam", 0, l->period, &l->seam, where) ||
+	    get_u64(j, jl, "head", l->seam, 1ull << 40, &l->head, where) ||
+	    get_u64(j, jl, "phase", 0, l->period - 1, &l->phase, where))
+		return -1;
+	sm = json_string_value(json_object_get(jl, "seam_mode"));
+	if (sm && !strcmp(sm, "crossfade"))
+		l->seam_mode = JL_SEAM_XFADE;
+	else if (sm && !strcmp(sm, "edges"))
+		l->seam_mode = JL_SEAM_EDGE;
+	else
+		return fail(j, "session.json: %s: 'seam_mode' must be \"crossfade\" or \"edges\"", where);
+	/* the engine's own rules for a voice (it would reject anything else) */
+	if (l->seam_mode == JL_SEAM_XFADE && l->body != l->period)
+		return fail(j, "session.json: %s: a crossfaded layer's length must be its period", where);
+	if (l->seam_mode == JL_SEAM_EDGE && l->body + 2 * l->seam > l->period)
+		return fail(j, "session.json: %s: length + 2 seams must fit in the period", where);
+	l->data_len = l->head + l->body + (l->seam_mode == JL_SEAM_EDGE ? l->seam : 0);
+	if (l->data_len * l->channels > j->max_floats)
+		return fail(j, "session.json: %s: %.1f MB is larger than the whole pool (jackloop --pool-mb)", where,
+			    (double)(l->data_len * l->channels * sizeof(float)) / 1048576.0);
+	if (get_real(j, jl, "gain_db", -200, 24, 0, &db, where) || get_real(j, jl, "speed", 0.5, 2, 1, &speed, where))
+		return -1;
+	if (speed != 0.5 && speed != 1 && speed != 2)
+		return fail(j, "session.json: %s: 'speed' must be 0.5, 1 or 2", where);
+	l->rate = speed == 2 ? 1 : speed == 0.5 ? 2 : 0;
+	l->gain = db <= -200 ? 0.0f : (float)pow(10.0, db / 20.0);
+	l->muted = (uint8_t)get_bool(jl, "muted");
+	l->reverse = (uint8_t)get_bool(jl, "reverse");
+	return read_wav(j, l, where);
+}
+
+static void *load_thread(void *arg)
+{
+	struct jl_sess_job *j = arg;
+	struct jl_session *s = &j->s;
+	char p[1100];
+	json_error_t err;
+	json_t *doc, *tracks, *jt;
+	size_t ti, li;
+	uint64_t v;
+	int seen[JL_MAX_TRACKS] = { 0 };
+	const char *fmt, *q;
+	path_of(p, sizeof(p), j->dir, "session.json", "");
+	doc = json_load_file(p, 0, &err);
+	if (!doc) {
+		if (access(p, F_OK) < 0)
+			fail(j, "%s: %s", p, strerror(errno));
+		else
+			fail(j, "%s is not valid JSON: %s (line %d, column %d)", p, err.text, err.line, err.column);
+		goto out;
+	}
+	fmt = json_string_value(json_object_get(doc, "format"));
+	if (!json_is_object(doc) || !fmt || strcmp(fmt, JL_SESSION_FORMAT)) {
+		fail(j, "%s is not a jackloop session (no \"format\": \"%s\")", p, JL_SESSION_FORMAT);
+		goto out;
+	}
+	if (get_u64(j, doc, "version", 1, JL_SESSION_VERSION, &v, "top level") ||
+	    get_u64(j, doc, "sample_rate", 1000, 1000000, &v, "top level"))
+		goto out;
+	s->sample_rate = (uint32_t)v;
+	if (s->sample_rate != j->engine_rate) {
+		fail(j, "the session was recorded at %u Hz and JACK runs at %u Hz: not loaded (restart JACK at %u Hz)",
+		     s->sample_rate, j->engine_rate, s->sample_rate);
+		goto out;
+	}
+	if (get_u64(j, doc, "cycle_frames", 16, 1ull << 40, &s->cycle, "top level") ||
+	    get_u64(j, doc, "beats_per_cycle", 1, 4096, &v, "top level"))
+		goto out;
+	s->beats_per_cycle = (uint32_t)v;
+	if (get_u64(j, doc, "beats_per_bar", 1, 64, &v, "top level"))
+		goto out;
+	s->beats_per_bar = (uint32_t)v;
+	q = json_string_value(json_object_get(doc, "quantize"));
+	s->quantize = q ? jl_looper_parse_quant(q) : 0;
+	if (s->quantize < 0) {
+		fail(j, "session.json: 'quantize' must be off, cycle, bar, beat or onset");
+		goto out;
+	}
+	tracks = json_object_get(doc, "tracks");
+	if (!json_is_array(tracks)) {
+		fail(j, "session.json: 'tracks' must be an array");
+		goto out;
+	}
+	s->layers = calloc(JL_MAX_LAYERS, sizeof(*s->layers));
+	if (!s->layers) {
+		fail(j, "out of memory");
+		goto out;
+	}
+	json_array_foreach(tracks, ti, jt) {
+		struct jl_sess_track *st = &s->tracks[s->n_tracks];
+		json_t *in = json_object_get(jt, "inputs"), *layers = json_object_get(jt, "layers"), *jl;
+		double g, pan;
+		char where[32];
+		if (!json_is_object(jt) || get_u64(j, jt, "track", 1, JL_MAX_TRACKS, &v, "a track"))
+			goto out;
+		snprintf(where, sizeof(where), "track %d", (int)v);
+		st->track = (int)v - 1;
+		if (seen[st->track]++) {
+			fail(j, "session.json: track %d is listed twice", st->track + 1);
+			goto out;
+		}
+		if (get_u64(j, jt, "channels", 1, 2, &v, where))
+			goto out;
+		st->channels = (uint8_t)v;
+		if (!json_is_array(in) || json_array_size(in) != 2 || !json_is_integer(json_array_get(in, 0)) ||
+		    !json_is_integer(json_array_get(in, 1)) || json_integer_value(json_array_get(in, 0)) < 1 ||
+		    json_integer_value(json_array_get(in, 0)) > JL_MAX_INPUTS ||
+		    json_integer_value(json_array_get(in, 1)) < 1 || json_integer_value(json_array_get(in, 1)) > JL_MAX_INPUTS) {
+			fail(j, "session.json: %s: 'inputs' must be two inputs 1..%d", where, JL_MAX_INPUTS);
+			goto out;
+		}
+		st->in[0] = (uint16_t)(json_integer_value(json_array_get(in, 0)) - 1);
+		st->in[1] = (uint16_t)(json_integer_value(json_array_get(in, 1)) - 1);
+		if (get_real(j, jt, "gain_db", -120, 24, 0, &g, where) || get_real(j, jt, "pan", -1, 1, 0, &pan, where))
+			goto out;
+		st->gain_db = (float)g;
+		st->pan = (float)pan;
+		st->muted = (uint8_t)get_bool(jt, "muted");
+		st->soloed = (uint8_t)get_bool(jt, "soloed");
+		st->stopped = (uint8_t)get_bool(jt, "stopped");
+		s->n_tracks++;
+		if (!json_is_array(layers)) {
+			fail(j, "session.json: %s: 'layers' must be an array", where);
+			goto out;
+		}
+		json_array_foreach(layers, li, jl) {
+			if (s->n_layers == JL_MAX_LAYERS) {
+				fail(j, "session.json: more than %d layers", JL_MAX_LAYERS);
+				goto out;
+			}
+			if (parse_layer(j, jl, st->track, &s->layers[s->n_layers++]) < 0)
+				goto out;
+		}
+	}
+out:
+	json_decref(doc);
+	atomic_store(&j->done, 1);
+	return NULL;
+}
+
+int jl_cmd_load(struct jl_daemon *d, struct jl_req *rq, int argc, char **argv)
+{
+	struct jl_sess_job *j;
+	int rc, force;
+	char dir[1024];
+	if ((rc = dir_arg(rq, argc, argv, "load", dir, sizeof(dir), &force)))
+		return rc;
+	j = calloc(1, sizeof(*j));
+	if (!j)
+		return jl_say(rq, 1, "out of memory");
+	j->kind = JOB_LOAD;
+	j->max_floats = d->pool_floats;
+	j->engine_rate = d->shm.hdr->geom.sample_rate;
+	snprintf(j->dir, sizeof(j->dir), "%s", dir);
+	if (start_job(d, rq, j, load_thread) < 0) {
+		free(j);
+		return 1;
+	}
+	return JL_RC_DEFERRED;
+}
+
+/* --- answering ---------------------------------------------------------------- */
+
+void jl_session_tick(struct jl_daemon *d)
+{
+	struct jl_sess_job *j = job;
+	struct jl_req rq;
+	const char *cmd;
+	if (!j || !atomic_load(&j->done))
+		return;
+	memset(&rq, 0, sizeof(rq));
+	rq.json = json_object();
+	cmd = j->kind == JOB_SAVE ? "save" : "load";
+	if (j->kind == JOB_LOAD && !j->rc) {
+		int r = jl_looper_load_session(d, &rq, &j->s);
+		if (r == JL_SESSION_WAIT) {
+			json_decref(rq.json);
+			return; /* the old session's voices are still fading out */
+		}
+		j->rc = r;
+		snprintf(j->msg, sizeof(j->msg), "%s", rq.msg);
+	} else if (!j->rc) {
+		json_object_set_new(rq.json, "dir", json_string(j->dir));
+		json_object_set_new(rq.json, "layers", json_integer(j->s.n_layers));
+		json_object_set_new(rq.json, "bytes", json_integer((json_int_t)j->bytes));
+		json_object_set(rq.json, "skipped", j->skipped);
+		snprintf(j->msg, sizeof(j->msg), "saved %d layer%s (%.1f MB) to %s%s", j->s.n_layers,
+			 j->s.n_layers == 1 ? "" : "s", (double)j->bytes / 1048576.0, j->dir,
+			 json_array_size(j->skipped) ? "; not saved: layers whose take is still recording or was lost"
+						     : "");
+	}
+	pthread_join(j->th, NULL);
+	if (j->has_src)
+		jl_osc_reply_to(d, &j->src, j->rc ? "error" : "ok", cmd, j->msg, j->rc ? NULL : rq.json);
+	fprintf(stderr, "loopctl: %s: %s\n", cmd, j->msg);
+	json_decref(rq.json);
+	json_decref(j->doc);
+	json_decref(j->skipped);
+	jl_session_free(&j->s);
+	free(j);
+	job = NULL;
+}

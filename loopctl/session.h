@@ -1,0 +1,64 @@
+/* session.h - sessions on disk (`loopctl save DIR`, `loopctl load DIR`):
+ * DIR/session.json (the anchor, the tracks and their layers) and one
+ * 32-bit float WAV file per layer, written and read with libsndfile.
+ *
+ * The files are written and read by a worker thread, so the daemon's
+ * loop (commands, the history copy, the analysis) never waits for the
+ * disk; the loop only copies the layers' audio out of the pool (save) or
+ * into it (load), and answers the request when the thread is done. */
+#ifndef JL_SESSION_H
+#define JL_SESSION_H
+
+#include <stdint.h>
+
+#define JL_SESSION_FORMAT "jackloop-session"
+#define JL_SESSION_VERSION 1
+
+/* One layer: its geometry (as the engine plays it) and its stored
+ * frames, interleaved.  phase = (layer origin - anchor origin) mod period. */
+struct jl_sess_layer {
+	int track;		/* 0-based */
+	uint32_t number;
+	uint8_t channels, seam_mode, muted, rate, reverse;
+	float gain;		/* linear */
+	uint64_t head, body, period, seam, data_len, phase;
+	float *audio;		/* data_len * channels, interleaved */
+	char file[32];
+};
+
+struct jl_sess_track {
+	int track;		/* 0-based */
+	uint8_t channels, muted, soloed, stopped;
+	uint16_t in[2];		/* 0-based inputs */
+	float gain_db, pan;
+};
+
+struct jl_session {
+	uint32_t sample_rate;
+	uint64_t cycle;
+	uint32_t beats_per_cycle, beats_per_bar;
+	int quantize;		/* enum jl_quant */
+	int n_tracks, n_layers;
+	struct jl_sess_track tracks[64];
+	struct jl_sess_layer *layers;
+};
+
+void jl_session_free(struct jl_session *s);
+
+/* looper.c: a layer's stored frames, interleaved, from the pool or (while
+ * it is still being copied) from the history.  Returns 0, or -1 when they
+ * are not available (lost, or not recorded yet). */
+struct jl_daemon;
+struct jl_req;
+struct jl_layer_m;
+int jl_looper_layer_audio(struct jl_daemon *d, const struct jl_layer_m *l, float *dst);
+
+/* looper.c: replaces an empty session by s: the anchor, the tracks and
+ * their layers, copied into the pool and started together on a cycle
+ * start.  Returns 0, 1 with rq->msg saying why nothing changed, or
+ * JL_SESSION_WAIT while the old session's voices fade out (try again on a
+ * later tick: their pool regions are still read). */
+#define JL_SESSION_WAIT 3
+int jl_looper_load_session(struct jl_daemon *d, struct jl_req *rq, const struct jl_session *s);
+
+#endif

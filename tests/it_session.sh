@@ -1,0 +1,185 @@
+#!/bin/bash
+# it_session.sh - sessions through a real JACK server: loops recorded from
+# the frame-coded player are saved (`loopctl save`), every WAV file is
+# checked sample by sample against the frames that were played, the
+# session is cleared and loaded back (`loopctl load`), and the recorder's
+# capture of out_L/out_R must decode to the same frames at the loaded
+# phase (tests/loopcheck.py).  Then the bad input: corrupt, truncated and
+# foreign files, wrong sample rates, a full looper, bad paths; each is a
+# clear error that changes nothing.
+set -u
+. "$(dirname "$0")/it_lib.sh"
+trap teardown EXIT
+NAME=ss
+L() { "$LOOPCTL" --name $NAME "$@"; }
+lj() { # TRACK LAYER FIELD of status --json
+	L status --json | python3 -c '
+import json, sys
+s = json.load(sys.stdin)
+t = [t for t in s["tracks"] if t["track"] == int(sys.argv[1])][0]
+l = [l for l in t["layers"] if l["layer"] == int(sys.argv[2])][0]
+print(l[sys.argv[3]])' "$@"
+}
+sj() { # KEY PATH of a session.json (python expression on s)
+	python3 -c 'import json, sys; s = json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2"
+}
+SEAM=480
+WIN="$TMP/windows.txt"
+: >"$WIN"
+window() { # as in it_looper.sh
+	local name=$1 len=$2 a b g0 try; shift 2
+	for try in 1 2; do
+		g0=$(jv engine.gaps)
+		a=$(( $(jv engine.frame) + 4800 ))
+		b=$(( a + len ))
+		wait_for 20 jv_gt engine.frame $(( b + 512 )) || { nok "$name: engine stalled"; return; }
+		if [ "$g0" = "$(jv engine.gaps)" ]; then
+			echo "${name// /_} $a $b $(jv engine.frame_offset) $*" >>"$WIN"
+			return
+		fi
+		echo "# frames skipped (xrun) inside window '$name': taking it again"
+	done
+	echo "# frames skipped inside window '$name' twice: neither passed nor failed"
+}
+wait_frames() { wait_for 10 jv_gt engine.frame $(( $(jv engine.frame) + $1 )); }
+
+check "JACK server" start_jackd 256
+spawn "$TMP/jackloop.log" env LD_PRELOAD="$B/librtguard.so" "$B/jackloop" --name $NAME --osc-port 0 \
+	--history 30 --pool-mb 16
+check "jackloop + daemon up" wait_for 10 "$LOOPCTL" --name $NAME ping
+spawn "$TMP/player.log" "$B/tests/jl_player" $NAME:in_1 $NAME:in_2
+check "player" wait_for 5 grep -q ready "$TMP/player.log"
+spawn "$TMP/rec.log" "$B/tests/jl_recorder" -o "$TMP/rec.bin" $NAME:out_L $NAME:out_R
+REC=$LAST_PID
+check "recorder" wait_for 5 grep -q ready "$TMP/rec.log"
+wait_frames 24000
+OFF=$(jv engine.frame_offset)
+S="$TMP/song"
+
+expect_rc "save before any loop: error" 1 L save "$S"
+check "saying so" grep -q "no loops yet" "$TMP/err"
+check "and writes nothing" test ! -e "$S"
+
+# --- two tracks: an anchor, and an overdub on track 2 (a few cycles long) ------------------
+L record >/dev/null
+wait_frames 60000
+check "the anchor" L record
+C=$(L status --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["anchor"]["cycle_frames"])')
+BEATS=$(L status --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["anchor"]["beats_per_cycle"])')
+wait_frames $(( C / 3 ))
+check "an overdub on track 2 starts" L record 2
+wait_frames $(( C + C / 2 ))
+check "and ends" L record 2
+wait_for 5 bash -c "L() { \"$LOOPCTL\" --name $NAME \"\$@\"; }; L status --json | grep -q '\"track\": *2'"
+O1=$(lj 1 1 origin); O2=$(lj 2 1 origin); N2=$(lj 2 1 length); P2=$(lj 2 1 period)
+check "track 2's layer repeats every few cycles" test $(( P2 % C )) = 0 -a "$P2" -gt "$C"
+check "mute track 2" L mute 2
+check "pan track 1 hard left" L pan 1 -1
+wait_for 5 bash -c "L() { \"$LOOPCTL\" --name $NAME \"\$@\"; }; L status --json | grep -q '\"source\": *\"pool\".*\"source\": *\"pool\"'"
+
+# --- save --------------------------------------------------------------------------
+ABS_LOOPCTL="$(cd "$(dirname "$LOOPCTL")" && pwd)/$(basename "$LOOPCTL")"
+expect_rc "save DIR (a relative path: the CLI makes it absolute)" 0 bash -c "cd '$TMP' && '$ABS_LOOPCTL' --name $NAME save song"
+check "says what it wrote" grep -q "saved 2 layers" "$TMP/out"
+check "session.json and one WAV per layer" test -f "$S/session.json" -a -f "$S/track01-layer01.wav" -a -f "$S/track02-layer01.wav"
+check "no temporary files left" bash -c "! ls '$S' | grep -q part"
+check "the session has the anchor's cycle and beats" test "$(sj "$S/session.json" 's["cycle_frames"], s["beats_per_cycle"]')" = "($C, $BEATS)"
+check "track 2 is saved muted, track 1 panned" test "$(sj "$S/session.json" '[t["muted"] for t in s["tracks"]], s["tracks"][0]["pan"]')" = "([False, True], -1.0)"
+PH2=$(sj "$S/session.json" 's["tracks"][1]["layers"][0]["phase"]')
+check "track 2's phase against the anchor" test "$PH2" = $(( ( (O2 - O1) % P2 + P2) % P2 ))
+for t in 1 2; do
+	H=$(sj "$S/session.json" "s['tracks'][$((t - 1))]['layers'][0]['head']")
+	DL=$(sj "$S/session.json" "(lambda l: l['head'] + l['length'] + (l['seam'] if l['seam_mode'] == 'edges' else 0))(s['tracks'][$((t - 1))]['layers'][0])")
+	O=$([ $t = 1 ] && echo $O1 || echo $O2)
+	check "track $t's WAV holds exactly the recorded frames" python3 tests/wavcheck.py "$S/track0$t-layer01.wav" $(( O - H - OFF )) "$DL"
+done
+cp -r "$S" "$TMP/orig"
+expect_rc "save onto an existing session: error" 1 L save "$S"
+check "saying how to replace it" grep -q -- "--force" "$TMP/err"
+expect_rc "save --force replaces it" 0 L save "$S" --force
+check "with the same files" cmp -s "$S/track01-layer01.wav" "$TMP/orig/track01-layer01.wav"
+check "pan track 1 back to the centre" L pan 1 0
+echo x >"$TMP/afile"
+expect_rc "save into a file: error" 1 L save "$TMP/afile"
+check "saying it is not a directory" grep -q "not a directory" "$TMP/err"
+expect_rc "save under a missing directory: error" 1 L save "$TMP/no/such/dir"
+check "saying why" grep -q "cannot create" "$TMP/err"
+expect_rc "save without a directory: usage" 2 L save
+expect_rc "save with a stray option: usage" 2 L save "$S" --bogus
+
+# --- load refuses while loops play, and they play on ----------------------------------
+expect_rc "load while loops play: error" 1 L load "$S"
+check "saying to clear first" grep -q "clear all" "$TMP/err"
+window "the loops play on after the refused load" $(( 2 * C )) layer $O1 $C $C $SEAM
+
+# --- clear, load: the same frames at the loaded phase -------------------------------------
+check "clear all" L clear all
+wait_frames 4800
+expect_rc "load the session" 0 L load "$S"
+check "says what it loaded" grep -q "loaded 2 tracks, 2 layers" "$TMP/out"
+check "and that the old undo history went" grep -q "undo history was dropped" "$TMP/out"
+C2=$(L status --json | python3 -c 'import json,sys; a=json.load(sys.stdin)["anchor"]; print(a["cycle_frames"], a["beats_per_cycle"])')
+check "the anchor is back (cycle and beats)" test "$C2" = "$C $BEATS"
+N1=$(lj 1 1 origin); M2=$(lj 2 1 origin)
+check "the loaded layers keep their phase" test $(( ( (M2 - N1) % P2 + P2) % P2 )) = "$PH2"
+check "track 2 is loaded muted" test "$(L status --json | python3 -c 'import json,sys; print([t["muted"] for t in json.load(sys.stdin)["tracks"]])')" = "[False, True]"
+check "track 1 keeps its pan" test "$(L status --json | python3 -c 'import json,sys; print([t["pan"] for t in json.load(sys.stdin)["tracks"] if t["track"]==1][0])')" = "-1.0"
+check "pan track 1 back to the centre" L pan 1 0
+window "the loaded anchor plays the recorded frames" $(( 2 * C )) layer $N1 $C $C $SEAM $O1
+check "mute 1, unmute 2" bash -c "'$LOOPCTL' --name $NAME mute 1 && '$LOOPCTL' --name $NAME unmute 2"
+window "the loaded overdub plays its frames at its phase, then silence" $(( 2 * P2 )) layer $M2 $N2 $P2 $SEAM $O2
+check "unmute 1" L unmute 1
+check "a loaded session can be undone like any: clear, undo" bash -c "'$LOOPCTL' --name $NAME clear 2 && '$LOOPCTL' --name $NAME undo"
+check "record on a loaded session follows its cycle" L record 3
+wait_frames $(( C / 2 ))
+check "(ends)" L record 3
+wait_for 5 bash -c "L() { \"$LOOPCTL\" --name $NAME \"\$@\"; }; L status --json | grep -q '\"track\": *3'"
+check "the new layer repeats on the loaded anchor's cycles" test $(( $(lj 3 1 period) % C )) = 0
+
+# --- bad sessions: clear errors, nothing changes ---------------------------------------------
+bad() { # NAME EDIT (python on s, the parsed session.json) EXPECTED-TEXT
+	rm -rf "$TMP/bad"; cp -r "$TMP/orig" "$TMP/bad"
+	python3 -c 'import json, sys; p = sys.argv[1]; s = json.load(open(p)); exec(sys.argv[2]); json.dump(s, open(p, "w"))' \
+		"$TMP/bad/session.json" "$2"
+	expect_rc "$1: error" 1 L load "$TMP/bad"
+	check "  saying: $3" grep -q -- "$3" "$TMP/err"
+}
+check "clear all again" L clear all
+wait_frames 4800
+bad "a session at another sample rate" 's["sample_rate"] = 44100' "recorded at 44100 Hz"
+bad "a negative period" 's["tracks"][0]["layers"][0]["period"] = -5' "'period' must be an integer"
+bad "a crossfaded layer shorter than its period" 's["tracks"][0]["layers"][0]["length"] -= 10' "length must be its period"
+bad "a file outside the session" 's["tracks"][0]["layers"][0]["file"] = "../x.wav"' "'file' must be a file name"
+bad "a file that is missing" 's["tracks"][1]["layers"][0]["file"] = "gone.wav"' "gone.wav"
+bad "another format" 's["format"] = "sooperlooper"' "not a jackloop session"
+bad "a newer version" 's["version"] = 99' "'version' must be"
+bad "a track listed twice" 's["tracks"][1]["track"] = 1' "listed twice"
+bad "a bad input" 's["tracks"][0]["inputs"] = [0, 1]' "'inputs' must be"
+bad "a layer longer than the pool" 's["tracks"][0]["layers"][0].update(period=9000000, length=9000000)' "larger than the whole pool"
+rm -rf "$TMP/bad"; cp -r "$TMP/orig" "$TMP/bad"; echo '{"format": "jackloop-session",' >"$TMP/bad/session.json"
+expect_rc "a corrupt session.json: error" 1 L load "$TMP/bad"
+check "  naming the line" grep -q "not valid JSON.*line" "$TMP/err"
+rm -rf "$TMP/bad"; cp -r "$TMP/orig" "$TMP/bad"; truncate -s 20000 "$TMP/bad/track01-layer01.wav"
+expect_rc "a truncated WAV file: error" 1 L load "$TMP/bad"
+check "  naming the file and its length" grep -q "track01-layer01.wav has 2 channels at 48000 Hz" "$TMP/err"
+rm -rf "$TMP/bad"; cp -r "$TMP/orig" "$TMP/bad"; echo "not audio" >"$TMP/bad/track02-layer01.wav"
+expect_rc "a WAV file that is not audio: error" 1 L load "$TMP/bad"
+check "  naming it" grep -q "track02-layer01.wav" "$TMP/err"
+expect_rc "load of a missing directory: error" 1 L load "$TMP/nowhere"
+check "  saying so" grep -q "No such file" "$TMP/err"
+expect_rc "load without a directory: usage" 2 L load
+check "after every refused load the looper is still empty" bash -c "'$LOOPCTL' --name $NAME status | grep -q 'track 1: empty'"
+expect_rc "and the good session still loads" 0 L load "$TMP/orig"
+N1=$(lj 1 1 origin)
+check "pan track 1 back to the centre" L pan 1 0
+window "and plays the recorded frames" $(( 2 * C )) layer $N1 $C $C $SEAM $O1
+check "no engine command was rejected" test "$(jv engine.commands_rejected)" = 0
+grep "rejected command" "$TMP/jackloop.log" | head -5
+
+# --- check the recording ------------------------------------------------------------------------
+stop_pid $REC
+python3 tests/loopcheck.py "$TMP/rec.bin" "$WIN" >"$TMP/lc.txt"
+cat "$TMP/lc.txt"
+PASS=$((PASS + $(grep -c '^ok' "$TMP/lc.txt")))
+FAIL=$((FAIL + $(grep -c '^not ok' "$TMP/lc.txt")))
+report
