@@ -40,7 +40,7 @@ static void usage(FILE *f)
 		"  -p, --port PORT     talk to this OSC port instead of the one in the segment\n"
 		"      --host ADDR     daemon address (default: 127.0.0.1)\n"
 		"  -j, --json          print the daemon's reply as JSON\n"
-		"  -t, --timeout MS    how long to wait for a reply (default: 1000)\n"
+		"  -t, --timeout MS    how long to wait for a reply (default: 1000; save, load: 120000)\n"
 		"  -h, --help          show this help\n"
 		"  -V, --version       show the version\n"
 		"\n"
