@@ -53,6 +53,8 @@ struct jl_sess_job {
 
 static struct jl_sess_job *job;	/* one at a time */
 
+int jl_session_busy(void) { return job != NULL; }
+
 void jl_session_free(struct jl_session *s)
 {
 	int k;

@@ -45,6 +45,9 @@ struct jl_session {
 
 void jl_session_free(struct jl_session *s);
 
+/* session.c: 1 while a save or load is being written or read. */
+int jl_session_busy(void);
+
 /* looper.c: a layer's stored frames, interleaved, from the pool or (while
  * it is still being copied) from the history.  Returns 0, or -1 when they
  * are not available (lost, or not recorded yet). */

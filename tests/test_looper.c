@@ -19,6 +19,7 @@
 #include "../loopctl/daemon.h"
 #include "../loopctl/looper.h"
 #include "../loopctl/model.h"
+#include "../loopctl/session.h"
 #include "../shared/jl_rt.h"
 #include "th.h"
 
@@ -1329,6 +1330,119 @@ static void test_controls(void)
 	teardown();
 }
 
+
+/* Runs the engine (and the daemon's tick) until a save or load has
+ * answered; the worker thread writes or reads the files meanwhile. */
+static int session_wait(void)
+{
+	uint64_t end = now() + 20 * RATE;
+	while (jl_session_busy() && now() < end)
+		cycle();
+	return !jl_session_busy();
+}
+
+/* save and load, offline: the loaded layers carry the same geometry,
+ * settings, phase against the anchor and stored frames, and play them. */
+static void test_session(void)
+{
+	uint64_t a1, C = RATE, a3, ph[2], start, sil, y, bad = 0;
+	struct jl_layer_m *l, old[2];
+	float *before[2] = { NULL, NULL }, *after;
+	char msg[2048], line[512], dir[256];
+	struct jl_session s;
+	struct jl_req rq;
+	int k, rc;
+	snprintf(dir, sizeof(dir), "/tmp/jl-test-session.%d", (int)getpid());
+	setup(30, 64, 16);
+	run_to(RATE);
+	snprintf(line, sizeof(line), "save %s", dir);
+	TH_CHECK(cmd(line, msg, sizeof(msg)) == 1 && strstr(msg, "no loops"), "save before a loop: %s", msg);
+	a1 = now() + 77;
+	press(a1, "record", NULL, 0);
+	press(a1 + C, "record", NULL, 0);
+	/* track 2: a partial take (edge seams), reversed, at -6 dB, the track
+	 * panned and muted */
+	a3 = a1 + 2 * C + C / 3;
+	press(a3, "record 2", NULL, 0);
+	press(a3 + C / 2, "record 2", NULL, 0);
+	run_to(a3 + C);
+	TH_CHECK(cmd("layer 2 1 gain -6", NULL, 0) == 0 && cmd("layer 2 1 reverse on", NULL, 0) == 0 &&
+			 cmd("pan 2 0.5", NULL, 0) == 0 && cmd("mute 2", NULL, 0) == 0,
+		 "track 2's layer reversed, at -6 dB, the track panned and muted");
+	run_to(now() + 2 * C); /* copied into the pool */
+	for (k = 0; k < 2; k++) {
+		l = layer(k + 1, 1);
+		old[k] = *l;
+		before[k] = malloc(l->data_len * l->channels * sizeof(float));
+		TH_CHECK(jl_looper_layer_audio(d, l, before[k]) == 0, "layer %d's frames are available", k + 1);
+		ph[k] = (l->origin - d->m->origin) % l->period;
+	}
+	TH_CHECK(old[1].seam_mode == JL_SEAM_EDGE && old[1].period == C, "track 2 is a partial layer (period %llu)",
+		 (unsigned long long)old[1].period);
+	TH_CHECK(cmd(line, msg, sizeof(msg)) == JL_RC_DEFERRED && session_wait(), "save answers when written: %s", msg);
+	TH_CHECK(cmd(line, msg, sizeof(msg)) == JL_RC_DEFERRED && session_wait(), "a second save (refused by the worker)");
+	snprintf(line, sizeof(line), "load %s", dir);
+	TH_CHECK(cmd(line, msg, sizeof(msg)) == JL_RC_DEFERRED && session_wait() && layer(1, 1)->id == old[0].id,
+		 "load with loops playing: refused, nothing changed");
+	/* The old voices fade out after a clear: loading waits for them
+	 * (their regions are still read). */
+	TH_CHECK(cmd("clear all", NULL, 0) == 0, "clear all");
+	memset(&s, 0, sizeof(s));
+	s.sample_rate = RATE;
+	s.cycle = C;
+	s.beats_per_cycle = 2;
+	s.beats_per_bar = 4;
+	memset(&rq, 0, sizeof(rq));
+	rq.json = json_object();
+	rc = jl_looper_load_session(d, &rq, &s);
+	json_decref(rq.json);
+	TH_CHECK(rc == JL_SESSION_WAIT && layer(1, 1), "a load right after the clear waits for the fades (%d)", rc);
+	snprintf(line, sizeof(line), "load %s", dir);
+	TH_CHECK(cmd(line, msg, sizeof(msg)) == JL_RC_DEFERRED && session_wait(), "load answers when started");
+	start = d->m->origin;
+	TH_CHECK(d->m->has_anchor && d->m->cycle == C && start > now() - C, "the anchor: the same cycle, a new origin");
+	for (k = 0; k < 2; k++) {
+		l = layer(k + 1, 1);
+		if (!l) {
+			TH_CHECK(0, "layer %d loaded", k + 1);
+			continue;
+		}
+		TH_CHECK(l->head == old[k].head && l->body == old[k].body && l->period == old[k].period &&
+				 l->seam == old[k].seam && l->seam_mode == old[k].seam_mode && l->gain == old[k].gain &&
+				 l->reverse == old[k].reverse && l->rate == old[k].rate && l->muted == old[k].muted &&
+				 l->channels == old[k].channels && l->data_len == old[k].data_len,
+			 "track %d: the same geometry and settings", k + 1);
+		TH_CHECK((l->origin - start + l->period) % l->period == ph[k] && l->origin <= start,
+			 "track %d: the same phase against the anchor (%llu), its origin not after the start", k + 1,
+			 (unsigned long long)ph[k]);
+		after = malloc(l->data_len * l->channels * sizeof(float));
+		TH_CHECK(jl_looper_layer_audio(d, l, after) == 0 &&
+				 !memcmp(after, before[k], l->data_len * l->channels * sizeof(float)),
+			 "track %d: the same stored frames, bit for bit", k + 1);
+		free(after);
+	}
+	TH_CHECK(d->m->tracks[1].muted && d->m->tracks[1].pan == 0.5f && !d->m->tracks[0].muted,
+		 "track 2 muted and panned, track 1 not");
+	run_to(start + 3 * C);
+	TH_CHECK(outL[(start - 1) % LOG] == 0.0f, "silent before the start");
+	TH_CHECK(mismatches(start, start + 3 * C, start, C, C, a1, S_SEAM, 1, &sil) == 0,
+		 "the loaded anchor plays its recorded frames from the start, no fade needed");
+	TH_CHECK(cmd("mute 1", NULL, 0) == 0 && cmd("unmute 2", NULL, 0) == 0 && cmd("layer 2 1 gain 0", NULL, 0) == 0 &&
+			 cmd("layer 2 1 reverse off", NULL, 0) == 0 && cmd("pan 2 0", NULL, 0) == 0,
+		 "hear track 2 alone, forwards, at 0 dB");
+	run_to(now() + 3 * C);
+	l = layer(2, 1);
+	y = now() - 2 * C;
+	bad = mismatches(y, now(), l->origin, l->period, l->body, old[1].origin, S_SEAM, 0, &sil);
+	TH_CHECK(bad == 0 && sil > C / 4, "the loaded partial layer: its frames at its phase, silence between (%llu off)",
+		 (unsigned long long)bad);
+	free(before[0]);
+	free(before[1]);
+	snprintf(line, sizeof(line), "rm -rf %s", dir);
+	TH_CHECK(system(line) == 0, "remove %s", dir);
+	teardown();
+}
+
 int main(void)
 {
 	outL = calloc(LOG, sizeof(float));
@@ -1350,6 +1464,7 @@ int main(void)
 	test_more();
 	test_reverse_rate();
 	test_corrupt_model();
+	test_session();
 	{
 		struct jl_geom g;
 		/* geometry rules, pure */
