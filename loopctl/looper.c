@@ -1051,7 +1051,8 @@ int jl_looper_capture(struct jl_daemon *d, struct jl_req *rq, uint32_t cycles, d
 	}
 	need = e_h - s_h + ms(d, d->cfg.seam_ms);
 	avail = head_now(d) - oldest(d);
-	if (s_h < oldest(d) + ms(d, d->cfg.seam_ms) || need > hist_len(d))
+	/* s_h > e_h: more than was played since the engine started */
+	if (s_h > e_h || s_h < oldest(d) + ms(d, d->cfg.seam_ms) || need > hist_len(d))
 		return say(rq, 1, "capture of %.2f s is longer than the history holds: %.2f s available",
 			   (double)(e_h - s_h) / rate(d), (double)avail / rate(d));
 	m->selected = (uint32_t)t;
@@ -1727,28 +1728,33 @@ static void fire_triggers(struct jl_daemon *d)
 
 /* --- sessions (session.c does the files) ------------------------------------ */
 
-int jl_looper_layer_audio(struct jl_daemon *d, const struct jl_layer_m *l, float *dst)
+int jl_looper_layer_audio(struct jl_daemon *d, uint32_t id, float *dst, uint64_t from, uint64_t n)
 {
+	const struct jl_layer_m *l = layer_by_id(d, id);
 	uint64_t k, H = hist_len(d);
 	uint32_t c;
+	if (!l || (l->state != JL_L_ACTIVE && l->state != JL_L_UNDONE) || from + n > l->data_len)
+		return -1;
+	dst += from * l->channels;
 	if (l->region >= 0 && (l->copy_state == JL_C_DONE || l->copy_state == JL_C_SWITCHING ||
 			       l->stride != l->data_len)) {
 		const float *src = d->pool + d->m->regions[l->region].off + l->data_off;
-		if (l->stride != l->data_len && l->copy_state == JL_C_COPYING && l->copied < l->data_len)
+		if (l->stride != l->data_len && l->copy_state == JL_C_COPYING && l->copied < from + n)
 			return -1; /* a long take still being copied while it records */
 		for (c = 0; c < l->channels; c++)
-			for (k = 0; k < l->data_len; k++)
-				dst[k * l->channels + c] = src[(uint64_t)c * l->stride + k];
+			for (k = 0; k < n; k++)
+				dst[k * l->channels + c] = src[(uint64_t)c * l->stride + from + k];
 		return 0;
 	}
-	if (l->copy_state != JL_C_COPYING || l->hist_start < oldest(d) || l->hist_start + l->data_len > head_now(d))
+	if (l->copy_state != JL_C_COPYING || l->hist_start + from < oldest(d) ||
+	    l->hist_start + from + n > head_now(d))
 		return -1;
 	for (c = 0; c < l->channels; c++) {
 		const float *ring = d->shm.hist + (uint64_t)l->in[c] * H;
-		for (k = 0; k < l->data_len; k++)
-			dst[k * l->channels + c] = ring[(l->hist_start + k) % H];
+		for (k = 0; k < n; k++)
+			dst[k * l->channels + c] = ring[(l->hist_start + from + k) % H];
 	}
-	return l->hist_start < oldest(d) ? -1 : 0; /* the ring passed it while we read */
+	return l->hist_start + from < oldest(d) ? -1 : 0; /* the ring passed it while we read */
 }
 
 /* Frees every layer and the undo log (a loaded session replaces them). */

@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "commands.h"
@@ -32,6 +33,7 @@
 #include "osc.h"
 
 enum { JOB_SAVE = 1, JOB_LOAD };
+#define COLLECT_FLOATS_PER_TICK (1u << 18)	/* ~1 MB of samples per tick, as the history copy */
 
 struct jl_sess_job {
 	int kind;
@@ -47,11 +49,24 @@ struct jl_sess_job {
 	int rc;			/* 0 ok, 1 failed */
 	char msg[2048];
 	uint64_t bytes;
+	double t0, loop_ms;	/* when asked; the daemon loop's own time on it */
+	double tick_max_ms;	/* its longest single tick */
+	int collecting;		/* save: copying the frames, tick by tick */
+	int ck;			/* save: the layer being collected */
+	uint64_t cpos;		/* save: its next frame */
+	int running;		/* the worker thread was started */
 	struct sockaddr_storage src;	/* who asked (OSC), answered when done */
 	int has_src;
 };
 
 static struct jl_sess_job *job;	/* one at a time */
+
+static double mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec * 1e-6;
+}
 
 int jl_session_busy(void) { return job != NULL; }
 
@@ -63,6 +78,14 @@ void jl_session_free(struct jl_session *s)
 	free(s->layers);
 	s->layers = NULL;
 	s->n_layers = 0;
+}
+
+static void free_job(struct jl_sess_job *j)
+{
+	json_decref(j->doc);
+	json_decref(j->skipped);
+	jl_session_free(&j->s);
+	free(j);
 }
 
 static int fail(struct jl_sess_job *j, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -179,18 +202,15 @@ static json_t *layer_json(const struct jl_sess_layer *l)
 			 l->rate == 1 ? 2.0 : l->rate == 2 ? 0.5 : 1.0, "reverse", l->reverse);
 }
 
-static int start_job(struct jl_daemon *d, struct jl_req *rq, struct jl_sess_job *j, void *(*fn)(void *))
+/* Starts the worker, or (save) the collection that precedes it. */
+static int start_thread(struct jl_sess_job *j, void *(*fn)(void *))
 {
-	int e;
-	j->src = d->src;
-	j->has_src = rq->from_osc;
-	e = pthread_create(&j->th, NULL, fn, j);
-	if (e) {
-		jl_say(rq, 1, "cannot start the file thread: %s", strerror(e));
-		return -1;
-	}
-	job = j;
-	return 0;
+	int e = pthread_create(&j->th, NULL, fn, j);
+	if (e)
+		fail(j, "cannot start the file thread: %s", strerror(e));
+	else
+		j->running = 1;
+	return e ? -1 : 0;
 }
 
 static int dir_arg(struct jl_req *rq, int argc, char **argv, const char *cmd, char *dir, size_t n, int *force)
@@ -219,11 +239,97 @@ static int dir_arg(struct jl_req *rq, int argc, char **argv, const char *cmd, ch
 	return 0;
 }
 
+static struct jl_sess_job *new_job(struct jl_daemon *d, struct jl_req *rq, int kind, const char *dir)
+{
+	struct jl_sess_job *j = calloc(1, sizeof(*j));
+	if (!j || !(j->s.layers = calloc(JL_MAX_LAYERS, sizeof(*j->s.layers)))) {
+		free(j);
+		return NULL;
+	}
+	j->kind = kind;
+	j->t0 = mono_ms();
+	snprintf(j->dir, sizeof(j->dir), "%s", dir);
+	j->src = d->src;
+	j->has_src = rq->from_osc;
+	j->skipped = json_array();
+	return j;
+}
+
+/* The session's text, from what was collected. */
+static json_t *session_json(const struct jl_session *s)
+{
+	json_t *tracks = json_array();
+	int t, k;
+	for (t = 0; t < s->n_tracks; t++) {
+		const struct jl_sess_track *st = &s->tracks[t];
+		json_t *layers = json_array();
+		for (k = 0; k < s->n_layers; k++)
+			if (s->layers[k].track == st->track && s->layers[k].audio)
+				json_array_append_new(layers, layer_json(&s->layers[k]));
+		json_array_append_new(tracks, json_pack("{s:i,s:i,s:[i,i],s:f,s:f,s:b,s:b,s:b,s:o}", "track", st->track + 1,
+							"channels", st->channels, "inputs", st->in[0] + 1, st->in[1] + 1,
+							"gain_db", (double)st->gain_db, "pan", (double)st->pan, "muted",
+							st->muted, "soloed", st->soloed, "stopped", st->stopped, "layers",
+							layers));
+	}
+	return json_pack("{s:s,s:i,s:i,s:I,s:i,s:i,s:f,s:s,s:o}", "format", JL_SESSION_FORMAT, "version",
+			 JL_SESSION_VERSION, "sample_rate", (int)s->sample_rate, "cycle_frames", (json_int_t)s->cycle,
+			 "beats_per_cycle", s->beats_per_cycle, "beats_per_bar", s->beats_per_bar, "bpm",
+			 60.0 * s->sample_rate * s->beats_per_cycle / (double)s->cycle, "quantize",
+			 jl_looper_quant_name(s->quantize), "tracks", tracks);
+}
+
+/* Save, in the daemon's loop: a bounded slice of the layers' frames per
+ * tick (like the history copy), so commands never wait long.  Layers are
+ * found by id every time: one undone and evicted meanwhile is skipped. */
+static void collect(struct jl_daemon *d, struct jl_sess_job *j)
+{
+	uint64_t budget = COLLECT_FLOATS_PER_TICK;
+	while (j->ck < j->s.n_layers && budget) {
+		struct jl_sess_layer *sl = &j->s.layers[j->ck];
+		uint64_t n = sl->data_len - j->cpos;
+		if (n > budget / sl->channels)
+			n = budget / sl->channels;
+		if (!n)
+			break;
+		if (jl_looper_layer_audio(d, sl->id, sl->audio, j->cpos, n) < 0) {
+			json_array_append_new(j->skipped, json_pack("{s:i,s:i}", "track", sl->track + 1, "layer", sl->number));
+			free(sl->audio);
+			sl->audio = NULL;
+			n = sl->data_len - j->cpos;
+		}
+		j->cpos += n;
+		budget -= n * sl->channels < budget ? n * sl->channels : budget;
+		if (j->cpos == sl->data_len) {
+			j->ck++;
+			j->cpos = 0;
+		}
+	}
+	if (j->ck < j->s.n_layers)
+		return;
+	/* all collected: the skipped ones leave the list, the worker writes */
+	{
+		int k, o = 0;
+		for (k = 0; k < j->s.n_layers; k++)
+			if (j->s.layers[k].audio)
+				j->s.layers[o++] = j->s.layers[k];
+		j->s.n_layers = o;
+	}
+	j->collecting = 0;
+	j->doc = session_json(&j->s);
+	if (!j->doc)
+		fail(j, "out of memory");
+	else
+		start_thread(j, save_thread);
+	if (!j->running)
+		atomic_store(&j->done, 1);
+}
+
 int jl_cmd_save(struct jl_daemon *d, struct jl_req *rq, int argc, char **argv)
 {
 	struct jl_sess_job *j;
 	struct jl_model *m = d->m;
-	json_t *tracks, *skipped;
+	struct jl_session *s;
 	int t, rc, force;
 	uint32_t i;
 	char dir[1024];
@@ -231,40 +337,48 @@ int jl_cmd_save(struct jl_daemon *d, struct jl_req *rq, int argc, char **argv)
 		return rc;
 	if (!m->has_anchor)
 		return jl_say(rq, 1, "no loops yet: nothing to save");
-	j = calloc(1, sizeof(*j));
-	if (!j || !(j->s.layers = calloc(JL_MAX_LAYERS, sizeof(*j->s.layers)))) {
-		free(j);
+	j = new_job(d, rq, JOB_SAVE, dir);
+	if (!j)
 		return jl_say(rq, 1, "out of memory");
-	}
-	j->kind = JOB_SAVE;
 	j->force = force;
-	snprintf(j->dir, sizeof(j->dir), "%s", dir);
-	j->s.sample_rate = d->shm.hdr->geom.sample_rate;
-	tracks = json_array();
-	skipped = json_array();
+	s = &j->s;
+	s->sample_rate = d->shm.hdr->geom.sample_rate;
+	s->cycle = m->cycle;
+	s->beats_per_cycle = m->beats_per_cycle;
+	s->beats_per_bar = m->beats_per_bar;
+	s->quantize = m->quantize;
+	/* what is saved is decided now; the frames follow tick by tick */
 	for (t = 0; t < JL_MAX_TRACKS; t++) {
 		const struct jl_track_m *tr = &m->tracks[t];
-		json_t *jt, *layers;
-		if (!tr->used)
+		struct jl_sess_track *st = &s->tracks[s->n_tracks++];
+		if (!tr->used) {
+			s->n_tracks--;
 			continue;
-		layers = json_array();
+		}
+		st->track = t;
+		st->channels = tr->channels;
+		st->in[0] = tr->in[0];
+		st->in[1] = tr->in[1];
+		st->gain_db = tr->gain_db;
+		st->pan = tr->pan;
+		st->muted = tr->muted;
+		st->soloed = tr->soloed;
+		st->stopped = tr->stopped;
 		for (i = 0; i < JL_MAX_LAYERS; i++) {
 			const struct jl_layer_m *l = &m->layers[i];
-			struct jl_sess_layer *sl = &j->s.layers[j->s.n_layers];
+			struct jl_sess_layer *sl = &s->layers[s->n_layers];
 			if (!l->id || l->track != t || (l->state != JL_L_ACTIVE && l->state != JL_L_PENDING))
 				continue;
 			if (l->state == JL_L_PENDING) { /* its end is not recorded yet */
-				json_array_append_new(skipped, json_pack("{s:i,s:i}", "track", t + 1, "layer", l->number));
+				json_array_append_new(j->skipped, json_pack("{s:i,s:i}", "track", t + 1, "layer", l->number));
 				continue;
 			}
 			sl->audio = malloc(l->data_len * l->channels * sizeof(float));
-			if (!sl->audio || jl_looper_layer_audio(d, l, sl->audio) < 0) {
-				/* lost, or its end is not recorded yet */
-				free(sl->audio);
-				sl->audio = NULL;
-				json_array_append_new(skipped, json_pack("{s:i,s:i}", "track", t + 1, "layer", l->number));
-				continue;
+			if (!sl->audio) {
+				fail(j, "out of memory for track %d layer %u", t + 1, l->number);
+				break;
 			}
+			sl->id = l->id;
 			sl->track = t;
 			sl->number = l->number;
 			sl->channels = l->channels;
@@ -281,28 +395,16 @@ int jl_cmd_save(struct jl_daemon *d, struct jl_req *rq, int argc, char **argv)
 			sl->phase = l->origin >= m->origin ? (l->origin - m->origin) % l->period
 							   : (l->period - (m->origin - l->origin) % l->period) % l->period;
 			snprintf(sl->file, sizeof(sl->file), "track%02d-layer%02u.wav", t + 1, l->number);
-			json_array_append_new(layers, layer_json(sl));
-			j->s.n_layers++;
+			s->n_layers++;
 		}
-		jt = json_pack("{s:i,s:i,s:[i,i],s:f,s:f,s:b,s:b,s:b,s:o}", "track", t + 1, "channels", tr->channels,
-			       "inputs", tr->in[0] + 1, tr->in[1] + 1, "gain_db", (double)tr->gain_db, "pan",
-			       (double)tr->pan, "muted", tr->muted, "soloed", tr->soloed, "stopped", tr->stopped,
-			       "layers", layers);
-		json_array_append_new(tracks, jt);
 	}
-	j->doc = json_pack("{s:s,s:i,s:i,s:I,s:i,s:i,s:f,s:s,s:o}", "format", JL_SESSION_FORMAT, "version",
-			   JL_SESSION_VERSION, "sample_rate", (int)j->s.sample_rate, "cycle_frames",
-			   (json_int_t)m->cycle, "beats_per_cycle", m->beats_per_cycle, "beats_per_bar",
-			   m->beats_per_bar, "bpm", 60.0 * j->s.sample_rate * m->beats_per_cycle / (double)m->cycle,
-			   "quantize", jl_looper_quant_name(m->quantize), "tracks", tracks);
-	j->skipped = skipped;
-	if (!j->doc || start_job(d, rq, j, save_thread) < 0) {
-		json_decref(j->doc);
-		json_decref(j->skipped);
-		jl_session_free(&j->s);
-		free(j);
-		return rq->msg[0] ? 1 : jl_say(rq, 1, "out of memory");
+	if (j->rc) {
+		jl_say(rq, 1, "%s", j->msg);
+		free_job(j);
+		return 1;
 	}
+	j->collecting = 1;
+	job = j;
 	return JL_RC_DEFERRED;
 }
 
@@ -479,11 +581,6 @@ static void *load_thread(void *arg)
 		fail(j, "session.json: 'tracks' must be an array");
 		goto out;
 	}
-	s->layers = calloc(JL_MAX_LAYERS, sizeof(*s->layers));
-	if (!s->layers) {
-		fail(j, "out of memory");
-		goto out;
-	}
 	json_array_foreach(tracks, ti, jt) {
 		struct jl_sess_track *st = &s->tracks[s->n_tracks];
 		json_t *in = json_object_get(jt, "inputs"), *layers = json_object_get(jt, "layers"), *jl;
@@ -543,17 +640,17 @@ int jl_cmd_load(struct jl_daemon *d, struct jl_req *rq, int argc, char **argv)
 	char dir[1024];
 	if ((rc = dir_arg(rq, argc, argv, "load", dir, sizeof(dir), &force)))
 		return rc;
-	j = calloc(1, sizeof(*j));
+	j = new_job(d, rq, JOB_LOAD, dir);
 	if (!j)
 		return jl_say(rq, 1, "out of memory");
-	j->kind = JOB_LOAD;
 	j->max_floats = d->pool_floats;
 	j->engine_rate = d->shm.hdr->geom.sample_rate;
-	snprintf(j->dir, sizeof(j->dir), "%s", dir);
-	if (start_job(d, rq, j, load_thread) < 0) {
-		free(j);
+	if (start_thread(j, load_thread) < 0) {
+		jl_say(rq, 1, "%s", j->msg);
+		free_job(j);
 		return 1;
 	}
+	job = j;
 	return JL_RC_DEFERRED;
 }
 
@@ -564,19 +661,34 @@ void jl_session_tick(struct jl_daemon *d)
 	struct jl_sess_job *j = job;
 	struct jl_req rq;
 	const char *cmd;
-	if (!j || !atomic_load(&j->done))
+	double t = mono_ms(), dt;
+	int r;
+	if (!j)
+		return;
+	if (j->collecting) {
+		collect(d, j);
+		dt = mono_ms() - t;
+		j->loop_ms += dt;
+		j->tick_max_ms = dt > j->tick_max_ms ? dt : j->tick_max_ms;
+	}
+	if (!atomic_load(&j->done))
 		return;
 	memset(&rq, 0, sizeof(rq));
 	rq.json = json_object();
 	cmd = j->kind == JOB_SAVE ? "save" : "load";
 	if (j->kind == JOB_LOAD && !j->rc) {
-		int r = jl_looper_load_session(d, &rq, &j->s);
+		t = mono_ms();
+		r = jl_looper_load_session(d, &rq, &j->s);
+		dt = mono_ms() - t; /* the copies into the pool */
+		j->loop_ms += dt;
+		j->tick_max_ms = dt > j->tick_max_ms ? dt : j->tick_max_ms;
 		if (r == JL_SESSION_WAIT) {
 			json_decref(rq.json);
 			return; /* the old session's voices are still fading out */
 		}
 		j->rc = r;
 		snprintf(j->msg, sizeof(j->msg), "%s", rq.msg);
+		json_object_set_new(rq.json, "bytes", json_integer((json_int_t)j->bytes));
 	} else if (!j->rc) {
 		json_object_set_new(rq.json, "dir", json_string(j->dir));
 		json_object_set_new(rq.json, "layers", json_integer(j->s.n_layers));
@@ -584,17 +696,21 @@ void jl_session_tick(struct jl_daemon *d)
 		json_object_set(rq.json, "skipped", j->skipped);
 		snprintf(j->msg, sizeof(j->msg), "saved %d layer%s (%.1f MB) to %s%s", j->s.n_layers,
 			 j->s.n_layers == 1 ? "" : "s", (double)j->bytes / 1048576.0, j->dir,
-			 json_array_size(j->skipped) ? "; not saved: layers whose take is still recording or was lost"
+			 json_array_size(j->skipped) ? "; not saved: layers still recording, or undone and evicted "
+						       "while it saved"
 						     : "");
 	}
-	pthread_join(j->th, NULL);
+	if (j->running)
+		pthread_join(j->th, NULL);
+	/* how long it took, and how long of that the daemon's loop was busy
+	 * with it (the rest was the worker and the disk) */
+	json_object_set_new(rq.json, "seconds", json_real((mono_ms() - j->t0) / 1e3));
+	json_object_set_new(rq.json, "loop_ms", json_real(j->loop_ms));
+	json_object_set_new(rq.json, "loop_tick_max_ms", json_real(j->tick_max_ms));
 	if (j->has_src)
 		jl_osc_reply_to(d, &j->src, j->rc ? "error" : "ok", cmd, j->msg, j->rc ? NULL : rq.json);
 	fprintf(stderr, "loopctl: %s: %s\n", cmd, j->msg);
 	json_decref(rq.json);
-	json_decref(j->doc);
-	json_decref(j->skipped);
-	jl_session_free(&j->s);
-	free(j);
+	free_job(j);
 	job = NULL;
 }

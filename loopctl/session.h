@@ -18,6 +18,7 @@
  * frames, interleaved.  phase = (layer origin - anchor origin) mod period. */
 struct jl_sess_layer {
 	int track;		/* 0-based */
+	uint32_t id;		/* save: the model's layer id */
 	uint32_t number;
 	uint8_t channels, seam_mode, muted, rate, reverse;
 	float gain;		/* linear */
@@ -48,13 +49,13 @@ void jl_session_free(struct jl_session *s);
 /* session.c: 1 while a save or load is being written or read. */
 int jl_session_busy(void);
 
-/* looper.c: a layer's stored frames, interleaved, from the pool or (while
- * it is still being copied) from the history.  Returns 0, or -1 when they
- * are not available (lost, or not recorded yet). */
+/* looper.c: stored frames [from, from + n) of layer `id`, interleaved into
+ * dst + from * channels, from the pool or (while it is still being copied)
+ * from the history.  Returns 0, or -1 when they are not available (the
+ * layer is gone or lost, or the frames are not recorded yet). */
 struct jl_daemon;
 struct jl_req;
-struct jl_layer_m;
-int jl_looper_layer_audio(struct jl_daemon *d, const struct jl_layer_m *l, float *dst);
+int jl_looper_layer_audio(struct jl_daemon *d, uint32_t id, float *dst, uint64_t from, uint64_t n);
 
 /* looper.c: replaces an empty session by s: the anchor, the tracks and
  * their layers, copied into the pool and started together on a cycle
