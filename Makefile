@@ -3,6 +3,7 @@
 #   make test       everything CI gates (installs missing Debian packages first)
 #   make run        start jackloop on a running JACK server (or start one)
 #   make bench      RT engine benchmark;  make bench-analysis  onsets/tempo vs aubio, time per tick
+#   make bench-session  save and load of a large session: time, the daemon loop's share
 #   make bench-analysis-xval  tempo on a validation set (other meters, soundfonts, noise)
 #   make deps-bench / deps-xval   the packages those two benchmarks need
 #   make BUILD=build-tsan SAN=thread test-queue   a sanitizer variant
@@ -55,7 +56,7 @@ TEST_BINS := $(UNIT_TESTS:%=$(BUILD)/tests/%) $(BUILD)/tests/jl_player $(BUILD)/
              $(BUILD)/tests/jl_histcheck $(BUILD)/tests/jl_delay $(BUILD)/tests/test_rtguard $(BUILD)/librtguard.so
 
 
-.PHONY: all deps deps-bench deps-xval check-pkgs test test-build test-queue rtgate manlint run bench bench-analysis \
+.PHONY: all deps deps-bench deps-xval check-pkgs test test-build test-queue rtgate manlint run bench bench-session bench-analysis \
         bench-analysis-xval install uninstall clean lint analyze help
 
 all: check-pkgs $(BUILD)/jackloop $(BUILD)/loopctl
@@ -183,6 +184,10 @@ bench: deps
 	@$(BUILD)/tests/bench_engine --no-daemon --quick --point 128 1024
 	@$(BUILD)/tests/bench_engine --no-daemon --quick --chain --point 128 1024
 	@$(BUILD)/tests/bench_fx
+
+bench-session: deps
+	@$(MAKE) --no-print-directory $(BUILD)/jackloop $(BUILD)/loopctl $(BUILD)/tests/jl_player
+	@BUILD=$(BUILD) tests/bench_session.sh
 
 bench-analysis: deps-bench
 	@$(MAKE) --no-print-directory $(BUILD)/loopctl $(BUILD)/tests/bench_ana

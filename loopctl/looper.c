@@ -1774,21 +1774,43 @@ static void drop_all_layers(struct jl_daemon *d)
 	memset(d->m->members, 0, sizeof(d->m->members));
 }
 
-int jl_looper_load_session(struct jl_daemon *d, struct jl_req *rq, const struct jl_session *s)
+/* No loops, no take: the only state a session loads into. */
+static int looper_empty(struct jl_daemon *d, struct jl_req *rq)
 {
-	struct jl_model *m = d->m;
-	uint64_t need = 0, other = 0, start;
-	uint32_t i, nv = d->shm.hdr->geom.max_voices, n_in = d->shm.hdr->geom.n_inputs, free_v = 0, dropped = 0;
-	int t, k, clamped = 0;
-	if (s->sample_rate != rate(d))
-		return say(rq, 1, "the session was recorded at %u Hz and JACK runs at %u Hz: not loaded "
-			   "(restart JACK at %u Hz)", s->sample_rate, rate(d), s->sample_rate);
+	int t;
 	for (t = 0; t < JL_MAX_TRACKS; t++) {
-		const struct jl_track_m *tr = &m->tracks[t];
+		const struct jl_track_m *tr = &d->m->tracks[t];
 		if (tr->used && (track_has_audio(d, t) || tr->rec_state != JL_REC_IDLE))
 			return say(rq, 1, "track %d has loops or a take: a session loads into an empty looper "
 				   "('clear all' first; the loaded session replaces the undo history)", t + 1);
 	}
+	return 0;
+}
+
+void jl_looper_load_abort(struct jl_daemon *d, struct jl_session *s)
+{
+	int k;
+	for (k = 0; k < s->n_layers; k++) {
+		struct jl_sess_layer *sl = &s->layers[k];
+		if (sl->region >= 0 && d->m->regions[sl->region].layer == (JL_LOADING_OWNER | (uint32_t)k))
+			jl_looper_pool_free(d, sl->region);
+		sl->region = -1;
+	}
+}
+
+int jl_looper_load_prepare(struct jl_daemon *d, struct jl_req *rq, struct jl_session *s)
+{
+	struct jl_model *m = d->m;
+	uint64_t need = 0, other = 0;
+	uint32_t i, nv = d->shm.hdr->geom.max_voices, free_v = 0;
+	int k;
+	for (k = 0; k < s->n_layers; k++)
+		s->layers[k].region = -1;
+	if (s->sample_rate != rate(d))
+		return say(rq, 1, "the session was recorded at %u Hz and JACK runs at %u Hz: not loaded "
+			   "(restart JACK at %u Hz)", s->sample_rate, rate(d), s->sample_rate);
+	if (looper_empty(d, rq))
+		return 1;
 	for (i = 0; i < JL_MAX_LAYERS; i++)
 		if (m->layers[i].id && m->layers[i].voice >= 0)
 			return JL_SESSION_WAIT; /* a cleared layer still fading out reads its region */
@@ -1812,8 +1834,33 @@ int jl_looper_load_session(struct jl_daemon *d, struct jl_req *rq, const struct 
 			   "(start jackloop with a larger --max-voices)", s->n_layers, free_v);
 	/* The old session goes: its undone layers and its undo log. */
 	for (i = 0; i < JL_MAX_LAYERS; i++)
-		dropped += m->layers[i].id != 0;
+		s->dropped += m->layers[i].id != 0;
 	drop_all_layers(d);
+	/* the regions, owned by the load until its layers exist (a daemon that
+	 * dies meanwhile frees them when the next one starts) */
+	for (k = 0; k < s->n_layers; k++) {
+		struct jl_sess_layer *sl = &s->layers[k];
+		sl->region = try_alloc(d, sl->data_len * sl->channels, JL_LOADING_OWNER | (uint32_t)k);
+		if (sl->region < 0) {
+			jl_looper_load_abort(d, s);
+			return say(rq, 1, "the pool is too fragmented for track %d layer %u: not loaded "
+				   "(start jackloop with a larger --pool-mb)", sl->track + 1, sl->number);
+		}
+		sl->pool_off = m->regions[sl->region].off;
+	}
+	return 0;
+}
+
+int jl_looper_load_finish(struct jl_daemon *d, struct jl_req *rq, struct jl_session *s)
+{
+	struct jl_model *m = d->m;
+	uint64_t start;
+	uint32_t i, n_in = d->shm.hdr->geom.n_inputs;
+	int k, clamped = 0, failed = 0;
+	if (looper_empty(d, rq)) { /* a take was recorded while the files were read */
+		jl_looper_load_abort(d, s);
+		return 1;
+	}
 	/* One cycle start for all: a little after the next period, so every
 	 * voice's commands are queued before it. */
 	start = audible(d, rq) + 2 * jl_daemon_period(d);
@@ -1842,31 +1889,16 @@ int jl_looper_load_session(struct jl_daemon *d, struct jl_req *rq, const struct 
 		tr->stopped = st->stopped;
 	}
 	for (k = 0; k < s->n_layers; k++) {
-		const struct jl_sess_layer *sl = &s->layers[k];
+		struct jl_sess_layer *sl = &s->layers[k];
 		struct jl_track_m *tr = &m->tracks[sl->track];
-		struct jl_layer_m *l = &m->layers[k];
-		float *dst;
-		uint32_t c;
-		uint64_t f;
-		int region;
+		struct jl_layer_m *l = &m->layers[k]; /* all free: the old ones were dropped */
 		memset(l, 0, sizeof(*l));
 		if (++m->next_layer_id == 0)
 			m->next_layer_id = 1;
 		l->id = m->next_layer_id;
-		region = try_alloc(d, sl->data_len * sl->channels, l->id);
-		if (region < 0) {
-			/* only a fragmented pool gets here: what loaded so far stays */
-			l->id = 0;
-			l->voice = l->region = -1;
-			say(rq, 1, "the pool is too fragmented for layer %u of track %d: %d of %d layers loaded",
-			    sl->number, sl->track + 1, k, s->n_layers);
-			break;
-		}
-		l->region = region;
-		dst = d->pool + m->regions[region].off;
-		for (c = 0; c < sl->channels; c++)
-			for (f = 0; f < sl->data_len; f++)
-				dst[(uint64_t)c * sl->data_len + f] = sl->audio[f * sl->channels + c];
+		l->region = sl->region;
+		m->regions[sl->region].layer = l->id; /* the layer owns it now */
+		sl->region = -1;
 		l->track = (uint16_t)sl->track;
 		l->state = JL_L_ACTIVE;
 		l->channels = sl->channels;
@@ -1893,9 +1925,11 @@ int jl_looper_load_session(struct jl_daemon *d, struct jl_req *rq, const struct 
 		l->number = sl->number;
 		if (tr->layers_made < sl->number)
 			tr->layers_made = sl->number;
-		if (start_layer(d, l, start, (start - l->origin) % l->period ? ramp(d) : 0) < 0)
+		if (start_layer(d, l, start, (start - l->origin) % l->period ? ramp(d) : 0) < 0) {
 			fprintf(stderr, "loopctl: load: track %d layer %u could not start (queue full?)\n",
 				sl->track + 1, sl->number);
+			failed++;
+		}
 	}
 	for (k = 0; k < s->n_tracks; k++)
 		send_track(d, s->tracks[k].track, start);
@@ -1903,14 +1937,13 @@ int jl_looper_load_session(struct jl_daemon *d, struct jl_req *rq, const struct 
 	json_object_set_new(rq->json, "starts_at", json_integer((json_int_t)start));
 	json_object_set_new(rq->json, "tracks", json_integer(s->n_tracks));
 	json_object_set_new(rq->json, "layers", json_integer(s->n_layers));
-	json_object_set_new(rq->json, "dropped_layers", json_integer(dropped));
-	if (rq->msg[0])
-		return 1; /* fragmented pool (above) */
-	return say(rq, 0, "loaded %d track%s, %d layer%s: cycle %.3f s, %u beats; plays from frame %llu%s%s",
+	json_object_set_new(rq->json, "dropped_layers", json_integer(s->dropped));
+	return say(rq, 0, "loaded %d track%s, %d layer%s: cycle %.3f s, %u beats; plays from frame %llu%s%s%s",
 		   s->n_tracks, s->n_tracks == 1 ? "" : "s", s->n_layers, s->n_layers == 1 ? "" : "s",
 		   (double)s->cycle / rate(d), s->beats_per_cycle, (unsigned long long)start,
-		   dropped ? "; the old session's undo history was dropped" : "",
-		   clamped ? "; inputs this jackloop does not have were moved to its last input" : "");
+		   s->dropped ? "; the old session's undo history was dropped" : "",
+		   clamped ? "; inputs this jackloop does not have were moved to its last input" : "",
+		   failed ? "; some layers could not start: the command queue was full (play all restarts them)" : "");
 }
 
 /* --- the tick ------------------------------------------------------------- */
@@ -2262,6 +2295,8 @@ int jl_looper_init(struct jl_daemon *d)
 			struct jl_region_m *r = &m->regions[i];
 			if (r->layer && (r->off > d->pool_floats || r->len > d->pool_floats - r->off))
 				memset(r, 0, sizeof(*r));
+			if ((r->layer & 0xF0000000u) == JL_LOADING_OWNER)
+				memset(r, 0, sizeof(*r)); /* a load the last daemon did not finish */
 		}
 		for (i = 0; i < JL_MAX_TRACKS; i++) {
 			struct jl_track_m *tr = &m->tracks[i];

@@ -55,6 +55,8 @@ struct jl_sess_job {
 	int ck;			/* save: the layer being collected */
 	uint64_t cpos;		/* save: its next frame */
 	int running;		/* the worker thread was started */
+	int copying;		/* load: the frames are going into the pool */
+	float *pool;		/* load: the daemon's view of the pool */
 	struct sockaddr_storage src;	/* who asked (OSC), answered when done */
 	int has_src;
 };
@@ -69,6 +71,15 @@ static double mono_ms(void)
 }
 
 int jl_session_busy(void) { return job != NULL; }
+
+/* The daemon loop's time on a job since t0: in all, and its longest tick. */
+static void account(struct jl_sess_job *j, double t0)
+{
+	double dt = mono_ms() - t0;
+	j->loop_ms += dt;
+	if (dt > j->tick_max_ms)
+		j->tick_max_ms = dt;
+}
 
 void jl_session_free(struct jl_session *s)
 {
@@ -633,6 +644,25 @@ out:
 	return NULL;
 }
 
+/* The frames into the regions load_prepare reserved (nothing reads them
+ * until the layers exist), off the daemon's loop. */
+static void *copy_thread(void *arg)
+{
+	struct jl_sess_job *j = arg;
+	int k;
+	uint32_t c;
+	uint64_t f;
+	for (k = 0; k < j->s.n_layers; k++) {
+		const struct jl_sess_layer *sl = &j->s.layers[k];
+		float *dst = j->pool + sl->pool_off;
+		for (c = 0; c < sl->channels; c++)
+			for (f = 0; f < sl->data_len; f++)
+				dst[(uint64_t)c * sl->data_len + f] = sl->audio[f * sl->channels + c];
+	}
+	atomic_store(&j->done, 1);
+	return NULL;
+}
+
 int jl_cmd_load(struct jl_daemon *d, struct jl_req *rq, int argc, char **argv)
 {
 	struct jl_sess_job *j;
@@ -644,6 +674,7 @@ int jl_cmd_load(struct jl_daemon *d, struct jl_req *rq, int argc, char **argv)
 	if (!j)
 		return jl_say(rq, 1, "out of memory");
 	j->max_floats = d->pool_floats;
+	j->pool = d->pool;
 	j->engine_rate = d->shm.hdr->geom.sample_rate;
 	if (start_thread(j, load_thread) < 0) {
 		jl_say(rq, 1, "%s", j->msg);
@@ -661,31 +692,46 @@ void jl_session_tick(struct jl_daemon *d)
 	struct jl_sess_job *j = job;
 	struct jl_req rq;
 	const char *cmd;
-	double t = mono_ms(), dt;
+	double t = mono_ms();
 	int r;
 	if (!j)
 		return;
 	if (j->collecting) {
 		collect(d, j);
-		dt = mono_ms() - t;
-		j->loop_ms += dt;
-		j->tick_max_ms = dt > j->tick_max_ms ? dt : j->tick_max_ms;
+		account(j, t);
 	}
 	if (!atomic_load(&j->done))
 		return;
 	memset(&rq, 0, sizeof(rq));
 	rq.json = json_object();
 	cmd = j->kind == JOB_SAVE ? "save" : "load";
-	if (j->kind == JOB_LOAD && !j->rc) {
+	if (j->kind == JOB_LOAD && !j->rc && !j->copying) {
+		/* read and checked: reserve the pool, then copy in the background */
 		t = mono_ms();
-		r = jl_looper_load_session(d, &rq, &j->s);
-		dt = mono_ms() - t; /* the copies into the pool */
-		j->loop_ms += dt;
-		j->tick_max_ms = dt > j->tick_max_ms ? dt : j->tick_max_ms;
+		r = jl_looper_load_prepare(d, &rq, &j->s);
+		account(j, t);
 		if (r == JL_SESSION_WAIT) {
 			json_decref(rq.json);
 			return; /* the old session's voices are still fading out */
 		}
+		if (r == 0) {
+			pthread_join(j->th, NULL);
+			j->running = 0;
+			j->copying = 1;
+			atomic_store(&j->done, 0);
+			if (start_thread(j, copy_thread) == 0) {
+				json_decref(rq.json);
+				return;
+			}
+			jl_looper_load_abort(d, &j->s);
+		} else {
+			j->rc = r;
+			snprintf(j->msg, sizeof(j->msg), "%s", rq.msg);
+		}
+	} else if (j->kind == JOB_LOAD && !j->rc) {
+		t = mono_ms();
+		r = jl_looper_load_finish(d, &rq, &j->s);
+		account(j, t);
 		j->rc = r;
 		snprintf(j->msg, sizeof(j->msg), "%s", rq.msg);
 		json_object_set_new(rq.json, "bytes", json_integer((json_int_t)j->bytes));

@@ -25,6 +25,8 @@ struct jl_sess_layer {
 	uint64_t head, body, period, seam, data_len, phase;
 	float *audio;		/* data_len * channels, interleaved */
 	char file[32];
+	int32_t region;		/* load: the pool region it is copied into, -1 none */
+	uint64_t pool_off;	/* load: that region's offset (floats) */
 };
 
 struct jl_sess_track {
@@ -42,6 +44,7 @@ struct jl_session {
 	int n_tracks, n_layers;
 	struct jl_sess_track tracks[64];
 	struct jl_sess_layer *layers;
+	uint32_t dropped;	/* load: layers of the old session dropped */
 };
 
 void jl_session_free(struct jl_session *s);
@@ -57,12 +60,24 @@ struct jl_daemon;
 struct jl_req;
 int jl_looper_layer_audio(struct jl_daemon *d, uint32_t id, float *dst, uint64_t from, uint64_t n);
 
-/* looper.c: replaces an empty session by s: the anchor, the tracks and
- * their layers, copied into the pool and started together on a cycle
- * start.  Returns 0, 1 with rq->msg saying why nothing changed, or
- * JL_SESSION_WAIT while the old session's voices fade out (try again on a
- * later tick: their pool regions are still read). */
+/* looper.c: loading a session, in two steps around the copy of its frames
+ * into the pool (done by the worker thread: nothing reads those regions
+ * until the layers exist).
+ * prepare: the checks (sample rate, an empty looper, pool space, voices),
+ * then drops the old session's undone layers and undo log and reserves a
+ * region per layer (s->layers[k].region, .pool_off).  Returns 0, 1 with
+ * rq->msg saying why nothing changed, or JL_SESSION_WAIT while the old
+ * session's voices fade out (their regions are still read: try again on a
+ * later tick).
+ * finish: the anchor, the tracks, the layers, all started together on a
+ * new cycle start at their saved phases.  Returns 0, or 1 (a take was
+ * recorded meanwhile: the regions are freed).
+ * abort: frees the reserved regions. */
+#define JL_LOADING_OWNER 0x20000000u	/* pool owner tag of a load's regions */
 #define JL_SESSION_WAIT 3
-int jl_looper_load_session(struct jl_daemon *d, struct jl_req *rq, const struct jl_session *s);
+int jl_looper_load_prepare(struct jl_daemon *d, struct jl_req *rq, struct jl_session *s);
+int jl_looper_load_finish(struct jl_daemon *d, struct jl_req *rq, struct jl_session *s);
+void jl_looper_load_abort(struct jl_daemon *d, struct jl_session *s);
+
 
 #endif

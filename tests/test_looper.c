@@ -1024,7 +1024,15 @@ static void test_corrupt_model(void)
 		run_to(f - RATE / 50); /* 20 ms before: fired (pushed), not yet due */
 	}
 	d->next_id = 0; /* a new daemon numbers its commands afresh */
+	/* it died while copying a session into the pool */
+	TH_CHECK(jl_looper_pool_alloc(d, 4800, JL_LOADING_OWNER | 3) >= 0, "a region reserved by a load");
 	TH_CHECK(jl_looper_init(d) == 1, "the next daemon adopts the model");
+	{
+		uint32_t i, n = 0;
+		for (i = 0; i < JL_MAX_LAYERS; i++)
+			n += (d->m->regions[i].layer & 0xF0000000u) == JL_LOADING_OWNER;
+		TH_CHECK(n == 0, "and frees the regions of a load the last daemon did not finish");
+	}
 	{
 		uint32_t i, k, top = 0;
 		for (i = 0; i < JL_MAX_TRIGGERS; i++)
@@ -1417,7 +1425,7 @@ static void test_session(void)
 	s.beats_per_bar = 4;
 	memset(&rq, 0, sizeof(rq));
 	rq.json = json_object();
-	rc = jl_looper_load_session(d, &rq, &s);
+	rc = jl_looper_load_prepare(d, &rq, &s);
 	json_decref(rq.json);
 	TH_CHECK(rc == JL_SESSION_WAIT && layer(1, 1), "a load right after the clear waits for the fades (%d)", rc);
 	snprintf(line, sizeof(line), "load %s", dir);

@@ -1,0 +1,70 @@
+#!/bin/bash
+# bench_session.sh - how long `save` and `load` take on a large session, how
+# much of it the daemon's loop spends (the copies out of and into the pool;
+# the worker thread does the files), and how long other commands wait
+# meanwhile: a prober sends /jl/ping every 5 ms during each save and load
+# and records the round trips (medians over the rounds are printed).  Real parts: a private JACK server (dummy
+# backend), jackloop, the daemon; the files go to a temporary directory.
+#   tests/bench_session.sh [LAYERS] [SECONDS] [ROUNDS]   (default 4 60 5)
+set -u
+. "$(dirname "$0")/it_lib.sh"
+trap teardown EXIT
+NAME=bs
+NL=${1:-4}; SEC=${2:-60}; ROUNDS=${3:-5}
+L() { "$LOOPCTL" --name $NAME "$@"; }
+start_jackd 256 || { echo "no JACK server"; exit 1; }
+spawn "$TMP/jackloop.log" "$B/jackloop" --name $NAME --osc-port 0 --history $((SEC + 30)) \
+	--pool-mb $((NL * SEC * 48000 * 8 / 1048576 * 2 + 64))
+wait_for 10 L ping || { echo "jackloop did not start"; cat "$TMP/jackloop.log"; exit 1; }
+spawn "$TMP/player.log" "$B/tests/jl_player" $NAME:in_1 $NAME:in_2
+wait_for 5 grep -q ready "$TMP/player.log"
+PORT=$(L --json ping >/dev/null; L status --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["daemon"]["osc_port"])')
+# a 2 s anchor, then NL stereo layers of SEC seconds captured from the history
+L record >/dev/null; sleep 2; L record >/dev/null
+wait_for $((SEC + 30)) jv_gt engine.frame $(( $(jv engine.frame) + (SEC + 2) * 48000 ))
+for t in $(seq 2 $((NL + 1))); do L capture $((SEC / 2)) --track $t >/dev/null || { L status; exit 1; }; done
+sleep 3 # copied into the pool
+echo "# session: $(L status --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["pool"]["used_bytes"] // 1048576)') MB in the pool, $((NL + 1)) layers"
+
+probe() { # OUT: pings every 5 ms until $TMP/stop exists; one round trip (ms) per line
+	python3 - "$PORT" "$TMP/stop" >"$1" <<'PY'
+import os, socket, struct, sys, time
+port, stop = int(sys.argv[1]), sys.argv[2]
+pad = lambda b: b + b"\0" * (4 - len(b) % 4)
+msg = pad(b"/jl/ping") + pad(b",")
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(5)
+while not os.path.exists(stop):
+    t = time.monotonic()
+    s.sendto(msg, ("127.0.0.1", port))
+    s.recvfrom(65536)
+    print("%.3f" % ((time.monotonic() - t) * 1e3), flush=True)
+    time.sleep(0.005)
+PY
+}
+field() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$1" "$2"; }
+: >"$TMP/rows"
+for r in $(seq 1 "$ROUNDS"); do
+	for op in save load; do
+		[ $op = load ] && { L clear all >/dev/null; sleep 0.2; }
+		rm -f "$TMP/stop"; probe "$TMP/ping.$op.$r" & PP=$!
+		sleep 0.3
+		if [ $op = save ]; then L --json save "$TMP/s" --force >"$TMP/reply" || exit 1
+		else L --json load "$TMP/s" >"$TMP/reply" || exit 1; fi
+		sleep 0.1; touch "$TMP/stop"; wait $PP
+		echo "$op $(field "$TMP/reply" seconds) $(field "$TMP/reply" loop_ms) $(field "$TMP/reply" bytes) $(sort -n "$TMP/ping.$op.$r" | tail -1) $(field "$TMP/reply" loop_tick_max_ms)" >>"$TMP/rows"
+	done
+done
+python3 - "$TMP/rows" <<'PY'
+import statistics, sys
+rows = [l.split() for l in open(sys.argv[1])]
+print("| op | MB | seconds | MB/s | daemon loop busy, ms in all | its longest tick, ms | longest ping round trip meanwhile, ms | rounds |")
+print("|---|---|---|---|---|---|---|---|")
+for op in ("save", "load"):
+    r = [x for x in rows if x[0] == op]
+    mb = int(r[0][3]) / 1048576
+    sec = statistics.median(float(x[1]) for x in r)
+    med = lambda i: statistics.median(float(x[i]) for x in r)
+    print("| %s | %.0f | %.2f | %.0f | %.1f | %.2f | %.1f | %d |" % (op, mb, sec, mb / sec, med(2), med(5), med(4), len(r)))
+print("(medians over the rounds)")
+PY
