@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -213,10 +214,32 @@ static json_t *layer_json(const struct jl_sess_layer *l)
 			 l->rate == 1 ? 2.0 : l->rate == 2 ? 0.5 : 1.0, "reverse", l->reverse);
 }
 
-/* Starts the worker, or (save) the collection that precedes it. */
+struct start {
+	void *(*fn)(void *);
+	struct jl_sess_job *j;
+};
+
+/* The worker yields to the daemon's loop: it runs at a lower priority
+ * (nice +10, this thread only), so commands are answered first. */
+static void *niced(void *arg)
+{
+	struct start st = *(struct start *)arg;
+	free(arg);
+	setpriority(PRIO_PROCESS, (id_t)gettid(), 10);
+	return st.fn(st.j);
+}
+
 static int start_thread(struct jl_sess_job *j, void *(*fn)(void *))
 {
-	int e = pthread_create(&j->th, NULL, fn, j);
+	struct start *st = malloc(sizeof(*st));
+	int e;
+	if (!st)
+		return fail(j, "out of memory");
+	st->fn = fn;
+	st->j = j;
+	e = pthread_create(&j->th, NULL, niced, st);
+	if (e)
+		free(st);
 	if (e)
 		fail(j, "cannot start the file thread: %s", strerror(e));
 	else

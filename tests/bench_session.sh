@@ -45,12 +45,15 @@ PY
 field() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$1" "$2"; }
 : >"$TMP/rows"
 for r in $(seq 1 "$ROUNDS"); do
-	for op in save load; do
+	for op in idle save load; do
 		[ $op = load ] && { L clear all >/dev/null; sleep 0.2; }
 		rm -f "$TMP/stop"; probe "$TMP/ping.$op.$r" & PP=$!
 		sleep 0.3
-		if [ $op = save ]; then L --json save "$TMP/s" --force >"$TMP/reply" || exit 1
-		else L --json load "$TMP/s" >"$TMP/reply" || exit 1; fi
+		case $op in
+		idle) sleep 0.5; echo '{"seconds": 0.5, "loop_ms": 0, "bytes": 0, "loop_tick_max_ms": 0}' >"$TMP/reply" ;;
+		save) L --json save "$TMP/s" --force >"$TMP/reply" || exit 1 ;;
+		load) L --json load "$TMP/s" >"$TMP/reply" || exit 1 ;;
+		esac
 		sleep 0.1; touch "$TMP/stop"; wait $PP
 		echo "$op $(field "$TMP/reply" seconds) $(field "$TMP/reply" loop_ms) $(field "$TMP/reply" bytes) $(sort -n "$TMP/ping.$op.$r" | tail -1) $(field "$TMP/reply" loop_tick_max_ms)" >>"$TMP/rows"
 	done
@@ -60,11 +63,14 @@ import statistics, sys
 rows = [l.split() for l in open(sys.argv[1])]
 print("| op | MB | seconds | MB/s | daemon loop busy, ms in all | its longest tick, ms | longest ping round trip meanwhile, ms | rounds |")
 print("|---|---|---|---|---|---|---|---|")
-for op in ("save", "load"):
+for op in ("idle", "save", "load"):
     r = [x for x in rows if x[0] == op]
     mb = int(r[0][3]) / 1048576
     sec = statistics.median(float(x[1]) for x in r)
     med = lambda i: statistics.median(float(x[i]) for x in r)
+    if op == "idle":  # the same prober with nothing to do, for comparison
+        print("| (nothing, 0.5 s) | | | | | | %.1f | %d |" % (med(4), len(r)))
+        continue
     print("| %s | %.0f | %.2f | %.0f | %.1f | %.2f | %.1f | %d |" % (op, mb, sec, mb / sec, med(2), med(5), med(4), len(r)))
 print("(medians over the rounds)")
 PY
