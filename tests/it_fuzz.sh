@@ -25,7 +25,8 @@ fuzz_round() { # LABEL BUILD_DIR PRELOAD SEED
 	port=$(jv daemon.osc_port)
 	pid0=$(jv daemon.pid)
 	check "$label: 1500 random messages (seed $seed), each answered" \
-		python3 tests/oscfuzz.py "$port" --seed "$seed" --count 1500 --pause 0.05 --log "$TMP/fuzz.$seed.log"
+		python3 tests/oscfuzz.py "$port" --seed "$seed" --count 1500 --pause 0.05 --log "$TMP/fuzz.$seed.log" \
+			--dir "$TMP/sessions.$seed"
 	check "$label: the daemon is the same process (never crashed)" test "$(jv daemon.pid)" = "$pid0"
 	check "$label: no crash, sanitizer or runtime report in the log" \
 		bash -c "! grep -q 'killed by signal\|exited with\|runtime error\|AddressSanitizer' '$log'"

@@ -4,12 +4,15 @@ command of the namespace (and unknown ones) with random argument counts,
 types (i f s b h d T F N, and NaN/inf floats) and values (plausible words,
 numbers, options, garbage), plus malformed packets.
 
-  oscfuzz.py PORT [--seed N] [--count N] [--pause P] [--log FILE]
+  oscfuzz.py PORT [--seed N] [--count N] [--pause P] [--log FILE] [--dir DIR]
+
+With --dir, save and load join the commands, with paths inside DIR (and
+nowhere else: the other words are never absolute paths).
 
 Every message must be answered by /jl/reply (status ok or error) within
 2 s, and the daemon must stay the same process (a restart would mean it
 crashed).  Prints one summary line; exit 0 when all of that held."""
-import argparse, random, socket, struct, sys, time
+import argparse, os, random, socket, struct, sys, time
 
 COMMANDS = ("ping status help master-gain impulse meter-reset record capture play stop mute "
             "unmute toggle gain pan solo undo redo layer clear select panic tap tempo onsets "
@@ -101,9 +104,16 @@ def main():
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--count", type=int, default=2000)
     ap.add_argument("--log")
+    ap.add_argument("--dir", help="a scratch directory: also fuzz save and load, inside it")
     ap.add_argument("--pause", type=float, default=0.0,
                     help="chance of a 20-300 ms pause after a message (lets takes and loops grow)")
     a = ap.parse_args()
+    global COMMANDS, WORDS, PLAY
+    if a.dir:
+        os.makedirs(a.dir, exist_ok=True)
+        COMMANDS += ("save", "load")
+        WORDS += (a.dir + "/s", a.dir + "/t/", a.dir, "--force")
+        PLAY += [("save", a.dir + "/s", "--force"), ("load", a.dir + "/s"), ("save", a.dir + "/s")]
     rng = random.Random(a.seed)
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s.settimeout(2.0)
