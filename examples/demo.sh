@@ -5,11 +5,14 @@
 # loops examples/groove.wav (120 BPM, made by examples/make-groove.py) into
 # jackloop's inputs, and plays a short performance with loopctl: an anchor
 # loop of 2 bars, an overdub, a capture of what was already played, a mute.
-# A recorder captures out_L/out_R into a WAV you can listen to.
+# A recorder captures out_L/out_R into a WAV you can listen to, and the
+# loops are saved as a session (loopctl save) you can load again.
 #
 #   make all build/tests/jl_player build/tests/jl_recorder    (once)
 #   examples/demo.sh                     writes demo-out.wav
 #   OUT=/tmp/take.wav BUILD=build-clang examples/demo.sh
+#   SESSION=/tmp/demo-song examples/demo.sh   where the session goes
+#                                        (default: demo-out-session/ beside OUT)
 #
 # Every process is ended by its PID on exit, failure or ^C; the exit status
 # is non-zero when any step fails.
@@ -17,6 +20,7 @@ set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 B=${BUILD:-$HERE/../build}
 OUT=${OUT:-demo-out.wav}
+SESSION=${SESSION:-${OUT%.wav}-session}
 GROOVE=${GROOVE:-$HERE/groove.wav}
 NAME=demo
 SERVER="jl-demo-$$"
@@ -122,6 +126,7 @@ for f in jackloop loopctl tests/jl_player tests/jl_recorder; do
 done
 [ -r "$GROOVE" ] || die "$GROOVE is missing: python3 examples/make-groove.py makes it"
 case $OUT in /*) ;; *) OUT="$PWD/$OUT" ;; esac
+case $SESSION in /*) ;; *) SESSION="$PWD/$SESSION" ;; esac
 { : >"$OUT"; } 2>/dev/null || die "cannot write $OUT"
 
 # --- the setup --------------------------------------------------------------
@@ -200,6 +205,11 @@ wait_frame $((A + 5 * CYCLE + RATE / 10))
 
 say "status"
 L status | sed -n '/^  anchor/,/^  pool/p'
+
+say "save the loops as a session (they keep playing): $SESSION"
+L save "$SESSION" --force | sed 's/^/   /'
+[ "${PIPESTATUS[0]}" = 0 ] || die "save failed"
+echo "   session.json and a WAV per layer; later: loopctl clear all; loopctl load '$SESSION'"
 wait_frame $((A + 6 * CYCLE + RATE / 2))
 
 # --- the result -------------------------------------------------------------------

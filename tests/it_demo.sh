@@ -45,5 +45,8 @@ PY
 	check "not silent: peak above -40 dBFS ($(wv peak_db))" awk -v p="$(wv peak_db)" 'BEGIN { exit !(p != "" && p > -40) }'
 	check "not clipped: peak below -0.1 dBFS" awk -v p="$(wv peak_db)" 'BEGIN { exit !(p != "" && p < -0.1) }'
 fi
+SES="$TMP/demo out-session"
+check "the loops are saved as a session beside the WAV" test -s "$SES/session.json"
+check "with a WAV per layer (anchor, overdub, capture)" test "$(ls "$SES"/track*-layer*.wav 2>/dev/null | wc -l)" = 3
 check "no demo server left running" bash -c "! pgrep -f '[j]ackd .*-n jl-demo-' >/dev/null"
 report
