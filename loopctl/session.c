@@ -1,14 +1,17 @@
 /* session.c - `loopctl save DIR` and `loopctl load DIR` (see session.h).
  *
  * save: the daemon's loop copies every active layer's stored frames out of
- * the pool (or the history, while a new take is still being copied), then
- * a worker thread writes DIR/trackNN-layerMM.wav (32-bit float) and
- * DIR/session.json, each to a temporary name renamed into place when it is
- * complete: a failed save never leaves a half-written file under a good
- * name.  load: the worker reads and checks session.json and every WAV file
+ * the pool (or the history, while a new take is still being copied), about
+ * 1 MB per tick; then a worker thread writes DIR/trackNN-layerMM.wav
+ * (32-bit float) and DIR/session.json, each to a temporary name renamed
+ * into place when it is complete: a failed save never leaves a
+ * half-written file under a good name.
+ * load: a worker reads and checks session.json and every WAV file
  * (channels, sample rate, length against the layer's geometry); only a
- * session that passed every check reaches the looper, which replaces an
- * empty session with it.  Either answers when the worker is done. */
+ * session that passed every check reaches the looper, which checks that
+ * it is empty and reserves the pool; a worker copies the frames there, and
+ * the looper starts the layers.
+ * Either answers when it is done; the workers run at nice +10. */
 #define _GNU_SOURCE
 #include "session.h"
 
@@ -384,11 +387,10 @@ int jl_cmd_save(struct jl_daemon *d, struct jl_req *rq, int argc, char **argv)
 	/* what is saved is decided now; the frames follow tick by tick */
 	for (t = 0; t < JL_MAX_TRACKS; t++) {
 		const struct jl_track_m *tr = &m->tracks[t];
-		struct jl_sess_track *st = &s->tracks[s->n_tracks++];
-		if (!tr->used) {
-			s->n_tracks--;
+		struct jl_sess_track *st;
+		if (!tr->used)
 			continue;
-		}
+		st = &s->tracks[s->n_tracks++];
 		st->track = t;
 		st->channels = tr->channels;
 		st->in[0] = tr->in[0];
@@ -556,6 +558,8 @@ static int parse_layer(struct jl_sess_job *j, json_t *jl, int t, struct jl_sess_
 		return -1;
 	if (speed != 0.5 && speed != 1 && speed != 2)
 		return fail(j, "session.json: %s: 'speed' must be 0.5, 1 or 2", where);
+	if (speed == 2 && l->period % 2)
+		return fail(j, "session.json: %s: a layer with an odd period cannot play at speed 2", where);
 	l->rate = speed == 2 ? 1 : speed == 0.5 ? 2 : 0;
 	l->gain = db <= -200 ? 0.0f : (float)pow(10.0, db / 20.0);
 	l->muted = (uint8_t)get_bool(jl, "muted");
@@ -572,7 +576,7 @@ static void *load_thread(void *arg)
 	json_t *doc, *tracks, *jt;
 	size_t ti, li;
 	uint64_t v;
-	int seen[JL_MAX_TRACKS] = { 0 };
+	int seen[JL_MAX_TRACKS] = { 0 }, k;
 	const char *fmt, *q;
 	path_of(p, sizeof(p), j->dir, "session.json", "");
 	doc = json_load_file(p, 0, &err);
@@ -659,6 +663,12 @@ static void *load_thread(void *arg)
 			}
 			if (parse_layer(j, jl, st->track, &s->layers[s->n_layers++]) < 0)
 				goto out;
+			for (k = 0; k < s->n_layers - 1; k++)
+				if (s->layers[k].track == st->track && s->layers[k].number == s->layers[s->n_layers - 1].number) {
+					fail(j, "session.json: track %d: layer %u is listed twice", st->track + 1,
+					     s->layers[k].number);
+					goto out;
+				}
 		}
 	}
 out:

@@ -154,6 +154,8 @@ bad "a file that is missing" 's["tracks"][1]["layers"][0]["file"] = "gone.wav"' 
 bad "another format" 's["format"] = "sooperlooper"' "not a jackloop session"
 bad "a newer version" 's["version"] = 99' "'version' must be"
 bad "a track listed twice" 's["tracks"][1]["track"] = 1' "listed twice"
+bad "a layer listed twice" 's["tracks"][0]["layers"].append(dict(s["tracks"][0]["layers"][0]))' "layer 1 is listed twice"
+bad "double speed with an odd period" 's["tracks"][0]["layers"][0].update(speed=2, period=s["tracks"][0]["layers"][0]["period"] | 1, length=s["tracks"][0]["layers"][0]["period"] | 1)' "odd period"
 bad "a bad input" 's["tracks"][0]["inputs"] = [0, 1]' "'inputs' must be"
 bad "a layer longer than the pool" 's["tracks"][0]["layers"][0].update(period=9000000, length=9000000)' "larger than the whole pool"
 rm -rf "$TMP/bad"; cp -r "$TMP/orig" "$TMP/bad"; echo '{"format": "jackloop-session",' >"$TMP/bad/session.json"
