@@ -60,6 +60,8 @@ struct jl_sess_job {
 	uint64_t cpos;		/* save: its next frame */
 	int running;		/* the worker thread was started */
 	int copying;		/* load: the frames are going into the pool */
+	int fx_stage;		/* load: 1 remove the old effects, 2 add the session's */
+	json_t *reply;		/* load: the answer, kept while the effects go in */
 	float *pool;		/* load: the daemon's view of the pool */
 	struct sockaddr_storage src;	/* who asked (OSC), answered when done */
 	int has_src;
@@ -93,12 +95,15 @@ void jl_session_free(struct jl_session *s)
 	free(s->layers);
 	s->layers = NULL;
 	s->n_layers = 0;
+	json_decref(s->effects);
+	s->effects = NULL;
 }
 
 static void free_job(struct jl_sess_job *j)
 {
 	json_decref(j->doc);
 	json_decref(j->skipped);
+	json_decref(j->reply);
 	jl_session_free(&j->s);
 	free(j);
 }
@@ -292,6 +297,79 @@ static struct jl_sess_job *new_job(struct jl_daemon *d, struct jl_req *rq, int k
 	return j;
 }
 
+static int is_input_chain(const char *ch)
+{
+	return !ch || !strncmp(ch, "in", 2);
+}
+
+/* Runs a command line of the table from the session's own tick. */
+static int run_words(struct jl_daemon *d, char *line, char *msg, size_t n)
+{
+	char *w[48], *save = NULL, *t;
+	struct jl_req rq;
+	int argc = 0, rc;
+	for (t = strtok_r(line, " ", &save); t && argc < 47; t = strtok_r(NULL, " ", &save))
+		w[argc++] = t;
+	w[argc] = NULL;
+	memset(&rq, 0, sizeof(rq));
+	rq.json = json_object();
+	rc = jl_daemon_run(d, &rq, argc, w);
+	if (msg)
+		snprintf(msg, n, "%.*s", (int)(n - 1), rq.msg);
+	json_decref(rq.json);
+	return rc;
+}
+
+/* Load, after the layers started: the track and master effects are
+ * replaced by the session's.  Stage 1 removes the old ones; their slots
+ * free up a period later (fx.c), then stage 2 adds the new ones in order.
+ * Returns 1 while waiting. */
+static int effects_step(struct jl_daemon *d, struct jl_sess_job *j)
+{
+	uint32_t ch, sl;
+	json_t *e;
+	size_t k;
+	char line[600], err[512];
+	int added = 0, failed = 0;
+	if (j->fx_stage == 1) {
+		for (ch = 0; ch < JL_FX_CHAIN_INPUT0; ch++)
+			for (sl = 0; sl < JL_FX_SLOTS; sl++)
+				if (d->m->fx[ch][sl].type) {
+					if (ch == JL_FX_CHAIN_MASTER)
+						snprintf(line, sizeof(line), "fx remove master %u", sl + 1);
+					else
+						snprintf(line, sizeof(line), "fx remove %u %u", ch + 1, sl + 1);
+					run_words(d, line, NULL, 0);
+				}
+		j->fx_stage = 2;
+		return 1;
+	}
+	for (ch = 0; ch < JL_FX_CHAIN_INPUT0; ch++)
+		for (sl = 0; sl < JL_FX_SLOTS; sl++)
+			if (!d->m->fx[ch][sl].type && d->m->fx[ch][sl].free_after)
+				return 1; /* a removed effect's region is not free yet */
+	err[0] = 0;
+	json_array_foreach(j->s.effects, k, e) {
+		char msg[512];
+		snprintf(line, sizeof(line), "fx add %s %s", json_string_value(json_object_get(e, "chain")),
+			 json_string_value(json_object_get(e, "effect")));
+		if (run_words(d, line, msg, sizeof(msg)) == 0) {
+			added++;
+		} else {
+			if (!failed++)
+				snprintf(err, sizeof(err), "%s", msg);
+		}
+	}
+	json_object_set_new(j->reply, "effects", json_integer(added));
+	if (added || failed) {
+		size_t n = strlen(j->msg);
+		snprintf(j->msg + n, sizeof(j->msg) - n, "; %d effect%s restored%s%s", added, added == 1 ? "" : "s",
+			 failed ? ", not restored: " : "", failed ? err : "");
+	}
+	j->fx_stage = 0;
+	return 0;
+}
+
 /* The session's text, from what was collected. */
 static json_t *session_json(const struct jl_session *s)
 {
@@ -309,11 +387,11 @@ static json_t *session_json(const struct jl_session *s)
 							st->muted, "soloed", st->soloed, "stopped", st->stopped, "layers",
 							layers));
 	}
-	return json_pack("{s:s,s:i,s:i,s:I,s:i,s:i,s:f,s:s,s:o}", "format", JL_SESSION_FORMAT, "version",
+	return json_pack("{s:s,s:i,s:i,s:I,s:i,s:i,s:f,s:s,s:o,s:O}", "format", JL_SESSION_FORMAT, "version",
 			 JL_SESSION_VERSION, "sample_rate", (int)s->sample_rate, "cycle_frames", (json_int_t)s->cycle,
 			 "beats_per_cycle", s->beats_per_cycle, "beats_per_bar", s->beats_per_bar, "bpm",
 			 60.0 * s->sample_rate * s->beats_per_cycle / (double)s->cycle, "quantize",
-			 jl_looper_quant_name(s->quantize), "tracks", tracks);
+			 jl_looper_quant_name(s->quantize), "tracks", tracks, "effects", s->effects);
 }
 
 /* Save, in the daemon's loop: a bounded slice of the layers' frames per
@@ -384,6 +462,23 @@ int jl_cmd_save(struct jl_daemon *d, struct jl_req *rq, int argc, char **argv)
 	s->beats_per_cycle = m->beats_per_cycle;
 	s->beats_per_bar = m->beats_per_bar;
 	s->quantize = m->quantize;
+	/* the song's effects (tracks, master), as `fx list` gives them: each
+	 * line is what `fx add` takes; the input chains belong to the rig */
+	{
+		struct jl_req fr;
+		char *w[] = { (char *)"fx", (char *)"list", NULL };
+		json_t *all, *e;
+		size_t k;
+		memset(&fr, 0, sizeof(fr));
+		fr.json = json_object();
+		jl_daemon_run(d, &fr, 2, w);
+		all = json_object_get(fr.json, "effects");
+		s->effects = json_array();
+		json_array_foreach(all, k, e)
+			if (!is_input_chain(json_string_value(json_object_get(e, "chain"))))
+				json_array_append(s->effects, e);
+		json_decref(fr.json);
+	}
 	/* what is saved is decided now; the frames follow tick by tick */
 	for (t = 0; t < JL_MAX_TRACKS; t++) {
 		const struct jl_track_m *tr = &m->tracks[t];
@@ -567,6 +662,36 @@ static int parse_layer(struct jl_sess_job *j, json_t *jl, int t, struct jl_sess_
 	return read_wav(j, l, where);
 }
 
+/* "effects": optional; each {chain: "1".."64"|"master", effect: "TYPE
+ * k=v ..."}, added in order with `fx add` once the layers play. */
+static int parse_effects(struct jl_sess_job *j, json_t *arr)
+{
+	json_t *e;
+	size_t k;
+	if (!arr)
+		return 0;
+	if (!json_is_array(arr))
+		return fail(j, "session.json: 'effects' must be an array");
+	json_array_foreach(arr, k, e) {
+		const char *ch = json_string_value(json_object_get(e, "chain"));
+		const char *fx = json_string_value(json_object_get(e, "effect"));
+		char *end;
+		long t = ch ? strtol(ch, &end, 10) : 0;
+		int words = 1;
+		if (!ch || (strcmp(ch, "master") && (*end || !*ch || t < 1 || t > JL_MAX_TRACKS)))
+			return fail(j, "session.json: effect %zu: 'chain' must be a track 1..%d or \"master\"", k + 1,
+				    JL_MAX_TRACKS);
+		if (!fx || !*fx || strlen(fx) > 400)
+			return fail(j, "session.json: effect %zu: 'effect' must be TYPE name=value...", k + 1);
+		for (end = (char *)fx; *end; end++)
+			words += *end == ' ';
+		if (words > 40)
+			return fail(j, "session.json: effect %zu: too many parameters", k + 1);
+	}
+	j->s.effects = json_incref(arr);
+	return 0;
+}
+
 static void *load_thread(void *arg)
 {
 	struct jl_sess_job *j = arg;
@@ -671,6 +796,8 @@ static void *load_thread(void *arg)
 				}
 		}
 	}
+	if (parse_effects(j, json_object_get(doc, "effects")) < 0)
+		goto out;
 out:
 	json_decref(doc);
 	atomic_store(&j->done, 1);
@@ -720,11 +847,12 @@ int jl_cmd_load(struct jl_daemon *d, struct jl_req *rq, int argc, char **argv)
 
 /* --- answering ---------------------------------------------------------------- */
 
+static void reply_job(struct jl_daemon *d, struct jl_sess_job *j, json_t *json);
+
 void jl_session_tick(struct jl_daemon *d)
 {
 	struct jl_sess_job *j = job;
 	struct jl_req rq;
-	const char *cmd;
 	double t = mono_ms();
 	int r;
 	if (!j)
@@ -733,11 +861,18 @@ void jl_session_tick(struct jl_daemon *d)
 		collect(d, j);
 		account(j, t);
 	}
+	if (j->fx_stage) {
+		int wait = effects_step(d, j);
+		account(j, t);
+		if (wait)
+			return;
+		reply_job(d, j, j->reply);
+		return;
+	}
 	if (!atomic_load(&j->done))
 		return;
 	memset(&rq, 0, sizeof(rq));
 	rq.json = json_object();
-	cmd = j->kind == JOB_SAVE ? "save" : "load";
 	if (j->kind == JOB_LOAD && !j->rc && !j->copying) {
 		/* read and checked: reserve the pool, then copy in the background */
 		t = mono_ms();
@@ -768,6 +903,14 @@ void jl_session_tick(struct jl_daemon *d)
 		j->rc = r;
 		snprintf(j->msg, sizeof(j->msg), "%s", rq.msg);
 		json_object_set_new(rq.json, "bytes", json_integer((json_int_t)j->bytes));
+		if (!r) {
+			/* the layers play; the effects follow over the next ticks */
+			pthread_join(j->th, NULL);
+			j->running = 0;
+			j->reply = rq.json;
+			j->fx_stage = 1;
+			return;
+		}
 	} else if (!j->rc) {
 		json_object_set_new(rq.json, "dir", json_string(j->dir));
 		json_object_set_new(rq.json, "layers", json_integer(j->s.n_layers));
@@ -779,17 +922,24 @@ void jl_session_tick(struct jl_daemon *d)
 						       "while it saved"
 						     : "");
 	}
+	reply_job(d, j, rq.json);
+	json_decref(rq.json);
+}
+
+/* Answers a job and ends it. */
+static void reply_job(struct jl_daemon *d, struct jl_sess_job *j, json_t *json)
+{
+	const char *cmd = j->kind == JOB_SAVE ? "save" : "load";
 	if (j->running)
 		pthread_join(j->th, NULL);
 	/* how long it took, and how long of that the daemon's loop was busy
 	 * with it (the rest was the worker and the disk) */
-	json_object_set_new(rq.json, "seconds", json_real((mono_ms() - j->t0) / 1e3));
-	json_object_set_new(rq.json, "loop_ms", json_real(j->loop_ms));
-	json_object_set_new(rq.json, "loop_tick_max_ms", json_real(j->tick_max_ms));
+	json_object_set_new(json, "seconds", json_real((mono_ms() - j->t0) / 1e3));
+	json_object_set_new(json, "loop_ms", json_real(j->loop_ms));
+	json_object_set_new(json, "loop_tick_max_ms", json_real(j->tick_max_ms));
 	if (j->has_src)
-		jl_osc_reply_to(d, &j->src, j->rc ? "error" : "ok", cmd, j->msg, j->rc ? NULL : rq.json);
+		jl_osc_reply_to(d, &j->src, j->rc ? "error" : "ok", cmd, j->msg, j->rc ? NULL : json);
 	fprintf(stderr, "loopctl: %s: %s\n", cmd, j->msg);
-	json_decref(rq.json);
 	free_job(j);
 	job = NULL;
 }

@@ -9,6 +9,7 @@
 #ifndef JL_SESSION_H
 #define JL_SESSION_H
 
+#include <jansson.h>
 #include <stdint.h>
 
 #define JL_SESSION_FORMAT "jackloop-session"
@@ -45,6 +46,7 @@ struct jl_session {
 	struct jl_sess_track tracks[64];
 	struct jl_sess_layer *layers;
 	uint32_t dropped;	/* load: layers of the old session dropped */
+	json_t *effects;	/* the track and master effects: [{chain, slot, effect}] as `fx list` */
 };
 
 void jl_session_free(struct jl_session *s);

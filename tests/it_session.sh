@@ -74,6 +74,7 @@ wait_for 5 bash -c "L() { \"$LOOPCTL\" --name $NAME \"\$@\"; }; L status --json 
 O1=$(lj 1 1 origin); O2=$(lj 2 1 origin); N2=$(lj 2 1 length); P2=$(lj 2 1 period)
 check "track 2's layer repeats every few cycles" test $(( P2 % C )) = 0 -a "$P2" -gt "$C"
 check "mute track 2" L mute 2
+check "two effects on track 2" bash -c "'$LOOPCTL' --name $NAME fx add 2 delay beats=0.5 feedback=0.3 mix=0.3 && '$LOOPCTL' --name $NAME fx add 2 filter freq=800"
 check "pan track 1 hard left" L pan 1 -1
 wait_for 5 bash -c "L() { \"$LOOPCTL\" --name $NAME \"\$@\"; }; L status --json | grep -q '\"source\": *\"pool\".*\"source\": *\"pool\"'"
 
@@ -86,6 +87,7 @@ check "no temporary files left" bash -c "! ls '$S' | grep -q part"
 check "the session has the anchor's cycle and beats" test "$(sj "$S/session.json" 's["cycle_frames"], s["beats_per_cycle"]')" = "($C, $BEATS)"
 check "track 2 is saved muted, track 1 panned" test "$(sj "$S/session.json" '[t["muted"] for t in s["tracks"]], s["tracks"][0]["pan"]')" = "([False, True], -1.0)"
 PH2=$(sj "$S/session.json" 's["tracks"][1]["layers"][0]["phase"]')
+check "the session lists track 2's effects, in order" test "$(sj "$S/session.json" '[(e["chain"], e["effect"].split()[0]) for e in s["effects"]]')" = "[('2', 'delay'), ('2', 'filter')]"
 check "track 2's phase against the anchor" test "$PH2" = $(( ( (O2 - O1) % P2 + P2) % P2 ))
 for t in 1 2; do
 	H=$(sj "$S/session.json" "s['tracks'][$((t - 1))]['layers'][0]['head']")
@@ -114,8 +116,13 @@ window "the loops play on after the refused load" $(( 2 * C )) layer $O1 $C $C $
 
 # --- clear, load: the same frames at the loaded phase -------------------------------------
 check "clear all" L clear all
+check "an effect on the master that the session does not have" L fx add master filter freq=500
 wait_frames 4800
 expect_rc "load the session" 0 L load "$S"
+check "says it restored the 2 effects" grep -q "2 effects restored" "$TMP/out"
+check "the session's effects replace the old: track 2's back, none on the master" test \
+	"$(L fx list --json | python3 -c 'import json,sys; print([(e["chain"], e["slot"], e["effect"].split()[0]) for e in json.load(sys.stdin)["effects"]])')" = "[('2', 1, 'delay'), ('2', 2, 'filter')]"
+check "remove them (the checks below compare exact frames)" bash -c "'$LOOPCTL' --name $NAME fx remove 2 1 && '$LOOPCTL' --name $NAME fx remove 2 2"
 check "says what it loaded" grep -q "loaded 2 tracks, 2 layers" "$TMP/out"
 check "and that the old undo history went" grep -q "undo history was dropped" "$TMP/out"
 C2=$(L status --json | python3 -c 'import json,sys; a=json.load(sys.stdin)["anchor"]; print(a["cycle_frames"], a["beats_per_cycle"])')
@@ -156,6 +163,7 @@ bad "a newer version" 's["version"] = 99' "'version' must be"
 bad "a track listed twice" 's["tracks"][1]["track"] = 1' "listed twice"
 bad "a layer listed twice" 's["tracks"][0]["layers"].append(dict(s["tracks"][0]["layers"][0]))' "layer 1 is listed twice"
 bad "double speed with an odd period" 's["tracks"][0]["layers"][0].update(speed=2, period=s["tracks"][0]["layers"][0]["period"] | 1, length=s["tracks"][0]["layers"][0]["period"] | 1)' "odd period"
+bad "an effect on a chain that does not exist" 's["effects"].append({"chain": "99", "slot": 1, "effect": "eq"})' "'chain' must be a track"
 bad "a bad input" 's["tracks"][0]["inputs"] = [0, 1]' "'inputs' must be"
 bad "a layer longer than the pool" 's["tracks"][0]["layers"][0].update(period=9000000, length=9000000)' "larger than the whole pool"
 rm -rf "$TMP/bad"; cp -r "$TMP/orig" "$TMP/bad"; echo '{"format": "jackloop-session",' >"$TMP/bad/session.json"
@@ -177,6 +185,13 @@ check "pan track 1 back to the centre" L pan 1 0
 window "and plays the recorded frames" $(( 2 * C )) layer $N1 $C $C $SEAM $O1
 check "no engine command was rejected" test "$(jv engine.commands_rejected)" = 0
 grep "rejected command" "$TMP/jackloop.log" | head -5
+
+rm -rf "$TMP/fx"; cp -r "$TMP/orig" "$TMP/fx"
+python3 -c 'import json, sys; p = sys.argv[1]; s = json.load(open(p)); s["effects"].insert(0, {"chain": "1", "slot": 1, "effect": "conv ir=/nonexistent.wav"}); json.dump(s, open(p, "w"))' "$TMP/fx/session.json"
+check "clear all" L clear all
+wait_frames 4800
+expect_rc "an effect that cannot be restored (its IR is gone): the loops still load" 0 L load "$TMP/fx"
+check "  saying which effect failed and why" grep -q "2 effects restored, not restored: /nonexistent.wav" "$TMP/out"
 
 # --- check the recording ------------------------------------------------------------------------
 stop_pid $REC
