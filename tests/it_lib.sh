@@ -69,8 +69,41 @@ jv() { # SECTION.FIELD : a number or word of `loopctl status --json`
 	"$LOOPCTL" --name "${NAME:-it}" status --json |
 		sed -n "s/.*\"${1%%.*}\":{[^}]*\"${1#*.}\":\([^,}]*\).*/\1/p"
 }
+lj() { # TRACK LAYER FIELD : a field of a layer in `loopctl status --json`
+	"$LOOPCTL" --name "${NAME:-it}" status --json | python3 -c '
+import json, sys
+s = json.load(sys.stdin)
+t = [t for t in s["tracks"] if t["track"] == int(sys.argv[1])][0]
+l = [l for l in t["layers"] if l["layer"] == int(sys.argv[2])][0]
+print(l[sys.argv[3]])' "$@"
+}
 jv_is() { test "$(jv "$1")" = "$2"; }       # FIELD VALUE (re-evaluated by wait_for)
 jv_gt() { test "$(jv "$1")" -gt "$2"; }     # FIELD NUMBER
+# window NAME FRAMES SPEC... : the next FRAMES frames (after a settling
+# margin) must match SPEC (a line of tests/loopcheck.py, appended to $WIN);
+# an xrun inside re-takes the window once.
+window() {
+	local name=$1 len=$2 a b g0 try; shift 2
+	for try in 1 2; do
+		g0=$(jv engine.gaps)
+		a=$(( $(jv engine.frame) + 4800 ))
+		b=$(( a + len ))
+		wait_for 20 jv_gt engine.frame $(( b + 512 )) || { nok "$name: engine stalled"; return; }
+		# a late cycle is harmless here; skipped frames (a gap) are not
+		if [ "$g0" = "$(jv engine.gaps)" ]; then
+			echo "${name// /_} $a $b $(jv engine.frame_offset) $*" >>"$WIN"
+			return
+		fi
+		echo "# frames skipped (xrun) inside window '$name': taking it again"
+	done
+	echo "# frames skipped inside window '$name' twice: neither passed nor failed"
+}
+loopcheck() { # RECORDING WINDOWS : checks them (tests/loopcheck.py) and counts the results
+	python3 tests/loopcheck.py "$1" "$2" >"$TMP/lc.txt"
+	cat "$TMP/lc.txt"
+	PASS=$((PASS + $(grep -c '^ok' "$TMP/lc.txt")))
+	FAIL=$((FAIL + $(grep -c '^not ok' "$TMP/lc.txt")))
+}
 report() {
 	echo "tests: $PASS passed, $FAIL failed"
 	[ "$FAIL" = 0 ]

@@ -12,35 +12,12 @@ set -u
 trap teardown EXIT
 NAME=ss
 L() { "$LOOPCTL" --name $NAME "$@"; }
-lj() { # TRACK LAYER FIELD of status --json
-	L status --json | python3 -c '
-import json, sys
-s = json.load(sys.stdin)
-t = [t for t in s["tracks"] if t["track"] == int(sys.argv[1])][0]
-l = [l for l in t["layers"] if l["layer"] == int(sys.argv[2])][0]
-print(l[sys.argv[3]])' "$@"
-}
 sj() { # KEY PATH of a session.json (python expression on s)
 	python3 -c 'import json, sys; s = json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2"
 }
 SEAM=480
 WIN="$TMP/windows.txt"
 : >"$WIN"
-window() { # as in it_looper.sh
-	local name=$1 len=$2 a b g0 try; shift 2
-	for try in 1 2; do
-		g0=$(jv engine.gaps)
-		a=$(( $(jv engine.frame) + 4800 ))
-		b=$(( a + len ))
-		wait_for 20 jv_gt engine.frame $(( b + 512 )) || { nok "$name: engine stalled"; return; }
-		if [ "$g0" = "$(jv engine.gaps)" ]; then
-			echo "${name// /_} $a $b $(jv engine.frame_offset) $*" >>"$WIN"
-			return
-		fi
-		echo "# frames skipped (xrun) inside window '$name': taking it again"
-	done
-	echo "# frames skipped inside window '$name' twice: neither passed nor failed"
-}
 wait_frames() { wait_for 10 jv_gt engine.frame $(( $(jv engine.frame) + $1 )); }
 
 check "JACK server" start_jackd 256
@@ -195,8 +172,5 @@ check "  saying which effect failed and why" grep -q "2 effects restored, not re
 
 # --- check the recording ------------------------------------------------------------------------
 stop_pid $REC
-python3 tests/loopcheck.py "$TMP/rec.bin" "$WIN" >"$TMP/lc.txt"
-cat "$TMP/lc.txt"
-PASS=$((PASS + $(grep -c '^ok' "$TMP/lc.txt")))
-FAIL=$((FAIL + $(grep -c '^not ok' "$TMP/lc.txt")))
+loopcheck "$TMP/rec.bin" "$WIN"
 report
