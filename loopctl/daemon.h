@@ -98,6 +98,7 @@ struct jl_daemon {
 	} cal;
 	int64_t latency_override;	/* measured round trip replacing JACK's figure; -1 none */
 	int conv_ok;			/* jackloop made convolution plans */
+	char start_load[1024];		/* serve --load: a session to load once the engine runs */
 };
 
 /* Pushes a command into the ring.  Fills c->id.  Returns 0, or -EAGAIN

@@ -48,6 +48,8 @@ static void serve_usage(FILE *f)
 		"      --analysis-input N|mix the input the live analysis listens to (default: mix)\n"
 		"      --max-ir-seconds S     longest impulse response for convolution (default: 4)\n"
 		"      --phones-delay MS      delay the phones mix to line it up with the PA\n"
+		"      --load DIR             load a saved session once the engine runs (not when\n"
+		"                             carrying on with a previous daemon's loops)\n"
 		"  -h, --help           show this help\n"
 		"Exit status: 0 on SIGINT/SIGTERM, 1 error, 2 usage, 4 another daemon serves this instance.\n",
 		JL_DEFAULT_OSC_PORT);
@@ -124,6 +126,16 @@ static void tick(struct jl_daemon *d)
 {
 	struct jl_evt ev;
 	int n = 0;
+	if (d->start_load[0] && atomic_load(&d->shm.rt->cycles)) {
+		struct jl_req rq;
+		char *w[] = { (char *)"load", d->start_load, NULL };
+		memset(&rq, 0, sizeof(rq));
+		rq.json = json_object();
+		if (jl_daemon_run(d, &rq, 2, w) != JL_RC_DEFERRED) /* a deferred one is logged when done */
+			fprintf(stderr, "loopctl: --load %s: %s\n", d->start_load, rq.msg);
+		json_decref(rq.json);
+		d->start_load[0] = 0;
+	}
 	while (n < 4096 && jl_spsc_pop(&d->evtq, &ev)) {
 		n++;
 		d->events_seen++;
@@ -274,13 +286,13 @@ int jl_serve_main(int argc, char **argv)
 		{ "copy-delay-ms", required_argument, 0, 'c' },
 		{ "analysis-input", required_argument, 0, 'a' }, { "quantize", required_argument, 0, 'Q' },
 		{ "onset-window-ms", required_argument, 0, 'w' }, { "max-ir-seconds", required_argument, 0, 'I' },
-		{ "phones-delay", required_argument, 0, 'D' },
+		{ "phones-delay", required_argument, 0, 'D' }, { "load", required_argument, 0, 'L' },
 		{ 0, 0, 0, 0 }
 	};
 	struct jl_looper_cfg cfg = { .quantize_ms = 200, .seam_ms = 10, .ramp_ms = 10, .preroll_ms = 5,
 				     .onset_window_ms = 100, .analysis_input = -1, .max_ir_seconds = 4,
 				     .phones_delay_ms = -1 };
-	const char *name = "jackloop", *server = jl_shm_default_server(), *host = "127.0.0.1";
+	const char *name = "jackloop", *server = jl_shm_default_server(), *host = "127.0.0.1", *load = NULL;
 	int port = JL_DEFAULT_OSC_PORT, port_explicit = 0, midi = 1, c, r, rc = JL_EXIT_FAIL;
 	char shm_name[256], err[512], note[256];
 	struct jl_daemon *d;
@@ -374,6 +386,7 @@ int jl_serve_main(int argc, char **argv)
 			}
 			cfg.extend_whole = !strcmp(optarg, "whole");
 			break;
+		case 'L': load = optarg; break;
 		case 'h': serve_usage(stdout); return JL_EXIT_OK;
 		default: serve_usage(stderr); return JL_EXIT_USAGE;
 		}
@@ -408,6 +421,19 @@ int jl_serve_main(int argc, char **argv)
 	if (jl_daemon_attach(d, err, sizeof(err)) < 0) {
 		fprintf(stderr, "loopctl serve: %s\n", err);
 		goto out;
+	}
+	if (load && d->m->generation == 1) {
+		/* --load: once the engine runs; a daemon restarted after a crash
+		 * carries on with the loops instead (and a user's later 'clear
+		 * all' is not undone by loading again) */
+		char cwd[2048];
+		if (load[0] == '/')
+			snprintf(d->start_load, sizeof(d->start_load), "%s", load);
+		else if (!getcwd(cwd, sizeof(cwd)) ||
+			 snprintf(d->start_load, sizeof(d->start_load), "%s/%s", cwd, load) >= (int)sizeof(d->start_load)) {
+			fprintf(stderr, "loopctl serve: --load: cannot make '%s' an absolute path\n", load);
+			goto out;
+		}
 	}
 	if (jl_shm_lock_held(d->shm.fd, JL_LOCK_ENGINE) == 0)
 		fprintf(stderr, "loopctl serve: warning: jackloop is not running on %s; commands wait in the queue\n",

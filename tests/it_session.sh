@@ -170,6 +170,14 @@ wait_frames 4800
 expect_rc "an effect that cannot be restored (its IR is gone): the loops still load" 0 L load "$TMP/fx"
 check "  saying which effect failed and why" grep -q "2 effects restored, not restored: /nonexistent.wav" "$TMP/out"
 
+# --- jackloop --load: a second instance starts with the session ---------------------------
+spawn "$TMP/jackloop2.log" env LD_PRELOAD="$B/librtguard.so" "$B/jackloop" --name ss2 --osc-port 0 \
+	--history 10 --pool-mb 16 --load "$TMP/orig"
+check "jackloop --load DIR: a second instance starts" wait_for 10 "$LOOPCTL" --name ss2 ping
+loaded2() { "$LOOPCTL" --name ss2 status --json | python3 -c 'import json,sys; s=json.load(sys.stdin); assert [len(t["layers"]) for t in s["tracks"]] == [1, 1] and s["anchor"]["cycle_frames"] == int(sys.argv[1])' "$C"; }
+check "  with the session's anchor and layers" wait_for 10 loaded2
+check "  and says so" grep -q "load: loaded 2 tracks" "$TMP/jackloop2.log"
+
 # --- check the recording ------------------------------------------------------------------------
 stop_pid $REC
 loopcheck "$TMP/rec.bin" "$WIN"
