@@ -1855,12 +1855,20 @@ int jl_looper_load_finish(struct jl_daemon *d, struct jl_req *rq, struct jl_sess
 {
 	struct jl_model *m = d->m;
 	uint64_t start;
-	uint32_t i, n_in = d->shm.hdr->geom.n_inputs;
+	uint32_t i, n_in = d->shm.hdr->geom.n_inputs, cancelled = 0;
 	int k, clamped = 0, failed = 0;
 	if (looper_empty(d, rq)) { /* a take was recorded while the files were read */
 		jl_looper_load_abort(d, s);
 		return 1;
 	}
+	/* Pending triggers were scheduled on the old cycle: cancelled. */
+	for (i = 0; i < JL_MAX_TRIGGERS; i++)
+		if (m->triggers[i].id) {
+			struct jl_req tmp;
+			memset(&tmp, 0, sizeof(tmp));
+			jl_looper_cancel(d, &tmp, m->triggers[i].id);
+			cancelled++;
+		}
 	/* One cycle start for all: a little after the next period, so every
 	 * voice's commands are queued before it. */
 	start = audible(d, rq) + 2 * jl_daemon_period(d);
@@ -1938,10 +1946,12 @@ int jl_looper_load_finish(struct jl_daemon *d, struct jl_req *rq, struct jl_sess
 	json_object_set_new(rq->json, "tracks", json_integer(s->n_tracks));
 	json_object_set_new(rq->json, "layers", json_integer(s->n_layers));
 	json_object_set_new(rq->json, "dropped_layers", json_integer(s->dropped));
-	return say(rq, 0, "loaded %d track%s, %d layer%s: cycle %.3f s, %u beats; plays from frame %llu%s%s%s",
+	json_object_set_new(rq->json, "cancelled_triggers", json_integer(cancelled));
+	return say(rq, 0, "loaded %d track%s, %d layer%s: cycle %.3f s, %u beats; plays from frame %llu%s%s%s%s",
 		   s->n_tracks, s->n_tracks == 1 ? "" : "s", s->n_layers, s->n_layers == 1 ? "" : "s",
 		   (double)s->cycle / rate(d), s->beats_per_cycle, (unsigned long long)start,
 		   s->dropped ? "; the old session's undo history was dropped" : "",
+		   cancelled ? "; pending triggers (on the old cycle) were cancelled" : "",
 		   clamped ? "; inputs this jackloop does not have were moved to its last input" : "",
 		   failed ? "; some layers could not start: the command queue was full (play all restarts them)" : "");
 }

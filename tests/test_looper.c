@@ -1428,8 +1428,15 @@ static void test_session(void)
 	rc = jl_looper_load_prepare(d, &rq, &s);
 	json_decref(rq.json);
 	TH_CHECK(rc == JL_SESSION_WAIT && layer(1, 1), "a load right after the clear waits for the fades (%d)", rc);
+	TH_CHECK(cmd("at next-cycle --every-cycle tap", msg, sizeof(msg)) == 0, "a trigger on the old cycle: %s", msg);
 	snprintf(line, sizeof(line), "load %s", dir);
 	TH_CHECK(cmd(line, msg, sizeof(msg)) == JL_RC_DEFERRED && session_wait(), "load answers when started");
+	{
+		uint32_t i, n = 0;
+		for (i = 0; i < JL_MAX_TRIGGERS; i++)
+			n += d->m->triggers[i].id != 0;
+		TH_CHECK(n == 0, "the load cancelled the trigger (%u left)", n);
+	}
 	start = d->m->origin;
 	TH_CHECK(d->m->has_anchor && d->m->cycle == C && start > now() - C, "the anchor: the same cycle, a new origin");
 	for (k = 0; k < 2; k++) {
