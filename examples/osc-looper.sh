@@ -1,6 +1,7 @@
 #!/bin/sh
 # osc-looper.sh [PORT] - drive the looper over OSC, as a pedal script or
-# TouchOSC layout would: record an anchor, overdub, mute, undo.
+# TouchOSC layout would: record an anchor, overdub, mute, undo, and save
+# the loops as a session (the path must be absolute over OSC).
 # Needs a running jackloop (make run) with something patched into in_1/in_2.
 PORT=${1:-9960}
 send() { oscsend 127.0.0.1 "$PORT" "$@"; }
@@ -16,4 +17,5 @@ send /jl/layer s 1 s 1 s mute   # mute the anchor layer only
 sleep 2
 send /jl/undo s 1          # take the overdub back
 send /jl/layer s 1 s 1 s unmute
-echo "done; see: loopctl status"
+send /jl/save s "${TMPDIR:-/tmp}/osc-looper-session" s --force
+echo "done; see: loopctl status; the session: ${TMPDIR:-/tmp}/osc-looper-session"
