@@ -184,7 +184,11 @@ static int cmd_status(struct jl_daemon *d, struct jl_req *rq, int argc, char **a
 	json_t *eng = json_object(), *ins = json_array(), *outs = json_array(), *dm = json_object();
 	static const char *const onames[JL_N_OUTPUTS] = { "out_L", "out_R", "phones_L", "phones_R" };
 	char *p = rq->msg, *e = rq->msg + sizeof(rq->msg);
-	(void)argc; (void)argv;
+	int only = -1, k;
+	for (k = 1; k < argc; k++)
+		if (strcmp(argv[k], "--json") &&
+		    (jl_looper_parse_track(d, argv[k], &only) < 0 || only == JL_T_ALL))
+			return jl_say(rq, 2, "'%s' is not a track (status [TRACK])", argv[k]);
 	if (avail > h->geom.hist_frames)
 		avail = h->geom.hist_frames;
 
@@ -275,7 +279,7 @@ static int cmd_status(struct jl_daemon *d, struct jl_req *rq, int argc, char **a
 			p += snprintf(p, (size_t)(e - p), "\n  tempo: unknown");
 	}
 	if (p < e)
-		jl_looper_status(d, rq->json, p, (size_t)(e - p));
+		jl_looper_status(d, rq->json, p, (size_t)(e - p), only);
 	return 0;
 }
 
@@ -298,7 +302,7 @@ static int cmd_help(struct jl_daemon *d, struct jl_req *rq, int argc, char **arg
 
 const struct jl_command jl_commands[] = {
 	{ "ping", 0, 0, "", "check that the daemon answers", cmd_ping },
-	{ "status", 0, 1, "[--json]", "engine figures, inputs, outputs, tracks", cmd_status },
+	{ "status", 0, 2, "[TRACK] [--json]", "engine figures, inputs, outputs, tracks (or one track)", cmd_status },
 	{ "help", 0, 1, "[COMMAND]", "list the commands", cmd_help },
 	{ "master-gain", 1, 5, "DB [--ramp-ms MS] [--at FRAME]", "set the master gain (ramped)", cmd_master_gain },
 	{ "impulse", 0, 3, "[AMP] [--at FRAME]", "a one-sample test impulse on every output", cmd_impulse },

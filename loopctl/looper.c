@@ -40,6 +40,7 @@ _Static_assert(sizeof(((struct jl_model *)0)->fx) / sizeof(((struct jl_model *)0
 #define JL_DEFER 3	/* make_layer: the audio is not all recorded yet; retry */
 #define COPY_FLOATS_PER_TICK (1u << 18)	/* ~1 MB of samples per tick (DESIGN 3.2) */
 #define TRIGGER_HORIZON_MS 60
+#define LOAD_BATCH 64	/* layers a load starts per tick: 3-4 engine commands each */
 
 int jl_outputs_send_click(struct jl_daemon *d, struct jl_req *rq, uint64_t when, uint64_t until, int force_on);
 
@@ -998,8 +999,20 @@ int jl_looper_record(struct jl_daemon *d, struct jl_req *rq, const struct jl_rec
 		   tr->rec_end ? " (ends by itself)" : "");
 }
 
+static int capture(struct jl_daemon *d, struct jl_req *rq, uint32_t cycles, double seconds, uint32_t bars, int track);
+
+/* A capture that fails leaves no empty track behind it. */
 int jl_looper_capture(struct jl_daemon *d, struct jl_req *rq, uint32_t cycles, double seconds, uint32_t bars,
 		      int track)
+{
+	int t = track == JL_T_NEW || track == JL_T_SELECTED ? find_new_track(d) : track;
+	int fresh = t >= 0 && !d->m->tracks[t].used, rc = capture(d, rq, cycles, seconds, bars, track);
+	if (rc && fresh && d->m->tracks[t].used && !track_has_audio(d, t) && d->m->tracks[t].rec_state == JL_REC_IDLE)
+		memset(&d->m->tracks[t], 0, sizeof(d->m->tracks[t]));
+	return rc;
+}
+
+static int capture(struct jl_daemon *d, struct jl_req *rq, uint32_t cycles, double seconds, uint32_t bars, int track)
 {
 	struct jl_model *m = d->m;
 	uint64_t p = heard(d, rq), s_h, e_h, L, avail, need;
@@ -1787,6 +1800,20 @@ static int looper_empty(struct jl_daemon *d, struct jl_req *rq)
 	return 0;
 }
 
+int jl_looper_load_start_more(struct jl_daemon *d, struct jl_session *s)
+{
+	uint64_t at = jl_daemon_now(d) + 2 * jl_daemon_period(d);
+	int n = 0;
+	while (s->next_start < s->n_layers && n < LOAD_BATCH) {
+		struct jl_layer_m *l = layer_by_id(d, s->layers[s->next_start].id);
+		if (l && l->state == JL_L_ACTIVE && l->voice < 0 && start_layer(d, l, at, ramp(d)) == -EAGAIN)
+			break; /* the queue is full: the rest on the next tick */
+		s->next_start++;
+		n++;
+	}
+	return s->n_layers - s->next_start;
+}
+
 void jl_looper_load_abort(struct jl_daemon *d, struct jl_session *s)
 {
 	int k;
@@ -1933,12 +1960,16 @@ int jl_looper_load_finish(struct jl_daemon *d, struct jl_req *rq, struct jl_sess
 		l->number = sl->number;
 		if (tr->layers_made < sl->number)
 			tr->layers_made = sl->number;
-		if (start_layer(d, l, start, (start - l->origin) % l->period ? ramp(d) : 0) < 0) {
+		sl->id = l->id;
+		/* the first batch starts together on the cycle start; the rest
+		 * join at their phase over the next ticks (load_start_more) */
+		if (k < LOAD_BATCH && start_layer(d, l, start, (start - l->origin) % l->period ? ramp(d) : 0) < 0) {
 			fprintf(stderr, "loopctl: load: track %d layer %u could not start (queue full?)\n",
 				sl->track + 1, sl->number);
 			failed++;
 		}
 	}
+	s->next_start = s->n_layers < LOAD_BATCH ? s->n_layers : LOAD_BATCH;
 	for (k = 0; k < s->n_tracks; k++)
 		send_track(d, s->tracks[k].track, start);
 	resend_click(d, jl_daemon_now(d));
@@ -2373,7 +2404,7 @@ int jl_looper_parse_track(struct jl_daemon *d, const char *w, int *track)
 	return 0;
 }
 
-void jl_looper_status(struct jl_daemon *d, json_t *obj, char *text, size_t n)
+void jl_looper_status(struct jl_daemon *d, json_t *obj, char *text, size_t n, int only)
 {
 	struct jl_model *m = d->m;
 	json_t *anchor = json_object(), *tracks = json_array(), *pool = json_object();
@@ -2404,7 +2435,7 @@ void jl_looper_status(struct jl_daemon *d, json_t *obj, char *text, size_t n)
 		json_t *jt, *layers;
 		float gl, gr;
 		const char *state;
-		if (!tr->used)
+		if (!tr->used || (only >= 0 && t != only))
 			continue;
 		ntr++;
 		state = tr->rec_state == JL_REC_RECORDING ? "recording"

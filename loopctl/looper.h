@@ -79,8 +79,10 @@ void jl_looper_pool_free(struct jl_daemon *d, int region);
 /* Resolves a user's track word ("1".., "sel", "all") to a target. */
 int jl_looper_parse_track(struct jl_daemon *d, const char *w, int *track);
 
-/* Adds anchor, tracks, triggers and pool to a status reply. */
-void jl_looper_status(struct jl_daemon *d, json_t *obj, char *text, size_t n);
+/* Adds anchor, tracks, triggers and pool to a status reply; `only` >= 0
+ * lists that track alone (a full list of hundreds of layers can outgrow
+ * one OSC datagram). */
+void jl_looper_status(struct jl_daemon *d, json_t *obj, char *text, size_t n, int only);
 
 /* Pure, for tests: the quantization and extension rules. */
 struct jl_geom {

@@ -26,6 +26,7 @@
 #define OSC_MAX_PACKET 65536
 #define OSC_MAX_PER_CALL 64
 #define OSC_MAX_ARGS 32
+#define OSC_MAX_REPLY 65000	/* a UDP datagram carries 65507 bytes; leave room for the OSC framing */
 #define OSC_MAX_STR 1024	/* a string argument, with its NUL (paths for save/load) */
 
 void jl_osc_reply_to(struct jl_daemon *d, const struct sockaddr_storage *to, const char *status, const char *cmd,
@@ -46,6 +47,17 @@ void jl_osc_reply_to(struct jl_daemon *d, const struct sockaddr_storage *to, con
 		goto out;
 	if (json)
 		js = json_dumps(json, JSON_COMPACT);
+	if (strlen(text ? text : "") + (js ? strlen(js) : 2) + strlen(cmd) + 64 > OSC_MAX_REPLY) {
+		/* more than one UDP datagram holds: say so rather than stay silent */
+		static char big[160];
+		snprintf(big, sizeof(big), "the answer is %zu bytes, more than one OSC datagram holds (%d)%s",
+			 strlen(text ? text : "") + (js ? strlen(js) : 2), OSC_MAX_REPLY,
+			 !strcmp(cmd, "status") ? "; ask for one track: status TRACK" : "");
+		status = "error";
+		text = big;
+		free(js);
+		js = NULL;
+	}
 	lo_message_add_string(m, status);
 	lo_message_add_string(m, cmd);
 	lo_message_add_string(m, text ? text : "");

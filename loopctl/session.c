@@ -862,7 +862,9 @@ void jl_session_tick(struct jl_daemon *d)
 		account(j, t);
 	}
 	if (j->fx_stage) {
-		int wait = effects_step(d, j);
+		int wait = j->s.next_start < j->s.n_layers ? jl_looper_load_start_more(d, &j->s) > 0 : 0;
+		if (!wait)
+			wait = effects_step(d, j);
 		account(j, t);
 		if (wait)
 			return;

@@ -19,7 +19,7 @@
  * frames, interleaved.  phase = (layer origin - anchor origin) mod period. */
 struct jl_sess_layer {
 	int track;		/* 0-based */
-	uint32_t id;		/* save: the model's layer id */
+	uint32_t id;		/* the model's layer id (save: the one saved; load: the one made) */
 	uint32_t number;
 	uint8_t channels, seam_mode, muted, rate, reverse;
 	float gain;		/* linear */
@@ -46,6 +46,7 @@ struct jl_session {
 	struct jl_sess_track tracks[64];
 	struct jl_sess_layer *layers;
 	uint32_t dropped;	/* load: layers of the old session dropped */
+	int next_start;		/* load: the next layer to start (a large session starts over several ticks) */
 	json_t *effects;	/* the track and master effects: [{chain, slot, effect}] as `fx list` */
 };
 
@@ -71,14 +72,18 @@ int jl_looper_layer_audio(struct jl_daemon *d, uint32_t id, float *dst, uint64_t
  * rq->msg saying why nothing changed, or JL_SESSION_WAIT while the old
  * session's voices fade out (their regions are still read: try again on a
  * later tick).
- * finish: the anchor, the tracks, the layers, all started together on a
- * new cycle start at their saved phases.  Returns 0, or 1 (a take was
+ * finish: the anchor, the tracks, the layers, started together on a new
+ * cycle start at their saved phases (the first 64; see start_more).  Returns 0, or 1 (a take was
  * recorded meanwhile: the regions are freed).
  * abort: frees the reserved regions. */
 #define JL_LOADING_OWNER 0x20000000u	/* pool owner tag of a load's regions */
 #define JL_SESSION_WAIT 3
 int jl_looper_load_prepare(struct jl_daemon *d, struct jl_req *rq, struct jl_session *s);
 int jl_looper_load_finish(struct jl_daemon *d, struct jl_req *rq, struct jl_session *s);
+/* After finish: starts the layers a large session has beyond the first
+ * batch, a batch per tick, each joining at its phase.  Returns how many
+ * are left. */
+int jl_looper_load_start_more(struct jl_daemon *d, struct jl_session *s);
 void jl_looper_load_abort(struct jl_daemon *d, struct jl_session *s);
 
 

@@ -178,6 +178,29 @@ loaded2() { "$LOOPCTL" --name ss2 status --json | python3 -c 'import json,sys; s
 check "  with the session's anchor and layers" wait_for 10 loaded2
 check "  and says so" grep -q "load: loaded 2 tracks" "$TMP/jackloop2.log"
 
+# --- a large session: 400 layers (more than one batch of starts, more than one status datagram) ---
+spawn "$TMP/jackloop3.log" env LD_PRELOAD="$B/librtguard.so" "$B/jackloop" --name ss3 --osc-port 0 \
+	--history 5 --pool-mb 32 --max-voices 512
+check "a third instance with 512 voices" wait_for 10 "$LOOPCTL" --name ss3 ping
+python3 tests/mksession.py "$TMP/big" 400
+expect_rc "load a session of 400 layers" 0 "$LOOPCTL" --name ss3 load "$TMP/big"
+check "  all of them" grep -q "loaded 64 tracks, 400 layers" "$TMP/out"
+sleep 0.5
+expect_rc "status --json of 400 layers is more than one datagram: a clear error, not silence" 1 \
+	"$LOOPCTL" --name ss3 status --json
+check "  pointing to status TRACK" grep -q "more than one OSC datagram holds.*status TRACK" "$TMP/err"
+big_ok() {
+	for t in $(seq 1 64); do "$LOOPCTL" --name ss3 status $t --json || return 1; echo; done | python3 -c '
+import json, sys
+L = [json.loads(l) for l in sys.stdin if l.strip()]
+e = L[-1]["engine"]
+lay = [l for s in L for t in s["tracks"] for l in t["layers"]]
+sys.exit(not (len(lay) == 400 and all(l["peak_db"] > -100 for l in lay) and
+              e["commands_rejected"] == 0 and e["commands_dropped"] == 0))'
+}
+check "  status TRACK, track by track: 400 layers, every one sounding, no command rejected or dropped" big_ok
+expect_rc "status of a track that does not exist: usage" 2 "$LOOPCTL" --name ss3 status 99
+
 # --- check the recording ------------------------------------------------------------------------
 stop_pid $REC
 loopcheck "$TMP/rec.bin" "$WIN"

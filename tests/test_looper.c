@@ -909,13 +909,13 @@ static void test_more(void)
 	{
 		json_t *o = json_object();
 		char text[4096];
-		jl_looper_status(d, o, text, sizeof(text));
+		jl_looper_status(d, o, text, sizeof(text), -1);
 		TH_CHECK(json_integer_value(json_object_get(json_array_get(json_object_get(o, "tracks"), 0), "period")) ==
 			 (json_int_t)(4 * C), "a 3-cycle overdub makes track 1 4 cycles long");
 		json_decref(o);
 		cmd("undo 1", NULL, 0);
 		o = json_object();
-		jl_looper_status(d, o, text, sizeof(text));
+		jl_looper_status(d, o, text, sizeof(text), -1);
 		TH_CHECK(json_integer_value(json_object_get(json_array_get(json_object_get(o, "tracks"), 0), "period")) ==
 			 (json_int_t)C, "undoing it shortens the track again");
 		json_decref(o);
@@ -1047,7 +1047,7 @@ static void test_corrupt_model(void)
 		 "and repairs what it cannot trust");
 	TH_CHECK(layer(2, 1) == NULL, "a layer with an impossible track is dropped");
 	o = json_object();
-	jl_looper_status(d, o, text, sizeof(text));
+	jl_looper_status(d, o, text, sizeof(text), -1);
 	json_decref(o);
 	run_to(now() + RATE);
 	TH_CHECK(cmd("status", msg, sizeof(msg)) == 0 && cmd("undo", msg, sizeof(msg)) <= 1, "and keeps working");
@@ -1372,6 +1372,7 @@ static void test_session(void)
 	 * frame wrapped below zero, and the error was a nonsense "too short") */
 	TH_CHECK(cmd("capture 20 --track 5", msg, sizeof(msg)) == 1 && strstr(msg, "available"),
 		 "capture of more than was ever recorded says what is available: %s", msg);
+	TH_CHECK(!d->m->tracks[4].used, "and leaves no empty track 5 behind");
 	/* track 2: a partial take (edge seams), reversed, at -6 dB, the track
 	 * panned and muted */
 	a3 = a1 + 2 * C + C / 3;
