@@ -1804,10 +1804,14 @@ int jl_looper_load_start_more(struct jl_daemon *d, struct jl_session *s)
 {
 	uint64_t at = jl_daemon_now(d) + 2 * jl_daemon_period(d);
 	int n = 0;
+	if (at < s->start_at)
+		at = s->start_at; /* the first batch: together on the cycle start */
 	while (s->next_start < s->n_layers && n < LOAD_BATCH) {
 		struct jl_layer_m *l = layer_by_id(d, s->layers[s->next_start].id);
-		if (l && l->state == JL_L_ACTIVE && l->voice < 0 && start_layer(d, l, at, ramp(d)) == -EAGAIN)
-			break; /* the queue is full: the rest on the next tick */
+		/* from its start, or joining later at its phase with a fade-in */
+		if (l && l->state == JL_L_ACTIVE &&
+		    start_layer(d, l, at, (at - l->origin) % l->period ? ramp(d) : 0) == -EAGAIN)
+			break; /* the queue is full: this one and the rest on the next tick */
 		s->next_start++;
 		n++;
 	}
@@ -1883,10 +1887,16 @@ int jl_looper_load_finish(struct jl_daemon *d, struct jl_req *rq, struct jl_sess
 	struct jl_model *m = d->m;
 	uint64_t start;
 	uint32_t i, n_in = d->shm.hdr->geom.n_inputs, cancelled = 0;
-	int k, clamped = 0, failed = 0;
+	int k, clamped = 0;
 	if (looper_empty(d, rq)) { /* a take was recorded while the files were read */
 		jl_looper_load_abort(d, s);
 		return 1;
+	}
+	for (i = 0, k = 0; i < JL_MAX_LAYERS; i++)
+		k += !m->layers[i].id;
+	if (k < s->n_layers) { /* takes recorded and undone meanwhile */
+		jl_looper_load_abort(d, s);
+		return say(rq, 1, "too many layers (%d): not loaded", JL_MAX_LAYERS);
 	}
 	/* Pending triggers were scheduled on the old cycle: cancelled. */
 	for (i = 0; i < JL_MAX_TRIGGERS; i++)
@@ -1923,10 +1933,13 @@ int jl_looper_load_finish(struct jl_daemon *d, struct jl_req *rq, struct jl_sess
 		tr->soloed = st->soloed;
 		tr->stopped = st->stopped;
 	}
-	for (k = 0; k < s->n_layers; k++) {
+	for (k = 0, i = 0; k < s->n_layers; k++) {
 		struct jl_sess_layer *sl = &s->layers[k];
 		struct jl_track_m *tr = &m->tracks[sl->track];
-		struct jl_layer_m *l = &m->layers[k]; /* all free: the old ones were dropped */
+		struct jl_layer_m *l;
+		while (i < JL_MAX_LAYERS && m->layers[i].id)
+			i++; /* free slots (prepare dropped the old layers; checked: n_layers <= voices) */
+		l = &m->layers[i++];
 		memset(l, 0, sizeof(*l));
 		if (++m->next_layer_id == 0)
 			m->next_layer_id = 1;
@@ -1961,15 +1974,12 @@ int jl_looper_load_finish(struct jl_daemon *d, struct jl_req *rq, struct jl_sess
 		if (tr->layers_made < sl->number)
 			tr->layers_made = sl->number;
 		sl->id = l->id;
-		/* the first batch starts together on the cycle start; the rest
-		 * join at their phase over the next ticks (load_start_more) */
-		if (k < LOAD_BATCH && start_layer(d, l, start, (start - l->origin) % l->period ? ramp(d) : 0) < 0) {
-			fprintf(stderr, "loopctl: load: track %d layer %u could not start (queue full?)\n",
-				sl->track + 1, sl->number);
-			failed++;
-		}
 	}
-	s->next_start = s->n_layers < LOAD_BATCH ? s->n_layers : LOAD_BATCH;
+	/* the voices: a batch now, together on the cycle start, the rest
+	 * over the next ticks (load_start_more) */
+	s->start_at = start;
+	s->next_start = 0;
+	jl_looper_load_start_more(d, s);
 	for (k = 0; k < s->n_tracks; k++)
 		send_track(d, s->tracks[k].track, start);
 	resend_click(d, jl_daemon_now(d));
@@ -1978,13 +1988,12 @@ int jl_looper_load_finish(struct jl_daemon *d, struct jl_req *rq, struct jl_sess
 	json_object_set_new(rq->json, "layers", json_integer(s->n_layers));
 	json_object_set_new(rq->json, "dropped_layers", json_integer(s->dropped));
 	json_object_set_new(rq->json, "cancelled_triggers", json_integer(cancelled));
-	return say(rq, 0, "loaded %d track%s, %d layer%s: cycle %.3f s, %u beats; plays from frame %llu%s%s%s%s",
+	return say(rq, 0, "loaded %d track%s, %d layer%s: cycle %.3f s, %u beats; plays from frame %llu%s%s%s",
 		   s->n_tracks, s->n_tracks == 1 ? "" : "s", s->n_layers, s->n_layers == 1 ? "" : "s",
 		   (double)s->cycle / rate(d), s->beats_per_cycle, (unsigned long long)start,
 		   s->dropped ? "; the old session's undo history was dropped" : "",
 		   cancelled ? "; pending triggers (on the old cycle) were cancelled" : "",
-		   clamped ? "; inputs this jackloop does not have were moved to its last input" : "",
-		   failed ? "; some layers could not start: the command queue was full (play all restarts them)" : "");
+		   clamped ? "; inputs this jackloop does not have were moved to its last input" : "");
 }
 
 /* --- the tick ------------------------------------------------------------- */

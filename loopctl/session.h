@@ -47,6 +47,7 @@ struct jl_session {
 	struct jl_sess_layer *layers;
 	uint32_t dropped;	/* load: layers of the old session dropped */
 	int next_start;		/* load: the next layer to start (a large session starts over several ticks) */
+	uint64_t start_at;	/* load: the cycle start the first batch starts on */
 	json_t *effects;	/* the track and master effects: [{chain, slot, effect}] as `fx list` */
 };
 
@@ -72,17 +73,17 @@ int jl_looper_layer_audio(struct jl_daemon *d, uint32_t id, float *dst, uint64_t
  * rq->msg saying why nothing changed, or JL_SESSION_WAIT while the old
  * session's voices fade out (their regions are still read: try again on a
  * later tick).
- * finish: the anchor, the tracks, the layers, started together on a new
- * cycle start at their saved phases (the first 64; see start_more).  Returns 0, or 1 (a take was
+ * finish: the anchor, the tracks and the layers, on a new cycle start; the
+ * first batch of voices starts on it, at the saved phases (start_more).  Returns 0, or 1 (a take was
  * recorded meanwhile: the regions are freed).
  * abort: frees the reserved regions. */
 #define JL_LOADING_OWNER 0x20000000u	/* pool owner tag of a load's regions */
 #define JL_SESSION_WAIT 3
 int jl_looper_load_prepare(struct jl_daemon *d, struct jl_req *rq, struct jl_session *s);
 int jl_looper_load_finish(struct jl_daemon *d, struct jl_req *rq, struct jl_session *s);
-/* After finish: starts the layers a large session has beyond the first
- * batch, a batch per tick, each joining at its phase.  Returns how many
- * are left. */
+/* Starts the loaded layers' voices, a batch per tick: on the cycle start
+ * while it is ahead, else joining at their phase with a fade-in (a large
+ * session, or a full command queue).  Returns how many are left. */
 int jl_looper_load_start_more(struct jl_daemon *d, struct jl_session *s);
 void jl_looper_load_abort(struct jl_daemon *d, struct jl_session *s);
 

@@ -1475,6 +1475,35 @@ static void test_session(void)
 	bad = mismatches(y, now(), l->origin, l->period, l->body, old[1].origin, S_SEAM, 0, &sil);
 	TH_CHECK(bad == 0 && sil > C / 4, "the loaded partial layer: its frames at its phase, silence between (%llu off)",
 		 (unsigned long long)bad);
+	/* A take recorded while a load copies its files: the load gives way,
+	 * and the regions it had reserved are freed. */
+	{
+		struct jl_sess_layer one;
+		uint32_t i, n = 0;
+		TH_CHECK(cmd("clear all", NULL, 0) == 0, "clear all");
+		run_to(now() + RATE / 10); /* the voices fade out */
+		memset(&one, 0, sizeof(one));
+		one.channels = 1;
+		one.head = one.seam = S_SEAM;
+		one.body = one.period = C;
+		one.data_len = S_SEAM + C;
+		one.number = 1;
+		s.layers = &one;
+		s.n_layers = 1;
+		memset(&rq, 0, sizeof(rq));
+		rq.json = json_object();
+		TH_CHECK(jl_looper_load_prepare(d, &rq, &s) == 0 && one.region >= 0, "prepare: a region reserved: %s",
+			 rq.msg);
+		y = now() + 5;
+		press(y, "record 3", NULL, 0);
+		press(y + C / 2, "record 3", NULL, 0);
+		TH_CHECK(jl_looper_load_finish(d, &rq, &s) == 1 && strstr(rq.msg, "has loops"),
+			 "finish after a take: refused: %s", rq.msg);
+		json_decref(rq.json);
+		for (i = 0; i < JL_MAX_LAYERS; i++)
+			n += (d->m->regions[i].layer & 0xF0000000u) == JL_LOADING_OWNER;
+		TH_CHECK(n == 0 && layer(3, 1), "its region is freed, the take kept");
+	}
 	free(before[0]);
 	free(before[1]);
 	snprintf(line, sizeof(line), "rm -rf %s", dir);
