@@ -322,7 +322,7 @@ static int run_words(struct jl_daemon *d, char *line, char *msg, size_t n)
 
 /* Load, after the layers started: the track and master effects are
  * replaced by the session's.  Stage 1 removes the old ones; their slots
- * free up a period later (fx.c), then stage 2 adds the new ones in order.
+ * free up a period later (jl_fx_tick), then stage 2 adds the new ones in order.
  * Returns 1 while waiting. */
 static int effects_step(struct jl_daemon *d, struct jl_sess_job *j)
 {
