@@ -15,6 +15,7 @@
 #include "daemon.h"
 #include "looper.h"
 #include "model.h"
+#include "session.h"
 
 /* A bad argument is a usage error (exit 2 in the CLI); a command that was
  * understood but could not be done is a failure (exit 1). */
@@ -277,6 +278,10 @@ static int cmd_status(struct jl_daemon *d, struct jl_req *rq, int argc, char **a
 				      json_real_value(json_object_get(t, "confidence")));
 		else if (p < e)
 			p += snprintf(p, (size_t)(e - p), "\n  tempo: unknown");
+	}
+	if (p < e) {
+		jl_session_status(rq->json, p, (size_t)(e - p));
+		p += strlen(p);
 	}
 	if (p < e)
 		jl_looper_status(d, rq->json, p, (size_t)(e - p), only);

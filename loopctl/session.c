@@ -78,6 +78,17 @@ static double mono_ms(void)
 
 int jl_session_busy(void) { return job != NULL; }
 
+void jl_session_status(json_t *obj, char *text, size_t n)
+{
+	if (!job) {
+		json_object_set_new(obj, "session", json_pack("{s:n}", "busy"));
+		return;
+	}
+	json_object_set_new(obj, "session", json_pack("{s:s,s:s}", "busy", job->kind == JOB_SAVE ? "save" : "load",
+						   "dir", job->dir));
+	snprintf(text, n, "\n  session: %s %s", job->kind == JOB_SAVE ? "saving to" : "loading", job->dir);
+}
+
 /* The daemon loop's time on a job since t0: in all, and its longest tick. */
 static void account(struct jl_sess_job *j, double t0)
 {

@@ -53,8 +53,10 @@ struct jl_session {
 
 void jl_session_free(struct jl_session *s);
 
-/* session.c: 1 while a save or load is being written or read. */
+/* session.c: 1 while a save or load is being written or read; its part of
+ * a status reply ("session": {"busy": "save"|"load"|null, "dir"}). */
 int jl_session_busy(void);
+void jl_session_status(json_t *obj, char *text, size_t n);
 
 /* looper.c: stored frames [from, from + n) of layer `id`, interleaved into
  * dst + from * channels, from the pool or (while it is still being copied)

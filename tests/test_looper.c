@@ -1399,6 +1399,17 @@ static void test_session(void)
 		uint8_t st;
 		snprintf(p2, sizeof(p2), "save %s.ev", dir);
 		TH_CHECK(cmd(p2, msg, sizeof(msg)) == JL_RC_DEFERRED, "save (collected tick by tick)");
+		{
+			json_t *o = json_object();
+			char text[256];
+			text[0] = 0;
+			jl_session_status(o, text, sizeof(text));
+			TH_CHECK(!strcmp(json_string_value(json_object_get(json_object_get(o, "session"), "busy")) ?
+						 json_string_value(json_object_get(json_object_get(o, "session"), "busy")) : "",
+					 "save") && strstr(text, "saving to"),
+				 "status shows the save running: %s", text);
+			json_decref(o);
+		}
 		l = layer(2, 1);
 		st = l->state;
 		l->state = JL_L_EVICTED; /* as the pool's eviction leaves it */
