@@ -200,6 +200,10 @@ sys.exit(not (len(lay) == 400 and all(l["peak_db"] > -100 for l in lay) and
 }
 check "  status TRACK, track by track: 400 layers, every one sounding, no command rejected or dropped" big_ok
 expect_rc "status of a track that does not exist: usage" 2 "$LOOPCTL" --name ss3 status 99
+check "clear all on the first instance (256 voices)" L clear all
+wait_frames 4800
+expect_rc "the 400-layer session there: error" 1 L load "$TMP/big"
+check "  saying the voices are too few, and how to have more" grep -q "400 layers and 256 voices are free.*--max-voices" "$TMP/err"
 
 # --- check the recording ------------------------------------------------------------------------
 stop_pid $REC
