@@ -171,11 +171,35 @@ static int write_wav(struct jl_sess_job *j, const struct jl_sess_layer *l)
 	return 0;
 }
 
+/* After a forced save: the WAV files the replaced session listed and the
+ * new one does not are removed (only those: nothing else in the
+ * directory is touched). */
+static void drop_stale(struct jl_sess_job *j, json_t *old)
+{
+	json_t *t, *l;
+	size_t ti, li;
+	char p[1100];
+	int k, keep;
+	json_array_foreach(json_object_get(old, "tracks"), ti, t) {
+		json_array_foreach(json_object_get(t, "layers"), li, l) {
+			const char *f = json_string_value(json_object_get(l, "file"));
+			if (!f || !*f || strchr(f, '/') || f[0] == '.')
+				continue;
+			for (k = 0, keep = 0; k < j->s.n_layers && !keep; k++)
+				keep = !strcmp(j->s.layers[k].file, f);
+			path_of(p, sizeof(p), j->dir, f, "");
+			if (!keep)
+				unlink(p);
+		}
+	}
+}
+
 static void *save_thread(void *arg)
 {
 	struct jl_sess_job *j = arg;
 	char a[1100], b[1100];
 	struct stat st;
+	json_t *old;
 	int k, done = 0;
 	if (mkdir(j->dir, 0777) < 0 && errno != EEXIST) {
 		fail(j, "cannot create %s: %s", j->dir, strerror(errno));
@@ -210,8 +234,12 @@ static void *save_thread(void *arg)
 	}
 	path_of(a, sizeof(a), j->dir, "session.json", ".part");
 	path_of(b, sizeof(b), j->dir, "session.json", "");
+	old = j->force ? json_load_file(b, 0, NULL) : NULL;
 	if (rename(a, b) < 0)
 		fail(j, "cannot rename %s: %s", a, strerror(errno));
+	else
+		drop_stale(j, old);
+	json_decref(old);
 	done = -1;
 out:
 	/* a failed save leaves no temporary files behind */

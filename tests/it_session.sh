@@ -114,6 +114,11 @@ check "mute 1, unmute 2" bash -c "'$LOOPCTL' --name $NAME mute 1 && '$LOOPCTL' -
 window "the loaded overdub plays its frames at its phase, then silence" $(( 2 * P2 )) layer $M2 $N2 $P2 $SEAM $O2
 check "unmute 1" L unmute 1
 check "a loaded session can be undone like any: clear, undo" bash -c "'$LOOPCTL' --name $NAME clear 2 && '$LOOPCTL' --name $NAME undo"
+cp -r "$S" "$TMP/again"; echo mine >"$TMP/again/notes.txt"
+check "clear track 2, save --force over the session" bash -c "'$LOOPCTL' --name $NAME clear 2 && '$LOOPCTL' --name $NAME save '$TMP/again' --force"
+check "  the replaced session's track 2 WAV is gone, track 1's and the user's own file stay" \
+	test ! -e "$TMP/again/track02-layer01.wav" -a -f "$TMP/again/track01-layer01.wav" -a -f "$TMP/again/notes.txt"
+check "undo the clear" L undo
 check "record on a loaded session follows its cycle" L record 3
 wait_frames $(( C / 2 ))
 check "(ends)" L record 3
