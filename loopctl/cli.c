@@ -257,7 +257,7 @@ int jl_cli_main(int argc, char **argv)
 		/* the daemon has its own working directory: send an absolute
 		 * path; the answer comes when the files are written or read */
 		for (i = 1; i < argc; i++)
-			if (argv[i][0] != '-' && argv[i][0] != '/') {
+			if (argv[i][0] && argv[i][0] != '-' && argv[i][0] != '/') {
 				char cwd[2048];
 				if (!getcwd(cwd, sizeof(cwd)) ||
 				    snprintf(absdir, sizeof(absdir), "%s/%s", cwd, argv[i]) >= (int)sizeof(absdir)) {

@@ -306,7 +306,7 @@ static int dir_arg(struct jl_req *rq, int argc, char **argv, const char *cmd, ch
 		else
 			return jl_say(rq, 2, "usage: %s DIR%s", cmd, !strcmp(cmd, "save") ? " [--force]" : "");
 	}
-	if (!have)
+	if (!have || !dir[0])
 		return jl_say(rq, 2, "usage: %s DIR%s", cmd, !strcmp(cmd, "save") ? " [--force]" : "");
 	if (dir[0] != '/')
 		return jl_say(rq, 2, "'%s': the daemon needs an absolute path (the loopctl CLI makes one)", dir);

@@ -84,6 +84,7 @@ check "saying it is not a directory" grep -q "not a directory" "$TMP/err"
 expect_rc "save under a missing directory: error" 1 L save "$TMP/no/such/dir"
 check "saying why" grep -q "cannot create" "$TMP/err"
 expect_rc "save without a directory: usage" 2 L save
+expect_rc "save to an empty path: usage (not the current directory)" 2 L save ""
 expect_rc "save with a stray option: usage" 2 L save "$S" --bogus
 
 # --- load refuses while loops play, and they play on ----------------------------------
