@@ -314,6 +314,8 @@ static int dir_arg(struct jl_req *rq, int argc, char **argv, const char *cmd, ch
 		return jl_say(rq, 2, "the path is too long");
 	while (strlen(dir) > 1 && dir[strlen(dir) - 1] == '/')
 		dir[strlen(dir) - 1] = 0;
+	if (!strcmp(cmd, "load") && strlen(dir) > 13 && !strcmp(dir + strlen(dir) - 13, "/session.json"))
+		dir[strlen(dir) - 13] = 0; /* the session file itself names its directory */
 	if (job)
 		return jl_say(rq, 1, "a %s is still running: try again when it has answered",
 			      job->kind == JOB_SAVE ? "save" : "load");

@@ -162,7 +162,7 @@ expect_rc "load of a missing directory: error" 1 L load "$TMP/nowhere"
 check "  saying so" grep -q "No such file" "$TMP/err"
 expect_rc "load without a directory: usage" 2 L load
 check "after every refused load the looper is still empty" bash -c "'$LOOPCTL' --name $NAME status | grep -q 'track 1: empty'"
-expect_rc "and the good session still loads" 0 L load "$TMP/orig"
+expect_rc "and the good session still loads (named by its session.json)" 0 L load "$TMP/orig/session.json"
 N1=$(lj 1 1 origin)
 check "pan track 1 back to the centre" L pan 1 0
 window "and plays the recorded frames" $(( 2 * C )) layer $N1 $C $C $SEAM $O1
