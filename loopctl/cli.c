@@ -124,9 +124,11 @@ static int request(const char *host, int port, int timeout_ms, int json, int arg
 			rc = JL_EXIT_FAIL;
 			goto out;
 		}
-		status = &av[0]->s;
-		text = &av[2]->s;
-		js = &av[3]->s;
+		/* a string argument starts where liblo's pointer points (4-byte
+		 * aligned in the packet: not read through the 8-byte union) */
+		status = (const char *)av[0];
+		text = (const char *)av[2];
+		js = (const char *)av[3];
 		if (!strcmp(status, "ok")) {
 			if (json)
 				printf("%s\n", js);

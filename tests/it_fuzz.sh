@@ -31,8 +31,9 @@ fuzz_round() { # LABEL BUILD_DIR PRELOAD SEED
 	check "$label: no crash, sanitizer or runtime report in the log" \
 		bash -c "! grep -q 'killed by signal\|exited with\|runtime error\|AddressSanitizer' '$log'"
 	check "$label: jackloop still running" kill -0 "$jl"
-	check "$label: status still sane (engine running, finite meters)" bash -c "
-		\"$LOOPCTL\" --name $NAME status --json | python3 -c '
+	check "$label: status still sane (engine running, finite meters), read by this build's CLI" bash -c "
+		set -o pipefail
+		env ASAN_OPTIONS=detect_leaks=0 UBSAN_OPTIONS=halt_on_error=1 \"$bd/loopctl\" --name $NAME status --json | python3 -c '
 import json, math, sys
 s = json.load(sys.stdin)
 assert s[\"engine\"][\"running\"]
