@@ -23,6 +23,7 @@
 #include "analysis_cli.h"
 #include "commands.h"
 #include "jl_alloc.h"
+#include "util.h"
 
 int jl_serve_main(int argc, char **argv);
 
@@ -54,13 +55,6 @@ static void usage(FILE *f)
 	for (c = jl_commands; c->name; c++)
 		fprintf(f, "  %-12s %-34s %s\n", c->name, c->synopsis, c->help);
 	fprintf(f, "\nExit status: 0 success, 1 command failed, 2 usage error, 3 no daemon answered.\n");
-}
-
-static double mono_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec * 1e-6;
 }
 
 /* Sends /jl/<cmd> args... and waits for /jl/reply. */
@@ -95,10 +89,10 @@ static int request(const char *host, int port, int timeout_ms, int json, int arg
 		fprintf(stderr, "loopctl: cannot send to %s:%d: %s\n", host, port, strerror(errno));
 		goto out;
 	}
-	t0 = mono_ms();
+	t0 = jl_mono_ms();
 	for (;;) {
 		struct pollfd p = { .fd = fd, .events = POLLIN };
-		int left = timeout_ms - (int)(mono_ms() - t0);
+		int left = timeout_ms - (int)(jl_mono_ms() - t0);
 		ssize_t n;
 		if (left <= 0 || poll(&p, 1, left) <= 0) {
 			fprintf(stderr, "loopctl: no answer from the daemon at %s:%d within %d ms\n"
@@ -260,9 +254,7 @@ int jl_cli_main(int argc, char **argv)
 		 * path; the answer comes when the files are written or read */
 		for (i = 1; i < argc; i++)
 			if (argv[i][0] && argv[i][0] != '-' && argv[i][0] != '/') {
-				char cwd[2048];
-				if (!getcwd(cwd, sizeof(cwd)) ||
-				    snprintf(absdir, sizeof(absdir), "%s/%s", cwd, argv[i]) >= (int)sizeof(absdir)) {
+				if (jl_abs_path(argv[i], absdir, sizeof(absdir)) < 0) {
 					fprintf(stderr, "loopctl: cannot make '%s' an absolute path\n", argv[i]);
 					return JL_EXIT_USAGE;
 				}

@@ -14,7 +14,7 @@
 #define JL_TICK_US 4000	/* timer tick: queues, events, analysis */
 #define JL_LIVE_FEED_MAX_S 0.1 /* at most this much audio fed to the analysis per tick */
 #define JL_MIN_TAKE_MS 100	/* a press ending a take sooner is a bounce, ignored */
-#define JL_RC_DEFERRED 9	/* a handler will answer later (calibrate) */
+#define JL_RC_DEFERRED 9	/* a handler will answer later (calibrate, save, load) */
 
 /* One request being answered (OSC, CLI, MIDI or a trigger). */
 struct jl_req {

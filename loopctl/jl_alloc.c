@@ -1,20 +1,22 @@
 /* jl_alloc.c - allocation hook; see jl_alloc.h. */
 #include "jl_alloc.h"
+#include <stdatomic.h>
 #include <stdlib.h>
 
-static long countdown = -1;
-static int consumed;
+/* atomic: the session workers allocate beside the daemon's loop */
+static _Atomic long countdown = -1;
+static atomic_int consumed;
 
 static int should_fail(void)
 {
-	if (countdown < 0)
-		return 0;
-	if (countdown == 0) {
-		countdown = -1;
-		consumed = 1;
-		return 1;
+	long c = atomic_load(&countdown);
+	while (c >= 0) {
+		if (atomic_compare_exchange_weak(&countdown, &c, c == 0 ? -1 : c - 1)) {
+			if (c == 0)
+				atomic_store(&consumed, 1);
+			return c == 0;
+		}
 	}
-	countdown--;
 	return 0;
 }
 
@@ -23,5 +25,5 @@ void *jl_calloc(size_t n, size_t size) { return should_fail() ? NULL : calloc(n 
 void *jl_realloc(void *p, size_t n) { return should_fail() ? NULL : realloc(p, n ? n : 1); }
 void jl_free(void *p) { free(p); }
 
-void jl_alloc_failnext(long n) { countdown = n; consumed = 0; }
-int jl_alloc_failed(void) { return consumed; }
+void jl_alloc_failnext(long n) { atomic_store(&consumed, 0); atomic_store(&countdown, n); }
+int jl_alloc_failed(void) { return atomic_load(&consumed); }

@@ -3,7 +3,8 @@
  * Every allocation loopctl makes itself goes through these, so the test
  * build can make the Nth one fail and walk every error path.  Allocations
  * made inside liblo, FFTW, ALSA or libsndfile are NOT covered by the hook.
- * Thread: non-RT only (loopctl never runs on the JACK thread).
+ * Thread: non-RT only (loopctl never runs on the JACK thread); safe from
+ * several threads (the session workers allocate beside the daemon's loop).
  */
 #ifndef JL_ALLOC_H
 #define JL_ALLOC_H

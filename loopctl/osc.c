@@ -35,7 +35,7 @@ void jl_osc_reply_to(struct jl_daemon *d, const struct sockaddr_storage *to, con
 	char host[INET6_ADDRSTRLEN], port[16];
 	lo_address a;
 	lo_message m;
-	char *js = NULL;
+	char *js = NULL, big[160];
 	const struct sockaddr_in *sin = (const void *)to;
 	if (to->ss_family != AF_INET)
 		return;
@@ -49,7 +49,6 @@ void jl_osc_reply_to(struct jl_daemon *d, const struct sockaddr_storage *to, con
 		js = json_dumps(json, JSON_COMPACT);
 	if (strlen(text ? text : "") + (js ? strlen(js) : 2) + strlen(cmd) + 64 > OSC_MAX_REPLY) {
 		/* more than one UDP datagram holds: say so rather than stay silent */
-		static char big[160];
 		snprintf(big, sizeof(big), "the answer is %zu bytes, more than one OSC datagram holds (%d)%s",
 			 strlen(text ? text : "") + (js ? strlen(js) : 2), OSC_MAX_REPLY,
 			 !strcmp(cmd, "status") ? "; ask for one track: status TRACK" : "");

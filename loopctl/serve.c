@@ -23,6 +23,7 @@
 #include "looper.h"
 #include "model.h"
 #include "osc.h"
+#include "util.h"
 
 static void serve_usage(FILE *f)
 {
@@ -174,7 +175,7 @@ static void handle_midi(struct jl_daemon *d)
 		const char *line = jl_midi_translate(&ev, jl_midi_default_map);
 		char buf[128], *words[8], *save = NULL, *w;
 		struct jl_req rq;
-		int argc = 0, k2;
+		int argc = 0, r;
 		if (!line)
 			continue;
 		memset(&rq, 0, sizeof(rq));
@@ -191,8 +192,8 @@ static void handle_midi(struct jl_daemon *d)
 			words[argc++] = w;
 		words[argc] = NULL;
 		rq.json = json_object();
-		k2 = jl_daemon_run(d, &rq, argc, words);
-		if (k2 != 0 && k2 != JL_RC_DEFERRED) /* a deferred answer is logged when it comes */
+		r = jl_daemon_run(d, &rq, argc, words);
+		if (r != 0 && r != JL_RC_DEFERRED) /* a deferred answer is logged when it comes */
 			fprintf(stderr, "loopctl: MIDI '%s': %s\n", line, rq.msg);
 		json_decref(rq.json);
 	}
@@ -426,11 +427,7 @@ int jl_serve_main(int argc, char **argv)
 		/* --load: once the engine runs; a daemon restarted after a crash
 		 * carries on with the loops instead (and a user's later 'clear
 		 * all' is not undone by loading again) */
-		char cwd[2048];
-		if (load[0] == '/')
-			snprintf(d->start_load, sizeof(d->start_load), "%s", load);
-		else if (!getcwd(cwd, sizeof(cwd)) ||
-			 snprintf(d->start_load, sizeof(d->start_load), "%s/%s", cwd, load) >= (int)sizeof(d->start_load)) {
+		if (jl_abs_path(load, d->start_load, sizeof(d->start_load)) < 0) {
 			fprintf(stderr, "loopctl serve: --load: cannot make '%s' an absolute path\n", load);
 			goto out;
 		}

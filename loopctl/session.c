@@ -27,14 +27,15 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "commands.h"
 #include "daemon.h"
+#include "jl_alloc.h"
 #include "looper.h"
 #include "model.h"
 #include "osc.h"
+#include "util.h"
 
 enum { JOB_SAVE = 1, JOB_LOAD };
 #define COLLECT_FLOATS_PER_TICK (1u << 18)	/* ~1 MB of samples per tick, as the history copy */
@@ -69,13 +70,6 @@ struct jl_sess_job {
 
 static struct jl_sess_job *job;	/* one at a time */
 
-static double mono_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec * 1e-6;
-}
-
 int jl_session_busy(void) { return job != NULL; }
 
 void jl_session_status(json_t *obj, char *text, size_t n)
@@ -92,7 +86,7 @@ void jl_session_status(json_t *obj, char *text, size_t n)
 /* The daemon loop's time on a job since t0: in all, and its longest tick. */
 static void account(struct jl_sess_job *j, double t0)
 {
-	double dt = mono_ms() - t0;
+	double dt = jl_mono_ms() - t0;
 	j->loop_ms += dt;
 	if (dt > j->tick_max_ms)
 		j->tick_max_ms = dt;
@@ -102,8 +96,8 @@ void jl_session_free(struct jl_session *s)
 {
 	int k;
 	for (k = 0; k < s->n_layers && s->layers; k++)
-		free(s->layers[k].audio);
-	free(s->layers);
+		jl_free(s->layers[k].audio);
+	jl_free(s->layers);
 	s->layers = NULL;
 	s->n_layers = 0;
 	json_decref(s->effects);
@@ -116,7 +110,7 @@ static void free_job(struct jl_sess_job *j)
 	json_decref(j->skipped);
 	json_decref(j->reply);
 	jl_session_free(&j->s);
-	free(j);
+	jl_free(j);
 }
 
 static int fail(struct jl_sess_job *j, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -271,14 +265,14 @@ struct start {
 static void *niced(void *arg)
 {
 	struct start st = *(struct start *)arg;
-	free(arg);
+	jl_free(arg);
 	setpriority(PRIO_PROCESS, (id_t)gettid(), 10);
 	return st.fn(st.j);
 }
 
 static int start_thread(struct jl_sess_job *j, void *(*fn)(void *))
 {
-	struct start *st = malloc(sizeof(*st));
+	struct start *st = jl_alloc(sizeof(*st));
 	int e;
 	if (!st)
 		return fail(j, "out of memory");
@@ -286,7 +280,7 @@ static int start_thread(struct jl_sess_job *j, void *(*fn)(void *))
 	st->j = j;
 	e = pthread_create(&j->th, NULL, niced, st);
 	if (e)
-		free(st);
+		jl_free(st);
 	if (e)
 		fail(j, "cannot start the file thread: %s", strerror(e));
 	else
@@ -324,13 +318,13 @@ static int dir_arg(struct jl_req *rq, int argc, char **argv, const char *cmd, ch
 
 static struct jl_sess_job *new_job(struct jl_daemon *d, struct jl_req *rq, int kind, const char *dir)
 {
-	struct jl_sess_job *j = calloc(1, sizeof(*j));
-	if (!j || !(j->s.layers = calloc(JL_MAX_LAYERS, sizeof(*j->s.layers)))) {
-		free(j);
+	struct jl_sess_job *j = jl_calloc(1, sizeof(*j));
+	if (!j || !(j->s.layers = jl_calloc(JL_MAX_LAYERS, sizeof(*j->s.layers)))) {
+		jl_free(j);
 		return NULL;
 	}
 	j->kind = kind;
-	j->t0 = mono_ms();
+	j->t0 = jl_mono_ms();
 	snprintf(j->dir, sizeof(j->dir), "%s", dir);
 	j->src = d->src;
 	j->has_src = rq->from_osc;
@@ -450,7 +444,7 @@ static void collect(struct jl_daemon *d, struct jl_sess_job *j)
 			break;
 		if (jl_looper_layer_audio(d, sl->id, sl->audio, j->cpos, n) < 0) {
 			json_array_append_new(j->skipped, json_pack("{s:i,s:i}", "track", sl->track + 1, "layer", sl->number));
-			free(sl->audio);
+			jl_free(sl->audio);
 			sl->audio = NULL;
 			n = sl->data_len - j->cpos;
 		}
@@ -545,7 +539,7 @@ int jl_cmd_save(struct jl_daemon *d, struct jl_req *rq, int argc, char **argv)
 				json_array_append_new(j->skipped, json_pack("{s:i,s:i}", "track", t + 1, "layer", l->number));
 				continue;
 			}
-			sl->audio = malloc(l->data_len * l->channels * sizeof(float));
+			sl->audio = jl_alloc(l->data_len * l->channels * sizeof(float));
 			if (!sl->audio) {
 				fail(j, "out of memory for track %d layer %u", t + 1, l->number);
 				break;
@@ -633,7 +627,7 @@ static int read_wav(struct jl_sess_job *j, struct jl_sess_layer *l, const char *
 		sf_close(f);
 		return -1;
 	}
-	l->audio = malloc(l->data_len * l->channels * sizeof(float));
+	l->audio = jl_alloc(l->data_len * l->channels * sizeof(float));
 	if (!l->audio) {
 		sf_close(f);
 		return fail(j, "%s: out of memory for %s", where, p);
@@ -894,7 +888,7 @@ void jl_session_tick(struct jl_daemon *d)
 {
 	struct jl_sess_job *j = job;
 	struct jl_req rq;
-	double t = mono_ms();
+	double t = jl_mono_ms();
 	int r;
 	if (!j)
 		return;
@@ -918,7 +912,7 @@ void jl_session_tick(struct jl_daemon *d)
 	rq.json = json_object();
 	if (j->kind == JOB_LOAD && !j->rc && !j->copying) {
 		/* read and checked: reserve the pool, then copy in the background */
-		t = mono_ms();
+		t = jl_mono_ms();
 		r = jl_looper_load_prepare(d, &rq, &j->s);
 		account(j, t);
 		if (r == JL_SESSION_WAIT) {
@@ -940,7 +934,7 @@ void jl_session_tick(struct jl_daemon *d)
 			snprintf(j->msg, sizeof(j->msg), "%s", rq.msg);
 		}
 	} else if (j->kind == JOB_LOAD && !j->rc) {
-		t = mono_ms();
+		t = jl_mono_ms();
 		r = jl_looper_load_finish(d, &rq, &j->s);
 		account(j, t);
 		j->rc = r;
@@ -977,7 +971,7 @@ static void reply_job(struct jl_daemon *d, struct jl_sess_job *j, json_t *json)
 		pthread_join(j->th, NULL);
 	/* how long it took, and how long of that the daemon's loop was busy
 	 * with it (the rest was the worker and the disk) */
-	json_object_set_new(json, "seconds", json_real((mono_ms() - j->t0) / 1e3));
+	json_object_set_new(json, "seconds", json_real((jl_mono_ms() - j->t0) / 1e3));
 	json_object_set_new(json, "loop_ms", json_real(j->loop_ms));
 	json_object_set_new(json, "loop_tick_max_ms", json_real(j->tick_max_ms));
 	if (j->has_src)

@@ -17,6 +17,7 @@
 #include "../jackloop/conv.h"
 #include "../jackloop/engine.h"
 #include "../loopctl/daemon.h"
+#include "../loopctl/jl_alloc.h"
 #include "../loopctl/looper.h"
 #include "../loopctl/model.h"
 #include "../loopctl/session.h"
@@ -1422,6 +1423,15 @@ static void test_session(void)
 		snprintf(p2, sizeof(p2), "grep -c '\"file\"' %s.ev/session.json | grep -qx 1 && rm -rf %s.ev", dir, dir);
 		TH_CHECK(system(p2) == 0, "and session.json lists one layer");
 	}
+	/* out of memory: a clear error, nothing written, no job left behind */
+	jl_alloc_failnext(0);
+	TH_CHECK(cmd(line, msg, sizeof(msg)) == 1 && strstr(msg, "out of memory") && !jl_session_busy(),
+		 "save, its job not allocated: %s", msg);
+	jl_alloc_failnext(2);
+	TH_CHECK(cmd(line, msg, sizeof(msg)) == 1 && strstr(msg, "out of memory for track 1 layer 1") &&
+			 !jl_session_busy() && access(dir, F_OK) != 0,
+		 "save, a layer's buffer not allocated: %s", msg);
+	jl_alloc_failnext(-1);
 	TH_CHECK(cmd(line, msg, sizeof(msg)) == JL_RC_DEFERRED && session_wait(), "save answers when written: %s", msg);
 	TH_CHECK(cmd(line, msg, sizeof(msg)) == JL_RC_DEFERRED && session_wait(), "a second save (refused by the worker)");
 	snprintf(line, sizeof(line), "load %s", dir);
@@ -1440,6 +1450,13 @@ static void test_session(void)
 	rc = jl_looper_load_prepare(d, &rq, &s);
 	json_decref(rq.json);
 	TH_CHECK(rc == JL_SESSION_WAIT && layer(1, 1), "a load right after the clear waits for the fades (%d)", rc);
+	/* out of memory in the worker reading the files: nothing changes */
+	jl_alloc_failnext(3); /* the job, its layer table, its thread start; then the first WAV */
+	snprintf(line, sizeof(line), "load %s", dir);
+	TH_CHECK(cmd(line, msg, sizeof(msg)) == JL_RC_DEFERRED && session_wait() && jl_alloc_failed() &&
+			 layer(1, 1) && layer(1, 1)->state == JL_L_UNDONE && d->m->cycle == C,
+		 "load, a WAV buffer not allocated: refused, the cleared loops still there to undo");
+	jl_alloc_failnext(-1);
 	TH_CHECK(cmd("at next-cycle --every-cycle tap", msg, sizeof(msg)) == 0, "a trigger on the old cycle: %s", msg);
 	snprintf(line, sizeof(line), "load %s", dir);
 	TH_CHECK(cmd(line, msg, sizeof(msg)) == JL_RC_DEFERRED && session_wait(), "load answers when started");

@@ -1,0 +1,27 @@
+/* util.c - see util.h. */
+#define _GNU_SOURCE
+#include "util.h"
+
+#include <stdio.h>
+#include <time.h>
+#include <unistd.h>
+
+double jl_mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec * 1e-6;
+}
+
+int jl_abs_path(const char *path, char *out, size_t n)
+{
+	char cwd[2048];
+	int w;
+	if (path[0] == '/')
+		w = snprintf(out, n, "%s", path);
+	else if (!getcwd(cwd, sizeof(cwd)))
+		return -1;
+	else
+		w = snprintf(out, n, "%s/%s", cwd, path);
+	return w < 0 || (size_t)w >= n ? -1 : 0;
+}

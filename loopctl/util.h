@@ -1,0 +1,15 @@
+/* util.h - small helpers the CLI and the daemon share (non-RT). */
+#ifndef JL_UTIL_H
+#define JL_UTIL_H
+
+#include <stddef.h>
+
+/* CLOCK_MONOTONIC in milliseconds. */
+double jl_mono_ms(void);
+
+/* `path` made absolute against the current directory (the daemon has its
+ * own working directory, so paths are sent to it absolute).  An absolute
+ * path is copied as it is.  Returns 0, or -1 if it does not fit. */
+int jl_abs_path(const char *path, char *out, size_t n);
+
+#endif
