@@ -50,6 +50,7 @@ struct jl_engine *jl_engine_create(struct jl_shm *s)
 	e->lim_ceiling[1] = 0.5011872f;
 	e->lim_gain[0] = e->lim_gain[1] = 1.0f;
 	e->lim_rel = (float)(1.0 - exp(-1.0 / (0.05 * g->sample_rate)));
+	e->mclk_on = 1; /* MIDI clock out: on until told otherwise */
 	e->phones_master.cur = e->phones_master.g1 = 1.0f;
 	for (i = 0; i < JL_MAX_TRACKS; i++)
 		e->phones_track[i].cur = e->phones_track[i].g1 = 1.0f;

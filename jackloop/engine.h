@@ -24,6 +24,16 @@ struct jl_ramp {
 
 struct jl_engine;
 
+/* MIDI bytes the engine sends in one cycle (clock_rt.c): byte[i] at
+ * frame offset off[i] of the cycle, in order.  The glue writes them to
+ * the clock_out port. */
+#define JL_MIDI_OUT_MAX 1024
+struct jl_midi_out {
+	uint32_t n;
+	uint32_t off[JL_MIDI_OUT_MAX];
+	uint8_t byte[JL_MIDI_OUT_MAX];
+};
+
 /* One cycle's I/O.  in[i] for i < n_inputs, out[] for the four outputs
  * (out_L, out_R, phones_L, phones_R); any pointer may be NULL (treated as
  * silence / not written). */
@@ -33,6 +43,7 @@ struct jl_engine_io {
 	float *track_out[JL_MAX_TRACKS][2];	/* --track-outs: post-fader track buses; NULL = none */
 	float *send_out[JL_MAX_TRACKS][2];	/* --sends: a track's bus to an external rack */
 	const float *ret_in[JL_MAX_TRACKS][2];	/* ... and back */
+	struct jl_midi_out *midi;	/* MIDI clock out; NULL = no port (the clock state still advances) */
 	uint32_t nframes;
 	uint32_t jack_frames;	/* jack_get_cycle_times current_frames (wraps at 2^32) */
 	uint64_t usecs;		/* current_usecs */
@@ -69,6 +80,10 @@ void jl_bus_phones_rt(struct jl_engine *e, uint64_t f, uint32_t n);
 void jl_bus_main_in_rt(struct jl_engine *e, uint64_t f, uint32_t n, float *bl, float *br);
 void jl_bus_main_limit_rt(struct jl_engine *e, float *bl, float *br, uint32_t n);
 void jl_bus_cal_rt(struct jl_engine *e, const struct jl_engine_io *io, uint32_t off, uint32_t n);
+/* MIDI clock out (clock_rt.c). */
+void jl_clock_grid_rt(struct jl_engine *e, uint64_t origin, uint64_t span, uint32_t beats, uint32_t per_bar);
+void jl_clock_enable_rt(struct jl_engine *e, int on);
+void jl_clock_process_rt(struct jl_engine *e, const struct jl_engine_io *io, uint32_t off, uint64_t f, uint32_t n);
 /* Effect chains (chain_rt.c). */
 struct jl_cmd;
 void jl_chain_process_rt(struct jl_engine *e, uint32_t ch, float *l, float *r, uint32_t n);

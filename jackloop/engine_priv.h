@@ -107,6 +107,11 @@ struct jl_engine {
 	uint32_t click_beats, click_per_bar, click_len;
 	float click_phones, click_pa;
 	float *click_tab[2];		/* accent, beat */
+	/* MIDI clock out (clock_rt.c): 24 ticks per beat of the click grid */
+	uint8_t mclk_on;		/* JL_CMD_MIDI_CLOCK (on at start) */
+	uint8_t mclk_running;		/* a Start went out, no Stop since */
+	uint8_t mclk_start_due;		/* Start at the grid's next downbeat */
+	uint8_t mclk_stop_due;		/* Stop at the next sub-block's first frame */
 	float lim_ceiling[2], lim_gain[2], lim_rel;
 	uint32_t cal_left, cal_state, cal_output;	/* calibration burst in progress */
 	float cal_amp;

@@ -176,6 +176,8 @@ static enum jl_reject validate(const struct jl_engine *e, const struct jl_cmd *c
 		return jl_chain_slot_ok_rt(e, c) ? JL_REJ_NONE : JL_REJ_RANGE;
 	case JL_CMD_SEND:
 		return c->p.u[0] < JL_MAX_TRACKS && c->p.u[1] <= 1 ? JL_REJ_NONE : JL_REJ_RANGE;
+	case JL_CMD_MIDI_CLOCK:
+		return c->p.u[0] <= 1 ? JL_REJ_NONE : JL_REJ_RANGE;
 	case JL_CMD_VOICE_MODE:
 		return c->p.vmode.voice < e->max_voices && c->p.vmode.rate <= 2 && c->p.vmode.reverse <= 1 ? JL_REJ_NONE
 													  : JL_REJ_RANGE;
@@ -332,6 +334,7 @@ static enum jl_reject apply(struct jl_engine *e, const struct jl_cmd *c)
 		jl_ramp_set_rt(&e->imon_ph[c->p.imon.input], c->p.imon.phones, c->p.imon.ramp);
 		break;
 	case JL_CMD_CLICK:
+		jl_clock_grid_rt(e, c->p.click.origin, c->p.click.span, c->p.click.beats, c->p.click.per_bar);
 		e->click_origin = c->p.click.origin;
 		e->click_span = c->p.click.span;
 		e->click_beats = c->p.click.beats;
@@ -349,6 +352,9 @@ static enum jl_reject apply(struct jl_engine *e, const struct jl_cmd *c)
 		break;
 	case JL_CMD_SEND:
 		e->send_on[c->p.u[0]] = (uint8_t)c->p.u[1];
+		break;
+	case JL_CMD_MIDI_CLOCK:
+		jl_clock_enable_rt(e, (int)c->p.u[0]);
 		break;
 	case JL_CMD_VOICE_MODE:
 		v = &e->voice[c->p.vmode.voice];
@@ -603,6 +609,9 @@ static void sub_block(struct jl_engine *e, const struct jl_engine_io *io, uint32
 	/* 2. commands due at this sub-block's first frame */
 	apply_pending_at(e, f, cycle_start);
 
+	/* MIDI clock ticks in this sub-block, on the grid just applied */
+	jl_clock_process_rt(e, io, off, f, n);
+
 	/* 3.-5. voices -> track buses -> master bus */
 	memset(e->bus[0], 0, (size_t)n * sizeof(float));
 	memset(e->bus[1], 0, (size_t)n * sizeof(float));
@@ -716,6 +725,8 @@ void jl_engine_process_rt(struct jl_engine *e, const struct jl_engine_io *io)
 
 	atomic_store_explicit(&e->rt->running, 1, RLX);
 	atomic_store_explicit(&e->rt->nframes, io->nframes, RLX);
+	if (io->midi)
+		io->midi->n = 0;
 	if (atomic_load_explicit(&e->rt->rate_mismatch, RLX)) {
 		/* Stored positions belong to one rate: go silent, record nothing. */
 		silence_outputs(io);

@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <jack/midiport.h>
+
 #include "../shared/jl_rt.h"
 #include "jack_glue.h"
 
@@ -40,9 +42,17 @@ static int process(jack_nframes_t nframes, void *arg)
 	io.usecs = cu;
 	io.next_usecs = nu;
 	io.period_usecs = pu;
+	io.midi = &g->midi;
 	JL_RT_ENTER();
 	jl_engine_process_rt(g->engine, &io);
 	JL_RT_EXIT();
+	if (g->clock_out) {
+		void *mb = jack_port_get_buffer(g->clock_out, nframes);
+		jack_midi_clear_buffer(mb);
+		for (i = 0; i < g->midi.n; i++)
+			if (g->midi.off[i] < nframes)
+				jack_midi_event_write(mb, g->midi.off[i], &g->midi.byte[i], 1);
+	}
 	return 0;
 }
 
@@ -137,6 +147,9 @@ static void latency_cb(jack_latency_callback_mode_t mode, void *arg)
 			}
 			jack_port_set_latency_range(g->out[i], JackCaptureLatency, &a);
 		}
+		/* the clock's ticks leave with the PA's samples of the same frame */
+		if (g->clock_out)
+			jack_port_set_latency_range(g->clock_out, JackCaptureLatency, &acc);
 		for (i = 0; i < g->n_track_outs; i++) {
 			jack_port_set_latency_range(g->track_out[i][0], JackCaptureLatency, &acc);
 			jack_port_set_latency_range(g->track_out[i][1], JackCaptureLatency, &acc);
@@ -205,6 +218,11 @@ int jl_glue_setup(struct jl_glue *g, char *err, size_t n)
 		}
 	}
 	atomic_store(&g->shm->rt->n_sends, g->n_sends);
+	g->clock_out = jack_port_register(g->client, "clock_out", JACK_DEFAULT_MIDI_TYPE, JackPortIsOutput, 0);
+	if (!g->clock_out) {
+		snprintf(err, n, "cannot register port clock_out");
+		return -1;
+	}
 	if (jack_set_process_callback(g->client, process, g) || jack_set_xrun_callback(g->client, xrun, g) ||
 	    jack_set_sample_rate_callback(g->client, srate, g) ||
 	    jack_set_buffer_size_callback(g->client, bufsize, g) ||

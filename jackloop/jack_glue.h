@@ -19,6 +19,8 @@ struct jl_glue {
 	jack_port_t *track_out[JL_MAX_TRACKS][2];
 	uint32_t n_sends;			/* --sends */
 	jack_port_t *send_out[JL_MAX_TRACKS][2], *ret_in[JL_MAX_TRACKS][2];
+	jack_port_t *clock_out;			/* MIDI clock (clock_rt.c) */
+	struct jl_midi_out midi;		/* its bytes of the current cycle */
 	volatile sig_atomic_t server_gone;
 	char gone_reason[256];
 	volatile sig_atomic_t rate_changed;

@@ -279,6 +279,11 @@ static int cmd_status(struct jl_daemon *d, struct jl_req *rq, int argc, char **a
 		else if (p < e)
 			p += snprintf(p, (size_t)(e - p), "\n  tempo: unknown");
 	}
+	if (d->m) {
+		json_object_set_new(rq->json, "midi_clock", json_boolean(!d->m->midi_clock_off));
+		if (p < e)
+			p += snprintf(p, (size_t)(e - p), "\n  MIDI clock: %s", d->m->midi_clock_off ? "off" : "on");
+	}
 	if (p < e) {
 		jl_session_status(rq->json, p, (size_t)(e - p));
 		p += strlen(p);
@@ -336,6 +341,7 @@ const struct jl_command jl_commands[] = {
 	{ "phones", 2, 3, "delay MS | level TRACK|master|click DB | limit DB", "the headphone mix", jl_cmd_phones },
 	{ "monitor", 2, 8, "INPUT off | [--main DB] [--phones DB] [--pan P]", "dry input monitoring", jl_cmd_monitor },
 	{ "click", 1, 5, "on|off [--pa|--no-pa] [--level DB]", "metronome on the phones (and the PA)", jl_cmd_click },
+	{ "midiclock", 0, 1, "[on|off]", "MIDI clock out on clock_out (24 per beat, Start on a downbeat)", jl_cmd_midiclock },
 	{ "fx", 1, 40, "add TARGET TYPE [k=v...] | set TARGET SLOT k=v... | remove TARGET SLOT | list [TARGET]",
 	  "effect chains on tracks, master (TARGET 1..64|master|inN)", jl_cmd_fx },
 	{ "send", 2, 2, "TRACK on|off", "route a track through its send/return ports (jackloop --sends)", jl_cmd_send },

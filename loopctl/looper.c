@@ -43,6 +43,7 @@ _Static_assert(sizeof(((struct jl_model *)0)->fx) / sizeof(((struct jl_model *)0
 #define LOAD_BATCH 64	/* layers a load starts per tick: 3-4 engine commands each */
 
 int jl_outputs_send_click(struct jl_daemon *d, struct jl_req *rq, uint64_t when, uint64_t until, int force_on);
+int jl_outputs_send_midi_clock(struct jl_daemon *d, struct jl_req *rq, uint64_t when);
 
 #define say jl_say
 
@@ -1470,6 +1471,7 @@ int jl_looper_tempo(struct jl_daemon *d, struct jl_req *rq, double bpm)
 		/* with a loop, a tempo only picks beats per cycle (DESIGN 2.6) */
 		double beats = (double)m->cycle / (60.0 * rate(d) / bpm);
 		m->beats_per_cycle = beats < 1.5 ? 1 : (uint32_t)llround(beats);
+		resend_click(d, audible(d, rq)); /* the click, synced effects and MIDI clock count them */
 		return say(rq, 0, "%u beats per cycle: %.2f BPM", m->beats_per_cycle,
 			   60.0 * rate(d) * m->beats_per_cycle / (double)m->cycle);
 	}
@@ -2281,6 +2283,13 @@ static void resync_engine(struct jl_daemon *d)
 	for (t = 0; t < JL_MAX_TRACKS; t++)
 		if (d->m->tracks[t].used)
 			send_track(d, t, at);
+	/* the beat grid (click, synced effects, MIDI clock) and the clock switch */
+	resend_click(d, at);
+	{
+		struct jl_req tmp;
+		memset(&tmp, 0, sizeof(tmp));
+		jl_outputs_send_midi_clock(d, &tmp, at);
+	}
 	d->m->engine_gen_seen = gen;
 }
 

@@ -158,7 +158,8 @@ struct jl_model {
 	struct jl_trigger_m triggers[JL_MAX_TRIGGERS];
 	float trim_db[32];		/* input trims (JL_MAX_INPUTS) */
 	/* the performer's outputs */
-	uint8_t click_on, click_pa, pa_mute_all, pad4;
+	uint8_t click_on, click_pa, pa_mute_all;
+	uint8_t midi_clock_off;		/* MIDI clock out (on by default) */
 	float click_db;
 	float phones_delay_ms;
 	float phones_limit_db;

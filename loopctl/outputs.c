@@ -127,6 +127,34 @@ int jl_cmd_click(struct jl_daemon *d, struct jl_req *rq, int argc, char **argv)
 	return say(rq, 0, "click %s (%.0f dB, phones%s)", on ? "on" : "off", db, pa ? " and PA" : " only");
 }
 
+/* Sends the MIDI clock switch as the model has it. */
+int jl_outputs_send_midi_clock(struct jl_daemon *d, struct jl_req *rq, uint64_t when);
+int jl_outputs_send_midi_clock(struct jl_daemon *d, struct jl_req *rq, uint64_t when)
+{
+	struct jl_cmd c;
+	memset(&c, 0, sizeof(c));
+	c.type = JL_CMD_MIDI_CLOCK;
+	c.target = when;
+	c.p.u[0] = d->m->midi_clock_off ? 0 : 1;
+	return push(d, rq, &c);
+}
+
+/* MIDI clock on jackloop's clock_out port: 24 ticks per beat of the grid
+ * the click uses, Start on its next downbeat (clock_rt.c). */
+int jl_cmd_midiclock(struct jl_daemon *d, struct jl_req *rq, int argc, char **argv)
+{
+	struct jl_model *m = d->m;
+	if (argc == 2 && (!strcmp(argv[1], "on") || !strcmp(argv[1], "off"))) {
+		m->midi_clock_off = (uint8_t)!strcmp(argv[1], "off");
+		if (jl_outputs_send_midi_clock(d, rq, at(d, rq)))
+			return 1;
+	} else if (argc != 1) {
+		return say(rq, 2, "usage: midiclock [on|off]");
+	}
+	json_object_set_new(rq->json, "midi_clock", json_boolean(!m->midi_clock_off));
+	return say(rq, 0, "MIDI clock %s on %s:clock_out", m->midi_clock_off ? "off" : "on", d->name);
+}
+
 int jl_cmd_phones(struct jl_daemon *d, struct jl_req *rq, int argc, char **argv)
 {
 	struct jl_model *m = d->m;

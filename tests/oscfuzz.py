@@ -16,7 +16,7 @@ import argparse, os, random, socket, struct, sys, time
 
 COMMANDS = ("ping status help master-gain impulse meter-reset record capture play stop mute "
             "unmute toggle gain pan solo undo redo layer clear select panic tap tempo onsets "
-            "phones monitor click fx send calibrate pa-mute trim quantize at triggers "
+            "phones monitor click midiclock fx send calibrate pa-mute trim quantize at triggers "
             "cancel").split()
 WORDS = ("all", "next-cycle", "next-bar", "next-beat", "on", "off", "half", "double", "mute",
          "unmute", "toggle", "level", "delay", "limit", "master", "click", "add", "set", "remove",

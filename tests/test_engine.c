@@ -28,6 +28,12 @@ static float out_log[2][SPAN];
 static uint32_t last_n;
 static float inbuf[2][8192], outbuf[4][8192];
 static char shm_name[64];
+/* MIDI clock out: every byte the engine sent, at its engine frame */
+#define MLOG_MAX 8192
+static struct jl_midi_out midi;
+static uint64_t mlog_frame[MLOG_MAX];
+static uint8_t mlog_byte[MLOG_MAX];
+static uint32_t mlog_n;
 
 /* Frame-coded signal (DESIGN 8): |code| <= 0.5, exact in float. */
 static float code(uint64_t f) { return ((float)(f & 0x7FFF) - 16384.0f + 0.5f) / 32768.0f; }
@@ -94,10 +100,16 @@ static void cycle(uint32_t n)
 	io.usecs = (uint64_t)jack_frames * 1000000u / RATE;
 	io.next_usecs = io.usecs + (uint64_t)n * 1000000u / RATE;
 	io.period_usecs = (float)n * 1e6f / RATE;
+	io.midi = &midi;
+	midi.n = 12345; /* the engine must reset it */
 	JL_RT_ENTER();
 	jl_engine_process_rt(eng, &io);
 	JL_RT_EXIT();
 	base = jl_engine_frame(eng) - n;
+	for (k = 0; k < midi.n && k < JL_MIDI_OUT_MAX && mlog_n < MLOG_MAX; k++) {
+		mlog_frame[mlog_n] = base + midi.off[k];
+		mlog_byte[mlog_n++] = midi.byte[k];
+	}
 	for (k = 0; k < n; k++) {
 		uint64_t f = base + k;
 		out_log[0][f % SPAN] = outbuf[0][k];
@@ -446,6 +458,147 @@ static void test_fx_tail(void)
 	TH_CHECK(nonzero(jl_engine_frame(eng) - RATE, jl_engine_frame(eng), NULL) == 0, "and the tail ends in exact zeros");
 }
 
+/* MIDI clock out (clock_rt.c): the grid of JL_CMD_CLICK in 24 ticks per
+ * beat at origin + floor(j * span / (24 * beats)), Start with the tick of
+ * the next downbeat, Stop when the grid changes or the clock is turned
+ * off.  The same script in four period patterns must give the same bytes
+ * at the same frames (relative to the script's start). */
+static void push_click(uint64_t target, uint64_t origin, uint64_t span, uint32_t beats, uint32_t per_bar)
+{
+	struct jl_cmd c;
+	memset(&c, 0, sizeof(c));
+	c.type = JL_CMD_CLICK;
+	c.target = target;
+	c.p.click.origin = origin;
+	c.p.click.span = span;
+	c.p.click.beats = beats;
+	c.p.click.per_bar = per_bar;
+	if (!jl_spsc_push(&cq, &c))
+		fprintf(stderr, "queue full in test\n");
+}
+
+static void push_mclk(uint64_t target, uint32_t on)
+{
+	struct jl_cmd c;
+	memset(&c, 0, sizeof(c));
+	c.type = JL_CMD_MIDI_CLOCK;
+	c.target = target;
+	c.p.u[0] = on;
+	if (!jl_spsc_push(&cq, &c))
+		fprintf(stderr, "queue full in test\n");
+}
+
+/* Frames relative to the script's base S. */
+#define MC_O1 5000u	/* grid 1: origin (a downbeat, ahead of its command) */
+#define MC_SPAN1 96001u	/* 4 beats of 24001/48000 s: ticks 1000.01 frames apart */
+#define MC_G2 130000u	/* grid 2 (3/4 at another tempo) applies here */
+#define MC_O2 100003u	/* its origin, in the past when it applies */
+#define MC_SPAN2 77777u	/* 3 beats */
+#define MC_SAME 185000u	/* grid 2 sent again after its Start: nothing changes */
+#define MC_OFF 200000u
+#define MC_ON 230000u
+#define MC_CLEAR 300000u
+#define MC_END 330000u
+
+static void mclk_script(uint64_t S, const uint32_t *sizes, uint32_t nsizes)
+{
+	uint32_t i = 0;
+	push_click(S + 10, S + MC_O1, MC_SPAN1, 4, 4);
+	push_click(S + MC_G2, S + MC_O2, MC_SPAN2, 3, 3);
+	push_click(S + MC_SAME, S + MC_O2, MC_SPAN2, 3, 3);
+	push_mclk(S + MC_OFF, 0);
+	push_mclk(S + MC_ON, 1);
+	push_click(S + MC_CLEAR, 0, 0, 0, 0);
+	mlog_n = 0;
+	while (jl_engine_frame(eng) < S + MC_END)
+		cycle(sizes[i++ % nsizes]);
+}
+
+/* The expected bytes, from the definition. */
+static uint32_t mclk_expect(uint64_t S, uint64_t *fr, uint8_t *by, uint32_t max)
+{
+	uint32_t n = 0;
+	uint64_t j, t;
+#define PUT(f, b) do { if (n < max) { fr[n] = (f); by[n] = (b); n++; } } while (0)
+	/* grid 1 from its origin (Start there) until grid 2 applies */
+	for (j = 0;; j++) {
+		t = S + MC_O1 + j * MC_SPAN1 / 96;
+		if (t >= S + MC_G2)
+			break;
+		if (j == 0)
+			PUT(t, 0xFA);
+		PUT(t, 0xF8);
+	}
+	PUT(S + MC_G2, 0xFC);
+	/* grid 2 from MC_G2; Start at its next downbeat (every 3 beats = 72 ticks) */
+	{
+		uint64_t first = ((MC_G2 - MC_O2) * 72 + MC_SPAN2 - 1) / MC_SPAN2, start = (first + 71) / 72 * 72;
+		for (j = first;; j++) {
+			t = S + MC_O2 + j * MC_SPAN2 / 72;
+			if (t >= S + MC_OFF)
+				break;
+			if (j == start)
+				PUT(t, 0xFA);
+			PUT(t, 0xF8);
+		}
+		PUT(S + MC_OFF, 0xFC);
+		first = ((MC_ON - MC_O2) * 72 + MC_SPAN2 - 1) / MC_SPAN2;
+		start = (first + 71) / 72 * 72;
+		for (j = first;; j++) {
+			t = S + MC_O2 + j * MC_SPAN2 / 72;
+			if (t >= S + MC_CLEAR)
+				break;
+			if (j == start)
+				PUT(t, 0xFA);
+			PUT(t, 0xF8);
+		}
+		PUT(S + MC_CLEAR, 0xFC);
+	}
+#undef PUT
+	return n;
+}
+
+static void test_midi_clock(void)
+{
+	static const uint32_t p1[] = { 256 }, p2[] = { 64 }, p3[] = { 1000, 7, 4096, 333 }, p4[] = { 8192, 1, 129 };
+	static const uint32_t *pats[] = { p1, p2, p3, p4 };
+	static const uint32_t npat[] = { 1, 1, 4, 3 };
+	static uint64_t ef[MLOG_MAX];
+	static uint8_t eb[MLOG_MAX];
+	uint32_t r, k;
+	for (r = 0; r < 4; r++) {
+		uint64_t S = jl_engine_frame(eng) + 256 * 4;
+		uint32_t ne = mclk_expect(S, ef, eb, MLOG_MAX), bad = 0, first_bad = 0;
+		mclk_script(S, pats[r], npat[r]);
+		for (k = 0; k < ne && k < mlog_n; k++)
+			if (mlog_frame[k] != ef[k] || mlog_byte[k] != eb[k]) {
+				if (!bad)
+					first_bad = k;
+				bad++;
+			}
+		TH_CHECK(mlog_n == ne && bad == 0,
+			 "MIDI clock, periods pattern %u: %u bytes (expected %u), %u differ (first at #%u: %02X at +%lld, expected %02X at +%lld)",
+			 r, mlog_n, ne, bad, first_bad, first_bad < mlog_n ? mlog_byte[first_bad] : 0,
+			 first_bad < mlog_n ? (long long)(mlog_frame[first_bad] - S) : -1LL, eb[first_bad],
+			 (long long)(ef[first_bad] - S));
+	}
+	/* a sanity check of the expectation itself: ticks 24 per beat */
+	{
+		uint64_t S = 0;
+		uint32_t ne = mclk_expect(S, ef, eb, MLOG_MAX), ticks = 0;
+		for (k = 0; k < ne && ef[k] < MC_G2; k++)
+			ticks += eb[k] == 0xF8;
+		TH_CHECK(ticks == (uint32_t)((MC_G2 - MC_O1) * 96 / MC_SPAN1) + 1, "grid 1 has 24 ticks per beat (%u)", ticks);
+	}
+	/* a bad MIDI_CLOCK command is rejected */
+	{
+		uint32_t rej = atomic_load(&shm.rt->cmd_rejected);
+		push_mclk(0, 7);
+		cycle(256);
+		TH_CHECK(atomic_load(&shm.rt->cmd_rejected) == rej + 1, "MIDI_CLOCK with u[0] = 7 is rejected");
+	}
+}
+
 int main(void)
 {
 	setup();
@@ -461,6 +614,7 @@ int main(void)
 	test_rate_mismatch();
 	test_reattach();
 	test_fx_tail();
+	test_midi_clock();
 	TH_CHECK(jl_engine_frame(eng) > 0xFFFFFFFFull, "64-bit timeline crossed JACK's 32-bit wrap");
 	jl_engine_destroy(eng);
 	jl_shm_close(&shm);

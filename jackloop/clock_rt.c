@@ -1,0 +1,90 @@
+/* clock_rt.c - MIDI clock out: 24 ticks (0xF8) per beat of the click grid,
+ * sample-exact, with Start (0xFA) on a downbeat and Stop (0xFC).
+ *
+ * The grid is the one JL_CMD_CLICK sets (the loop's beats, or the preset
+ * or detected tempo before a loop): beat k at origin + floor(k * span /
+ * beats), so tick j is at origin + floor(j * span / (24 * beats)), computed
+ * from j and never accumulated (DESIGN 2.6); tick 24k is beat k exactly.
+ *
+ * A receiver starts on the first tick after a Start, so the engine sends
+ * Start together with the tick of the grid's next downbeat (a beat k with
+ * k % per_bar == 0): a drum machine starts on the loop's "one".  Ticks run
+ * from the grid's origin on, before the Start too, so a receiver can lock
+ * to the tempo first.  A different grid (a new loop, a new tempo) or the
+ * clock turned off sends Stop at once; the new grid starts again on its
+ * next downbeat.  The same grid sent again (the click switched on or off)
+ * changes nothing.  No grid: no ticks. */
+#include "engine_priv.h"
+
+#define MIDI_CLOCK 0xF8u
+#define MIDI_START 0xFAu
+#define MIDI_STOP 0xFCu
+#define TICKS_PER_BEAT 24u
+#define MIN_TICK_FRAMES 16u /* a faster grid sends no clock (>7500 BPM at 48 kHz) */
+
+/* At most one tick per MIN_TICK_FRAMES plus a Start and a Stop: 515
+ * bytes in JACK's largest period (8192 frames), so the buffer never
+ * fills; the bound is only a guard. */
+static void emit_rt(const struct jl_engine_io *io, uint32_t off, uint8_t b)
+{
+	struct jl_midi_out *m = io->midi;
+	if (!m || m->n >= JL_MIDI_OUT_MAX)
+		return;
+	m->off[m->n] = off;
+	m->byte[m->n] = b;
+	m->n++;
+}
+
+/* Called when JL_CMD_CLICK applies, before the engine takes the new grid. */
+void jl_clock_grid_rt(struct jl_engine *e, uint64_t origin, uint64_t span, uint32_t beats, uint32_t per_bar)
+{
+	if (origin == e->click_origin && span == e->click_span && beats == e->click_beats &&
+	    per_bar == e->click_per_bar)
+		return; /* the same grid: the clock runs on */
+	if (e->mclk_running)
+		e->mclk_stop_due = 1;
+	e->mclk_running = 0;
+	e->mclk_start_due = 1;
+}
+
+void jl_clock_enable_rt(struct jl_engine *e, int on)
+{
+	if (on && !e->mclk_on)
+		e->mclk_start_due = 1;
+	if (!on) {
+		if (e->mclk_running)
+			e->mclk_stop_due = 1;
+		e->mclk_running = 0;
+		e->mclk_start_due = 0;
+	}
+	e->mclk_on = (uint8_t)(on != 0);
+}
+
+/* The ticks in [f, f + n), at offsets off.. of the cycle. */
+void jl_clock_process_rt(struct jl_engine *e, const struct jl_engine_io *io, uint32_t off, uint64_t f, uint32_t n)
+{
+	uint64_t org = e->click_origin, span = e->click_span, T, j, bar;
+	if (e->mclk_stop_due) {
+		emit_rt(io, off, MIDI_STOP);
+		e->mclk_stop_due = 0;
+	}
+	if (!e->mclk_on || !e->click_beats || f + n <= org)
+		return;
+	T = (uint64_t)TICKS_PER_BEAT * e->click_beats; /* ticks per span */
+	if (span < T * MIN_TICK_FRAMES)
+		return;
+	bar = (uint64_t)TICKS_PER_BEAT * (e->click_per_bar ? e->click_per_bar : 1);
+	/* the first tick at or after f: j = ceil((f - org) * T / span) */
+	j = f > org ? ((f - org) * T + span - 1) / span : 0;
+	for (;; j++) {
+		uint64_t t = org + j * span / T;
+		if (t >= f + n)
+			break;
+		if (e->mclk_start_due && j % bar == 0) {
+			emit_rt(io, off + (uint32_t)(t - f), MIDI_START);
+			e->mclk_start_due = 0;
+			e->mclk_running = 1;
+		}
+		emit_rt(io, off + (uint32_t)(t - f), MIDI_CLOCK);
+	}
+}

@@ -1,0 +1,74 @@
+#!/bin/bash
+# it_clock.sh - MIDI clock out through a real JACK server (dummy backend,
+# -S): a MIDI recorder client on jackloop:clock_out, the beat grid of a
+# recorded loop, `midiclock off`/`on` and `tempo double`.  Every byte is
+# checked at its exact frame against the grid (tests/clockcheck.py).
+set -u
+. "$(dirname "$0")/it_lib.sh"
+trap teardown EXIT
+NAME=clk
+L() { "$LOOPCTL" --name $NAME "$@"; }
+CC() { python3 "$(dirname "$0")/clockcheck.py" "$TMP/midi.txt" "$OFF" "$@"; }
+
+check "JACK server" start_jackd 256
+spawn "$TMP/jackloop.log" env LD_PRELOAD="$B/librtguard.so" "$B/jackloop" --name $NAME --osc-port 0 \
+	--history 30 --pool-mb 16
+check "jackloop + daemon up" wait_for 10 "$LOOPCTL" --name $NAME ping
+check "a MIDI port clock_out" bash -c "jack_lsp -t $NAME:clock_out | grep -q midi"
+check "status: the MIDI clock is on by default" bash -c "\"$LOOPCTL\" --name $NAME status --json | grep -q '\"midi_clock\": *true'"
+spawn "$TMP/midirec.log" "$B/tests/jl_midirec" -o "$TMP/midi.txt" $NAME:clock_out
+MREC=$LAST_PID
+check "MIDI recorder" wait_for 5 grep -q ready "$TMP/midirec.log"
+spawn "$TMP/player.log" "$B/tests/jl_player" $NAME:in_1 $NAME:in_2
+check "player" wait_for 5 grep -q ready "$TMP/player.log"
+wait_for 5 jv_gt engine.frame $(( $(jv engine.frame) + 24000 ))
+OFF=$(jv engine.frame_offset)
+
+# --- no tempo, no clock; a loop's grid starts it on a downbeat --------------
+check "record" L record
+F=$(( $(jv engine.frame) + 60000 ))
+wait_for 5 jv_gt engine.frame $F
+check "without a grid nothing was sent" test ! -s "$TMP/midi.txt"
+F_ANCHOR=$(jv engine.frame)
+check "record: the anchor" L record
+A() { L status --json | python3 -c "import json,sys; print(json.load(sys.stdin)['anchor']['$1'])"; }
+C=$(A cycle_frames); O=$(A origin); N=$(A beats_per_cycle)
+echo "# anchor: cycle $C frames, origin $O, $N beats per cycle"
+wait_for 10 jv_gt engine.frame $(( $(jv engine.frame) + 3 * C ))
+
+# --- off, then on ----------------------------------------------------------
+expect_rc "midiclock off" 0 L midiclock off
+check "status: the MIDI clock is off" bash -c "\"$LOOPCTL\" --name $NAME status --json | grep -q '\"midi_clock\": *false'"
+wait_for 10 jv_gt engine.frame $(( $(jv engine.frame) + 24000 ))
+F_ON=$(jv engine.frame)
+expect_rc "midiclock on" 0 L midiclock on
+expect_rc "midiclock (no argument) says on" 0 L midiclock
+check "... in its text" grep -q "MIDI clock on" "$TMP/out"
+wait_for 10 jv_gt engine.frame $(( $(jv engine.frame) + 2 * C + 24000 ))
+
+# --- a new count of beats: Stop, then Start on the new grid's downbeat ---
+expect_rc "tempo double (beats per cycle x2)" 0 L tempo double
+N2=$(A beats_per_cycle)
+check "beats per cycle doubled ($N -> $N2)" test "$N2" = $(( 2 * N ))
+wait_for 10 jv_gt engine.frame $(( $(jv engine.frame) + 2 * C + 24000 ))
+F_END=$(( $(jv engine.frame) - 4800 ))
+stop_pid $MREC
+PIDS=${PIDS/ $MREC/}
+
+R=$(CC 0 $O $C $N 4 --quiet-until $F_ANCHOR); echo "# $R"
+check "the loop's grid: nothing before the anchor, then 24 clocks per beat, Start on its first downbeat" \
+	grep -q '^end ' <<<"$R"
+E1=$(sed -n 's/^end //p' <<<"$R")
+R=$(CC "${E1:-0}" $O $C $N 4 --stop-first --quiet-until $F_ON); echo "# $R"
+check "midiclock off: Stop, silence; on: the same grid, Start on its next downbeat" grep -q '^end ' <<<"$R"
+E2=$(sed -n 's/^end //p' <<<"$R")
+R=$(CC "${E2:-0}" $O $C $N2 4 --stop-first --to $F_END); echo "# $R"
+check "tempo double: Stop, then twice the clocks per cycle, Start on the next downbeat" grep -q '^end ' <<<"$R"
+
+# --- bad input: a clear error, nothing changes --------------------------------
+expect_rc "midiclock maybe: usage error" 2 L midiclock maybe
+check "... says how to use it" grep -q "usage: midiclock" "$TMP/err"
+expect_rc "midiclock on off: too many arguments" 2 L midiclock on off
+check "the clock is still on" bash -c "\"$LOOPCTL\" --name $NAME status --json | grep -q '\"midi_clock\": *true'"
+check "no command was rejected by the engine" jv_is engine.commands_rejected 0
+report
