@@ -52,7 +52,7 @@ JL_OBJ := $(JL_SRC:%.c=$(BUILD)/obj/%.o)
 CTL_OBJ := $(CTL_SRC:%.c=$(BUILD)/obj/%.o)
 
 UNIT_TESTS := test_spsc test_shm test_engine test_midi test_looper $(if $(wildcard tests/test_fx.c),test_fx) $(if $(wildcard tests/test_conv.c),test_conv) $(if $(wildcard tests/test_analysis.c),test_analysis)
-TEST_BINS := $(UNIT_TESTS:%=$(BUILD)/tests/%) $(BUILD)/tests/jl_player $(BUILD)/tests/jl_recorder $(BUILD)/tests/jl_midirec \
+TEST_BINS := $(UNIT_TESTS:%=$(BUILD)/tests/%) $(BUILD)/tests/jl_player $(BUILD)/tests/jl_recorder $(BUILD)/tests/jl_midirec $(BUILD)/tests/jl_clocksrc \
              $(BUILD)/tests/jl_histcheck $(BUILD)/tests/jl_delay $(BUILD)/tests/test_rtguard $(BUILD)/librtguard.so
 
 
@@ -136,6 +136,8 @@ $(BUILD)/tests/jl_player: $(BUILD)/tests/jl_player.o
 $(BUILD)/tests/jl_recorder: $(BUILD)/tests/jl_recorder.o
 	$(CC) $(LDFLAGS) $^ $(JACK_LIBS) $(shell $(PKG_CONFIG) --libs sndfile) -o $@
 $(BUILD)/tests/jl_midirec: $(BUILD)/tests/jl_midirec.o
+	$(CC) $(LDFLAGS) $^ $(JACK_LIBS) -o $@
+$(BUILD)/tests/jl_clocksrc: $(BUILD)/tests/jl_clocksrc.o
 	$(CC) $(LDFLAGS) $^ $(JACK_LIBS) -o $@
 $(BUILD)/tests/jl_delay: $(BUILD)/tests/jl_delay.o
 	$(CC) $(LDFLAGS) $^ $(JACK_LIBS) -o $@

@@ -12,8 +12,10 @@
  * from the grid's origin on, before the Start too, so a receiver can lock
  * to the tempo first.  A different grid (a new loop, a new tempo) or the
  * clock turned off sends Stop at once; the new grid starts again on its
- * next downbeat.  The same grid sent again (the click switched on or off)
- * changes nothing.  No grid: no ticks. */
+ * next downbeat.  The same grid sent again (the click switched on or off),
+ * or a correction of it by less than 0.1 % in tempo and 2 ms in phase
+ * (following an external clock), changes nothing but the ticks' frames.
+ * No grid: no ticks. */
 #include "engine_priv.h"
 
 #define MIDI_CLOCK 0xF8u
@@ -35,11 +37,27 @@ static void emit_rt(const struct jl_engine_io *io, uint32_t off, uint8_t b)
 	m->n++;
 }
 
+/* Is the new grid the old one, or a small correction of it: the same
+ * beats and bar, the span within 0.1 %, and the downbeats within 2 ms
+ * (a followed external clock's drift, clockin.c)?  Integer arithmetic. */
+static int same_grid_rt(const struct jl_engine *e, uint64_t origin, uint64_t span, uint32_t beats, uint32_t per_bar)
+{
+	uint64_t bar, d, tol = e->fx_ctx.rate / 500u;
+	if (beats != e->click_beats || per_bar != e->click_per_bar || !beats || !e->click_span)
+		return 0;
+	if ((span > e->click_span ? span - e->click_span : e->click_span - span) * 1000u > e->click_span)
+		return 0;
+	bar = e->click_span * (per_bar ? per_bar : 1) / beats;
+	if (!bar)
+		return 0;
+	d = (origin > e->click_origin ? origin - e->click_origin : e->click_origin - origin) % bar;
+	return d <= tol || bar - d <= tol;
+}
+
 /* Called when JL_CMD_CLICK applies, before the engine takes the new grid. */
 void jl_clock_grid_rt(struct jl_engine *e, uint64_t origin, uint64_t span, uint32_t beats, uint32_t per_bar)
 {
-	if (origin == e->click_origin && span == e->click_span && beats == e->click_beats &&
-	    per_bar == e->click_per_bar)
+	if (same_grid_rt(e, origin, span, beats, per_bar))
 		return; /* the same grid: the clock runs on */
 	if (e->mclk_running)
 		e->mclk_stop_due = 1;

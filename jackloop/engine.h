@@ -34,6 +34,16 @@ struct jl_midi_out {
 	uint8_t byte[JL_MIDI_OUT_MAX];
 };
 
+/* MIDI real-time bytes that arrived on clock_in in one cycle: byte[i] at
+ * frame offset off[i].  The engine passes them to the daemon as events
+ * with their engine frames. */
+#define JL_MIDI_IN_MAX 256
+struct jl_midi_in {
+	uint32_t n;
+	uint32_t off[JL_MIDI_IN_MAX];
+	uint8_t byte[JL_MIDI_IN_MAX];
+};
+
 /* One cycle's I/O.  in[i] for i < n_inputs, out[] for the four outputs
  * (out_L, out_R, phones_L, phones_R); any pointer may be NULL (treated as
  * silence / not written). */
@@ -44,6 +54,7 @@ struct jl_engine_io {
 	float *send_out[JL_MAX_TRACKS][2];	/* --sends: a track's bus to an external rack */
 	const float *ret_in[JL_MAX_TRACKS][2];	/* ... and back */
 	struct jl_midi_out *midi;	/* MIDI clock out; NULL = no port (the clock state still advances) */
+	const struct jl_midi_in *midi_in;	/* clock_in; NULL = none */
 	uint32_t nframes;
 	uint32_t jack_frames;	/* jack_get_cycle_times current_frames (wraps at 2^32) */
 	uint64_t usecs;		/* current_usecs */

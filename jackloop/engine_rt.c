@@ -736,6 +736,13 @@ void jl_engine_process_rt(struct jl_engine *e, const struct jl_engine_io *io)
 	start = timeline(e, io);
 	end = start + io->nframes;
 	publish_cycle(e, io, start);
+	if (io->midi_in) {
+		/* an external clock, for the daemon to follow (clockin.c) */
+		uint32_t k;
+		for (k = 0; k < io->midi_in->n && k < JL_MIDI_IN_MAX; k++)
+			if (io->midi_in->off[k] < io->nframes)
+				emit(e, JL_EVT_MIDI_RT, 0, io->midi_in->byte[k], start + io->midi_in->off[k]);
+	}
 	drain(e, start);
 
 	for (f = start; f < end;) {

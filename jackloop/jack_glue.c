@@ -43,6 +43,22 @@ static int process(jack_nframes_t nframes, void *arg)
 	io.next_usecs = nu;
 	io.period_usecs = pu;
 	io.midi = &g->midi;
+	io.midi_in = NULL;
+	if (g->clock_in) {
+		/* the clock's real-time messages only (one byte each) */
+		void *mb = jack_port_get_buffer(g->clock_in, nframes);
+		uint32_t cnt = jack_midi_get_event_count(mb);
+		g->midi_in.n = 0;
+		for (i = 0; i < cnt && g->midi_in.n < JL_MIDI_IN_MAX; i++) {
+			jack_midi_event_t ev;
+			if (jack_midi_event_get(&ev, mb, i) == 0 && ev.size == 1 && ev.buffer[0] >= 0xF8 &&
+			    ev.buffer[0] <= 0xFC) {
+				g->midi_in.off[g->midi_in.n] = ev.time;
+				g->midi_in.byte[g->midi_in.n++] = ev.buffer[0];
+			}
+		}
+		io.midi_in = &g->midi_in;
+	}
 	JL_RT_ENTER();
 	jl_engine_process_rt(g->engine, &io);
 	JL_RT_EXIT();
@@ -219,8 +235,9 @@ int jl_glue_setup(struct jl_glue *g, char *err, size_t n)
 	}
 	atomic_store(&g->shm->rt->n_sends, g->n_sends);
 	g->clock_out = jack_port_register(g->client, "clock_out", JACK_DEFAULT_MIDI_TYPE, JackPortIsOutput, 0);
-	if (!g->clock_out) {
-		snprintf(err, n, "cannot register port clock_out");
+	g->clock_in = jack_port_register(g->client, "clock_in", JACK_DEFAULT_MIDI_TYPE, JackPortIsInput, 0);
+	if (!g->clock_out || !g->clock_in) {
+		snprintf(err, n, "cannot register the MIDI ports clock_out and clock_in");
 		return -1;
 	}
 	if (jack_set_process_callback(g->client, process, g) || jack_set_xrun_callback(g->client, xrun, g) ||

@@ -21,6 +21,8 @@ struct jl_glue {
 	jack_port_t *send_out[JL_MAX_TRACKS][2], *ret_in[JL_MAX_TRACKS][2];
 	jack_port_t *clock_out;			/* MIDI clock (clock_rt.c) */
 	struct jl_midi_out midi;		/* its bytes of the current cycle */
+	jack_port_t *clock_in;			/* an external MIDI clock */
+	struct jl_midi_in midi_in;		/* its real-time bytes of the current cycle */
 	volatile sig_atomic_t server_gone;
 	char gone_reason[256];
 	volatile sig_atomic_t rate_changed;

@@ -17,6 +17,8 @@
 #include "model.h"
 #include "session.h"
 
+void jl_outputs_sync_status(struct jl_daemon *d, json_t *obj, char *text, size_t n);
+
 /* A bad argument is a usage error (exit 2 in the CLI); a command that was
  * understood but could not be done is a failure (exit 1). */
 #define bad_arg(rq, ...) jl_say(rq, 2, __VA_ARGS__)
@@ -280,9 +282,12 @@ static int cmd_status(struct jl_daemon *d, struct jl_req *rq, int argc, char **a
 			p += snprintf(p, (size_t)(e - p), "\n  tempo: unknown");
 	}
 	if (d->m) {
+		char sync[160];
+		jl_outputs_sync_status(d, rq->json, sync, sizeof(sync));
 		json_object_set_new(rq->json, "midi_clock", json_boolean(!d->m->midi_clock_off));
 		if (p < e)
-			p += snprintf(p, (size_t)(e - p), "\n  MIDI clock: %s", d->m->midi_clock_off ? "off" : "on");
+			p += snprintf(p, (size_t)(e - p), "\n  MIDI clock out: %s; %s",
+				      d->m->midi_clock_off ? "off" : "on", sync);
 	}
 	if (p < e) {
 		jl_session_status(rq->json, p, (size_t)(e - p));
@@ -342,6 +347,7 @@ const struct jl_command jl_commands[] = {
 	{ "monitor", 2, 8, "INPUT off | [--main DB] [--phones DB] [--pan P]", "dry input monitoring", jl_cmd_monitor },
 	{ "click", 1, 5, "on|off [--pa|--no-pa] [--level DB]", "metronome on the phones (and the PA)", jl_cmd_click },
 	{ "midiclock", 0, 1, "[on|off]", "MIDI clock out on clock_out (24 per beat, Start on a downbeat)", jl_cmd_midiclock },
+	{ "sync", 0, 1, "[midi|off]", "before the first loop, follow the MIDI clock on clock_in", jl_cmd_sync },
 	{ "fx", 1, 40, "add TARGET TYPE [k=v...] | set TARGET SLOT k=v... | remove TARGET SLOT | list [TARGET]",
 	  "effect chains on tracks, master (TARGET 1..64|master|inN)", jl_cmd_fx },
 	{ "send", 2, 2, "TRACK on|off", "route a track through its send/return ports (jackloop --sends)", jl_cmd_send },

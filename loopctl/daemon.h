@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 
 #include "../shared/jl_shm.h"
+#include "clockin.h"
 #include "midi.h"
 
 #define JL_DEFAULT_OSC_PORT 9960
@@ -66,6 +67,8 @@ struct jl_daemon {
 	int cur_has_arrival;
 	/* MIDI */
 	struct jl_midi *midi;
+	struct jl_clockin clockin;	/* an external clock on jackloop's clock_in */
+	uint64_t sync_bar;		/* sync midi: clocks that began a bar (the last set) */
 	/* loop */
 	int tfd, sfd;
 	int quit;

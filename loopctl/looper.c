@@ -2293,12 +2293,48 @@ static void resync_engine(struct jl_daemon *d)
 	d->m->engine_gen_seen = gen;
 }
 
+/* sync midi: before the first loop, the tempo grid is an external
+ * clock's (jackloop's clock_in): its tempo, and a bar line on every bar
+ * of its song position (the first clock after its Start begins bar 1).
+ * It is looked at once per bar, and the grid is set again when the tempo
+ * moved by more than 0.02 % or the clock's bar line lies more than 2 ms
+ * off the grid's (a hardware clock drifts against the audio clock); such
+ * a small correction does not restart the MIDI clock out (clock_rt.c). */
+static void sync_follow(struct jl_daemon *d)
+{
+	struct jl_model *m = d->m;
+	const struct jl_clockin *c = &d->clockin;
+	uint32_t bpb = m->beats_per_bar ? m->beats_per_bar : 4;
+	double fpb, bpm;
+	uint64_t db;
+	if (!m->sync_midi || m->has_anchor || !c->running || !c->beat_frame || c->beats % bpb ||
+	    c->beat_frame == d->sync_bar)
+		return;
+	if (!jl_clockin_tempo(c, jl_daemon_now(d), &fpb, &db))
+		return;
+	d->sync_bar = c->beat_frame;
+	bpm = 60.0 * rate(d) / fpb;
+	if (!(bpm >= TEMPO_MIN_BPM && bpm <= TEMPO_MAX_BPM))
+		return;
+	if (m->preset_bpm > 0 && fabs(bpm - m->preset_bpm) <= 0.0002 * bpm) {
+		double bar = 60.0 * rate(d) * bpb / m->preset_bpm;
+		double k = llround(((double)c->beat_frame - (double)m->grid_origin) / bar);
+		double off = (double)c->beat_frame - ((double)m->grid_origin + k * bar);
+		if (fabs(off) <= 0.002 * rate(d))
+			return;
+	}
+	m->preset_bpm = bpm;
+	m->grid_origin = c->beat_frame;
+	resend_click(d, jl_daemon_now(d));
+}
+
 void jl_looper_tick(struct jl_daemon *d)
 {
 	uint64_t budget = COPY_FLOATS_PER_TICK;
 	if (!atomic_load(&d->shm.rt->cycles))
 		return; /* the engine has not run yet */
 	resync_engine(d);
+	sync_follow(d);
 	housekeeping(d);
 	finish_pending(d);
 	fire_triggers(d);

@@ -139,7 +139,8 @@ struct jl_model {
 	/* anchor (DESIGN 4.2) */
 	uint8_t has_anchor;
 	uint8_t quantize;		/* global quantize mode (enum jl_quant) */
-	uint8_t pad0[2];
+	uint8_t sync_midi;		/* before the first loop, follow clock_in's tempo */
+	uint8_t pad0;
 	uint32_t beats_per_cycle;
 	uint32_t beats_per_bar;
 	uint32_t pad1;

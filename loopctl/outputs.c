@@ -155,6 +155,43 @@ int jl_cmd_midiclock(struct jl_daemon *d, struct jl_req *rq, int argc, char **ar
 	return say(rq, 0, "MIDI clock %s on %s:clock_out", m->midi_clock_off ? "off" : "on", d->name);
 }
 
+/* The external clock on clock_in, for status and sync: "running" and
+ * its BPM, or not. */
+void jl_outputs_sync_status(struct jl_daemon *d, json_t *obj, char *text, size_t n);
+void jl_outputs_sync_status(struct jl_daemon *d, json_t *obj, char *text, size_t n)
+{
+	double fpb = 0;
+	uint64_t db = 0;
+	int known = jl_clockin_tempo(&d->clockin, jl_daemon_now(d), &fpb, &db);
+	double bpm = known ? 60.0 * d->shm.hdr->geom.sample_rate / fpb : 0;
+	json_t *o = json_object();
+	json_object_set_new(o, "source", json_string(d->m->sync_midi ? "midi" : "off"));
+	json_object_set_new(o, "clock_in", json_boolean(known));
+	json_object_set_new(o, "running", json_boolean(known && d->clockin.running));
+	json_object_set_new(o, "bpm", known ? json_real(round(bpm * 1000) / 1000) : json_null());
+	json_object_set_new(obj, "sync", o);
+	if (!known)
+		snprintf(text, n, "sync %s; no clock on clock_in", d->m->sync_midi ? "midi" : "off");
+	else
+		snprintf(text, n, "sync %s; clock_in: %.2f BPM, %s", d->m->sync_midi ? "midi" : "off", bpm,
+			 d->clockin.running ? "running" : "stopped");
+}
+
+/* sync midi: before the first loop, the tempo grid follows an external
+ * MIDI clock on clock_in (looper.c, sync_follow). */
+int jl_cmd_sync(struct jl_daemon *d, struct jl_req *rq, int argc, char **argv)
+{
+	char text[160];
+	if (argc == 2 && (!strcmp(argv[1], "midi") || !strcmp(argv[1], "off")))
+		d->m->sync_midi = (uint8_t)!strcmp(argv[1], "midi");
+	else if (argc != 1)
+		return say(rq, 2, "usage: sync [midi|off]");
+	jl_outputs_sync_status(d, rq->json, text, sizeof(text));
+	if (d->m->sync_midi && d->m->has_anchor)
+		return say(rq, 0, "%s (the loop's grid rules now: sync applies before the first loop)", text);
+	return say(rq, 0, "%s", text);
+}
+
 int jl_cmd_phones(struct jl_daemon *d, struct jl_req *rq, int argc, char **argv)
 {
 	struct jl_model *m = d->m;

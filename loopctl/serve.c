@@ -143,6 +143,8 @@ static void tick(struct jl_daemon *d)
 		if (ev.type == JL_EVT_GAP)
 			fprintf(stderr, "loopctl: history gap of %llu frames at frame %llu (xrun)\n",
 				(unsigned long long)ev.u[1], (unsigned long long)ev.u[0]);
+		else if (ev.type == JL_EVT_MIDI_RT)
+			jl_clockin_feed(&d->clockin, (uint8_t)ev.u[0], ev.u[1]);
 		else if (ev.type == JL_EVT_REJECTED)
 			fprintf(stderr, "loopctl: the engine rejected command %llu (type %llu) at frame %llu: %s\n",
 				(unsigned long long)ev.id, (unsigned long long)ev.u[0], (unsigned long long)ev.frame,
@@ -255,6 +257,7 @@ int jl_daemon_attach(struct jl_daemon *d, char *err, size_t n)
 	}
 	d->m = (void *)d->shm.model;
 	d->pool = (void *)d->shm.pool;
+	jl_clockin_init(&d->clockin, h->geom.sample_rate);
 	d->pool_floats = h->region[JL_REG_POOL].len / sizeof(float);
 	if (jl_looper_init(d))
 		fprintf(stderr, "loopctl serve: carrying on with the loops of the previous daemon (model generation %llu)\n",

@@ -185,6 +185,7 @@ enum jl_evt_type {
 	JL_EVT_REJECTED,	/* id, u[0]=command type, u[1]=enum jl_reject */
 	JL_EVT_GAP,		/* u[0]=first missing frame, u[1]=frames missing (xrun / skipped cycle) */
 	JL_EVT_CANCELLED,	/* id = the cancelled command's id */
+	JL_EVT_MIDI_RT,		/* u[0]=a MIDI real-time byte from clock_in, u[1]=its engine frame */
 	JL_EVT__COUNT
 };
 

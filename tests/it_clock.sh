@@ -71,4 +71,44 @@ check "... says how to use it" grep -q "usage: midiclock" "$TMP/err"
 expect_rc "midiclock on off: too many arguments" 2 L midiclock on off
 check "the clock is still on" bash -c "\"$LOOPCTL\" --name $NAME status --json | grep -q '\"midi_clock\": *true'"
 check "no command was rejected by the engine" jv_is engine.commands_rejected 0
+
+# --- sync midi: a second looper follows an external clock (100 BPM) ---------
+NAME=clk2
+spawn "$TMP/jackloop2.log" env LD_PRELOAD="$B/librtguard.so" "$B/jackloop" --name $NAME --osc-port 0 \
+	--history 30 --pool-mb 16
+check "a second jackloop + daemon" wait_for 10 "$LOOPCTL" --name $NAME ping
+check "a MIDI port clock_in" bash -c "jack_lsp -t $NAME:clock_in | grep -q midi"
+expect_rc "sync (no argument): off, no clock" 0 L sync
+check "... says so" grep -q "sync off; no clock on clock_in" "$TMP/out"
+expect_rc "sync midi" 0 L sync midi
+spawn "$TMP/midirec2.log" "$B/tests/jl_midirec" -n jl_midirec2 -o "$TMP/midi2.txt" $NAME:clock_out
+MREC=$LAST_PID
+check "MIDI recorder on its clock_out" wait_for 5 grep -q ready "$TMP/midirec2.log"
+spawn "$TMP/player2.log" "$B/tests/jl_player" -n jl_player2 $NAME:in_1 $NAME:in_2
+wait_for 5 grep -q ready "$TMP/player2.log"
+OFF=$(jv engine.frame_offset)
+spawn "$TMP/src.log" "$B/tests/jl_clocksrc" -p 1200 -d 1 $NAME:clock_in
+SRC=$LAST_PID
+check "an external clock at 100 BPM (1200 frames per clock) on clock_in" wait_for 5 grep -q ready "$TMP/src.log"
+check "it sent Start" wait_for 5 grep -q "^start " "$TMP/src.log"
+S=$(( $(sed -n 's/^start //p' "$TMP/src.log") + OFF ))
+check "the looper's tempo follows it: 100 BPM (preset)" wait_for 10 bash -c \
+	"\"$LOOPCTL\" --name $NAME status --json | python3 -c 'import json,sys; a=json.load(sys.stdin)[\"anchor\"]; sys.exit(abs(a.get(\"preset_bpm\",0)-100)>1e-9)'"
+check "status: sync midi, the clock running at 100 BPM" bash -c \
+	"\"$LOOPCTL\" --name $NAME status --json | python3 -c 'import json,sys; s=json.load(sys.stdin)[\"sync\"]; sys.exit(not (s[\"source\"]==\"midi\" and s[\"running\"] and abs(s[\"bpm\"]-100)<0.001))'"
+wait_for 10 jv_gt engine.frame $(( $(jv engine.frame) + 2 * 115200 + 24000 ))
+F_END=$(( $(jv engine.frame) - 4800 ))
+R=$(python3 "$(dirname "$0")/clockcheck.py" "$TMP/midi2.txt" "$OFF" 0 $S 115200 4 4 --to $F_END); echo "# $R"
+check "its clock out repeats the external clock frame for frame, Start on the external downbeat" grep -q '^end ' <<<"$R"
+expect_rc "record --bars 1 --count-in 1" 0 L record --bars 1 --count-in 1
+check "the first loop is made" wait_for 15 bash -c "\"$LOOPCTL\" --name $NAME status --json | grep -q '\"cycle_frames\": *115200'"
+O=$(A origin)
+check "it is one bar of the external clock (115200 frames), on its bar line" test $(( (O - S) % 115200 )) = 0
+expect_rc "sync midi with a loop: the loop's grid rules" 0 L sync midi
+check "... says so" grep -q "the loop's grid rules" "$TMP/out"
+kill -USR1 $SRC
+check "the external clock stopped: status says so" wait_for 5 bash -c \
+	"\"$LOOPCTL\" --name $NAME status --json | python3 -c 'import json,sys; s=json.load(sys.stdin)[\"sync\"]; sys.exit(s[\"running\"])'"
+expect_rc "sync foo: usage error" 2 L sync foo
+check "no command was rejected by the second engine" jv_is engine.commands_rejected 0
 report

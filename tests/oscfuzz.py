@@ -16,11 +16,11 @@ import argparse, os, random, socket, struct, sys, time
 
 COMMANDS = ("ping status help master-gain impulse meter-reset record capture play stop mute "
             "unmute toggle gain pan solo undo redo layer clear select panic tap tempo onsets "
-            "phones monitor click midiclock fx send calibrate pa-mute trim quantize at triggers "
+            "phones monitor click midiclock sync fx send calibrate pa-mute trim quantize at triggers "
             "cancel").split()
 WORDS = ("all", "next-cycle", "next-bar", "next-beat", "on", "off", "half", "double", "mute",
          "unmute", "toggle", "level", "delay", "limit", "master", "click", "add", "set", "remove",
-         "list", "eq", "comp", "reverb", "conv", "gate", "in1", "in2", "--cycles",
+         "list", "midi", "eq", "comp", "reverb", "conv", "gate", "in1", "in2", "--cycles",
          "--bars", "--quantize", "onset", "beat", "bar", "cycle", "--in", "1,2", "--pa-mute",
          "--threshold", "--count-in", "--ramp-ms", "--at", "--last", "--phones", "--main",
          "--pan", "--level", "--pa", "--port", "freq1=120", "gain1=-3", "ratio=4", "mix=0.5",

@@ -590,6 +590,68 @@ static void test_midi_clock(void)
 			ticks += eb[k] == 0xF8;
 		TH_CHECK(ticks == (uint32_t)((MC_G2 - MC_O1) * 96 / MC_SPAN1) + 1, "grid 1 has 24 ticks per beat (%u)", ticks);
 	}
+	/* a grid corrected by a little (a followed clock's drift: 30 frames,
+	 * span +0.05 %) or moved by whole bars runs on; 10 ms is a new grid */
+	{
+		uint64_t S = jl_engine_frame(eng) + 1024, t;
+		uint32_t i, stops = 0, starts = 0, ticks_after = 0;
+		push_click(S, S + 100, 96000, 4, 4);
+		push_click(S + 200000, S + 100 + 30, 96048, 4, 4);
+		push_click(S + 300000, S + 130 + 3 * 96048, 96048, 4, 4);
+		mlog_n = 0;
+		while (jl_engine_frame(eng) < S + 400000)
+			cycle(256);
+		for (i = 0; i < mlog_n; i++) {
+			stops += mlog_byte[i] == 0xFC;
+			starts += mlog_byte[i] == 0xFA;
+			ticks_after += mlog_byte[i] == 0xF8 && mlog_frame[i] >= S + 200000;
+		}
+		TH_CHECK(stops == 0 && starts == 1, "small corrections run on: %u Stop, %u Start", stops, starts);
+		for (i = 0, t = 0; i < mlog_n; i++)
+			if (mlog_frame[i] >= S + 200000 && mlog_byte[i] == 0xF8) {
+				uint64_t j = ((mlog_frame[i] - (S + 130)) * 96 + 96047) / 96048;
+				t += mlog_frame[i] != S + 130 + j * 96048 / 96;
+			}
+		TH_CHECK(ticks_after >= 199 && t == 0, "... on the corrected grid (%u ticks, %llu off it)", ticks_after,
+			 (unsigned long long)t);
+		push_click(jl_engine_frame(eng) + 256, S + 130 + 480, 96048, 4, 4);
+		mlog_n = 0;
+		run_frames(256 * 8);
+		for (i = 0, stops = 0; i < mlog_n; i++)
+			stops += mlog_byte[i] == 0xFC;
+		TH_CHECK(stops == 1, "a grid 10 ms off is a new one: Stop");
+	}
+	/* clock_in: real-time bytes become events with their engine frames */
+	{
+		struct jl_midi_in in;
+		struct jl_engine_io io;
+		struct jl_evt ev;
+		uint64_t base = jl_engine_frame(eng);
+		uint32_t got = 0, ok = 0;
+		while (jl_spsc_pop(&eq, &ev))
+			;
+		memset(&in, 0, sizeof(in));
+		in.n = 3;
+		in.off[0] = 0, in.byte[0] = 0xFA;
+		in.off[1] = 0, in.byte[1] = 0xF8;
+		in.off[2] = 255, in.byte[2] = 0xF8;
+		memset(&io, 0, sizeof(io));
+		io.nframes = 256;
+		io.jack_frames = jack_frames;
+		io.midi_in = &in;
+		JL_RT_ENTER();
+		jl_engine_process_rt(eng, &io);
+		JL_RT_EXIT();
+		jack_frames += 256;
+		while (jl_spsc_pop(&eq, &ev)) {
+			if (ev.type != JL_EVT_MIDI_RT)
+				continue;
+			ok += (got == 0 && ev.u[0] == 0xFA && ev.u[1] == base) || (got == 1 && ev.u[0] == 0xF8 && ev.u[1] == base) ||
+			      (got == 2 && ev.u[0] == 0xF8 && ev.u[1] == base + 255);
+			got++;
+		}
+		TH_CHECK(got == 3 && ok == 3, "clock_in: %u events, %u at their frames", got, ok);
+	}
 	/* a bad MIDI_CLOCK command is rejected */
 	{
 		uint32_t rej = atomic_load(&shm.rt->cmd_rejected);
