@@ -1539,6 +1539,47 @@ static void test_session(void)
 	teardown();
 }
 
+/* sync midi (looper.c, sync_follow): the preset grid follows an external
+ * clock fed as jackloop's clock_in events would bring it: 100 BPM with a
+ * Start, then a clock 0.0125 % slower (a drifting hardware box).  The
+ * grid takes the tempo and the bar lines; the slow clock's bar lines walk
+ * off the grid by 14.4 frames a bar, and once more than 2 ms off, the grid
+ * is set again on the clock's latest bar line with its tempo. */
+static void test_sync_midi(void)
+{
+	char msg[2048];
+	uint64_t t0, j = 0, jsw = 96 * 10, down = 0, f;
+	double P = 1200.0, P2 = 1200.15, bpm2 = 60.0 * RATE / (24 * P2);
+	int moved = 0;
+	setup(30, 64, 16);
+	run_to(RATE);
+	TH_CHECK(cmd("sync midi", msg, sizeof(msg)) == 0 && d->m->sync_midi, "sync midi: %s", msg);
+	t0 = now() + 1000;
+#define TICK(k) ((k) < jsw ? t0 + (uint64_t)((k) * P) : t0 + (uint64_t)(jsw * P) + (uint64_t)(((k) - jsw) * P2))
+	while (now() < t0 + 40 * 115200) {
+		while (TICK(j) < now()) {
+			if (j == 48) {
+				jl_clockin_feed(&d->clockin, 0xFA, TICK(j));
+				down = TICK(j);
+			}
+			if (j == jsw) /* before the clock slows down */
+				TH_CHECK(d->m->preset_bpm == 100.0 && (d->m->grid_origin - down) % 115200 == 0,
+					 "the grid: 100 BPM (%.6f), bar lines on the clock's (origin %+lld)",
+					 d->m->preset_bpm, (long long)(d->m->grid_origin - down));
+			jl_clockin_feed(&d->clockin, 0xF8, TICK(j));
+			j++;
+		}
+		f = d->m->grid_origin;
+		cycle();
+		moved += d->m->grid_origin != f && now() > t0 + (uint64_t)(jsw * P);
+	}
+#undef TICK
+	TH_CHECK(moved >= 1 && fabs(d->m->preset_bpm - bpm2) < 0.002,
+		 "the drifting clock: the grid set again %d time(s), now %.4f BPM (%.4f)", moved, d->m->preset_bpm, bpm2);
+	TH_CHECK(cmd("sync off", msg, sizeof(msg)) == 0 && !d->m->sync_midi, "sync off: %s", msg);
+	teardown();
+}
+
 int main(void)
 {
 	outL = calloc(LOG, sizeof(float));
@@ -1561,6 +1602,7 @@ int main(void)
 	test_reverse_rate();
 	test_corrupt_model();
 	test_session();
+	test_sync_midi();
 	{
 		struct jl_geom g;
 		/* geometry rules, pure */
