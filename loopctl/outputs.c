@@ -145,9 +145,12 @@ int jl_cmd_midiclock(struct jl_daemon *d, struct jl_req *rq, int argc, char **ar
 {
 	struct jl_model *m = d->m;
 	if (argc == 2 && (!strcmp(argv[1], "on") || !strcmp(argv[1], "off"))) {
+		uint8_t was = m->midi_clock_off;
 		m->midi_clock_off = (uint8_t)!strcmp(argv[1], "off");
-		if (jl_outputs_send_midi_clock(d, rq, at(d, rq)))
+		if (jl_outputs_send_midi_clock(d, rq, at(d, rq))) {
+			m->midi_clock_off = was; /* not done: the model says what the engine does */
 			return 1;
+		}
 	} else if (argc != 1) {
 		return say(rq, 2, "usage: midiclock [on|off]");
 	}
