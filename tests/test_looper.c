@@ -1578,6 +1578,21 @@ static void test_sync_midi(void)
 		 "the drifting clock: the grid set again %d time(s), now %.4f BPM (%.4f)", moved, d->m->preset_bpm, bpm2);
 	TH_CHECK(cmd("sync off", msg, sizeof(msg)) == 0 && !d->m->sync_midi, "sync off: %s", msg);
 	teardown();
+
+	/* a broken clock source: a clock every 10 frames (12000 BPM) with
+	 * Starts in between changes nothing */
+	setup(30, 64, 16);
+	run_to(RATE);
+	cmd("sync midi", msg, sizeof(msg));
+	for (j = 0, t0 = now(); now() < t0 + RATE; cycle())
+		for (; t0 + j * 10 < now(); j++) {
+			if (j % 1000 == 0)
+				jl_clockin_feed(&d->clockin, 0xFA, t0 + j * 10);
+			jl_clockin_feed(&d->clockin, 0xF8, t0 + j * 10);
+		}
+	TH_CHECK(d->m->preset_bpm == 0 && !d->m->has_anchor, "a clock far out of the tempo range is ignored (%.1f BPM)",
+		 d->m->preset_bpm);
+	teardown();
 }
 
 int main(void)
