@@ -15,7 +15,12 @@
  * next downbeat.  The same grid sent again (the click switched on or off),
  * or a correction of it by less than 0.1 % in tempo and 2 ms in phase
  * (following an external clock), changes nothing but the ticks' frames.
- * No grid: no ticks. */
+ * No grid: no ticks.
+ *
+ * An offset (JL_CMD_MIDI_CLOCK, at most 100 ms either way) sends every
+ * tick that much later or earlier than its grid frame: a hardware port's
+ * MIDI latency differs from the audio path's, and the receiver's sound
+ * should meet the loop's in the room. */
 #include "engine_priv.h"
 
 #define MIDI_CLOCK 0xF8u
@@ -65,8 +70,16 @@ void jl_clock_grid_rt(struct jl_engine *e, uint64_t origin, uint64_t span, uint3
 	e->mclk_start_due = 1;
 }
 
-void jl_clock_enable_rt(struct jl_engine *e, int on)
+void jl_clock_enable_rt(struct jl_engine *e, int on, int32_t offset)
 {
+	if (on && e->mclk_on && offset != e->mclk_offset) {
+		/* the ticks jump: a new start, as for a new grid */
+		if (e->mclk_running)
+			e->mclk_stop_due = 1;
+		e->mclk_running = 0;
+		e->mclk_start_due = 1;
+	}
+	e->mclk_offset = offset;
 	if (on && !e->mclk_on)
 		e->mclk_start_due = 1;
 	if (!on) {
@@ -78,31 +91,37 @@ void jl_clock_enable_rt(struct jl_engine *e, int on)
 	e->mclk_on = (uint8_t)(on != 0);
 }
 
-/* The ticks in [f, f + n), at offsets off.. of the cycle. */
+/* The ticks that go out in [f, f + n) (at offsets off.. of the cycle):
+ * those of grid frames [f - offset, f + n - offset). */
 void jl_clock_process_rt(struct jl_engine *e, const struct jl_engine_io *io, uint32_t off, uint64_t f, uint32_t n)
 {
-	uint64_t org = e->click_origin, span = e->click_span, T, j, bar;
+	uint64_t org = e->click_origin, span = e->click_span, T, j, bar, lo, hi;
+	int64_t d = e->mclk_offset;
 	if (e->mclk_stop_due) {
 		emit_rt(io, off, MIDI_STOP);
 		e->mclk_stop_due = 0;
 	}
-	if (!e->mclk_on || !e->click_beats || f + n <= org)
+	if (d > 0 && (uint64_t)d > f)
+		return; /* the engine's first frames */
+	lo = (uint64_t)((int64_t)f - d);
+	hi = lo + n;
+	if (!e->mclk_on || !e->click_beats || hi <= org)
 		return;
 	T = (uint64_t)TICKS_PER_BEAT * e->click_beats; /* ticks per span */
 	if (span < T * MIN_TICK_FRAMES)
 		return;
 	bar = (uint64_t)TICKS_PER_BEAT * (e->click_per_bar ? e->click_per_bar : 1);
-	/* the first tick at or after f: j = ceil((f - org) * T / span) */
-	j = f > org ? ((f - org) * T + span - 1) / span : 0;
+	/* the first tick at or after lo: j = ceil((lo - org) * T / span) */
+	j = lo > org ? ((lo - org) * T + span - 1) / span : 0;
 	for (;; j++) {
 		uint64_t t = org + j * span / T;
-		if (t >= f + n)
+		if (t >= hi)
 			break;
 		if (e->mclk_start_due && j % bar == 0) {
-			emit_rt(io, off + (uint32_t)(t - f), MIDI_START);
+			emit_rt(io, off + (uint32_t)(t - lo), MIDI_START);
 			e->mclk_start_due = 0;
 			e->mclk_running = 1;
 		}
-		emit_rt(io, off + (uint32_t)(t - f), MIDI_CLOCK);
+		emit_rt(io, off + (uint32_t)(t - lo), MIDI_CLOCK);
 	}
 }

@@ -93,7 +93,7 @@ void jl_bus_main_limit_rt(struct jl_engine *e, float *bl, float *br, uint32_t n)
 void jl_bus_cal_rt(struct jl_engine *e, const struct jl_engine_io *io, uint32_t off, uint32_t n);
 /* MIDI clock out (clock_rt.c). */
 void jl_clock_grid_rt(struct jl_engine *e, uint64_t origin, uint64_t span, uint32_t beats, uint32_t per_bar);
-void jl_clock_enable_rt(struct jl_engine *e, int on);
+void jl_clock_enable_rt(struct jl_engine *e, int on, int32_t offset);
 void jl_clock_process_rt(struct jl_engine *e, const struct jl_engine_io *io, uint32_t off, uint64_t f, uint32_t n);
 /* Effect chains (chain_rt.c). */
 struct jl_cmd;

@@ -112,6 +112,7 @@ struct jl_engine {
 	uint8_t mclk_running;		/* a Start went out, no Stop since */
 	uint8_t mclk_start_due;		/* Start at the grid's next downbeat */
 	uint8_t mclk_stop_due;		/* Stop at the next sub-block's first frame */
+	int32_t mclk_offset;		/* a tick for grid frame t goes out at t + offset */
 	float lim_ceiling[2], lim_gain[2], lim_rel;
 	uint32_t cal_left, cal_state, cal_output;	/* calibration burst in progress */
 	float cal_amp;

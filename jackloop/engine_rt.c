@@ -177,7 +177,10 @@ static enum jl_reject validate(const struct jl_engine *e, const struct jl_cmd *c
 	case JL_CMD_SEND:
 		return c->p.u[0] < JL_MAX_TRACKS && c->p.u[1] <= 1 ? JL_REJ_NONE : JL_REJ_RANGE;
 	case JL_CMD_MIDI_CLOCK:
-		return c->p.u[0] <= 1 ? JL_REJ_NONE : JL_REJ_RANGE;
+		return c->p.u[0] <= 1 && c->p.i[1] <= (int64_t)(e->fx_ctx.rate / 10) &&
+				       c->p.i[1] >= -(int64_t)(e->fx_ctx.rate / 10)
+			       ? JL_REJ_NONE
+			       : JL_REJ_RANGE;
 	case JL_CMD_VOICE_MODE:
 		return c->p.vmode.voice < e->max_voices && c->p.vmode.rate <= 2 && c->p.vmode.reverse <= 1 ? JL_REJ_NONE
 													  : JL_REJ_RANGE;
@@ -354,7 +357,7 @@ static enum jl_reject apply(struct jl_engine *e, const struct jl_cmd *c)
 		e->send_on[c->p.u[0]] = (uint8_t)c->p.u[1];
 		break;
 	case JL_CMD_MIDI_CLOCK:
-		jl_clock_enable_rt(e, (int)c->p.u[0]);
+		jl_clock_enable_rt(e, (int)c->p.u[0], (int32_t)c->p.i[1]);
 		break;
 	case JL_CMD_VOICE_MODE:
 		v = &e->voice[c->p.vmode.voice];

@@ -285,9 +285,10 @@ static int cmd_status(struct jl_daemon *d, struct jl_req *rq, int argc, char **a
 		char sync[160];
 		jl_outputs_sync_status(d, rq->json, sync, sizeof(sync));
 		json_object_set_new(rq->json, "midi_clock", json_boolean(!d->m->midi_clock_off));
+		json_object_set_new(rq->json, "midi_clock_offset_ms", json_real(d->m->midi_clock_offset_ms));
 		if (p < e)
-			p += snprintf(p, (size_t)(e - p), "\n  MIDI clock out: %s; %s",
-				      d->m->midi_clock_off ? "off" : "on", sync);
+			p += snprintf(p, (size_t)(e - p), "\n  MIDI clock out: %s (offset %+.1f ms); %s",
+				      d->m->midi_clock_off ? "off" : "on", d->m->midi_clock_offset_ms, sync);
 	}
 	if (p < e) {
 		jl_session_status(rq->json, p, (size_t)(e - p));
@@ -346,7 +347,8 @@ const struct jl_command jl_commands[] = {
 	{ "phones", 2, 3, "delay MS | level TRACK|master|click DB | limit DB", "the headphone mix", jl_cmd_phones },
 	{ "monitor", 2, 8, "INPUT off | [--main DB] [--phones DB] [--pan P]", "dry input monitoring", jl_cmd_monitor },
 	{ "click", 1, 5, "on|off [--pa|--no-pa] [--level DB]", "metronome on the phones (and the PA)", jl_cmd_click },
-	{ "midiclock", 0, 1, "[on|off]", "MIDI clock out on clock_out (24 per beat, Start on a downbeat)", jl_cmd_midiclock },
+	{ "midiclock", 0, 3, "[on|off] [--offset MS]", "MIDI clock out on clock_out (24 per beat, Start on a downbeat)",
+	  jl_cmd_midiclock },
 	{ "sync", 0, 1, "[midi|off]", "before the first loop, follow the MIDI clock on clock_in", jl_cmd_sync },
 	{ "fx", 1, 40, "add TARGET TYPE [k=v...] | set TARGET SLOT k=v... | remove TARGET SLOT | list [TARGET]",
 	  "effect chains on tracks, master (TARGET 1..64|master|inN)", jl_cmd_fx },

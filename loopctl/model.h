@@ -143,7 +143,7 @@ struct jl_model {
 	uint8_t pad0;
 	uint32_t beats_per_cycle;
 	uint32_t beats_per_bar;
-	uint32_t pad1;
+	float midi_clock_offset_ms;	/* MIDI clock out: later (+) or earlier (-) than the grid */
 	uint64_t cycle;			/* frames */
 	uint64_t origin;		/* engine (output) frame of a cycle start */
 	double preset_bpm;		/* 0 = none */

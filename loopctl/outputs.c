@@ -136,6 +136,7 @@ int jl_outputs_send_midi_clock(struct jl_daemon *d, struct jl_req *rq, uint64_t 
 	c.type = JL_CMD_MIDI_CLOCK;
 	c.target = when;
 	c.p.u[0] = d->m->midi_clock_off ? 0 : 1;
+	c.p.i[1] = (int64_t)llround(d->m->midi_clock_offset_ms * d->shm.hdr->geom.sample_rate / 1000.0);
 	return push(d, rq, &c);
 }
 
@@ -144,18 +145,36 @@ int jl_outputs_send_midi_clock(struct jl_daemon *d, struct jl_req *rq, uint64_t 
 int jl_cmd_midiclock(struct jl_daemon *d, struct jl_req *rq, int argc, char **argv)
 {
 	struct jl_model *m = d->m;
-	if (argc == 2 && (!strcmp(argv[1], "on") || !strcmp(argv[1], "off"))) {
-		uint8_t was = m->midi_clock_off;
-		m->midi_clock_off = (uint8_t)!strcmp(argv[1], "off");
+	uint8_t was = m->midi_clock_off, off = was;
+	float was_ms = m->midi_clock_offset_ms;
+	double ms = was_ms;
+	int i, change = 0;
+	for (i = 1; i < argc; i++) {
+		if ((!strcmp(argv[i], "on") || !strcmp(argv[i], "off")) && !(change & 1)) {
+			off = (uint8_t)!strcmp(argv[i], "off");
+			change |= 1;
+		} else if (!strcmp(argv[i], "--offset") && i + 1 < argc) {
+			if (num(argv[++i], -100, 100, &ms))
+				return say(rq, 2, "--offset is -100..100 ms (+ later, - earlier than the loop's beats)");
+			change |= 2;
+		} else {
+			return say(rq, 2, "usage: midiclock [on|off] [--offset MS]");
+		}
+	}
+	if (change) {
+		m->midi_clock_off = off;
+		m->midi_clock_offset_ms = (float)ms;
 		if (jl_outputs_send_midi_clock(d, rq, at(d, rq))) {
-			m->midi_clock_off = was; /* not done: the model says what the engine does */
+			/* not done: the model says what the engine does */
+			m->midi_clock_off = was;
+			m->midi_clock_offset_ms = was_ms;
 			return 1;
 		}
-	} else if (argc != 1) {
-		return say(rq, 2, "usage: midiclock [on|off]");
 	}
 	json_object_set_new(rq->json, "midi_clock", json_boolean(!m->midi_clock_off));
-	return say(rq, 0, "MIDI clock %s on %s:clock_out", m->midi_clock_off ? "off" : "on", d->name);
+	json_object_set_new(rq->json, "midi_clock_offset_ms", json_real(m->midi_clock_offset_ms));
+	return say(rq, 0, "MIDI clock %s on %s:clock_out (offset %+.1f ms)", m->midi_clock_off ? "off" : "on",
+		   d->name, m->midi_clock_offset_ms);
 }
 
 /* The external clock on clock_in, for status and sync: "running" and

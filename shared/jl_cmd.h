@@ -37,7 +37,8 @@ enum jl_cmd_type {
 	JL_CMD_FX_SET,		/* p.fxset: new parameters, read from a mailbox in the pool */
 	JL_CMD_VOICE_MODE,	/* p.vmode: playback rate (1x, 2x, half) and direction */
 	JL_CMD_SEND,		/* p.u[0]: track, p.u[1]: 1 = through its send/return ports */
-	JL_CMD_MIDI_CLOCK,	/* p.u[0]: 1 = send MIDI clock on the beat grid (JL_CMD_CLICK), 0 = stop */
+	JL_CMD_MIDI_CLOCK,	/* p.u[0]: 1 = send MIDI clock on the beat grid (JL_CMD_CLICK), 0 = stop;
+				 * p.i[1]: frames later (+) or earlier (-) than the grid, |i[1]| <= rate / 10 */
 	JL_CMD__COUNT
 };
 

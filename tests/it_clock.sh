@@ -68,8 +68,12 @@ check "tempo double: Stop, then twice the clocks per cycle, Start on the next do
 # --- bad input: a clear error, nothing changes --------------------------------
 expect_rc "midiclock maybe: usage error" 2 L midiclock maybe
 check "... says how to use it" grep -q "usage: midiclock" "$TMP/err"
-expect_rc "midiclock on off: too many arguments" 2 L midiclock on off
+expect_rc "midiclock on off off: too many arguments" 2 L midiclock on off off
+expect_rc "midiclock --offset 500: out of range" 2 L midiclock --offset 500
+check "... says the range" grep -q -- "--offset is -100..100 ms" "$TMP/err"
 check "the clock is still on" bash -c "\"$LOOPCTL\" --name $NAME status --json | grep -q '\"midi_clock\": *true'"
+expect_rc "midiclock on --offset -5 (5 ms early)" 0 L midiclock on --offset -5
+check "status: offset -5 ms" bash -c "\"$LOOPCTL\" --name $NAME status --json | grep -q '\"midi_clock_offset_ms\": *-5'"
 check "no command was rejected by the engine" jv_is engine.commands_rejected 0
 
 # --- sync midi: a second looper follows an external clock (100 BPM) ---------

@@ -477,15 +477,39 @@ static void push_click(uint64_t target, uint64_t origin, uint64_t span, uint32_t
 		fprintf(stderr, "queue full in test\n");
 }
 
-static void push_mclk(uint64_t target, uint32_t on)
+static void push_mclk_off(uint64_t target, uint32_t on, int64_t offset)
 {
 	struct jl_cmd c;
 	memset(&c, 0, sizeof(c));
 	c.type = JL_CMD_MIDI_CLOCK;
 	c.target = target;
 	c.p.u[0] = on;
+	c.p.i[1] = offset;
 	if (!jl_spsc_push(&cq, &c))
 		fprintf(stderr, "queue full in test\n");
+}
+
+static void push_mclk(uint64_t target, uint32_t on) { push_mclk_off(target, on, 0); }
+
+/* A steady grid with the clock sent `offset` frames late (early if < 0):
+ * its bytes, frames relative to the start, up to `upto` grid frames. */
+static uint32_t mclk_steady(int64_t offset, uint64_t upto, uint64_t *rel, uint8_t *by, uint32_t max)
+{
+	static const uint32_t sizes[] = { 256, 1000, 64, 333 };
+	uint64_t S = jl_engine_frame(eng) + 1024;
+	uint32_t i = 0, k, n = 0;
+	push_click(S, 0, 0, 0, 0);
+	push_mclk_off(S + 1, 1, offset);
+	push_click(S + 2, S + 5000, 96001, 4, 4);
+	mlog_n = 0;
+	while (jl_engine_frame(eng) < S + upto + 10000)
+		cycle(sizes[i++ % 4]);
+	for (k = 0; k < mlog_n && n < max; k++)
+		if (mlog_frame[k] > S + 2 && (int64_t)(mlog_frame[k] - S) - offset < (int64_t)upto) {
+			rel[n] = mlog_frame[k] - S;
+			by[n++] = mlog_byte[k];
+		}
+	return n;
 }
 
 /* Frames relative to the script's base S. */
@@ -652,12 +676,34 @@ static void test_midi_clock(void)
 		}
 		TH_CHECK(got == 3 && ok == 3, "clock_in: %u events, %u at their frames", got, ok);
 	}
+	/* an offset moves every tick and the Start by exactly that much */
+	{
+		static uint64_t r0[1024], r1[1024];
+		static uint8_t b0[1024], b1[1024];
+		int64_t offs[2] = { -480, 4800 };
+		uint32_t n0 = mclk_steady(0, 150000, r0, b0, 1024), n1, i, ro, bad;
+		TH_CHECK(n0 > 140 && b0[0] == 0xFA && r0[0] == 5000, "steady grid: %u bytes, Start at +%llu", n0,
+			 (unsigned long long)r0[0]);
+		for (ro = 0; ro < 2; ro++) {
+			n1 = mclk_steady(offs[ro], 150000, r1, b1, 1024);
+			for (i = 0, bad = 0; i < n0 && i < n1; i++)
+				bad += b1[i] != b0[i] || (int64_t)r1[i] != (int64_t)r0[i] + offs[ro];
+			TH_CHECK(n1 == n0 && bad == 0, "offset %+lld frames: %u bytes (%u), %u not moved by it",
+				 (long long)offs[ro], n1, n0, bad);
+		}
+		push_mclk(jl_engine_frame(eng), 1);
+		cycle(256);
+	}
 	/* a bad MIDI_CLOCK command is rejected */
 	{
 		uint32_t rej = atomic_load(&shm.rt->cmd_rejected);
 		push_mclk(0, 7);
 		cycle(256);
 		TH_CHECK(atomic_load(&shm.rt->cmd_rejected) == rej + 1, "MIDI_CLOCK with u[0] = 7 is rejected");
+		push_mclk_off(0, 1, RATE / 10 + 1);
+		push_mclk_off(0, 1, -(int64_t)(RATE / 10) - 1);
+		cycle(256);
+		TH_CHECK(atomic_load(&shm.rt->cmd_rejected) == rej + 3, "an offset beyond 100 ms either way is rejected");
 	}
 }
 
