@@ -173,7 +173,7 @@ int jl_cmd_midiclock(struct jl_daemon *d, struct jl_req *rq, int argc, char **ar
 	}
 	json_object_set_new(rq->json, "midi_clock", json_boolean(!m->midi_clock_off));
 	json_object_set_new(rq->json, "midi_clock_offset_ms", json_real(m->midi_clock_offset_ms));
-	return say(rq, 0, "MIDI clock %s on %s:clock_out (offset %+.1f ms)", m->midi_clock_off ? "off" : "on",
+	return say(rq, 0, "MIDI clock %s (%s:clock_out, offset %+.1f ms)", m->midi_clock_off ? "off" : "on",
 		   d->name, m->midi_clock_offset_ms);
 }
 
