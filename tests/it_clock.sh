@@ -9,6 +9,14 @@ trap teardown EXIT
 NAME=clk
 L() { "$LOOPCTL" --name $NAME "$@"; }
 CC() { python3 "$(dirname "$0")/clockcheck.py" "$TMP/midi.txt" "$OFF" "$@"; }
+# ccheck NAME RESULT: a clockcheck result passes with its "end"; frames
+# JACK skipped (an xrun: engine.gaps moved since G0) take clocks away, so
+# then a failure is neither a pass nor a fail (DESIGN 8)
+ccheck() {
+	if grep -q '^end ' <<<"$2"; then ok "$1"
+	elif [ "$(jv engine.gaps)" != "$G0" ]; then echo "# frames skipped (xrun) during '$1': neither passed nor failed"
+	else nok "$1"; fi
+}
 
 check "JACK server" start_jackd 256
 spawn "$TMP/jackloop.log" env LD_PRELOAD="$B/librtguard.so" "$B/jackloop" --name $NAME --osc-port 0 \
@@ -23,6 +31,7 @@ spawn "$TMP/player.log" "$B/tests/jl_player" $NAME:in_1 $NAME:in_2
 check "player" wait_for 5 grep -q ready "$TMP/player.log"
 wait_for 5 jv_gt engine.frame $(( $(jv engine.frame) + 24000 ))
 OFF=$(jv engine.frame_offset)
+G0=$(jv engine.gaps)
 
 # --- no tempo, no clock; a loop's grid starts it on a downbeat --------------
 check "record" L record
@@ -56,14 +65,13 @@ stop_pid $MREC
 PIDS=${PIDS/ $MREC/}
 
 R=$(CC 0 $O $C $N 4 --quiet-until $F_ANCHOR); echo "# $R"
-check "the loop's grid: nothing before the anchor, then 24 clocks per beat, Start on its first downbeat" \
-	grep -q '^end ' <<<"$R"
+ccheck "the loop's grid: nothing before the anchor, then 24 clocks per beat, Start on its first downbeat" "$R"
 E1=$(sed -n 's/^end //p' <<<"$R")
 R=$(CC "${E1:-0}" $O $C $N 4 --stop-first --quiet-until $F_ON); echo "# $R"
-check "midiclock off: Stop, silence; on: the same grid, Start on its next downbeat" grep -q '^end ' <<<"$R"
+ccheck "midiclock off: Stop, silence; on: the same grid, Start on its next downbeat" "$R"
 E2=$(sed -n 's/^end //p' <<<"$R")
 R=$(CC "${E2:-0}" $O $C $N2 4 --stop-first --to $F_END); echo "# $R"
-check "tempo double: Stop, then twice the clocks per cycle, Start on the next downbeat" grep -q '^end ' <<<"$R"
+ccheck "tempo double: Stop, then twice the clocks per cycle, Start on the next downbeat" "$R"
 
 # --- bad input: a clear error, nothing changes --------------------------------
 expect_rc "midiclock maybe: usage error" 2 L midiclock maybe
@@ -91,6 +99,7 @@ check "MIDI recorder on its clock_out" wait_for 5 grep -q ready "$TMP/midirec2.l
 spawn "$TMP/player2.log" "$B/tests/jl_player" -n jl_player2 $NAME:in_1 $NAME:in_2
 wait_for 5 grep -q ready "$TMP/player2.log"
 OFF=$(jv engine.frame_offset)
+G0=$(jv engine.gaps)
 spawn "$TMP/src.log" "$B/tests/jl_clocksrc" -p 1200 -d 1 $NAME:clock_in
 SRC=$LAST_PID
 check "an external clock at 100 BPM (1200 frames per clock) on clock_in" wait_for 5 grep -q ready "$TMP/src.log"
@@ -103,7 +112,7 @@ check "status: sync midi, the clock running at 100 BPM" bash -c \
 wait_for 10 jv_gt engine.frame $(( $(jv engine.frame) + 2 * 115200 + 24000 ))
 F_END=$(( $(jv engine.frame) - 4800 ))
 R=$(python3 "$(dirname "$0")/clockcheck.py" "$TMP/midi2.txt" "$OFF" 0 $S 115200 4 4 --to $F_END); echo "# $R"
-check "its clock out repeats the external clock frame for frame, Start on the external downbeat" grep -q '^end ' <<<"$R"
+ccheck "its clock out repeats the external clock frame for frame, Start on the external downbeat" "$R"
 expect_rc "record --bars 1 --count-in 1" 0 L record --bars 1 --count-in 1
 check "the first loop is made" wait_for 15 bash -c "\"$LOOPCTL\" --name $NAME status --json | grep -q '\"cycle_frames\": *115200'"
 O=$(A origin)
