@@ -1,8 +1,11 @@
 #!/bin/bash
-# it_clock.sh - MIDI clock out through a real JACK server (dummy backend,
-# -S): a MIDI recorder client on jackloop:clock_out, the beat grid of a
-# recorded loop, `midiclock off`/`on` and `tempo double`.  Every byte is
+# it_clock.sh - MIDI clock through a real JACK server (dummy backend, -S).
+# Out: a MIDI recorder client on jackloop:clock_out, the beat grid of a
+# recorded loop, `midiclock off`/`on` and `tempo double`; every byte is
 # checked at its exact frame against the grid (tests/clockcheck.py).
+# In: a clock source client on a second looper's clock_in with `sync
+# midi`; its clock out must repeat the source's clocks frame for frame,
+# and `record --bars 1` must make one bar of the source on its bar line.
 set -u
 . "$(dirname "$0")/it_lib.sh"
 trap teardown EXIT
