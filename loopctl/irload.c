@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 
 #include <fftw3.h>
+#include <samplerate.h>
 #include <sndfile.h>
 
 #include "irload.h"
@@ -21,6 +22,54 @@ uint32_t jl_ir_max_frames(double seconds, uint32_t rate)
 	if (seconds > 600.0)
 		seconds = 600.0;
 	return (uint32_t)(seconds * rate + 0.5);
+}
+
+/* An impulse response at another rate than the engine's, resampled
+ * channel by channel (libsamplerate's best sinc converter) to the same
+ * duration.  Its taps are scaled by from/to: a response sampled r times
+ * as densely sums r times as many taps, and the filter must keep its
+ * gain.  *ir (planar, *frames per channel) is replaced. */
+static int convert(const char *path, float **ir, uint32_t *frames, int ch, uint32_t from, uint32_t to,
+		   uint32_t max_frames, char *err, size_t n)
+{
+	double r = (double)to / from;
+	uint32_t len = (uint32_t)llround(*frames * r), c;
+	float *out;
+	if (len == 0)
+		len = 1;
+	if (len > max_frames) {
+		snprintf(err, n, "%s: %u frames at %u Hz is longer than the maximum of %u frames; raise the limit "
+			 "with --max-ir-seconds", path, len, to, max_frames);
+		return -EFBIG;
+	}
+	out = jl_calloc((size_t)len * (size_t)ch, sizeof *out);
+	if (!out) {
+		snprintf(err, n, "%s: out of memory for %u frames", path, len);
+		return -ENOMEM;
+	}
+	for (c = 0; c < (uint32_t)ch; c++) {
+		SRC_DATA sd;
+		int e;
+		uint32_t k;
+		memset(&sd, 0, sizeof sd);
+		sd.data_in = *ir + (size_t)c * *frames;
+		sd.input_frames = (long)*frames;
+		sd.data_out = out + (size_t)c * len;
+		sd.output_frames = (long)len;
+		sd.src_ratio = (double)len / *frames;
+		e = src_simple(&sd, SRC_SINC_BEST_QUALITY, 1);
+		if (e) {
+			snprintf(err, n, "%s: converting it from %u to %u Hz: %s", path, from, to, src_strerror(e));
+			jl_free(out);
+			return -EINVAL;
+		}
+		for (k = 0; k < len; k++)
+			out[(size_t)c * len + k] *= (float)(1.0 / r);
+	}
+	jl_free(*ir);
+	*ir = out;
+	*frames = len;
+	return 0;
 }
 
 int jl_ir_load(const char *path, uint32_t rate, uint32_t max_frames, float **ir, uint32_t *frames,
@@ -61,9 +110,8 @@ int jl_ir_load(const char *path, uint32_t rate, uint32_t max_frames, float **ir,
 		rc = -EINVAL;
 		goto fail;
 	}
-	if (si.samplerate <= 0 || (uint32_t)si.samplerate != rate) {
-		snprintf(err, n, "%s: sample rate is %d Hz but the engine runs at %u Hz; impulse responses "
-			 "are not resampled: convert the file to %u Hz first", path, si.samplerate, rate, rate);
+	if (si.samplerate <= 0) {
+		snprintf(err, n, "%s: has no valid sample rate (%d Hz)", path, si.samplerate);
 		rc = -EINVAL;
 		goto fail;
 	}
@@ -72,10 +120,10 @@ int jl_ir_load(const char *path, uint32_t rate, uint32_t max_frames, float **ir,
 		rc = -ENODATA;
 		goto fail;
 	}
-	if (si.frames > (sf_count_t)max_frames) {
+	if ((double)si.frames * rate / si.samplerate > (double)max_frames + 0.5) {
 		snprintf(err, n, "%s: %lld frames (%.2f s) is longer than the maximum of %u frames (%.2f s at "
 			 "%u Hz); raise the limit with --max-ir-seconds", path, (long long)si.frames,
-			 (double)si.frames / rate, max_frames, (double)max_frames / rate, rate);
+			 (double)si.frames / si.samplerate, max_frames, (double)max_frames / rate, rate);
 		rc = -EFBIG;
 		goto fail;
 	}
@@ -120,6 +168,10 @@ int jl_ir_load(const char *path, uint32_t rate, uint32_t max_frames, float **ir,
 	if (ch == 2 && used < len)	/* trailing zeros dropped: close the gap */
 		memmove(out + used, out + len, (size_t)used * sizeof *out);
 	sf_close(sf);
+	sf = NULL;
+	if ((uint32_t)si.samplerate != rate && (rc = convert(path, &out, &used, ch, (uint32_t)si.samplerate, rate,
+							     max_frames, err, n)) < 0)
+		goto fail;
 	*ir = out;
 	*frames = used;
 	*channels = ch;

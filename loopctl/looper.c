@@ -1890,6 +1890,7 @@ int jl_looper_load_finish(struct jl_daemon *d, struct jl_req *rq, struct jl_sess
 	uint64_t start;
 	uint32_t i, n_in = d->shm.hdr->geom.n_inputs, cancelled = 0;
 	int k, clamped = 0;
+	char conv[40];
 	if (looper_empty(d, rq)) { /* a take was recorded while the files were read */
 		jl_looper_load_abort(d, s);
 		return 1;
@@ -1990,10 +1991,13 @@ int jl_looper_load_finish(struct jl_daemon *d, struct jl_req *rq, struct jl_sess
 	json_object_set_new(rq->json, "layers", json_integer(s->n_layers));
 	json_object_set_new(rq->json, "dropped_layers", json_integer(s->dropped));
 	json_object_set_new(rq->json, "cancelled_triggers", json_integer(cancelled));
-	return say(rq, 0, "loaded %d track%s, %d layer%s: cycle %.3f s, %u beats; plays from frame %llu%s%s%s",
+	if (s->converted_from)
+		json_object_set_new(rq->json, "converted_from_rate", json_integer(s->converted_from));
+	snprintf(conv, sizeof(conv), " (converted from %u Hz)", s->converted_from);
+	return say(rq, 0, "loaded %d track%s, %d layer%s%s: cycle %.3f s, %u beats; plays from frame %llu%s%s%s",
 		   s->n_tracks, s->n_tracks == 1 ? "" : "s", s->n_layers, s->n_layers == 1 ? "" : "s",
-		   (double)s->cycle / rate(d), s->beats_per_cycle, (unsigned long long)start,
-		   s->dropped ? "; the old session's undo history was dropped" : "",
+		   s->converted_from ? conv : "", (double)s->cycle / rate(d), s->beats_per_cycle,
+		   (unsigned long long)start, s->dropped ? "; the old session's undo history was dropped" : "",
 		   cancelled ? "; pending triggers (on the old cycle) were cancelled" : "",
 		   clamped ? "; inputs this jackloop does not have were moved to its last input" : "");
 }

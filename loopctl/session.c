@@ -20,6 +20,7 @@
 #include <jansson.h>
 #include <math.h>
 #include <pthread.h>
+#include <samplerate.h>
 #include <sndfile.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -727,6 +728,90 @@ static int parse_effects(struct jl_sess_job *j, json_t *arr)
 	return 0;
 }
 
+/* A length of the session's rate in JACK's: whole cycles stay whole
+ * cycles of the converted cycle C2, so the loops stay in step; anything
+ * else is rounded to the nearest frame. */
+static uint64_t conv_len(uint64_t x, uint64_t C, uint64_t C2, double r)
+{
+	if (C && x && x % C == 0)
+		return x / C * C2;
+	return (uint64_t)llround((double)x * r);
+}
+
+/* A session recorded at another sample rate than JACK's: every layer's
+ * frames are resampled (libsamplerate, the best sinc converter) to the
+ * converted geometry, so the loops last as long and sound at the same
+ * pitch.  The cycle becomes llround(C * r) frames (even if a layer plays
+ * at double speed, which needs an even period); positions move by less
+ * than a frame.  Runs in the load worker. */
+static int convert_rate(struct jl_sess_job *j)
+{
+	struct jl_session *s = &j->s;
+	double r = (double)j->engine_rate / s->sample_rate;
+	uint64_t C = s->cycle, C2 = (uint64_t)llround((double)C * r), total = 0;
+	int k;
+	for (k = 0; k < s->n_layers; k++)
+		if (s->layers[k].rate == 1 && (s->layers[k].period / C) % 2 && C2 % 2)
+			C2 += (double)C * r > (double)C2 ? 1 : -1;
+	if (C2 < 16)
+		return fail(j, "the cycle of %llu frames at %u Hz is too short at %u Hz", (unsigned long long)C,
+			    s->sample_rate, j->engine_rate);
+	for (k = 0; k < s->n_layers; k++) {
+		struct jl_sess_layer *l = &s->layers[k];
+		uint64_t period = conv_len(l->period, C, C2, r), seam = (uint64_t)llround((double)l->seam * r);
+		uint64_t body, head = (uint64_t)llround((double)l->head * r), len, got;
+		SRC_DATA sd;
+		float *out;
+		int err;
+		if (l->rate == 1 && period % 2)
+			period++;
+		if (seam > period)
+			seam = period;
+		body = l->seam_mode == JL_SEAM_XFADE ? period : conv_len(l->body, C, C2, r);
+		if (l->seam_mode == JL_SEAM_EDGE && body + 2 * seam > period)
+			body = period > 2 * seam ? period - 2 * seam : 1;
+		if (head < seam)
+			head = seam;
+		len = head + body + (l->seam_mode == JL_SEAM_EDGE ? seam : 0);
+		total += len * l->channels;
+		if (len * l->channels > j->max_floats || total > j->max_floats)
+			return fail(j, "at %u Hz the session is larger than the whole pool (jackloop --pool-mb)",
+				    j->engine_rate);
+		out = jl_alloc(len * l->channels * sizeof(float));
+		if (!out)
+			return fail(j, "track %d layer %u: out of memory converting it to %u Hz", l->track + 1, l->number,
+				    j->engine_rate);
+		memset(&sd, 0, sizeof(sd));
+		sd.data_in = l->audio;
+		sd.input_frames = (long)l->data_len;
+		sd.data_out = out;
+		sd.output_frames = (long)len;
+		sd.src_ratio = (double)len / (double)l->data_len;
+		err = src_simple(&sd, SRC_SINC_BEST_QUALITY, l->channels);
+		if (err) {
+			jl_free(out);
+			return fail(j, "track %d layer %u: converting it to %u Hz: %s", l->track + 1, l->number,
+				    j->engine_rate, src_strerror(err));
+		}
+		/* the converter may end a frame or two short: silence, as after the take */
+		got = (uint64_t)sd.output_frames_gen;
+		if (got < len)
+			memset(out + got * l->channels, 0, (len - got) * l->channels * sizeof(float));
+		jl_free(l->audio);
+		l->audio = out;
+		l->phase = (uint64_t)llround((double)l->phase * r) % period;
+		l->period = period;
+		l->body = body;
+		l->seam = seam;
+		l->head = head;
+		l->data_len = len;
+	}
+	s->cycle = C2;
+	s->converted_from = s->sample_rate;
+	s->sample_rate = j->engine_rate;
+	return 0;
+}
+
 static void *load_thread(void *arg)
 {
 	struct jl_sess_job *j = arg;
@@ -755,12 +840,7 @@ static void *load_thread(void *arg)
 	if (get_u64(j, doc, "version", 1, JL_SESSION_VERSION, &v, "top level") ||
 	    get_u64(j, doc, "sample_rate", 1000, 1000000, &v, "top level"))
 		goto out;
-	s->sample_rate = (uint32_t)v;
-	if (s->sample_rate != j->engine_rate) {
-		fail(j, "the session was recorded at %u Hz and JACK runs at %u Hz: not loaded (restart JACK at %u Hz)",
-		     s->sample_rate, j->engine_rate, s->sample_rate);
-		goto out;
-	}
+	s->sample_rate = (uint32_t)v; /* another rate than JACK's is converted below */
 	if (get_u64(j, doc, "cycle_frames", 16, 1ull << 40, &s->cycle, "top level") ||
 	    get_u64(j, doc, "beats_per_cycle", 1, 4096, &v, "top level"))
 		goto out;
@@ -832,6 +912,8 @@ static void *load_thread(void *arg)
 		}
 	}
 	if (parse_effects(j, json_object_get(doc, "effects")) < 0)
+		goto out;
+	if (s->sample_rate != j->engine_rate && convert_rate(j) < 0)
 		goto out;
 out:
 	json_decref(doc);

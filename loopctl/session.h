@@ -39,6 +39,7 @@ struct jl_sess_track {
 
 struct jl_session {
 	uint32_t sample_rate;
+	uint32_t converted_from;	/* load: the rate it was saved at, if it was converted (else 0) */
 	uint64_t cycle;
 	uint32_t beats_per_cycle, beats_per_bar;
 	int quantize;		/* enum jl_quant */

@@ -5,8 +5,9 @@
 # session is cleared and loaded back (`loopctl load`), and the recorder's
 # capture of out_L/out_R must decode to the same frames at the loaded
 # phase (tests/loopcheck.py).  Then the bad input: corrupt, truncated and
-# foreign files, wrong sample rates, a full looper, bad paths; each is a
-# clear error that changes nothing.
+# foreign files, WAV files at another rate than the session says, a full
+# looper, bad paths; each is a clear error that changes nothing.  A session
+# saved at 44.1 kHz is converted: its cycle, phases and pitch are kept.
 set -u
 . "$(dirname "$0")/it_lib.sh"
 trap teardown EXIT
@@ -142,7 +143,7 @@ bad() { # NAME EDIT (python on s, the parsed session.json) EXPECTED-TEXT
 }
 check "clear all again" L clear all
 wait_frames 4800
-bad "a session at another sample rate" 's["sample_rate"] = 44100' "recorded at 44100 Hz"
+bad "a session whose WAV files are at another rate than it says" 's["sample_rate"] = 44100' "the session says 2 at 44100 Hz"
 bad "a negative period" 's["tracks"][0]["layers"][0]["period"] = -5' "'period' must be an integer"
 bad "a crossfaded layer shorter than its period" 's["tracks"][0]["layers"][0]["length"] -= 10' "length must be its period"
 bad "a file outside the session" 's["tracks"][0]["layers"][0]["file"] = "../x.wav"' "'file' must be a file name"
@@ -217,7 +218,63 @@ wait_frames 4800
 expect_rc "the 400-layer session there: error" 1 L load "$TMP/big"
 check "  saying the voices are too few, and how to have more" grep -q "400 layers and 256 voices are free.*--max-voices" "$TMP/err"
 
+# --- a session saved at another sample rate is converted ---------------------------------------
+# 44.1 kHz: track 1 a 441 Hz sine looped every second (441 whole periods),
+# track 2 the same at half a cycle's phase, muted; track 3 a partial layer
+# of two cycles at double speed, muted.  At 48 kHz the cycle must be 48000
+# frames, the phase 24000, and the loop must still sound at 441 Hz
+# (unconverted it would be 480 Hz).
+python3 - "$TMP/sr44" <<'PY'
+import json, math, os, struct, sys, wave
+d = sys.argv[1]; os.makedirs(d, exist_ok=True)
+R, P, SEAM = 44100, 44100, 441
+for t, n in ((1, SEAM + P), (2, SEAM + P), (3, SEAM + 30000 + SEAM)):
+    with wave.open(os.path.join(d, "t%d.wav" % t), "wb") as w:
+        w.setnchannels(1); w.setsampwidth(2); w.setframerate(R)
+        w.writeframes(b"".join(struct.pack("<h", int(round(8000 * math.sin(2 * math.pi * 441 * (k - SEAM) / R))))
+                               for k in range(n)))
+lay = lambda t, ph: [{"layer": 1, "file": "t%d.wav" % t, "channels": 1, "head": SEAM, "length": P, "period": P,
+                      "seam": SEAM, "seam_mode": "crossfade", "phase": ph}]
+json.dump({"format": "jackloop-session", "version": 1, "sample_rate": R, "cycle_frames": P, "beats_per_cycle": 2,
+           "beats_per_bar": 4, "tracks": [{"track": 1, "channels": 1, "inputs": [1, 1], "layers": lay(1, 0)},
+                                          {"track": 2, "channels": 1, "inputs": [1, 1], "muted": True,
+                                           "layers": lay(2, 22050)},
+                                          {"track": 3, "channels": 1, "inputs": [1, 1], "muted": True,
+                                           "layers": [{"layer": 1, "file": "t3.wav", "channels": 1, "head": SEAM,
+                                                       "length": 30000, "period": 2 * P, "seam": SEAM,
+                                                       "seam_mode": "edges", "phase": 1000, "speed": 2}]}]},
+          open(os.path.join(d, "session.json"), "w"))
+PY
+wait_frames 4800
+expect_rc "load a session saved at 44.1 kHz into 48 kHz (the looper is empty again)" 0 L --json load "$TMP/sr44"
+check "  says it converted it" bash -c "python3 -c 'import json,sys; assert json.load(open(sys.argv[1]))[\"converted_from_rate\"] == 44100' '$TMP/out'"
+check "  the cycle is 1 s at 48 kHz: 48000 frames, 2 beats" test "$(L status --json | python3 -c 'import json,sys; a=json.load(sys.stdin)["anchor"]; print(a["cycle_frames"], a["beats_per_cycle"])')" = "48000 2"
+Q1=$(lj 1 1 origin); Q2=$(lj 2 1 origin)
+check "  the layers' periods are 48000 frames and their phases 24000 apart" bash -c \
+	"isnum() { [[ \$1 =~ ^[0-9]+\$ ]]; }; isnum '$Q1' && isnum '$Q2' && test \$(( ( ($Q2 - $Q1) % 48000 + 48000) % 48000 )) = 24000 && test $(lj 1 1 period) = 48000"
+check "  a partial layer of two cycles at double speed: 96000 frames, its 30000 frames now 32653" \
+	test "$(lj 3 1 period) $(lj 3 1 length)" = "96000 32653"
+wait_frames 96000
+SR_A=$(( $(jv engine.frame) - 48000 - 4800 ))
+
 # --- check the recording ------------------------------------------------------------------------
 stop_pid $REC
 loopcheck "$TMP/rec.bin" "$WIN"
+# the converted loop's pitch: zero crossings of out_L over one second
+HZ=$(python3 - "$TMP/rec.bin" $(( SR_A - OFF )) <<'PY'
+import struct, sys
+buf = open(sys.argv[1], "rb").read(); a = int(sys.argv[2]) % (1 << 32); x = []; i = 0
+while i + 12 <= len(buf):
+    f, n, ch = struct.unpack_from("<III", buf, i); i += 12
+    v = struct.unpack_from("<%df" % (n * ch), buf, i); i += 4 * n * ch
+    for k in range(n):
+        if 0 <= (f + k - a) % (1 << 32) < 48000:
+            x.append(v[k * ch])
+z = sum(1 for p, q in zip(x, x[1:]) if (p < 0) != (q < 0))
+print("%.1f" % (z / 2.0) if len(x) == 48000 else "short %d" % len(x))
+PY
+)
+echo "# the loaded 44.1 kHz loop sounds at $HZ Hz"
+check "the loop saved at 44.1 kHz sounds at 441 Hz at 48 kHz (within 1.5 Hz; 480 unconverted)" \
+	python3 -c "import sys; sys.exit(not abs(float(sys.argv[1]) - 441) <= 1.5)" "$HZ"
 report
