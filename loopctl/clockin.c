@@ -1,6 +1,7 @@
 /* clockin.c - an external MIDI clock's tempo and downbeat (clockin.h). */
 #include "clockin.h"
 
+#include <math.h>
 #include <string.h>
 
 #define TICKS_PER_BEAT 24.0
@@ -19,6 +20,14 @@ void jl_clockin_feed(struct jl_clockin *c, uint8_t byte, uint64_t frame)
 		/* a gap of more than STALE_S starts the fit over: a new tempo */
 		if (c->last && frame - c->last > (uint64_t)(STALE_S * c->rate))
 			c->n = 0;
+		if (c->gap_fpc > 0) {
+			/* the first clock after skipped frames: count the lost ones */
+			double lost = c->last ? (double)(frame - c->last) / c->gap_fpc - 1.0 : 0.0;
+			if (c->downbeat && c->running && lost >= 0.5 && lost < 24.0 * 64)
+				c->ticks += (uint64_t)llround(lost);
+			c->gap_fpc = 0;
+			c->n = 0;
+		}
 		c->f[c->head] = frame;
 		c->head = (c->head + 1) % JL_CLOCKIN_N;
 		if (c->n < JL_CLOCKIN_N)
@@ -55,6 +64,14 @@ void jl_clockin_feed(struct jl_clockin *c, uint8_t byte, uint64_t frame)
 	default:
 		break;
 	}
+}
+
+void jl_clockin_gap(struct jl_clockin *c)
+{
+	double fpb;
+	uint64_t db;
+	if (!c->gap_fpc && jl_clockin_tempo(c, c->last, &fpb, &db))
+		c->gap_fpc = fpb / TICKS_PER_BEAT;
 }
 
 int jl_clockin_tempo(const struct jl_clockin *c, uint64_t now, double *frames_per_beat, uint64_t *downbeat)

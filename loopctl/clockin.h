@@ -26,12 +26,18 @@ struct jl_clockin {
 	uint64_t ticks;			/* clocks since the downbeat (it is 0) */
 	uint64_t beats;			/* ... in beats: the latest beat's number */
 	uint64_t beat_frame;		/* ... and its frame (0 = none since a Start) */
+	double gap_fpc;			/* after frames were skipped: the frames per clock before */
 };
 
 void jl_clockin_init(struct jl_clockin *c, uint32_t rate);
 
 /* One real-time message at an engine frame (frames never go back). */
 void jl_clockin_feed(struct jl_clockin *c, uint8_t byte, uint64_t frame);
+
+/* JACK skipped frames (an xrun): the clocks in them are lost.  The next
+ * clock moves the song position by as many clocks as fit in the time
+ * since the last one, and the tempo fit starts over. */
+void jl_clockin_gap(struct jl_clockin *c);
 
 /* The external tempo at engine frame `now`: 1 and the frames per beat if
  * clocks arrive (at least JL_CLOCKIN_MIN of them, the latest less than

@@ -140,9 +140,11 @@ static void tick(struct jl_daemon *d)
 	while (n < 4096 && jl_spsc_pop(&d->evtq, &ev)) {
 		n++;
 		d->events_seen++;
-		if (ev.type == JL_EVT_GAP)
+		if (ev.type == JL_EVT_GAP) {
 			fprintf(stderr, "loopctl: history gap of %llu frames at frame %llu (xrun)\n",
 				(unsigned long long)ev.u[1], (unsigned long long)ev.u[0]);
+			jl_clockin_gap(&d->clockin);
+		}
 		else if (ev.type == JL_EVT_MIDI_RT)
 			jl_clockin_feed(&d->clockin, (uint8_t)ev.u[0], ev.u[1]);
 		else if (ev.type == JL_EVT_REJECTED)

@@ -83,6 +83,27 @@ static void test_clockin(void)
 		 "the new downbeat is beat 0");
 	jl_clockin_feed(&c, 0x90, f + 200 * 1000 + 1);
 	TH_CHECK(c.running && c.ticks == 0, "other bytes change nothing");
+
+	/* an xrun drops clocks 70..79 of a 100 BPM clock: the song position
+	 * counts them, and the tempo is measured again from the next ones */
+	jl_clockin_init(&c, 48000);
+	f = 5000000;
+	for (k = 0; k < 130; k++) {
+		if (k == 30)
+			jl_clockin_feed(&c, 0xFA, f + k * 1200);
+		if (k == 70)
+			jl_clockin_gap(&c);
+		if (k >= 70 && k < 80)
+			continue;
+		jl_clockin_feed(&c, 0xF8, f + k * 1200);
+		if (k == 90)
+			TH_CHECK(!jl_clockin_tempo(&c, f + k * 1200, &fpb, &db), "after the gap the tempo is measured again");
+	}
+	TH_CHECK(c.ticks == 99 && c.beats == 4 && c.beat_frame == f + 126 * 1200,
+		 "the lost clocks are counted: position %llu (99), beat %llu at clock %lld (126)",
+		 (unsigned long long)c.ticks, (unsigned long long)c.beats, (long long)(c.beat_frame - f) / 1200);
+	TH_CHECK(jl_clockin_tempo(&c, f + 129 * 1200, &fpb, &db) && fpb == 28800.0,
+		 "and the new fit is exact again (%.3f)", fpb);
 }
 
 int main(void)
