@@ -110,7 +110,7 @@ check "it sent Start" wait_for 5 grep -q "^start " "$TMP/src.log"
 S=$(( $(sed -n 's/^start //p' "$TMP/src.log") + OFF ))
 check "the looper's tempo follows it: 100 BPM (preset)" wait_for 10 bash -c \
 	"\"$LOOPCTL\" --name $NAME status --json | python3 -c 'import json,sys; a=json.load(sys.stdin)[\"anchor\"]; sys.exit(abs(a.get(\"preset_bpm\",0)-100)>1e-9)'"
-check "status: sync midi, the clock running at 100 BPM" bash -c \
+check "status: sync midi, the clock running at 100 BPM" wait_for 5 bash -c \
 	"\"$LOOPCTL\" --name $NAME status --json | python3 -c 'import json,sys; s=json.load(sys.stdin)[\"sync\"]; sys.exit(not (s[\"source\"]==\"midi\" and s[\"running\"] and abs(s[\"bpm\"]-100)<0.001))'"
 wait_for 10 jv_gt engine.frame $(( $(jv engine.frame) + 2 * 115200 + 24000 ))
 F_END=$(( $(jv engine.frame) - 4800 ))
