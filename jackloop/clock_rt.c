@@ -12,10 +12,11 @@
  * from the grid's origin on, before the Start too, so a receiver can lock
  * to the tempo first.  A different grid (a new loop, a new tempo) or the
  * clock turned off sends Stop at once; the new grid starts again on its
- * next downbeat.  The same grid sent again (the click switched on or off),
- * or a correction of it by less than 0.1 % in tempo and 2 ms in phase
- * (following an external clock), changes nothing but the ticks' frames.
- * No grid: no ticks.
+ * next downbeat.  A grid that goes on where the old one is (the same grid
+ * sent again, the first loop made on the preset tempo's bars, a followed
+ * external clock's drift corrected: the same beats per bar, the beat
+ * within 0.1 % and the next downbeat within 2 ms) keeps the receiver
+ * running, without a tick sent twice or lost.  No grid: no ticks.
  *
  * An offset (JL_CMD_MIDI_CLOCK, at most 100 ms either way) sends every
  * tick that much later or earlier than its grid frame: a hardware port's
@@ -42,32 +43,57 @@ static void emit_rt(const struct jl_engine_io *io, uint32_t off, uint8_t b)
 	m->n++;
 }
 
-/* Is the new grid the old one, or a small correction of it: the same
- * beats and bar, the span within 0.1 %, and the downbeats within 2 ms
- * (a followed external clock's drift, clockin.c)?  Integer arithmetic. */
-static int same_grid_rt(const struct jl_engine *e, uint64_t origin, uint64_t span, uint32_t beats, uint32_t per_bar)
+/* Frames from f to a grid's next downbeat (at or after f), bar frames a
+ * bar. */
+static uint64_t to_downbeat_rt(uint64_t f, uint64_t org, uint64_t bar)
 {
-	uint64_t bar, d, tol = e->fx_ctx.rate / 500u;
-	if (beats != e->click_beats || per_bar != e->click_per_bar || !beats || !e->click_span)
-		return 0;
-	if ((span > e->click_span ? span - e->click_span : e->click_span - span) * 1000u > e->click_span)
-		return 0;
-	bar = e->click_span * (per_bar ? per_bar : 1) / beats;
-	if (!bar)
-		return 0;
-	d = (origin > e->click_origin ? origin - e->click_origin : e->click_origin - origin) % bar;
-	return d <= tol || bar - d <= tol;
+	if (f <= org)
+		return (org - f) % bar;
+	return (bar - (f - org) % bar) % bar;
 }
 
-/* Called when JL_CMD_CLICK applies, before the engine takes the new grid. */
+/* Does the new grid go on where the old one is, at frame f: the same bar
+ * (beats per bar), its beat within 0.1 %, and its next downbeat within
+ * 2 ms of the old one's?  That is the same grid sent again (the click
+ * switched on or off), the first loop made on the preset tempo's bars,
+ * or a followed external clock's drift corrected (clockin.c). */
+static int same_grid_rt(const struct jl_engine *e, uint64_t f, uint64_t origin, uint64_t span, uint32_t beats,
+			uint32_t per_bar)
+{
+	uint64_t tol = e->fx_ctx.rate / 500u, pb = per_bar ? per_bar : 1, bar_o, bar_n, d_o, d_n, d;
+	if (!beats || !e->click_beats || !e->click_span || per_bar != e->click_per_bar)
+		return 0;
+	/* beat lengths span/beats within 0.1 %: |span*ob - os*beats| * 1000 <= os*beats */
+	{
+		uint64_t a = span * e->click_beats, b = e->click_span * beats;
+		if ((a > b ? a - b : b - a) * 1000u > b)
+			return 0;
+	}
+	bar_o = e->click_span * pb / e->click_beats;
+	bar_n = span * pb / beats;
+	if (!bar_o || !bar_n)
+		return 0;
+	d_o = to_downbeat_rt(f, e->click_origin, bar_o);
+	d_n = to_downbeat_rt(f, origin, bar_n);
+	d = d_o > d_n ? d_o - d_n : d_n - d_o;
+	return d <= tol || (bar_n > d && bar_n - d <= tol);
+}
+
+/* Called when JL_CMD_CLICK applies (at e->frame), before the engine takes
+ * the new grid.  A grid that goes on where the old one is keeps the
+ * receiver running; the first tick on it is then checked against the
+ * last one sent (jl_clock_process_rt), so no tick is sent twice or lost. */
 void jl_clock_grid_rt(struct jl_engine *e, uint64_t origin, uint64_t span, uint32_t beats, uint32_t per_bar)
 {
-	if (same_grid_rt(e, origin, span, beats, per_bar))
-		return; /* the same grid: the clock runs on */
+	if (same_grid_rt(e, e->frame, origin, span, beats, per_bar)) {
+		e->mclk_join = 1;
+		return;
+	}
 	if (e->mclk_running)
 		e->mclk_stop_due = 1;
 	e->mclk_running = 0;
 	e->mclk_start_due = 1;
+	e->mclk_join = 0;
 }
 
 void jl_clock_enable_rt(struct jl_engine *e, int on, int32_t offset)
@@ -87,6 +113,8 @@ void jl_clock_enable_rt(struct jl_engine *e, int on, int32_t offset)
 			e->mclk_stop_due = 1;
 		e->mclk_running = 0;
 		e->mclk_start_due = 0;
+		e->mclk_join = 0;
+		e->mclk_last = 0;
 	}
 	e->mclk_on = (uint8_t)(on != 0);
 }
@@ -113,15 +141,33 @@ void jl_clock_process_rt(struct jl_engine *e, const struct jl_engine_io *io, uin
 	bar = (uint64_t)TICKS_PER_BEAT * (e->click_per_bar ? e->click_per_bar : 1);
 	/* the first tick at or after lo: j = ceil((lo - org) * T / span) */
 	j = lo > org ? ((lo - org) * T + span - 1) / span : 0;
+	if (e->mclk_join) {
+		/* the first block on a grid that goes on from the old one: its
+		 * first tick within half a tick of the last one sent is that
+		 * tick again (skipped); more than a tick and a half after it,
+		 * one was lost in the switch and goes out now */
+		uint64_t iv = span / T, last = (uint64_t)((int64_t)e->mclk_last - d), t1 = org + j * span / T;
+		e->mclk_join = 0;
+		e->mclk_skip = 0;
+		if (e->mclk_last && t1 < last + iv / 2)
+			e->mclk_skip = j + 1;
+		else if (e->mclk_last && t1 > last + iv + iv / 2 && e->mclk_running)
+			emit_rt(io, off, MIDI_CLOCK);
+	}
 	for (;; j++) {
 		uint64_t t = org + j * span / T;
 		if (t >= hi)
 			break;
+		if (e->mclk_skip == j + 1) {
+			e->mclk_skip = 0;
+			continue;
+		}
 		if (e->mclk_start_due && j % bar == 0) {
 			emit_rt(io, off + (uint32_t)(t - lo), MIDI_START);
 			e->mclk_start_due = 0;
 			e->mclk_running = 1;
 		}
 		emit_rt(io, off + (uint32_t)(t - lo), MIDI_CLOCK);
+		e->mclk_last = t + (uint64_t)d;
 	}
 }

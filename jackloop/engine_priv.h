@@ -113,6 +113,9 @@ struct jl_engine {
 	uint8_t mclk_start_due;		/* Start at the grid's next downbeat */
 	uint8_t mclk_stop_due;		/* Stop at the next sub-block's first frame */
 	int32_t mclk_offset;		/* a tick for grid frame t goes out at t + offset */
+	uint8_t mclk_join;		/* the grid changed and goes on: check the next tick */
+	uint64_t mclk_last;		/* the frame the last tick went out at (0 = none) */
+	uint64_t mclk_skip;		/* tick index + 1 not to send (it went out on the old grid) */
 	float lim_ceiling[2], lim_gain[2], lim_rel;
 	uint32_t cal_left, cal_state, cal_output;	/* calibration burst in progress */
 	float cal_amp;

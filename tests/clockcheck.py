@@ -3,11 +3,11 @@
 "JACKFRAME HEXBYTES") against a beat grid, exactly.
 
 usage: clockcheck.py FILE OFFSET FROM ORIGIN SPAN BEATS PER_BAR [--stop-first]
-                      [--quiet-until FRAME] [--to FRAME]
+                      [--quiet-until FRAME] [--to FRAME | --through FRAME]
 
 Engine frame = JACK frame + OFFSET (mod 2^32, unwrapped near FROM).  A
 segment starts at engine frame FROM and ends before the next Stop (FC),
-or at FRAME.  Its events must be:
+or at FRAME (--to); with --through it must reach FRAME without a Stop.  Its events must be:
   - with --stop-first, a Stop first (the one that ended the previous
     segment's clock);
   - with --quiet-until, nothing else before that frame;
@@ -27,12 +27,14 @@ def main():
     stop_first = "--stop-first" in a
     a = [x for x in a if x != "--stop-first"]
     opt = {}
-    for o in ("--to", "--quiet-until"):
+    for o in ("--to", "--quiet-until", "--through"):
         if o in a:
             i = a.index(o)
             opt[o] = int(a[i + 1])
             del a[i:i + 2]
-    to, quiet = opt.get("--to"), opt.get("--quiet-until")
+    to, quiet, through = opt.get("--to"), opt.get("--quiet-until"), opt.get("--through")
+    if through is not None:
+        to = through
     path = a[0]
     off, lo, org, span, beats, per_bar = (int(x) for x in a[1:7])
     ev = []
@@ -55,6 +57,9 @@ def main():
             print("%d events before %d, where there must be none (first %s)" % (len(early), quiet, early[0]))
             return 1
     end = next((e[0] for e in ev if e[1] == "FC"), None)
+    if through is not None and end is not None and end < through:
+        print("a Stop at %d, before %d" % (end, through))
+        return 1
     if to is not None and (end is None or to < end):
         end = to
     if end is None:

@@ -5,7 +5,8 @@
 # checked at its exact frame against the grid (tests/clockcheck.py).
 # In: a clock source client on a second looper's clock_in with `sync
 # midi`; its clock out must repeat the source's clocks frame for frame,
-# and `record --bars 1` must make one bar of the source on its bar line.
+# `record --bars 2` must make two bars of the source on its bar line, and
+# the clock out must go on through it without a Stop.
 set -u
 . "$(dirname "$0")/it_lib.sh"
 trap teardown EXIT
@@ -116,10 +117,14 @@ wait_for 10 jv_gt engine.frame $(( $(jv engine.frame) + 2 * 115200 + 24000 ))
 F_END=$(( $(jv engine.frame) - 4800 ))
 R=$(python3 "$(dirname "$0")/clockcheck.py" "$TMP/midi2.txt" "$OFF" 0 $S 115200 4 4 --to $F_END); echo "# $R"
 ccheck "its clock out repeats the external clock frame for frame, Start on the external downbeat" "$R"
-expect_rc "record --bars 1 --count-in 1" 0 L record --bars 1 --count-in 1
-check "the first loop is made" wait_for 15 bash -c "\"$LOOPCTL\" --name $NAME status --json | grep -q '\"cycle_frames\": *115200'"
+expect_rc "record --bars 2 --count-in 1" 0 L record --bars 2 --count-in 1
+check "the first loop is made" wait_for 15 bash -c "\"$LOOPCTL\" --name $NAME status --json | grep -q '\"cycle_frames\": *230400'"
 O=$(A origin)
-check "it is one bar of the external clock (115200 frames), on its bar line" test $(( (O - S) % 115200 )) = 0
+check "it is two bars of the external clock (230400 frames), on its bar line" test $(( (O - S) % 115200 )) = 0
+wait_for 10 jv_gt engine.frame $(( $(jv engine.frame) + 115200 ))
+F_END=$(( $(jv engine.frame) - 4800 ))
+R=$(python3 "$(dirname "$0")/clockcheck.py" "$TMP/midi2.txt" "$OFF" 0 $S 115200 4 4 --through $F_END); echo "# $R"
+ccheck "the loop's grid goes on where the external clock's was: no Stop, every clock on it" "$R"
 expect_rc "sync midi with a loop: the loop's grid rules" 0 L sync midi
 check "... says so" grep -q "the loop's grid rules" "$TMP/out"
 kill -USR1 $SRC

@@ -614,14 +614,15 @@ static void test_midi_clock(void)
 			ticks += eb[k] == 0xF8;
 		TH_CHECK(ticks == (uint32_t)((MC_G2 - MC_O1) * 96 / MC_SPAN1) + 1, "grid 1 has 24 ticks per beat (%u)", ticks);
 	}
-	/* a grid corrected by a little (a followed clock's drift: 30 frames,
-	 * span +0.05 %) or moved by whole bars runs on; 10 ms is a new grid */
+	/* a grid corrected by a little (a followed clock's drift: a bar line
+	 * 30 frames late, span +0.05 %) or moved by whole bars runs on; 10 ms
+	 * is a new grid */
 	{
 		uint64_t S = jl_engine_frame(eng) + 1024, t;
 		uint32_t i, stops = 0, starts = 0, ticks_after = 0;
 		push_click(S, S + 100, 96000, 4, 4);
-		push_click(S + 200000, S + 100 + 30, 96048, 4, 4);
-		push_click(S + 300000, S + 130 + 3 * 96048, 96048, 4, 4);
+		push_click(S + 200000, S + 192130, 96048, 4, 4);
+		push_click(S + 300000, S + 192130 + 96048, 96048, 4, 4);
 		mlog_n = 0;
 		while (jl_engine_frame(eng) < S + 400000)
 			cycle(256);
@@ -633,17 +634,50 @@ static void test_midi_clock(void)
 		TH_CHECK(stops == 0 && starts == 1, "small corrections run on: %u Stop, %u Start", stops, starts);
 		for (i = 0, t = 0; i < mlog_n; i++)
 			if (mlog_frame[i] >= S + 200000 && mlog_byte[i] == 0xF8) {
-				uint64_t j = ((mlog_frame[i] - (S + 130)) * 96 + 96047) / 96048;
-				t += mlog_frame[i] != S + 130 + j * 96048 / 96;
+				uint64_t j = ((mlog_frame[i] - (S + 192130)) * 96 + 96047) / 96048;
+				t += mlog_frame[i] != S + 192130 + j * 96048 / 96;
 			}
 		TH_CHECK(ticks_after >= 199 && t == 0, "... on the corrected grid (%u ticks, %llu off it)", ticks_after,
 			 (unsigned long long)t);
-		push_click(jl_engine_frame(eng) + 256, S + 130 + 480, 96048, 4, 4);
+		push_click(jl_engine_frame(eng) + 256, S + 192130 + 480, 96048, 4, 4);
 		mlog_n = 0;
 		run_frames(256 * 8);
 		for (i = 0, stops = 0; i < mlog_n; i++)
 			stops += mlog_byte[i] == 0xFC;
 		TH_CHECK(stops == 1, "a grid 10 ms off is a new one: Stop");
+	}
+	/* a grid that goes on from the old one right where a tick of the
+	 * old was just sent (the new one 60 frames later: that tick would go
+	 * out twice), then right before one (60 frames back: it would be
+	 * lost), then the first loop on the preset grid's bar line (8 beats
+	 * over 2 bars): one tick per 1000 frames throughout, no Stop */
+	{
+		uint64_t S = jl_engine_frame(eng) + 1024, prev = 0, lo = ~0ull, hi = 0;
+		uint32_t i, stops = 0, ticks = 0;
+		push_click(S, 0, 0, 0, 0);
+		push_click(S + 1, S + 100, 96000, 4, 4);
+		push_click(S + 199110, S + 160, 96000, 4, 4);
+		push_click(S + 299130, S + 100, 96000, 4, 4);
+		push_click(S + 350000, S + 100 + 3 * 96000, 2 * 96000, 8, 4);
+		mlog_n = 0;
+		while (jl_engine_frame(eng) < S + 500000)
+			cycle(256);
+		for (i = 0; i < mlog_n; i++) {
+			stops += mlog_byte[i] == 0xFC && mlog_frame[i] > S + 1;
+			if (mlog_byte[i] != 0xF8 || mlog_frame[i] <= S + 1 || mlog_frame[i] >= S + 500000)
+				continue;
+			if (prev) {
+				lo = mlog_frame[i] - prev < lo ? mlog_frame[i] - prev : lo;
+				hi = mlog_frame[i] - prev > hi ? mlog_frame[i] - prev : hi;
+			}
+			prev = mlog_frame[i];
+			ticks++;
+		}
+		TH_CHECK(stops == 0 && lo >= 940 && hi <= 1060 && ticks == 500,
+			 "grids that go on: %u Stop, %u ticks (500), intervals %llu..%llu (1000 +- 60)", stops, ticks,
+			 (unsigned long long)lo, (unsigned long long)hi);
+		push_click(jl_engine_frame(eng), 0, 0, 0, 0);
+		cycle(256);
 	}
 	/* clock_in: real-time bytes become events with their engine frames */
 	{
