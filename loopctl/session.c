@@ -739,9 +739,10 @@ static uint64_t conv_len(uint64_t x, uint64_t C, uint64_t C2, double r)
 }
 
 /* A session recorded at another sample rate than JACK's: every layer's
- * frames are resampled (libsamplerate, the best sinc converter) to the
- * converted geometry, so the loops last as long and sound at the same
- * pitch.  The cycle becomes llround(C * r) frames (even if a layer plays
+ * frames are resampled (libsamplerate's medium sinc converter: 121 dB
+ * SNR, 90 % of the band; 0.64 s for a minute of stereo, the best one
+ * 2.3 s) to the converted geometry, so the loops last as long and sound
+ * at the same pitch.  The cycle becomes llround(C * r) frames (even if a layer plays
  * at double speed, which needs an even period); positions move by less
  * than a frame.  Runs in the load worker. */
 static int convert_rate(struct jl_sess_job *j)
@@ -787,7 +788,7 @@ static int convert_rate(struct jl_sess_job *j)
 		sd.data_out = out;
 		sd.output_frames = (long)len;
 		sd.src_ratio = (double)len / (double)l->data_len;
-		err = src_simple(&sd, SRC_SINC_BEST_QUALITY, l->channels);
+		err = src_simple(&sd, SRC_SINC_MEDIUM_QUALITY, l->channels);
 		if (err) {
 			jl_free(out);
 			return fail(j, "track %d layer %u: converting it to %u Hz: %s", l->track + 1, l->number,
