@@ -1,5 +1,7 @@
 #!/bin/bash
-# bench_session.sh - how long `save` and `load` take on a large session, how
+# bench_session.sh - how long `save` and `load` take on a large session (and
+# `load` of the same session relabelled as recorded at 44.1 kHz, which
+# converts it to 48 kHz), how
 # much of it the daemon's loop spends (the copies out of and into the pool;
 # the worker thread does the files), and how long other commands wait
 # meanwhile: a prober sends /jl/ping every 5 ms during each save and load
@@ -43,16 +45,34 @@ while not os.path.exists(stop):
 PY
 }
 field() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$1" "$2"; }
+as44k() { # SRC DST: the saved session, relabelled as recorded at 44.1 kHz (the
+	# same frames; only the rate in session.json and in each WAV header
+	# changes), so that `load` has to convert it to 48 kHz
+	rm -rf "$2"; cp -r "$1" "$2"
+	python3 - "$2" <<'PY'
+import json, os, struct, sys
+d = sys.argv[1]; p = os.path.join(d, "session.json"); s = json.load(open(p)); s["sample_rate"] = 44100
+json.dump(s, open(p, "w"))
+for t in s["tracks"]:
+    for l in t["layers"]:
+        with open(os.path.join(d, l["file"]), "r+b") as f:
+            head = f.read(4096); i = head.index(b"fmt ") + 8
+            ch, = struct.unpack_from("<H", head, i + 2); bits, = struct.unpack_from("<H", head, i + 14)
+            f.seek(i + 4); f.write(struct.pack("<II", 44100, 44100 * ch * bits // 8))
+PY
+}
 : >"$TMP/rows"
 for r in $(seq 1 "$ROUNDS"); do
-	for op in idle save load; do
+	for op in idle save load load44; do
 		[ $op = load ] && { L clear all >/dev/null; sleep 0.2; }
+		[ $op = load44 ] && { as44k "$TMP/s" "$TMP/s44"; L clear all >/dev/null; sleep 0.2; }
 		rm -f "$TMP/stop"; probe "$TMP/ping.$op.$r" & PP=$!
 		sleep 0.3
 		case $op in
 		idle) sleep 0.5; echo '{"seconds": 0.5, "loop_ms": 0, "bytes": 0, "loop_tick_max_ms": 0}' >"$TMP/reply" ;;
 		save) L --json save "$TMP/s" --force >"$TMP/reply" || exit 1 ;;
 		load) L --json load "$TMP/s" >"$TMP/reply" || exit 1 ;;
+		load44) L --json load "$TMP/s44" >"$TMP/reply" || exit 1 ;;
 		esac
 		sleep 0.1; touch "$TMP/stop"; wait $PP
 		echo "$op $(field "$TMP/reply" seconds) $(field "$TMP/reply" loop_ms) $(field "$TMP/reply" bytes) $(sort -n "$TMP/ping.$op.$r" | tail -1) $(field "$TMP/reply" loop_tick_max_ms)" >>"$TMP/rows"
@@ -63,7 +83,7 @@ import statistics, sys
 rows = [l.split() for l in open(sys.argv[1])]
 print("| op | MB | seconds | MB/s | daemon loop busy, ms in all | its longest tick, ms | longest ping round trip meanwhile, ms | rounds |")
 print("|---|---|---|---|---|---|---|---|")
-for op in ("idle", "save", "load"):
+for op in ("idle", "save", "load", "load44"):
     r = [x for x in rows if x[0] == op]
     mb = int(r[0][3]) / 1048576
     sec = statistics.median(float(x[1]) for x in r)
@@ -71,6 +91,7 @@ for op in ("idle", "save", "load"):
     if op == "idle":  # the same prober with nothing to do, for comparison
         print("| (nothing, 0.5 s) | | | | | | %.1f | %d |" % (med(4), len(r)))
         continue
-    print("| %s | %.0f | %.2f | %.0f | %.1f | %.2f | %.1f | %d |" % (op, mb, sec, mb / sec, med(2), med(5), med(4), len(r)))
+    name = "load, saved at 44.1 kHz (converted)" if op == "load44" else op
+    print("| %s | %.0f | %.2f | %.0f | %.1f | %.2f | %.1f | %d |" % (name, mb, sec, mb / sec, med(2), med(5), med(4), len(r)))
 print("(medians over the rounds)")
 PY
