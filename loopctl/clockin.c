@@ -52,7 +52,6 @@ void jl_clockin_feed(struct jl_clockin *c, uint8_t byte, uint64_t frame)
 		c->downbeat = 0;
 		c->beat_frame = 0;
 		c->running = 1;
-		c->starts++;
 		break;
 	case 0xFB:
 		c->running = 1;
@@ -69,17 +68,15 @@ void jl_clockin_feed(struct jl_clockin *c, uint8_t byte, uint64_t frame)
 void jl_clockin_gap(struct jl_clockin *c)
 {
 	double fpb;
-	uint64_t db;
-	if (!c->gap_fpc && jl_clockin_tempo(c, c->last, &fpb, &db))
+	if (!c->gap_fpc && jl_clockin_tempo(c, c->last, &fpb))
 		c->gap_fpc = fpb / TICKS_PER_BEAT;
 }
 
-int jl_clockin_tempo(const struct jl_clockin *c, uint64_t now, double *frames_per_beat, uint64_t *downbeat)
+int jl_clockin_tempo(const struct jl_clockin *c, uint64_t now, double *frames_per_beat)
 {
 	double sx = 0, sy = 0, sxx = 0, sxy = 0, n = c->n, den;
 	uint64_t base;
 	uint32_t i;
-	*downbeat = c->downbeat;
 	if (c->n < JL_CLOCKIN_MIN || now < c->last || now - c->last > (uint64_t)(STALE_S * c->rate))
 		return 0;
 	/* clock k of the fit (oldest first) at frame y_k: slope of y over k */

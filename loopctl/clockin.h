@@ -22,7 +22,6 @@ struct jl_clockin {
 	uint64_t downbeat;		/* the first clock after the latest Start */
 	int start_pending;		/* a Start came; the next clock is the downbeat */
 	int running;			/* between Start/Continue and Stop */
-	uint32_t starts;		/* Starts seen (a new one moves the downbeat) */
 	uint64_t ticks;			/* clocks since the downbeat (it is 0) */
 	uint64_t beats;			/* ... in beats: the latest beat's number */
 	uint64_t beat_frame;		/* ... and its frame (0 = none since a Start) */
@@ -41,8 +40,7 @@ void jl_clockin_gap(struct jl_clockin *c);
 
 /* The external tempo at engine frame `now`: 1 and the frames per beat if
  * clocks arrive (at least JL_CLOCKIN_MIN of them, the latest less than
- * 0.5 s before `now`), else 0.  `downbeat` is 0 until a Start was
- * followed by a clock. */
-int jl_clockin_tempo(const struct jl_clockin *c, uint64_t now, double *frames_per_beat, uint64_t *downbeat);
+ * 0.5 s before `now`), else 0. */
+int jl_clockin_tempo(const struct jl_clockin *c, uint64_t now, double *frames_per_beat);
 
 #endif

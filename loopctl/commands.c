@@ -17,8 +17,6 @@
 #include "model.h"
 #include "session.h"
 
-void jl_outputs_sync_status(struct jl_daemon *d, json_t *obj, char *text, size_t n);
-
 /* A bad argument is a usage error (exit 2 in the CLI); a command that was
  * understood but could not be done is a failure (exit 1). */
 #define bad_arg(rq, ...) jl_say(rq, 2, __VA_ARGS__)

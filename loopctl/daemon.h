@@ -143,6 +143,13 @@ void jl_live_status(struct jl_daemon *d, json_t *obj);
 /* Calibration (calibrate.c): finishes a measurement from the tick. */
 void jl_cal_tick(struct jl_daemon *d);
 void jl_fx_tick(struct jl_daemon *d);
+/* The performer's outputs (outputs.c): the beat grid (click, synced
+ * effects, MIDI clock) as the model has it, `until` ending the click
+ * (count-in); the MIDI clock switch; the external clock's part of a
+ * status reply. */
+int jl_outputs_send_click(struct jl_daemon *d, struct jl_req *rq, uint64_t when, uint64_t until, int force_on);
+int jl_outputs_send_midi_clock(struct jl_daemon *d, struct jl_req *rq, uint64_t when);
+void jl_outputs_sync_status(struct jl_daemon *d, json_t *obj, char *text, size_t n);
 /* Sessions (session.c): answers a save or load when its files are done. */
 void jl_session_tick(struct jl_daemon *d);
 /* Everything the daemon does on a timer tick after draining events. */

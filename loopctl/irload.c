@@ -121,8 +121,12 @@ int jl_ir_load(const char *path, uint32_t rate, uint32_t max_frames, float **ir,
 		goto fail;
 	}
 	if ((double)si.frames * rate / si.samplerate > (double)max_frames + 0.5) {
-		snprintf(err, n, "%s: %lld frames (%.2f s) is longer than the maximum of %u frames (%.2f s at "
-			 "%u Hz); raise the limit with --max-ir-seconds", path, (long long)si.frames,
+		char at[64] = "";
+		if ((uint32_t)si.samplerate != rate)
+			snprintf(at, sizeof at, " at %d Hz, %.0f at %u Hz", si.samplerate,
+				 (double)si.frames * rate / si.samplerate, rate);
+		snprintf(err, n, "%s: %lld frames%s (%.2f s) is longer than the maximum of %u frames (%.2f s at "
+			 "%u Hz); raise the limit with --max-ir-seconds", path, (long long)si.frames, at,
 			 (double)si.frames / si.samplerate, max_frames, (double)max_frames / rate, rate);
 		rc = -EFBIG;
 		goto fail;

@@ -42,8 +42,6 @@ _Static_assert(sizeof(((struct jl_model *)0)->fx) / sizeof(((struct jl_model *)0
 #define TRIGGER_HORIZON_MS 60
 #define LOAD_BATCH 64	/* layers a load starts per tick: 3-4 engine commands each */
 
-int jl_outputs_send_click(struct jl_daemon *d, struct jl_req *rq, uint64_t when, uint64_t until, int force_on);
-int jl_outputs_send_midi_clock(struct jl_daemon *d, struct jl_req *rq, uint64_t when);
 
 #define say jl_say
 
@@ -2310,11 +2308,10 @@ static void sync_follow(struct jl_daemon *d)
 	const struct jl_clockin *c = &d->clockin;
 	uint32_t bpb = m->beats_per_bar ? m->beats_per_bar : 4;
 	double fpb, bpm;
-	uint64_t db;
 	if (!m->sync_midi || m->has_anchor || !c->running || !c->beat_frame || c->beats % bpb ||
 	    c->beat_frame == d->sync_bar)
 		return;
-	if (!jl_clockin_tempo(c, jl_daemon_now(d), &fpb, &db))
+	if (!jl_clockin_tempo(c, jl_daemon_now(d), &fpb))
 		return;
 	d->sync_bar = c->beat_frame;
 	bpm = 60.0 * rate(d) / fpb;

@@ -76,7 +76,6 @@ static int click_grid(const struct jl_daemon *d, struct jl_cmd *c)
 }
 
 /* Sends the click as the model has it; `until` ends it (count-in). */
-int jl_outputs_send_click(struct jl_daemon *d, struct jl_req *rq, uint64_t when, uint64_t until, int force_on);
 int jl_outputs_send_click(struct jl_daemon *d, struct jl_req *rq, uint64_t when, uint64_t until, int force_on)
 {
 	struct jl_cmd c;
@@ -128,7 +127,6 @@ int jl_cmd_click(struct jl_daemon *d, struct jl_req *rq, int argc, char **argv)
 }
 
 /* Sends the MIDI clock switch as the model has it. */
-int jl_outputs_send_midi_clock(struct jl_daemon *d, struct jl_req *rq, uint64_t when);
 int jl_outputs_send_midi_clock(struct jl_daemon *d, struct jl_req *rq, uint64_t when)
 {
 	struct jl_cmd c;
@@ -179,12 +177,10 @@ int jl_cmd_midiclock(struct jl_daemon *d, struct jl_req *rq, int argc, char **ar
 
 /* The external clock on clock_in, for status and sync: "running" and
  * its BPM, or not. */
-void jl_outputs_sync_status(struct jl_daemon *d, json_t *obj, char *text, size_t n);
 void jl_outputs_sync_status(struct jl_daemon *d, json_t *obj, char *text, size_t n)
 {
 	double fpb = 0;
-	uint64_t db = 0;
-	int known = jl_clockin_tempo(&d->clockin, jl_daemon_now(d), &fpb, &db);
+	int known = jl_clockin_tempo(&d->clockin, jl_daemon_now(d), &fpb);
 	double bpm = known ? 60.0 * d->shm.hdr->geom.sample_rate / fpb : 0;
 	json_t *o = json_object();
 	json_object_set_new(o, "source", json_string(d->m->sync_midi ? "midi" : "off"));

@@ -257,6 +257,26 @@ check "  a partial layer of two cycles at double speed: 96000 frames, its 30000 
 wait_frames 96000
 SR_A=$(( $(jv engine.frame) - 48000 - 4800 ))
 
+# a session saved at 1 kHz whose layer fits the 16 MB pool as it stands (0.8 MB) but not at
+# 48 kHz (38 MB): refused before anything changes
+python3 - "$TMP/sr1k" <<'PY'
+import json, os, sys, wave
+d = sys.argv[1]; os.makedirs(d, exist_ok=True)
+with wave.open(os.path.join(d, "t1.wav"), "wb") as w:
+    w.setnchannels(2); w.setsampwidth(2); w.setframerate(1000); w.writeframes(b"\x10\x00" * 2 * 100010)
+json.dump({"format": "jackloop-session", "version": 1, "sample_rate": 1000, "cycle_frames": 100000,
+           "beats_per_cycle": 4, "beats_per_bar": 4,
+           "tracks": [{"track": 1, "channels": 2, "inputs": [1, 2],
+                       "layers": [{"layer": 1, "file": "t1.wav", "channels": 2, "head": 10, "length": 100000,
+                                   "period": 100000, "seam": 10, "seam_mode": "crossfade", "phase": 0}]}]},
+          open(os.path.join(d, "session.json"), "w"))
+PY
+check "clear all" L clear all
+wait_frames 4800
+expect_rc "a session at 1 kHz too large for the pool once converted to 48 kHz: error" 1 L load "$TMP/sr1k"
+check "  saying so" grep -q "at 48000 Hz the session is larger than the whole pool" "$TMP/err"
+check "  and the looper is still empty" bash -c "'$LOOPCTL' --name $NAME status | grep -q 'track 1: empty'"
+
 # --- check the recording ------------------------------------------------------------------------
 stop_pid $REC
 loopcheck "$TMP/rec.bin" "$WIN"

@@ -435,6 +435,14 @@ static void test_files(const struct jl_conv_plans *p)
 	TH_CHECK(rc == 0 && frames == 1 && ch == 1 && ir[0] == 1.0f, "at the limit, trailing zeros dropped: %d %u",
 		 rc, frames);
 	jl_free(ir);
+	/* at 44.1 kHz, 4500 frames pass a limit of 4800 as they stand, but
+	 * are 4898 at the engine's 48 kHz: too long */
+	longd[4499] = 0.5f;
+	TH_CHECK(write_wav(tmpname("long44.wav"), 44100, 1, longd, 4500) == 0, "write a 4500-frame 44.1 kHz WAV");
+	rc = load(tmpname("long44.wav"), max, &ir, &frames, &ch, err);
+	TH_CHECK(rc == -EFBIG && CONTAINS(err, "4500 frames at 44100 Hz, 4898 at 48000 Hz") && CONTAINS(err, "4800 frames"),
+		 "too long once converted: %d '%s'", rc, err);
+	printf("ok - long at 44.1 kHz: %s\n", err);
 	free(longd);
 
 	float d3[9] = { 1, 0, 0, 0, 1, 0, 0, 0, 1 };
