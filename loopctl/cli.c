@@ -249,11 +249,13 @@ int jl_cli_main(int argc, char **argv)
 		fprintf(stderr, "loopctl: usage: loopctl %s %s\n", cmd->name, cmd->synopsis);
 		return JL_EXIT_USAGE;
 	}
-	if (!strcmp(cmd->name, "save") || !strcmp(cmd->name, "load")) {
+	if (!strcmp(cmd->name, "save") || !strcmp(cmd->name, "load") || !strcmp(cmd->name, "import")) {
 		/* the daemon has its own working directory: send an absolute
 		 * path; the answer comes when the files are written or read */
 		for (i = 1; i < argc; i++)
-			if (argv[i][0] && argv[i][0] != '-' && argv[i][0] != '/') {
+			if (argv[i][0] == '-' && argv[i][1] == '-' && strcmp(argv[i], "--force") && i + 1 < argc)
+				i++; /* an option's value (import --track 2) */
+			else if (argv[i][0] && argv[i][0] != '-' && argv[i][0] != '/') {
 				if (jl_abs_path(argv[i], absdir, sizeof(absdir)) < 0) {
 					fprintf(stderr, "loopctl: cannot make '%s' an absolute path\n", argv[i]);
 					return JL_EXIT_USAGE;

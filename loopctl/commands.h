@@ -30,7 +30,7 @@ JL_CMD_HANDLER(tap); JL_CMD_HANDLER(tempo); JL_CMD_HANDLER(at); JL_CMD_HANDLER(t
 JL_CMD_HANDLER(cancel); JL_CMD_HANDLER(onsets); JL_CMD_HANDLER(quantize); JL_CMD_HANDLER(trim);
 JL_CMD_HANDLER(click); JL_CMD_HANDLER(midiclock); JL_CMD_HANDLER(sync); JL_CMD_HANDLER(phones); JL_CMD_HANDLER(monitor); JL_CMD_HANDLER(pa_mute);
 JL_CMD_HANDLER(calibrate); JL_CMD_HANDLER(fx); JL_CMD_HANDLER(send);
-JL_CMD_HANDLER(save); JL_CMD_HANDLER(load);
+JL_CMD_HANDLER(save); JL_CMD_HANDLER(load); JL_CMD_HANDLER(import);
 
 /* Looks a command up by name; NULL if unknown. */
 const struct jl_command *jl_command_find(const char *name);

@@ -14,6 +14,7 @@
 #include "daemon.h"
 #include "looper.h"
 #include "model.h"
+#include "session.h"
 
 #define usage(rq, ...) jl_say(rq, 2, __VA_ARGS__)
 
@@ -121,6 +122,36 @@ int jl_cmd_capture(struct jl_daemon *d, struct jl_req *rq, int argc, char **argv
 	if (!!cycles + !!bars + (seconds > 0) > 1)
 		return usage(rq, "capture takes one of CYCLES, --bars or --seconds");
 	return jl_looper_capture(d, rq, cycles, seconds, bars, t);
+}
+
+int jl_cmd_import(struct jl_daemon *d, struct jl_req *rq, int argc, char **argv)
+{
+	static const char use[] = "usage: import FILE [--track TRACK|new] [--cycles N] [--beats N]";
+	struct jl_import im;
+	const char *file = NULL;
+	int i;
+	memset(&im, 0, sizeof(im));
+	im.track = JL_T_NEW;
+	for (i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		if (!strcmp(a, "--cycles") && i + 1 < argc) {
+			if (unum(argv[++i], 1, 1024, &im.cycles))
+				return usage(rq, "--cycles needs 1..1024");
+		} else if (!strcmp(a, "--beats") && i + 1 < argc) {
+			if (unum(argv[++i], 1, 4096, &im.beats))
+				return usage(rq, "--beats needs 1..4096");
+		} else if (!strcmp(a, "--track") && i + 1 < argc) {
+			if (strcmp(argv[++i], "new") && track_arg(d, rq, argv[i], &im.track, 0))
+				return 2;
+		} else if (a[0] != '-' && a[0] && !file) {
+			file = a;
+		} else {
+			return usage(rq, "%s", use);
+		}
+	}
+	if (!file)
+		return usage(rq, "%s", use);
+	return jl_session_import(d, rq, file, &im);
 }
 
 /* play/stop/mute/unmute/toggle/clear/undo/redo [TRACK|all] */

@@ -2000,6 +2000,188 @@ int jl_looper_load_finish(struct jl_daemon *d, struct jl_req *rq, struct jl_sess
 		   clamped ? "; inputs this jackloop does not have were moved to its last input" : "");
 }
 
+/* --- import (`loopctl import FILE`) ------------------------------------------ */
+
+int jl_looper_import_plan(struct jl_daemon *d, struct jl_req *rq, struct jl_import *im)
+{
+	struct jl_model *m = d->m;
+	if (im->track >= 0) {
+		const struct jl_track_m *tr = &m->tracks[im->track];
+		if (tr->used && tr->rec_state != JL_REC_IDLE)
+			return say(rq, 1, "track %d is recording a take: not imported", im->track + 1);
+		im->channels = tr->used ? tr->channels : 0;
+	} else if (find_new_track(d) < 0) {
+		return say(rq, 1, "all %d tracks are in use: not imported", JL_MAX_TRACKS);
+	}
+	im->anchored = m->has_anchor;
+	im->cycle = m->has_anchor ? m->cycle : 0;
+	im->preset_bpm = m->preset_bpm;
+	im->fade = ms(d, d->cfg.seam_ms);
+	if (!im->anchored && im->cycles)
+		return say(rq, 2, "--cycles fits the file to the loop's cycle, and there is no loop yet "
+			   "(the first import defines the cycle)");
+	if (im->anchored && im->beats)
+		return say(rq, 2, "--beats counts a first loop; this cycle has %u beats ('tempo BPM' changes them)",
+			   m->beats_per_cycle);
+	return 0;
+}
+
+/* The looper an import was planned for: the same cycle, the track free. */
+static int import_still_fits(struct jl_daemon *d, struct jl_req *rq, const struct jl_import *im)
+{
+	const struct jl_model *m = d->m;
+	if (m->has_anchor != im->anchored || (m->has_anchor && m->cycle != im->cycle))
+		return say(rq, 1, "the cycle changed while the file was read (a first loop was recorded or a "
+			   "session loaded): not imported; import it again");
+	if (im->track >= 0 && m->tracks[im->track].used && m->tracks[im->track].rec_state != JL_REC_IDLE)
+		return say(rq, 1, "track %d started a take while the file was read: not imported", im->track + 1);
+	if (im->track >= 0 && m->tracks[im->track].used && im->channels &&
+	    m->tracks[im->track].channels != im->channels)
+		return say(rq, 1, "track %d changed its channels while the file was read: not imported",
+			   im->track + 1);
+	if (im->track < 0 && find_new_track(d) < 0)
+		return say(rq, 1, "all %d tracks are in use: not imported", JL_MAX_TRACKS);
+	return 0;
+}
+
+int jl_looper_import_prepare(struct jl_daemon *d, struct jl_req *rq, struct jl_session *s, const struct jl_import *im)
+{
+	struct jl_sess_layer *sl = &s->layers[0];
+	uint32_t i, evicted = 0;
+	int v;
+	sl->region = -1;
+	if (import_still_fits(d, rq, im))
+		return 1;
+	for (i = 0; i < JL_MAX_LAYERS && d->m->layers[i].id; i++)
+		;
+	if (i == JL_MAX_LAYERS)
+		return say(rq, 1, "too many layers (%d): not imported", JL_MAX_LAYERS);
+	for (v = 0, i = 0; i < d->shm.hdr->geom.max_voices; i++)
+		v += voice_free(d, i);
+	if (!v)
+		return say(rq, 1, "no free voice: all %u voices are in use (jackloop --max-voices): not imported",
+			   d->shm.hdr->geom.max_voices);
+	sl->region = reserve(d, rq, sl->data_len * sl->channels, JL_LOADING_OWNER, &evicted);
+	if (sl->region < 0)
+		return say(rq, 1, "pool full (%.1f MB needed, %llu MB in use): not imported (clear loops, or start "
+			   "jackloop with a larger --pool-mb)", (double)(sl->data_len * sl->channels * sizeof(float)) / 1048576.0,
+			   (unsigned long long)(pool_used(d) * sizeof(float) >> 20));
+	sl->pool_off = d->m->regions[sl->region].off;
+	s->dropped = evicted;
+	return 0;
+}
+
+int jl_looper_import_finish(struct jl_daemon *d, struct jl_req *rq, struct jl_session *s, const struct jl_import *im)
+{
+	struct jl_model *m = d->m;
+	struct jl_sess_layer *sl = &s->layers[0];
+	struct jl_track_m *tr;
+	struct jl_layer_m *l = NULL;
+	uint64_t start = audible(d, rq) + 2 * jl_daemon_period(d);
+	uint32_t i;
+	int t = im->track, voice, a;
+	char conv[40], fit[160];
+	if (import_still_fits(d, rq, im)) {
+		jl_looper_load_abort(d, s);
+		return 1;
+	}
+	for (i = 0; i < JL_MAX_LAYERS; i++)
+		if (!m->layers[i].id) {
+			l = &m->layers[i];
+			break;
+		}
+	voice = alloc_voice(d);
+	if (!l || voice < 0) {
+		jl_looper_load_abort(d, s);
+		return say(rq, 1, "%s: not imported", !l ? "too many layers" : "no free voice");
+	}
+	if (t < 0)
+		t = find_new_track(d);
+	tr = &m->tracks[t];
+	if (!tr->used) {
+		init_track(d, t);
+		tr->channels = sl->channels;
+		if (tr->channels == 1)
+			tr->in[1] = tr->in[0];
+	}
+	if (m->has_anchor) {
+		/* on the next cycle start: frame 0 of the file on beat 1 */
+		start = floor_to(start + m->cycle - 1, m->origin, m->cycle);
+	} else {
+		m->has_anchor = 1;
+		m->cycle = sl->period;
+		m->origin = start;
+		m->beats_per_cycle = s->beats_per_cycle;
+		if (!m->beats_per_bar)
+			m->beats_per_bar = 4;
+		m->preset_bpm = 0;
+		m->n_taps = 0;
+	}
+	memset(l, 0, sizeof(*l));
+	if (++m->next_layer_id == 0)
+		m->next_layer_id = 1;
+	l->id = m->next_layer_id;
+	l->region = sl->region;
+	m->regions[sl->region].layer = l->id; /* the layer owns it now */
+	sl->region = -1;
+	l->track = (uint16_t)t;
+	l->state = JL_L_ACTIVE;
+	l->channels = sl->channels;
+	l->in[0] = tr->in[0];
+	l->in[1] = tr->in[1];
+	l->voice = voice;
+	l->gain = 1.0f;
+	l->seam_mode = JL_SEAM_XFADE; /* whole cycles, no seam: the file's frames as they are */
+	l->body = l->period = sl->period;
+	l->data_len = l->stride = sl->data_len;
+	l->copy_state = JL_C_DONE;
+	l->copied = sl->data_len;
+	l->src_gen = 1;
+	l->origin = start;
+	l->seq = ++m->seq;
+	l->number = ++tr->layers_made;
+	a = start_layer(d, l, start, 0);
+	if (a < 0) {
+		free_region(d, l);
+		memset(l, 0, sizeof(*l));
+		l->voice = -1;
+		l->region = -1;
+		return a == -EAGAIN ? queue_full(d, rq) : say(rq, 1, "the layer could not start: not imported");
+	}
+	a = new_action(d, JL_A_TAKE, t);
+	add_member(d, a, l->id);
+	if (!tr->stopped)
+		send_track(d, t, start);
+	if (!im->fitted)
+		resend_click(d, jl_daemon_now(d)); /* the click follows the new loop's beats */
+	json_object_set_new(rq->json, "track", json_integer(t + 1));
+	json_object_set_new(rq->json, "layer", json_integer(l->number));
+	json_object_set_new(rq->json, "starts_at", json_integer((json_int_t)start));
+	json_object_set_new(rq->json, "period", json_integer((json_int_t)l->period));
+	json_object_set_new(rq->json, "cycles", json_integer((json_int_t)(l->period / m->cycle)));
+	json_object_set_new(rq->json, "beats_per_cycle", json_integer(m->beats_per_cycle));
+	json_object_set_new(rq->json, "evicted", json_integer(s->dropped));
+	json_object_set_new(rq->json, "file_frames", json_integer((json_int_t)im->frames));
+	json_object_set_new(rq->json, "fit", json_string(!im->fitted		  ? "first loop"
+							 : im->frames > l->period ? "cut"
+							 : im->frames < l->period ? "padded"
+										  : "exact"));
+	if (!im->fitted)
+		json_object_set_new(rq->json, "beats_from", json_string(im->beats_from));
+	if (s->converted_from)
+		json_object_set_new(rq->json, "converted_from_rate", json_integer(s->converted_from));
+	snprintf(conv, sizeof(conv), ", converted from %u Hz", s->converted_from);
+	if (im->fitted)
+		snprintf(fit, sizeof(fit), "%u cycle%s (the file: %.3f s%s%s)", im->fitted, im->fitted == 1 ? "" : "s",
+			 (double)im->frames / rate(d), im->frames > l->period ? ", cut" : im->frames < l->period ? ", padded" : "",
+			 s->converted_from ? conv : "");
+	else
+		snprintf(fit, sizeof(fit), "the first loop: cycle %.3f s, %u beats (%s)%s", (double)l->period / rate(d),
+			 m->beats_per_cycle, im->beats_from, s->converted_from ? conv + 1 : "");
+	return say(rq, 0, "imported as track %d layer %u: %s; plays from frame %llu%s", t + 1, l->number, fit,
+		   (unsigned long long)start, s->dropped ? "; evicted undone layers" : "");
+}
+
 /* --- the tick ------------------------------------------------------------- */
 
 static void copy_some(struct jl_daemon *d, uint64_t *budget)

@@ -1,4 +1,5 @@
-/* session.c - `loopctl save DIR` and `loopctl load DIR` (see session.h).
+/* session.c - `loopctl save DIR`, `loopctl load DIR` and `loopctl import
+ * FILE` (see session.h).
  *
  * save: the daemon's loop copies every active layer's stored frames out of
  * the pool (or the history, while a new take is still being copied), about
@@ -11,7 +12,9 @@
  * session that passed every check reaches the looper, which checks that
  * it is empty and reserves the pool; a worker copies the frames there, and
  * the looper starts the layers.
- * Either answers when it is done; the workers run at nice +10. */
+ * import: a worker reads one audio file, converts and fits it; then as
+ * load, with one layer that joins the loops (or becomes the first).
+ * Each answers when it is done; the workers run at nice +10. */
 #define _GNU_SOURCE
 #include "session.h"
 
@@ -30,6 +33,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "analysis.h"
 #include "commands.h"
 #include "daemon.h"
 #include "jl_alloc.h"
@@ -38,12 +42,13 @@
 #include "osc.h"
 #include "util.h"
 
-enum { JOB_SAVE = 1, JOB_LOAD };
+enum { JOB_SAVE = 1, JOB_LOAD, JOB_IMPORT };
+static const char *const job_name[] = { "", "save", "load", "import" };
 #define COLLECT_FLOATS_PER_TICK (1u << 18)	/* ~1 MB of samples per tick, as the history copy */
 
 struct jl_sess_job {
 	int kind;
-	char dir[1024];
+	char dir[1024];		/* save, load: the directory; import: the file */
 	int force;
 	uint64_t max_floats;	/* load: no layer may be larger than the pool */
 	uint32_t engine_rate;	/* load: JACK's sample rate */
@@ -65,6 +70,7 @@ struct jl_sess_job {
 	int fx_stage;		/* load: 1 remove the old effects, 2 add the session's */
 	json_t *reply;		/* load: the answer, kept while the effects go in */
 	float *pool;		/* load: the daemon's view of the pool */
+	struct jl_import im;	/* import: what to fit the file to, and what was done */
 	struct sockaddr_storage src;	/* who asked (OSC), answered when done */
 	int has_src;
 };
@@ -79,9 +85,10 @@ void jl_session_status(json_t *obj, char *text, size_t n)
 		json_object_set_new(obj, "session", json_pack("{s:n}", "busy"));
 		return;
 	}
-	json_object_set_new(obj, "session", json_pack("{s:s,s:s}", "busy", job->kind == JOB_SAVE ? "save" : "load",
-						   "dir", job->dir));
-	snprintf(text, n, "\n  session: %s %s", job->kind == JOB_SAVE ? "saving to" : "loading", job->dir);
+	json_object_set_new(obj, "session", json_pack("{s:s,s:s}", "busy", job_name[job->kind],
+						   job->kind == JOB_IMPORT ? "file" : "dir", job->dir));
+	snprintf(text, n, "\n  session: %s %s", job->kind == JOB_SAVE ? "saving to" : job->kind == JOB_LOAD ? "loading" : "importing",
+		 job->dir);
 }
 
 /* The daemon loop's time on a job since t0: in all, and its longest tick. */
@@ -110,6 +117,8 @@ static void free_job(struct jl_sess_job *j)
 	json_decref(j->doc);
 	json_decref(j->skipped);
 	json_decref(j->reply);
+	if (j->im.ana)
+		jl_analysis_destroy(j->im.ana); /* FFTW plans: on the daemon's thread, as they were made */
 	jl_session_free(&j->s);
 	jl_free(j);
 }
@@ -289,6 +298,12 @@ static int start_thread(struct jl_sess_job *j, void *(*fn)(void *))
 	return e ? -1 : 0;
 }
 
+static int busy(struct jl_req *rq)
+{
+	return jl_say(rq, 1, "%s %s is still running: try again when it has answered",
+		      job->kind == JOB_IMPORT ? "an" : "a", job_name[job->kind]);
+}
+
 static int dir_arg(struct jl_req *rq, int argc, char **argv, const char *cmd, char *dir, size_t n, int *force)
 {
 	int i, have = 0;
@@ -312,8 +327,7 @@ static int dir_arg(struct jl_req *rq, int argc, char **argv, const char *cmd, ch
 	if (!strcmp(cmd, "load") && strlen(dir) > 13 && !strcmp(dir + strlen(dir) - 13, "/session.json"))
 		dir[strlen(dir) - 13] = 0; /* the session file itself names its directory */
 	if (job)
-		return jl_say(rq, 1, "a %s is still running: try again when it has answered",
-			      job->kind == JOB_SAVE ? "save" : "load");
+		return busy(rq);
 	return 0;
 }
 
@@ -963,6 +977,256 @@ int jl_cmd_load(struct jl_daemon *d, struct jl_req *rq, int argc, char **argv)
 	return JL_RC_DEFERRED;
 }
 
+/* --- import ------------------------------------------------------------------- */
+
+#define IMPORT_WRAP 4096	/* frames of the loop's other end the converter sees at each end */
+#define IMPORT_ANALYSIS_S 12.0	/* a first loop is analysed played round for at least this long */
+
+/* A loop's frames at another rate: converted as a loop (each end sees the
+ * other across the seam), so it still loops without a click. */
+static float *import_convert(struct jl_sess_job *j, float *x, uint64_t n, int ch, uint64_t *n2)
+{
+	double r = (double)j->engine_rate / j->s.converted_from;
+	uint64_t w = n < IMPORT_WRAP ? n : IMPORT_WRAP, len = (uint64_t)llround((double)n * r);
+	uint64_t skip = (uint64_t)llround((double)w * r), total = (uint64_t)llround((double)(n + 2 * w) * r), got;
+	float *in = jl_alloc((n + 2 * w) * ch * sizeof(float)), *out = jl_alloc((total + 1) * ch * sizeof(float));
+	SRC_DATA sd;
+	int err;
+	if (!in || !out || len < 16) {
+		jl_free(in);
+		jl_free(out);
+		fail(j, len < 16 ? "%s is too short to loop at %u Hz" : "%s: out of memory converting it to %u Hz", j->dir,
+		     j->engine_rate);
+		return NULL;
+	}
+	memcpy(in, x + (n - w) * ch, w * ch * sizeof(float));
+	memcpy(in + w * ch, x, n * ch * sizeof(float));
+	memcpy(in + (n + w) * ch, x, w * ch * sizeof(float));
+	memset(&sd, 0, sizeof(sd));
+	sd.data_in = in;
+	sd.input_frames = (long)(n + 2 * w);
+	sd.data_out = out;
+	sd.output_frames = (long)total;
+	sd.src_ratio = r;
+	err = src_simple(&sd, SRC_SINC_MEDIUM_QUALITY, ch);
+	jl_free(in);
+	if (err) {
+		jl_free(out);
+		fail(j, "%s: converting it to %u Hz: %s", j->dir, j->engine_rate, src_strerror(err));
+		return NULL;
+	}
+	got = (uint64_t)sd.output_frames_gen;
+	if (got < skip + len)
+		memset(out + got * ch, 0, (skip + len - got) * ch * sizeof(float));
+	memmove(out, out + skip * ch, len * ch * sizeof(float));
+	*n2 = len;
+	return out;
+}
+
+/* A first loop's beats: the count a musician would use at the tempo the
+ * analysis hears in it, played round (the live analysis's own choice,
+ * jl_analysis_beats_per_cycle). */
+static void import_beats(struct jl_sess_job *j, const float *x, uint64_t n, int ch)
+{
+	struct jl_import *im = &j->im;
+	uint64_t pos = 0, i;
+	float buf[1024];
+	uint32_t beats = 0;
+	if (im->beats) {
+		j->s.beats_per_cycle = im->beats;
+		snprintf(im->beats_from, sizeof(im->beats_from), "given");
+		return;
+	}
+	if (im->preset_bpm > 0) {
+		double b = (double)n / (60.0 * j->engine_rate / im->preset_bpm);
+		j->s.beats_per_cycle = b < 1.5 ? 1 : (uint32_t)llround(b);
+		snprintf(im->beats_from, sizeof(im->beats_from), "at the preset tempo, %.1f BPM", im->preset_bpm);
+		return;
+	}
+	j->s.beats_per_cycle = 4;
+	snprintf(im->beats_from, sizeof(im->beats_from), "no tempo found in it: 4 assumed");
+	if (!im->ana)
+		return;
+	while (pos < 2 * n || pos < (uint64_t)(IMPORT_ANALYSIS_S * j->engine_rate)) {
+		size_t k = 0;
+		for (; k < sizeof(buf) / sizeof(buf[0]); k++) {
+			i = (pos + k) % n;
+			buf[k] = ch == 2 ? 0.5f * (x[2 * i] + x[2 * i + 1]) : x[i];
+		}
+		jl_analysis_feed(im->ana, buf, k, pos);
+		pos += k;
+	}
+	if (jl_analysis_beats_per_cycle(im->ana, n, &beats) == 0 && beats) {
+		j->s.beats_per_cycle = beats;
+		snprintf(im->beats_from, sizeof(im->beats_from), "%.1f BPM heard in it",
+			 (double)beats * 60.0 * j->engine_rate / (double)n);
+	}
+}
+
+/* A file that ends before its header says: libsndfile reads what is
+ * there, and its log says "data : N (should be M)" (WAV, W64, RF64). */
+static int import_truncated(struct jl_sess_job *j, SNDFILE *f)
+{
+	char log[4096], *p;
+	unsigned long long said, is;
+	memset(log, 0, sizeof(log));
+	sf_command(f, SFC_GET_LOG_INFO, log, sizeof(log) - 1);
+	for (p = log; (p = strstr(p, "data : ")); p++)
+		if (sscanf(p, "data : %llu (should be %llu)", &said, &is) == 2 && is < said)
+			return fail(j, "%s is truncated: its header says %llu bytes of audio, the file holds %llu", j->dir,
+				    said, is);
+	return 0;
+}
+
+static void *import_thread(void *arg)
+{
+	struct jl_sess_job *j = arg;
+	struct jl_import *im = &j->im;
+	struct jl_sess_layer *l = &j->s.layers[0];
+	SF_INFO info;
+	SNDFILE *f;
+	float *x = NULL, *y;
+	uint64_t n, i, T;
+	int ch, tch, c;
+	memset(&info, 0, sizeof(info));
+	f = sf_open(j->dir, SFM_READ, &info);
+	if (!f) {
+		if (access(j->dir, R_OK) < 0)
+			fail(j, "%s: %s", j->dir, strerror(errno));
+		else
+			fail(j, "%s is not an audio file this build can read (%s)", j->dir, sf_strerror(NULL));
+		goto out;
+	}
+	ch = info.channels;
+	n = info.frames > 0 ? (uint64_t)info.frames : 0;
+	if (import_truncated(j, f))
+		goto close;
+	im->file_channels = ch;
+	if (ch < 1 || ch > 2) {
+		fail(j, "%s has %d channels: import takes mono or stereo files", j->dir, ch);
+		goto close;
+	}
+	if (n < 16) {
+		fail(j, "%s has %s: nothing to loop", j->dir, n ? "fewer than 16 frames" : "no frames");
+		goto close;
+	}
+	if ((double)n * ch * j->engine_rate / info.samplerate > (double)j->max_floats) {
+		fail(j, "%s is larger than the whole pool (jackloop --pool-mb)", j->dir);
+		goto close;
+	}
+	x = jl_alloc(n * ch * sizeof(float));
+	if (!x) {
+		fail(j, "%s: out of memory", j->dir);
+		goto close;
+	}
+	if (sf_readf_float(f, x, (sf_count_t)n) != (sf_count_t)n) {
+		fail(j, "%s is truncated or unreadable: %s", j->dir, sf_strerror(f));
+		goto close;
+	}
+	for (i = 0; i < n * ch; i++)
+		if (!isfinite(x[i])) {
+			fail(j, "%s holds a sample that is not a number (frame %llu): not imported", j->dir,
+			     (unsigned long long)(i / ch));
+			goto close;
+		}
+	j->bytes = n * ch * sizeof(float);
+	if ((uint32_t)info.samplerate != j->engine_rate) {
+		j->s.converted_from = (uint32_t)info.samplerate;
+		y = import_convert(j, x, n, ch, &n);
+		if (!y)
+			goto close;
+		jl_free(x);
+		x = y;
+	}
+	im->frames = n;
+	/* the track's channels: a mono file on both sides, a stereo one mixed */
+	tch = im->channels ? im->channels : ch;
+	/* its length: whole cycles of the loop, or the first loop's cycle */
+	if (im->anchored) {
+		im->fitted = im->cycles ? im->cycles : (uint32_t)((n + im->cycle / 2) / im->cycle);
+		if (!im->fitted)
+			im->fitted = 1;
+		T = im->fitted * im->cycle;
+	} else {
+		T = n;
+		import_beats(j, x, n, ch);
+	}
+	if (T * tch > j->max_floats) {
+		fail(j, "%s: %llu frames of %d channel%s are more than the whole pool (jackloop --pool-mb)", j->dir,
+		     (unsigned long long)T, tch, tch == 1 ? "" : "s");
+		goto close;
+	}
+	y = jl_alloc(T * tch * sizeof(float));
+	if (!y) {
+		fail(j, "%s: out of memory", j->dir);
+		goto close;
+	}
+	for (i = 0; i < T; i++)
+		for (c = 0; c < tch; c++) {
+			float v = 0.0f;
+			if (i < n)
+				v = ch == tch ? x[i * ch + c] : ch == 1 ? x[i] : 0.5f * (x[2 * i] + x[2 * i + 1]);
+			y[i * tch + c] = v;
+		}
+	if (n > T) { /* cut: fade out over the seam, so the loop does not click */
+		uint64_t fl = im->fade < T ? im->fade : T;
+		for (i = 0; i < fl; i++)
+			for (c = 0; c < tch; c++)
+				y[(T - fl + i) * tch + c] *= (float)(fl - i - 1) / (float)fl;
+	}
+	j->s.sample_rate = j->engine_rate;
+	j->s.cycle = im->anchored ? im->cycle : T;
+	j->s.n_layers = 1;
+	l->track = im->track;
+	l->channels = (uint8_t)tch;
+	l->seam_mode = JL_SEAM_XFADE;
+	l->gain = 1.0f;
+	l->body = l->period = l->data_len = T;
+	l->audio = y;
+	l->region = -1;
+close:
+	sf_close(f);
+out:
+	jl_free(x);
+	atomic_store(&j->done, 1);
+	return NULL;
+}
+
+int jl_session_import(struct jl_daemon *d, struct jl_req *rq, const char *file, const struct jl_import *opt)
+{
+	struct jl_sess_job *j;
+	struct jl_import im = *opt;
+	int rc;
+	if (file[0] != '/')
+		return jl_say(rq, 2, "'%s': the daemon needs an absolute path (the loopctl CLI makes one)", file);
+	if (strlen(file) > 900)
+		return jl_say(rq, 2, "the path is too long");
+	if (job)
+		return busy(rq);
+	if ((rc = jl_looper_import_plan(d, rq, &im)))
+		return rc;
+	j = new_job(d, rq, JOB_IMPORT, file);
+	if (!j)
+		return jl_say(rq, 1, "out of memory");
+	j->im = im;
+	j->max_floats = d->pool_floats;
+	j->pool = d->pool;
+	j->engine_rate = d->shm.hdr->geom.sample_rate;
+	if (!im.anchored && !im.beats && im.preset_bpm <= 0) {
+		/* FFTW plans are made (and destroyed) on this thread only */
+		struct jl_analysis_config c;
+		jl_analysis_config_default(&c, j->engine_rate);
+		j->im.ana = jl_analysis_create(&c);
+	}
+	if (start_thread(j, import_thread) < 0) {
+		jl_say(rq, 1, "%s", j->msg);
+		free_job(j);
+		return 1;
+	}
+	job = j;
+	return JL_RC_DEFERRED;
+}
+
 /* --- answering ---------------------------------------------------------------- */
 
 static void reply_job(struct jl_daemon *d, struct jl_sess_job *j, json_t *json);
@@ -993,10 +1257,11 @@ void jl_session_tick(struct jl_daemon *d)
 		return;
 	memset(&rq, 0, sizeof(rq));
 	rq.json = json_object();
-	if (j->kind == JOB_LOAD && !j->rc && !j->copying) {
+	if (j->kind != JOB_SAVE && !j->rc && !j->copying) {
 		/* read and checked: reserve the pool, then copy in the background */
 		t = jl_mono_ms();
-		r = jl_looper_load_prepare(d, &rq, &j->s);
+		r = j->kind == JOB_LOAD ? jl_looper_load_prepare(d, &rq, &j->s)
+					: jl_looper_import_prepare(d, &rq, &j->s, &j->im);
 		account(j, t);
 		if (r == JL_SESSION_WAIT) {
 			json_decref(rq.json);
@@ -1016,6 +1281,13 @@ void jl_session_tick(struct jl_daemon *d)
 			j->rc = r;
 			snprintf(j->msg, sizeof(j->msg), "%s", rq.msg);
 		}
+	} else if (j->kind == JOB_IMPORT && !j->rc) {
+		t = jl_mono_ms();
+		j->rc = jl_looper_import_finish(d, &rq, &j->s, &j->im);
+		account(j, t);
+		snprintf(j->msg, sizeof(j->msg), "%s", rq.msg);
+		json_object_set_new(rq.json, "file", json_string(j->dir));
+		json_object_set_new(rq.json, "bytes", json_integer((json_int_t)j->bytes));
 	} else if (j->kind == JOB_LOAD && !j->rc) {
 		t = jl_mono_ms();
 		r = jl_looper_load_finish(d, &rq, &j->s);
@@ -1049,7 +1321,7 @@ void jl_session_tick(struct jl_daemon *d)
 /* Answers a job and ends it. */
 static void reply_job(struct jl_daemon *d, struct jl_sess_job *j, json_t *json)
 {
-	const char *cmd = j->kind == JOB_SAVE ? "save" : "load";
+	const char *cmd = job_name[j->kind];
 	if (j->running)
 		pthread_join(j->th, NULL);
 	/* how long it took, and how long of that the daemon's loop was busy

@@ -90,5 +90,39 @@ int jl_looper_load_finish(struct jl_daemon *d, struct jl_req *rq, struct jl_sess
 int jl_looper_load_start_more(struct jl_daemon *d, struct jl_session *s);
 void jl_looper_load_abort(struct jl_daemon *d, struct jl_session *s);
 
+/* Importing an audio file as a loop (`loopctl import FILE`): one new
+ * layer whose frames come from the file instead of the history.  The
+ * worker reads it (libsndfile), converts its rate (libsamplerate), maps
+ * its channels to the track's and fits it to the cycle; the daemon's loop
+ * then reserves its region (prepare), the worker copies the frames in,
+ * and the loop makes the layer (finish).  The looper is looked at when
+ * the import is asked (plan); if the cycle changed meanwhile (a first
+ * loop was recorded, a session loaded), the import is refused. */
+struct jl_analysis;
+struct jl_import {
+	int track;		/* 0-based, or JL_T_NEW */
+	uint32_t cycles;	/* --cycles: cycles it lasts (0: the nearest whole number) */
+	uint32_t beats;		/* --beats: a first loop's beats (0: from the preset tempo or the file) */
+	/* plan: the looper when it was asked */
+	int anchored;
+	uint64_t cycle;
+	double preset_bpm;
+	uint8_t channels;	/* an existing track's channels; 0: the file's (a new track) */
+	uint64_t fade;		/* frames of fade-out where a longer file is cut */
+	struct jl_analysis *ana; /* a first loop without a count: made and freed by the daemon's thread */
+	/* the worker: what it did */
+	uint64_t frames;	/* the file's length at JACK's rate */
+	uint32_t fitted;	/* cycles it was fitted to (0: it is the first loop) */
+	int file_channels;
+	char beats_from[48];	/* a first loop: where its count came from */
+};
+int jl_session_import(struct jl_daemon *d, struct jl_req *rq, const char *file, const struct jl_import *im);
+/* looper.c: plan checks the track and takes the snapshot; prepare
+ * reserves the region and checks the voice (0, or 1 with rq->msg); finish
+ * makes the layer (undoable as a take) on the next cycle start, or makes
+ * it the anchor.  abort is jl_looper_load_abort. */
+int jl_looper_import_plan(struct jl_daemon *d, struct jl_req *rq, struct jl_import *im);
+int jl_looper_import_prepare(struct jl_daemon *d, struct jl_req *rq, struct jl_session *s, const struct jl_import *im);
+int jl_looper_import_finish(struct jl_daemon *d, struct jl_req *rq, struct jl_session *s, const struct jl_import *im);
 
 #endif

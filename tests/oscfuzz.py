@@ -6,7 +6,7 @@ numbers, options, garbage), plus malformed packets.
 
   oscfuzz.py PORT [--seed N] [--count N] [--pause P] [--log FILE] [--dir DIR]
 
-With --dir, save and load join the commands, with paths inside DIR (and
+With --dir, save, load and import join the commands, with paths inside DIR (and
 nowhere else: the other words are never absolute paths).
 
 Every message must be answered by /jl/reply (status ok or error) within
@@ -104,16 +104,25 @@ def main():
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--count", type=int, default=2000)
     ap.add_argument("--log")
-    ap.add_argument("--dir", help="a scratch directory: also fuzz save and load, inside it")
+    ap.add_argument("--dir", help="a scratch directory: also fuzz save, load and import, inside it")
     ap.add_argument("--pause", type=float, default=0.0,
                     help="chance of a 20-300 ms pause after a message (lets takes and loops grow)")
     a = ap.parse_args()
     global COMMANDS, WORDS, PLAY
     if a.dir:
         os.makedirs(a.dir, exist_ok=True)
-        COMMANDS += ("save", "load")
-        WORDS += (a.dir + "/s", a.dir + "/t/", a.dir, "--force")
-        PLAY += [("save", a.dir + "/s", "--force"), ("load", a.dir + "/s"), ("save", a.dir + "/s")]
+        COMMANDS += ("save", "load", "import")
+        # a loop to import: 0.5 s of a 16-bit 220 Hz sine (and the saved layers)
+        import math, wave
+        with wave.open(a.dir + "/x.wav", "wb") as w:
+            w.setnchannels(1); w.setsampwidth(2); w.setframerate(44100)
+            w.writeframes(b"".join(struct.pack("<h", int(8000 * math.sin(2 * math.pi * 220 * k / 44100)))
+                                   for k in range(22050)))
+        WORDS += (a.dir + "/s", a.dir + "/t/", a.dir, "--force", a.dir + "/x.wav",
+                  a.dir + "/s/track01-layer01.wav", "--track", "--beats", "new")
+        PLAY += [("save", a.dir + "/s", "--force"), ("load", a.dir + "/s"), ("save", a.dir + "/s"),
+                 ("import", a.dir + "/x.wav"), ("import", a.dir + "/x.wav", "--cycles", "1", "--track", "1"),
+                 ("import", a.dir + "/s/track01-layer01.wav", "--track", "new")]
     rng = random.Random(a.seed)
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s.settimeout(2.0)

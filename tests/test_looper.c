@@ -1539,6 +1539,90 @@ static void test_session(void)
 	teardown();
 }
 
+/* import, offline: a file as the first loop (its length the cycle, its
+ * frames bit for bit from the new cycle's start), the same file fitted on
+ * a second track, and the snapshot check: an import planned for another
+ * looper than the one it meets (no anchor then, or a take started on its
+ * track since) is refused and frees the region it reserved. */
+static void test_import(void)
+{
+	char path[256], line[512], msg[2048];
+	uint64_t F = RATE * 3 / 2, k, start, bad = 0;
+	float *x = malloc(F * 2 * sizeof(float)), *got = malloc(F * 2 * sizeof(float));
+	struct jl_layer_m *l;
+	struct jl_session s;
+	struct jl_sess_layer one;
+	struct jl_import im;
+	struct jl_req rq;
+	SF_INFO info;
+	SNDFILE *f;
+	uint32_t i, n = 0;
+	snprintf(path, sizeof(path), "/tmp/jl-test-import.%d.wav", (int)getpid());
+	for (k = 0; k < F; k++) {
+		x[2 * k] = (float)((k * 7919) % 2000) / 4000.0f - 0.25f;
+		x[2 * k + 1] = -0.5f * x[2 * k];
+	}
+	memset(&info, 0, sizeof(info));
+	info.samplerate = RATE;
+	info.channels = 2;
+	info.format = SF_FORMAT_WAV | SF_FORMAT_FLOAT;
+	f = sf_open(path, SFM_WRITE, &info);
+	TH_CHECK(f && sf_writef_float(f, x, (sf_count_t)F) == (sf_count_t)F, "a 1.5 s stereo float WAV written");
+	sf_close(f);
+	setup(30, 64, 16);
+	silent_input = 1;
+	run_to(RATE);
+	snprintf(line, sizeof(line), "import %s --beats 3", path);
+	TH_CHECK(cmd(line, msg, sizeof(msg)) == JL_RC_DEFERRED && session_wait(), "import as the first loop");
+	l = layer(1, 1);
+	TH_CHECK(l && d->m->has_anchor && d->m->cycle == F && d->m->beats_per_cycle == 3 && l->period == F &&
+			 l->origin == d->m->origin && l->channels == 2,
+		 "the anchor: the file's length, 3 beats; the layer on its origin");
+	TH_CHECK(l && jl_looper_layer_audio(d, l->id, got, 0, F) == 0 && !memcmp(got, x, F * 2 * sizeof(float)),
+		 "its stored frames are the file's, bit for bit");
+	start = l ? l->origin : now();
+	run_to(start + 2 * F + 10);
+	TH_CHECK(outL[(start - 1) % LOG] == 0.0f, "silent before the start");
+	for (k = 0; k < 2 * F; k++)
+		bad += outL[(start + k) % LOG] != x[2 * (k % F)] || outR[(start + k) % LOG] != x[2 * (k % F) + 1];
+	TH_CHECK(bad == 0, "it plays the file from its first frame, twice round (%llu frames off)", (unsigned long long)bad);
+	snprintf(line, sizeof(line), "import %s --track 2 --cycles 2", path);
+	TH_CHECK(cmd(line, msg, sizeof(msg)) == JL_RC_DEFERRED && session_wait() && (l = layer(2, 1)) &&
+			 l->period == 2 * F && (l->origin - d->m->origin) % F == 0 && l->origin > now(),
+		 "the same file on track 2, --cycles 2: 2 cycles, from the next cycle start");
+	TH_CHECK(l && jl_looper_layer_audio(d, l->id, got, 0, F) == 0 && !memcmp(got, x, F * 2 * sizeof(float)),
+		 "  its first cycle is the file");
+	/* the snapshot */
+	memset(&s, 0, sizeof(s));
+	memset(&one, 0, sizeof(one));
+	memset(&im, 0, sizeof(im));
+	one.channels = 2;
+	one.body = one.period = one.data_len = F;
+	s.layers = &one;
+	s.n_layers = 1;
+	im.track = JL_T_NEW;
+	memset(&rq, 0, sizeof(rq));
+	rq.json = json_object();
+	TH_CHECK(jl_looper_import_prepare(d, &rq, &s, &im) == 1 && strstr(rq.msg, "cycle changed") && one.region < 0,
+		 "planned without a loop, met with one: refused: %s", rq.msg);
+	im.anchored = 1;
+	im.cycle = F;
+	im.track = 2;
+	im.channels = 0;
+	TH_CHECK(jl_looper_import_prepare(d, &rq, &s, &im) == 0 && one.region >= 0, "planned for this cycle: a region");
+	press(now() + 5, "record 3", NULL, 0);
+	TH_CHECK(jl_looper_import_finish(d, &rq, &s, &im) == 1 && strstr(rq.msg, "started a take"),
+		 "a take started on its track meanwhile: refused: %s", rq.msg);
+	json_decref(rq.json);
+	for (i = 0; i < JL_MAX_LAYERS; i++)
+		n += (d->m->regions[i].layer & 0xF0000000u) == JL_LOADING_OWNER;
+	TH_CHECK(n == 0 && !layer(3, 1), "its region is freed, no layer made");
+	free(x);
+	free(got);
+	unlink(path);
+	teardown();
+}
+
 /* sync midi (looper.c, sync_follow): the preset grid follows an external
  * clock fed as jackloop's clock_in events would bring it: 100 BPM with a
  * Start, then a clock 0.0125 % slower (a drifting hardware box).  The
@@ -1617,6 +1701,7 @@ int main(void)
 	test_reverse_rate();
 	test_corrupt_model();
 	test_session();
+	test_import();
 	test_sync_midi();
 	{
 		struct jl_geom g;
