@@ -1110,6 +1110,14 @@ static void *import_thread(void *arg)
 		fail(j, "%s has %s: nothing to loop", j->dir, n ? "fewer than 16 frames" : "no frames");
 		goto close;
 	}
+	im->frames = (uint64_t)llround((double)n * j->engine_rate / info.samplerate);
+	if (im->anchored && im->cycles) {
+		/* only what the cycles hold (and the converter's margin) is read:
+		 * a long file cut to a few cycles need not fit the pool */
+		double need = ((double)im->cycles * im->cycle + IMPORT_WRAP) * info.samplerate / j->engine_rate + 16;
+		if ((double)n > need)
+			n = (uint64_t)need;
+	}
 	if ((double)n * ch * j->engine_rate / info.samplerate > (double)j->max_floats) {
 		fail(j, "%s is larger than the whole pool (jackloop --pool-mb)", j->dir);
 		goto close;
@@ -1138,7 +1146,6 @@ static void *import_thread(void *arg)
 		jl_free(x);
 		x = y;
 	}
-	im->frames = n;
 	/* the track's channels: a mono file on both sides, a stereo one mixed */
 	tch = im->channels ? im->channels : ch;
 	/* its length: whole cycles of the loop, or the first loop's cycle */

@@ -115,6 +115,8 @@ bad "a truncated file" "$TMP/trunc.wav" "truncated"
 expect_rc "import --beats once the cycle exists: usage" 2 L import "$TMP/a.wav" --beats 8
 expect_rc "import a directory: error" 1 L import "$TMP"
 check "after every refused import the layers are the same" test "$(nlayers)" = "$N"
+expect_rc "but that file cut to one cycle (--cycles 1): only what it needs is read" 0 L --json import "$TMP/big.wav" --cycles 1
+check "  one cycle, cut, the whole file's length reported" test "$(rj 'r["fit"], r["cycles"], r["file_frames"]')" = "('cut', 1, 2500000)"
 check "no engine command was rejected" test "$(jv engine.commands_rejected)" = 0
 
 # --- a second instance: the first loop's beats ------------------------------------------------
@@ -148,7 +150,7 @@ sys.exit(not (a[1] == b[1] == 2 and a[0] in (3, 0xFFFE) and a[2] == b[2]))' "$TM
 check "clear all on the third instance" "$LOOPCTL" --name im3 clear all
 wait_for 5 bash -c "'$LOOPCTL' --name im3 status | grep -q 'track 1: empty'"
 expect_rc "  and load the saved imports there" 0 "$LOOPCTL" --name im3 load "$TMP/sess"
-check "  4 tracks, 4 layers" grep -q "loaded 4 tracks, 4 layers" "$TMP/out"
+check "  5 tracks, 5 layers" grep -q "loaded 5 tracks, 5 layers" "$TMP/out"
 
 # --- check the recording ---------------------------------------------------------------------------
 stop_pid $REC
