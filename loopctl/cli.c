@@ -253,7 +253,8 @@ int jl_cli_main(int argc, char **argv)
 		/* the daemon has its own working directory: send an absolute
 		 * path; the answer comes when the files are written or read */
 		for (i = 1; i < argc; i++)
-			if (argv[i][0] == '-' && argv[i][1] == '-' && strcmp(argv[i], "--force") && i + 1 < argc)
+			if (argv[i][0] == '-' && argv[i][1] == '-' && strcmp(argv[i], "--force") && strcmp(argv[i], "--stretch") &&
+			    i + 1 < argc)
 				i++; /* an option's value (import --track 2) */
 			else if (argv[i][0] && argv[i][0] != '-' && argv[i][0] != '/') {
 				if (jl_abs_path(argv[i], absdir, sizeof(absdir)) < 0) {

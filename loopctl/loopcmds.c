@@ -126,7 +126,7 @@ int jl_cmd_capture(struct jl_daemon *d, struct jl_req *rq, int argc, char **argv
 
 int jl_cmd_import(struct jl_daemon *d, struct jl_req *rq, int argc, char **argv)
 {
-	static const char use[] = "usage: import FILE [--track TRACK|new] [--cycles N] [--beats N]";
+	static const char use[] = "usage: import FILE [--track TRACK|new] [--cycles N] [--stretch] [--beats N]";
 	struct jl_import im;
 	const char *file = NULL;
 	int i;
@@ -140,6 +140,8 @@ int jl_cmd_import(struct jl_daemon *d, struct jl_req *rq, int argc, char **argv)
 		} else if (!strcmp(a, "--beats") && i + 1 < argc) {
 			if (unum(argv[++i], 1, 4096, &im.beats))
 				return usage(rq, "--beats needs 1..4096");
+		} else if (!strcmp(a, "--stretch")) {
+			im.stretch = 1;
 		} else if (!strcmp(a, "--track") && i + 1 < argc) {
 			if (strcmp(argv[++i], "new") && track_arg(d, rq, argv[i], &im.track, 0))
 				return 2;

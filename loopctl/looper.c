@@ -2020,6 +2020,9 @@ int jl_looper_import_plan(struct jl_daemon *d, struct jl_req *rq, struct jl_impo
 	if (!im->anchored && im->cycles)
 		return say(rq, 2, "--cycles fits the file to the loop's cycle, and there is no loop yet "
 			   "(the first import defines the cycle)");
+	if (!im->anchored && im->stretch)
+		return say(rq, 2, "--stretch fits the file to the loop's cycle, and there is no loop yet "
+			   "(the first import defines the cycle)");
 	if (im->anchored && im->beats)
 		return say(rq, 2, "--beats counts a first loop; this cycle has %u beats ('tempo BPM' changes them)",
 			   m->beats_per_cycle);
@@ -2080,7 +2083,7 @@ int jl_looper_import_finish(struct jl_daemon *d, struct jl_req *rq, struct jl_se
 	uint64_t start = audible(d, rq) + 2 * jl_daemon_period(d);
 	uint32_t i;
 	int t = im->track, voice, a;
-	char conv[40], fit[160];
+	char conv[40], fit[160], how[40];
 	if (import_still_fits(d, rq, im)) {
 		jl_looper_load_abort(d, s);
 		return 1;
@@ -2163,6 +2166,7 @@ int jl_looper_import_finish(struct jl_daemon *d, struct jl_req *rq, struct jl_se
 	json_object_set_new(rq->json, "evicted", json_integer(s->dropped));
 	json_object_set_new(rq->json, "file_frames", json_integer((json_int_t)im->frames));
 	json_object_set_new(rq->json, "fit", json_string(!im->fitted		  ? "first loop"
+							 : im->stretch && im->frames != l->period ? "stretched"
 							 : im->frames > l->period ? "cut"
 							 : im->frames < l->period ? "padded"
 										  : "exact"));
@@ -2173,7 +2177,11 @@ int jl_looper_import_finish(struct jl_daemon *d, struct jl_req *rq, struct jl_se
 	snprintf(conv, sizeof(conv), ", converted from %u Hz", s->converted_from);
 	if (im->fitted)
 		snprintf(fit, sizeof(fit), "%u cycle%s (the file: %.3f s%s%s)", im->fitted, im->fitted == 1 ? "" : "s",
-			 (double)im->frames / rate(d), im->frames > l->period ? ", cut" : im->frames < l->period ? ", padded" : "",
+			 (double)im->frames / rate(d),
+			 im->frames == l->period ? ""
+			 : im->stretch		 ? (snprintf(how, sizeof(how), ", stretched x%.4f", (double)l->period / (double)im->frames), how)
+			 : im->frames > l->period ? ", cut"
+						 : ", padded",
 			 s->converted_from ? conv : "");
 	else
 		snprintf(fit, sizeof(fit), "the first loop: cycle %.3f s, %u beats (%s)%s", (double)l->period / rate(d),

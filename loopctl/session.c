@@ -23,6 +23,7 @@
 #include <jansson.h>
 #include <math.h>
 #include <pthread.h>
+#include <rubberband/rubberband-c.h>
 #include <samplerate.h>
 #include <sndfile.h>
 #include <stdatomic.h>
@@ -1023,6 +1024,83 @@ static float *import_convert(struct jl_sess_job *j, float *x, uint64_t n, int ch
 	return out;
 }
 
+/* A loop's n frames stretched to exactly T, its pitch kept: Rubber Band's
+ * offline stretcher (the finer engine, on this worker thread), fed the
+ * loop with STRETCH_WRAP frames of its other end before and after, so its
+ * seam stays a seam; the middle T frames are kept. */
+#define STRETCH_WRAP 8192
+#define STRETCH_BLOCK 16384
+static float *import_stretch(struct jl_sess_job *j, const float *x, uint64_t n, int ch, uint64_t T)
+{
+	double r = (double)T / (double)n;
+	uint64_t w = n < STRETCH_WRAP ? n : STRETCH_WRAP, m = n + 2 * w, skip = (uint64_t)llround((double)w * r);
+	uint64_t cap = (uint64_t)ceil((double)m * r) + 2 * STRETCH_BLOCK, got = 0, k, p;
+	float *in[2] = { NULL, NULL }, *out[2] = { NULL, NULL }, *y = NULL, *ip[2], *op[2];
+	RubberBandState rb = NULL;
+	int c, a;
+	if (m > UINT32_MAX / 2 || cap > UINT32_MAX) {
+		fail(j, "%s is too long to stretch", j->dir);
+		return NULL;
+	}
+	for (c = 0; c < ch; c++) {
+		in[c] = jl_alloc(m * sizeof(float));
+		out[c] = jl_alloc(cap * sizeof(float));
+		if (!in[c] || !out[c])
+			goto oom;
+		for (k = 0; k < m; k++)
+			in[c][k] = x[((k + n - w) % n) * ch + c];
+	}
+	rb = rubberband_new(j->engine_rate, (unsigned)ch,
+			    RubberBandOptionProcessOffline | RubberBandOptionEngineFiner | RubberBandOptionThreadingNever |
+				    (ch == 2 ? RubberBandOptionChannelsTogether : 0),
+			    r, 1.0);
+	if (!rb)
+		goto oom;
+	rubberband_set_expected_input_duration(rb, (unsigned)m);
+	for (p = 0; p < m; p += STRETCH_BLOCK) {
+		unsigned b = (unsigned)(m - p < STRETCH_BLOCK ? m - p : STRETCH_BLOCK);
+		for (c = 0; c < ch; c++)
+			ip[c] = in[c] + p;
+		rubberband_study(rb, (const float *const *)ip, b, p + b == m);
+	}
+	for (p = 0; p < m; p += STRETCH_BLOCK) {
+		unsigned b = (unsigned)(m - p < STRETCH_BLOCK ? m - p : STRETCH_BLOCK);
+		for (c = 0; c < ch; c++)
+			ip[c] = in[c] + p;
+		rubberband_process(rb, (const float *const *)ip, b, p + b == m);
+		/* what it has ready; after the last block, all of it (-1: done) */
+		while ((a = rubberband_available(rb)) > 0) {
+			unsigned take = (unsigned)((uint64_t)a < cap - got ? (uint64_t)a : cap - got);
+			if (!take)
+				break;
+			for (c = 0; c < ch; c++)
+				op[c] = out[c] + got;
+			got += rubberband_retrieve(rb, op, take);
+		}
+	}
+	rubberband_delete(rb);
+	y = jl_alloc(T * ch * sizeof(float));
+	if (!y)
+		goto oom;
+	for (k = 0; k < T; k++)
+		for (c = 0; c < ch; c++)
+			y[k * ch + c] = skip + k < got ? out[c][skip + k] : 0.0f;
+	for (c = 0; c < ch; c++) {
+		jl_free(in[c]);
+		jl_free(out[c]);
+	}
+	return y;
+oom:
+	if (rb)
+		rubberband_delete(rb);
+	for (c = 0; c < 2; c++) {
+		jl_free(in[c]);
+		jl_free(out[c]);
+	}
+	fail(j, "%s: out of memory stretching it", j->dir);
+	return NULL;
+}
+
 /* A first loop's beats: the count a musician would use at the tempo the
  * analysis hears in it, played round (the live analysis's own choice,
  * jl_analysis_beats_per_cycle). */
@@ -1154,6 +1232,18 @@ static void *import_thread(void *arg)
 		if (!im->fitted)
 			im->fitted = 1;
 		T = im->fitted * im->cycle;
+		if (im->stretch && n != T) {
+			if (T * ch > j->max_floats) {
+				fail(j, "%s: %u cycles are more than the whole pool (jackloop --pool-mb)", j->dir, im->fitted);
+				goto close;
+			}
+			y = import_stretch(j, x, n, ch, T);
+			if (!y)
+				goto close;
+			jl_free(x);
+			x = y;
+			n = T;
+		}
 	} else {
 		T = n;
 		import_beats(j, x, n, ch);

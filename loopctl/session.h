@@ -103,6 +103,7 @@ struct jl_import {
 	int track;		/* 0-based, or JL_T_NEW */
 	uint32_t cycles;	/* --cycles: cycles it lasts (0: the nearest whole number) */
 	uint32_t beats;		/* --beats: a first loop's beats (0: from the preset tempo or the file) */
+	int stretch;		/* --stretch: time-stretched to the cycles (pitch kept) instead of cut or padded */
 	/* plan: the looper when it was asked */
 	int anchored;
 	uint64_t cycle;

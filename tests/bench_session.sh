@@ -1,7 +1,8 @@
 #!/bin/bash
 # bench_session.sh - how long `save` and `load` take on a large session (and
 # `load` of the same session relabelled as recorded at 44.1 kHz, which
-# converts it to 48 kHz), how
+# converts it to 48 kHz; and `import` of one of its layers, a minute of
+# stereo, as it is and time-stretched to one cycle more), how
 # much of it the daemon's loop spends (the copies out of and into the pool;
 # the worker thread does the files), and how long other commands wait
 # meanwhile: a prober sends /jl/ping every 5 ms during each save and load
@@ -63,7 +64,7 @@ PY
 }
 : >"$TMP/rows"
 for r in $(seq 1 "$ROUNDS"); do
-	for op in idle save load load44; do
+	for op in idle save load load44 import stretch; do
 		[ $op = load ] && { L clear all >/dev/null; sleep 0.2; }
 		[ $op = load44 ] && { as44k "$TMP/s" "$TMP/s44"; L clear all >/dev/null; sleep 0.2; }
 		rm -f "$TMP/stop"; probe "$TMP/ping.$op.$r" & PP=$!
@@ -73,7 +74,10 @@ for r in $(seq 1 "$ROUNDS"); do
 		save) L --json save "$TMP/s" --force >"$TMP/reply" || exit 1 ;;
 		load) L --json load "$TMP/s" >"$TMP/reply" || exit 1 ;;
 		load44) L --json load "$TMP/s44" >"$TMP/reply" || exit 1 ;;
+		import) L --json import "$TMP/s/track02-layer01.wav" >"$TMP/reply" || exit 1 ;;
+		stretch) L --json import "$TMP/s/track02-layer01.wav" --stretch --cycles $((SEC / 2 + 1)) >"$TMP/reply" || exit 1 ;;
 		esac
+		case $op in import|stretch) L undo >/dev/null ;; esac
 		sleep 0.1; touch "$TMP/stop"; wait $PP
 		echo "$op $(field "$TMP/reply" seconds) $(field "$TMP/reply" loop_ms) $(field "$TMP/reply" bytes) $(sort -n "$TMP/ping.$op.$r" | tail -1) $(field "$TMP/reply" loop_tick_max_ms)" >>"$TMP/rows"
 	done
@@ -83,7 +87,9 @@ import statistics, sys
 rows = [l.split() for l in open(sys.argv[1])]
 print("| op | MB | seconds | MB/s | daemon loop busy, ms in all | its longest tick, ms | longest ping round trip meanwhile, ms | rounds |")
 print("|---|---|---|---|---|---|---|---|")
-for op in ("idle", "save", "load", "load44"):
+names = {"load44": "load, saved at 44.1 kHz (converted)", "import": "import one layer (cut to whole cycles)",
+         "stretch": "import one layer --stretch (one cycle longer)"}
+for op in ("idle", "save", "load", "load44", "import", "stretch"):
     r = [x for x in rows if x[0] == op]
     mb = int(r[0][3]) / 1048576
     sec = statistics.median(float(x[1]) for x in r)
@@ -91,7 +97,7 @@ for op in ("idle", "save", "load", "load44"):
     if op == "idle":  # the same prober with nothing to do, for comparison
         print("| (nothing, 0.5 s) | | | | | | %.1f | %d |" % (med(4), len(r)))
         continue
-    name = "load, saved at 44.1 kHz (converted)" if op == "load44" else op
+    name = names.get(op, op)
     print("| %s | %.0f | %.2f | %.0f | %.1f | %.2f | %.1f | %d |" % (name, mb, sec, mb / sec, med(2), med(5), med(4), len(r)))
 print("(medians over the rounds)")
 PY

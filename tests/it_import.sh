@@ -42,6 +42,7 @@ $MK "$TMP/c.wav" code 600000 $(( C * 13 / 10 ))
 # --- bad options before any loop ----------------------------------------------------------
 expect_rc "import --cycles before any loop: usage" 2 L import "$TMP/a.wav" --cycles 2
 check "  saying the first import defines the cycle" grep -q "first import defines the cycle" "$TMP/err"
+expect_rc "import --stretch before any loop: usage" 2 L import "$TMP/a.wav" --stretch
 expect_rc "import without a file: usage" 2 L import
 expect_rc "import --track 99: usage" 2 L import "$TMP/a.wav" --track 99
 expect_rc "import --beats 0: usage" 2 L import "$TMP/a.wav" --beats 0
@@ -91,6 +92,10 @@ check "  says it converted it, to exactly one cycle" python3 -c 'import json,sys
 check "  a mono file makes a mono track" test "$(L status --json | python3 -c 'import json,sys; print([t["channels"] for t in json.load(sys.stdin)["tracks"] if t["track"] == 4][0])')" = 1
 D0=$(rj 'r["starts_at"]')
 wait_for 10 jv_gt engine.frame $(( D0 + 2 * C + 4800 ))
+
+$MK "$TMP/s50.wav" sine 440 48000 50000
+expect_rc "import --stretch: a file of 50000 frames on a new track" 0 L --json import "$TMP/s50.wav" --stretch
+check "  stretched to one cycle (60000 frames)" test "$(rj 'r["fit"], r["cycles"], r["period"], r["file_frames"]')" = "('stretched', 1, $C, 50000)"
 
 # --- bad files: clear errors, nothing changes ---------------------------------------------------
 N=$(nlayers)
@@ -150,7 +155,7 @@ sys.exit(not (a[1] == b[1] == 2 and a[0] in (3, 0xFFFE) and a[2] == b[2]))' "$TM
 check "clear all on the third instance" "$LOOPCTL" --name im3 clear all
 wait_for 5 bash -c "'$LOOPCTL' --name im3 status | grep -q 'track 1: empty'"
 expect_rc "  and load the saved imports there" 0 "$LOOPCTL" --name im3 load "$TMP/sess"
-check "  5 tracks, 5 layers" grep -q "loaded 5 tracks, 5 layers" "$TMP/out"
+check "  6 tracks, 6 layers" grep -q "loaded 6 tracks, 6 layers" "$TMP/out"
 
 # --- check the recording ---------------------------------------------------------------------------
 stop_pid $REC
