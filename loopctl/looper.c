@@ -1882,6 +1882,41 @@ int jl_looper_load_prepare(struct jl_daemon *d, struct jl_req *rq, struct jl_ses
 	return 0;
 }
 
+/* A layer made from frames already in its pool region (a loaded or
+ * imported layer): its geometry and settings from sl, the region its own. */
+static void adopt_layer(struct jl_daemon *d, struct jl_layer_m *l, struct jl_sess_layer *sl, int t)
+{
+	struct jl_model *m = d->m;
+	const struct jl_track_m *tr = &m->tracks[t];
+	memset(l, 0, sizeof(*l));
+	if (++m->next_layer_id == 0)
+		m->next_layer_id = 1;
+	l->id = m->next_layer_id;
+	l->region = sl->region;
+	m->regions[sl->region].layer = l->id; /* the layer owns it now */
+	sl->region = -1;
+	l->track = (uint16_t)t;
+	l->state = JL_L_ACTIVE;
+	l->channels = sl->channels;
+	l->in[0] = tr->in[0];
+	l->in[1] = tr->in[1];
+	l->voice = -1;
+	l->gain = sl->gain;
+	l->muted = sl->muted;
+	l->rate = sl->rate;
+	l->reverse = sl->reverse;
+	l->seam = (uint32_t)sl->seam;
+	l->seam_mode = sl->seam_mode;
+	l->head = sl->head;
+	l->body = sl->body;
+	l->period = sl->period;
+	l->data_len = sl->data_len;
+	l->stride = sl->data_len;
+	l->copy_state = JL_C_DONE;
+	l->copied = sl->data_len;
+	l->src_gen = 1;
+}
+
 int jl_looper_load_finish(struct jl_daemon *d, struct jl_req *rq, struct jl_session *s)
 {
 	struct jl_model *m = d->m;
@@ -1941,33 +1976,7 @@ int jl_looper_load_finish(struct jl_daemon *d, struct jl_req *rq, struct jl_sess
 		while (i < JL_MAX_LAYERS && m->layers[i].id)
 			i++; /* free slots (prepare dropped the old layers; checked: n_layers <= voices) */
 		l = &m->layers[i++];
-		memset(l, 0, sizeof(*l));
-		if (++m->next_layer_id == 0)
-			m->next_layer_id = 1;
-		l->id = m->next_layer_id;
-		l->region = sl->region;
-		m->regions[sl->region].layer = l->id; /* the layer owns it now */
-		sl->region = -1;
-		l->track = (uint16_t)sl->track;
-		l->state = JL_L_ACTIVE;
-		l->channels = sl->channels;
-		l->in[0] = tr->in[0];
-		l->in[1] = tr->in[1];
-		l->voice = -1;
-		l->gain = sl->gain;
-		l->muted = sl->muted;
-		l->rate = sl->rate;
-		l->reverse = sl->reverse;
-		l->seam = (uint32_t)sl->seam;
-		l->seam_mode = sl->seam_mode;
-		l->head = sl->head;
-		l->body = sl->body;
-		l->period = sl->period;
-		l->data_len = sl->data_len;
-		l->stride = sl->data_len;
-		l->copy_state = JL_C_DONE;
-		l->copied = sl->data_len;
-		l->src_gen = 1;
+		adopt_layer(d, l, sl, sl->track);
 		/* its phase against the anchor, with its origin at or before the start */
 		l->origin = start >= sl->period ? start - (sl->period - sl->phase) % sl->period : start + sl->phase;
 		l->seq = ++m->seq;
@@ -2120,26 +2129,8 @@ int jl_looper_import_finish(struct jl_daemon *d, struct jl_req *rq, struct jl_se
 		m->preset_bpm = 0;
 		m->n_taps = 0;
 	}
-	memset(l, 0, sizeof(*l));
-	if (++m->next_layer_id == 0)
-		m->next_layer_id = 1;
-	l->id = m->next_layer_id;
-	l->region = sl->region;
-	m->regions[sl->region].layer = l->id; /* the layer owns it now */
-	sl->region = -1;
-	l->track = (uint16_t)t;
-	l->state = JL_L_ACTIVE;
-	l->channels = sl->channels;
-	l->in[0] = tr->in[0];
-	l->in[1] = tr->in[1];
+	adopt_layer(d, l, sl, t); /* whole cycles, no seam: the file's frames as they are */
 	l->voice = voice;
-	l->gain = 1.0f;
-	l->seam_mode = JL_SEAM_XFADE; /* whole cycles, no seam: the file's frames as they are */
-	l->body = l->period = sl->period;
-	l->data_len = l->stride = sl->data_len;
-	l->copy_state = JL_C_DONE;
-	l->copied = sl->data_len;
-	l->src_gen = 1;
 	l->origin = start;
 	l->seq = ++m->seq;
 	l->number = ++tr->layers_made;

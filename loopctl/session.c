@@ -956,6 +956,8 @@ static void *copy_thread(void *arg)
 	return NULL;
 }
 
+static int start_reader(struct jl_daemon *d, struct jl_req *rq, struct jl_sess_job *j, void *(*fn)(void *));
+
 int jl_cmd_load(struct jl_daemon *d, struct jl_req *rq, int argc, char **argv)
 {
 	struct jl_sess_job *j;
@@ -966,10 +968,22 @@ int jl_cmd_load(struct jl_daemon *d, struct jl_req *rq, int argc, char **argv)
 	j = new_job(d, rq, JOB_LOAD, dir);
 	if (!j)
 		return jl_say(rq, 1, "out of memory");
+	return start_reader(d, rq, j, load_thread);
+}
+
+/* A load's or import's worker, reading into the daemon's pool. */
+static int start_reader(struct jl_daemon *d, struct jl_req *rq, struct jl_sess_job *j, void *(*fn)(void *))
+{
 	j->max_floats = d->pool_floats;
 	j->pool = d->pool;
 	j->engine_rate = d->shm.hdr->geom.sample_rate;
-	if (start_thread(j, load_thread) < 0) {
+	if (j->kind == JOB_IMPORT && !j->im.anchored && !j->im.beats && j->im.preset_bpm <= 0) {
+		/* FFTW plans are made (and destroyed) on this thread only */
+		struct jl_analysis_config c;
+		jl_analysis_config_default(&c, j->engine_rate);
+		j->im.ana = jl_analysis_create(&c);
+	}
+	if (start_thread(j, fn) < 0) {
 		jl_say(rq, 1, "%s", j->msg);
 		free_job(j);
 		return 1;
@@ -1306,22 +1320,7 @@ int jl_session_import(struct jl_daemon *d, struct jl_req *rq, const char *file, 
 	if (!j)
 		return jl_say(rq, 1, "out of memory");
 	j->im = im;
-	j->max_floats = d->pool_floats;
-	j->pool = d->pool;
-	j->engine_rate = d->shm.hdr->geom.sample_rate;
-	if (!im.anchored && !im.beats && im.preset_bpm <= 0) {
-		/* FFTW plans are made (and destroyed) on this thread only */
-		struct jl_analysis_config c;
-		jl_analysis_config_default(&c, j->engine_rate);
-		j->im.ana = jl_analysis_create(&c);
-	}
-	if (start_thread(j, import_thread) < 0) {
-		jl_say(rq, 1, "%s", j->msg);
-		free_job(j);
-		return 1;
-	}
-	job = j;
-	return JL_RC_DEFERRED;
+	return start_reader(d, rq, j, import_thread);
 }
 
 /* --- answering ---------------------------------------------------------------- */
