@@ -1,0 +1,30 @@
+#!/bin/bash
+# it_examples.sh - examples/osc-looper.sh runs against a real jackloop (the
+# player loops examples/groove.wav into its inputs): it records an anchor,
+# overdubs, mutes and undoes over OSC with liblo's oscsend, imports the
+# groove file stretched to whole cycles, and saves the session.  What it
+# did is read back from the daemon's log, `loopctl status` and the saved
+# session (oscsend does not listen for the replies).
+set -u
+. "$(dirname "$0")/it_lib.sh"
+trap teardown EXIT
+NAME=ex
+PORT=$(( 20000 + RANDOM % 20000 ))
+L() { "$LOOPCTL" --name $NAME "$@"; }
+check "JACK server" start_jackd 256
+spawn "$TMP/jackloop.log" "$B/jackloop" --name $NAME --osc-port $PORT --history 10
+check "jackloop + daemon up on OSC port $PORT" wait_for 10 L ping
+spawn "$TMP/player.log" "$B/tests/jl_player" -w examples/groove.wav $NAME:in_1 $NAME:in_2
+check "a player loops examples/groove.wav into the inputs" wait_for 5 grep -q ready "$TMP/player.log"
+export TMPDIR="$TMP"
+expect_rc "examples/osc-looper.sh $PORT exits 0" 0 sh examples/osc-looper.sh $PORT
+check "  the anchor and the overdub were taken (track 1 plays a 2 s anchor)" bash -c \
+	"'$LOOPCTL' --name $NAME status --json | python3 -c 'import json,sys; s=json.load(sys.stdin); assert abs(s[\"anchor\"][\"cycle_frames\"] - 96000) < 4800'"
+check "  the groove file was imported on track 2, stretched to 8 cycles" \
+	grep -q "import: imported as track 2 layer 1: 8 cycles (the file: 16.000 s, stretched" "$TMP/jackloop.log"
+check "  the session was saved with both tracks" python3 -c '
+import json, sys; s = json.load(open(sys.argv[1])); assert [t["track"] for t in s["tracks"]] == [1, 2], s["tracks"]' \
+	"$TMP/osc-looper-session/session.json"
+check "  the overdub on track 1 was undone: one layer plays, one is undone" bash -c \
+	"'$LOOPCTL' --name $NAME status --json | python3 -c 'import json,sys; s=json.load(sys.stdin); assert sorted(l[\"state\"] for l in s[\"tracks\"][0][\"layers\"]) == [\"active\", \"undone\"], s[\"tracks\"][0]'"
+report
