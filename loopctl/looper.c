@@ -2091,7 +2091,7 @@ int jl_looper_import_finish(struct jl_daemon *d, struct jl_req *rq, struct jl_se
 	struct jl_layer_m *l = NULL;
 	uint64_t start = audible(d, rq) + 2 * jl_daemon_period(d);
 	uint32_t i;
-	int t = im->track, voice, a;
+	int t = im->track, voice, a, new_track;
 	char conv[40], fit[160], how[40];
 	if (import_still_fits(d, rq, im)) {
 		jl_looper_load_abort(d, s);
@@ -2110,16 +2110,32 @@ int jl_looper_import_finish(struct jl_daemon *d, struct jl_req *rq, struct jl_se
 	if (t < 0)
 		t = find_new_track(d);
 	tr = &m->tracks[t];
-	if (!tr->used) {
+	new_track = !tr->used;
+	if (new_track) {
 		init_track(d, t);
 		tr->channels = sl->channels;
 		if (tr->channels == 1)
 			tr->in[1] = tr->in[0];
 	}
-	if (m->has_anchor) {
-		/* on the next cycle start: frame 0 of the file on beat 1 */
+	if (m->has_anchor) /* on the next cycle start: frame 0 of the file on beat 1 */
 		start = floor_to(start + m->cycle - 1, m->origin, m->cycle);
-	} else {
+	adopt_layer(d, l, sl, t); /* whole cycles, no seam: the file's frames as they are */
+	l->voice = voice;
+	l->origin = start;
+	l->seq = ++m->seq;
+	l->number = tr->layers_made + 1;
+	a = start_layer(d, l, start, 0);
+	if (a < 0) { /* nothing changes: no layer, no new track, no anchor */
+		free_region(d, l);
+		memset(l, 0, sizeof(*l));
+		l->voice = -1;
+		l->region = -1;
+		if (new_track)
+			tr->used = 0;
+		return a == -EAGAIN ? queue_full(d, rq) : say(rq, 1, "the layer could not start: not imported");
+	}
+	tr->layers_made++;
+	if (!m->has_anchor) { /* the first loop defines the cycle */
 		m->has_anchor = 1;
 		m->cycle = sl->period;
 		m->origin = start;
@@ -2128,19 +2144,6 @@ int jl_looper_import_finish(struct jl_daemon *d, struct jl_req *rq, struct jl_se
 			m->beats_per_bar = 4;
 		m->preset_bpm = 0;
 		m->n_taps = 0;
-	}
-	adopt_layer(d, l, sl, t); /* whole cycles, no seam: the file's frames as they are */
-	l->voice = voice;
-	l->origin = start;
-	l->seq = ++m->seq;
-	l->number = ++tr->layers_made;
-	a = start_layer(d, l, start, 0);
-	if (a < 0) {
-		free_region(d, l);
-		memset(l, 0, sizeof(*l));
-		l->voice = -1;
-		l->region = -1;
-		return a == -EAGAIN ? queue_full(d, rq) : say(rq, 1, "the layer could not start: not imported");
 	}
 	a = new_action(d, JL_A_TAKE, t);
 	add_member(d, a, l->id);
@@ -2166,14 +2169,15 @@ int jl_looper_import_finish(struct jl_daemon *d, struct jl_req *rq, struct jl_se
 	if (s->converted_from)
 		json_object_set_new(rq->json, "converted_from_rate", json_integer(s->converted_from));
 	snprintf(conv, sizeof(conv), ", converted from %u Hz", s->converted_from);
+	if (im->frames == l->period)
+		how[0] = 0;
+	else if (im->stretch)
+		snprintf(how, sizeof(how), ", stretched x%.4f", (double)l->period / (double)im->frames);
+	else
+		snprintf(how, sizeof(how), im->frames > l->period ? ", cut" : ", padded");
 	if (im->fitted)
 		snprintf(fit, sizeof(fit), "%u cycle%s (the file: %.3f s%s%s)", im->fitted, im->fitted == 1 ? "" : "s",
-			 (double)im->frames / rate(d),
-			 im->frames == l->period ? ""
-			 : im->stretch		 ? (snprintf(how, sizeof(how), ", stretched x%.4f", (double)l->period / (double)im->frames), how)
-			 : im->frames > l->period ? ", cut"
-						 : ", padded",
-			 s->converted_from ? conv : "");
+			 (double)im->frames / rate(d), how, s->converted_from ? conv : "");
 	else
 		snprintf(fit, sizeof(fit), "the first loop: cycle %.3f s, %u beats (%s)%s", (double)l->period / rate(d),
 			 m->beats_per_cycle, im->beats_from, s->converted_from ? conv + 1 : "");

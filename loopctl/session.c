@@ -51,8 +51,8 @@ struct jl_sess_job {
 	int kind;
 	char dir[1024];		/* save, load: the directory; import: the file */
 	int force;
-	uint64_t max_floats;	/* load: no layer may be larger than the pool */
-	uint32_t engine_rate;	/* load: JACK's sample rate */
+	uint64_t max_floats;	/* load, import: no layer may be larger than the pool */
+	uint32_t engine_rate;	/* load, import: JACK's sample rate */
 	struct jl_session s;
 	json_t *doc;		/* save: session.json */
 	json_t *skipped;	/* save: layers not saved (still recording, or lost) */
@@ -70,7 +70,7 @@ struct jl_sess_job {
 	int copying;		/* load: the frames are going into the pool */
 	int fx_stage;		/* load: 1 remove the old effects, 2 add the session's */
 	json_t *reply;		/* load: the answer, kept while the effects go in */
-	float *pool;		/* load: the daemon's view of the pool */
+	float *pool;		/* load, import: the daemon's view of the pool */
 	struct jl_import im;	/* import: what to fit the file to, and what was done */
 	struct sockaddr_storage src;	/* who asked (OSC), answered when done */
 	int has_src;
@@ -88,8 +88,8 @@ void jl_session_status(json_t *obj, char *text, size_t n)
 	}
 	json_object_set_new(obj, "session", json_pack("{s:s,s:s}", "busy", job_name[job->kind],
 						   job->kind == JOB_IMPORT ? "file" : "dir", job->dir));
-	snprintf(text, n, "\n  session: %s %s", job->kind == JOB_SAVE ? "saving to" : job->kind == JOB_LOAD ? "loading" : "importing",
-		 job->dir);
+	snprintf(text, n, "\n  session: %s %s",
+		 job->kind == JOB_SAVE ? "saving to" : job->kind == JOB_LOAD ? "loading" : "importing", job->dir);
 }
 
 /* The daemon loop's time on a job since t0: in all, and its longest tick. */
@@ -1193,7 +1193,6 @@ static void *import_thread(void *arg)
 	n = info.frames > 0 ? (uint64_t)info.frames : 0;
 	if (import_truncated(j, f))
 		goto close;
-	im->file_channels = ch;
 	if (ch < 1 || ch > 2) {
 		fail(j, "%s has %d channels: import takes mono or stereo files", j->dir, ch);
 		goto close;
@@ -1203,7 +1202,7 @@ static void *import_thread(void *arg)
 		goto close;
 	}
 	im->frames = (uint64_t)llround((double)n * j->engine_rate / info.samplerate);
-	if (im->anchored && im->cycles) {
+	if (im->anchored && im->cycles && !im->stretch) {
 		/* only what the cycles hold (and the converter's margin) is read:
 		 * a long file cut to a few cycles need not fit the pool */
 		double need = ((double)im->cycles * im->cycle + IMPORT_WRAP) * info.samplerate / j->engine_rate + 16;

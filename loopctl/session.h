@@ -114,7 +114,6 @@ struct jl_import {
 	/* the worker: what it did */
 	uint64_t frames;	/* the file's length at JACK's rate */
 	uint32_t fitted;	/* cycles it was fitted to (0: it is the first loop) */
-	int file_channels;
 	char beats_from[48];	/* a first loop: where its count came from */
 };
 int jl_session_import(struct jl_daemon *d, struct jl_req *rq, const char *file, const struct jl_import *im);
