@@ -1625,6 +1625,28 @@ static void test_import(void)
 	for (i = 0; i < JL_MAX_LAYERS; i++)
 		n += (d->m->regions[i].layer & 0xF0000000u) == JL_LOADING_OWNER;
 	TH_CHECK(n == 0 && !layer(3, 1), "its region is freed, no layer made");
+	teardown();
+	/* a first loop that cannot start (the command queue is full): no
+	 * layer, no new track, no anchor, the region freed */
+	setup(30, 64, 16);
+	run_to(RATE);
+	memset(&im, 0, sizeof(im));
+	im.track = JL_T_NEW;
+	one.region = -1;
+	s.beats_per_cycle = 4;
+	memset(&rq, 0, sizeof(rq));
+	rq.json = json_object();
+	TH_CHECK(jl_looper_import_prepare(d, &rq, &s, &im) == 0 && one.region >= 0, "a first loop's region");
+	for (i = 0; i < 4000 && cmd("master-gain -3", msg, sizeof(msg)) != 1; i++)
+		;
+	TH_CHECK(strstr(msg, "queue full") != NULL, "the command queue filled: %s", msg);
+	TH_CHECK(jl_looper_import_finish(d, &rq, &s, &im) == 1 && strstr(rq.msg, "queue full"),
+		 "finish with a full queue: refused: %s", rq.msg);
+	json_decref(rq.json);
+	for (i = 0, n = 0; i < JL_MAX_LAYERS; i++)
+		n += d->m->regions[i].layer != 0 || d->m->layers[i].id != 0;
+	TH_CHECK(n == 0 && !d->m->has_anchor && !d->m->tracks[0].used,
+		 "  no layer, no region, no anchor, no new track left behind");
 	free(x);
 	free(got);
 	unlink(path);
