@@ -254,6 +254,7 @@ int jl_cli_main(int argc, char **argv)
 		 * path; the answer comes when the files are written or read */
 		for (i = 1; i < argc; i++)
 			if (argv[i][0] == '-' && argv[i][1] == '-' && strcmp(argv[i], "--force") && strcmp(argv[i], "--stretch") &&
+			    strcmp(argv[i], "--now") &&
 			    i + 1 < argc)
 				i++; /* an option's value (import --track 2) */
 			else if (argv[i][0] && argv[i][0] != '-' && argv[i][0] != '/') {

@@ -362,7 +362,7 @@ const struct jl_command jl_commands[] = {
 	{ "cancel", 1, 1, "ID", "cancel a pending trigger", jl_cmd_cancel },
 	{ "save", 1, 2, "DIR [--force]", "save the loops: DIR/session.json and a WAV file per layer", jl_cmd_save },
 	{ "load", 1, 1, "DIR", "load a saved session into the empty looper; it plays from the next cycle", jl_cmd_load },
-	{ "import", 1, 8, "FILE [--track TRACK|new] [--cycles N] [--stretch] [--beats N]",
+	{ "import", 1, 9, "FILE [--track TRACK|new] [--cycles N] [--stretch] [--now] [--beats N]",
 	  "an audio file as a loop: fitted to the cycle, from the next cycle (or it is the first loop)", jl_cmd_import },
 	{ NULL, 0, 0, NULL, NULL, NULL },
 };

@@ -126,7 +126,7 @@ int jl_cmd_capture(struct jl_daemon *d, struct jl_req *rq, int argc, char **argv
 
 int jl_cmd_import(struct jl_daemon *d, struct jl_req *rq, int argc, char **argv)
 {
-	static const char use[] = "usage: import FILE [--track TRACK|new] [--cycles N] [--stretch] [--beats N]";
+	static const char use[] = "usage: import FILE [--track TRACK|new] [--cycles N] [--stretch] [--now] [--beats N]";
 	struct jl_import im;
 	const char *file = NULL;
 	int i;
@@ -142,6 +142,8 @@ int jl_cmd_import(struct jl_daemon *d, struct jl_req *rq, int argc, char **argv)
 				return usage(rq, "--beats needs 1..4096");
 		} else if (!strcmp(a, "--stretch")) {
 			im.stretch = 1;
+		} else if (!strcmp(a, "--now")) {
+			im.now = 1;
 		} else if (!strcmp(a, "--track") && i + 1 < argc) {
 			if (strcmp(argv[++i], "new") && track_arg(d, rq, argv[i], &im.track, 0))
 				return 2;

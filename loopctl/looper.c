@@ -2029,6 +2029,9 @@ int jl_looper_import_plan(struct jl_daemon *d, struct jl_req *rq, struct jl_impo
 	if (!im->anchored && im->cycles)
 		return say(rq, 2, "--cycles fits the file to the loop's cycle, and there is no loop yet "
 			   "(the first import defines the cycle)");
+	if (!im->anchored && im->now)
+		return say(rq, 2, "--now joins the loops at their phase, and there is no loop yet "
+			   "(the first import starts a few periods ahead)");
 	if (!im->anchored && im->stretch)
 		return say(rq, 2, "--stretch fits the file to the loop's cycle, and there is no loop yet "
 			   "(the first import defines the cycle)");
@@ -2089,7 +2092,7 @@ int jl_looper_import_finish(struct jl_daemon *d, struct jl_req *rq, struct jl_se
 	struct jl_sess_layer *sl = &s->layers[0];
 	struct jl_track_m *tr;
 	struct jl_layer_m *l = NULL;
-	uint64_t start = audible(d, rq) + 2 * jl_daemon_period(d);
+	uint64_t start = audible(d, rq) + 2 * jl_daemon_period(d), origin;
 	uint32_t i;
 	int t = im->track, voice, a, new_track;
 	char conv[40], fit[160], how[40];
@@ -2117,14 +2120,19 @@ int jl_looper_import_finish(struct jl_daemon *d, struct jl_req *rq, struct jl_se
 		if (tr->channels == 1)
 			tr->in[1] = tr->in[0];
 	}
-	if (m->has_anchor) /* on the next cycle start: frame 0 of the file on beat 1 */
-		start = floor_to(start + m->cycle - 1, m->origin, m->cycle);
+	/* frame 0 of the file on a cycle start (beat 1): the next one, or with
+	 * --now the last one, joined at the phase it has reached (a fade-in) */
+	origin = start;
+	if (m->has_anchor && !im->now)
+		origin = start = floor_to(start + m->cycle - 1, m->origin, m->cycle);
+	else if (m->has_anchor)
+		origin = floor_to(start, m->origin, m->cycle);
 	adopt_layer(d, l, sl, t); /* whole cycles, no seam: the file's frames as they are */
 	l->voice = voice;
-	l->origin = start;
+	l->origin = origin;
 	l->seq = ++m->seq;
 	l->number = tr->layers_made + 1;
-	a = start_layer(d, l, start, 0);
+	a = start_layer(d, l, start, start != origin ? ramp(d) : 0);
 	if (a < 0) { /* nothing changes: no layer, no new track, no anchor */
 		free_region(d, l);
 		memset(l, 0, sizeof(*l));
@@ -2154,6 +2162,7 @@ int jl_looper_import_finish(struct jl_daemon *d, struct jl_req *rq, struct jl_se
 	json_object_set_new(rq->json, "track", json_integer(t + 1));
 	json_object_set_new(rq->json, "layer", json_integer(l->number));
 	json_object_set_new(rq->json, "starts_at", json_integer((json_int_t)start));
+	json_object_set_new(rq->json, "origin", json_integer((json_int_t)origin));
 	json_object_set_new(rq->json, "period", json_integer((json_int_t)l->period));
 	json_object_set_new(rq->json, "cycles", json_integer((json_int_t)(l->period / m->cycle)));
 	json_object_set_new(rq->json, "beats_per_cycle", json_integer(m->beats_per_cycle));

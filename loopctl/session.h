@@ -104,6 +104,7 @@ struct jl_import {
 	uint32_t cycles;	/* --cycles: cycles it lasts (0: the nearest whole number) */
 	uint32_t beats;		/* --beats: a first loop's beats (0: from the preset tempo or the file) */
 	int stretch;		/* --stretch: time-stretched to the cycles (pitch kept) instead of cut or padded */
+	int now;		/* --now: joins at the phase now (a fade-in) instead of on the next cycle start */
 	/* plan: the looper when it was asked */
 	int anchored;
 	uint64_t cycle;

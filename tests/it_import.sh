@@ -43,6 +43,7 @@ $MK "$TMP/c.wav" code 600000 $(( C * 13 / 10 ))
 expect_rc "import --cycles before any loop: usage" 2 L import "$TMP/a.wav" --cycles 2
 check "  saying the first import defines the cycle" grep -q "first import defines the cycle" "$TMP/err"
 expect_rc "import --stretch before any loop: usage" 2 L import "$TMP/a.wav" --stretch
+expect_rc "import --now before any loop: usage" 2 L import "$TMP/a.wav" --now
 expect_rc "import without a file: usage" 2 L import
 expect_rc "import --track 99: usage" 2 L import "$TMP/a.wav" --track 99
 expect_rc "import --beats 0: usage" 2 L import "$TMP/a.wav" --beats 0
@@ -92,6 +93,16 @@ check "  says it converted it, to exactly one cycle" python3 -c 'import json,sys
 check "  a mono file makes a mono track" test "$(L status --json | python3 -c 'import json,sys; print([t["channels"] for t in json.load(sys.stdin)["tracks"] if t["track"] == 4][0])')" = 1
 D0=$(rj 'r["starts_at"]')
 wait_for 10 jv_gt engine.frame $(( D0 + 2 * C + 4800 ))
+
+# --- --now: joins the loops at the phase they have reached ---------------------------------
+check "mute track 4" L mute 4
+expect_rc "import --now: the first loop's file again, on track 5" 0 L --json import "$TMP/a.wav" --now
+E0=$(rj 'r["origin"]'); ES=$(rj 'r["starts_at"]')
+check "  its origin is a cycle start, and it sounds before the next one" bash -c \
+	"[[ '$E0' =~ ^[0-9]+\$ && '$ES' =~ ^[0-9]+\$ ]] && (( ($E0 - $A0) % $C == 0 && $ES > $E0 && $ES < $E0 + $C ))"
+isnum "$E0" || E0=0
+window "  it plays the file at the loop's phase from then on" $(( 2 * C )) layer $E0 $C $C 0 $(( S1 + OFF ))
+check "mute track 5" L mute 5
 
 $MK "$TMP/s50.wav" sine 440 48000 50000
 expect_rc "import --stretch: a file of 50000 frames on a new track" 0 L --json import "$TMP/s50.wav" --stretch
@@ -155,7 +166,7 @@ sys.exit(not (a[1] == b[1] == 2 and a[0] in (3, 0xFFFE) and a[2] == b[2]))' "$TM
 check "clear all on the third instance" "$LOOPCTL" --name im3 clear all
 wait_for 5 bash -c "'$LOOPCTL' --name im3 status | grep -q 'track 1: empty'"
 expect_rc "  and load the saved imports there" 0 "$LOOPCTL" --name im3 load "$TMP/sess"
-check "  6 tracks, 6 layers" grep -q "loaded 6 tracks, 6 layers" "$TMP/out"
+check "  7 tracks, 7 layers" grep -q "loaded 7 tracks, 7 layers" "$TMP/out"
 
 # --- check the recording ---------------------------------------------------------------------------
 stop_pid $REC
