@@ -119,11 +119,11 @@ def main():
             w.writeframes(b"".join(struct.pack("<h", int(8000 * math.sin(2 * math.pi * 220 * k / 44100)))
                                    for k in range(22050)))
         WORDS += (a.dir + "/s", a.dir + "/t/", a.dir, "--force", a.dir + "/x.wav",
-                  a.dir + "/s/track01-layer01.wav", "--track", "--beats", "--stretch", "new")
+                  a.dir + "/s/track01-layer01.wav", "--track", "--beats", "--stretch", "--now", "new")
         PLAY += [("save", a.dir + "/s", "--force"), ("load", a.dir + "/s"), ("save", a.dir + "/s"),
                  ("import", a.dir + "/x.wav"), ("import", a.dir + "/x.wav", "--cycles", "1", "--track", "1"),
                  ("import", a.dir + "/s/track01-layer01.wav", "--track", "new"),
-                 ("import", a.dir + "/x.wav", "--stretch")]
+                 ("import", a.dir + "/x.wav", "--stretch"), ("import", a.dir + "/x.wav", "--now")]
     rng = random.Random(a.seed)
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s.settimeout(2.0)
