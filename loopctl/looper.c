@@ -98,6 +98,12 @@ static uint64_t audible(const struct jl_daemon *d, const struct jl_req *rq)
 
 /* --- pure geometry ------------------------------------------------------ */
 
+uint32_t jl_looper_beats_at(uint64_t frames, uint32_t sample_rate, double bpm)
+{
+	double beats = (double)frames / (60.0 * sample_rate / bpm);
+	return beats < 1.5 ? 1 : (uint32_t)llround(beats);
+}
+
 static uint64_t floor_to(uint64_t y, uint64_t O, uint64_t C)
 {
 	/* largest O + kC <= y, k may be negative; without a grid (C = 0, no
@@ -789,8 +795,7 @@ static int make_layer(struct jl_daemon *d, struct jl_req *rq, int t, uint64_t s_
 			m->beats_per_cycle = tr->rec_beats; /* counted by bar/beat quantization */
 		} else if (m->preset_bpm > 0) {
 			/* a tempo the performer gave outranks the estimate */
-			double beats = (double)m->cycle / (60.0 * rate(d) / m->preset_bpm);
-			m->beats_per_cycle = beats < 1.5 ? 1 : (uint32_t)llround(beats);
+			m->beats_per_cycle = jl_looper_beats_at(m->cycle, rate(d), m->preset_bpm);
 		} else if (d->ana && jl_analysis_beats_per_cycle(d->ana, m->cycle, &m->beats_per_cycle) == 0) {
 			/* the analysis: a count a musician would use (DESIGN 2.6) */
 		} else {
@@ -1467,8 +1472,7 @@ int jl_looper_tempo(struct jl_daemon *d, struct jl_req *rq, double bpm)
 		return say(rq, 2, "tempo must be %g..%g BPM", TEMPO_MIN_BPM, TEMPO_MAX_BPM);
 	if (m->has_anchor) {
 		/* with a loop, a tempo only picks beats per cycle (DESIGN 2.6) */
-		double beats = (double)m->cycle / (60.0 * rate(d) / bpm);
-		m->beats_per_cycle = beats < 1.5 ? 1 : (uint32_t)llround(beats);
+		m->beats_per_cycle = jl_looper_beats_at(m->cycle, rate(d), bpm);
 		resend_click(d, audible(d, rq)); /* the click, synced effects and MIDI clock count them */
 		return say(rq, 0, "%u beats per cycle: %.2f BPM", m->beats_per_cycle,
 			   60.0 * rate(d) * m->beats_per_cycle / (double)m->cycle);

@@ -95,6 +95,9 @@ struct jl_geom {
 /* s, e: output frames of a take on a session with cycle C and origin O.
  * tol: snap tolerance in frames; seam: requested seam; whole: extend to
  * whole cycles instead of 2^k.  Returns 0, or -EINVAL for an empty take. */
+/* Whole beats of `bpm` in a loop of `frames` (at least 1): the beats per
+ * cycle a given tempo names. */
+uint32_t jl_looper_beats_at(uint64_t frames, uint32_t sample_rate, double bpm);
 int jl_looper_geometry(uint64_t C, uint64_t O, uint64_t tol, uint64_t s, uint64_t e, uint64_t seam, int whole,
 		       struct jl_geom *g);
 

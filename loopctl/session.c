@@ -1130,8 +1130,7 @@ static void import_beats(struct jl_sess_job *j, const float *x, uint64_t n, int 
 		return;
 	}
 	if (im->preset_bpm > 0) {
-		double b = (double)n / (60.0 * j->engine_rate / im->preset_bpm);
-		j->s.beats_per_cycle = b < 1.5 ? 1 : (uint32_t)llround(b);
+		j->s.beats_per_cycle = jl_looper_beats_at(n, j->engine_rate, im->preset_bpm);
 		snprintf(im->beats_from, sizeof(im->beats_from), "at the preset tempo, %.1f BPM", im->preset_bpm);
 		return;
 	}

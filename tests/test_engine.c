@@ -538,48 +538,42 @@ static void mclk_script(uint64_t S, const uint32_t *sizes, uint32_t nsizes)
 		cycle(sizes[i++ % nsizes]);
 }
 
-/* The expected bytes, from the definition. */
+static uint32_t mclk_put(uint64_t *fr, uint8_t *by, uint32_t n, uint32_t max, uint64_t f, uint8_t b)
+{
+	if (n < max) {
+		fr[n] = f;
+		by[n++] = b;
+	}
+	return n;
+}
+
+/* The clocks of a grid (origin O, `ticks` clocks per span, `bar` clocks
+ * per bar) from frame `from` until frame `until`: from the first clock at
+ * or after `from`, with Start on the first downbeat among them. */
+static uint32_t mclk_run(uint64_t O, uint64_t span, uint64_t ticks, uint64_t bar, uint64_t from, uint64_t until,
+			 uint64_t *fr, uint8_t *by, uint32_t n, uint32_t max)
+{
+	uint64_t j = ((from - O) * ticks + span - 1) / span, start = (j + bar - 1) / bar * bar, t;
+	for (; (t = O + j * span / ticks) < until; j++) {
+		if (j == start)
+			n = mclk_put(fr, by, n, max, t, 0xFA);
+		n = mclk_put(fr, by, n, max, t, 0xF8);
+	}
+	return n;
+}
+
+/* The expected bytes, from the definition: grid 1 from its origin (Start
+ * there) until grid 2 applies; grid 2 (3 beats = 72 clocks a bar) from
+ * then until the clock is turned off, and again from when it is turned
+ * on until the grid is cleared; a Stop at each of the three changes. */
 static uint32_t mclk_expect(uint64_t S, uint64_t *fr, uint8_t *by, uint32_t max)
 {
-	uint32_t n = 0;
-	uint64_t j, t;
-#define PUT(f, b) do { if (n < max) { fr[n] = (f); by[n] = (b); n++; } } while (0)
-	/* grid 1 from its origin (Start there) until grid 2 applies */
-	for (j = 0;; j++) {
-		t = S + MC_O1 + j * MC_SPAN1 / 96;
-		if (t >= S + MC_G2)
-			break;
-		if (j == 0)
-			PUT(t, 0xFA);
-		PUT(t, 0xF8);
-	}
-	PUT(S + MC_G2, 0xFC);
-	/* grid 2 from MC_G2; Start at its next downbeat (every 3 beats = 72 ticks) */
-	{
-		uint64_t first = ((MC_G2 - MC_O2) * 72 + MC_SPAN2 - 1) / MC_SPAN2, start = (first + 71) / 72 * 72;
-		for (j = first;; j++) {
-			t = S + MC_O2 + j * MC_SPAN2 / 72;
-			if (t >= S + MC_OFF)
-				break;
-			if (j == start)
-				PUT(t, 0xFA);
-			PUT(t, 0xF8);
-		}
-		PUT(S + MC_OFF, 0xFC);
-		first = ((MC_ON - MC_O2) * 72 + MC_SPAN2 - 1) / MC_SPAN2;
-		start = (first + 71) / 72 * 72;
-		for (j = first;; j++) {
-			t = S + MC_O2 + j * MC_SPAN2 / 72;
-			if (t >= S + MC_CLEAR)
-				break;
-			if (j == start)
-				PUT(t, 0xFA);
-			PUT(t, 0xF8);
-		}
-		PUT(S + MC_CLEAR, 0xFC);
-	}
-#undef PUT
-	return n;
+	uint32_t n = mclk_run(S + MC_O1, MC_SPAN1, 96, 96, S + MC_O1, S + MC_G2, fr, by, 0, max);
+	n = mclk_put(fr, by, n, max, S + MC_G2, 0xFC);
+	n = mclk_run(S + MC_O2, MC_SPAN2, 72, 72, S + MC_G2, S + MC_OFF, fr, by, n, max);
+	n = mclk_put(fr, by, n, max, S + MC_OFF, 0xFC);
+	n = mclk_run(S + MC_O2, MC_SPAN2, 72, 72, S + MC_ON, S + MC_CLEAR, fr, by, n, max);
+	return mclk_put(fr, by, n, max, S + MC_CLEAR, 0xFC);
 }
 
 static void test_midi_clock(void)
