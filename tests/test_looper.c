@@ -1600,6 +1600,15 @@ static void test_import(void)
 		 "the same file on track 2, --cycles 2: 2 cycles, from the next cycle start");
 	TH_CHECK(l && jl_looper_layer_audio(d, l->id, got, 0, F) == 0 && !memcmp(got, x, F * 2 * sizeof(float)),
 		 "  its first cycle is the file");
+	/* one save, load or import at a time: the others are refused, and say why */
+	snprintf(line, sizeof(line), "import %s --track 4", path);
+	TH_CHECK(cmd(line, msg, sizeof(msg)) == JL_RC_DEFERRED, "an import on track 4");
+	TH_CHECK(cmd(line, msg, sizeof(msg)) == 1 && strstr(msg, "an import is still running"),
+		 "a second import meanwhile: refused: %s", msg);
+	snprintf(line, sizeof(line), "save /tmp/jl-test-import-save.%d", (int)getpid());
+	TH_CHECK(cmd(line, msg, sizeof(msg)) == 1 && strstr(msg, "an import is still running"),
+		 "a save meanwhile: refused: %s", msg);
+	TH_CHECK(session_wait() && layer(4, 1) && !layer(4, 2), "the first import is done, and only it");
 	/* the snapshot */
 	memset(&s, 0, sizeof(s));
 	memset(&one, 0, sizeof(one));
