@@ -12,6 +12,7 @@
 #include <lo/lo.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,6 +50,8 @@ static void usage(FILE *f)
 		"  serve [OPTIONS]     run the control daemon (see loopctl serve --help)\n"
 		"  analyze FILE ...    onsets and tempo of an audio file (see loopctl analyze --help)\n"
 		"  cleanup             remove the instance's shared memory if nothing uses it\n"
+		"  watch [--interval MS] [--count N] [--seconds S]\n"
+		"                      print the looper's state as the daemon pushes it (subscribe)\n"
 		"  help                this text\n"
 		"\n"
 		"Daemon commands:\n");
@@ -57,35 +60,53 @@ static void usage(FILE *f)
 	fprintf(f, "\nExit status: 0 success, 1 command failed, 2 usage error, 3 no daemon answered.\n");
 }
 
+/* Sends /jl/<argv[0]> argv[1..] (all strings) from fd.  Returns 0 or -1. */
+static int send_words(int fd, const struct sockaddr_in *to, int argc, char **argv)
+{
+	char path[128];
+	lo_message m = lo_message_new();
+	void *pkt = NULL;
+	size_t len = 0;
+	int i, r = -1;
+	if (!m)
+		return -1;
+	snprintf(path, sizeof(path), "/jl/%s", argv[0]);
+	for (i = 1; i < argc; i++)
+		lo_message_add_string(m, argv[i]);
+	pkt = lo_message_serialise(m, path, NULL, &len);
+	if (pkt && sendto(fd, pkt, len, 0, (const struct sockaddr *)to, sizeof(*to)) >= 0)
+		r = 0;
+	free(pkt); /* liblo's allocation */
+	lo_message_free(m);
+	return r;
+}
+
+static int daemon_addr(const char *host, int port, struct sockaddr_in *to)
+{
+	memset(to, 0, sizeof(*to));
+	to->sin_family = AF_INET;
+	to->sin_port = htons((uint16_t)port);
+	if (inet_pton(AF_INET, host, &to->sin_addr) != 1) {
+		fprintf(stderr, "loopctl: --host '%s' is not an IPv4 address\n", host);
+		return -1;
+	}
+	return 0;
+}
+
 /* Sends /jl/<cmd> args... and waits for /jl/reply. */
 static int request(const char *host, int port, int timeout_ms, int json, int argc, char **argv)
 {
 	struct sockaddr_in to, from;
 	socklen_t fl = sizeof(from);
 	unsigned char buf[65536];
-	char path[128];
-	lo_message m = lo_message_new(), r = NULL;
-	void *pkt = NULL;
-	size_t len = 0;
+	lo_message r = NULL;
 	double t0;
-	int fd = -1, i, rc = JL_EXIT_NO_DAEMON, lerr = 0;
+	int fd = -1, rc = JL_EXIT_NO_DAEMON, lerr = 0;
 
-	if (!m)
-		return JL_EXIT_FAIL;
-	snprintf(path, sizeof(path), "/jl/%s", argv[0]);
-	for (i = 1; i < argc; i++)
-		lo_message_add_string(m, argv[i]);
-	pkt = lo_message_serialise(m, path, NULL, &len);
-	memset(&to, 0, sizeof(to));
-	to.sin_family = AF_INET;
-	to.sin_port = htons((uint16_t)port);
-	if (inet_pton(AF_INET, host, &to.sin_addr) != 1) {
-		fprintf(stderr, "loopctl: --host '%s' is not an IPv4 address\n", host);
-		rc = JL_EXIT_USAGE;
-		goto out;
-	}
+	if (daemon_addr(host, port, &to) < 0)
+		return JL_EXIT_USAGE;
 	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0 || !pkt || sendto(fd, pkt, len, 0, (struct sockaddr *)&to, sizeof(to)) < 0) {
+	if (fd < 0 || send_words(fd, &to, argc, argv) < 0) {
 		fprintf(stderr, "loopctl: cannot send to %s:%d: %s\n", host, port, strerror(errno));
 		goto out;
 	}
@@ -137,10 +158,208 @@ static int request(const char *host, int port, int timeout_ms, int json, int arg
 out:
 	if (fd >= 0)
 		close(fd);
-	free(pkt); /* liblo's allocation */
 	if (r)
 		lo_message_free(r);
-	lo_message_free(m);
+	return rc;
+}
+
+/* --- loopctl watch: subscribe this socket, print what is pushed --- */
+
+#define WATCH_LEASE_S "10"	/* the daemon forgets a watcher that died this long ago, */
+#define WATCH_RENEW_MS 3000	/* so the lease is renewed this often */
+
+static volatile sig_atomic_t watch_stop;
+static void on_stop(int sig) { (void)sig; watch_stop = 1; }
+
+/* One received datagram: a /jl/state message printed as a line (1), a
+ * /jl/reply (2, its status in *status), or anything else (0). */
+static int watch_datagram(const unsigned char *buf, size_t n, char *status, size_t sn)
+{
+	const char *path = (const char *)buf, *types;
+	lo_message r;
+	lo_arg **av;
+	int lerr = 0, ac, i, kind = 0;
+	if (!memchr(buf, 0, n))
+		return 0;
+	r = lo_message_deserialise((void *)buf, n, &lerr);
+	if (!r)
+		return 0;
+	ac = lo_message_get_argc(r);
+	types = lo_message_get_types(r);
+	av = lo_message_get_argv(r);
+	if (!strcmp(path, "/jl/reply") && ac >= 3 && !strncmp(types, "sss", 3)) {
+		snprintf(status, sn, "%s\t%s", (const char *)av[0], (const char *)av[2]);
+		kind = 2;
+	} else if (!strncmp(path, "/jl/state/", 10)) {
+		fputs(path, stdout);
+		for (i = 0; i < ac; i++) {
+			int32_t i32;
+			int64_t i64;
+			float f32;
+			switch (types[i]) {
+			case 'i': memcpy(&i32, av[i], sizeof(i32)); printf(" %d", (int)i32); break;
+			case 'h': memcpy(&i64, av[i], sizeof(i64)); printf(" %lld", (long long)i64); break;
+			case 'f': memcpy(&f32, av[i], sizeof(f32)); printf(" %.6g", (double)f32); break;
+			case 's': printf(" %s", (const char *)av[i]); break;
+			default: printf(" ?"); break;
+			}
+		}
+		putchar('\n');
+		fflush(stdout);
+		kind = 1;
+	}
+	lo_message_free(r);
+	return kind;
+}
+
+/* The daemon's OSC port from the instance's segment: > 0, 0 when the
+ * daemon is not running, -1 when the instance is gone. */
+static int segment_port(const char *shm_name)
+{
+	struct jl_shm s;
+	char err[256];
+	int port;
+	if (jl_shm_open_reader(&s, shm_name, 0, err, sizeof(err)) < 0)
+		return -1;
+	port = (int)atomic_load(&s.hdr->osc_port);
+	jl_shm_close(&s);
+	return port;
+}
+
+/* loopctl watch: subscribes its own socket with a lease, renews it, and
+ * prints every /jl/state message.  A daemon that stops answering (it
+ * crashed; jackloop restarts it, maybe on another port) is asked again at
+ * each renewal: the new one subscribes the watcher afresh.  shm_name is
+ * NULL when --port fixed the port. */
+static int watch(const char *host, int port, const char *shm_name, int timeout_ms, int argc, char **argv)
+{
+	static const char *usage_line = "loopctl: usage: loopctl watch [--interval MS] [--count N] [--seconds S]\n";
+	struct sockaddr_in to;
+	struct sigaction sa;
+	unsigned char buf[65536];
+	char status[2048], *interval = (char *)"100";
+	char *sub[] = { (char *)"subscribe", (char *)"--interval", NULL, (char *)"--lease", (char *)WATCH_LEASE_S,
+			(char *)"--renew", NULL };	/* 5 words, then 6 */
+	char *unsub[] = { (char *)"unsubscribe", NULL };
+	long count = -1, got = 0;
+	double seconds = -1, t0, next_renew, asked;
+	int fd, i, rc = JL_EXIT_OK, answered = 0, silent = 0;
+	for (i = 1; i < argc; i++) {
+		char *end;
+		if (i + 1 >= argc) {
+			fputs(usage_line, stderr);
+			return JL_EXIT_USAGE;
+		}
+		if (!strcmp(argv[i], "--interval")) {
+			interval = argv[++i]; /* the daemon checks it */
+		} else if (!strcmp(argv[i], "--count")) {
+			count = strtol(argv[++i], &end, 10);
+			if (*end || !*argv[i] || count < 1) {
+				fprintf(stderr, "loopctl: watch: --count '%s' is not a positive number\n", argv[i]);
+				return JL_EXIT_USAGE;
+			}
+		} else if (!strcmp(argv[i], "--seconds")) {
+			seconds = strtod(argv[++i], &end);
+			if (*end || !*argv[i] || !(seconds > 0) || seconds > 1e6) {
+				fprintf(stderr, "loopctl: watch: --seconds '%s' is not a positive number\n", argv[i]);
+				return JL_EXIT_USAGE;
+			}
+		} else {
+			fputs(usage_line, stderr);
+			return JL_EXIT_USAGE;
+		}
+	}
+	sub[2] = interval;
+	if (daemon_addr(host, port, &to) < 0)
+		return JL_EXIT_USAGE;
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		fprintf(stderr, "loopctl: socket: %s\n", strerror(errno));
+		return JL_EXIT_FAIL;
+	}
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop; /* no SA_RESTART: poll returns */
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	/* the first subscribe asks for the whole state; renewals (--renew) not */
+	if (send_words(fd, &to, 5, sub) < 0) {
+		fprintf(stderr, "loopctl: cannot send to %s:%d: %s\n", host, port, strerror(errno));
+		close(fd);
+		return JL_EXIT_NO_DAEMON;
+	}
+	t0 = asked = jl_mono_ms();
+	next_renew = t0 + WATCH_RENEW_MS;
+	while (!watch_stop && (count < 0 || got < count) && (seconds < 0 || jl_mono_ms() - t0 < 1000 * seconds)) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		double now = jl_mono_ms(), until = next_renew;
+		ssize_t n;
+		int k;
+		if (!answered && t0 + timeout_ms < until)
+			until = t0 + timeout_ms;
+		if (seconds >= 0 && t0 + 1000 * seconds < until)
+			until = t0 + 1000 * seconds;
+		if (poll(&p, 1, until > now ? (int)(until - now) + 1 : 0) < 0 && errno != EINTR)
+			break;
+		now = jl_mono_ms();
+		if (!answered && now - t0 >= timeout_ms) {
+			fprintf(stderr, "loopctl: no answer from the daemon at %s:%d within %d ms\n", host, port,
+				timeout_ms);
+			rc = JL_EXIT_NO_DAEMON;
+			break;
+		}
+		if (now >= next_renew) {
+			if (asked >= 0 && !silent) {
+				fprintf(stderr, "loopctl: watch: the daemon does not answer; asking again every %d s\n",
+					WATCH_RENEW_MS / 1000);
+				silent = 1;
+			}
+			if (shm_name) {
+				int np = segment_port(shm_name);
+				if (np < 0) {
+					fprintf(stderr, "loopctl: watch: the jackloop instance is gone\n");
+					rc = JL_EXIT_NO_DAEMON;
+					break;
+				}
+				if (np > 0)
+					to.sin_port = htons((uint16_t)np);
+			}
+			send_words(fd, &to, 6, sub);
+			asked = now;
+			next_renew = now + WATCH_RENEW_MS;
+		}
+		if (!(p.revents & POLLIN))
+			continue;
+		n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+		if (n <= 0)
+			continue;
+		k = watch_datagram(buf, (size_t)n, status, sizeof(status));
+		if (k == 1) {
+			got++;
+		} else if (k == 2) {
+			asked = -1;
+			answered = 1;
+			if (strncmp(status, "ok\t", 3) != 0) {
+				fprintf(stderr, "loopctl: %s\n", strchr(status, '\t') + 1);
+				rc = !strncmp(status, "usage\t", 6) ? JL_EXIT_USAGE : JL_EXIT_FAIL;
+				break;
+			}
+			if (silent)
+				fprintf(stderr, "loopctl: watch: the daemon answers again\n");
+			silent = 0;
+		}
+	}
+	if (rc != JL_EXIT_NO_DAEMON) {
+		/* take the subscription back (its lease would end it anyway) */
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		send_words(fd, &to, 1, unsub);
+		t0 = jl_mono_ms();
+		while (jl_mono_ms() - t0 < 500 && poll(&p, 1, 100) >= 0)
+			if ((p.revents & POLLIN) && recv(fd, buf, sizeof(buf), MSG_DONTWAIT) > 0 &&
+			    !strcmp((const char *)buf, "/jl/reply"))
+				break;
+	}
+	close(fd);
 	return rc;
 }
 
@@ -154,7 +373,7 @@ int jl_cli_main(int argc, char **argv)
 		{ 0, 0, 0, 0 }
 	};
 	const char *name = "jackloop", *server = jl_shm_default_server(), *host = "127.0.0.1";
-	int port = 0, json = 0, timeout = 1000, c, i, o, timeout_given = 0;
+	int port = 0, json = 0, timeout = 1000, c, i, o, timeout_given = 0, is_watch, port_given;
 	char absdir[4096];
 	const struct jl_command *cmd;
 	char shm_name[256], err[512];
@@ -240,12 +459,13 @@ int jl_cli_main(int argc, char **argv)
 	}
 	argc = o;
 	argv[argc] = NULL;
-	cmd = jl_command_find(argv[0]);
+	is_watch = !strcmp(argv[0], "watch");
+	cmd = jl_command_find(is_watch ? "subscribe" : argv[0]);
 	if (!cmd) {
 		fprintf(stderr, "loopctl: unknown command '%s' (see loopctl help)\n", argv[0]);
 		return JL_EXIT_USAGE;
 	}
-	if (argc - 1 < cmd->min_args || (cmd->max_args >= 0 && argc - 1 > cmd->max_args)) {
+	if (!is_watch && (argc - 1 < cmd->min_args || (cmd->max_args >= 0 && argc - 1 > cmd->max_args))) {
 		fprintf(stderr, "loopctl: usage: loopctl %s %s\n", cmd->name, cmd->synopsis);
 		return JL_EXIT_USAGE;
 	}
@@ -267,6 +487,19 @@ int jl_cli_main(int argc, char **argv)
 		if (!timeout_given)
 			timeout = 120000;
 	}
+	if (!is_watch && !strcmp(cmd->name, "subscribe")) {
+		/* this process ends with the answer: subscribe someone else, or
+		 * use watch */
+		for (i = 1; i < argc; i++)
+			if (!strcmp(argv[i], "--port") || !strcmp(argv[i], "--url"))
+				break;
+		if (i == argc) {
+			fprintf(stderr, "loopctl: subscribe from the command line needs --port or --url "
+					"(loopctl exits after the answer; loopctl watch prints the state)\n");
+			return JL_EXIT_USAGE;
+		}
+	}
+	port_given = port != 0;
 	if (!port) {
 		struct jl_shm s;
 		int r = jl_shm_open_reader(&s, shm_name, 0, err, sizeof(err));
@@ -283,5 +516,7 @@ int jl_cli_main(int argc, char **argv)
 			return JL_EXIT_NO_DAEMON;
 		}
 	}
+	if (is_watch)
+		return watch(host, port, port_given ? NULL : shm_name, timeout, argc, argv);
 	return request(host, port, timeout, json, argc, argv);
 }

@@ -15,6 +15,7 @@
 #include "daemon.h"
 #include "looper.h"
 #include "model.h"
+#include "notify.h"
 #include "session.h"
 
 /* A bad argument is a usage error (exit 2 in the CLI); a command that was
@@ -288,6 +289,10 @@ static int cmd_status(struct jl_daemon *d, struct jl_req *rq, int argc, char **a
 			p += snprintf(p, (size_t)(e - p), "\n  MIDI clock out: %s (offset %+.1f ms); %s",
 				      d->m->midi_clock_off ? "off" : "on", d->m->midi_clock_offset_ms, sync);
 	}
+	jl_notify_status(d, rq->json);
+	if (p < e && jl_notify_count(d) > 0)
+		p += snprintf(p, (size_t)(e - p), "\n  OSC state feedback: %d subscriber%s", jl_notify_count(d),
+			      jl_notify_count(d) == 1 ? "" : "s");
 	if (p < e) {
 		jl_session_status(rq->json, p, (size_t)(e - p));
 		p += strlen(p);
@@ -364,6 +369,10 @@ const struct jl_command jl_commands[] = {
 	{ "load", 1, 1, "DIR", "load a saved session into the empty looper; it plays from the next cycle", jl_cmd_load },
 	{ "import", 1, 9, "FILE [--track TRACK|new] [--cycles N] [--stretch] [--now] [--beats N]",
 	  "an audio file as a loop: fitted to the cycle, from the next cycle (or it is the first loop)", jl_cmd_import },
+	{ "subscribe", 0, 7, "[--port PORT|--url URL] [--interval MS] [--lease S] [--renew]",
+	  "push the looper's state (and the cycle position) to an OSC address as it changes", jl_cmd_subscribe },
+	{ "unsubscribe", 0, 2, "[--port PORT|--url URL|all]", "stop pushing the state to an OSC address",
+	  jl_cmd_unsubscribe },
 	{ NULL, 0, 0, NULL, NULL, NULL },
 };
 

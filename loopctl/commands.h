@@ -20,7 +20,7 @@ extern const struct jl_command jl_commands[];
 
 /* The handlers defined outside commands.c: loopcmds.c (the looper, trim,
  * send), outputs.c (click, phones, monitor, PA mute), fxcmds.c and
- * calibrate.c, session.c. */
+ * calibrate.c, session.c, notify.c. */
 #define JL_CMD_HANDLER(n) int jl_cmd_##n(struct jl_daemon *d, struct jl_req *rq, int argc, char **argv)
 JL_CMD_HANDLER(record); JL_CMD_HANDLER(capture); JL_CMD_HANDLER(play); JL_CMD_HANDLER(stop);
 JL_CMD_HANDLER(mute); JL_CMD_HANDLER(unmute); JL_CMD_HANDLER(toggle); JL_CMD_HANDLER(undo);
@@ -31,6 +31,7 @@ JL_CMD_HANDLER(cancel); JL_CMD_HANDLER(onsets); JL_CMD_HANDLER(quantize); JL_CMD
 JL_CMD_HANDLER(click); JL_CMD_HANDLER(midiclock); JL_CMD_HANDLER(sync); JL_CMD_HANDLER(phones); JL_CMD_HANDLER(monitor); JL_CMD_HANDLER(pa_mute);
 JL_CMD_HANDLER(calibrate); JL_CMD_HANDLER(fx); JL_CMD_HANDLER(send);
 JL_CMD_HANDLER(save); JL_CMD_HANDLER(load); JL_CMD_HANDLER(import);
+JL_CMD_HANDLER(subscribe); JL_CMD_HANDLER(unsubscribe);
 
 /* Looks a command up by name; NULL if unknown. */
 const struct jl_command *jl_command_find(const char *name);

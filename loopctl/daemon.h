@@ -46,6 +46,7 @@ struct jl_looper_cfg {
 };
 
 struct jl_analysis;
+struct jl_notify;
 
 struct jl_model;
 struct jl_trigger_m;
@@ -101,6 +102,7 @@ struct jl_daemon {
 	} cal;
 	int64_t latency_override;	/* measured round trip replacing JACK's figure; -1 none */
 	int conv_ok;			/* jackloop made convolution plans */
+	struct jl_notify *notify;	/* OSC state feedback (notify.c) */
 	char start_load[1024];		/* serve --load: a session to load once the engine runs */
 };
 

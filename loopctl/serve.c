@@ -22,6 +22,7 @@
 #include "jl_alloc.h"
 #include "looper.h"
 #include "model.h"
+#include "notify.h"
 #include "osc.h"
 #include "util.h"
 
@@ -168,6 +169,7 @@ void jl_daemon_tick(struct jl_daemon *d)
 	jl_cal_tick(d);
 	jl_fx_tick(d);
 	jl_session_tick(d);
+	jl_notify_tick(d);
 }
 
 static void handle_midi(struct jl_daemon *d)
@@ -479,6 +481,8 @@ int jl_serve_main(int argc, char **argv)
 	}
 
 	/* Slow start-up work after the OSC server is up (DESIGN 5). */
+	if (jl_notify_init(d) < 0)
+		fprintf(stderr, "loopctl serve: warning: no OSC state feedback (out of memory)\n");
 	if (jl_live_init(d) < 0)
 		fprintf(stderr, "loopctl serve: warning: no live analysis (out of memory)\n");
 	if (d->cfg.quantize > 0)
@@ -514,6 +518,7 @@ int jl_serve_main(int argc, char **argv)
 	atomic_store(&d->shm.hdr->osc_port, 0);
 	atomic_store(&d->shm.hdr->daemon_pid, 0);
 out:
+	jl_notify_close(d);
 	jl_live_close(d);
 	jl_midi_close(d->midi);
 	jl_osc_close(d);

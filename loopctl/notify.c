@@ -1,0 +1,518 @@
+/* notify.c - state feedback over OSC: subscribers get the looper's state
+ * pushed to them as it changes (a TouchOSC layout lights its buttons, a
+ * script follows the loops), and the cycle position at an interval.
+ *
+ *   subscribe [--port PORT | --url osc.udp://HOST:PORT/] [--interval MS]
+ *             [--lease S] [--renew]
+ *   unsubscribe [--port PORT | --url URL | all]
+ *
+ * Each tick takes a snapshot of what the messages describe (per track:
+ * state, mute, solo, gain, layers; the selected track; the anchor; the live
+ * tempo) and sends what differs from the last one to every subscriber.  A
+ * new subscriber first gets the whole state.  Messages go out from the
+ * daemon's OSC socket (non-blocking UDP): one a full socket buffer cannot
+ * take is counted as dropped, never waited for. */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "analysis.h"
+#include "commands.h"
+#include "daemon.h"
+#include "jl_alloc.h"
+#include "looper.h"
+#include "model.h"
+#include "notify.h"
+#include "util.h"
+
+#define SUBS_MAX 16
+#define FULL_TRACKS 8		/* the full state names at least tracks 1..8 */
+#define TEMPO_STEP_BPM 0.5	/* a tempo change smaller than this is not sent */
+#define TEMPO_STEP_CONF 0.1	/* ... nor a confidence change smaller than this */
+
+static const char *const state_names[] = { "empty", "waiting", "recording", "stopped", "muted", "playing" };
+
+struct track_snap {
+	uint8_t state;		/* index into state_names */
+	uint8_t muted, soloed;
+	float gain_db;
+	uint32_t layers;	/* active layers */
+};
+
+struct snap {
+	uint32_t selected;	/* 1-based */
+	uint32_t cycle, beats;	/* cycle in frames; 0 0 = no anchor */
+	float bpm;		/* of the anchor */
+	int tknown;
+	float tbpm, tconf;	/* live tempo */
+	struct track_snap tr[JL_MAX_TRACKS];
+};
+
+struct sub {
+	int used;
+	struct sockaddr_in addr;
+	lo_address la;
+	uint32_t interval_ms;	/* position messages; 0 = none */
+	double lease_until;	/* jl_mono_ms(); 0 = no lease */
+	double next_pos;
+	int full;		/* the whole state is due */
+};
+
+struct jl_notify {
+	struct sub s[SUBS_MAX];
+	struct snap last;
+	int have_last;
+	uint64_t sent, dropped;
+};
+
+int jl_notify_init(struct jl_daemon *d)
+{
+	d->notify = jl_calloc(1, sizeof(*d->notify));
+	return d->notify ? 0 : -1;
+}
+
+void jl_notify_close(struct jl_daemon *d)
+{
+	int i;
+	if (!d->notify)
+		return;
+	for (i = 0; i < SUBS_MAX; i++)
+		if (d->notify->s[i].la)
+			lo_address_free(d->notify->s[i].la);
+	jl_free(d->notify);
+	d->notify = NULL;
+}
+
+static int count_subs(const struct jl_notify *n)
+{
+	int i, c = 0;
+	for (i = 0; i < SUBS_MAX; i++)
+		c += n->s[i].used;
+	return c;
+}
+
+static void url_of(const struct sockaddr_in *a, char *out, size_t n)
+{
+	char host[INET_ADDRSTRLEN];
+	inet_ntop(AF_INET, &a->sin_addr, host, sizeof(host));
+	snprintf(out, n, "osc.udp://%s:%u/", host, ntohs(a->sin_port));
+}
+
+/* osc.udp://A.B.C.D:PORT[/] -> address.  Numeric IPv4 only: the daemon's
+ * loop must not wait for a name lookup. */
+static int parse_url(const char *u, struct sockaddr_in *a)
+{
+	char host[INET_ADDRSTRLEN];
+	const char *p = u + strlen("osc.udp://"), *colon;
+	char *end;
+	unsigned long port;
+	size_t hl;
+	if (strncmp(u, "osc.udp://", strlen("osc.udp://")) != 0)
+		return -1;
+	colon = strchr(p, ':');
+	if (!colon || (hl = (size_t)(colon - p)) == 0 || hl >= sizeof(host))
+		return -1;
+	memcpy(host, p, hl);
+	host[hl] = 0;
+	if (colon[1] < '0' || colon[1] > '9')
+		return -1;
+	errno = 0;
+	port = strtoul(colon + 1, &end, 10);
+	if (errno || port < 1 || port > 65535 || (*end && strcmp(end, "/") != 0))
+		return -1;
+	memset(a, 0, sizeof(*a));
+	a->sin_family = AF_INET;
+	a->sin_port = htons((uint16_t)port);
+	return inet_pton(AF_INET, host, &a->sin_addr) == 1 ? 0 : -1;
+}
+
+static int parse_u32(const char *s, uint32_t lo, uint32_t hi, uint32_t *v)
+{
+	char *end;
+	unsigned long x;
+	if (!*s || *s == '-' || *s == '+')
+		return -1;
+	errno = 0;
+	x = strtoul(s, &end, 10);
+	if (errno || *end || x < lo || x > hi)
+		return -1;
+	*v = (uint32_t)x;
+	return 0;
+}
+
+static struct sub *find_sub(struct jl_notify *n, const struct sockaddr_in *a)
+{
+	int i;
+	for (i = 0; i < SUBS_MAX; i++)
+		if (n->s[i].used && n->s[i].addr.sin_port == a->sin_port &&
+		    n->s[i].addr.sin_addr.s_addr == a->sin_addr.s_addr)
+			return &n->s[i];
+	return NULL;
+}
+
+static void drop_sub(struct sub *s)
+{
+	if (s->la)
+		lo_address_free(s->la);
+	memset(s, 0, sizeof(*s));
+}
+
+/* The address a (un)subscribe names: --port P (the sender's host), --url U,
+ * or the sender itself.  Returns 0, or a usage error. */
+static int target(struct jl_daemon *d, struct jl_req *rq, const char *port, const char *url,
+		  struct sockaddr_in *a)
+{
+	uint32_t p;
+	if (url) {
+		if (parse_url(url, a) < 0)
+			return jl_say(rq, 2, "--url '%s' is not osc.udp://A.B.C.D:PORT/ (a numeric IPv4 address)", url);
+		return 0;
+	}
+	if (!rq->from_osc || d->src.ss_family != AF_INET)
+		return jl_say(rq, 2, "without --url, (un)subscribe names who sent it over OSC; this did not come over OSC");
+	memcpy(a, &d->src, sizeof(*a));
+	if (port) {
+		if (parse_u32(port, 1, 65535, &p) < 0)
+			return jl_say(rq, 2, "--port '%s' is not a UDP port (1..65535)", port);
+		a->sin_port = htons((uint16_t)p);
+	}
+	return 0;
+}
+
+int jl_cmd_subscribe(struct jl_daemon *d, struct jl_req *rq, int argc, char **argv)
+{
+	struct jl_notify *n = d->notify;
+	const char *port = NULL, *url = NULL;
+	uint32_t interval = 100, lease = 0;
+	int i, renew = 0, rc;
+	struct sockaddr_in a;
+	struct sub *s;
+	char u[64], host[INET_ADDRSTRLEN], ps[8];
+	if (!n)
+		return jl_say(rq, 1, "state feedback is not available (out of memory at start-up)");
+	for (i = 1; i < argc; i++) {
+		const char *w = argv[i];
+		if (!strcmp(w, "--renew")) {
+			renew = 1;
+			continue;
+		}
+		if (i + 1 >= argc)
+			return jl_say(rq, 2, "usage: subscribe [--port PORT | --url osc.udp://HOST:PORT/] "
+					     "[--interval MS] [--lease S] [--renew]");
+		if (!strcmp(w, "--port"))
+			port = argv[++i];
+		else if (!strcmp(w, "--url"))
+			url = argv[++i];
+		else if (!strcmp(w, "--interval")) {
+			if (parse_u32(argv[++i], 0, 10000, &interval) < 0 || (interval > 0 && interval < 10))
+				return jl_say(rq, 2, "--interval '%s' is not 0 (no positions) or 10..10000 ms", argv[i]);
+		} else if (!strcmp(w, "--lease")) {
+			if (parse_u32(argv[++i], 0, 86400, &lease) < 0)
+				return jl_say(rq, 2, "--lease '%s' is not 0 (none) or 1..86400 seconds", argv[i]);
+		} else {
+			return jl_say(rq, 2, "unknown subscribe option '%s'", w);
+		}
+	}
+	if (port && url)
+		return jl_say(rq, 2, "give --port or --url, not both");
+	if ((rc = target(d, rq, port, url, &a)) != 0)
+		return rc;
+	s = find_sub(n, &a);
+	if (!s) {
+		for (i = 0; i < SUBS_MAX && n->s[i].used; i++)
+			;
+		if (i == SUBS_MAX)
+			return jl_say(rq, 1, "%d subscribers already; one must unsubscribe first (unsubscribe --url URL)",
+				      SUBS_MAX);
+		s = &n->s[i];
+		inet_ntop(AF_INET, &a.sin_addr, host, sizeof(host));
+		snprintf(ps, sizeof(ps), "%u", ntohs(a.sin_port));
+		s->la = lo_address_new(host, ps);
+		if (!s->la)
+			return jl_say(rq, 1, "cannot make an OSC address for %s:%s", host, ps);
+		s->used = 1;
+		s->addr = a;
+		s->full = 1;
+	} else if (!renew) {
+		s->full = 1; /* a layout that reloads wants to be lit again */
+	}
+	s->interval_ms = interval;
+	s->lease_until = lease ? jl_mono_ms() + 1000.0 * lease : 0;
+	s->next_pos = 0;
+	url_of(&a, u, sizeof(u));
+	json_object_set_new(rq->json, "url", json_string(u));
+	json_object_set_new(rq->json, "interval_ms", json_integer(interval));
+	json_object_set_new(rq->json, "lease_s", json_integer(lease));
+	json_object_set_new(rq->json, "subscribers", json_integer(count_subs(n)));
+	i = count_subs(n);
+	if (interval)
+		return jl_say(rq, 0, "%s gets the state, and the position every %u ms; %d subscriber%s", u, interval, i,
+			      i == 1 ? "" : "s");
+	return jl_say(rq, 0, "%s gets the state; %d subscriber%s", u, i, i == 1 ? "" : "s");
+}
+
+int jl_cmd_unsubscribe(struct jl_daemon *d, struct jl_req *rq, int argc, char **argv)
+{
+	struct jl_notify *n = d->notify;
+	const char *port = NULL, *url = NULL;
+	struct sockaddr_in a;
+	struct sub *s;
+	char u[64];
+	int i, rc, all = 0;
+	if (!n)
+		return jl_say(rq, 1, "state feedback is not available (out of memory at start-up)");
+	if (argc == 2 && !strcmp(argv[1], "all"))
+		all = 1;
+	else if (argc == 3 && !strcmp(argv[1], "--port"))
+		port = argv[2];
+	else if (argc == 3 && !strcmp(argv[1], "--url"))
+		url = argv[2];
+	else if (argc != 1)
+		return jl_say(rq, 2, "usage: unsubscribe [--port PORT | --url URL | all]");
+	if (all) {
+		int k = count_subs(n);
+		for (i = 0; i < SUBS_MAX; i++)
+			if (n->s[i].used)
+				drop_sub(&n->s[i]);
+		json_object_set_new(rq->json, "removed", json_integer(k));
+		json_object_set_new(rq->json, "subscribers", json_integer(0));
+		return jl_say(rq, 0, "%d subscriber%s removed", k, k == 1 ? "" : "s");
+	}
+	if ((rc = target(d, rq, port, url, &a)) != 0)
+		return rc;
+	url_of(&a, u, sizeof(u));
+	s = find_sub(n, &a);
+	if (!s)
+		return jl_say(rq, 1, "%s is not subscribed", u);
+	drop_sub(s);
+	json_object_set_new(rq->json, "url", json_string(u));
+	json_object_set_new(rq->json, "removed", json_integer(1));
+	json_object_set_new(rq->json, "subscribers", json_integer(count_subs(n)));
+	return jl_say(rq, 0, "%s unsubscribed", u);
+}
+
+void jl_notify_status(struct jl_daemon *d, json_t *obj)
+{
+	const struct jl_notify *n = d->notify;
+	json_t *j = json_object(), *arr = json_array();
+	int i;
+	char u[64];
+	if (n)
+		for (i = 0; i < SUBS_MAX; i++)
+			if (n->s[i].used) {
+				url_of(&n->s[i].addr, u, sizeof(u));
+				json_array_append_new(arr, json_string(u));
+			}
+	json_object_set_new(j, "subscribers", arr);
+	json_object_set_new(j, "sent", json_integer(n ? (json_int_t)n->sent : 0));
+	json_object_set_new(j, "dropped", json_integer(n ? (json_int_t)n->dropped : 0));
+	json_object_set_new(obj, "notify", j);
+}
+
+int jl_notify_count(const struct jl_daemon *d)
+{
+	return d->notify ? count_subs(d->notify) : 0;
+}
+
+/* ------------------------------------------------------------- the tick */
+
+static void take_snap(struct jl_daemon *d, struct snap *s)
+{
+	const struct jl_model *m = d->m;
+	struct jl_tempo t;
+	uint32_t i;
+	int k;
+	memset(s, 0, sizeof(*s));
+	s->selected = m->selected + 1;
+	if (m->has_anchor && m->cycle) {
+		s->cycle = m->cycle > UINT32_MAX ? UINT32_MAX : (uint32_t)m->cycle;
+		s->beats = m->beats_per_cycle;
+		s->bpm = (float)(60.0 * d->shm.hdr->geom.sample_rate * m->beats_per_cycle / (double)m->cycle);
+	}
+	memset(&t, 0, sizeof(t));
+	if (d->ana)
+		jl_analysis_tempo(d->ana, &t);
+	s->tknown = t.known;
+	s->tbpm = t.known ? (float)t.bpm : 0;
+	s->tconf = t.known ? (float)t.confidence : 0;
+	for (i = 0; i < JL_MAX_LAYERS; i++) {
+		const struct jl_layer_m *l = &m->layers[i];
+		if (l->id && l->state == JL_L_ACTIVE && l->track < JL_MAX_TRACKS)
+			s->tr[l->track].layers++;
+	}
+	for (k = 0; k < JL_MAX_TRACKS; k++) {
+		const struct jl_track_m *tr = &m->tracks[k];
+		const char *st = jl_looper_track_state(d, k);
+		uint8_t j;
+		for (j = 0; j < sizeof(state_names) / sizeof(state_names[0]); j++)
+			if (!strcmp(st, state_names[j]))
+				s->tr[k].state = j;
+		if (!tr->used) {
+			s->tr[k].layers = 0;
+			continue;
+		}
+		s->tr[k].muted = tr->muted;
+		s->tr[k].soloed = tr->soloed;
+		s->tr[k].gain_db = tr->gain_db;
+	}
+}
+
+static void send_to(struct jl_daemon *d, struct sub *s, const char *path, lo_message m)
+{
+	if (lo_send_message_from(s->la, d->osc, path, m) < 0)
+		d->notify->dropped++;
+	else
+		d->notify->sent++;
+}
+
+/* One message to one subscriber, or (s NULL) to all but those due a full
+ * state (they get it whole). Types: i int32, h int64, f float, s string. */
+static void push(struct jl_daemon *d, struct sub *s, const char *path, const char *types, ...)
+{
+	lo_message m = lo_message_new();
+	va_list ap;
+	const char *t;
+	int i;
+	if (!m)
+		return;
+	va_start(ap, types);
+	for (t = types; *t; t++) {
+		switch (*t) {
+		case 'i': lo_message_add_int32(m, va_arg(ap, int32_t)); break;
+		case 'h': lo_message_add_int64(m, va_arg(ap, int64_t)); break;
+		case 'f': lo_message_add_float(m, (float)va_arg(ap, double)); break;
+		default: lo_message_add_string(m, va_arg(ap, const char *)); break;
+		}
+	}
+	va_end(ap);
+	if (s) {
+		send_to(d, s, path, m);
+	} else {
+		for (i = 0; i < SUBS_MAX; i++)
+			if (d->notify->s[i].used && !d->notify->s[i].full)
+				send_to(d, &d->notify->s[i], path, m);
+	}
+	lo_message_free(m);
+}
+
+static void push_track(struct jl_daemon *d, struct sub *s, int k, const struct track_snap *now,
+		       const struct track_snap *was)
+{
+	char p[64];
+	const uint8_t rec_now = now->state == 1 || now->state == 2;
+	if (!was || now->state != was->state) {
+		snprintf(p, sizeof(p), "/jl/state/track/%d", k + 1);
+		push(d, s, p, "s", state_names[now->state]);
+	}
+	if (!was || rec_now != (was->state == 1 || was->state == 2)) {
+		snprintf(p, sizeof(p), "/jl/state/track/%d/rec", k + 1);
+		push(d, s, p, "f", rec_now ? 1.0 : 0.0);
+	}
+	if (!was || now->muted != was->muted) {
+		snprintf(p, sizeof(p), "/jl/state/track/%d/mute", k + 1);
+		push(d, s, p, "f", now->muted ? 1.0 : 0.0);
+	}
+	if (!was || now->soloed != was->soloed) {
+		snprintf(p, sizeof(p), "/jl/state/track/%d/solo", k + 1);
+		push(d, s, p, "f", now->soloed ? 1.0 : 0.0);
+	}
+	if (!was || now->gain_db != was->gain_db) {
+		snprintf(p, sizeof(p), "/jl/state/track/%d/gain", k + 1);
+		push(d, s, p, "f", (double)now->gain_db);
+	}
+	if (!was || now->layers != was->layers) {
+		snprintf(p, sizeof(p), "/jl/state/track/%d/layers", k + 1);
+		push(d, s, p, "i", (int32_t)now->layers);
+	}
+}
+
+static int tempo_moved(const struct snap *a, const struct snap *b)
+{
+	return a->tknown != b->tknown || fabsf(a->tbpm - b->tbpm) >= TEMPO_STEP_BPM ||
+	       fabsf(a->tconf - b->tconf) >= TEMPO_STEP_CONF;
+}
+
+/* Everything that differs from `was` (everything, was NULL), to s or all. */
+static void push_state(struct jl_daemon *d, struct sub *s, const struct snap *now, const struct snap *was)
+{
+	int k, hi = FULL_TRACKS;
+	if (!was || now->selected != was->selected)
+		push(d, s, "/jl/state/selected", "i", (int32_t)now->selected);
+	if (!was || now->cycle != was->cycle || now->beats != was->beats || now->bpm != was->bpm)
+		push(d, s, "/jl/state/anchor", "ifi", (int32_t)now->cycle, (double)now->bpm, (int32_t)now->beats);
+	if (!was || tempo_moved(now, was))
+		push(d, s, "/jl/state/tempo", "ff", (double)now->tbpm, (double)now->tconf);
+	for (k = 0; k < JL_MAX_TRACKS; k++)
+		if (now->tr[k].state != 0 && k + 1 > hi)
+			hi = k + 1;
+	for (k = 0; k < JL_MAX_TRACKS; k++) {
+		if (!was) {
+			if (k < hi)
+				push_track(d, s, k, &now->tr[k], NULL);
+		} else if (memcmp(&now->tr[k], &was->tr[k], sizeof(now->tr[k])) != 0) {
+			push_track(d, s, k, &now->tr[k], &was->tr[k]);
+		}
+	}
+}
+
+void jl_notify_tick(struct jl_daemon *d)
+{
+	struct jl_notify *n = d->notify;
+	static struct snap now;
+	double ms;
+	int i, any = 0;
+	if (!n)
+		return;
+	ms = jl_mono_ms();
+	for (i = 0; i < SUBS_MAX; i++) {
+		struct sub *s = &n->s[i];
+		if (s->used && s->lease_until > 0 && ms >= s->lease_until)
+			drop_sub(s);
+		any |= s->used;
+	}
+	if (!any) {
+		n->have_last = 0;
+		return;
+	}
+	take_snap(d, &now);
+	if (n->have_last) {
+		/* a tempo that moved less than a step is not news: keep the
+		 * last one sent as the reference */
+		if (!tempo_moved(&now, &n->last)) {
+			now.tknown = n->last.tknown;
+			now.tbpm = n->last.tbpm;
+			now.tconf = n->last.tconf;
+		}
+		push_state(d, NULL, &now, &n->last);
+	}
+	for (i = 0; i < SUBS_MAX; i++) {
+		struct sub *s = &n->s[i];
+		if (s->used && s->full) {
+			s->full = 0;
+			push_state(d, s, &now, NULL);
+		}
+	}
+	n->last = now;
+	n->have_last = 1;
+	/* the position in the cycle, at each subscriber's interval */
+	if (d->m->has_anchor && d->m->cycle) {
+		uint64_t f = jl_daemon_now(d), C = d->m->cycle, O = d->m->origin;
+		uint64_t pos = f >= O ? (f - O) % C : (C - (O - f) % C) % C;
+		double ph = (double)pos / (double)C;
+		int32_t beat = (int32_t)(ph * d->m->beats_per_cycle) + 1;
+		for (i = 0; i < SUBS_MAX; i++) {
+			struct sub *s = &n->s[i];
+			if (!s->used || !s->interval_ms || ms < s->next_pos)
+				continue;
+			s->next_pos = s->next_pos > 0 && ms - s->next_pos < s->interval_ms ? s->next_pos + s->interval_ms
+											   : ms + s->interval_ms;
+			push(d, s, "/jl/state/pos", "fih", ph, beat, (int64_t)f);
+		}
+	}
+}
