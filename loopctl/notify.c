@@ -8,10 +8,14 @@
  *
  * Each tick takes a snapshot of what the messages describe (per track:
  * state, mute, solo, gain, layers; the selected track; the anchor; the live
- * tempo) and sends what differs from the last one to every subscriber.  A
- * new subscriber first gets the whole state.  Messages go out from the
- * daemon's OSC socket (non-blocking UDP): one a full socket buffer cannot
- * take is counted as dropped, never waited for. */
+ * tempo).  Each subscriber keeps what it was last sent, and gets what
+ * differs, at most BUDGET messages per tick: a whole state of 64 tracks
+ * (387 messages) is spread over about 50 ms instead of one burst that would
+ * overflow the receiver's socket buffer (and lose the replies queued behind
+ * it), and a value that changes again before it is sent is sent once, as
+ * it is then.  A new subscriber is first sent the whole state.  Messages go
+ * out from the daemon's OSC socket (non-blocking UDP): one the socket
+ * cannot take is counted as dropped, never waited for. */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
@@ -35,6 +39,11 @@
 #define FULL_TRACKS 8		/* the full state names at least tracks 1..8 */
 #define TEMPO_STEP_BPM 0.5	/* a tempo change smaller than this is not sent */
 #define TEMPO_STEP_CONF 0.1	/* ... nor a confidence change smaller than this */
+#define BUDGET 32		/* messages per subscriber per tick (8000 a second) */
+
+/* what a subscriber has been sent: bits of known_glob and known_tr */
+enum { K_SELECTED = 1, K_ANCHOR = 2, K_TEMPO = 4 };
+enum { K_STATE = 1, K_REC = 2, K_MUTE = 4, K_SOLO = 8, K_GAIN = 16, K_LAYERS = 32, K_ALL = 63 };
 
 static const char *const state_names[] = { "empty", "waiting", "recording", "stopped", "muted", "playing" };
 
@@ -62,12 +71,13 @@ struct sub {
 	double lease_until;	/* jl_mono_ms(); 0 = no lease */
 	double next_pos;
 	int full;		/* the whole state is due */
+	struct snap sent;	/* what it was sent ... */
+	uint8_t known_glob;	/* ... where these bits say so (K_SELECTED..) */
+	uint8_t known_tr[JL_MAX_TRACKS];	/* K_STATE.. */
 };
 
 struct jl_notify {
 	struct sub s[SUBS_MAX];
-	struct snap last;
-	int have_last;
 	uint64_t sent, dropped;
 };
 
@@ -371,14 +381,13 @@ static void send_to(struct jl_daemon *d, struct sub *s, const char *path, lo_mes
 		d->notify->sent++;
 }
 
-/* One message to one subscriber, or (s NULL) to all but those due a full
- * state (they get it whole). Types: i int32, h int64, f float, s string. */
+/* One message to one subscriber.  Types: i int32, h int64, f float (passed
+ * as double), s string. */
 static void push(struct jl_daemon *d, struct sub *s, const char *path, const char *types, ...)
 {
 	lo_message m = lo_message_new();
 	va_list ap;
 	const char *t;
-	int i;
 	if (!m)
 		return;
 	va_start(ap, types);
@@ -391,45 +400,8 @@ static void push(struct jl_daemon *d, struct sub *s, const char *path, const cha
 		}
 	}
 	va_end(ap);
-	if (s) {
-		send_to(d, s, path, m);
-	} else {
-		for (i = 0; i < SUBS_MAX; i++)
-			if (d->notify->s[i].used && !d->notify->s[i].full)
-				send_to(d, &d->notify->s[i], path, m);
-	}
+	send_to(d, s, path, m);
 	lo_message_free(m);
-}
-
-static void push_track(struct jl_daemon *d, struct sub *s, int k, const struct track_snap *now,
-		       const struct track_snap *was)
-{
-	char p[64];
-	const uint8_t rec_now = now->state == 1 || now->state == 2;
-	if (!was || now->state != was->state) {
-		snprintf(p, sizeof(p), "/jl/state/track/%d", k + 1);
-		push(d, s, p, "s", state_names[now->state]);
-	}
-	if (!was || rec_now != (was->state == 1 || was->state == 2)) {
-		snprintf(p, sizeof(p), "/jl/state/track/%d/rec", k + 1);
-		push(d, s, p, "f", rec_now ? 1.0 : 0.0);
-	}
-	if (!was || now->muted != was->muted) {
-		snprintf(p, sizeof(p), "/jl/state/track/%d/mute", k + 1);
-		push(d, s, p, "f", now->muted ? 1.0 : 0.0);
-	}
-	if (!was || now->soloed != was->soloed) {
-		snprintf(p, sizeof(p), "/jl/state/track/%d/solo", k + 1);
-		push(d, s, p, "f", now->soloed ? 1.0 : 0.0);
-	}
-	if (!was || now->gain_db != was->gain_db) {
-		snprintf(p, sizeof(p), "/jl/state/track/%d/gain", k + 1);
-		push(d, s, p, "f", (double)now->gain_db);
-	}
-	if (!was || now->layers != was->layers) {
-		snprintf(p, sizeof(p), "/jl/state/track/%d/layers", k + 1);
-		push(d, s, p, "i", (int32_t)now->layers);
-	}
 }
 
 static int tempo_moved(const struct snap *a, const struct snap *b)
@@ -438,25 +410,102 @@ static int tempo_moved(const struct snap *a, const struct snap *b)
 	       fabsf(a->tconf - b->tconf) >= TEMPO_STEP_CONF;
 }
 
-/* Everything that differs from `was` (everything, was NULL), to s or all. */
-static void push_state(struct jl_daemon *d, struct sub *s, const struct snap *now, const struct snap *was)
+/* A new subscriber, or one that asked again: it knows nothing of the
+ * globals and of tracks 1..max(8, the highest used); it is taken to show
+ * the others as empty. */
+static void forget(struct sub *s, const struct snap *now)
 {
 	int k, hi = FULL_TRACKS;
-	if (!was || now->selected != was->selected)
-		push(d, s, "/jl/state/selected", "i", (int32_t)now->selected);
-	if (!was || now->cycle != was->cycle || now->beats != was->beats || now->bpm != was->bpm)
-		push(d, s, "/jl/state/anchor", "ifi", (int32_t)now->cycle, (double)now->bpm, (int32_t)now->beats);
-	if (!was || tempo_moved(now, was))
-		push(d, s, "/jl/state/tempo", "ff", (double)now->tbpm, (double)now->tconf);
 	for (k = 0; k < JL_MAX_TRACKS; k++)
 		if (now->tr[k].state != 0 && k + 1 > hi)
 			hi = k + 1;
-	for (k = 0; k < JL_MAX_TRACKS; k++) {
-		if (!was) {
-			if (k < hi)
-				push_track(d, s, k, &now->tr[k], NULL);
-		} else if (memcmp(&now->tr[k], &was->tr[k], sizeof(now->tr[k])) != 0) {
-			push_track(d, s, k, &now->tr[k], &was->tr[k]);
+	memset(&s->sent, 0, sizeof(s->sent));
+	s->known_glob = 0;
+	for (k = 0; k < JL_MAX_TRACKS; k++)
+		s->known_tr[k] = k < hi ? 0 : K_ALL;
+}
+
+static int is_rec(uint8_t state) { return state == 1 || state == 2; } /* waiting, recording */
+
+/* Sends subscriber s what it was not sent or was sent otherwise, in a
+ * fixed order (globals, then tracks 1.., each: state, rec, mute, solo,
+ * gain, layers), at most BUDGET messages; the rest goes next tick. */
+static void catch_up(struct jl_daemon *d, struct sub *s, const struct snap *now)
+{
+	int k, left = BUDGET;
+	char p[64];
+	if (!(s->known_glob & K_SELECTED) || now->selected != s->sent.selected) {
+		push(d, s, "/jl/state/selected", "i", (int32_t)now->selected);
+		s->sent.selected = now->selected;
+		s->known_glob |= K_SELECTED;
+		left--;
+	}
+	if (!(s->known_glob & K_ANCHOR) || now->cycle != s->sent.cycle || now->beats != s->sent.beats ||
+	    now->bpm != s->sent.bpm) {
+		push(d, s, "/jl/state/anchor", "ifi", (int32_t)now->cycle, (double)now->bpm, (int32_t)now->beats);
+		s->sent.cycle = now->cycle;
+		s->sent.beats = now->beats;
+		s->sent.bpm = now->bpm;
+		s->known_glob |= K_ANCHOR;
+		left--;
+	}
+	/* a tempo that moved less than a step is not news */
+	if (!(s->known_glob & K_TEMPO) || tempo_moved(now, &s->sent)) {
+		push(d, s, "/jl/state/tempo", "ff", (double)now->tbpm, (double)now->tconf);
+		s->sent.tknown = now->tknown;
+		s->sent.tbpm = now->tbpm;
+		s->sent.tconf = now->tconf;
+		s->known_glob |= K_TEMPO;
+		left--;
+	}
+	for (k = 0; k < JL_MAX_TRACKS && left > 0; k++) {
+		const struct track_snap *n = &now->tr[k];
+		struct track_snap *w = &s->sent.tr[k];
+		uint8_t *kn = &s->known_tr[k];
+		if (*kn == K_ALL && !memcmp(n, w, sizeof(*n)))
+			continue;
+		if (left > 0 && (!(*kn & K_STATE) || n->state != w->state)) {
+			snprintf(p, sizeof(p), "/jl/state/track/%d", k + 1);
+			push(d, s, p, "s", state_names[n->state]);
+			if (is_rec(n->state) != is_rec(w->state))
+				*kn &= (uint8_t)~K_REC; /* rec follows the state */
+			w->state = n->state;
+			*kn |= K_STATE;
+			left--;
+		}
+		if (left > 0 && !(*kn & K_REC)) {
+			snprintf(p, sizeof(p), "/jl/state/track/%d/rec", k + 1);
+			push(d, s, p, "f", is_rec(w->state) ? 1.0 : 0.0);
+			*kn |= K_REC;
+			left--;
+		}
+		if (left > 0 && (!(*kn & K_MUTE) || n->muted != w->muted)) {
+			snprintf(p, sizeof(p), "/jl/state/track/%d/mute", k + 1);
+			push(d, s, p, "f", n->muted ? 1.0 : 0.0);
+			w->muted = n->muted;
+			*kn |= K_MUTE;
+			left--;
+		}
+		if (left > 0 && (!(*kn & K_SOLO) || n->soloed != w->soloed)) {
+			snprintf(p, sizeof(p), "/jl/state/track/%d/solo", k + 1);
+			push(d, s, p, "f", n->soloed ? 1.0 : 0.0);
+			w->soloed = n->soloed;
+			*kn |= K_SOLO;
+			left--;
+		}
+		if (left > 0 && (!(*kn & K_GAIN) || n->gain_db != w->gain_db)) {
+			snprintf(p, sizeof(p), "/jl/state/track/%d/gain", k + 1);
+			push(d, s, p, "f", (double)n->gain_db);
+			w->gain_db = n->gain_db;
+			*kn |= K_GAIN;
+			left--;
+		}
+		if (left > 0 && (!(*kn & K_LAYERS) || n->layers != w->layers)) {
+			snprintf(p, sizeof(p), "/jl/state/track/%d/layers", k + 1);
+			push(d, s, p, "i", (int32_t)n->layers);
+			w->layers = n->layers;
+			*kn |= K_LAYERS;
+			left--;
 		}
 	}
 }
@@ -476,30 +525,19 @@ void jl_notify_tick(struct jl_daemon *d)
 			drop_sub(s);
 		any |= s->used;
 	}
-	if (!any) {
-		n->have_last = 0;
+	if (!any)
 		return;
-	}
 	take_snap(d, &now);
-	if (n->have_last) {
-		/* a tempo that moved less than a step is not news: keep the
-		 * last one sent as the reference */
-		if (!tempo_moved(&now, &n->last)) {
-			now.tknown = n->last.tknown;
-			now.tbpm = n->last.tbpm;
-			now.tconf = n->last.tconf;
-		}
-		push_state(d, NULL, &now, &n->last);
-	}
 	for (i = 0; i < SUBS_MAX; i++) {
 		struct sub *s = &n->s[i];
-		if (s->used && s->full) {
+		if (!s->used)
+			continue;
+		if (s->full) {
 			s->full = 0;
-			push_state(d, s, &now, NULL);
+			forget(s, &now);
 		}
+		catch_up(d, s, &now);
 	}
-	n->last = now;
-	n->have_last = 1;
 	/* the position in the cycle, at each subscriber's interval */
 	if (d->m->has_anchor && d->m->cycle) {
 		uint64_t f = jl_daemon_now(d), C = d->m->cycle, O = d->m->origin;

@@ -158,6 +158,41 @@ expect_rc "subscribe --lease 1" 0 L subscribe --port "$P" --lease 1 --interval 0
 check "  listed" nsubs_is 1
 check "  gone after its second" wait_for 5 nsubs_is 0
 
+# --- 64 tracks: the whole state is paced, and no reply is lost behind it ------------------
+python3 tests/mkwav.py "$TMP/z.wav" sine 440 48000 4800
+n_ok=0
+L import "$TMP/z.wav" --track 1 --cycles 1 >/dev/null 2>&1 && n_ok=1
+for k in $(seq 2 64); do L import "$TMP/z.wav" --track new --cycles 1 >/dev/null 2>&1 && n_ok=$((n_ok + 1)); done
+ntracks() { L status --json | python3 -c 'import json,sys; print(len([t for t in json.load(sys.stdin)["tracks"] if t["state"] == "playing"]))'; }
+check "64 tracks play ($n_ok imports took)" wait_for 10 test "$(ntracks)" = 64
+# A client subscribes its own socket (as TouchOSC or a script does), reads as it goes, and
+# pings right after: 10 times over, each whole state (3 + 64 x 6 = 387 messages) must
+# arrive complete and each ping be answered.  Sent as one burst, the state overflowed
+# the client's socket buffer and the reply behind it was lost.
+check "10 whole states of 64 tracks arrive complete, and every ping after them is answered" python3 -c '
+import socket, struct, sys, time
+def pad(b): return b + b"\0" * (4 - len(b) % 4)
+def msg(path, *a): return pad(path.encode()) + pad(("," + "s" * len(a)).encode()) + b"".join(pad(x.encode()) for x in a)
+port = int(sys.argv[1])
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for rnd in range(10):
+    s.sendto(msg("/jl/subscribe", "--interval", "0"), ("127.0.0.1", port))
+    s.sendto(msg("/jl/ping"), ("127.0.0.1", port))
+    replies, state, end = 0, set(), time.monotonic() + 3
+    while time.monotonic() < end and (replies < 2 or len(state) < 387):
+        s.settimeout(max(0.01, end - time.monotonic()))
+        try:
+            d = s.recv(65536)
+        except socket.timeout:
+            break
+        if d.startswith(b"/jl/reply"):
+            replies += 1
+        elif d.startswith(b"/jl/state/"):
+            state.add(d[:d.index(b"\0")])
+    assert replies == 2 and len(state) == 387, (rnd, replies, len(state))
+s.sendto(msg("/jl/unsubscribe"), ("127.0.0.1", port))' "$OSCP"
+check "  and nothing was dropped by the daemon" test "$(L status --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["notify"]["dropped"])')" = 0
+
 # --- loopctl watch --------------------------------------------------------------------------------
 expect_rc "watch --count 3 --interval 0" 0 L watch --count 3 --interval 0
 check "  prints the first three lines of the state" test "$(sed -n 1p "$TMP/out") $(sed -n 2p "$TMP/out" | cut -d' ' -f1,2) $(sed -n 3p "$TMP/out" | cut -d' ' -f1)" = "/jl/state/selected $(L status --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["selected"])') /jl/state/anchor $C /jl/state/tempo"

@@ -17,7 +17,7 @@ import argparse, os, random, socket, struct, sys, time
 COMMANDS = ("ping status help master-gain impulse meter-reset record capture play stop mute "
             "unmute toggle gain pan solo undo redo layer clear select panic tap tempo onsets "
             "phones monitor click midiclock sync fx send calibrate pa-mute trim quantize at triggers "
-            "cancel").split()
+            "cancel subscribe unsubscribe").split()
 WORDS = ("all", "next-cycle", "next-bar", "next-beat", "on", "off", "half", "double", "mute",
          "unmute", "toggle", "level", "delay", "limit", "master", "click", "add", "set", "remove",
          "list", "midi", "eq", "comp", "reverb", "conv", "gate", "in1", "in2", "--cycles",
@@ -26,7 +26,8 @@ WORDS = ("all", "next-cycle", "next-bar", "next-beat", "on", "off", "half", "dou
          "--pan", "--level", "--pa", "--port", "freq1=120", "gain1=-3", "ratio=4", "mix=0.5",
          "beats=0.75", "feedback=0.99", "ir=/nonexistent.wav", "size=2", "x=", "=1", "", " ",
          "-", "--", "-1", "0", "1", "2", "3", "8", "9", "99", "1e9", "-1e9", "nan", "inf",
-         "0x10", "1.5", "12abc", "\u00e9t\u00e9", "a" * 300, "%s%n", "../../etc/passwd")
+         "0x10", "1.5", "12abc", "--url", "--interval", "--lease", "--renew",
+         "osc.udp://127.0.0.1:9/", "osc.udp://127.0.0.1:", "osc.udp://:9", "osc.udp://1.2.3.4.5:9/", "\u00e9t\u00e9", "a" * 300, "%s%n", "../../etc/passwd")
 
 
 PLAY = [("record",), ("record",), ("record",), ("record", "1"), ("record", "2"), ("capture",),
@@ -36,7 +37,8 @@ PLAY = [("record",), ("record",), ("record",), ("record", "1"), ("record", "2"),
         ("layer", "1", "2", "mute"), ("tempo", "120"), ("tempo", "half"), ("tap",),
         ("record", "--cycles", "1"), ("record", "--bars", "1"), ("quantize", "onset"),
         ("quantize", "off"), ("fx", "add", "1", "delay", "beats=0.5"), ("fx", "remove", "1", "1"),
-        ("send", "1", "2", "-6"), ("cancel", "1"), ("triggers",), ("status",)]
+        ("send", "1", "2", "-6"), ("cancel", "1"), ("triggers",), ("status",),
+        ("subscribe", "--url", "osc.udp://127.0.0.1:9/", "--interval", "10"), ("unsubscribe", "all")]
 
 
 def pad(b):
@@ -128,16 +130,24 @@ def main():
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s.settimeout(2.0)
     log = open(a.log, "w") if a.log else None
-    stats = {"ok": 0, "error": 0, "usage": 0, "other": 0}
+    stats = {"ok": 0, "error": 0, "usage": 0, "other": 0, "pushed": 0}
     missing = []
     for i in range(a.count):
         pkt = message(rng)
         s.sendto(pkt, ("127.0.0.1", a.port))
-        try:
-            data, _ = s.recvfrom(65536)
+        st = None
+        deadline = time.monotonic() + 2.0
+        while st is None and time.monotonic() < deadline:
+            # a subscribe without --url subscribes this socket: state
+            # messages (/jl/state/...) come between the replies
+            s.settimeout(max(0.01, deadline - time.monotonic()))
+            try:
+                data, _ = s.recvfrom(65536)
+            except socket.timeout:
+                break
             st = reply_status(data)
-        except socket.timeout:
-            st = None
+            if st is None and data.startswith(b"/jl/state/"):
+                stats["pushed"] += 1
         if log:
             log.write("%d %s %s\n" % (i, pkt.hex(), st))
         if rng.random() < a.pause:
@@ -148,9 +158,9 @@ def main():
                 break
         else:
             stats[st if st in stats else "other"] += 1
-    print("fuzz: %d messages, %d ok, %d error, %d usage, %d other, %d unanswered%s" %
+    print("fuzz: %d messages, %d ok, %d error, %d usage, %d other, %d unanswered%s; %d state messages pushed" %
           (i + 1, stats["ok"], stats["error"], stats["usage"], stats["other"], len(missing),
-           (" (first: %d)" % missing[0]) if missing else ""))
+           (" (first: %d)" % missing[0]) if missing else "", stats["pushed"]))
     return 0 if not missing and not stats["other"] else 1
 
 
