@@ -4,7 +4,8 @@
 # overdubs, mutes and undoes over OSC with liblo's oscsend, imports the
 # groove file stretched to whole cycles, and saves the session.  What it
 # did is read back from the daemon's log, `loopctl status` and the saved
-# session (oscsend does not listen for the replies).
+# session (oscsend does not listen for the replies).  Then
+# examples/pedal-leds.sh follows the state: one lamp per track.
 set -u
 . "$(dirname "$0")/it_lib.sh"
 trap teardown EXIT
@@ -27,4 +28,13 @@ import json, sys; s = json.load(open(sys.argv[1])); assert [t["track"] for t in 
 	"$TMP/osc-looper-session/session.json"
 check "  the overdub on track 1 was undone: one layer plays, one is undone" bash -c \
 	"'$LOOPCTL' --name $NAME status --json | python3 -c 'import json,sys; s=json.load(sys.stdin); assert sorted(l[\"state\"] for l in s[\"tracks\"][0][\"layers\"]) == [\"active\", \"undone\"], s[\"tracks\"][0]'"
+# the whole state of two tracks, then a mute changes track 1; the watcher is ended by SIGTERM
+( LOOPCTL="$LOOPCTL" timeout 20 bash examples/pedal-leds.sh $NAME >"$TMP/leds.txt" 2>&1 ) &
+LEDS=$!
+wait_for 5 grep -q "2:playing" "$TMP/leds.txt"
+L mute 1 >/dev/null
+check "examples/pedal-leds.sh shows the mute" wait_for 5 grep -qx "1:muted 2:playing" "$TMP/leds.txt"
+pkill -TERM -f "loopctl --name $NAME watch"
+check "  and ends with the watcher" wait_for 5 bash -c "! kill -0 $LEDS 2>/dev/null"
+check "  a lamp per track, a line per change" test "$(uniq "$TMP/leds.txt" | tr '\n' '|')" = "1:playing|1:playing 2:playing|1:muted 2:playing|"
 report
