@@ -13,6 +13,7 @@
 #include "commands.h"
 #include "daemon.h"
 #include "looper.h"
+#include "util.h"
 #include "model.h"
 #include "session.h"
 
@@ -24,20 +25,6 @@ static int num(const char *s, double *v)
 	errno = 0;
 	*v = strtod(s, &end);
 	return errno || end == s || *end || !isfinite(*v) ? -1 : 0;
-}
-
-static int unum(const char *s, uint32_t lo, uint32_t hi, uint32_t *v)
-{
-	char *end;
-	unsigned long x;
-	if (!*s || *s == '-')
-		return -1;
-	errno = 0;
-	x = strtoul(s, &end, 10);
-	if (errno || *end || x < lo || x > hi)
-		return -1;
-	*v = (uint32_t)x;
-	return 0;
 }
 
 static int track_arg(struct jl_daemon *d, struct jl_req *rq, const char *w, int *t, int allow_all)
@@ -59,10 +46,10 @@ int jl_cmd_record(struct jl_daemon *d, struct jl_req *rq, int argc, char **argv)
 		if (!strcmp(a, "--pa-mute")) {
 			o.pa_mute = 1;
 		} else if (!strcmp(a, "--cycles") && i + 1 < argc) {
-			if (unum(argv[++i], 1, 1024, &o.cycles))
+			if (jl_parse_u32(argv[++i], 1, 1024, &o.cycles))
 				return usage(rq, "--cycles needs 1..1024");
 		} else if (!strcmp(a, "--bars") && i + 1 < argc) {
-			if (unum(argv[++i], 1, 256, &o.bars))
+			if (jl_parse_u32(argv[++i], 1, 256, &o.bars))
 				return usage(rq, "--bars needs 1..256");
 		} else if (!strcmp(a, "--threshold") && i + 1 < argc) {
 			if (num(argv[++i], &o.threshold_db) || o.threshold_db > 0 || o.threshold_db < -90)
@@ -73,7 +60,7 @@ int jl_cmd_record(struct jl_daemon *d, struct jl_req *rq, int argc, char **argv)
 			snprintf(buf, sizeof(buf), "%s", argv[++i]);
 			o.n_in = 0;
 			for (w = strtok_r(buf, ",", &save); w; w = strtok_r(NULL, ",", &save)) {
-				if (o.n_in == 2 || unum(w, 1, d->shm.hdr->geom.n_inputs, &v))
+				if (o.n_in == 2 || jl_parse_u32(w, 1, d->shm.hdr->geom.n_inputs, &v))
 					return usage(rq, "--in takes one or two inputs, 1..%u (e.g. --in 1,2)",
 						     d->shm.hdr->geom.n_inputs);
 				o.in[o.n_in++] = (uint16_t)(v - 1);
@@ -81,7 +68,7 @@ int jl_cmd_record(struct jl_daemon *d, struct jl_req *rq, int argc, char **argv)
 			if (!o.n_in)
 				return usage(rq, "--in takes one or two inputs");
 		} else if (!strcmp(a, "--count-in") && i + 1 < argc) {
-			if (unum(argv[++i], 1, 16, &o.count_in))
+			if (jl_parse_u32(argv[++i], 1, 16, &o.count_in))
 				return usage(rq, "--count-in needs 1..16 bars");
 		} else if (!strcmp(a, "--quantize") && i + 1 < argc) {
 			o.quant = jl_looper_parse_quant(argv[++i]);
@@ -107,7 +94,7 @@ int jl_cmd_capture(struct jl_daemon *d, struct jl_req *rq, int argc, char **argv
 	int i, t = JL_T_NEW;
 	for (i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--bars") && i + 1 < argc) {
-			if (unum(argv[++i], 1, 256, &bars))
+			if (jl_parse_u32(argv[++i], 1, 256, &bars))
 				return usage(rq, "--bars needs 1..256");
 		} else if (!strcmp(argv[i], "--seconds") && i + 1 < argc) {
 			if (num(argv[++i], &seconds) || seconds <= 0 || seconds > 3600)
@@ -115,7 +102,7 @@ int jl_cmd_capture(struct jl_daemon *d, struct jl_req *rq, int argc, char **argv
 		} else if (!strcmp(argv[i], "--track") && i + 1 < argc) {
 			if (track_arg(d, rq, argv[++i], &t, 0))
 				return 2;
-		} else if (unum(argv[i], 1, 1024, &cycles)) {
+		} else if (jl_parse_u32(argv[i], 1, 1024, &cycles)) {
 			return usage(rq, "usage: capture [CYCLES] [--bars N] [--seconds S] [--track T]");
 		}
 	}
@@ -135,10 +122,10 @@ int jl_cmd_import(struct jl_daemon *d, struct jl_req *rq, int argc, char **argv)
 	for (i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		if (!strcmp(a, "--cycles") && i + 1 < argc) {
-			if (unum(argv[++i], 1, 1024, &im.cycles))
+			if (jl_parse_u32(argv[++i], 1, 1024, &im.cycles))
 				return usage(rq, "--cycles needs 1..1024");
 		} else if (!strcmp(a, "--beats") && i + 1 < argc) {
-			if (unum(argv[++i], 1, 4096, &im.beats))
+			if (jl_parse_u32(argv[++i], 1, 4096, &im.beats))
 				return usage(rq, "--beats needs 1..4096");
 		} else if (!strcmp(a, "--stretch")) {
 			im.stretch = 1;
@@ -268,7 +255,7 @@ int jl_cmd_layer(struct jl_daemon *d, struct jl_req *rq, int argc, char **argv)
 	int t;
 	uint32_t n;
 	double db = 0;
-	if (argc < 4 || track_arg(d, rq, argv[1], &t, 0) || unum(argv[2], 1, 1u << 20, &n))
+	if (argc < 4 || track_arg(d, rq, argv[1], &t, 0) || jl_parse_u32(argv[2], 1, 1u << 20, &n))
 		return usage(rq, "usage: layer TRACK L mute|unmute|gain DB|delete");
 	if (!strcmp(argv[3], "gain")) {
 		if (argc != 5 || num(argv[4], &db) || db > 24.0 || db < -120.0)
@@ -378,7 +365,7 @@ int jl_cmd_at(struct jl_daemon *d, struct jl_req *rq, int argc, char **argv)
 		mode = JL_T_EVERY_CYCLE;
 		i++;
 	} else if (!strcmp(argv[i], "--count") && i + 1 < argc) {
-		if (unum(argv[i + 1], 1, 100000, &count))
+		if (jl_parse_u32(argv[i + 1], 1, 100000, &count))
 			return usage(rq, "--count needs 1..100000");
 		mode = JL_T_COUNT;
 		i += 2;
@@ -398,7 +385,7 @@ int jl_cmd_cancel(struct jl_daemon *d, struct jl_req *rq, int argc, char **argv)
 {
 	uint32_t id;
 	(void)argc;
-	if (unum(argv[1], 1, 0xFFFFFFFFu, &id))
+	if (jl_parse_u32(argv[1], 1, 0xFFFFFFFFu, &id))
 		return usage(rq, "usage: cancel ID (see: loopctl triggers)");
 	return jl_looper_cancel(d, rq, id);
 }
@@ -409,7 +396,7 @@ int jl_cmd_trim(struct jl_daemon *d, struct jl_req *rq, int argc, char **argv)
 	double db;
 	struct jl_cmd c;
 	(void)argc;
-	if (unum(argv[1], 1, d->shm.hdr->geom.n_inputs, &in) || num(argv[2], &db) || db < -60.0 || db > 24.0)
+	if (jl_parse_u32(argv[1], 1, d->shm.hdr->geom.n_inputs, &in) || num(argv[2], &db) || db < -60.0 || db > 24.0)
 		return usage(rq, "usage: trim INPUT DB (input 1..%u, -60..+24 dB)", d->shm.hdr->geom.n_inputs);
 	memset(&c, 0, sizeof(c));
 	c.type = JL_CMD_INPUT_TRIM;

@@ -142,20 +142,6 @@ static int parse_url(const char *u, struct sockaddr_in *a)
 	return inet_pton(AF_INET, host, &a->sin_addr) == 1 ? 0 : -1;
 }
 
-static int parse_u32(const char *s, uint32_t lo, uint32_t hi, uint32_t *v)
-{
-	char *end;
-	unsigned long x;
-	if (!*s || *s == '-' || *s == '+')
-		return -1;
-	errno = 0;
-	x = strtoul(s, &end, 10);
-	if (errno || *end || x < lo || x > hi)
-		return -1;
-	*v = (uint32_t)x;
-	return 0;
-}
-
 static struct sub *find_sub(struct jl_notify *n, const struct sockaddr_in *a)
 {
 	int i;
@@ -188,7 +174,7 @@ static int target(struct jl_daemon *d, struct jl_req *rq, const char *port, cons
 		return jl_say(rq, 2, "without --url, (un)subscribe names who sent it over OSC; this did not come over OSC");
 	memcpy(a, &d->src, sizeof(*a));
 	if (port) {
-		if (parse_u32(port, 1, 65535, &p) < 0)
+		if (jl_parse_u32(port, 1, 65535, &p) < 0)
 			return jl_say(rq, 2, "--port '%s' is not a UDP port (1..65535)", port);
 		a->sin_port = htons((uint16_t)p);
 	}
@@ -220,10 +206,10 @@ int jl_cmd_subscribe(struct jl_daemon *d, struct jl_req *rq, int argc, char **ar
 		else if (!strcmp(w, "--url"))
 			url = argv[++i];
 		else if (!strcmp(w, "--interval")) {
-			if (parse_u32(argv[++i], 0, 10000, &interval) < 0 || (interval > 0 && interval < 10))
+			if (jl_parse_u32(argv[++i], 0, 10000, &interval) < 0 || (interval > 0 && interval < 10))
 				return jl_say(rq, 2, "--interval '%s' is not 0 (no positions) or 10..10000 ms", argv[i]);
 		} else if (!strcmp(w, "--lease")) {
-			if (parse_u32(argv[++i], 0, 86400, &lease) < 0)
+			if (jl_parse_u32(argv[++i], 0, 86400, &lease) < 0)
 				return jl_say(rq, 2, "--lease '%s' is not 0 (none) or 1..86400 seconds", argv[i]);
 		} else {
 			return jl_say(rq, 2, "unknown subscribe option '%s'", w);

@@ -2,7 +2,9 @@
 #define _GNU_SOURCE
 #include "util.h"
 
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -24,4 +26,18 @@ int jl_abs_path(const char *path, char *out, size_t n)
 	else
 		w = snprintf(out, n, "%s/%s", cwd, path);
 	return w < 0 || (size_t)w >= n ? -1 : 0;
+}
+
+int jl_parse_u32(const char *s, uint32_t lo, uint32_t hi, uint32_t *v)
+{
+	char *end;
+	unsigned long x;
+	if (*s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	x = strtoul(s, &end, 10);
+	if (errno || *end || x < lo || x > hi)
+		return -1;
+	*v = (uint32_t)x;
+	return 0;
 }
