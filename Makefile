@@ -31,7 +31,7 @@ endif
 override CFLAGS += -DJL_RTGUARD
 
 JACKLOOP_PKGS := jack fftw3f
-LOOPCTL_PKGS := alsa liblo fftw3f sndfile jansson samplerate rubberband
+LOOPCTL_PKGS := alsa liblo fftw3f sndfile jansson samplerate rubberband inih
 ALL_PKGS := $(JACKLOOP_PKGS) $(LOOPCTL_PKGS)
 
 ifeq ($(filter deps clean help,$(MAKECMDGOALS)),)
@@ -68,7 +68,7 @@ check-pkgs:
 
 # Installs the Debian packages that are missing (root or sudo), else says how.
 DEB_BUILD := gcc clang make pkg-config binutils libjack-jackd2-dev libasound2-dev liblo-dev \
-             libfftw3-dev libsndfile1-dev libjansson-dev libsamplerate0-dev librubberband-dev
+             libfftw3-dev libsndfile1-dev libjansson-dev libsamplerate0-dev librubberband-dev libinih-dev
 DEB_TEST := jackd2 liblo-tools groff-base python3 procps
 # $(call apt_install,PACKAGES): install the missing Debian packages (root or
 # sudo; `apt-get update` when a package is not found), else print the command.

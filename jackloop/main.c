@@ -62,6 +62,7 @@ static void usage(FILE *f)
 		"      --max-ir-seconds S  longest convolution impulse response (default: 4)\n"
 		"      --phones-delay MS   delay the phones mix to line it up with the PA (default: 0)\n"
 		"      --load DIR          start with a saved session (loopctl save DIR)\n"
+		"      --midi-map FILE     the pedal map: MIDI to commands (INI, see loopctl(1) 'MIDI')\n"
 		"  -h, --help              show this help and exit\n"
 		"  -V, --version           show the version and exit\n"
 		"\n"
@@ -127,13 +128,13 @@ int main(int argc, char **argv)
 		{ "onset-window-ms", required_argument, 0, 1008 }, { "analysis-input", required_argument, 0, 1009 },
 		{ "track-outs", required_argument, 0, 'T' }, { "sends", required_argument, 0, 'S' },
 		{ "phones-delay", required_argument, 0, 1011 }, { "max-ir-seconds", required_argument, 0, 1010 },
-		{ "load", required_argument, 0, 1012 },
+		{ "load", required_argument, 0, 1012 }, { "midi-map", required_argument, 0, 1013 },
 		{ 0, 0, 0, 0 }
 	};
 	static const char *const fwd_names[] = { "--quantize-ms", "--seam-ms", "--ramp-ms", "--monitor",
 						 "--extra-latency", "--extend", "--copy-delay-ms", "--quantize",
 						 "--onset-window-ms", "--analysis-input", "--max-ir-seconds", "--phones-delay",
-						 "--load" };
+						 "--load", "--midi-map" };
 	const char *fwd[32];
 	int nfwd = 0, k;
 	const char *name = "jackloop", *server = jl_shm_default_server(), *osc_port = NULL, *osc_host = NULL;
@@ -189,7 +190,7 @@ int main(int argc, char **argv)
 			break;
 		case 'O': osc_host = optarg; break;
 		case 1000: case 1001: case 1002: case 1003: case 1004: case 1005: case 1006: case 1007: case 1008:
-		case 1009: case 1010: case 1011: case 1012:
+		case 1009: case 1010: case 1011: case 1012: case 1013:
 			if (nfwd < 30) {
 				fwd[nfwd++] = fwd_names[c - 1000];
 				fwd[nfwd++] = optarg;

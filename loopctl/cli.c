@@ -469,7 +469,8 @@ int jl_cli_main(int argc, char **argv)
 		fprintf(stderr, "loopctl: usage: loopctl %s %s\n", cmd->name, cmd->synopsis);
 		return JL_EXIT_USAGE;
 	}
-	if (!strcmp(cmd->name, "save") || !strcmp(cmd->name, "load") || !strcmp(cmd->name, "import")) {
+	if (!strcmp(cmd->name, "save") || !strcmp(cmd->name, "load") || !strcmp(cmd->name, "import") ||
+	    (!strcmp(cmd->name, "midi-map") && argc == 2 && strcmp(argv[1], "default"))) {
 		/* the daemon has its own working directory: send an absolute
 		 * path; the answer comes when the files are written or read */
 		for (i = 1; i < argc; i++)

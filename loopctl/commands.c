@@ -245,6 +245,7 @@ static int cmd_status(struct jl_daemon *d, struct jl_req *rq, int argc, char **a
 	json_object_set_new(dm, "pid", json_integer(getpid()));
 	json_object_set_new(dm, "osc_port", json_integer(d->osc_port));
 	json_object_set_new(dm, "midi", json_boolean(d->midi != NULL));
+	json_object_set_new(dm, "midi_map", d->midi_map ? json_string(d->midi_map->file) : json_null());
 	json_object_set_new(dm, "osc_errors", json_integer((json_int_t)d->osc_errors));
 	json_object_set_new(rq->json, "instance", json_string(d->name));
 	json_object_set_new(rq->json, "server", json_string(d->server));
@@ -286,6 +287,9 @@ static int cmd_status(struct jl_daemon *d, struct jl_req *rq, int argc, char **a
 		json_object_set_new(rq->json, "midi_clock", json_boolean(!d->m->midi_clock_off));
 		json_object_set_new(rq->json, "midi_clock_offset_ms", json_real(d->m->midi_clock_offset_ms));
 		if (p < e)
+			p += snprintf(p, (size_t)(e - p), "\n  MIDI in: %s, map %s", d->midi ? "ALSA sequencer" : "none",
+				      d->midi_map ? d->midi_map->file : "built-in");
+		if (p < e)
 			p += snprintf(p, (size_t)(e - p), "\n  MIDI clock out: %s (offset %+.1f ms); %s",
 				      d->m->midi_clock_off ? "off" : "on", d->m->midi_clock_offset_ms, sync);
 	}
@@ -299,6 +303,53 @@ static int cmd_status(struct jl_daemon *d, struct jl_req *rq, int argc, char **a
 	}
 	if (p < e)
 		jl_looper_status(d, rq->json, p, (size_t)(e - p), only);
+	return 0;
+}
+
+int jl_midi_command_ok(const char *word)
+{
+	const struct jl_command *c = jl_command_find(word);
+	return c && c->fn;
+}
+
+/* midi-map [FILE|default]: the active pedal map, or another one. */
+static int cmd_midi_map(struct jl_daemon *d, struct jl_req *rq, int argc, char **argv)
+{
+	const struct jl_midi_binding *b;
+	json_t *arr = json_array();
+	char *p = rq->msg, *e = rq->msg + sizeof(rq->msg), name[48];
+	if (argc == 2 && !strcmp(argv[1], "default")) {
+		jl_midi_map_free(d->midi_map);
+		d->midi_map = NULL;
+	} else if (argc == 2) {
+		char err[512];
+		struct jl_midi_map *m;
+		if (argv[1][0] != '/') {
+			json_decref(arr);
+			return jl_say(rq, 2, "'%s': the daemon needs an absolute path (the loopctl CLI makes one)", argv[1]);
+		}
+		m = jl_midi_map_load(argv[1], jl_midi_command_ok, err, sizeof(err));
+		if (!m) {
+			json_decref(arr);
+			return jl_say(rq, 1, "%s; the map in use is unchanged", err);
+		}
+		jl_midi_map_free(d->midi_map);
+		d->midi_map = m;
+	}
+	b = d->midi_map ? d->midi_map->b : jl_midi_default_map;
+	p += snprintf(p, (size_t)(e - p), "MIDI map: %s%s", d->midi_map ? d->midi_map->file : "built-in",
+		      d->midi ? "" : " (no ALSA sequencer here: nothing is received)");
+	for (; b->kind; b++) {
+		jl_midi_binding_name(b, name, sizeof(name));
+		json_array_append_new(arr, json_pack("{s:s,s:i,s:i,s:s}", "kind",
+						     b->kind == JL_MIDI_CC ? "cc" : b->kind == JL_MIDI_NOTE ? "note" : "pc",
+						     "number", b->number, "channel", b->channel == 255 ? 0 : b->channel + 1,
+						     "command", b->command));
+		if (p < e)
+			p += snprintf(p, (size_t)(e - p), "\n  %-20s %s", name, b->command);
+	}
+	json_object_set_new(rq->json, "file", d->midi_map ? json_string(d->midi_map->file) : json_null());
+	json_object_set_new(rq->json, "bindings", arr);
 	return 0;
 }
 
@@ -350,6 +401,8 @@ const struct jl_command jl_commands[] = {
 	{ "phones", 2, 3, "delay MS | level TRACK|master|click DB | limit DB", "the headphone mix", jl_cmd_phones },
 	{ "monitor", 2, 8, "INPUT off | [--main DB] [--phones DB] [--pan P]", "dry input monitoring", jl_cmd_monitor },
 	{ "click", 1, 5, "on|off [--pa|--no-pa] [--level DB]", "metronome on the phones (and the PA)", jl_cmd_click },
+	{ "midi-map", 0, 1, "[FILE|default]", "the pedal map (MIDI -> commands): list it, load one from FILE, or the built-in",
+	  cmd_midi_map },
 	{ "midiclock", 0, 3, "[on|off] [--offset MS]", "MIDI clock out on clock_out (24 per beat, Start on a downbeat)",
 	  jl_cmd_midiclock },
 	{ "sync", 0, 1, "[midi|off]", "before the first loop, follow the MIDI clock on clock_in", jl_cmd_sync },

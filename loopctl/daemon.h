@@ -103,6 +103,7 @@ struct jl_daemon {
 	int64_t latency_override;	/* measured round trip replacing JACK's figure; -1 none */
 	int conv_ok;			/* jackloop made convolution plans */
 	struct jl_notify *notify;	/* OSC state feedback (notify.c) */
+	struct jl_midi_map *midi_map;	/* the pedal map from a file; NULL: the built-in one */
 	char start_load[1024];		/* serve --load: a session to load once the engine runs */
 };
 
@@ -124,6 +125,9 @@ int jl_daemon_realtime_to_frame(const struct jl_daemon *d, uint64_t rt_us, uint6
 int jl_daemon_run(struct jl_daemon *d, struct jl_req *rq, int argc, char **argv);
 
 int jl_serve_main(int argc, char **argv);
+
+/* Can a MIDI map bind this word (a command the daemon runs)? */
+int jl_midi_command_ok(const char *word);
 
 /* Writes the reply text of a request and returns rc (0 ok, 1 failed,
  * 2 usage): every handler's one-liner for answering. */

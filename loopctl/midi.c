@@ -1,7 +1,13 @@
 /* midi.c - ALSA sequencer input and MIDI -> command translation. */
 #include "midi.h"
 
+#include <errno.h>
+#include <ini.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "jl_alloc.h"
@@ -46,6 +52,142 @@ const char *jl_midi_translate(const snd_seq_event_t *ev, const struct jl_midi_bi
 	default:
 		return NULL;
 	}
+}
+
+/* --- the map file (inih) --- */
+
+struct map_ctx {
+	struct jl_midi_map *m;
+	int (*known)(const char *word);
+	char why[256];		/* the first error */
+};
+
+static int bad(struct map_ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int bad(struct map_ctx *c, const char *fmt, ...)
+{
+	va_list ap;
+	if (!c->why[0]) {
+		va_start(ap, fmt);
+		vsnprintf(c->why, sizeof(c->why), fmt, ap);
+		va_end(ap);
+	}
+	return 0; /* inih: this line is an error */
+}
+
+static int number_in(const char *s, long lo, long hi, long *v)
+{
+	char *end;
+	if (*s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	*v = strtol(s, &end, 10);
+	return errno || *end || *v < lo || *v > hi ? -1 : 0;
+}
+
+static int map_line(void *user, const char *section, const char *name, const char *value)
+{
+	struct map_ctx *c = user;
+	struct jl_midi_map *m = c->m;
+	struct jl_midi_binding *b;
+	const char *slash = strchr(name, '/');
+	char key[32], first[64];
+	long ch = 0, num;
+	uint8_t kind;
+	size_t i, words = 0;
+	const char *p;
+	if (!strcasecmp(section, "cc"))
+		kind = JL_MIDI_CC;
+	else if (!strcasecmp(section, "note"))
+		kind = JL_MIDI_NOTE;
+	else if (!strcasecmp(section, "pc"))
+		kind = JL_MIDI_PC;
+	else if (!*section)
+		return bad(c, "'%s' is outside a section ([cc], [note] or [pc])", name);
+	else
+		return bad(c, "unknown section [%s] (the sections are [cc], [note] and [pc])", section);
+	if (strlen(name) >= sizeof(key))
+		return bad(c, "'%s' is not NUMBER or CHANNEL/NUMBER", name);
+	if (slash) {
+		memcpy(key, name, (size_t)(slash - name));
+		key[slash - name] = 0;
+		if (number_in(key, 1, 16, &ch) < 0)
+			return bad(c, "'%s': the channel must be 1..16", name);
+		name = slash + 1;
+	}
+	if (number_in(name, 0, 127, &num) < 0)
+		return bad(c, "'%s' is not a %s number 0..127 (or CHANNEL/NUMBER)", name,
+			   kind == JL_MIDI_CC ? "controller" : kind == JL_MIDI_NOTE ? "note" : "program");
+	for (i = 0; i < m->n; i++)
+		if (m->b[i].kind == kind && m->b[i].number == num &&
+		    (m->b[i].channel == 255 || ch == 0 || m->b[i].channel == ch - 1))
+			return bad(c, "[%s] %s is bound twice (a binding for any channel covers every channel)",
+				   section, name);
+	if (!*value)
+		return bad(c, "'%s' has no command", name);
+	if (strlen(value) >= JL_MIDI_CMD_LEN)
+		return bad(c, "the command '%.40s...' is longer than %d characters", value, JL_MIDI_CMD_LEN - 1);
+	for (p = value; *p; p++)
+		if (*p != ' ' && (p == value || p[-1] == ' '))
+			words++;
+	if (words > JL_MIDI_CMD_WORDS)
+		return bad(c, "'%s' has more than %d words", value, JL_MIDI_CMD_WORDS);
+	for (i = 0; value[i] && value[i] != ' ' && i + 1 < sizeof(first); i++)
+		first[i] = value[i];
+	first[i] = 0;
+	if (!c->known || !c->known(first))
+		return bad(c, "'%s' is not a command a pedal can send (see loopctl help)", first);
+	if (m->n >= JL_MIDI_MAP_MAX)
+		return bad(c, "more than %d bindings", JL_MIDI_MAP_MAX);
+	b = &m->b[m->n];
+	snprintf(m->cmd[m->n], JL_MIDI_CMD_LEN, "%s", value);
+	b->kind = kind;
+	b->channel = ch ? (uint8_t)(ch - 1) : 255;
+	b->number = (uint8_t)num;
+	b->command = m->cmd[m->n];
+	m->n++;
+	return 1;
+}
+
+struct jl_midi_map *jl_midi_map_load(const char *path, int (*known)(const char *word), char *err, size_t n)
+{
+	struct map_ctx c;
+	int r;
+	memset(&c, 0, sizeof(c));
+	c.known = known;
+	c.m = jl_calloc(1, sizeof(*c.m));
+	if (!c.m) {
+		snprintf(err, n, "out of memory");
+		return NULL;
+	}
+	snprintf(c.m->file, sizeof(c.m->file), "%s", path);
+	r = ini_parse(path, map_line, &c);
+	if (r == -1)
+		snprintf(err, n, "%s: cannot open: %s", path, strerror(errno));
+	else if (r == -2)
+		snprintf(err, n, "%s: out of memory", path);
+	else if (r > 0)
+		snprintf(err, n, "%s:%d: %s", path, r, c.why[0] ? c.why : "not NUMBER = COMMAND or [SECTION]");
+	else if (!c.m->n)
+		snprintf(err, n, "%s: no bindings (sections [cc], [note], [pc] with lines NUMBER = COMMAND)", path);
+	if (r != 0 || !c.m->n) {
+		jl_free(c.m);
+		return NULL;
+	}
+	return c.m;
+}
+
+void jl_midi_map_free(struct jl_midi_map *m)
+{
+	jl_free(m);
+}
+
+void jl_midi_binding_name(const struct jl_midi_binding *b, char *out, size_t n)
+{
+	const char *k = b->kind == JL_MIDI_CC ? "cc" : b->kind == JL_MIDI_NOTE ? "note" : "pc";
+	if (b->channel == 255)
+		snprintf(out, n, "%s %u", k, b->number);
+	else
+		snprintf(out, n, "%s %u (channel %u)", k, b->number, b->channel + 1u);
 }
 
 uint64_t jl_midi_event_time_us(const snd_seq_event_t *ev, uint64_t queue_start_rt_us, uint64_t now_rt_us)

@@ -30,6 +30,38 @@ const char *jl_midi_translate(const snd_seq_event_t *ev, const struct jl_midi_bi
  * `now_rt_us` for events without a real-time stamp. */
 uint64_t jl_midi_event_time_us(const snd_seq_event_t *ev, uint64_t queue_start_rt_us, uint64_t now_rt_us);
 
+/* A map read from an INI file (loopctl serve --midi-map, loopctl midi-map):
+ *
+ *   [cc]            ; a controller crossing to >= 64 (a pedal press)
+ *   80 = record
+ *   2/81 = undo     ; on channel 2 only (channels 1..16)
+ *   [note]          ; a note-on
+ *   36 = capture --bars 2
+ *   [pc]            ; a program change
+ *   5 = clear all
+ *
+ * Each binding at most once; a command is a command line of the command
+ * table, at most JL_MIDI_CMD_WORDS words and JL_MIDI_CMD_LEN - 1
+ * characters. */
+#define JL_MIDI_MAP_MAX 512
+#define JL_MIDI_CMD_LEN 128
+#define JL_MIDI_CMD_WORDS 7
+struct jl_midi_map {
+	size_t n;
+	char file[1024];
+	struct jl_midi_binding b[JL_MIDI_MAP_MAX + 1];	/* terminated by kind 0 */
+	char cmd[JL_MIDI_MAP_MAX][JL_MIDI_CMD_LEN];
+};
+
+/* Reads a map.  `known` says whether a word names a command the map may
+ * bind.  Returns the map, or NULL with the reason in err ("FILE:LINE:
+ * ..."); nothing is kept of a file with any error. */
+struct jl_midi_map *jl_midi_map_load(const char *path, int (*known)(const char *word), char *err, size_t n);
+void jl_midi_map_free(struct jl_midi_map *m);
+
+/* Pure: "cc 80", "note 36 (channel 2)", "pc 5" for a binding. */
+void jl_midi_binding_name(const struct jl_midi_binding *b, char *out, size_t n);
+
 struct jl_midi;
 
 /* Opens an ALSA sequencer client with one writable port.  Returns NULL with

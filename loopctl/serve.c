@@ -50,6 +50,8 @@ static void serve_usage(FILE *f)
 		"      --analysis-input N|mix the input the live analysis listens to (default: mix)\n"
 		"      --max-ir-seconds S     longest impulse response for convolution (default: 4)\n"
 		"      --phones-delay MS      delay the phones mix to line it up with the PA\n"
+		"      --midi-map FILE        the pedal map: MIDI notes, controllers and program changes\n"
+		"                             to commands (INI; see loopctl(1) 'MIDI')\n"
 		"      --load DIR             load a saved session once the engine runs (not when\n"
 		"                             carrying on with a previous daemon's loops)\n"
 		"  -h, --help           show this help\n"
@@ -178,8 +180,8 @@ static void handle_midi(struct jl_daemon *d)
 	uint64_t qstart;
 	int k;
 	for (k = 0; k < 64 && jl_midi_read(d->midi, &ev, &qstart); k++) {
-		const char *line = jl_midi_translate(&ev, jl_midi_default_map);
-		char buf[128], *words[8], *save = NULL, *w;
+		const char *line = jl_midi_translate(&ev, d->midi_map ? d->midi_map->b : jl_midi_default_map);
+		char buf[JL_MIDI_CMD_LEN], *words[JL_MIDI_CMD_WORDS + 1], *save = NULL, *w;
 		struct jl_req rq;
 		int argc = 0, r;
 		if (!line)
@@ -194,7 +196,7 @@ static void handle_midi(struct jl_daemon *d)
 				&rq.arrival) == 0;
 		}
 		snprintf(buf, sizeof(buf), "%s", line);
-		for (w = strtok_r(buf, " ", &save); w && argc < 7; w = strtok_r(NULL, " ", &save))
+		for (w = strtok_r(buf, " ", &save); w && argc < JL_MIDI_CMD_WORDS; w = strtok_r(NULL, " ", &save))
 			words[argc++] = w;
 		words[argc] = NULL;
 		rq.json = json_object();
@@ -295,12 +297,14 @@ int jl_serve_main(int argc, char **argv)
 		{ "analysis-input", required_argument, 0, 'a' }, { "quantize", required_argument, 0, 'Q' },
 		{ "onset-window-ms", required_argument, 0, 'w' }, { "max-ir-seconds", required_argument, 0, 'I' },
 		{ "phones-delay", required_argument, 0, 'D' }, { "load", required_argument, 0, 'L' },
+		{ "midi-map", required_argument, 0, 'K' },
 		{ 0, 0, 0, 0 }
 	};
 	struct jl_looper_cfg cfg = { .quantize_ms = 200, .seam_ms = 10, .ramp_ms = 10, .preroll_ms = 5,
 				     .onset_window_ms = 100, .analysis_input = -1, .max_ir_seconds = 4,
 				     .phones_delay_ms = -1 };
-	const char *name = "jackloop", *server = jl_shm_default_server(), *host = "127.0.0.1", *load = NULL;
+	const char *name = "jackloop", *server = jl_shm_default_server(), *host = "127.0.0.1", *load = NULL,
+		   *midi_map = NULL;
 	int port = JL_DEFAULT_OSC_PORT, port_explicit = 0, midi = 1, c, r, rc = JL_EXIT_FAIL;
 	char shm_name[256], err[512], note[256];
 	struct jl_daemon *d;
@@ -395,6 +399,7 @@ int jl_serve_main(int argc, char **argv)
 			cfg.extend_whole = !strcmp(optarg, "whole");
 			break;
 		case 'L': load = optarg; break;
+		case 'K': midi_map = optarg; break;
 		case 'h': serve_usage(stdout); return JL_EXIT_OK;
 		default: serve_usage(stderr); return JL_EXIT_USAGE;
 		}
@@ -429,6 +434,20 @@ int jl_serve_main(int argc, char **argv)
 	if (jl_daemon_attach(d, err, sizeof(err)) < 0) {
 		fprintf(stderr, "loopctl serve: %s\n", err);
 		goto out;
+	}
+	if (midi_map) {
+		char full[1024];
+		if (jl_abs_path(midi_map, full, sizeof(full)) == 0)
+			midi_map = full; /* status shows where it came from */
+		d->midi_map = jl_midi_map_load(midi_map, jl_midi_command_ok, err, sizeof(err));
+		if (!d->midi_map && d->m->generation == 1) {
+			fprintf(stderr, "loopctl serve: --midi-map: %s\n", err);
+			rc = JL_EXIT_USAGE;
+			goto out;
+		}
+		/* a daemon restarted after a crash keeps the pedals working */
+		if (!d->midi_map)
+			fprintf(stderr, "loopctl serve: warning: --midi-map: %s; using the built-in map\n", err);
 	}
 	if (load && d->m->generation == 1) {
 		/* --load: once the engine runs; a daemon restarted after a crash
@@ -519,6 +538,7 @@ int jl_serve_main(int argc, char **argv)
 	atomic_store(&d->shm.hdr->daemon_pid, 0);
 out:
 	jl_notify_close(d);
+	jl_midi_map_free(d->midi_map);
 	jl_live_close(d);
 	jl_midi_close(d->midi);
 	jl_osc_close(d);

@@ -4,10 +4,13 @@
 #include <math.h>
 #include <poll.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../loopctl/clockin.h"
 #include "../loopctl/commands.h"
+#include "../loopctl/daemon.h"
 #include "../loopctl/midi.h"
 #include "th.h"
 
@@ -106,6 +109,95 @@ static void test_clockin(void)
 		 "and the new fit is exact again (%.3f)", fpb);
 }
 
+/* Writes text to a scratch file and loads it as a map. */
+static struct jl_midi_map *load_text(const char *text, char *err, size_t n)
+{
+	static char path[64];
+	FILE *f;
+	snprintf(path, sizeof(path), "/tmp/jl-midimap-%d.ini", (int)getpid());
+	f = fopen(path, "w");
+	if (!f)
+		return NULL;
+	fputs(text, f);
+	fclose(f);
+	return jl_midi_map_load(path, jl_midi_command_ok, err, n);
+}
+
+/* A bad map is refused with FILE:LINE and the reason. */
+static void map_refused(const char *text, int line, const char *why)
+{
+	char err[512], want[32];
+	struct jl_midi_map *m = load_text(text, err, sizeof(err));
+	snprintf(want, sizeof(want), ".ini:%d: ", line);
+	TH_CHECK(!m && strstr(err, want) && strstr(err, why), "refused at line %d, '%s': %s", line, why, m ? "(loaded)" : err);
+	jl_midi_map_free(m);
+}
+
+/* The pedal map from an INI file: bindings, channels, every refusal. */
+static void test_map_file(void)
+{
+	char err[512], name[48], big[40000];
+	struct jl_midi_map *m;
+	snd_seq_event_t e;
+	int k, o;
+	m = load_text("; a foot controller\n[cc]\n20 = record\n21 = undo\n\n[note]\n10/36 = capture --bars 2\n37 = "
+		      "mute all\n[PC]\n1 = tap\n",
+		      err, sizeof(err));
+	TH_CHECK(m && m->n == 5, "a map of 5 bindings loads (%s)", m ? "" : err);
+	if (!m)
+		return;
+	e = cc(4, 20, 127);
+	TH_CHECK(jl_midi_translate(&e, m->b) && !strcmp(jl_midi_translate(&e, m->b), "record"), "cc 20 on any channel: record");
+	e = cc(4, 20, 0);
+	TH_CHECK(!jl_midi_translate(&e, m->b), "its release does nothing");
+	e = note(SND_SEQ_EVENT_NOTEON, 9, 36, 90);
+	TH_CHECK(jl_midi_translate(&e, m->b) && !strcmp(jl_midi_translate(&e, m->b), "capture --bars 2"),
+		 "note 36 on channel 10: a command with arguments");
+	e = note(SND_SEQ_EVENT_NOTEON, 0, 36, 90);
+	TH_CHECK(!jl_midi_translate(&e, m->b), "note 36 on channel 1: nothing (the binding is for channel 10)");
+	e = cc(0, 80, 127);
+	TH_CHECK(!jl_midi_translate(&e, m->b), "the built-in CC 80 is not in this map");
+	memset(&e, 0, sizeof(e));
+	e.type = SND_SEQ_EVENT_PGMCHANGE;
+	e.data.control.value = 1;
+	TH_CHECK(jl_midi_translate(&e, m->b) && !strcmp(jl_midi_translate(&e, m->b), "tap"), "program change 1: tap ([PC] in capitals)");
+	jl_midi_binding_name(&m->b[2], name, sizeof(name));
+	TH_CHECK(!strcmp(name, "note 36 (channel 10)"), "a binding's name: %s", name);
+	jl_midi_binding_name(&m->b[0], name, sizeof(name));
+	TH_CHECK(!strcmp(name, "cc 20"), "a binding's name: %s", name);
+	TH_CHECK(m->b[5].kind == 0, "the map ends with kind 0");
+	jl_midi_map_free(m);
+
+	map_refused("80 = record\n", 1, "outside a section");
+	map_refused("[cc]\n80 = record\n[knob]\n1 = undo\n", 4, "unknown section [knob]"); /* at its first line */
+	map_refused("[cc]\n128 = record\n", 2, "not a controller number 0..127");
+	map_refused("[note]\nx = record\n", 2, "not a note number");
+	map_refused("[note]\n-1 = record\n", 2, "not a note number");
+	map_refused("[cc]\n17/1 = record\n", 2, "the channel must be 1..16");
+	map_refused("[cc]\n0/1 = record\n", 2, "the channel must be 1..16");
+	map_refused("[cc]\n80 = record\n80 = undo\n", 3, "bound twice");
+	map_refused("[cc]\n2/80 = record\n80 = undo\n", 3, "bound twice");
+	map_refused("[cc]\n80 = record\n3/80 = undo\n", 3, "bound twice");
+	map_refused("[cc]\n80 =\n", 2, "has no command");
+	map_refused("[cc]\n80 = rekord\n", 2, "'rekord' is not a command");
+	map_refused("[cc]\n80 = watch\n", 2, "'watch' is not a command");
+	map_refused("[cc]\n80 = at next-cycle record 1 --cycles 2 --bars 1\n", 2, "more than 7 words");
+	map_refused("[pc]\n1 = tap\n2 = load /a/very/long/path/that/goes/on/and/on/and/on/and/on/and/on/and/on/and/on/"
+		    "and/on/and/on/and/on/and/on/and/on/and/on/and/on/and/on/and/on\n", 3, "longer than 127 characters");
+	map_refused("[cc]\n80 record\n", 2, "not NUMBER = COMMAND");
+	m = load_text("; nothing but a comment\n[cc]\n", err, sizeof(err));
+	TH_CHECK(!m && strstr(err, "no bindings"), "a map without bindings is refused: %s", m ? "(loaded)" : err);
+	jl_midi_map_free(m);
+	for (o = 0, k = 0; k < 640; k++)
+		o += snprintf(big + o, sizeof(big) - (size_t)o, "%s%d/%d = tap\n", k ? "" : "[cc]\n", k / 128 + 1, k % 128);
+	map_refused(big, 514, "more than 512 bindings");
+	m = jl_midi_map_load("/nonexistent/map.ini", jl_midi_command_ok, err, sizeof(err));
+	TH_CHECK(!m && strstr(err, "/nonexistent/map.ini: cannot open"), "a missing file: %s", m ? "(loaded)" : err);
+	m = load_text("[cc]\n80 = record\n", err, sizeof(err));
+	TH_CHECK(m && m->n == 1, "a one-line map loads");
+	jl_midi_map_free(m);
+}
+
 int main(void)
 {
 	static const struct jl_midi_binding map[] = {
@@ -172,5 +264,6 @@ int main(void)
 		TH_CHECK(strstr(err, "MIDI input disabled") != NULL, "graceful without a sequencer: %s", err);
 	}
 	test_clockin();
+	test_map_file();
 	return TH_REPORT();
 }
