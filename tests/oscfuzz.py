@@ -17,7 +17,7 @@ import argparse, os, random, socket, struct, sys, time
 COMMANDS = ("ping status help master-gain impulse meter-reset record capture play stop mute "
             "unmute toggle gain pan solo undo redo layer clear select panic tap tempo onsets "
             "phones monitor click midiclock sync fx send calibrate pa-mute trim quantize at triggers "
-            "cancel subscribe unsubscribe").split()
+            "cancel subscribe unsubscribe midi-map").split()
 WORDS = ("all", "next-cycle", "next-bar", "next-beat", "on", "off", "half", "double", "mute",
          "unmute", "toggle", "level", "delay", "limit", "master", "click", "add", "set", "remove",
          "list", "midi", "eq", "comp", "reverb", "conv", "gate", "in1", "in2", "--cycles",
@@ -120,6 +120,13 @@ def main():
             w.setnchannels(1); w.setsampwidth(2); w.setframerate(44100)
             w.writeframes(b"".join(struct.pack("<h", int(8000 * math.sin(2 * math.pi * 220 * k / 44100)))
                                    for k in range(22050)))
+        with open(a.dir + "/m.ini", "w") as f:
+            f.write("[cc]\n20 = record\n[note]\n10/36 = capture --bars 2\n")
+        with open(a.dir + "/bad.ini", "w") as f:
+            f.write("[cc]\n20 = record\n20 = undo\n[knob]\n")
+        WORDS += (a.dir + "/m.ini", a.dir + "/bad.ini", "default")
+        PLAY += [("midi-map", a.dir + "/m.ini"), ("midi-map", a.dir + "/bad.ini"), ("midi-map", "default"),
+                 ("midi-map",)]
         WORDS += (a.dir + "/s", a.dir + "/t/", a.dir, "--force", a.dir + "/x.wav",
                   a.dir + "/s/track01-layer01.wav", "--track", "--beats", "--stretch", "--now", "new")
         PLAY += [("save", a.dir + "/s", "--force"), ("load", a.dir + "/s"), ("save", a.dir + "/s"),
