@@ -168,23 +168,31 @@ static void test_map_file(void)
 	TH_CHECK(m->b[5].kind == 0, "the map ends with kind 0");
 	jl_midi_map_free(m);
 
-	map_refused("80 = record\n", 1, "outside a section");
-	map_refused("[cc]\n80 = record\n[knob]\n1 = undo\n", 4, "unknown section [knob]"); /* at its first line */
-	map_refused("[cc]\n128 = record\n", 2, "not a controller number 0..127");
-	map_refused("[note]\nx = record\n", 2, "not a note number");
-	map_refused("[note]\n-1 = record\n", 2, "not a note number");
-	map_refused("[cc]\n17/1 = record\n", 2, "the channel must be 1..16");
-	map_refused("[cc]\n0/1 = record\n", 2, "the channel must be 1..16");
-	map_refused("[cc]\n80 = record\n80 = undo\n", 3, "bound twice");
-	map_refused("[cc]\n2/80 = record\n80 = undo\n", 3, "bound twice");
-	map_refused("[cc]\n80 = record\n3/80 = undo\n", 3, "bound twice");
-	map_refused("[cc]\n80 =\n", 2, "has no command");
-	map_refused("[cc]\n80 = rekord\n", 2, "'rekord' is not a command");
-	map_refused("[cc]\n80 = watch\n", 2, "'watch' is not a command");
-	map_refused("[cc]\n80 = at next-cycle record 1 --cycles 2 --bars 1\n", 2, "more than 7 words");
-	map_refused("[pc]\n1 = tap\n2 = load /a/very/long/path/that/goes/on/and/on/and/on/and/on/and/on/and/on/and/on/"
-		    "and/on/and/on/and/on/and/on/and/on/and/on/and/on/and/on/and/on\n", 3, "longer than 127 characters");
-	map_refused("[cc]\n80 record\n", 2, "not NUMBER = COMMAND");
+	static const struct {
+		const char *text;
+		int line;	/* where it is refused (a section: at its first binding) */
+		const char *why;
+	} bad[] = {
+		{ "80 = record\n", 1, "outside a section" },
+		{ "[cc]\n80 = record\n[knob]\n1 = undo\n", 4, "unknown section [knob]" },
+		{ "[cc]\n128 = record\n", 2, "not a controller number 0..127" },
+		{ "[note]\nx = record\n", 2, "not a note number" },
+		{ "[note]\n-1 = record\n", 2, "not a note number" },
+		{ "[cc]\n17/1 = record\n", 2, "the channel must be 1..16" },
+		{ "[cc]\n0/1 = record\n", 2, "the channel must be 1..16" },
+		{ "[cc]\n80 = record\n80 = undo\n", 3, "bound twice" },
+		{ "[cc]\n2/80 = record\n80 = undo\n", 3, "bound twice" },
+		{ "[cc]\n80 = record\n3/80 = undo\n", 3, "bound twice" },
+		{ "[cc]\n80 =\n", 2, "has no command" },
+		{ "[cc]\n80 = rekord\n", 2, "'rekord' is not a command" },
+		{ "[cc]\n80 = watch\n", 2, "'watch' is not a command" },
+		{ "[cc]\n80 = at next-cycle record 1 --cycles 2 --bars 1\n", 2, "more than 7 words" },
+		{ "[pc]\n1 = tap\n2 = load /a/very/long/path/that/goes/on/and/on/and/on/and/on/and/on/and/on/and/on/"
+		    "and/on/and/on/and/on/and/on/and/on/and/on/and/on/and/on/and/on\n", 3, "longer than 127 characters" },
+		{ "[cc]\n80 record\n", 2, "not NUMBER = COMMAND" },
+	};
+	for (k = 0; k < (int)(sizeof(bad) / sizeof(bad[0])); k++)
+		map_refused(bad[k].text, bad[k].line, bad[k].why);
 	m = load_text("; nothing but a comment\n[cc]\n", err, sizeof(err));
 	TH_CHECK(!m && strstr(err, "no bindings"), "a map without bindings is refused: %s", m ? "(loaded)" : err);
 	jl_midi_map_free(m);
