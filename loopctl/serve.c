@@ -181,7 +181,7 @@ static void handle_midi(struct jl_daemon *d)
 	int k;
 	for (k = 0; k < 64 && jl_midi_read(d->midi, &ev, &qstart); k++) {
 		const char *line = jl_midi_translate(&ev, d->midi_map ? d->midi_map->b : jl_midi_default_map);
-		char buf[JL_MIDI_CMD_LEN], *words[JL_MIDI_CMD_WORDS + 1], *save = NULL, *w;
+		char buf[JL_MIDI_CMD_LEN], said[JL_MIDI_CMD_LEN], *words[JL_MIDI_CMD_WORDS + 1], *save = NULL, *w;
 		struct jl_req rq;
 		int argc = 0, r;
 		if (!line)
@@ -195,14 +195,16 @@ static void handle_midi(struct jl_daemon *d)
 				d, jl_midi_event_time_us(&ev, qstart, (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u),
 				&rq.arrival) == 0;
 		}
+		/* copies: the command may be midi-map, which frees the map */
 		snprintf(buf, sizeof(buf), "%s", line);
+		snprintf(said, sizeof(said), "%s", line);
 		for (w = strtok_r(buf, " ", &save); w && argc < JL_MIDI_CMD_WORDS; w = strtok_r(NULL, " ", &save))
 			words[argc++] = w;
 		words[argc] = NULL;
 		rq.json = json_object();
 		r = jl_daemon_run(d, &rq, argc, words);
 		if (r != 0 && r != JL_RC_DEFERRED) /* a deferred answer is logged when it comes */
-			fprintf(stderr, "loopctl: MIDI '%s': %s\n", line, rq.msg);
+			fprintf(stderr, "loopctl: MIDI '%s': %s\n", said, rq.msg);
 		json_decref(rq.json);
 	}
 }
