@@ -171,8 +171,9 @@ out:
 static volatile sig_atomic_t watch_stop;
 static void on_stop(int sig) { (void)sig; watch_stop = 1; }
 
-/* One received datagram: a /jl/state message printed as a line (1), a
- * /jl/reply (2, its status in *status), or anything else (0). */
+/* One received datagram: a /jl/state message printed as a line (1; -1 when
+ * standard output is gone), a /jl/reply (2, its status in *status), or
+ * anything else (0). */
 static int watch_datagram(const unsigned char *buf, size_t n, char *status, size_t sn)
 {
 	const char *path = (const char *)buf, *types;
@@ -205,8 +206,7 @@ static int watch_datagram(const unsigned char *buf, size_t n, char *status, size
 			}
 		}
 		putchar('\n');
-		fflush(stdout);
-		kind = 1;
+		kind = fflush(stdout) == 0 ? 1 : -1;
 	}
 	lo_message_free(r);
 	return kind;
@@ -282,6 +282,7 @@ static int watch(const char *host, int port, const char *shm_name, int timeout_m
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN); /* a reader that goes away (watch | head) ends the watch below */
 	/* the first subscribe asks for the whole state; renewals (--renew) not */
 	if (send_words(fd, &to, 5, sub) < 0) {
 		fprintf(stderr, "loopctl: cannot send to %s:%d: %s\n", host, port, strerror(errno));
@@ -336,6 +337,8 @@ static int watch(const char *host, int port, const char *shm_name, int timeout_m
 		k = watch_datagram(buf, (size_t)n, status, sizeof(status));
 		if (k == 1) {
 			got++;
+		} else if (k < 0) {
+			break; /* nobody reads what we print: unsubscribe and end */
 		} else if (k == 2) {
 			asked = -1;
 			answered = 1;

@@ -200,6 +200,11 @@ check "  no more" test "$(wc -l <"$TMP/out")" = 3
 check "  and unsubscribed when it ended" nsubs_is 0
 expect_rc "watch --seconds 0.5 --interval 50" 0 L watch --seconds 0.5 --interval 50
 check "  printed positions" test "$(grep -c '^/jl/state/pos ' "$TMP/out")" -ge 4
+check "watch | head -2: two lines" test "$(L watch --interval 50 | head -2 | wc -l)" = 2
+t0=$(date +%s%N)
+wait_for 15 nsubs_is 0
+check "  and the watcher, its reader gone, unsubscribed at once (not after its 10 s lease)" \
+	test $(( ($(date +%s%N) - t0) / 1000000 )) -lt 3000
 expect_rc "watch --count 0: usage" 2 L watch --count 0
 expect_rc "watch --interval 3: usage (the daemon says)" 2 L watch --interval 3
 check "  saying why" grep -q "interval" "$TMP/err"
