@@ -340,12 +340,21 @@ static int cmd_midi_map(struct jl_daemon *d, struct jl_req *rq, int argc, char *
 	p += snprintf(p, (size_t)(e - p), "MIDI map: %s%s", d->midi_map ? d->midi_map->file : "built-in",
 		      d->midi ? "" : " (no ALSA sequencer here: nothing is received)");
 	for (; b->kind; b++) {
+		json_t *o = json_pack("{s:s,s:i,s:i,s:s}", "kind",
+				      b->kind == JL_MIDI_CC ? "cc" : b->kind == JL_MIDI_NOTE ? "note"
+							    : b->kind == JL_MIDI_PC ? "pc" : "fader",
+				      "number", b->number, "channel", b->channel == 255 ? 0 : b->channel + 1, "command",
+				      b->command);
 		jl_midi_binding_name(b, name, sizeof(name));
-		json_array_append_new(arr, json_pack("{s:s,s:i,s:i,s:s}", "kind",
-						     b->kind == JL_MIDI_CC ? "cc" : b->kind == JL_MIDI_NOTE ? "note" : "pc",
-						     "number", b->number, "channel", b->channel == 255 ? 0 : b->channel + 1,
-						     "command", b->command));
-		if (p < e)
+		if (b->kind == JL_MIDI_FADER) {
+			json_object_set_new(o, "low", json_real(b->lo));
+			json_object_set_new(o, "high", json_real(b->hi));
+		}
+		json_array_append_new(arr, o);
+		if (p < e && b->kind == JL_MIDI_FADER)
+			p += snprintf(p, (size_t)(e - p), "\n  %-20s %s VALUE (0..127 -> %g..%g)", name, b->command, b->lo,
+				      b->hi);
+		else if (p < e)
 			p += snprintf(p, (size_t)(e - p), "\n  %-20s %s", name, b->command);
 	}
 	json_object_set_new(rq->json, "file", d->midi_map ? json_string(d->midi_map->file) : json_null());

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <ini.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,19 +14,19 @@
 #include "jl_alloc.h"
 
 const struct jl_midi_binding jl_midi_default_map[] = {
-	{ JL_MIDI_CC, 255, 80, "record" },	/* a four-switch pedal */
-	{ JL_MIDI_CC, 255, 81, "undo" },
-	{ JL_MIDI_CC, 255, 82, "select next" },
-	{ JL_MIDI_CC, 255, 83, "toggle" },
-	{ JL_MIDI_NOTE, 255, 36, "record" },	/* pads */
-	{ JL_MIDI_NOTE, 255, 37, "undo" },
-	{ JL_MIDI_NOTE, 255, 38, "redo" },
-	{ JL_MIDI_NOTE, 255, 39, "capture" },
-	{ JL_MIDI_NOTE, 255, 40, "select prev" },
-	{ JL_MIDI_NOTE, 255, 41, "select next" },
-	{ JL_MIDI_NOTE, 255, 42, "toggle" },
-	{ JL_MIDI_NOTE, 255, 43, "panic" },
-	{ 0, 0, 0, NULL },
+	{ JL_MIDI_CC, 255, 80, "record", 0, 0 },	/* a four-switch pedal */
+	{ JL_MIDI_CC, 255, 81, "undo", 0, 0 },
+	{ JL_MIDI_CC, 255, 82, "select next", 0, 0 },
+	{ JL_MIDI_CC, 255, 83, "toggle", 0, 0 },
+	{ JL_MIDI_NOTE, 255, 36, "record", 0, 0 },	/* pads */
+	{ JL_MIDI_NOTE, 255, 37, "undo", 0, 0 },
+	{ JL_MIDI_NOTE, 255, 38, "redo", 0, 0 },
+	{ JL_MIDI_NOTE, 255, 39, "capture", 0, 0 },
+	{ JL_MIDI_NOTE, 255, 40, "select prev", 0, 0 },
+	{ JL_MIDI_NOTE, 255, 41, "select next", 0, 0 },
+	{ JL_MIDI_NOTE, 255, 42, "toggle", 0, 0 },
+	{ JL_MIDI_NOTE, 255, 43, "panic", 0, 0 },
+	{ 0, 0, 0, NULL, 0, 0 },
 };
 
 static const char *lookup(const struct jl_midi_binding *map, uint8_t kind, uint8_t ch, uint8_t num)
@@ -84,6 +85,40 @@ static int number_in(const char *s, long lo, long hi, long *v)
 	return errno || *end || *v < lo || *v > hi ? -1 : 0;
 }
 
+static int same_family(uint8_t a, uint8_t b)
+{
+	int ca = a == JL_MIDI_CC || a == JL_MIDI_FADER, cb = b == JL_MIDI_CC || b == JL_MIDI_FADER;
+	return a == b || (ca && cb);
+}
+
+/* A fader's value: "COMMAND... LO HI" -> the command (which gets the value
+ * as one more word) and the range. */
+static int fader_range(struct map_ctx *c, const char *value, char *cmd, double *lo, double *hi)
+{
+	char buf[JL_MIDI_CMD_LEN], *w[JL_MIDI_CMD_WORDS + 2], *save = NULL, *t, *end;
+	int nw = 0, k;
+	snprintf(buf, sizeof(buf), "%s", value);
+	for (t = strtok_r(buf, " \t", &save); t && nw < JL_MIDI_CMD_WORDS + 2; t = strtok_r(NULL, " \t", &save))
+		w[nw++] = t;
+	if (nw < 3)
+		return bad(c, "a fader is 'COMMAND... LOW HIGH' (e.g. master-gain -40 6), not '%s'", value) - 1;
+	*lo = strtod(w[nw - 2], &end);
+	if (*end || !isfinite(*lo))
+		return bad(c, "'%s': LOW is not a number", w[nw - 2]) - 1;
+	*hi = strtod(w[nw - 1], &end);
+	if (*end || !isfinite(*hi))
+		return bad(c, "'%s': HIGH is not a number", w[nw - 1]) - 1;
+	cmd[0] = 0;
+	for (k = 0; k < nw - 2; k++) {
+		strcat(cmd, w[k]);
+		strcat(cmd, " ");
+	}
+	cmd[strlen(cmd) - 1] = 0;
+	if (strlen(cmd) + 16 >= JL_MIDI_CMD_LEN)
+		return bad(c, "the fader command '%.40s...' is too long", cmd) - 1;
+	return 0;
+}
+
 static int map_line(void *user, const char *section, const char *name, const char *value)
 {
 	struct map_ctx *c = user;
@@ -101,10 +136,12 @@ static int map_line(void *user, const char *section, const char *name, const cha
 		kind = JL_MIDI_NOTE;
 	else if (!strcasecmp(section, "pc"))
 		kind = JL_MIDI_PC;
+	else if (!strcasecmp(section, "fader"))
+		kind = JL_MIDI_FADER;
 	else if (!*section)
-		return bad(c, "'%s' is outside a section ([cc], [note] or [pc])", name);
+		return bad(c, "'%s' is outside a section ([cc], [note], [pc] or [fader])", name);
 	else
-		return bad(c, "unknown section [%s] (the sections are [cc], [note] and [pc])", section);
+		return bad(c, "unknown section [%s] (the sections are [cc], [note], [pc] and [fader])", section);
 	if (strlen(name) >= sizeof(key))
 		return bad(c, "'%s' is not NUMBER or CHANNEL/NUMBER", name);
 	if (slash) {
@@ -116,12 +153,12 @@ static int map_line(void *user, const char *section, const char *name, const cha
 	}
 	if (number_in(name, 0, 127, &num) < 0)
 		return bad(c, "'%s' is not a %s number 0..127 (or CHANNEL/NUMBER)", name,
-			   kind == JL_MIDI_CC ? "controller" : kind == JL_MIDI_NOTE ? "note" : "program");
+			   kind == JL_MIDI_NOTE ? "note" : kind == JL_MIDI_PC ? "program" : "controller");
 	for (i = 0; i < m->n; i++)
-		if (m->b[i].kind == kind && m->b[i].number == num &&
+		if (same_family(m->b[i].kind, kind) && m->b[i].number == num &&
 		    (m->b[i].channel == 255 || ch == 0 || m->b[i].channel == ch - 1))
-			return bad(c, "[%s] %s is bound twice (a binding for any channel covers every channel)",
-				   section, name);
+			return bad(c, "[%s] %s is bound twice (a binding for any channel covers every channel; "
+				      "[cc] and [fader] share the controllers)", section, name);
 	if (!*value)
 		return bad(c, "'%s' has no command", name);
 	if (strlen(value) >= JL_MIDI_CMD_LEN)
@@ -139,7 +176,10 @@ static int map_line(void *user, const char *section, const char *name, const cha
 	if (m->n >= JL_MIDI_MAP_MAX)
 		return bad(c, "more than %d bindings", JL_MIDI_MAP_MAX);
 	b = &m->b[m->n];
-	snprintf(m->cmd[m->n], JL_MIDI_CMD_LEN, "%s", value);
+	if (kind == JL_MIDI_FADER && fader_range(c, value, m->cmd[m->n], &b->lo, &b->hi) < 0)
+		return 0;
+	if (kind != JL_MIDI_FADER)
+		snprintf(m->cmd[m->n], JL_MIDI_CMD_LEN, "%s", value);
 	b->kind = kind;
 	b->channel = ch ? (uint8_t)(ch - 1) : 255;
 	b->number = (uint8_t)num;
@@ -183,11 +223,35 @@ void jl_midi_map_free(struct jl_midi_map *m)
 
 void jl_midi_binding_name(const struct jl_midi_binding *b, char *out, size_t n)
 {
-	const char *k = b->kind == JL_MIDI_CC ? "cc" : b->kind == JL_MIDI_NOTE ? "note" : "pc";
+	const char *k = b->kind == JL_MIDI_CC	  ? "cc"
+			: b->kind == JL_MIDI_NOTE ? "note"
+			: b->kind == JL_MIDI_PC	  ? "pc"
+						  : "fader cc";
 	if (b->channel == 255)
 		snprintf(out, n, "%s %u", k, b->number);
 	else
 		snprintf(out, n, "%s %u (channel %u)", k, b->number, b->channel + 1u);
+}
+
+int jl_midi_command_line(const snd_seq_event_t *ev, const struct jl_midi_binding *map, char *out, size_t n)
+{
+	const struct jl_midi_binding *b;
+	const char *line;
+	if (ev->type == SND_SEQ_EVENT_CONTROLLER) {
+		uint8_t ch = ev->data.control.channel & 15, num = (uint8_t)(ev->data.control.param & 127);
+		for (b = map; b && b->kind; b++)
+			if (b->kind == JL_MIDI_FADER && (b->channel == 255 || b->channel == ch) && b->number == num) {
+				int v = ev->data.control.value < 0 ? 0 : ev->data.control.value > 127 ? 127
+												 : ev->data.control.value;
+				snprintf(out, n, "%s %.2f", b->command, b->lo + (b->hi - b->lo) * v / 127.0);
+				return 1;
+			}
+	}
+	line = jl_midi_translate(ev, map);
+	if (!line)
+		return 0;
+	snprintf(out, n, "%s", line);
+	return 1;
 }
 
 uint64_t jl_midi_event_time_us(const snd_seq_event_t *ev, uint64_t queue_start_rt_us, uint64_t now_rt_us)

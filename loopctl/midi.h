@@ -7,13 +7,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum jl_midi_kind { JL_MIDI_NOTE = 1, JL_MIDI_CC, JL_MIDI_PC };
+enum jl_midi_kind { JL_MIDI_NOTE = 1, JL_MIDI_CC, JL_MIDI_PC, JL_MIDI_FADER };
 
 struct jl_midi_binding {
 	uint8_t kind;		/* enum jl_midi_kind */
 	uint8_t channel;	/* 0..15, or 255 for any */
 	uint8_t number;		/* note, controller or program */
-	const char *command;	/* a command line, e.g. "record" */
+	const char *command;	/* a command line, e.g. "record"; a fader's gets the value */
+	double lo, hi;		/* a fader (a controller's every value): 0 -> lo, 127 -> hi */
 };
 
 /* The built-in map (a 4-switch foot controller sending CC 80..83, pads
@@ -24,6 +25,12 @@ extern const struct jl_midi_binding jl_midi_default_map[];
  * with velocity > 0, a CC crossing to >= 64 (a pedal press; release is
  * ignored) or a program change.  Returns the command or NULL. */
 const char *jl_midi_translate(const snd_seq_event_t *ev, const struct jl_midi_binding *map);
+
+/* Pure: the command line this event runs, into out: a press as above, or
+ * a fader's command with the controller's value scaled from 0..127 to
+ * lo..hi appended (an expression pedal on "master-gain": "master-gain
+ * -12.5").  Returns 1, or 0 when the event runs nothing. */
+int jl_midi_command_line(const snd_seq_event_t *ev, const struct jl_midi_binding *map, char *out, size_t n);
 
 /* Pure: the event's arrival in CLOCK_REALTIME microseconds, from its ALSA
  * real-time queue stamp and the queue's start time; falls back to
@@ -39,6 +46,8 @@ uint64_t jl_midi_event_time_us(const snd_seq_event_t *ev, uint64_t queue_start_r
  *   36 = capture --bars 2
  *   [pc]            ; a program change
  *   5 = clear all
+ *   [fader]         ; every value of a controller: an expression pedal
+ *   7 = master-gain -40 6   ; 0..127 -> -40..6, appended to the command
  *
  * Each binding at most once; a command is a command line of the command
  * table, at most JL_MIDI_CMD_WORDS words and JL_MIDI_CMD_LEN - 1
@@ -59,7 +68,7 @@ struct jl_midi_map {
 struct jl_midi_map *jl_midi_map_load(const char *path, int (*known)(const char *word), char *err, size_t n);
 void jl_midi_map_free(struct jl_midi_map *m);
 
-/* Pure: "cc 80", "note 36 (channel 2)", "pc 5" for a binding. */
+/* Pure: "cc 80", "note 36 (channel 2)", "pc 5", "fader cc 7" for a binding. */
 void jl_midi_binding_name(const struct jl_midi_binding *b, char *out, size_t n);
 
 struct jl_midi;

@@ -180,11 +180,11 @@ static void handle_midi(struct jl_daemon *d)
 	uint64_t qstart;
 	int k;
 	for (k = 0; k < 64 && jl_midi_read(d->midi, &ev, &qstart); k++) {
-		const char *line = jl_midi_translate(&ev, d->midi_map ? d->midi_map->b : jl_midi_default_map);
 		char buf[JL_MIDI_CMD_LEN], said[JL_MIDI_CMD_LEN], *words[JL_MIDI_CMD_WORDS + 1], *save = NULL, *w;
 		struct jl_req rq;
 		int argc = 0, r;
-		if (!line)
+		/* a copy: the command may be midi-map, which frees the map */
+		if (!jl_midi_command_line(&ev, d->midi_map ? d->midi_map->b : jl_midi_default_map, said, sizeof(said)))
 			continue;
 		memset(&rq, 0, sizeof(rq));
 		{
@@ -195,9 +195,7 @@ static void handle_midi(struct jl_daemon *d)
 				d, jl_midi_event_time_us(&ev, qstart, (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u),
 				&rq.arrival) == 0;
 		}
-		/* copies: the command may be midi-map, which frees the map */
-		snprintf(buf, sizeof(buf), "%s", line);
-		snprintf(said, sizeof(said), "%s", line);
+		snprintf(buf, sizeof(buf), "%s", said);
 		for (w = strtok_r(buf, " ", &save); w && argc < JL_MIDI_CMD_WORDS; w = strtok_r(NULL, " ", &save))
 			words[argc++] = w;
 		words[argc] = NULL;

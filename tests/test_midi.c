@@ -190,6 +190,11 @@ static void test_map_file(void)
 		{ "[pc]\n1 = tap\n2 = load /a/very/long/path/that/goes/on/and/on/and/on/and/on/and/on/and/on/and/on/"
 		    "and/on/and/on/and/on/and/on/and/on/and/on/and/on/and/on/and/on\n", 3, "longer than 127 characters" },
 		{ "[cc]\n80 record\n", 2, "not NUMBER = COMMAND" },
+		{ "[fader]\n7 = master-gain\n", 2, "a fader is 'COMMAND... LOW HIGH'" },
+		{ "[fader]\n7 = master-gain x 6\n", 2, "'x': LOW is not a number" },
+		{ "[fader]\n7 = master-gain -40 6dB\n", 2, "'6dB': HIGH is not a number" },
+		{ "[fader]\n7 = volume -40 6\n", 2, "'volume' is not a command" },
+		{ "[cc]\n7 = record\n[fader]\n7 = master-gain -40 6\n", 4, "bound twice" },
 	};
 	for (k = 0; k < (int)(sizeof(bad) / sizeof(bad[0])); k++)
 		map_refused(bad[k].text, bad[k].line, bad[k].why);
@@ -206,14 +211,53 @@ static void test_map_file(void)
 	jl_midi_map_free(m);
 }
 
+/* Faders: a controller's every value, scaled into the command's last word. */
+static void test_faders(void)
+{
+	char err[512], line[JL_MIDI_CMD_LEN], name[48];
+	struct jl_midi_map *m = load_text("[fader]\n7 = master-gain -40 6\n2/11 = gain 1 -60 0\n[cc]\n20 = record\n", err,
+					  sizeof(err));
+	snd_seq_event_t e;
+	TH_CHECK(m && m->n == 3, "a map with two faders loads (%s)", m ? "" : err);
+	if (!m)
+		return;
+	e = cc(5, 7, 0);
+	TH_CHECK(jl_midi_command_line(&e, m->b, line, sizeof(line)) && !strcmp(line, "master-gain -40.00"),
+		 "cc 7 at 0: the low end (%s)", line);
+	e = cc(5, 7, 127);
+	TH_CHECK(jl_midi_command_line(&e, m->b, line, sizeof(line)) && !strcmp(line, "master-gain 6.00"),
+		 "cc 7 at 127: the high end (%s)", line);
+	e = cc(5, 7, 64);
+	TH_CHECK(jl_midi_command_line(&e, m->b, line, sizeof(line)) && !strcmp(line, "master-gain -16.82"),
+		 "cc 7 at 64: -40 + 46 x 64 / 127 (%s)", line);
+	e = cc(1, 11, 64);
+	TH_CHECK(jl_midi_command_line(&e, m->b, line, sizeof(line)) && !strcmp(line, "gain 1 -29.76"),
+		 "cc 11 on channel 2: the track's gain (%s)", line);
+	e = cc(0, 11, 64);
+	TH_CHECK(!jl_midi_command_line(&e, m->b, line, sizeof(line)), "cc 11 on channel 1: nothing");
+	e = cc(0, 20, 127);
+	TH_CHECK(jl_midi_command_line(&e, m->b, line, sizeof(line)) && !strcmp(line, "record"),
+		 "a press in the same map (%s)", line);
+	e = cc(0, 20, 3);
+	TH_CHECK(!jl_midi_command_line(&e, m->b, line, sizeof(line)), "and its release: nothing");
+	e = note(SND_SEQ_EVENT_NOTEON, 0, 36, 100);
+	TH_CHECK(!jl_midi_command_line(&e, m->b, line, sizeof(line)), "an unbound note: nothing");
+	TH_CHECK(!jl_midi_translate(&e, m->b), "a fader is no press");
+	jl_midi_binding_name(&m->b[1], name, sizeof(name));
+	TH_CHECK(!strcmp(name, "fader cc 11 (channel 2)") && m->b[1].lo == -60 && m->b[1].hi == 0 &&
+			 !strcmp(m->b[1].command, "gain 1"),
+		 "the fader's binding: %s, %s, %g..%g", name, m->b[1].command, m->b[1].lo, m->b[1].hi);
+	jl_midi_map_free(m);
+}
+
 int main(void)
 {
 	static const struct jl_midi_binding map[] = {
-		{ JL_MIDI_NOTE, 0, 60, "record 1" },
-		{ JL_MIDI_NOTE, 255, 61, "undo" },
-		{ JL_MIDI_CC, 3, 80, "toggle 2" },
-		{ JL_MIDI_PC, 255, 5, "select 5" },
-		{ 0, 0, 0, NULL },
+		{ JL_MIDI_NOTE, 0, 60, "record 1", 0, 0 },
+		{ JL_MIDI_NOTE, 255, 61, "undo", 0, 0 },
+		{ JL_MIDI_CC, 3, 80, "toggle 2", 0, 0 },
+		{ JL_MIDI_PC, 255, 5, "select 5", 0, 0 },
+		{ 0, 0, 0, NULL, 0, 0 },
 	};
 	snd_seq_event_t e;
 	const struct jl_midi_binding *b;
@@ -273,5 +317,6 @@ int main(void)
 	}
 	test_clockin();
 	test_map_file();
+	test_faders();
 	return TH_REPORT();
 }
