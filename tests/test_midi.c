@@ -221,25 +221,27 @@ static void test_faders(void)
 	TH_CHECK(m && m->n == 3, "a map with two faders loads (%s)", m ? "" : err);
 	if (!m)
 		return;
-	e = cc(5, 7, 0);
-	TH_CHECK(jl_midi_command_line(&e, m->b, line, sizeof(line)) && !strcmp(line, "master-gain -40.00"),
-		 "cc 7 at 0: the low end (%s)", line);
-	e = cc(5, 7, 127);
-	TH_CHECK(jl_midi_command_line(&e, m->b, line, sizeof(line)) && !strcmp(line, "master-gain 6.00"),
-		 "cc 7 at 127: the high end (%s)", line);
-	e = cc(5, 7, 64);
-	TH_CHECK(jl_midi_command_line(&e, m->b, line, sizeof(line)) && !strcmp(line, "master-gain -16.82"),
-		 "cc 7 at 64: -40 + 46 x 64 / 127 (%s)", line);
-	e = cc(1, 11, 64);
-	TH_CHECK(jl_midi_command_line(&e, m->b, line, sizeof(line)) && !strcmp(line, "gain 1 -29.76"),
-		 "cc 11 on channel 2: the track's gain (%s)", line);
-	e = cc(0, 11, 64);
-	TH_CHECK(!jl_midi_command_line(&e, m->b, line, sizeof(line)), "cc 11 on channel 1: nothing");
-	e = cc(0, 20, 127);
-	TH_CHECK(jl_midi_command_line(&e, m->b, line, sizeof(line)) && !strcmp(line, "record"),
-		 "a press in the same map (%s)", line);
-	e = cc(0, 20, 3);
-	TH_CHECK(!jl_midi_command_line(&e, m->b, line, sizeof(line)), "and its release: nothing");
+	static const struct {
+		int ch, num, value;	/* a controller event (channel 0-based) */
+		const char *want;	/* the command line it runs, NULL none */
+	} cases[] = {
+		{ 5, 7, 0, "master-gain -40.00" },	/* the low end */
+		{ 5, 7, 127, "master-gain 6.00" },	/* the high end */
+		{ 5, 7, 64, "master-gain -16.82" },	/* -40 + 46 x 64 / 127 */
+		{ 1, 11, 64, "gain 1 -29.76" },		/* channel 2: the track's gain */
+		{ 0, 11, 64, NULL },			/* channel 1: nothing */
+		{ 0, 20, 127, "record" },		/* a press in the same map */
+		{ 0, 20, 3, NULL },			/* and its release */
+	};
+	size_t k;
+	for (k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+		int got;
+		e = cc(cases[k].ch, cases[k].num, cases[k].value);
+		line[0] = 0;
+		got = jl_midi_command_line(&e, m->b, line, sizeof(line));
+		TH_CHECK(cases[k].want ? got && !strcmp(line, cases[k].want) : !got, "channel %d cc %d at %d: '%s' (%s)",
+			 cases[k].ch + 1, cases[k].num, cases[k].value, line, cases[k].want ? cases[k].want : "nothing");
+	}
 	e = note(SND_SEQ_EVENT_NOTEON, 0, 36, 100);
 	TH_CHECK(!jl_midi_command_line(&e, m->b, line, sizeof(line)), "an unbound note: nothing");
 	TH_CHECK(!jl_midi_translate(&e, m->b), "a fader is no press");
