@@ -4,6 +4,7 @@
 #   make run        start jackloop on a running JACK server (or start one)
 #   make bench      RT engine benchmark;  make bench-analysis  onsets/tempo vs aubio, time per tick
 #   make bench-session  save and load of a large session: time, the daemon loop's share
+#   make bench-notify   what OSC state feedback costs the daemon (CPU, ping round trips)
 #   make bench-analysis-xval  tempo on a validation set (other meters, soundfonts, noise)
 #   make deps-bench / deps-xval   the packages those two benchmarks need
 #   make BUILD=build-tsan SAN=thread test-queue   a sanitizer variant
@@ -56,7 +57,7 @@ TEST_BINS := $(UNIT_TESTS:%=$(BUILD)/tests/%) $(BUILD)/tests/jl_player $(BUILD)/
              $(BUILD)/tests/jl_histcheck $(BUILD)/tests/jl_delay $(BUILD)/tests/test_rtguard $(BUILD)/librtguard.so
 
 
-.PHONY: all deps deps-bench deps-xval check-pkgs test test-build test-queue rtgate manlint run bench bench-session bench-analysis \
+.PHONY: all deps deps-bench deps-xval check-pkgs test test-build test-queue rtgate manlint run bench bench-session bench-notify bench-analysis \
         bench-analysis-xval install uninstall clean lint analyze help
 
 all: check-pkgs $(BUILD)/jackloop $(BUILD)/loopctl
@@ -192,6 +193,10 @@ bench: deps
 bench-session: deps
 	@$(MAKE) --no-print-directory $(BUILD)/jackloop $(BUILD)/loopctl $(BUILD)/tests/jl_player
 	@BUILD=$(BUILD) tests/bench_session.sh
+
+bench-notify: deps
+	@$(MAKE) --no-print-directory $(BUILD)/jackloop $(BUILD)/loopctl
+	@BUILD=$(BUILD) tests/bench_notify.sh
 
 bench-analysis: deps-bench
 	@$(MAKE) --no-print-directory $(BUILD)/loopctl $(BUILD)/tests/bench_ana

@@ -13,7 +13,9 @@
  * (387 messages) is spread over about 50 ms instead of one burst that would
  * overflow the receiver's socket buffer (and lose the replies queued behind
  * it), and a value that changes again before it is sent is sent once, as
- * it is then.  A new subscriber is first sent the whole state.  Messages go
+ * it is then.  All subscribers together get at most TICK_BUDGET messages a
+ * tick, taking turns at going first, so that sixteen whole states at once
+ * do not hold up the commands waiting behind the tick.  A new subscriber is first sent the whole state.  Messages go
  * out from the daemon's OSC socket (non-blocking UDP): one the socket
  * cannot take is counted as dropped, never waited for. */
 #define _GNU_SOURCE
@@ -40,6 +42,7 @@
 #define TEMPO_STEP_BPM 0.5	/* a tempo change smaller than this is not sent */
 #define TEMPO_STEP_CONF 0.1	/* ... nor a confidence change smaller than this */
 #define BUDGET 32		/* messages per subscriber per tick (8000 a second) */
+#define TICK_BUDGET 128		/* ... and for all subscribers together (about 1 ms of the loop) */
 
 /* what a subscriber has been sent: bits of known_glob and known_tr */
 enum { K_SELECTED = 1, K_ANCHOR = 2, K_TEMPO = 4 };
@@ -79,6 +82,7 @@ struct sub {
 struct jl_notify {
 	struct sub s[SUBS_MAX];
 	uint64_t sent, dropped;
+	int first;		/* the subscriber served first this tick */
 };
 
 int jl_notify_init(struct jl_daemon *d)
@@ -415,10 +419,11 @@ static int is_rec(uint8_t state) { return state == 1 || state == 2; } /* waiting
 
 /* Sends subscriber s what it was not sent or was sent otherwise, in a
  * fixed order (globals, then tracks 1.., each: state, rec, mute, solo,
- * gain, layers), at most BUDGET messages; the rest goes next tick. */
-static void catch_up(struct jl_daemon *d, struct sub *s, const struct snap *now)
+ * gain, layers), at most `budget` messages (the globals may go over it by
+ * up to 3); the rest goes next tick.  Returns how many it sent. */
+static int catch_up(struct jl_daemon *d, struct sub *s, const struct snap *now, int budget)
 {
-	int k, left = BUDGET;
+	int k, left = budget;
 	char p[64];
 	if (!(s->known_glob & K_SELECTED) || now->selected != s->sent.selected) {
 		push(d, s, "/jl/state/selected", "i", (int32_t)now->selected);
@@ -494,6 +499,7 @@ static void catch_up(struct jl_daemon *d, struct sub *s, const struct snap *now)
 			left--;
 		}
 	}
+	return budget - left;
 }
 
 void jl_notify_tick(struct jl_daemon *d)
@@ -501,7 +507,7 @@ void jl_notify_tick(struct jl_daemon *d)
 	struct jl_notify *n = d->notify;
 	static struct snap now;
 	double ms;
-	int i, any = 0;
+	int i, k, left, any = 0;
 	if (!n)
 		return;
 	ms = jl_mono_ms();
@@ -514,16 +520,19 @@ void jl_notify_tick(struct jl_daemon *d)
 	if (!any)
 		return;
 	take_snap(d, &now);
-	for (i = 0; i < SUBS_MAX; i++) {
-		struct sub *s = &n->s[i];
+	left = TICK_BUDGET;
+	for (k = 0; k < SUBS_MAX; k++) {
+		struct sub *s = &n->s[(n->first + k) % SUBS_MAX];
 		if (!s->used)
 			continue;
 		if (s->full) {
 			s->full = 0;
 			forget(s, &now);
 		}
-		catch_up(d, s, &now);
+		if (left > 0)
+			left -= catch_up(d, s, &now, left < BUDGET ? left : BUDGET);
 	}
+	n->first = (n->first + 1) % SUBS_MAX;
 	/* the position in the cycle, at each subscriber's interval */
 	if (d->m->has_anchor && d->m->cycle) {
 		uint64_t f = jl_daemon_now(d), C = d->m->cycle, O = d->m->origin;
