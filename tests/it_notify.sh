@@ -29,7 +29,7 @@ spawn "$TMP/jackloop.log" env LD_PRELOAD="$B/librtguard.so" "$B/jackloop" --name
 	--history 10 --pool-mb 16
 check "jackloop + daemon up" wait_for 10 "$LOOPCTL" --name $NAME ping
 OSCP=$(jv daemon.osc_port)
-spawn "$TMP/watch.log" python3 tests/oscwatch.py "$TMP/port" "$W" 120
+spawn "$TMP/watch.log" python3 tests/oscwatch.py "$TMP/port" "$W" 600
 check "listener up" wait_for 5 test -s "$TMP/port"
 P=$(cat "$TMP/port")
 
