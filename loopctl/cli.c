@@ -171,10 +171,10 @@ out:
 static volatile sig_atomic_t watch_stop;
 static void on_stop(int sig) { (void)sig; watch_stop = 1; }
 
-/* One received datagram: a /jl/state message printed as a line (1; -1 when
- * standard output is gone), a /jl/reply (2, its status in *status), or
- * anything else (0). */
-static int watch_datagram(const unsigned char *buf, size_t n, char *status, size_t sn)
+/* One OSC message of a received datagram: a /jl/state message printed as
+ * a line (returns 1; -1 when standard output is gone), a /jl/reply (2, its
+ * status and text in *status), anything else 0. */
+static int watch_message(const unsigned char *buf, size_t n, char *status, size_t sn)
 {
 	const char *path = (const char *)buf, *types;
 	lo_message r;
@@ -212,6 +212,35 @@ static int watch_datagram(const unsigned char *buf, size_t n, char *status, size
 	return kind;
 }
 
+/* One received datagram, a message or a bundle of them (the daemon sends
+ * a tick's state as one bundle): prints at most `limit` state messages
+ * (< 0: all).  Returns how many it printed, -1 when standard output is
+ * gone; *reply is set when a /jl/reply came, with its status in *status. */
+static long watch_datagram(const unsigned char *buf, size_t n, long limit, int *reply, char *status, size_t sn)
+{
+	size_t off = 16;
+	long printed = 0;
+	int k;
+	if (n < 16 || memcmp(buf, "#bundle", 8) != 0) {
+		k = limit == 0 ? 0 : watch_message(buf, n, status, sn);
+		if (k == 2)
+			*reply = 1;
+		return k < 0 ? -1 : k == 1;
+	}
+	while (off + 4 <= n) {
+		size_t len = (size_t)buf[off] << 24 | (size_t)buf[off + 1] << 16 | (size_t)buf[off + 2] << 8 | buf[off + 3];
+		long r;
+		if (len > n - off - 4)
+			break;
+		r = watch_datagram(buf + off + 4, len, limit < 0 ? -1 : limit - printed, reply, status, sn);
+		if (r < 0)
+			return -1;
+		printed += r;
+		off += 4 + len;
+	}
+	return printed;
+}
+
 /* The daemon's OSC port from the instance's segment: > 0, 0 when the
  * daemon is not running, -1 when the instance is gone. */
 static int segment_port(const char *shm_name)
@@ -243,7 +272,7 @@ static int watch(const char *host, int port, const char *shm_name, int timeout_m
 	char *unsub[] = { (char *)"unsubscribe", NULL };
 	long count = -1, got = 0;
 	double seconds = -1, t0, next_renew, asked;
-	int fd, i, rc = JL_EXIT_OK, answered = 0, silent = 0;
+	int fd, i, rc = JL_EXIT_OK, answered = 0, silent = 0, reply;
 	for (i = 1; i < argc; i++) {
 		char *end;
 		if (i + 1 >= argc) {
@@ -295,7 +324,7 @@ static int watch(const char *host, int port, const char *shm_name, int timeout_m
 		struct pollfd p = { .fd = fd, .events = POLLIN };
 		double now = jl_mono_ms(), until = next_renew;
 		ssize_t n;
-		int k;
+		long k;
 		if (!answered && t0 + timeout_ms < until)
 			until = t0 + timeout_ms;
 		if (seconds >= 0 && t0 + 1000 * seconds < until)
@@ -334,12 +363,12 @@ static int watch(const char *host, int port, const char *shm_name, int timeout_m
 		n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
 		if (n <= 0)
 			continue;
-		k = watch_datagram(buf, (size_t)n, status, sizeof(status));
-		if (k == 1) {
-			got++;
-		} else if (k < 0) {
+		reply = 0;
+		k = watch_datagram(buf, (size_t)n, count < 0 ? -1 : count - got, &reply, status, sizeof(status));
+		if (k < 0)
 			break; /* nobody reads what we print: unsubscribe and end */
-		} else if (k == 2) {
+		got += k;
+		if (reply) {
 			asked = -1;
 			answered = 1;
 			if (strncmp(status, "ok\t", 3) != 0) {

@@ -431,7 +431,7 @@ const struct jl_command jl_commands[] = {
 	{ "load", 1, 1, "DIR", "load a saved session into the empty looper; it plays from the next cycle", jl_cmd_load },
 	{ "import", 1, 9, "FILE [--track TRACK|new] [--cycles N] [--stretch] [--now] [--beats N]",
 	  "an audio file as a loop: fitted to the cycle, from the next cycle (or it is the first loop)", jl_cmd_import },
-	{ "subscribe", 0, 7, "[--port PORT|--url URL] [--interval MS] [--lease S] [--renew]",
+	{ "subscribe", 0, 8, "[--port PORT|--url URL] [--interval MS] [--lease S] [--renew] [--no-bundle]",
 	  "push the looper's state (and the cycle position) to an OSC address as it changes", jl_cmd_subscribe },
 	{ "unsubscribe", 0, 2, "[--port PORT|--url URL|all]", "stop pushing the state to an OSC address",
 	  jl_cmd_unsubscribe },

@@ -3,7 +3,7 @@
  * script follows the loops), and the cycle position at an interval.
  *
  *   subscribe [--port PORT | --url osc.udp://HOST:PORT/] [--interval MS]
- *             [--lease S] [--renew]
+ *             [--lease S] [--renew] [--no-bundle]
  *   unsubscribe [--port PORT | --url URL | all]
  *
  * Each tick takes a snapshot of what the messages describe (per track:
@@ -15,7 +15,11 @@
  * it), and a value that changes again before it is sent is sent once, as
  * it is then.  All subscribers together get at most TICK_BUDGET messages a
  * tick, taking turns at going first, so that sixteen whole states at once
- * do not hold up the commands waiting behind the tick.  A new subscriber is first sent the whole state.  Messages go
+ * do not hold up the commands waiting behind the tick.  A tick's messages to
+ * one subscriber go out as one OSC bundle (a single message as it is):
+ * 387 datagrams would fill a client's socket buffer while it is not
+ * reading (about 200 small datagrams fill the default 208 KB), and the
+ * reply to its next command would be lost; 13 bundles do not.  A new subscriber is first sent the whole state.  Messages go
  * out from the daemon's OSC socket (non-blocking UDP): one the socket
  * cannot take is counted as dropped, never waited for. */
 #define _GNU_SOURCE
@@ -43,6 +47,9 @@
 #define TEMPO_STEP_CONF 0.1	/* ... nor a confidence change smaller than this */
 #define BUDGET 32		/* messages per subscriber per tick (8000 a second) */
 #define TICK_BUDGET 128		/* ... and for all subscribers together (about 1 ms of the loop) */
+#define OUT_MAX 1400		/* a tick's messages to one subscriber go as one bundle of at
+				 * most this many bytes (one Ethernet or WiFi frame) */
+#define BUNDLE_HEAD 16		/* "#bundle\0" and the time tag */
 
 /* what a subscriber has been sent: bits of known_glob and known_tr */
 enum { K_SELECTED = 1, K_ANCHOR = 2, K_TEMPO = 4 };
@@ -77,6 +84,10 @@ struct sub {
 	struct snap sent;	/* what it was sent ... */
 	uint8_t known_glob;	/* ... where these bits say so (K_SELECTED..) */
 	uint8_t known_tr[JL_MAX_TRACKS];	/* K_STATE.. */
+	int plain;		/* --no-bundle: one datagram per message */
+	unsigned char out[OUT_MAX];	/* this tick's messages, as an OSC bundle */
+	size_t out_len;
+	int out_n;
 };
 
 struct jl_notify {
@@ -190,7 +201,7 @@ int jl_cmd_subscribe(struct jl_daemon *d, struct jl_req *rq, int argc, char **ar
 	struct jl_notify *n = d->notify;
 	const char *port = NULL, *url = NULL;
 	uint32_t interval = 100, lease = 0;
-	int i, renew = 0, rc;
+	int i, renew = 0, plain = 0, rc;
 	struct sockaddr_in a;
 	struct sub *s;
 	char u[64], host[INET_ADDRSTRLEN], ps[8];
@@ -202,9 +213,13 @@ int jl_cmd_subscribe(struct jl_daemon *d, struct jl_req *rq, int argc, char **ar
 			renew = 1;
 			continue;
 		}
+		if (!strcmp(w, "--no-bundle")) {
+			plain = 1;
+			continue;
+		}
 		if (i + 1 >= argc)
 			return jl_say(rq, 2, "usage: subscribe [--port PORT | --url osc.udp://HOST:PORT/] "
-					     "[--interval MS] [--lease S] [--renew]");
+					     "[--interval MS] [--lease S] [--renew] [--no-bundle]");
 		if (!strcmp(w, "--port"))
 			port = argv[++i];
 		else if (!strcmp(w, "--url"))
@@ -243,12 +258,14 @@ int jl_cmd_subscribe(struct jl_daemon *d, struct jl_req *rq, int argc, char **ar
 		s->full = 1; /* a layout that reloads wants to be lit again */
 	}
 	s->interval_ms = interval;
+	s->plain = plain;
 	s->lease_until = lease ? jl_mono_ms() + 1000.0 * lease : 0;
 	s->next_pos = 0;
 	url_of(&a, u, sizeof(u));
 	json_object_set_new(rq->json, "url", json_string(u));
 	json_object_set_new(rq->json, "interval_ms", json_integer(interval));
 	json_object_set_new(rq->json, "lease_s", json_integer(lease));
+	json_object_set_new(rq->json, "bundles", json_boolean(!plain));
 	json_object_set_new(rq->json, "subscribers", json_integer(count_subs(n)));
 	i = count_subs(n);
 	if (interval)
@@ -363,12 +380,52 @@ static void take_snap(struct jl_daemon *d, struct snap *s)
 	}
 }
 
+/* Sends what s->out holds: one message as it is, several as the bundle. */
+static void flush(struct jl_daemon *d, struct sub *s)
+{
+	const unsigned char *p = s->out;
+	size_t len = s->out_len;
+	if (!s->out_n)
+		return;
+	if (s->out_n == 1) {
+		p += BUNDLE_HEAD + 4; /* the one element, without its size */
+		len -= BUNDLE_HEAD + 4;
+	}
+	if (sendto(d->osc_fd, p, len, MSG_DONTWAIT, (const struct sockaddr *)&s->addr, sizeof(s->addr)) < 0)
+		d->notify->dropped += (uint64_t)s->out_n;
+	else
+		d->notify->sent += (uint64_t)s->out_n;
+	s->out_n = 0;
+	s->out_len = BUNDLE_HEAD;
+}
+
+/* Queues one message for s (flushing first if the bundle is full), or
+ * sends it at once to a subscriber that asked for no bundles. */
 static void send_to(struct jl_daemon *d, struct sub *s, const char *path, lo_message m)
 {
-	if (lo_send_message_from(s->la, d->osc, path, m) < 0)
-		d->notify->dropped++;
-	else
-		d->notify->sent++;
+	size_t len = lo_message_length(m, path), wrote = 0;
+	if (s->plain || len + 4 > OUT_MAX - BUNDLE_HEAD) {
+		if (lo_send_message_from(s->la, d->osc, path, m) < 0)
+			d->notify->dropped++;
+		else
+			d->notify->sent++;
+		return;
+	}
+	if (s->out_len + 4 + len > OUT_MAX)
+		flush(d, s);
+	if (s->out_len < BUNDLE_HEAD) {
+		/* "#bundle", then the time tag 1: "at once" */
+		static const unsigned char head[BUNDLE_HEAD] = { '#', 'b', 'u', 'n', 'd', 'l', 'e', 0, 0, 0, 0, 0, 0, 0, 0, 1 };
+		memcpy(s->out, head, BUNDLE_HEAD);
+		s->out_len = BUNDLE_HEAD;
+	}
+	s->out[s->out_len] = (unsigned char)(len >> 24);
+	s->out[s->out_len + 1] = (unsigned char)(len >> 16);
+	s->out[s->out_len + 2] = (unsigned char)(len >> 8);
+	s->out[s->out_len + 3] = (unsigned char)len;
+	lo_message_serialise(m, path, s->out + s->out_len + 4, &wrote);
+	s->out_len += 4 + len;
+	s->out_n++;
 }
 
 /* One message to one subscriber.  Types: i int32, h int64, f float (passed
@@ -548,4 +605,7 @@ void jl_notify_tick(struct jl_daemon *d)
 			push(d, s, "/jl/state/pos", "fih", ph, beat, (int64_t)f);
 		}
 	}
+	for (i = 0; i < SUBS_MAX; i++) /* the tick's messages, and its position */
+		if (n->s[i].used)
+			flush(d, &n->s[i]);
 }

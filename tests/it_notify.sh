@@ -165,32 +165,59 @@ L import "$TMP/z.wav" --track 1 --cycles 1 >/dev/null 2>&1 && n_ok=1
 for k in $(seq 2 64); do L import "$TMP/z.wav" --track new --cycles 1 >/dev/null 2>&1 && n_ok=$((n_ok + 1)); done
 ntracks() { L status --json | python3 -c 'import json,sys; print(len([t for t in json.load(sys.stdin)["tracks"] if t["state"] == "playing"]))'; }
 check "64 tracks play ($n_ok imports took)" wait_for 10 test "$(ntracks)" = 64
-# A client subscribes its own socket (as TouchOSC or a script does), reads as it goes, and
-# pings right after: 10 times over, each whole state (3 + 64 x 6 = 387 messages) must
-# arrive complete and each ping be answered.  Sent as one burst, the state overflowed
-# the client's socket buffer and the reply behind it was lost.
-check "10 whole states of 64 tracks arrive complete, and every ping after them is answered" python3 -c '
+# A client subscribes its own socket (as TouchOSC or a script does) and pings right after:
+# 10 times over, each whole state (3 + 64 x 6 = 387 messages) must arrive complete and each
+# ping be answered.  "pause": it reads nothing for 0.5 s after subscribing, as a script
+# busy elsewhere; the state comes as a bundle a tick, so the socket buffer holds it (387
+# single datagrams overflowed it, and the reply behind them was lost).  "plain": with
+# --no-bundle, reading as it goes; the pacing keeps that one whole.
+client() { # MODE
+	python3 - "$OSCP" "$1" <<'PY'
 import socket, struct, sys, time
 def pad(b): return b + b"\0" * (4 - len(b) % 4)
 def msg(path, *a): return pad(path.encode()) + pad(("," + "s" * len(a)).encode()) + b"".join(pad(x.encode()) for x in a)
-port = int(sys.argv[1])
+def messages(p):
+    if not p.startswith(b"#bundle\0"):
+        return [p]
+    out, o = [], 16
+    while o + 4 <= len(p):
+        n = struct.unpack(">i", p[o:o + 4])[0]
+        out += messages(p[o + 4:o + 4 + n]); o += 4 + n
+    return out
+port, mode = int(sys.argv[1]), sys.argv[2]
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-for rnd in range(10):
-    s.sendto(msg("/jl/subscribe", "--interval", "0"), ("127.0.0.1", port))
-    s.sendto(msg("/jl/ping"), ("127.0.0.1", port))
-    replies, state, end = 0, set(), time.monotonic() + 3
-    while time.monotonic() < end and (replies < 2 or len(state) < 387):
-        s.settimeout(max(0.01, end - time.monotonic()))
-        try:
-            d = s.recv(65536)
-        except socket.timeout:
-            break
-        if d.startswith(b"/jl/reply"):
-            replies += 1
-        elif d.startswith(b"/jl/state/"):
-            state.add(d[:d.index(b"\0")])
-    assert replies == 2 and len(state) == 387, (rnd, replies, len(state))
-s.sendto(msg("/jl/unsubscribe"), ("127.0.0.1", port))' "$OSCP"
+extra = ["--no-bundle"] if mode == "plain" else []
+bundles = 0
+def rounds():
+    global bundles
+    for rnd in range(10):
+        s.sendto(msg("/jl/subscribe", "--interval", "0", *extra), ("127.0.0.1", port))
+        if mode == "pause":
+            time.sleep(0.5)
+        s.sendto(msg("/jl/ping"), ("127.0.0.1", port))
+        replies, state, end = 0, set(), time.monotonic() + 3
+        while time.monotonic() < end and (replies < 2 or len(state) < 387):
+            s.settimeout(max(0.01, end - time.monotonic()))
+            try:
+                d = s.recv(65536)
+            except socket.timeout:
+                break
+            bundles += d.startswith(b"#bundle")
+            for m in messages(d):
+                if m.startswith(b"/jl/reply"):
+                    replies += 1
+                elif m.startswith(b"/jl/state/"):
+                    state.add(m[:m.index(b"\0")])
+        assert replies == 2 and len(state) == 387, (rnd, replies, len(state))
+try:
+    rounds()
+    assert (bundles > 0) == (mode == "pause"), bundles
+finally:
+    s.sendto(msg("/jl/unsubscribe"), ("127.0.0.1", port))
+PY
+}
+check "10 whole states of 64 tracks to a client that does not read for 0.5 s: complete, every ping answered" client pause
+check "10 whole states of 64 tracks without bundles to a client that reads: complete, every ping answered" client plain
 check "  and nothing was dropped by the daemon" test "$(L status --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["notify"]["dropped"])')" = 0
 
 # --- loopctl watch --------------------------------------------------------------------------------

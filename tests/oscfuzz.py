@@ -153,7 +153,7 @@ def main():
             except socket.timeout:
                 break
             st = reply_status(data)
-            if st is None and data.startswith(b"/jl/state/"):
+            if st is None and (data.startswith(b"/jl/state/") or data.startswith(b"#bundle\0")):
                 stats["pushed"] += 1
         if log:
             log.write("%d %s %s\n" % (i, pkt.hex(), st))
@@ -165,7 +165,7 @@ def main():
                 break
         else:
             stats[st if st in stats else "other"] += 1
-    print("fuzz: %d messages, %d ok, %d error, %d usage, %d other, %d unanswered%s; %d state messages pushed" %
+    print("fuzz: %d messages, %d ok, %d error, %d usage, %d other, %d unanswered%s; %d state datagrams pushed" %
           (i + 1, stats["ok"], stats["error"], stats["usage"], stats["other"], len(missing),
            (" (first: %d)" % missing[0]) if missing else "", stats["pushed"]))
     return 0 if not missing and not stats["other"] else 1

@@ -2,7 +2,9 @@
 """oscwatch.py - an OSC listener for the integration tests: binds a UDP
 port on 127.0.0.1 and writes every message it receives as one line,
 "PATH ARG ARG..." (int32 and int64 in decimal, floats with repr, strings
-as they are), flushed as it comes.
+as they are), flushed as it comes.  The messages of a bundle are written
+one by one, and OUTFILE.bundles gets a line per bundle: how many messages
+it held.
 
   oscwatch.py PORTFILE OUTFILE SECONDS
 The port it got is written to PORTFILE first; it stops after SECONDS."""
@@ -29,6 +31,18 @@ def decode(pkt):
             out.append("?" + t)
     return " ".join(out)
 
+def messages(pkt):
+    """The messages of a datagram: itself, or a bundle's elements."""
+    if not pkt.startswith(b"#bundle\0"):
+        return [pkt]
+    out, o = [], 16
+    while o + 4 <= len(pkt):
+        n = struct.unpack(">i", pkt[o:o + 4])[0]
+        out += messages(pkt[o + 4:o + 4 + n])
+        o += 4 + n
+    return out
+
+
 def main():
     portfile, outfile, secs = sys.argv[1], sys.argv[2], float(sys.argv[3])
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -39,7 +53,7 @@ def main():
     import os
     os.rename(portfile + ".tmp", portfile)
     end = time.monotonic() + secs
-    with open(outfile, "a") as out:
+    with open(outfile, "a") as out, open(outfile + ".bundles", "a") as bund:
         while True:
             left = end - time.monotonic()
             if left <= 0:
@@ -49,7 +63,12 @@ def main():
                 data = s.recv(65536)
             except socket.timeout:
                 return 0
-            out.write(decode(data) + "\n")
+            ms = messages(data)
+            if data.startswith(b"#bundle\0"):
+                bund.write("%d\n" % len(ms))
+                bund.flush()
+            for m in ms:
+                out.write(decode(m) + "\n")
             out.flush()
 
 sys.exit(main())
