@@ -3,7 +3,7 @@
 # and the round trip of a ping, with no subscriber and with 16 (the most),
 # each sent the position every 10 ms, on a looper of 64 playing tracks; and
 # the same while all 16 are sent the whole state again and again (387
-# messages each, paced at 32 per 4 ms tick).  The subscribers are
+# messages each, paced at 32 per 4 ms tick, a tick's in one bundle).  The subscribers are
 # osc.udp://127.0.0.1:9/ (nothing listens there: the kernel drops the
 # datagrams, as for a client that went away).  Real parts: a private JACK
 # server (dummy backend), jackloop, the daemon.
