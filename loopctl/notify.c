@@ -18,7 +18,7 @@
  * do not hold up the commands waiting behind the tick.  A tick's messages to
  * one subscriber go out as one OSC bundle (a single message as it is):
  * 387 datagrams would fill a client's socket buffer while it is not
- * reading (about 200 small datagrams fill the default 208 KB), and the
+ * reading (about 250 small datagrams fill the default 208 KB), and the
  * reply to its next command would be lost; 13 bundles do not.  A new subscriber is first sent the whole state.  Messages go
  * out from the daemon's OSC socket (non-blocking UDP): one the socket
  * cannot take is counted as dropped, never waited for. */
