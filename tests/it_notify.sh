@@ -173,17 +173,11 @@ check "64 tracks play ($n_ok imports took)" wait_for 10 test "$(ntracks)" = 64
 # --no-bundle, reading as it goes; the pacing keeps that one whole.
 client() { # MODE
 	python3 - "$OSCP" "$1" <<'PY'
-import socket, struct, sys, time
+import socket, sys, time
+sys.path.insert(0, "tests")
+from oscwatch import messages  # a datagram's messages: itself, or a bundle's
 def pad(b): return b + b"\0" * (4 - len(b) % 4)
 def msg(path, *a): return pad(path.encode()) + pad(("," + "s" * len(a)).encode()) + b"".join(pad(x.encode()) for x in a)
-def messages(p):
-    if not p.startswith(b"#bundle\0"):
-        return [p]
-    out, o = [], 16
-    while o + 4 <= len(p):
-        n = struct.unpack(">i", p[o:o + 4])[0]
-        out += messages(p[o + 4:o + 4 + n]); o += 4 + n
-    return out
 port, mode = int(sys.argv[1]), sys.argv[2]
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 extra = ["--no-bundle"] if mode == "plain" else []

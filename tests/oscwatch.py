@@ -71,4 +71,5 @@ def main():
                 out.write(decode(m) + "\n")
             out.flush()
 
-sys.exit(main())
+if __name__ == "__main__":
+    sys.exit(main())
