@@ -242,13 +242,12 @@ static long watch_datagram(const unsigned char *buf, size_t n, long limit, int *
 }
 
 /* The daemon's OSC port from the instance's segment: > 0, 0 when the
- * daemon is not running, -1 when the instance is gone. */
-static int segment_port(const char *shm_name)
+ * daemon is not running, -1 when there is no instance (the reason in err). */
+static int segment_port(const char *shm_name, char *err, size_t n)
 {
 	struct jl_shm s;
-	char err[256];
 	int port;
-	if (jl_shm_open_reader(&s, shm_name, 0, err, sizeof(err)) < 0)
+	if (jl_shm_open_reader(&s, shm_name, 0, err, n) < 0)
 		return -1;
 	port = (int)atomic_load(&s.hdr->osc_port);
 	jl_shm_close(&s);
@@ -345,7 +344,8 @@ static int watch(const char *host, int port, const char *shm_name, int timeout_m
 				silent = 1;
 			}
 			if (shm_name) {
-				int np = segment_port(shm_name);
+				char why[256];
+				int np = segment_port(shm_name, why, sizeof(why));
 				if (np < 0) {
 					fprintf(stderr, "loopctl: watch: the jackloop instance is gone\n");
 					rc = JL_EXIT_NO_DAEMON;
@@ -534,15 +534,12 @@ int jl_cli_main(int argc, char **argv)
 	}
 	port_given = port != 0;
 	if (!port) {
-		struct jl_shm s;
-		int r = jl_shm_open_reader(&s, shm_name, 0, err, sizeof(err));
-		if (r < 0) {
+		port = segment_port(shm_name, err, sizeof(err));
+		if (port < 0) {
 			fprintf(stderr, "loopctl: no jackloop instance '%s' on JACK server '%s' (%s)\n"
 					"  start one with: jackloop --name %s\n", name, server, err, name);
 			return JL_EXIT_NO_DAEMON;
 		}
-		port = (int)atomic_load(&s.hdr->osc_port);
-		jl_shm_close(&s);
 		if (!port) {
 			fprintf(stderr, "loopctl: the control daemon of '%s' is not running\n"
 					"  jackloop starts it; or run: loopctl --name %s serve\n", name, name);

@@ -2657,17 +2657,19 @@ int jl_looper_parse_track(struct jl_daemon *d, const char *w, int *track)
 	return 0;
 }
 
-const char *jl_looper_track_state(const struct jl_daemon *d, int t)
+const char *const jl_track_state_names[] = { "empty", "waiting", "recording", "stopped", "muted", "playing" };
+
+enum jl_track_state jl_looper_track_state(const struct jl_daemon *d, int t)
 {
 	const struct jl_track_m *tr = &d->m->tracks[t];
 	if (!tr->used)
-		return "empty";
-	return tr->rec_state == JL_REC_RECORDING ? "recording"
-	       : tr->rec_state == JL_REC_WAIT_THRESHOLD || tr->rec_state == JL_REC_FINISHING ? "waiting"
-	       : !track_has_audio(d, t) ? "empty"
-	       : tr->stopped ? "stopped"
-	       : tr->muted ? "muted"
-	       : "playing";
+		return JL_TS_EMPTY;
+	return tr->rec_state == JL_REC_RECORDING ? JL_TS_RECORDING
+	       : tr->rec_state == JL_REC_WAIT_THRESHOLD || tr->rec_state == JL_REC_FINISHING ? JL_TS_WAITING
+	       : !track_has_audio(d, t) ? JL_TS_EMPTY
+	       : tr->stopped ? JL_TS_STOPPED
+	       : tr->muted ? JL_TS_MUTED
+	       : JL_TS_PLAYING;
 }
 
 void jl_looper_status(struct jl_daemon *d, json_t *obj, char *text, size_t n, int only)
@@ -2704,7 +2706,7 @@ void jl_looper_status(struct jl_daemon *d, json_t *obj, char *text, size_t n, in
 		if (!tr->used || (only >= 0 && t != only))
 			continue;
 		ntr++;
-		state = jl_looper_track_state(d, t);
+		state = jl_track_state_names[jl_looper_track_state(d, t)];
 		track_gains(d, t, &gl, &gr);
 		jt = json_pack("{s:i,s:s,s:b,s:b,s:f,s:f,s:i,s:[i,i],s:I,s:f,s:f}", "track", t + 1, "state", state,
 			       "muted", tr->muted, "soloed", tr->soloed, "gain_db", (double)tr->gain_db, "pan",

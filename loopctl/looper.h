@@ -79,9 +79,10 @@ void jl_looper_pool_free(struct jl_daemon *d, int region);
 /* Resolves a user's track word ("1".., "sel", "all") to a target. */
 int jl_looper_parse_track(struct jl_daemon *d, const char *w, int *track);
 
-/* A track's state as status names it: empty, waiting, recording,
- * stopped, muted or playing. */
-const char *jl_looper_track_state(const struct jl_daemon *d, int t);
+/* A track's state, as status names it (jl_track_state_names). */
+enum jl_track_state { JL_TS_EMPTY, JL_TS_WAITING, JL_TS_RECORDING, JL_TS_STOPPED, JL_TS_MUTED, JL_TS_PLAYING };
+extern const char *const jl_track_state_names[];
+enum jl_track_state jl_looper_track_state(const struct jl_daemon *d, int t);
 
 /* Adds anchor, tracks, triggers and pool to a status reply; `only` >= 0
  * lists that track alone (a full list of hundreds of layers can outgrow

@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "jl_alloc.h"
+#include "util.h"
 
 const struct jl_midi_binding jl_midi_default_map[] = {
 	{ JL_MIDI_CC, 255, 80, "record", 0, 0 },	/* a four-switch pedal */
@@ -75,16 +76,6 @@ static int bad(struct map_ctx *c, const char *fmt, ...)
 	return 0; /* inih: this line is an error */
 }
 
-static int number_in(const char *s, long lo, long hi, long *v)
-{
-	char *end;
-	if (*s < '0' || *s > '9')
-		return -1;
-	errno = 0;
-	*v = strtol(s, &end, 10);
-	return errno || *end || *v < lo || *v > hi ? -1 : 0;
-}
-
 static int same_family(uint8_t a, uint8_t b)
 {
 	int ca = a == JL_MIDI_CC || a == JL_MIDI_FADER, cb = b == JL_MIDI_CC || b == JL_MIDI_FADER;
@@ -126,7 +117,7 @@ static int map_line(void *user, const char *section, const char *name, const cha
 	struct jl_midi_binding *b;
 	const char *slash = strchr(name, '/');
 	char key[32], first[64];
-	long ch = 0, num;
+	uint32_t ch = 0, num;
 	uint8_t kind;
 	size_t i, words = 0;
 	const char *p;
@@ -147,11 +138,11 @@ static int map_line(void *user, const char *section, const char *name, const cha
 	if (slash) {
 		memcpy(key, name, (size_t)(slash - name));
 		key[slash - name] = 0;
-		if (number_in(key, 1, 16, &ch) < 0)
+		if (jl_parse_u32(key, 1, 16, &ch) < 0)
 			return bad(c, "'%s': the channel must be 1..16", name);
 		name = slash + 1;
 	}
-	if (number_in(name, 0, 127, &num) < 0)
+	if (jl_parse_u32(name, 0, 127, &num) < 0)
 		return bad(c, "'%s' is not a %s number 0..127 (or CHANNEL/NUMBER)", name,
 			   kind == JL_MIDI_NOTE ? "note" : kind == JL_MIDI_PC ? "program" : "controller");
 	for (i = 0; i < m->n; i++)

@@ -55,10 +55,8 @@
 enum { K_SELECTED = 1, K_ANCHOR = 2, K_TEMPO = 4 };
 enum { K_STATE = 1, K_REC = 2, K_MUTE = 4, K_SOLO = 8, K_GAIN = 16, K_LAYERS = 32, K_ALL = 63 };
 
-static const char *const state_names[] = { "empty", "waiting", "recording", "stopped", "muted", "playing" };
-
 struct track_snap {
-	uint8_t state;		/* index into state_names */
+	uint8_t state;		/* enum jl_track_state */
 	uint8_t muted, soloed;
 	float gain_db;
 	uint32_t layers;	/* active layers */
@@ -76,7 +74,6 @@ struct snap {
 struct sub {
 	int used;
 	struct sockaddr_in addr;
-	lo_address la;
 	uint32_t interval_ms;	/* position messages; 0 = none */
 	double lease_until;	/* jl_mono_ms(); 0 = no lease */
 	double next_pos;
@@ -104,12 +101,8 @@ int jl_notify_init(struct jl_daemon *d)
 
 void jl_notify_close(struct jl_daemon *d)
 {
-	int i;
 	if (!d->notify)
 		return;
-	for (i = 0; i < SUBS_MAX; i++)
-		if (d->notify->s[i].la)
-			lo_address_free(d->notify->s[i].la);
 	jl_free(d->notify);
 	d->notify = NULL;
 }
@@ -169,8 +162,6 @@ static struct sub *find_sub(struct jl_notify *n, const struct sockaddr_in *a)
 
 static void drop_sub(struct sub *s)
 {
-	if (s->la)
-		lo_address_free(s->la);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -204,7 +195,7 @@ int jl_cmd_subscribe(struct jl_daemon *d, struct jl_req *rq, int argc, char **ar
 	int i, renew = 0, plain = 0, rc;
 	struct sockaddr_in a;
 	struct sub *s;
-	char u[64], host[INET_ADDRSTRLEN], ps[8];
+	char u[64];
 	if (!n)
 		return jl_say(rq, 1, "state feedback is not available (out of memory at start-up)");
 	for (i = 1; i < argc; i++) {
@@ -246,11 +237,6 @@ int jl_cmd_subscribe(struct jl_daemon *d, struct jl_req *rq, int argc, char **ar
 			return jl_say(rq, 1, "%d subscribers already; one must unsubscribe first (unsubscribe --url URL)",
 				      SUBS_MAX);
 		s = &n->s[i];
-		inet_ntop(AF_INET, &a.sin_addr, host, sizeof(host));
-		snprintf(ps, sizeof(ps), "%u", ntohs(a.sin_port));
-		s->la = lo_address_new(host, ps);
-		if (!s->la)
-			return jl_say(rq, 1, "cannot make an OSC address for %s:%s", host, ps);
 		s->used = 1;
 		s->addr = a;
 		s->full = 1;
@@ -365,11 +351,7 @@ static void take_snap(struct jl_daemon *d, struct snap *s)
 	}
 	for (k = 0; k < JL_MAX_TRACKS; k++) {
 		const struct jl_track_m *tr = &m->tracks[k];
-		const char *st = jl_looper_track_state(d, k);
-		uint8_t j;
-		for (j = 0; j < sizeof(state_names) / sizeof(state_names[0]); j++)
-			if (!strcmp(st, state_names[j]))
-				s->tr[k].state = j;
+		s->tr[k].state = (uint8_t)jl_looper_track_state(d, k);
 		if (!tr->used) {
 			s->tr[k].layers = 0;
 			continue;
@@ -399,18 +381,13 @@ static void flush(struct jl_daemon *d, struct sub *s)
 	s->out_len = BUNDLE_HEAD;
 }
 
-/* Queues one message for s (flushing first if the bundle is full), or
- * sends it at once to a subscriber that asked for no bundles. */
+/* Queues one message for s (flushing first if the bundle is full); a
+ * subscriber that asked for no bundles gets it at once, on its own.  The
+ * messages are short (a path, at most three numbers or a state word), so
+ * every one fits a bundle. */
 static void send_to(struct jl_daemon *d, struct sub *s, const char *path, lo_message m)
 {
 	size_t len = lo_message_length(m, path), wrote = 0;
-	if (s->plain || len + 4 > OUT_MAX - BUNDLE_HEAD) {
-		if (lo_send_message_from(s->la, d->osc, path, m) < 0)
-			d->notify->dropped++;
-		else
-			d->notify->sent++;
-		return;
-	}
 	if (s->out_len + 4 + len > OUT_MAX)
 		flush(d, s);
 	if (s->out_len < BUNDLE_HEAD) {
@@ -426,6 +403,8 @@ static void send_to(struct jl_daemon *d, struct sub *s, const char *path, lo_mes
 	lo_message_serialise(m, path, s->out + s->out_len + 4, &wrote);
 	s->out_len += 4 + len;
 	s->out_n++;
+	if (s->plain)
+		flush(d, s);
 }
 
 /* One message to one subscriber.  Types: i int32, h int64, f float (passed
@@ -464,7 +443,7 @@ static void forget(struct sub *s, const struct snap *now)
 {
 	int k, hi = FULL_TRACKS;
 	for (k = 0; k < JL_MAX_TRACKS; k++)
-		if (now->tr[k].state != 0 && k + 1 > hi)
+		if (now->tr[k].state != JL_TS_EMPTY && k + 1 > hi)
 			hi = k + 1;
 	memset(&s->sent, 0, sizeof(s->sent));
 	s->known_glob = 0;
@@ -472,7 +451,7 @@ static void forget(struct sub *s, const struct snap *now)
 		s->known_tr[k] = k < hi ? 0 : K_ALL;
 }
 
-static int is_rec(uint8_t state) { return state == 1 || state == 2; } /* waiting, recording */
+static int is_rec(uint8_t state) { return state == JL_TS_WAITING || state == JL_TS_RECORDING; }
 
 /* Sends subscriber s what it was not sent or was sent otherwise, in a
  * fixed order (globals, then tracks 1.., each: state, rec, mute, solo,
@@ -514,7 +493,7 @@ static int catch_up(struct jl_daemon *d, struct sub *s, const struct snap *now, 
 			continue;
 		if (left > 0 && (!(*kn & K_STATE) || n->state != w->state)) {
 			snprintf(p, sizeof(p), "/jl/state/track/%d", k + 1);
-			push(d, s, p, "s", state_names[n->state]);
+			push(d, s, p, "s", jl_track_state_names[n->state]);
 			if (is_rec(n->state) != is_rec(w->state))
 				*kn &= (uint8_t)~K_REC; /* rec follows the state */
 			w->state = n->state;
