@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <lo/lo.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
@@ -40,7 +41,7 @@ static void usage(FILE *f)
 		"  -n, --name NAME     jackloop instance (default: jackloop)\n"
 		"  -s, --server NAME   JACK server (default: $JACK_DEFAULT_SERVER or 'default')\n"
 		"  -p, --port PORT     talk to this OSC port instead of the one in the segment\n"
-		"      --host ADDR     daemon address (default: 127.0.0.1)\n"
+		"      --host ADDR     daemon address or host name (default: 127.0.0.1)\n"
 		"  -j, --json          print the daemon's reply as JSON\n"
 		"  -t, --timeout MS    how long to wait for a reply (default: 1000; save, load: 120000)\n"
 		"  -h, --help          show this help\n"
@@ -81,16 +82,60 @@ static int send_words(int fd, const struct sockaddr_in *to, int argc, char **arg
 	return r;
 }
 
+/* A host name or a numeric address -> an IPv4 address.  The CLI may wait
+ * for a name lookup; the daemon never does (it takes numeric addresses
+ * only), so names are resolved here. */
+static int resolve_ipv4(const char *host, struct in_addr *out)
+{
+	struct addrinfo hints, *res = NULL;
+	int rc;
+	if (inet_pton(AF_INET, host, out) == 1)
+		return 0;
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_INET;
+	hints.ai_socktype = SOCK_DGRAM;
+	rc = getaddrinfo(host, NULL, &hints, &res);
+	if (rc != 0 || !res) {
+		fprintf(stderr, "loopctl: cannot resolve '%s' to an IPv4 address: %s\n", host,
+			rc ? gai_strerror(rc) : "no address");
+		return -1;
+	}
+	*out = ((const struct sockaddr_in *)(const void *)res->ai_addr)->sin_addr;
+	freeaddrinfo(res);
+	return 0;
+}
+
 static int daemon_addr(const char *host, int port, struct sockaddr_in *to)
 {
 	memset(to, 0, sizeof(*to));
 	to->sin_family = AF_INET;
 	to->sin_port = htons((uint16_t)port);
-	if (inet_pton(AF_INET, host, &to->sin_addr) != 1) {
-		fprintf(stderr, "loopctl: --host '%s' is not an IPv4 address\n", host);
+	return resolve_ipv4(host, &to->sin_addr);
+}
+
+/* subscribe/unsubscribe --url osc.udp://HOST:PORT/ with a host name: the
+ * same URL with the name's IPv4 address, in buf.  Returns 1 if buf holds
+ * it, 0 if the URL is to be sent as it is, -1 if the name does not
+ * resolve. */
+static int numeric_url(const char *arg, char *buf, size_t n)
+{
+	const char *pre = "osc.udp://", *h, *colon;
+	char host[256], num[INET_ADDRSTRLEN];
+	struct in_addr a;
+	if (strncmp(arg, pre, strlen(pre)) != 0)
+		return 0; /* the daemon says what is wrong with it */
+	h = arg + strlen(pre);
+	colon = strchr(h, ':');
+	if (!colon || colon == h || (size_t)(colon - h) >= sizeof(host))
+		return 0;
+	memcpy(host, h, (size_t)(colon - h));
+	host[colon - h] = 0;
+	if (inet_pton(AF_INET, host, &a) == 1)
+		return 0;
+	if (resolve_ipv4(host, &a) < 0)
 		return -1;
-	}
-	return 0;
+	inet_ntop(AF_INET, &a, num, sizeof(num));
+	return (size_t)snprintf(buf, n, "%s%s%s", pre, num, colon) < n;
 }
 
 /* Sends /jl/<cmd> args... and waits for /jl/reply. */
@@ -406,7 +451,7 @@ int jl_cli_main(int argc, char **argv)
 	};
 	const char *name = "jackloop", *server = jl_shm_default_server(), *host = "127.0.0.1";
 	int port = 0, json = 0, timeout = 1000, c, i, o, timeout_given = 0, is_watch, port_given;
-	char absdir[4096];
+	char absdir[4096], urlbuf[300];
 	const struct jl_command *cmd;
 	char shm_name[256], err[512];
 
@@ -520,6 +565,14 @@ int jl_cli_main(int argc, char **argv)
 		if (!timeout_given)
 			timeout = 120000;
 	}
+	if (!strcmp(cmd->name, "subscribe") || !strcmp(cmd->name, "unsubscribe"))
+		for (i = 1; i + 1 < argc; i++) {
+			int r = strcmp(argv[i], "--url") ? 0 : numeric_url(argv[i + 1], urlbuf, sizeof(urlbuf));
+			if (r < 0)
+				return JL_EXIT_USAGE;
+			if (r > 0)
+				argv[i + 1] = urlbuf;
+		}
 	if (!is_watch && !strcmp(cmd->name, "subscribe")) {
 		/* this process ends with the answer: subscribe someone else, or
 		 * use watch */

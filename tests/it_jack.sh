@@ -122,6 +122,9 @@ kill -STOP "$DPID"
 expect_rc "a daemon that does not answer: exit 3 after the timeout" 3 "$LOOPCTL" --name $NAME --timeout 300 ping
 kill -CONT "$DPID"
 expect_rc "loopctl help: exit 0" 0 "$LOOPCTL" help
+expect_rc "--host by name (localhost)" 0 "$LOOPCTL" --name $NAME --host localhost ping
+expect_rc "--host that does not resolve: exit 2" 2 "$LOOPCTL" --name $NAME --host no-such-host.invalid ping
+check "saying so" grep -q "cannot resolve 'no-such-host.invalid'" "$TMP/err"
 
 # --- bad OSC ----------------------------------------------------------------
 PORT=$(jv daemon.osc_port)

@@ -37,12 +37,16 @@ P=$(cat "$TMP/port")
 expect_rc "subscribe from the CLI without --port or --url: usage" 2 L subscribe
 check "  saying why" grep -q "needs --port or --url" "$TMP/err"
 for bad in "--port 0" "--port 70000" "--port abc" "--port -5" "--interval 5" "--interval -1" "--interval 10001" \
-	"--lease x" "--lease 86401" "--url http://127.0.0.1:9000/" "--url osc.udp://localhost:9000/" \
+	"--lease x" "--lease 86401" "--url http://127.0.0.1:9000/" \
 	"--url osc.udp://127.0.0.1/" "--url osc.udp://127.0.0.1:0/" "--port 9000 --url osc.udp://127.0.0.1:9000/" \
 	"--port 9000 --bogus 1" "--port"; do
 	# shellcheck disable=SC2086
 	expect_rc "subscribe $bad: usage" 2 L subscribe $bad
 done
+expect_rc "subscribe --url with a name that does not resolve: usage" 2 L subscribe --url osc.udp://no-such-host.invalid:9000/
+check "  saying so" grep -q "cannot resolve 'no-such-host.invalid'" "$TMP/err"
+check "OSC /jl/subscribe --url with a host name: an error (the daemon never waits for a lookup)" \
+	test "$(python3 tests/osc.py "$OSCP" /jl/subscribe s:--url s:osc.udp://localhost:9000/ | cut -f1,3)" = "$(printf "usage\t--url 'osc.udp://localhost:9000/' is not osc.udp://A.B.C.D:PORT/ (a numeric IPv4 address)")"
 expect_rc "unsubscribe a port nobody subscribed: refused" 1 L unsubscribe --port "$P"
 check "  saying so" grep -q "is not subscribed" "$TMP/err"
 expect_rc "unsubscribe --port x: usage" 2 L unsubscribe --port x
@@ -151,6 +155,10 @@ check "  saying so" grep -q "16 subscribers already" "$TMP/err"
 check "  still 16" nsubs_is 16
 expect_rc "unsubscribe all" 0 L --json unsubscribe all
 check "  removed 16" python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); assert r["removed"] == 16, r' "$TMP/out"
+check "  none left" nsubs_is 0
+expect_rc "subscribe --url with a host name: the CLI resolves it" 0 L --json subscribe --url "osc.udp://localhost:$P/" --interval 0
+check "  to its address" python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); assert r["url"] == "osc.udp://127.0.0.1:%s/" % sys.argv[2], r' "$TMP/out" "$P"
+expect_rc "unsubscribe --url by the same name" 0 L unsubscribe --url "osc.udp://localhost:$P/"
 check "  none left" nsubs_is 0
 
 # --- a lease nobody renews ---------------------------------------------------------------------
