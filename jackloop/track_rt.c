@@ -295,8 +295,8 @@ static void render_mode(struct jl_engine *e, struct jl_voice *v, uint32_t n)
 	for (k = 0; k < n; k++) {
 		/* u2: the source position in half frames */
 		uint64_t u2 = v->rate == 1 ? (4 * q) % (2 * P) : v->rate == 2 ? q : 2 * q, j;
-		if (v->reverse)
-			u2 = 2 * (P - 1) - u2;
+		if (v->reverse) /* -(u2 + 2) mod 2P: at half speed u2 reaches 2P - 1 */
+			u2 = (4 * P - 2 - u2) % (2 * P);
 		j = u2 / 2;
 		for (c = 0; c < v->channels; c++) {
 			float a = layer_at(e, v, (int)c, j);

@@ -990,6 +990,30 @@ static void test_reverse_rate(void)
 			bad++;
 	}
 	TH_CHECK(bad == 0, "half speed: even output frames play recorded frame q/2 (%llu off)", (unsigned long long)bad);
+	/* reversed at half speed: output frame q is half-frame -(q + 2) mod 2C,
+	 * and no frame, the wrap between the last and the first included,
+	 * leaves the recorded range (it once read 2^63 frames away) */
+	TH_CHECK(cmd("layer 1 1 reverse on", msg, sizeof(msg)) == 0, "reverse at half speed: %s", msg);
+	t = a1 + ((now() + N + S_SEAM - a1) / C + 1) * C;
+	run_to(t + 3 * C);
+	bad = 0;
+	n = 0;
+	{
+		float peak = 0;
+		for (y = t + S_SEAM; y < t + 3 * C; y++) {
+			uint64_t q = (y - a1) % (2 * C), r = (4 * C - 2 - q) % (2 * C);
+			float a = fabsf(outL[y % LOG]) > fabsf(outR[y % LOG]) ? fabsf(outL[y % LOG]) : fabsf(outR[y % LOG]);
+			peak = a > peak || a != a ? a : peak;
+			if (r % 2 || r / 2 >= C - S_SEAM || r / 2 < S_SEAM)
+				continue;
+			n++;
+			if (!expect_frame(y, a1 + r / 2))
+				bad++;
+		}
+		TH_CHECK(bad == 0 && n > C / 2, "reversed half speed: even half-frames play recorded frame r/2 (%llu off of %llu)",
+			 (unsigned long long)bad, (unsigned long long)n);
+		TH_CHECK(peak <= 0.5f, "reversed half speed: no sample beyond the recorded range (peak %g)", (double)peak);
+	}
 	TH_CHECK(cmd("layer 1 1 rate 3", msg, sizeof(msg)) == 2, "rate 3 is refused: %s", msg);
 	teardown();
 }
