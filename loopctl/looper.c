@@ -385,6 +385,26 @@ static int queue_full(struct jl_daemon *d, struct jl_req *rq)
 	return say(rq, 1, "command queue full (%u slots): not done, try again", d->cmdq.mask + 1);
 }
 
+/* A command that changes the model and sends several RT commands checks
+ * first that they all fit: the daemon is the queue's only producer, so
+ * the room can only grow until it pushes, and the model never says what
+ * the engine was not told.  0 if n fit, else the queue-full answer. */
+static int room(struct jl_daemon *d, struct jl_req *rq, uint32_t n)
+{
+	if (jl_spsc_space(&d->cmdq) >= n)
+		return 0;
+	if (n > d->cmdq.mask + 1)
+		return say(rq, 1, "this needs %u commands at once, more than the command queue holds (%u): not done",
+			   n, d->cmdq.mask + 1);
+	return queue_full(d, rq);
+}
+
+/* Commands start_layer sends at most (source, start, gain, mode). */
+#define START_CMDS 4
+/* ... and a take's end or start at most: a layer's start, the track's
+ * gains, the PA, the count-in click. */
+#define TAKE_CMDS (START_CMDS + 3)
+
 /* --- model helpers ---------------------------------------------------------- */
 
 static struct jl_layer_m *layer_by_id(struct jl_daemon *d, uint32_t id)
@@ -899,7 +919,7 @@ int jl_looper_record(struct jl_daemon *d, struct jl_req *rq, const struct jl_rec
 	struct jl_model *m = d->m;
 	struct jl_track_m *tr;
 	int t = o->track;
-	uint64_t p = heard(d, rq), L, e_h;
+	uint64_t p = heard(d, rq), L, e_h, org0;
 
 	if (t == JL_T_SELECTED) {
 		t = (int)m->selected;
@@ -924,6 +944,20 @@ int jl_looper_record(struct jl_daemon *d, struct jl_req *rq, const struct jl_rec
 			return say(rq, 1, "track %d: press ignored: the take is only %.0f ms long (a take needs %d ms); "
 				   "still recording", t + 1, 1000.0 * (double)(e_h - tr->rec_start) / rate(d),
 				   JL_MIN_TAKE_MS);
+		if (room(d, rq, TAKE_CMDS))
+			return 1;
+		if (e_h < tr->rec_start) {
+			/* pressed again during the count-in: the take is cancelled,
+			 * and a click that only counted in stops */
+			uint64_t a = audible(d, rq);
+			if (tr->rec_flags & JL_REC_PA_MUTE)
+				send_pa(d, 1.0f, a);
+			if (!m->click_on)
+				jl_outputs_send_click(d, rq, a, a, 0);
+			drop_pending(d, tr);
+			json_object_set_new(rq->json, "track", json_integer(t + 1));
+			return say(rq, 0, "track %d: pressed during the count-in: take cancelled", t + 1);
+		}
 		return finish_take(d, rq, t, e_h);
 	}
 	if (tr->used && tr->rec_state != JL_REC_IDLE)
@@ -935,6 +969,10 @@ int jl_looper_record(struct jl_daemon *d, struct jl_req *rq, const struct jl_rec
 		return say(rq, 2, "--bars sets the length of the first loop; later takes use --cycles");
 	if (o->bars && m->preset_bpm <= 0)
 		return say(rq, 2, "--bars needs a tempo first: loopctl tempo BPM (or tap)");
+	if (o->count_in && beat_unit(d, &org0) <= 0)
+		return say(rq, 1, "--count-in needs a tempo: record a loop, tap, or set tempo BPM");
+	if (room(d, rq, TAKE_CMDS))
+		return 1;
 	if (!tr->used)
 		init_track(d, t);
 	if (o->n_in) {
@@ -962,14 +1000,14 @@ int jl_looper_record(struct jl_daemon *d, struct jl_req *rq, const struct jl_rec
 		double beat;
 		uint64_t org;
 		beat = beat_unit(d, &org);
-		if (beat <= 0)
-			return say(rq, 1, "--count-in needs a tempo: record a loop, tap, or set tempo BPM");
 		bar = (uint64_t)llround(beat * bpb);
 		b0 = floor_to(a, org, bar) + bar;
 		start = b0 + (uint64_t)o->count_in * bar;
 		tr->rec_start = start + L;
-		if (jl_outputs_send_click(d, rq, b0, m->click_on ? 0 : start, 1))
+		if (jl_outputs_send_click(d, rq, b0, m->click_on ? 0 : start, 1)) {
+			drop_pending(d, tr); /* not recording after all */
 			return 1;
+		}
 		json_object_set_new(rq->json, "count_in_from", json_integer((json_int_t)b0));
 	}
 	if (o->has_threshold) {
@@ -990,8 +1028,10 @@ int jl_looper_record(struct jl_daemon *d, struct jl_req *rq, const struct jl_rec
 		double beat = 60.0 * rate(d) / m->preset_bpm;
 		tr->rec_end = tr->rec_start + (uint64_t)llround(o->bars * (double)m->beats_per_bar * beat);
 	}
-	if (tr->rec_flags & JL_REC_PA_MUTE && send_pa(d, 0.0f, o->count_in ? tr->rec_start - L : audible(d, rq)))
+	if (tr->rec_flags & JL_REC_PA_MUTE && send_pa(d, 0.0f, o->count_in ? tr->rec_start - L : audible(d, rq))) {
+		drop_pending(d, tr); /* cannot happen after room(): kept for safety */
 		return queue_full(d, rq);
+	}
 	m->selected = (uint32_t)t;
 	json_object_set_new(rq->json, "track", json_integer(t + 1));
 	json_object_set_new(rq->json, "start", json_integer((json_int_t)tr->rec_start));
@@ -1091,10 +1131,18 @@ static void set_layer(struct jl_daemon *d, struct jl_layer_m *l, int on, uint64_
 	}
 }
 
+static uint32_t free_voices(struct jl_daemon *d)
+{
+	uint32_t v, n = 0;
+	for (v = 0; v < d->shm.hdr->geom.max_voices; v++)
+		n += (uint32_t)voice_free(d, v);
+	return n;
+}
+
 static int apply_action(struct jl_daemon *d, int a, int undo, uint64_t at, char *what, size_t n)
 {
 	struct jl_action_m *ac = &d->m->actions[a];
-	uint32_t i, count = 0;
+	uint32_t i, count = 0, need = 0, voices = 0;
 	/* Redo must be possible: every layer's audio must still exist. */
 	for (i = 0; i < JL_MAX_MEMBERS; i++) {
 		struct jl_layer_m *l;
@@ -1112,7 +1160,19 @@ static int apply_action(struct jl_daemon *d, int a, int undo, uint64_t at, char 
 					 l->number, l->track + 1);
 				return -1;
 			}
+			need += turning_on ? START_CMDS : 1;
+			voices += (uint32_t)(turning_on && l->voice < 0);
 		}
+	}
+	/* all or nothing: every layer gets its voice and its commands */
+	if (voices && voices > free_voices(d)) {
+		snprintf(what, n, "%u layer%s would need a voice, %u %s free: nothing changed", voices,
+			 voices == 1 ? "" : "s", free_voices(d), free_voices(d) == 1 ? "is" : "are");
+		return -1;
+	}
+	if (jl_spsc_space(&d->cmdq) < need) {
+		snprintf(what, n, "command queue full (%u slots, %u needed): not done, try again", d->cmdq.mask + 1, need);
+		return -1;
 	}
 	for (i = 0; i < JL_MAX_MEMBERS; i++) {
 		struct jl_layer_m *l;
@@ -1175,8 +1235,14 @@ int jl_looper_undo(struct jl_daemon *d, struct jl_req *rq, int track, int redo)
 int jl_looper_clear(struct jl_daemon *d, struct jl_req *rq, int track)
 {
 	int t, a, n = 0;
-	uint32_t i;
+	uint32_t i, need = 0;
 	uint64_t at = audible(d, rq);
+	for (i = 0; i < JL_MAX_LAYERS; i++) {
+		const struct jl_layer_m *l = &d->m->layers[i];
+		need += (uint32_t)(l->id && (track < 0 || l->track == track) && l->state == JL_L_ACTIVE);
+	}
+	if (room(d, rq, need))
+		return 1;
 	for (t = 0; t < JL_MAX_TRACKS; t++) {
 		if ((track >= 0 && t != track) || !d->m->tracks[t].used || !track_has_audio(d, t))
 			continue;
@@ -1197,6 +1263,25 @@ int jl_looper_clear(struct jl_daemon *d, struct jl_req *rq, int track)
 
 /* --- mixing ---------------------------------------------------------------- */
 
+static uint32_t used_tracks(const struct jl_daemon *d)
+{
+	uint32_t t, n = 0;
+	for (t = 0; t < JL_MAX_TRACKS; t++)
+		n += d->m->tracks[t].used;
+	return n;
+}
+
+/* Voiced, active layers of track t (all tracks if t < 0). */
+static uint32_t voiced_layers(const struct jl_daemon *d, int t)
+{
+	uint32_t i, n = 0;
+	for (i = 0; i < JL_MAX_LAYERS; i++) {
+		const struct jl_layer_m *l = &d->m->layers[i];
+		n += (uint32_t)(l->id && (t < 0 || l->track == t) && l->state == JL_L_ACTIVE && l->voice >= 0);
+	}
+	return n;
+}
+
 static int for_tracks(struct jl_daemon *d, struct jl_req *rq, int track, int need_audio)
 {
 	if (track == JL_T_SELECTED)
@@ -1208,9 +1293,11 @@ static int for_tracks(struct jl_daemon *d, struct jl_req *rq, int track, int nee
 
 int jl_looper_mute(struct jl_daemon *d, struct jl_req *rq, int track, int mode)
 {
-	int t, first = for_tracks(d, rq, track, 0), n = 0;
+	int t, first = for_tracks(d, rq, track, 0), n = 0, nm = 0;
 	uint64_t at = audible(d, rq);
 	if (first == -1 && track != JL_T_ALL)
+		return 1;
+	if (room(d, rq, track == JL_T_ALL ? used_tracks(d) : 1))
 		return 1;
 	for (t = 0; t < JL_MAX_TRACKS; t++) {
 		struct jl_track_m *tr = &d->m->tracks[t];
@@ -1220,10 +1307,13 @@ int jl_looper_mute(struct jl_daemon *d, struct jl_req *rq, int track, int mode)
 		if (send_track(d, t, at))
 			return queue_full(d, rq);
 		n++;
+		nm += tr->muted;
 	}
 	if (track != JL_T_ALL)
 		return say(rq, 0, "track %d %s", first + 1, d->m->tracks[first].muted ? "muted" : "unmuted");
-	return say(rq, 0, "%d tracks %s", n, mode ? "muted" : "unmuted");
+	if (mode == 2)
+		return say(rq, 0, "%d track%s toggled: %d muted, %d unmuted", n, n == 1 ? "" : "s", nm, n - nm);
+	return say(rq, 0, "%d track%s %s", n, n == 1 ? "" : "s", mode ? "muted" : "unmuted");
 }
 
 int jl_looper_gain(struct jl_daemon *d, struct jl_req *rq, int track, double db)
@@ -1231,6 +1321,8 @@ int jl_looper_gain(struct jl_daemon *d, struct jl_req *rq, int track, double db)
 	int t = for_tracks(d, rq, track, 0);
 	if (t < 0)
 		return track == JL_T_ALL ? say(rq, 2, "gain takes one track") : 1;
+	if (room(d, rq, 1))
+		return 1;
 	d->m->tracks[t].gain_db = (float)db;
 	if (send_track(d, t, audible(d, rq)))
 		return queue_full(d, rq);
@@ -1242,6 +1334,8 @@ int jl_looper_pan(struct jl_daemon *d, struct jl_req *rq, int track, double pan)
 	int t = for_tracks(d, rq, track, 0);
 	if (t < 0)
 		return track == JL_T_ALL ? say(rq, 2, "pan takes one track") : 1;
+	if (room(d, rq, 1))
+		return 1;
 	d->m->tracks[t].pan = (float)pan;
 	if (send_track(d, t, audible(d, rq)))
 		return queue_full(d, rq);
@@ -1254,6 +1348,8 @@ int jl_looper_solo(struct jl_daemon *d, struct jl_req *rq, int track, int mode)
 	uint64_t at = audible(d, rq);
 	if (t < 0)
 		return track == JL_T_ALL ? say(rq, 2, "solo takes one track") : 1;
+	if (room(d, rq, used_tracks(d)))
+		return 1;
 	d->m->tracks[t].soloed = (uint8_t)(mode == 2 ? !d->m->tracks[t].soloed : mode);
 	for (i = 0; i < JL_MAX_TRACKS; i++)
 		if (d->m->tracks[i].used && send_track(d, i, at))
@@ -1294,6 +1390,8 @@ int jl_looper_play(struct jl_daemon *d, struct jl_req *rq, int track, int sync, 
 			return jl_looper_at(d, rq, spec, JL_T_ONCE, 1, 3, words);
 		}
 	}
+	if (room(d, rq, 2 * voiced_layers(d, track) + (track >= 0 ? 1 : used_tracks(d))))
+		return 1;
 	for (t = 0; t < JL_MAX_TRACKS; t++) {
 		struct jl_track_m *tr = &m->tracks[t];
 		uint64_t P, shift = 0, tstart = 0;
@@ -1338,6 +1436,8 @@ int jl_looper_stop(struct jl_daemon *d, struct jl_req *rq, int track)
 		track = (int)m->selected;
 	if (track >= 0 && (!m->tracks[track].used || !track_has_audio(d, track)))
 		return say(rq, 1, "track %d is empty", track + 1);
+	if (room(d, rq, voiced_layers(d, track)))
+		return 1;
 	for (t = 0; t < JL_MAX_TRACKS; t++) {
 		struct jl_track_m *tr = &m->tracks[t];
 		if (!tr->used || (track >= 0 && t != track) || tr->stopped)
@@ -1390,6 +1490,8 @@ int jl_looper_layer(struct jl_daemon *d, struct jl_req *rq, int track, uint32_t 
 			l = &d->m->layers[i];
 	if (!l)
 		return say(rq, 1, "track %d has no layer %u", track + 1, number);
+	if (room(d, rq, 3))
+		return 1;
 	if (!strcmp(op, "delete")) {
 		int a = new_action(d, JL_A_DELETE, track);
 		add_member(d, a, l->id);

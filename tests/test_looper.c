@@ -801,6 +801,31 @@ static void test_outputs(void)
 			 "after exactly one bar of count-in clicks in the phones (%g %g %g)", l ? phL[(l->origin - bar / 4 + 10) % LOG] : 0.0f,
 			 l ? phL[(l->origin - bar + 10) % LOG] : 0.0f, l ? phL[(l->origin - bar - bar / 4 + 10) % LOG] : 0.0f);
 	}
+	/* a second press during the count-in cancels the take (it once made a
+	 * take of "18446744073709302593 frames"), and the click stops */
+	TH_CHECK(cmd("mute 1", NULL, 0) == 0, "mute 1 (the phones then carry the click alone)");
+	TH_CHECK(cmd("record 2 --count-in 2 --pa-mute", msg, sizeof(msg)) == 0, "record 2 --count-in 2: %s", msg);
+	run_to(now() + 5 * RATE / 2); /* the count-in starts on the next bar (2 s) and lasts 4 s */
+	{
+		uint64_t f, before = 0, after = 0;
+		for (f = now() - RATE / 2; f < now(); f++)
+			before += phL[f % LOG] != 0.0f;
+		TH_CHECK(before > 0, "  the count-in clicks");
+		TH_CHECK(cmd("record 2", msg, sizeof(msg)) == 0 && strstr(msg, "count-in: take cancelled"),
+			 "a press during it cancels the take: %s", msg);
+		TH_CHECK(d->m->tracks[1].rec_state == JL_REC_IDLE && !layer(2, 1), "  track 2 is not recording, and has no layer");
+		run_to(now() + 6 * RATE);
+		TH_CHECK(!layer(2, 1) && d->m->tracks[1].rec_state == JL_REC_IDLE, "  nor later");
+		for (f = now() - 5 * RATE; f < now(); f++)
+			after += phL[f % LOG] != 0.0f;
+		TH_CHECK(after == 0, "  and the click stopped (%llu frames)", (unsigned long long)after);
+	}
+	/* no tempo: refused before anything changes */
+	teardown();
+	setup(30, 64, 8);
+	run_to(RATE);
+	TH_CHECK(cmd("record --count-in 1", msg, sizeof(msg)) == 1 && strstr(msg, "needs a tempo") &&
+		 d->m->tracks[0].rec_state == JL_REC_IDLE, "--count-in without a tempo: refused, not recording: %s", msg);
 	teardown();
 }
 
@@ -1015,6 +1040,78 @@ static void test_reverse_rate(void)
 		TH_CHECK(peak <= 0.5f, "reversed half speed: no sample beyond the recorded range (peak %g)", (double)peak);
 	}
 	TH_CHECK(cmd("layer 1 1 rate 3", msg, sizeof(msg)) == 2, "rate 3 is refused: %s", msg);
+	teardown();
+}
+
+/* A full command queue: every command that changes the model refuses as a
+ * whole, before it changes anything, so the model never says what the
+ * engine was not told; once the queue drains, the same commands work. */
+static int fill_queue(void)
+{
+	struct jl_cmd c;
+	int n = 0;
+	memset(&c, 0, sizeof(c));
+	c.type = JL_CMD_NOP;
+	c.target = now();
+	while (jl_daemon_push(d, &c) == 0) {
+		c.id = 0;
+		n++;
+	}
+	return n;
+}
+
+static void test_queue_full(void)
+{
+	uint64_t a1, C = RATE;
+	char msg[2048];
+	struct jl_layer_m *l1, *l2;
+	setup(30, 64, 8);
+	run_to(RATE);
+	a1 = now() + 4;
+	press(a1, "record", NULL, 0);
+	press(a1 + C, "record", NULL, 0);
+	press(a1 + 2 * C, "record 2", NULL, 0);
+	press(a1 + 3 * C, "record 2", NULL, 0);
+	run_to(a1 + 5 * C);
+	l1 = layer(1, 1);
+	l2 = layer(2, 1);
+	TH_CHECK(l1 && l2 && l1->state == JL_L_ACTIVE && l2->state == JL_L_ACTIVE, "two tracks play");
+	if (!l1 || !l2) {
+		teardown();
+		return;
+	}
+	TH_CHECK(fill_queue() > 0 && jl_spsc_space(&d->cmdq) == 0, "the queue is full (the engine is not run)");
+	TH_CHECK(cmd("undo 2", msg, sizeof(msg)) == 1 && strstr(msg, "queue full"), "undo 2: refused: %s", msg);
+	TH_CHECK(l2->state == JL_L_ACTIVE, "  the layer is still active");
+	TH_CHECK(cmd("clear all", msg, sizeof(msg)) == 1 && strstr(msg, "queue full"), "clear all: refused: %s", msg);
+	TH_CHECK(l1->state == JL_L_ACTIVE && l2->state == JL_L_ACTIVE, "  both layers still active");
+	TH_CHECK(cmd("layer 1 1 delete", msg, sizeof(msg)) == 1 && l1->state == JL_L_ACTIVE, "layer delete: refused: %s", msg);
+	TH_CHECK(cmd("layer 1 1 reverse on", msg, sizeof(msg)) == 1 && !l1->reverse, "layer reverse: refused: %s", msg);
+	TH_CHECK(cmd("gain 1 -12", msg, sizeof(msg)) == 1 && d->m->tracks[0].gain_db == 0.0f,
+		 "gain: refused, the model keeps 0 dB (%.1f): %s", (double)d->m->tracks[0].gain_db, msg);
+	TH_CHECK(cmd("pan 1 -1", msg, sizeof(msg)) == 1 && d->m->tracks[0].pan == 0.0f, "pan: refused: %s", msg);
+	TH_CHECK(cmd("mute all", msg, sizeof(msg)) == 1 && !d->m->tracks[0].muted && !d->m->tracks[1].muted,
+		 "mute all: refused: %s", msg);
+	TH_CHECK(cmd("solo 1", msg, sizeof(msg)) == 1 && !d->m->tracks[0].soloed, "solo: refused: %s", msg);
+	TH_CHECK(cmd("stop all", msg, sizeof(msg)) == 1 && !d->m->tracks[0].stopped, "stop: refused: %s", msg);
+	TH_CHECK(cmd("record 3 --pa-mute", msg, sizeof(msg)) == 1 && d->m->tracks[2].rec_state == JL_REC_IDLE,
+		 "record --pa-mute: refused, track 3 not recording: %s", msg);
+	run_to(now() + 4 * N);
+	TH_CHECK(jl_spsc_space(&d->cmdq) > 16, "the engine drained the queue");
+	TH_CHECK(cmd("undo 2", msg, sizeof(msg)) == 0 && l2->state == JL_L_UNDONE, "now undo 2 works: %s", msg);
+	run_to(now() + C / 2);
+	{
+		uint64_t y, loud = 0;
+		TH_CHECK(cmd("mute 1", msg, sizeof(msg)) == 0, "mute 1: %s", msg);
+		run_to(now() + C / 2);
+		for (y = now() - C / 4; y < now(); y++)
+			loud += outL[y % LOG] != 0.0f || outR[y % LOG] != 0.0f;
+		TH_CHECK(loud == 0, "track 2 undone and track 1 muted: silence (%llu loud frames)", (unsigned long long)loud);
+	}
+	TH_CHECK(cmd("redo 2", msg, sizeof(msg)) == 0 && l2->state == JL_L_ACTIVE, "redo 2: %s", msg);
+	TH_CHECK(fill_queue() > 0, "the queue is full again");
+	TH_CHECK(cmd("undo", msg, sizeof(msg)) == 1 && l2->state == JL_L_ACTIVE, "global undo: refused: %s", msg);
+	run_to(now() + 4 * N);
 	teardown();
 }
 
@@ -1845,6 +1942,7 @@ int main(void)
 	test_long_take_undo();
 	test_more();
 	test_reverse_rate();
+	test_queue_full();
 	test_corrupt_model();
 	test_session();
 	test_import();
