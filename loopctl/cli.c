@@ -452,6 +452,7 @@ int jl_cli_main(int argc, char **argv)
 	const char *name = "jackloop", *server = jl_shm_default_server(), *host = "127.0.0.1";
 	int port = 0, json = 0, timeout = 1000, c, i, o, timeout_given = 0, is_watch, port_given;
 	char absdir[4096], urlbuf[300];
+	int c0;
 	const struct jl_command *cmd;
 	char shm_name[256], err[512];
 
@@ -546,11 +547,19 @@ int jl_cli_main(int argc, char **argv)
 		fprintf(stderr, "loopctl: usage: loopctl %s %s\n", cmd->name, cmd->synopsis);
 		return JL_EXIT_USAGE;
 	}
-	if (!strcmp(cmd->name, "save") || !strcmp(cmd->name, "load") || !strcmp(cmd->name, "import") ||
-	    (!strcmp(cmd->name, "midi-map") && argc == 2 && strcmp(argv[1], "default"))) {
+	/* `at ... save DIR`: the scheduled command's paths too */
+	c0 = 0;
+	if (!strcmp(cmd->name, "at")) {
+		for (c0 = 2; c0 < argc && (!strcmp(argv[c0], "--every-cycle") || !strcmp(argv[c0], "--count"));)
+			c0 += !strcmp(argv[c0], "--count") ? 2 : 1;
+		if (c0 >= argc)
+			c0 = 0;
+	}
+	if (!strcmp(argv[c0], "save") || !strcmp(argv[c0], "load") || !strcmp(argv[c0], "import") ||
+	    (!strcmp(argv[c0], "midi-map") && argc == c0 + 2 && strcmp(argv[c0 + 1], "default"))) {
 		/* the daemon has its own working directory: send an absolute
 		 * path; the answer comes when the files are written or read */
-		for (i = 1; i < argc; i++)
+		for (i = c0 + 1; i < argc; i++)
 			if (argv[i][0] == '-' && argv[i][1] == '-' && strcmp(argv[i], "--force") && strcmp(argv[i], "--stretch") &&
 			    strcmp(argv[i], "--now") &&
 			    i + 1 < argc)
@@ -562,7 +571,7 @@ int jl_cli_main(int argc, char **argv)
 				}
 				argv[i] = absdir;
 			}
-		if (!timeout_given)
+		if (!timeout_given && !c0)
 			timeout = 120000;
 	}
 	if (!strcmp(cmd->name, "subscribe") || !strcmp(cmd->name, "unsubscribe"))

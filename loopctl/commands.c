@@ -17,6 +17,7 @@
 #include "model.h"
 #include "notify.h"
 #include "session.h"
+#include "util.h"
 
 /* A bad argument is a usage error (exit 2 in the CLI); a command that was
  * understood but could not be done is a failure (exit 1). */
@@ -29,20 +30,6 @@ static int parse_double(const char *s, double *out)
 	errno = 0;
 	v = strtod(s, &end);
 	if (errno || end == s || *end || !isfinite(v))
-		return -1;
-	*out = v;
-	return 0;
-}
-
-static int parse_u64(const char *s, uint64_t *out)
-{
-	char *end;
-	unsigned long long v;
-	if (!*s || *s == '-')
-		return -1;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || *end)
 		return -1;
 	*out = v;
 	return 0;
@@ -63,7 +50,7 @@ static int take_timing(struct jl_req *rq, int *argc, char **argv, struct timing 
 	memset(t, 0, sizeof(*t));
 	for (i = 1; i < *argc; i++) {
 		if (!strcmp(argv[i], "--at") && i + 1 < *argc) {
-			if (parse_u64(argv[++i], &t->at))
+			if (jl_parse_u64(argv[++i], &t->at))
 				return bad_arg(rq, "--at needs an absolute frame number, not '%s'", argv[i]);
 			t->has_at = 1;
 		} else if (!strcmp(argv[i], "--ramp-ms") && i + 1 < *argc) {

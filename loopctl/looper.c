@@ -30,6 +30,7 @@
 #include "daemon.h"
 #include "model.h"
 #include "session.h"
+#include "util.h"
 
 _Static_assert(sizeof(struct jl_model) <= (4u << 20), "the model fits the model region");
 _Static_assert(sizeof(struct jl_layer_m) % 8 == 0, "layer alignment");
@@ -40,6 +41,8 @@ _Static_assert(sizeof(((struct jl_model *)0)->fx) / sizeof(((struct jl_model *)0
 #define JL_DEFER 3	/* make_layer: the audio is not all recorded yet; retry */
 #define COPY_FLOATS_PER_TICK (1u << 18)	/* ~1 MB of samples per tick (DESIGN 3.2) */
 #define TRIGGER_HORIZON_MS 60
+#define TRIGGER_MAX_AHEAD_S (24 * 3600) /* at FRAME: at most this far ahead */
+#define JL_TRIGGER_SEP '\x1f'           /* between a trigger's words */
 #define LOAD_BATCH 64	/* layers a load starts per tick: 3-4 engine commands each */
 
 
@@ -113,6 +116,28 @@ static uint64_t floor_to(uint64_t y, uint64_t O, uint64_t C)
 	if (y >= O)
 		return O + (y - O) / C * C;
 	return O - ((O - y + C - 1) / C) * C;
+}
+
+uint64_t jl_grid_line(const struct jl_grid *g, uint32_t every, uint64_t y, int64_t n)
+{
+	/* `beats` lines of every * span / beats frames make a whole period
+	 * Q = every * span; within it line j is at floor(j * Q / beats) */
+	uint64_t Q = (uint64_t)every * g->span, base = floor_to(y, g->origin, Q), r = y - base;
+	int64_t j = (int64_t)((((r + 1) * g->beats) - 1) / Q) + n, q = j / (int64_t)g->beats;
+	uint64_t rem;
+	if (j % (int64_t)g->beats < 0)
+		q--;
+	rem = (uint64_t)(j - q * (int64_t)g->beats);
+	base = q >= 0 ? base + (uint64_t)q * Q : base - (uint64_t)(-q) * Q;
+	return base + rem * Q / g->beats;
+}
+
+/* y moved to the nearest line of g (every `every` beats) within tol */
+static uint64_t grid_snap(const struct jl_grid *g, uint32_t every, uint64_t y, uint64_t tol)
+{
+	uint64_t lo = jl_grid_line(g, every, y, 0), hi = jl_grid_line(g, every, y, 1);
+	uint64_t b = y - lo <= hi - y ? lo : hi;
+	return (b > y ? b - y : y - b) <= tol ? b : y;
 }
 
 static uint64_t snap(uint64_t y, uint64_t C, uint64_t O, uint64_t tol, int *snapped)
@@ -210,6 +235,37 @@ static double beat_unit(const struct jl_daemon *d, uint64_t *origin)
 		return t.period_frames;
 	}
 	return 0;
+}
+
+int jl_looper_grid(const struct jl_daemon *d, struct jl_grid *g)
+{
+	const struct jl_model *m = d->m;
+	uint32_t bpb = m->beats_per_bar ? m->beats_per_bar : 4;
+	memset(g, 0, sizeof(*g));
+	g->per_bar = bpb;
+	if (m->has_anchor) {
+		g->origin = m->origin;
+		g->span = m->cycle;
+		g->beats = m->beats_per_cycle ? m->beats_per_cycle : 4;
+		return 0;
+	}
+	if (m->preset_bpm > 0) {
+		g->origin = m->grid_origin;
+		g->span = (uint64_t)llround(bpb * 60.0 * rate(d) / m->preset_bpm);
+		g->beats = bpb;
+		return 0;
+	}
+	if (d->ana) {
+		struct jl_tempo t;
+		jl_analysis_tempo(d->ana, &t);
+		if (t.known) {
+			g->origin = t.beat_frame;
+			g->span = (uint64_t)llround(bpb * t.period_frames);
+			g->beats = bpb;
+			return 0;
+		}
+	}
+	return -ENOENT;
 }
 
 static uint64_t next_boundary(const struct jl_daemon *d, uint64_t after);
@@ -719,14 +775,18 @@ static int make_layer(struct jl_daemon *d, struct jl_req *rq, int t, uint64_t s_
 	} else {
 		uint64_t tol = ms(d, d->cfg.quantize_ms), s_o = s_h - L, e_o = e_h - L;
 		if (mode == JL_Q_BEAT || mode == JL_Q_BAR) {
-			/* snap to the loop's beat or bar grid, then extend by cycles */
-			uint64_t unit = m->cycle / (m->beats_per_cycle ? m->beats_per_cycle : 4), btol;
-			int sn;
-			if (mode == JL_Q_BAR && m->beats_per_cycle >= m->beats_per_bar)
-				unit *= m->beats_per_bar;
+			/* snap to the loop's beat or bar grid (each line from its
+			 * index, as the click has it), then extend by cycles */
+			struct jl_grid gr;
+			uint32_t every = 1;
+			uint64_t unit, btol;
+			jl_looper_grid(d, &gr);
+			if (mode == JL_Q_BAR && gr.beats >= gr.per_bar)
+				every = gr.per_bar;
+			unit = every * gr.span / gr.beats;
 			btol = tol < unit / 4 ? tol : unit / 4;
-			s_o = snap(s_o, unit, m->origin, btol, &sn);
-			e_o = snap(e_o, unit, m->origin, btol, &sn);
+			s_o = grid_snap(&gr, every, s_o, btol);
+			e_o = grid_snap(&gr, every, e_o, btol);
 			tol = 0;
 		} else if (mode != JL_Q_CYCLE) {
 			tol = 0; /* off, onset: no cycle snapping */
@@ -995,14 +1055,11 @@ int jl_looper_record(struct jl_daemon *d, struct jl_req *rq, const struct jl_rec
 		/* count in: the click plays count_in bars from the next bar, then
 		 * the take starts on the bar (DESIGN: also for the first loop,
 		 * with a preset tempo) */
-		uint64_t bar, b0, start, a = audible(d, rq);
-		uint32_t bpb = m->beats_per_bar ? m->beats_per_bar : 4;
-		double beat;
-		uint64_t org;
-		beat = beat_unit(d, &org);
-		bar = (uint64_t)llround(beat * bpb);
-		b0 = floor_to(a, org, bar) + bar;
-		start = b0 + (uint64_t)o->count_in * bar;
+		uint64_t b0, start, a = audible(d, rq);
+		struct jl_grid gr;
+		jl_looper_grid(d, &gr); /* a tempo exists: checked above */
+		b0 = jl_grid_line(&gr, gr.per_bar, a, 1);
+		start = jl_grid_line(&gr, gr.per_bar, a, 1 + (int64_t)o->count_in);
 		tr->rec_start = start + L;
 		if (jl_outputs_send_click(d, rq, b0, m->click_on ? 0 : start, 1)) {
 			drop_pending(d, tr); /* not recording after all */
@@ -1075,21 +1132,15 @@ static int capture(struct jl_daemon *d, struct jl_req *rq, uint32_t cycles, doub
 	if (bars) {
 		/* the last N bars, aligned to the beats: of the loop when there
 		 * is one, else of the detected (or set) tempo */
-		uint64_t org, h = p + L;
-		double unit = beat_unit(d, &org), k;
-		uint32_t bpb = m->beats_per_bar ? m->beats_per_bar : 4;
-		if (unit <= 0)
+		uint64_t h = m->has_anchor ? p : p + L;
+		struct jl_grid gr;
+		if (jl_looper_grid(d, &gr) < 0)
 			return say(rq, 1, "no tempo detected yet: play a little longer, tap, or set tempo");
-		if (m->has_anchor) {
-			unit = (double)m->cycle / (m->beats_per_cycle ? m->beats_per_cycle : 4);
-			h = p;
-			org = m->origin;
-		}
-		/* the most recent beat at or before the press, computed from k */
-		k = floor(((double)h - (double)org) / unit);
-		e_h = org + (uint64_t)llround(k * unit) + (m->has_anchor ? L : 0);
-		s_h = e_h - (uint64_t)llround(bars * bpb * unit);
-		m->tracks[t].rec_beats = bars * bpb;
+		/* the most recent beat at or before the press, and the beat
+		 * bars * per_bar before it, each computed from its index */
+		e_h = jl_grid_line(&gr, 1, h, 0) + (m->has_anchor ? L : 0);
+		s_h = jl_grid_line(&gr, 1, h, -(int64_t)bars * gr.per_bar) + (m->has_anchor ? L : 0);
+		m->tracks[t].rec_beats = bars * gr.per_bar;
 		/* the loop's own bars need no quantization beyond the grid */
 		m->tracks[t].rec_flags = (uint32_t)JL_Q_OFF << 8;
 	} else if (m->has_anchor && seconds <= 0) {
@@ -1694,38 +1745,84 @@ int jl_looper_quantize(struct jl_daemon *d, struct jl_req *rq, const char *mode)
 
 /* --- triggers (DESIGN 4.5) -------------------------------------------------- */
 
+/* A trigger's command as a line to read: its words with blanks between,
+ * a word with a blank in it (or none at all) in quotes. */
+static const char *trigger_text(const struct jl_trigger_m *t, char *buf, size_t n)
+{
+	const char *w = t->cmd;
+	size_t o = 0;
+	buf[0] = 0;
+	while (o + 1 < n) {
+		const char *e = strchr(w, JL_TRIGGER_SEP);
+		size_t wl = e ? (size_t)(e - w) : strlen(w);
+		int q = wl == 0 || memchr(w, ' ', wl) != NULL;
+		int k = snprintf(buf + o, n - o, "%s%s%.*s%s", o ? " " : "", q ? "'" : "", (int)wl, w, q ? "'" : "");
+		if (k < 0 || (size_t)k >= n - o)
+			break;
+		o += (size_t)k;
+		if (!e)
+			break;
+		w = e + 1;
+	}
+	return buf;
+}
+
 int jl_looper_at(struct jl_daemon *d, struct jl_req *rq, const char *spec, int mode, uint32_t count, int argc,
 		 char **words)
 {
+	char text[2 * JL_TRIGGER_CMD];
 	struct jl_model *m = d->m;
 	struct jl_trigger_m *tg = NULL;
 	uint64_t now = jl_daemon_now(d), f, period = m->has_anchor ? m->cycle : 0;
 	size_t len = 0;
 	int i;
 	if (!strcmp(spec, "next-cycle") || !strcmp(spec, "next-bar")) {
-		uint64_t unit, org;
+		/* the next line after the next period: of the loop's cycles or
+		 * bars, or of the preset tempo's beats or bars (the click's grid) */
+		struct jl_grid gr;
+		int bar = !strcmp(spec, "next-bar");
 		if (m->has_anchor) {
-			uint32_t bpb = m->beats_per_bar ? m->beats_per_bar : 4, bpc = m->beats_per_cycle ? m->beats_per_cycle : 4;
-			unit = !strcmp(spec, "next-bar") && bpc > bpb ? m->cycle * bpb / bpc : m->cycle;
-			org = m->origin;
+			jl_looper_grid(d, &gr);
+			f = bar && gr.beats > gr.per_bar ? jl_grid_line(&gr, gr.per_bar, now + jl_daemon_period(d), 1)
+							  : next_boundary(d, now + jl_daemon_period(d));
 		} else if (m->preset_bpm > 0) {
-			unit = (uint64_t)llround(60.0 * rate(d) / m->preset_bpm * (!strcmp(spec, "next-bar") ? 4 : 1));
-			org = m->grid_origin;
-			period = unit;
+			jl_looper_grid(d, &gr);
+			f = jl_grid_line(&gr, bar ? gr.per_bar : 1, now + jl_daemon_period(d), 1);
+			period = bar ? gr.span : (uint64_t)llround((double)gr.span / gr.beats);
 		} else {
 			return say(rq, 1, "%s needs a loop or a tempo", spec);
 		}
-		f = floor_to(now + jl_daemon_period(d), org, unit) + unit;
 	} else {
-		char *end;
-		f = strtoull(spec, &end, 10);
-		if (*end || !*spec)
-			return say(rq, 2, "at next-cycle|next-bar|FRAME [--every-cycle|--count N] COMMAND...");
+		if (jl_parse_u64(spec, &f) < 0)
+			return say(rq, 2, "at next-cycle|next-bar|FRAME [--every-cycle|--count N] COMMAND... "
+					  "('%s' is not a frame number)", spec);
+		if (f > now + (uint64_t)rate(d) * TRIGGER_MAX_AHEAD_S)
+			return say(rq, 2, "at: frame %llu is more than %d hours ahead (now %llu)", (unsigned long long)f,
+				   TRIGGER_MAX_AHEAD_S / 3600, (unsigned long long)now);
 	}
 	if ((mode == JL_T_EVERY_CYCLE || mode == JL_T_COUNT) && !period)
 		return say(rq, 1, "repeating triggers need a loop (the cycle) or a tempo");
+	if ((mode == JL_T_EVERY_CYCLE || mode == JL_T_COUNT) && f < now)
+		f += ((now - f) / period + 1) * period; /* the first repeat still ahead, in phase */
 	if (argc < 1 || !jl_command_find(words[0]))
 		return say(rq, 2, "at: unknown command '%s'", argc ? words[0] : "");
+	{
+		/* what can be checked now is: a command that would only fail
+		 * when it fires is refused here */
+		const struct jl_command *c = jl_command_find(words[0]);
+		int paths = !strcmp(words[0], "save") || !strcmp(words[0], "load") || !strcmp(words[0], "import") ||
+			    !strcmp(words[0], "midi-map");
+		if (argc - 1 < c->min_args || (c->max_args >= 0 && argc - 1 > c->max_args))
+			return say(rq, 2, "at: usage: %s %s", c->name, c->synopsis);
+		for (i = 1; i < argc; i++) {
+			if (strchr(words[i], JL_TRIGGER_SEP))
+				return say(rq, 2, "at: an argument holds a control character");
+			if (paths && words[i][0] != '-' && words[i][0] != '/' && strcmp(words[i], "default") &&
+			    (i == 1 || words[i - 1][0] != '-' || !strcmp(words[i - 1], "--force") ||
+			     !strcmp(words[i - 1], "--stretch") || !strcmp(words[i - 1], "--now")))
+				return say(rq, 2, "at: '%s' is a relative path; the daemon needs an absolute one", words[i]);
+		}
+	}
 	for (i = 0; i < JL_MAX_TRIGGERS; i++)
 		if (!m->triggers[i].id) {
 			tg = &m->triggers[i];
@@ -1740,7 +1837,7 @@ int jl_looper_at(struct jl_daemon *d, struct jl_req *rq, const char *spec, int m
 			return say(rq, 2, "at: the command is too long");
 		memcpy(tg->cmd + len, words[i], wl);
 		len += wl;
-		tg->cmd[len++] = i + 1 < argc ? ' ' : 0;
+		tg->cmd[len++] = i + 1 < argc ? JL_TRIGGER_SEP : 0; /* words may hold blanks */
 	}
 	tg->id = m->next_trigger_id = m->next_trigger_id + 1 ? m->next_trigger_id + 1 : 1;
 	tg->mode = (uint8_t)mode;
@@ -1749,12 +1846,13 @@ int jl_looper_at(struct jl_daemon *d, struct jl_req *rq, const char *spec, int m
 	tg->period = period;
 	json_object_set_new(rq->json, "trigger", json_integer(tg->id));
 	json_object_set_new(rq->json, "frame", json_integer((json_int_t)f));
-	return say(rq, 0, "trigger %u: '%s' at frame %llu%s", tg->id, tg->cmd, (unsigned long long)f,
+	return say(rq, 0, "trigger %u: '%s' at frame %llu%s", tg->id, trigger_text(tg, text, sizeof(text)), (unsigned long long)f,
 		   mode == JL_T_EVERY_CYCLE ? ", then every cycle" : mode == JL_T_COUNT ? " (counting)" : "");
 }
 
 int jl_looper_triggers(struct jl_daemon *d, struct jl_req *rq)
 {
+	char text[2 * JL_TRIGGER_CMD];
 	json_t *arr = json_array();
 	char *p = rq->msg, *e = rq->msg + sizeof(rq->msg);
 	uint32_t i;
@@ -1764,12 +1862,12 @@ int jl_looper_triggers(struct jl_daemon *d, struct jl_req *rq)
 		if (!t->id)
 			continue;
 		json_array_append_new(arr, json_pack("{s:i,s:I,s:s,s:s,s:i}", "id", t->id, "frame",
-						     (json_int_t)t->frame, "command", t->cmd, "mode",
+						     (json_int_t)t->frame, "command", trigger_text(t, text, sizeof(text)), "mode",
 						     t->mode == JL_T_ONCE ? "once" : t->mode == JL_T_EVERY_CYCLE ? "every-cycle" : "count",
 						     "remaining", t->remaining));
 		if (p < e)
 			p += snprintf(p, (size_t)(e - p), "\n  %u: frame %llu: %s", t->id, (unsigned long long)t->frame,
-				      t->cmd);
+				      trigger_text(t, text, sizeof(text)));
 	}
 	if (!json_array_size(arr) && p < e)
 		snprintf(p, (size_t)(e - p), " none");
@@ -1805,7 +1903,7 @@ static void fire_triggers(struct jl_daemon *d)
 	uint32_t i;
 	for (i = 0; i < JL_MAX_TRIGGERS; i++) {
 		struct jl_trigger_m *t = &d->m->triggers[i];
-		char buf[JL_TRIGGER_CMD], *words[24], *save = NULL, *w;
+		char buf[JL_TRIGGER_CMD], *words[24], *w, text[2 * JL_TRIGGER_CMD];
 		struct jl_req rq;
 		int argc = 0, rc;
 		if (!t->id)
@@ -1819,6 +1917,8 @@ static void fire_triggers(struct jl_daemon *d)
 					t->fired = 0;
 					t->n_rt = 0;
 					t->frame += t->period;
+					if (t->frame <= now) /* a stall, or a start in the past: */
+						t->frame += ((now - t->frame) / t->period + 1) * t->period; /* once, in phase */
 				}
 			}
 			continue;
@@ -1826,8 +1926,13 @@ static void fire_triggers(struct jl_daemon *d)
 		if (t->frame > now + horizon)
 			continue;
 		snprintf(buf, sizeof(buf), "%s", t->cmd);
-		for (w = strtok_r(buf, " ", &save); w && argc < 23; w = strtok_r(NULL, " ", &save))
+		for (w = buf; w && argc < 23; ) { /* empty words too */
+			char *e = strchr(w, JL_TRIGGER_SEP);
 			words[argc++] = w;
+			if (e)
+				*e++ = 0;
+			w = e;
+		}
 		words[argc] = NULL;
 		memset(&rq, 0, sizeof(rq));
 		rq.scheduled = 1;
@@ -1838,7 +1943,7 @@ static void fire_triggers(struct jl_daemon *d)
 		d->capture = NULL;
 		json_decref(rq.json);
 		if (rc && rc != JL_RC_DEFERRED) /* a deferred answer is logged when it comes */
-			fprintf(stderr, "loopctl: trigger %u '%s': %s\n", t->id, t->cmd, rq.msg);
+			fprintf(stderr, "loopctl: trigger %u '%s': %s\n", t->id, trigger_text(t, text, sizeof(text)), rq.msg);
 		if (t->mode != JL_T_EVERY_CYCLE && t->remaining)
 			t->remaining--;
 		t->fired = 1;

@@ -106,4 +106,17 @@ uint32_t jl_looper_beats_at(uint64_t frames, uint32_t sample_rate, double bpm);
 int jl_looper_geometry(uint64_t C, uint64_t O, uint64_t tol, uint64_t s, uint64_t e, uint64_t seam, int whole,
 		       struct jl_geom *g);
 
+/* The beat grid the click, MIDI clock and quantization share (DESIGN
+ * 2.6): beat k at origin + floor(k * span / beats), computed from k and
+ * never accumulated.  The loop's (span = cycle, beats = beats per cycle),
+ * else the preset tempo's or the detected tempo's bar (beats = per_bar). */
+struct jl_grid {
+	uint64_t origin, span;
+	uint32_t beats, per_bar;
+};
+int jl_looper_grid(const struct jl_daemon *d, struct jl_grid *g);	/* 0, or -ENOENT: no tempo */
+/* Lines every `every` beats: n = 0 the last line at or before y, n = 1 the
+ * next one after it, n = -1 the one before, and so on. */
+uint64_t jl_grid_line(const struct jl_grid *g, uint32_t every, uint64_t y, int64_t n);
+
 #endif

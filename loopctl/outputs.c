@@ -47,32 +47,14 @@ static int push(struct jl_daemon *d, struct jl_req *rq, struct jl_cmd *c)
  * detected one (DESIGN 2.6). Returns 0, or -ENOENT without any tempo. */
 static int click_grid(const struct jl_daemon *d, struct jl_cmd *c)
 {
-	const struct jl_model *m = d->m;
-	uint32_t bpb = m->beats_per_bar ? m->beats_per_bar : 4;
-	c->p.click.per_bar = bpb;
-	if (m->has_anchor) {
-		c->p.click.origin = m->origin;
-		c->p.click.span = m->cycle;
-		c->p.click.beats = m->beats_per_cycle ? m->beats_per_cycle : 4;
-		return 0;
-	}
-	if (m->preset_bpm > 0) {
-		c->p.click.origin = m->grid_origin;
-		c->p.click.span = (uint64_t)llround(bpb * 60.0 * rate(d) / m->preset_bpm);
-		c->p.click.beats = bpb;
-		return 0;
-	}
-	if (d->ana) {
-		struct jl_tempo t;
-		jl_analysis_tempo(d->ana, &t);
-		if (t.known) {
-			c->p.click.origin = t.beat_frame;
-			c->p.click.span = (uint64_t)llround(bpb * t.period_frames);
-			c->p.click.beats = bpb;
-			return 0;
-		}
-	}
-	return -ENOENT;
+	struct jl_grid g;
+	if (jl_looper_grid(d, &g) < 0)
+		return -ENOENT;
+	c->p.click.origin = g.origin;
+	c->p.click.span = g.span;
+	c->p.click.beats = g.beats;
+	c->p.click.per_bar = g.per_bar;
+	return 0;
 }
 
 /* Sends the click as the model has it; `until` ends it (count-in). */

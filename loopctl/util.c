@@ -28,6 +28,20 @@ int jl_abs_path(const char *path, char *out, size_t n)
 	return w < 0 || (size_t)w >= n ? -1 : 0;
 }
 
+int jl_parse_u64(const char *s, uint64_t *v)
+{
+	char *end;
+	unsigned long long x;
+	if (*s < '0' || *s > '9')
+		return -1; /* no sign, no blank: strtoull would take " -5" */
+	errno = 0;
+	x = strtoull(s, &end, 10);
+	if (errno || *end)
+		return -1;
+	*v = (uint64_t)x;
+	return 0;
+}
+
 int jl_parse_u32(const char *s, uint32_t lo, uint32_t hi, uint32_t *v)
 {
 	char *end;

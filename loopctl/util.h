@@ -16,5 +16,7 @@ int jl_abs_path(const char *path, char *out, size_t n);
 /* A whole number lo..hi in decimal digits only (no sign, no spaces).
  * Returns 0 and sets *v, or -1. */
 int jl_parse_u32(const char *s, uint32_t lo, uint32_t hi, uint32_t *v);
+/* Digits only (no sign or blank), within uint64_t; 0 or -1. */
+int jl_parse_u64(const char *s, uint64_t *v);
 
 #endif

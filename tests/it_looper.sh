@@ -82,6 +82,33 @@ check "cancel it" L cancel "$TID"
 expect_rc "cancel of an unknown id fails" 1 L cancel 99999
 window "the cancelled mute never happened" $(( 2 * C )) layer $O3 $C $C $SEAM
 
+# --- triggers: what would only fail when it fires is refused when it is set ----------------
+for bad in "-1" "99999999999999999999999" " 5" "5x" "$(( $(jv engine.frame) + 2 * 86400 * 48000 ))"; do
+	expect_rc "at '$bad': usage" 2 L at "$bad" mute 2
+done
+expect_rc "at next-cycle ping extra (ping takes no argument): usage" 2 L at next-cycle ping extra
+check "  saying how ping is used" grep -q "usage: ping" "$TMP/err"
+OSCP=$(jv daemon.osc_port)
+check "OSC /jl/at ... save with a relative path: usage (the daemon needs an absolute one)" \
+	bash -c "python3 tests/osc.py $OSCP /jl/at s:next-cycle s:save s:rel | grep -q '^usage.*relative path'"
+# a path with a blank, scheduled: it fires whole (the words were once joined and split on blanks)
+expect_rc "at next-cycle save '$TMP/sess dir'" 0 L at next-cycle save "$TMP/sess dir"
+check "  triggers shows the path whole" grep -q "'$TMP/sess dir'" <(L triggers)
+check "  it fires: the session is saved there" wait_for 10 test -f "$TMP/sess dir/session.json"
+# a relative path from the command line is made absolute, as for save itself
+expect_rc "at next-cycle save rel (relative, from \$TMP)" 0 bash -c "cd '$TMP' && '$(realpath "$LOOPCTL")' --name $NAME at next-cycle save rel"
+check "  it fires: saved under \$TMP/rel" wait_for 10 test -f "$TMP/rel/session.json"
+# a repeating trigger with a start in the past fires once per cycle from now, in phase
+A0=$(jv engine.commands_applied)
+expect_rc "at 0 --every-cycle meter-reset" 0 L --json at 0 --every-cycle meter-reset
+F1=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["frame"])' "$TMP/out")
+TID=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["trigger"])' "$TMP/out")
+check "  its first time is ahead, whole cycles after frame 0" python3 -c 'import sys; f,n,c=map(int,sys.argv[1:]); assert f > n and f % c == 0, (f, n, c)' "$F1" "$(jv engine.frame)" "$C"
+sleep 2
+A1=$(jv engine.commands_applied)
+check "  and fires about once a cycle, not once a tick ($((A1 - A0)) commands in 2 s)" test $((A1 - A0)) -le $(( 2 * 48000 / C + 3 ))
+L cancel "$TID" >/dev/null
+
 # --- bad input ------------------------------------------------------------------
 expect_rc "an invalid track: usage error" 2 L mute 99
 expect_rc "an empty track: error" 1 L mute 9

@@ -1115,6 +1115,45 @@ static void test_queue_full(void)
 	teardown();
 }
 
+/* `at next-bar` on a loop whose bar is not a whole number of frames
+ * (57975 frames, 8 beats: a bar of 28987.5): every line is computed from
+ * its index, so 80 bars on it is still exact (it drifted half a frame per
+ * bar, 40 frames here). */
+static void test_grid_drift(void)
+{
+	const uint64_t C = 57975;
+	uint64_t a1, f, want;
+	char msg[2048];
+	json_t *o;
+	struct jl_req rq;
+	char *words[] = { (char *)"meter-reset", NULL };
+
+	setup(30, 64, 8);
+	run_to(RATE);
+	a1 = now() + 4;
+	press(a1, "record", NULL, 0);
+	press(a1 + C, "record", NULL, 0);
+	TH_CHECK(d->m->has_anchor && d->m->cycle == C, "a loop of %llu frames", (unsigned long long)d->m->cycle);
+	TH_CHECK(cmd("tempo 400", msg, sizeof(msg)) == 0 && d->m->beats_per_cycle == 8, "8 beats per cycle: %s", msg);
+	run_to(a1 + 40 * C + C / 3);
+	o = json_object();
+	memset(&rq, 0, sizeof(rq));
+	rq.has_arrival = 1;
+	rq.arrival = now();
+	rq.json = o;
+	TH_CHECK(jl_looper_at(d, &rq, "next-bar", JL_T_ONCE, 1, 1, words) == 0, "at next-bar: %s", rq.msg);
+	f = (uint64_t)json_integer_value(json_object_get(o, "frame"));
+	json_decref(o);
+	{
+		/* the last bar line at or before now + a period, and the next */
+		uint64_t y = jl_daemon_now(d) + jl_daemon_period(d), k0 = (2 * (y - a1 + 1) - 1) / C;
+		want = a1 + (k0 + 1) * C / 2;
+	}
+	TH_CHECK(f == want, "the next bar after 80: frame %llu, want %llu (bar %llu x 28987.5)", (unsigned long long)f,
+		 (unsigned long long)want, (unsigned long long)((want - a1) * 2 / C));
+	teardown();
+}
+
 /* A daemon that died mid-update left nonsense in the model: the next one
  * checks every index before using it (a crashed peer loses nothing else). */
 static void test_corrupt_model(void)
@@ -1943,6 +1982,7 @@ int main(void)
 	test_more();
 	test_reverse_rate();
 	test_queue_full();
+	test_grid_drift();
 	test_corrupt_model();
 	test_session();
 	test_import();
@@ -1960,6 +2000,33 @@ int main(void)
 		TH_CHECK(jl_looper_geometry(1000, 0, 200, 5900, 6100, 10, 0, &g) < 0, "a take that snaps to nothing");
 		TH_CHECK(jl_looper_geometry(1000, 500, 200, 1400, 2600, 10, 0, &g) == 0 && g.s == 1500 && g.e == 2500 &&
 			 g.period == 1000, "snapping is relative to the origin");
+	}
+	{
+		/* the beat grid, pure: line k at origin + floor(k * span / beats),
+		 * from k, never accumulated (a bar of 28987.5 frames once drifted
+		 * half a frame per bar) */
+		const int64_t O = 10000000; /* lines before it stay positive frames */
+		struct jl_grid g = { (uint64_t)O, 57975, 8, 4 };
+		uint64_t bad = 0, badb = 0;
+		int64_t k;
+#define LINE(k) ((uint64_t)(O + (int64_t)(((__int128)(k) * 57975 - (((__int128)(k) * 57975) % 8 + 8) % 8) / 8)))
+		for (k = -40; k < 200000; k += (k < 100 ? 1 : 997)) {
+			uint64_t want = LINE(k);
+			if (jl_grid_line(&g, 1, want, 0) != want || jl_grid_line(&g, 1, want - 1, 0) != LINE(k - 1) ||
+			    jl_grid_line(&g, 1, want, 1) != LINE(k + 1) || jl_grid_line(&g, 1, want, -1) != LINE(k - 1) ||
+			    jl_grid_line(&g, 1, LINE(k + 1) - 1, 0) != want || jl_grid_line(&g, 1, want, -5) != LINE(k - 5))
+				bad++;
+			if (k % 4 == 0 && (jl_grid_line(&g, 4, want, 0) != want || jl_grid_line(&g, 4, want + 1, 1) != LINE(k + 4) ||
+					   jl_grid_line(&g, 4, want - 1, 0) != LINE(k - 4)))
+				badb++;
+		}
+		TH_CHECK(bad == 0, "beat lines from their index, before and after the origin (%llu wrong)", (unsigned long long)bad);
+		TH_CHECK(badb == 0, "bar lines (every 4 beats) too (%llu wrong)", (unsigned long long)badb);
+		TH_CHECK(jl_grid_line(&g, 4, g.origin + 104 * 28987 + 60, 1) == g.origin + 105 * 57975 / 2,
+			 "the 105th bar: exact (not 105 x 28987)");
+		TH_CHECK(jl_grid_line(&g, 1, g.origin, -3) == g.origin - 21741 && jl_grid_line(&g, 1, g.origin - 1, 0) == g.origin - 7247,
+			 "negative indices floor (beat -1 at -7247, -3 at -21741)");
+#undef LINE
 	}
 	free(outL);
 	free(outR);
