@@ -287,6 +287,10 @@ int jl_cmd_fx(struct jl_daemon *d, struct jl_req *rq, int argc, char **argv)
 	if (argc < 4 || chain_of(d, argv[2], &ch) < 0)
 		return say(rq, 2, "usage: fx add TRACK|master|inN TYPE [name=value...] | fx set TARGET SLOT name=value... | "
 				  "fx remove TARGET SLOT | fx list [TARGET]");
+	/* add sends the slot and its parameters, set and remove one of them:
+	 * checked before the model changes (or an IR is read) */
+	if (jl_looper_room(d, rq, 2))
+		return 1;
 	if (!strcmp(argv[1], "add"))
 		return fx_add(d, rq, ch, argc - 3, argv + 3);
 	slot = (uint32_t)strtoul(argv[3], &end, 10);

@@ -445,7 +445,7 @@ static int queue_full(struct jl_daemon *d, struct jl_req *rq)
  * first that they all fit: the daemon is the queue's only producer, so
  * the room can only grow until it pushes, and the model never says what
  * the engine was not told.  0 if n fit, else the queue-full answer. */
-static int room(struct jl_daemon *d, struct jl_req *rq, uint32_t n)
+int jl_looper_room(struct jl_daemon *d, struct jl_req *rq, uint32_t n)
 {
 	if (jl_spsc_space(&d->cmdq) >= n)
 		return 0;
@@ -1004,7 +1004,7 @@ int jl_looper_record(struct jl_daemon *d, struct jl_req *rq, const struct jl_rec
 			return say(rq, 1, "track %d: press ignored: the take is only %.0f ms long (a take needs %d ms); "
 				   "still recording", t + 1, 1000.0 * (double)(e_h - tr->rec_start) / rate(d),
 				   JL_MIN_TAKE_MS);
-		if (room(d, rq, TAKE_CMDS))
+		if (jl_looper_room(d, rq, TAKE_CMDS))
 			return 1;
 		if (e_h < tr->rec_start) {
 			/* pressed again during the count-in: the take is cancelled,
@@ -1031,7 +1031,7 @@ int jl_looper_record(struct jl_daemon *d, struct jl_req *rq, const struct jl_rec
 		return say(rq, 2, "--bars needs a tempo first: loopctl tempo BPM (or tap)");
 	if (o->count_in && beat_unit(d, &org0) <= 0)
 		return say(rq, 1, "--count-in needs a tempo: record a loop, tap, or set tempo BPM");
-	if (room(d, rq, TAKE_CMDS))
+	if (jl_looper_room(d, rq, TAKE_CMDS))
 		return 1;
 	if (!tr->used)
 		init_track(d, t);
@@ -1086,7 +1086,7 @@ int jl_looper_record(struct jl_daemon *d, struct jl_req *rq, const struct jl_rec
 		tr->rec_end = tr->rec_start + (uint64_t)llround(o->bars * (double)m->beats_per_bar * beat);
 	}
 	if (tr->rec_flags & JL_REC_PA_MUTE && send_pa(d, 0.0f, o->count_in ? tr->rec_start - L : audible(d, rq))) {
-		drop_pending(d, tr); /* cannot happen after room(): kept for safety */
+		drop_pending(d, tr); /* not after jl_looper_room(); as a guard */
 		return queue_full(d, rq);
 	}
 	m->selected = (uint32_t)t;
@@ -1292,7 +1292,7 @@ int jl_looper_clear(struct jl_daemon *d, struct jl_req *rq, int track)
 		const struct jl_layer_m *l = &d->m->layers[i];
 		need += (uint32_t)(l->id && (track < 0 || l->track == track) && l->state == JL_L_ACTIVE);
 	}
-	if (room(d, rq, need))
+	if (jl_looper_room(d, rq, need))
 		return 1;
 	for (t = 0; t < JL_MAX_TRACKS; t++) {
 		if ((track >= 0 && t != track) || !d->m->tracks[t].used || !track_has_audio(d, t))
@@ -1348,7 +1348,7 @@ int jl_looper_mute(struct jl_daemon *d, struct jl_req *rq, int track, int mode)
 	uint64_t at = audible(d, rq);
 	if (first == -1 && track != JL_T_ALL)
 		return 1;
-	if (room(d, rq, track == JL_T_ALL ? used_tracks(d) : 1))
+	if (jl_looper_room(d, rq, track == JL_T_ALL ? used_tracks(d) : 1))
 		return 1;
 	for (t = 0; t < JL_MAX_TRACKS; t++) {
 		struct jl_track_m *tr = &d->m->tracks[t];
@@ -1372,7 +1372,7 @@ int jl_looper_gain(struct jl_daemon *d, struct jl_req *rq, int track, double db)
 	int t = for_tracks(d, rq, track, 0);
 	if (t < 0)
 		return track == JL_T_ALL ? say(rq, 2, "gain takes one track") : 1;
-	if (room(d, rq, 1))
+	if (jl_looper_room(d, rq, 1))
 		return 1;
 	d->m->tracks[t].gain_db = (float)db;
 	if (send_track(d, t, audible(d, rq)))
@@ -1385,7 +1385,7 @@ int jl_looper_pan(struct jl_daemon *d, struct jl_req *rq, int track, double pan)
 	int t = for_tracks(d, rq, track, 0);
 	if (t < 0)
 		return track == JL_T_ALL ? say(rq, 2, "pan takes one track") : 1;
-	if (room(d, rq, 1))
+	if (jl_looper_room(d, rq, 1))
 		return 1;
 	d->m->tracks[t].pan = (float)pan;
 	if (send_track(d, t, audible(d, rq)))
@@ -1399,7 +1399,7 @@ int jl_looper_solo(struct jl_daemon *d, struct jl_req *rq, int track, int mode)
 	uint64_t at = audible(d, rq);
 	if (t < 0)
 		return track == JL_T_ALL ? say(rq, 2, "solo takes one track") : 1;
-	if (room(d, rq, used_tracks(d)))
+	if (jl_looper_room(d, rq, used_tracks(d)))
 		return 1;
 	d->m->tracks[t].soloed = (uint8_t)(mode == 2 ? !d->m->tracks[t].soloed : mode);
 	for (i = 0; i < JL_MAX_TRACKS; i++)
@@ -1441,7 +1441,7 @@ int jl_looper_play(struct jl_daemon *d, struct jl_req *rq, int track, int sync, 
 			return jl_looper_at(d, rq, spec, JL_T_ONCE, 1, 3, words);
 		}
 	}
-	if (room(d, rq, 2 * voiced_layers(d, track) + (track >= 0 ? 1 : used_tracks(d))))
+	if (jl_looper_room(d, rq, 2 * voiced_layers(d, track) + (track >= 0 ? 1 : used_tracks(d))))
 		return 1;
 	for (t = 0; t < JL_MAX_TRACKS; t++) {
 		struct jl_track_m *tr = &m->tracks[t];
@@ -1487,7 +1487,7 @@ int jl_looper_stop(struct jl_daemon *d, struct jl_req *rq, int track)
 		track = (int)m->selected;
 	if (track >= 0 && (!m->tracks[track].used || !track_has_audio(d, track)))
 		return say(rq, 1, "track %d is empty", track + 1);
-	if (room(d, rq, voiced_layers(d, track)))
+	if (jl_looper_room(d, rq, voiced_layers(d, track)))
 		return 1;
 	for (t = 0; t < JL_MAX_TRACKS; t++) {
 		struct jl_track_m *tr = &m->tracks[t];
@@ -1541,7 +1541,7 @@ int jl_looper_layer(struct jl_daemon *d, struct jl_req *rq, int track, uint32_t 
 			l = &d->m->layers[i];
 	if (!l)
 		return say(rq, 1, "track %d has no layer %u", track + 1, number);
-	if (room(d, rq, 3))
+	if (jl_looper_room(d, rq, 3))
 		return 1;
 	if (!strcmp(op, "delete")) {
 		int a = new_action(d, JL_A_DELETE, track);

@@ -76,6 +76,11 @@ int jl_looper_cancel(struct jl_daemon *d, struct jl_req *rq, uint32_t id);
 int jl_looper_pool_alloc(struct jl_daemon *d, uint64_t floats, uint32_t owner);
 void jl_looper_pool_free(struct jl_daemon *d, int region);
 
+/* 0 if n RT commands fit the command queue now (and so until they are
+ * pushed: the daemon is its only producer), else 1 with the queue-full
+ * answer in rq.  A command checks this before it changes the model. */
+int jl_looper_room(struct jl_daemon *d, struct jl_req *rq, uint32_t n);
+
 /* Resolves a user's track word ("1".., "sel", "all") to a target. */
 int jl_looper_parse_track(struct jl_daemon *d, const char *w, int *track);
 

@@ -100,6 +100,8 @@ int jl_cmd_click(struct jl_daemon *d, struct jl_req *rq, int argc, char **argv)
 	}
 	if (on < 0)
 		return say(rq, 2, "usage: click on|off [--pa|--no-pa] [--level DB]");
+	if (jl_looper_room(d, rq, 1))
+		return 1;
 	m->click_on = (uint8_t)on;
 	m->click_pa = (uint8_t)pa;
 	m->click_db = (float)db;
@@ -228,6 +230,8 @@ int jl_cmd_phones(struct jl_daemon *d, struct jl_req *rq, int argc, char **argv)
 		int t;
 		if (num(argv[3], -120, 24, &v))
 			return say(rq, 2, "phones level is -120..+24 dB");
+		if (jl_looper_room(d, rq, 1))
+			return 1;
 		c.type = JL_CMD_PHONES_GAIN;
 		c.p.tgain.ramp = ramp(d);
 		c.p.tgain.gl = c.p.tgain.gr = lin(v);

@@ -1096,6 +1096,9 @@ static void test_queue_full(void)
 	TH_CHECK(cmd("stop all", msg, sizeof(msg)) == 1 && !d->m->tracks[0].stopped, "stop: refused: %s", msg);
 	TH_CHECK(cmd("record 3 --pa-mute", msg, sizeof(msg)) == 1 && d->m->tracks[2].rec_state == JL_REC_IDLE,
 		 "record --pa-mute: refused, track 3 not recording: %s", msg);
+	TH_CHECK(cmd("click on", msg, sizeof(msg)) == 1 && !d->m->click_on, "click on: refused, the model keeps it off: %s", msg);
+	TH_CHECK(cmd("phones level 1 -20", msg, sizeof(msg)) == 1 && d->m->phones_db[0] == 0.0f, "phones level: refused: %s", msg);
+	TH_CHECK(cmd("fx add 1 filter", msg, sizeof(msg)) == 1 && !d->m->fx[0][0].type, "fx add: refused, no effect in the model: %s", msg);
 	run_to(now() + 4 * N);
 	TH_CHECK(jl_spsc_space(&d->cmdq) > 16, "the engine drained the queue");
 	TH_CHECK(cmd("undo 2", msg, sizeof(msg)) == 0 && l2->state == JL_L_UNDONE, "now undo 2 works: %s", msg);
