@@ -25,6 +25,7 @@
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
+#include <ifaddrs.h>
 #include <math.h>
 #include <stdarg.h>
 #include <netinet/in.h>
@@ -165,6 +166,35 @@ static void drop_sub(struct sub *s)
 	memset(s, 0, sizeof(*s));
 }
 
+/* Is a the daemon's own OSC socket?  Its port on a loopback address, on
+ * 0.0.0.0 (which the kernel delivers locally), on the address it is bound
+ * to, or, bound to 0.0.0.0, on any address of this host.  The state sent
+ * there would come straight back to the daemon. */
+static int is_own(const struct jl_daemon *d, const struct sockaddr_in *a)
+{
+	struct sockaddr_in me;
+	socklen_t sl = sizeof(me);
+	struct ifaddrs *ifs = NULL, *i;
+	uint32_t h = ntohl(a->sin_addr.s_addr);
+	int own = 0;
+	if (ntohs(a->sin_port) != d->osc_port)
+		return 0;
+	if ((h >> 24) == 127 || h == 0)
+		return 1;
+	memset(&me, 0, sizeof(me));
+	if (getsockname(d->osc_fd, (struct sockaddr *)&me, &sl) < 0 || me.sin_family != AF_INET)
+		return 0;
+	if (me.sin_addr.s_addr == a->sin_addr.s_addr)
+		return 1;
+	if (me.sin_addr.s_addr != htonl(INADDR_ANY) || getifaddrs(&ifs) < 0)
+		return 0;
+	for (i = ifs; i && !own; i = i->ifa_next)
+		own = i->ifa_addr && i->ifa_addr->sa_family == AF_INET &&
+		      ((const struct sockaddr_in *)(const void *)i->ifa_addr)->sin_addr.s_addr == a->sin_addr.s_addr;
+	freeifaddrs(ifs);
+	return own;
+}
+
 /* The address a (un)subscribe names: --port P (the sender's host), --url U,
  * or the sender itself.  Returns 0, or a usage error. */
 static int target(struct jl_daemon *d, struct jl_req *rq, const char *port, const char *url,
@@ -229,6 +259,9 @@ int jl_cmd_subscribe(struct jl_daemon *d, struct jl_req *rq, int argc, char **ar
 		return jl_say(rq, 2, "give --port or --url, not both");
 	if ((rc = target(d, rq, port, url, &a)) != 0)
 		return rc;
+	url_of(&a, u, sizeof(u));
+	if (is_own(d, &a))
+		return jl_say(rq, 2, "%s is this daemon's own OSC port: it would send the state to itself", u);
 	s = find_sub(n, &a);
 	if (!s) {
 		for (i = 0; i < SUBS_MAX && n->s[i].used; i++)
@@ -247,7 +280,6 @@ int jl_cmd_subscribe(struct jl_daemon *d, struct jl_req *rq, int argc, char **ar
 	s->plain = plain;
 	s->lease_until = lease ? jl_mono_ms() + 1000.0 * lease : 0;
 	s->next_pos = 0;
-	url_of(&a, u, sizeof(u));
 	json_object_set_new(rq->json, "url", json_string(u));
 	json_object_set_new(rq->json, "interval_ms", json_integer(interval));
 	json_object_set_new(rq->json, "lease_s", json_integer(lease));

@@ -89,6 +89,15 @@ static int handler(const char *path, const char *types, lo_arg **argv, int argc,
 	rq.arrival = d->cur_arrival;
 	rq.has_arrival = d->cur_has_arrival;
 	rq.from_osc = 1;
+	if (!strcmp(path, "/jl/reply") || !strncmp(path, "/jl/state/", 10)) {
+		/* What this daemon sends, not what it takes: a reply or a state
+		 * message that comes back (the daemon subscribed to itself, two
+		 * instances subscribed to each other, a client that echoes) is
+		 * counted and dropped.  Answering it would be answered in turn,
+		 * and the two would feed each other for ever. */
+		d->osc_errors++;
+		return 0;
+	}
 	if (strncmp(path, "/jl/", 4) != 0 || !path[4]) {
 		d->osc_errors++;
 		snprintf(rq.msg, sizeof(rq.msg), "unknown OSC path '%s' (commands are /jl/<command>; see loopctl help)", path);
