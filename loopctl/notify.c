@@ -649,7 +649,11 @@ void jl_notify_tick(struct jl_daemon *d)
 		if (left > 0 && ms >= s->hold_until) /* not while a failed send backs off */
 			left -= catch_up(d, s, &now, left < BUDGET ? left : BUDGET);
 	}
-	n->first = (n->first + 1) % SUBS_MAX;
+	/* the next subscriber goes first next tick: the next used slot, or
+	 * the lowest one would go first whenever `first` is on an empty one */
+	for (k = 1; k <= SUBS_MAX && !n->s[(n->first + k) % SUBS_MAX].used; k++)
+		;
+	n->first = (n->first + k) % SUBS_MAX;
 	/* the position in the cycle, at each subscriber's interval */
 	if (d->m->has_anchor && d->m->cycle) {
 		uint64_t f = jl_daemon_now(d), C = d->m->cycle, O = d->m->origin;

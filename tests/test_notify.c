@@ -207,6 +207,43 @@ static void test_resend(int plain)
 	TH_CHECK(run("unsubscribe all") == 0, "%s: unsubscribe", mode);
 }
 
+/* Five subscribers want a whole state of 64 tracks (387 messages) at once:
+ * a tick sends 128 messages in all, 32 to each, so four are served and one
+ * waits, a different one each tick.  Going first used to step through all
+ * 16 slots, empty ones included, and whenever it was on an empty one the
+ * lowest slot went first: the fifth waited 12 ticks in 16. */
+static void test_turns(void)
+{
+	int got[NRECV], i, k, lo = 1 << 30, hi = 0;
+	memset(d->m, 0, sizeof(*d->m));
+	d->m->tracks[63].used = 1; /* track 64 records: the whole state names 64 tracks */
+	d->m->tracks[63].rec_state = JL_REC_RECORDING;
+	for (i = 0; i < NRECV; i++) {
+		TH_CHECK(subscribe(i, "") == 0, "subscriber %d", i + 1);
+		got[i] = 0;
+	}
+	for (k = 0; k < 10; k++) {
+		jl_notify_tick(d);
+		for (i = 0; i < NRECV; i++)
+			got[i] += drain(i, NULL, 0);
+	}
+	for (i = 0; i < NRECV; i++) {
+		lo = got[i] < lo ? got[i] : lo;
+		hi = got[i] > hi ? got[i] : hi;
+	}
+	/* each waited 2 ticks of 10: 8 x 32 messages (and the 3 globals) */
+	TH_CHECK(hi - lo <= 3 && lo >= 256, "10 ticks, five subscribers take turns: %d %d %d %d %d messages", got[0], got[1],
+		 got[2], got[3], got[4]);
+	for (k = 0; k < 20; k++) {
+		jl_notify_tick(d);
+		for (i = 0; i < NRECV; i++)
+			got[i] += drain(i, NULL, 0);
+	}
+	TH_CHECK(got[0] == 387 && got[1] == 387 && got[2] == 387 && got[3] == 387 && got[4] == 387,
+		 "then each has the whole state once: %d %d %d %d %d", got[0], got[1], got[2], got[3], got[4]);
+	TH_CHECK(run("unsubscribe all") == 0, "unsubscribe all");
+}
+
 int main(void)
 {
 	int i, p;
@@ -220,6 +257,7 @@ int main(void)
 	}
 	test_resend(0);
 	test_resend(1);
+	test_turns();
 	jl_notify_close(d);
 	for (i = 0; i < NRECV; i++)
 		close(rx[i]);
