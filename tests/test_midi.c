@@ -36,6 +36,14 @@ static snd_seq_event_t cc(int ch, int param, int value)
 	return e;
 }
 
+/* The command an event runs, or "" (one call per event: a controller's
+ * value is remembered, so a second call is no longer a press). */
+static const char *xlate(const snd_seq_event_t *e, const struct jl_midi_binding *map)
+{
+	const char *c = jl_midi_translate(e, map);
+	return c ? c : "";
+}
+
 /* The external clock: tempo, downbeat, beats, Stop/Continue, staleness. */
 static void test_clockin(void)
 {
@@ -147,11 +155,11 @@ static void test_map_file(void)
 	if (!m)
 		return;
 	e = cc(4, 20, 127);
-	TH_CHECK(jl_midi_translate(&e, m->b) && !strcmp(jl_midi_translate(&e, m->b), "record"), "cc 20 on any channel: record");
+	TH_CHECK(!strcmp(xlate(&e, m->b), "record"), "cc 20 on any channel: record");
 	e = cc(4, 20, 0);
 	TH_CHECK(!jl_midi_translate(&e, m->b), "its release does nothing");
 	e = note(SND_SEQ_EVENT_NOTEON, 9, 36, 90);
-	TH_CHECK(jl_midi_translate(&e, m->b) && !strcmp(jl_midi_translate(&e, m->b), "capture --bars 2"),
+	TH_CHECK(!strcmp(xlate(&e, m->b), "capture --bars 2"),
 		 "note 36 on channel 10: a command with arguments");
 	e = note(SND_SEQ_EVENT_NOTEON, 0, 36, 90);
 	TH_CHECK(!jl_midi_translate(&e, m->b), "note 36 on channel 1: nothing (the binding is for channel 10)");
@@ -160,7 +168,7 @@ static void test_map_file(void)
 	memset(&e, 0, sizeof(e));
 	e.type = SND_SEQ_EVENT_PGMCHANGE;
 	e.data.control.value = 1;
-	TH_CHECK(jl_midi_translate(&e, m->b) && !strcmp(jl_midi_translate(&e, m->b), "tap"), "program change 1: tap ([PC] in capitals)");
+	TH_CHECK(!strcmp(xlate(&e, m->b), "tap"), "program change 1: tap ([PC] in capitals)");
 	jl_midi_binding_name(&m->b[2], name, sizeof(name));
 	TH_CHECK(!strcmp(name, "note 36 (channel 10)"), "a binding's name: %s", name);
 	jl_midi_binding_name(&m->b[0], name, sizeof(name));
@@ -252,6 +260,55 @@ static void test_faders(void)
 	jl_midi_map_free(m);
 }
 
+/* A [cc] press is a crossing from below 64 to 64 or more: a continuous
+ * (half-damper) pedal pressed once sends many values above 63, and a
+ * switch may repeat 127; each press runs the command once.  Faders still
+ * get every value. */
+static void test_pedal_crossing(void)
+{
+	static const int sweep[] = { 0, 30, 70, 100, 127, 90, 40, 0 };
+	char err[512], line[JL_MIDI_CMD_LEN];
+	struct jl_midi_map *m = load_text("[cc]\n64 = record\n2/65 = undo\n[fader]\n7 = master-gain -40 6\n", err,
+					  sizeof(err));
+	snd_seq_event_t e;
+	int k, n;
+	TH_CHECK(m != NULL, "a map with a pedal and a fader (%s)", m ? "" : err);
+	if (!m)
+		return;
+	jl_midi_forget();
+	for (k = 0, n = 0; k < (int)(sizeof(sweep) / sizeof(sweep[0])); k++) {
+		e = cc(0, 64, sweep[k]);
+		n += jl_midi_command_line(&e, m->b, line, sizeof(line));
+	}
+	TH_CHECK(n == 1, "a half-damper pedal 0 30 70 100 127 90 40 0: one press (%d)", n);
+	for (k = 0, n = 0; k < 3; k++) {
+		e = cc(0, 64, 127);
+		n += jl_midi_translate(&e, m->b) != NULL;
+	}
+	TH_CHECK(n == 1, "a switch that repeats 127: one press (%d)", n);
+	e = cc(0, 64, 63);
+	TH_CHECK(!jl_midi_translate(&e, m->b), "63: released, nothing");
+	e = cc(0, 64, 64);
+	TH_CHECK(!strcmp(xlate(&e, m->b), "record"),
+		 "64 after 63: a press again");
+	/* each channel has its own pedal */
+	jl_midi_forget();
+	e = cc(1, 65, 127);
+	TH_CHECK(jl_midi_translate(&e, m->b) != NULL, "channel 2: pressed");
+	e = cc(0, 65, 127);
+	TH_CHECK(!jl_midi_translate(&e, m->b), "channel 1 is not bound (2/65)");
+	e = cc(1, 65, 100);
+	TH_CHECK(!jl_midi_translate(&e, m->b), "channel 2, still down: nothing");
+	/* a fader: every value, down and up alike */
+	for (k = 0, n = 0; k < (int)(sizeof(sweep) / sizeof(sweep[0])); k++) {
+		e = cc(0, 7, sweep[k]);
+		n += jl_midi_command_line(&e, m->b, line, sizeof(line));
+	}
+	TH_CHECK(n == 8 && !strcmp(line, "master-gain -40.00"), "a fader sends all 8 values (%d), the last: %s", n, line);
+	jl_midi_map_free(m);
+	jl_midi_forget();
+}
+
 int main(void)
 {
 	static const struct jl_midi_binding map[] = {
@@ -267,17 +324,17 @@ int main(void)
 	struct jl_midi *m;
 
 	e = note(SND_SEQ_EVENT_NOTEON, 0, 60, 100);
-	TH_CHECK(jl_midi_translate(&e, map) && !strcmp(jl_midi_translate(&e, map), "record 1"), "note-on maps");
+	TH_CHECK(!strcmp(xlate(&e, map), "record 1"), "note-on maps");
 	e = note(SND_SEQ_EVENT_NOTEON, 1, 60, 100);
 	TH_CHECK(jl_midi_translate(&e, map) == NULL, "channel filter");
 	e = note(SND_SEQ_EVENT_NOTEON, 9, 61, 1);
-	TH_CHECK(jl_midi_translate(&e, map) && !strcmp(jl_midi_translate(&e, map), "undo"), "any channel");
+	TH_CHECK(!strcmp(xlate(&e, map), "undo"), "any channel");
 	e = note(SND_SEQ_EVENT_NOTEON, 0, 60, 0);
 	TH_CHECK(jl_midi_translate(&e, map) == NULL, "velocity 0 is a note-off");
 	e = note(SND_SEQ_EVENT_NOTEOFF, 0, 60, 64);
 	TH_CHECK(jl_midi_translate(&e, map) == NULL, "note-off ignored");
 	e = cc(3, 80, 127);
-	TH_CHECK(jl_midi_translate(&e, map) && !strcmp(jl_midi_translate(&e, map), "toggle 2"), "pedal press");
+	TH_CHECK(!strcmp(xlate(&e, map), "toggle 2"), "pedal press");
 	e = cc(3, 80, 0);
 	TH_CHECK(jl_midi_translate(&e, map) == NULL, "pedal release ignored");
 	e = cc(3, 80, 63);
@@ -285,7 +342,7 @@ int main(void)
 	memset(&e, 0, sizeof(e));
 	e.type = SND_SEQ_EVENT_PGMCHANGE;
 	e.data.control.value = 5;
-	TH_CHECK(jl_midi_translate(&e, map) && !strcmp(jl_midi_translate(&e, map), "select 5"), "program change");
+	TH_CHECK(!strcmp(xlate(&e, map), "select 5"), "program change");
 	e.type = SND_SEQ_EVENT_CLOCK;
 	TH_CHECK(jl_midi_translate(&e, map) == NULL, "clock is not a command");
 
@@ -320,5 +377,6 @@ int main(void)
 	test_clockin();
 	test_map_file();
 	test_faders();
+	test_pedal_crossing();
 	return TH_REPORT();
 }
