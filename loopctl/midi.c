@@ -84,19 +84,35 @@ const char *jl_midi_translate(const snd_seq_event_t *ev, const struct jl_midi_bi
 struct map_ctx {
 	struct jl_midi_map *m;
 	int (*known)(const char *word);
-	char why[256];		/* the first error */
+	FILE *f;
+	int line;		/* the line being parsed (read_line counts them) */
+	int why_line;		/* the line of the first error found here; 0 none */
+	char why[256];		/* ... and what it is */
 };
 
 static int bad(struct map_ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static int bad(struct map_ctx *c, const char *fmt, ...)
 {
 	va_list ap;
-	if (!c->why[0]) {
+	if (!c->why_line) {
 		va_start(ap, fmt);
 		vsnprintf(c->why, sizeof(c->why), fmt, ap);
 		va_end(ap);
+		c->why_line = c->line;
 	}
 	return 0; /* inih: this line is an error */
+}
+
+/* inih's reader: inih's own (fgets), counted, so that an error found by
+ * map_line is reported with the line it is on (Debian's inih does not
+ * pass line numbers to the handler). */
+static char *read_line(char *str, int num, void *stream)
+{
+	struct map_ctx *c = stream;
+	if (!fgets(str, num, c->f))
+		return NULL;
+	c->line++;
+	return str;
 }
 
 static int same_family(uint8_t a, uint8_t b)
@@ -214,16 +230,30 @@ struct jl_midi_map *jl_midi_map_load(const char *path, int (*known)(const char *
 		return NULL;
 	}
 	snprintf(c.m->file, sizeof(c.m->file), "%s", path);
-	r = ini_parse(path, map_line, &c);
-	if (r == -1)
+	c.f = fopen(path, "r");
+	if (!c.f) {
 		snprintf(err, n, "%s: cannot open: %s", path, strerror(errno));
+		jl_free(c.m);
+		return NULL;
+	}
+	r = ini_parse_stream(read_line, &c, map_line, &c);
+	if (ferror(c.f) && r == 0 && !c.why_line)
+		r = -1;
+	fclose(c.f);
+	/* inih returns the first line it found wrong (or 0); this file's
+	 * checks keep the first they found, with its line: the earlier of the
+	 * two is reported, with its own reason */
+	if (r == -1)
+		snprintf(err, n, "%s: cannot read", path);
 	else if (r == -2)
 		snprintf(err, n, "%s: out of memory", path);
-	else if (r > 0)
-		snprintf(err, n, "%s:%d: %s", path, r, c.why[0] ? c.why : "not NUMBER = COMMAND or [SECTION]");
+	else if (r > 0 && (!c.why_line || r < c.why_line))
+		snprintf(err, n, "%s:%d: not NUMBER = COMMAND or [SECTION]", path, r);
+	else if (c.why_line)
+		snprintf(err, n, "%s:%d: %s", path, c.why_line, c.why);
 	else if (!c.m->n)
 		snprintf(err, n, "%s: no bindings (sections [cc], [note], [pc] with lines NUMBER = COMMAND)", path);
-	if (r != 0 || !c.m->n) {
+	if (r != 0 || c.why_line || !c.m->n) {
 		jl_free(c.m);
 		return NULL;
 	}

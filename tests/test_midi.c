@@ -203,6 +203,11 @@ static void test_map_file(void)
 		{ "[fader]\n7 = master-gain -40 6dB\n", 2, "'6dB': HIGH is not a number" },
 		{ "[fader]\n7 = volume -40 6\n", 2, "'volume' is not a command" },
 		{ "[cc]\n7 = record\n[fader]\n7 = master-gain -40 6\n", 4, "bound twice" },
+		/* the line reported is the first wrong one, with its own reason */
+		{ "[cc]\ngarbage\n80 = bogus\n", 2, "not NUMBER = COMMAND" },
+		{ "[cc]\n80 = bogus\ngarbage\n", 2, "'bogus' is not a command" },
+		{ "[cc\n80 = bogus\n", 1, "not NUMBER = COMMAND or [SECTION]" },
+		{ "[cc]\n80 = record\nx\n[knob]\n1 = undo\n", 3, "not NUMBER = COMMAND" },
 	};
 	for (k = 0; k < (int)(sizeof(bad) / sizeof(bad[0])); k++)
 		map_refused(bad[k].text, bad[k].line, bad[k].why);
