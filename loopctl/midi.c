@@ -88,6 +88,7 @@ struct map_ctx {
 	int line;		/* the line being parsed (read_line counts them) */
 	int why_line;		/* the line of the first error found here; 0 none */
 	char why[256];		/* ... and what it is */
+	char buf[512];		/* read_line's line */
 };
 
 static int bad(struct map_ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -103,15 +104,50 @@ static int bad(struct map_ctx *c, const char *fmt, ...)
 	return 0; /* inih: this line is an error */
 }
 
-/* inih's reader: inih's own (fgets), counted, so that an error found by
- * map_line is reported with the line it is on (Debian's inih does not
- * pass line numbers to the handler). */
+/* inih's reader: one line of the file at a time, counted, so that an
+ * error is reported with the line it is on (Debian's inih does not pass
+ * line numbers to the handler).  inih itself would read at most num - 1
+ * (199) characters and parse the rest of a longer line as a line of its
+ * own, and would take an indented line for more of the value before it
+ * (80 = record, then "  81 = undo", gave "80 is bound twice"): both are
+ * refused here.  A comment or a blank line may be of any length and
+ * indented; inih gets it empty. */
 static char *read_line(char *str, int num, void *stream)
 {
 	struct map_ctx *c = stream;
-	if (!fgets(str, num, c->f))
+	size_t len;
+	const char *start, *p;
+	int longer = 0, ch;
+	if (!fgets(c->buf, sizeof(c->buf), c->f))
 		return NULL;
 	c->line++;
+	len = strlen(c->buf);
+	if (len == sizeof(c->buf) - 1 && c->buf[len - 1] != '\n') {
+		longer = 1;
+		while ((ch = getc(c->f)) != EOF && ch != '\n')
+			;
+	}
+	while (len && (c->buf[len - 1] == '\n' || c->buf[len - 1] == '\r'))
+		c->buf[--len] = 0;
+	start = c->buf;
+	if (c->line == 1 && !strncmp(start, "\xEF\xBB\xBF", 3))
+		start += 3; /* a UTF-8 byte order mark (inih skips it) */
+	for (p = start; *p == ' ' || *p == '\t'; p++)
+		;
+	if (!*p || *p == ';' || *p == '#') {
+		str[0] = 0;
+		return str;
+	}
+	if (longer || len >= (size_t)num) {
+		bad(c, "the line is longer than %d characters",
+		    num - 1 < (int)sizeof(c->buf) - 2 ? num - 1 : (int)sizeof(c->buf) - 2);
+		return NULL; /* stops inih */
+	}
+	if (p > start) {
+		bad(c, "'%.40s' is indented: a binding or a [section] starts at the start of its line", p);
+		return NULL;
+	}
+	memcpy(str, c->buf, len + 1);
 	return str;
 }
 

@@ -59,7 +59,9 @@ uint64_t jl_midi_event_time_us(const snd_seq_event_t *ev, uint64_t queue_start_r
  *
  * Each binding at most once; a command is a command line of the command
  * table, at most JL_MIDI_CMD_WORDS words and JL_MIDI_CMD_LEN - 1
- * characters. */
+ * characters.  A binding or section line starts at the start of the line
+ * and has at most 199 characters (inih's line); comments may be indented
+ * and of any length. */
 #define JL_MIDI_MAP_MAX 512
 #define JL_MIDI_CMD_LEN 128
 #define JL_MIDI_CMD_WORDS 7

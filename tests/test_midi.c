@@ -141,6 +141,46 @@ static void map_refused(const char *text, int line, const char *why)
 	jl_midi_map_free(m);
 }
 
+/* inih reads 199 characters of a line at a time and parsed the rest of a
+ * longer one as a line of its own (a binding at the end of a long comment
+ * was loaded), and took an indented line for more of the value before it.
+ * A binding line that long, or indented, is refused with its line; a
+ * comment may be long and indented. */
+static void test_long_and_indented_lines(void)
+{
+	char text[2048], err[512], pad[400];
+	struct jl_midi_map *m;
+	memset(pad, 'x', sizeof(pad));
+	/* a long comment hiding "81 = undo" where inih's 200-byte read ends */
+	snprintf(text, sizeof(text), "[cc]\n80 = record\n; %.*s81 = undo\n82 = toggle\n", 197, pad);
+	m = load_text(text, err, sizeof(err));
+	TH_CHECK(m && m->n == 2 && !strcmp(m->b[1].command, "toggle"),
+		 "a long comment is a comment, to its end: 2 bindings (%s)", m ? "" : err);
+	jl_midi_map_free(m);
+	/* after a comment of 300 characters, the lines are counted right */
+	snprintf(text, sizeof(text), "[cc]\n;%.*s\n80 = rekord\n", 300, pad);
+	map_refused(text, 3, "'rekord' is not a command");
+	/* a binding line of 200 characters is refused; 199 loads */
+	snprintf(text, sizeof(text), "[cc]\n80 = record ;%.*s81 = undo\n", 200 - 13 - 9, pad);
+	map_refused(text, 2, "the line is longer than 199 characters");
+	snprintf(text, sizeof(text), "[cc]\n80 = record%*s\n", 199 - 11, "");
+	m = load_text(text, err, sizeof(err));
+	TH_CHECK(m && m->n == 1, "a line of 199 characters loads (%s)", m ? "" : err);
+	jl_midi_map_free(m);
+	snprintf(text, sizeof(text), "[cc]\n80 = record\n;\n%.*s\n", 600, pad);
+	map_refused(text, 4, "longer than 199 characters");
+	/* indented */
+	map_refused("[cc]\n80 = record\n  81 = undo\n", 3, "'81 = undo' is indented");
+	map_refused("[cc]\n\t80 = record\n", 2, "is indented");
+	map_refused("[cc]\n80 = record\n  [note]\n36 = undo\n", 3, "'[note]' is indented");
+	m = load_text("[cc]\n80 = record\n   ; a comment\n  \t\n81 = undo\n", err, sizeof(err));
+	TH_CHECK(m && m->n == 2, "an indented comment and a blank line of spaces are fine (%s)", m ? "" : err);
+	jl_midi_map_free(m);
+	m = load_text("\xEF\xBB\xBF[cc]\n80 = record\n", err, sizeof(err));
+	TH_CHECK(m && m->n == 1, "a UTF-8 byte order mark is not an indent (%s)", m ? "" : err);
+	jl_midi_map_free(m);
+}
+
 /* The pedal map from an INI file: bindings, channels, every refusal. */
 static void test_map_file(void)
 {
@@ -217,6 +257,7 @@ static void test_map_file(void)
 	for (o = 0, k = 0; k < 640; k++)
 		o += snprintf(big + o, sizeof(big) - (size_t)o, "%s%d/%d = tap\n", k ? "" : "[cc]\n", k / 128 + 1, k % 128);
 	map_refused(big, 514, "more than 512 bindings");
+	test_long_and_indented_lines();
 	m = jl_midi_map_load("/nonexistent/map.ini", jl_midi_command_ok, err, sizeof(err));
 	TH_CHECK(!m && strstr(err, "/nonexistent/map.ini: cannot open"), "a missing file: %s", m ? "(loaded)" : err);
 	m = load_text("[cc]\n80 = record\n", err, sizeof(err));
