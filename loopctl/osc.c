@@ -212,6 +212,11 @@ int jl_osc_open(struct jl_daemon *d, const char *host, int port, int fallback, c
 		close(fd);
 		return -ENOMEM;
 	}
+	/* A bundle's messages run as it comes, whatever its time tag: liblo
+	 * would keep a future-dated one for lo_server_recv*(), which the
+	 * daemon never calls (it reads the socket itself), so it was dropped
+	 * unanswered and its memory held until exit.  Exact timing is --at. */
+	lo_server_enable_queue(d->osc, 0, 1);
 	/* Put our socket in place of liblo's, so liblo replies from it. */
 	lofd = lo_server_get_socket_fd(d->osc);
 	if (lofd < 0 || dup2(fd, lofd) < 0) {

@@ -134,6 +134,8 @@ check "unknown command: error reply" bash -c "python3 tests/osc.py $PORT /jl/nop
 check "wrong argument type (blob): error reply" bash -c "python3 tests/osc.py $PORT /jl/impulse b:xyz | grep -q \"^error.*type 'b'\""
 check "typed OSC arguments work (float)" bash -c "python3 tests/osc.py $PORT /jl/impulse f:0.125 | grep -q '^ok'"
 check "bad value over OSC: usage reply" bash -c "python3 tests/osc.py $PORT /jl/impulse f:3 | grep -q '^usage.*-1..1'"
+check "a bundle time-tagged 30 s ahead: its /jl/ping is answered at once" \
+	bash -c "python3 tests/osc.py $PORT --timeout 1 --bundle 30 /jl/ping | grep -q '^ok.ping.pong'"
 check "the daemon keeps running after bad OSC" ping_ok
 
 # --- identity: one jackloop, one daemon per segment ------------------------
