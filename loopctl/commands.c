@@ -362,12 +362,23 @@ static int cmd_midi_map(struct jl_daemon *d, struct jl_req *rq, int argc, char *
 	return 0;
 }
 
+/* help: every command's synopsis, or one command's synopsis and what it
+ * does ("commands" holds the one). */
 static int cmd_help(struct jl_daemon *d, struct jl_req *rq, int argc, char **argv)
 {
 	const struct jl_command *c;
-	json_t *arr = json_array();
+	json_t *arr;
 	char *p = rq->msg, *e = rq->msg + sizeof(rq->msg);
-	(void)d; (void)argc; (void)argv;
+	(void)d;
+	if (argc == 2) {
+		c = jl_command_find(argv[1]);
+		if (!c)
+			return bad_arg(rq, "help: unknown command '%s' (help lists them)", argv[1]);
+		json_object_set_new(rq->json, "commands",
+				    json_pack("[{s:s,s:s,s:s}]", "name", c->name, "args", c->synopsis, "help", c->help));
+		return jl_say(rq, 0, "%s%s%s\n  %s", c->name, c->synopsis[0] ? " " : "", c->synopsis, c->help);
+	}
+	arr = json_array();
 	for (c = jl_commands; c->name; c++) {
 		json_array_append_new(arr, json_pack("{s:s,s:s,s:s}", "name", c->name, "args", c->synopsis,
 						     "help", c->help));
@@ -382,7 +393,7 @@ static int cmd_help(struct jl_daemon *d, struct jl_req *rq, int argc, char **arg
 const struct jl_command jl_commands[] = {
 	{ "ping", 0, 0, "", "check that the daemon answers", cmd_ping },
 	{ "status", 0, 2, "[TRACK] [--json]", "engine figures, inputs, outputs, tracks (or one track)", cmd_status },
-	{ "help", 0, 1, "[COMMAND]", "list the commands", cmd_help },
+	{ "help", 0, 1, "[COMMAND]", "list the commands, or say what one does", cmd_help },
 	{ "master-gain", 1, 5, "DB [--ramp-ms MS] [--at FRAME]", "set the master gain (ramped)", cmd_master_gain },
 	{ "impulse", 0, 3, "[AMP] [--at FRAME]", "a one-sample test impulse on every output", cmd_impulse },
 	{ "meter-reset", 0, 0, "", "restart the peak meters", cmd_meter_reset },

@@ -134,6 +134,9 @@ check "unknown command: error reply" bash -c "python3 tests/osc.py $PORT /jl/nop
 check "wrong argument type (blob): error reply" bash -c "python3 tests/osc.py $PORT /jl/impulse b:xyz | grep -q \"^error.*type 'b'\""
 check "typed OSC arguments work (float)" bash -c "python3 tests/osc.py $PORT /jl/impulse f:0.125 | grep -q '^ok'"
 check "bad value over OSC: usage reply" bash -c "python3 tests/osc.py $PORT /jl/impulse f:3 | grep -q '^usage.*-1..1'"
+check "/jl/help s:record: that command's synopsis and what it does" bash -c "python3 tests/osc.py $PORT /jl/help s:record >'$TMP/help.txt' && head -1 '$TMP/help.txt' | grep -q '^ok.help.record \[TRACK|new\] \[--cycles N\]' && sed -n 2p '$TMP/help.txt' | grep -qx '  start a take.*' && test \$(wc -l <'$TMP/help.txt') = 2"
+check "/jl/help s:nope: usage reply" bash -c "python3 tests/osc.py $PORT /jl/help s:nope | grep -q \"^usage.help.help: unknown command 'nope'\""
+check "/jl/help: every command" bash -c "test \$(python3 tests/osc.py $PORT /jl/help | wc -l) -gt 30"
 check "a bundle time-tagged 30 s ahead: its /jl/ping is answered at once" \
 	bash -c "python3 tests/osc.py $PORT --timeout 1 --bundle 30 /jl/ping | grep -q '^ok.ping.pong'"
 check "the daemon keeps running after bad OSC" ping_ok
