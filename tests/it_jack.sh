@@ -137,6 +137,11 @@ check "bad value over OSC: usage reply" bash -c "python3 tests/osc.py $PORT /jl/
 check "/jl/help s:record: that command's synopsis and what it does" bash -c "python3 tests/osc.py $PORT /jl/help s:record >'$TMP/help.txt' && head -1 '$TMP/help.txt' | grep -q '^ok.help.record \[TRACK|new\] \[--cycles N\]' && sed -n 2p '$TMP/help.txt' | grep -qx '  start a take.*' && test \$(wc -l <'$TMP/help.txt') = 2"
 check "/jl/help s:nope: usage reply" bash -c "python3 tests/osc.py $PORT /jl/help s:nope | grep -q \"^usage.help.help: unknown command 'nope'\""
 check "/jl/help: every command" bash -c "test \$(python3 tests/osc.py $PORT /jl/help | wc -l) -gt 30"
+check "/jl/monitor 2 --main -6: the reply names the level" \
+	test "$(python3 tests/osc.py $PORT /jl/monitor s:2 s:--main s:-6 | cut -f3)" = "in_2 monitored dry: main -6.0 dB, phones off (not delayed)"
+check "/jl/monitor 1 --phones -3 --main -12.5" \
+	test "$(python3 tests/osc.py $PORT /jl/monitor i:1 s:--phones f:-3 s:--main s:-12.5 | cut -f3)" = "in_1 monitored dry: main -12.5 dB, phones -3.0 dB (not delayed)"
+check "/jl/monitor 1 off, 2 off" bash -c "python3 tests/osc.py $PORT /jl/monitor i:1 s:off | grep -q 'in_1: not monitored' && python3 tests/osc.py $PORT /jl/monitor i:2 s:off | grep -q 'in_2: not monitored'"
 check "a bundle time-tagged 30 s ahead: its /jl/ping is answered at once" \
 	bash -c "python3 tests/osc.py $PORT --timeout 1 --bundle 30 /jl/ping | grep -q '^ok.ping.pong'"
 check "the daemon keeps running after bad OSC" ping_ok
