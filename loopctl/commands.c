@@ -426,7 +426,10 @@ const struct jl_command jl_commands[] = {
 	{ "midiclock", 0, 3, "[on|off] [--offset MS]", "MIDI clock out on clock_out (24 per beat, Start on a downbeat)",
 	  jl_cmd_midiclock },
 	{ "sync", 0, 1, "[midi|off]", "before the first loop, follow the MIDI clock on clock_in", jl_cmd_sync },
-	{ "fx", 1, 40, "add TARGET TYPE [k=v...] | set TARGET SLOT k=v... | remove TARGET SLOT | list [TARGET]",
+	/* fx add TARGET TYPE and 24 parameters: 26 words; no entry may
+	 * allow more than OSC_MAX_ARGS (32 in osc.c), or a command the CLI
+	 * accepts is refused over OSC */
+	{ "fx", 1, 32, "add TARGET TYPE [k=v...] | set TARGET SLOT k=v... | remove TARGET SLOT | list [TARGET]",
 	  "effect chains on tracks, master (TARGET 1..64|master|inN)", jl_cmd_fx },
 	{ "send", 2, 2, "TRACK on|off", "route a track through its send/return ports (jackloop --sends)", jl_cmd_send },
 	{ "calibrate", 0, 4, "[--port IN] [--out PORT] | off", "measure the real round trip; compensate takes by it",

@@ -20,12 +20,13 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include "commands.h"
 #include "daemon.h"
 #include "jl_alloc.h"
 
 #define OSC_MAX_PACKET 65536
 #define OSC_MAX_PER_CALL 64
-#define OSC_MAX_ARGS 32
+#define OSC_MAX_ARGS 32		/* no command of the table takes more (commands.c) */
 #define OSC_MAX_REPLY 65000	/* a UDP datagram carries 65507 bytes; leave room for the OSC framing */
 #define OSC_MAX_STR 1024	/* a string argument, with its NUL (paths for save/load) */
 
@@ -106,8 +107,15 @@ static int handler(const char *path, const char *types, lo_arg **argv, int argc,
 	}
 	cmd = path + 4;
 	if (argc > OSC_MAX_ARGS) {
+		/* no command takes more (the table's limits are at most this) */
+		const struct jl_command *c = jl_command_find(cmd);
 		d->osc_errors++;
-		reply(d, "error", cmd, "too many arguments", NULL);
+		if (c)
+			snprintf(rq.msg, sizeof(rq.msg), "%d arguments, more than %s takes; usage: %s %s", argc, cmd,
+				 c->name, c->synopsis);
+		else
+			snprintf(rq.msg, sizeof(rq.msg), "unknown command '%s' (try: loopctl help)", cmd);
+		reply(d, c ? "usage" : "error", cmd, rq.msg, NULL);
 		return 0;
 	}
 	words[0] = (char *)cmd;

@@ -411,6 +411,16 @@ int main(void)
 			 "default map names '%s'", word);
 	}
 
+	/* One command table for OSC, the CLI and the MIDI map: a command line
+	 * the CLI accepts must fit one OSC message, whose arguments the daemon
+	 * takes up to OSC_MAX_ARGS (32, osc.c); fx allowed 40. */
+	{
+		const struct jl_command *c;
+		for (c = jl_commands; c->name; c++)
+			TH_CHECK(c->max_args >= 0 && c->max_args <= 32, "%s takes at most %d arguments, no more than OSC (32)",
+				 c->name, c->max_args);
+	}
+
 	/* No /dev/snd/seq: a clear reason, no crash. */
 	m = jl_midi_open("jackloop test", err, sizeof(err));
 	if (m) {
