@@ -292,4 +292,16 @@ L record 2 >/dev/null
 stop_pid "$WP" INT
 check "  an interrupted watcher unsubscribes" wait_for 5 nsubs_is 0
 check "the engine never stopped" test "$(jv engine.running)" = true
+
+# the test listener skips a malformed bundle (an element size of 0 or less) and reads on
+python3 - "$P" <<'PY'
+import socket, struct, sys
+m = b"/jl/state/probe\0,i\0\0" + struct.pack(">i", 1)
+head = b"#bundle\0" + b"\0" * 7 + b"\1"
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for bad in (struct.pack(">i", 0), struct.pack(">i", -8) + m, struct.pack(">i", 99) + m):
+    s.sendto(head + bad, ("127.0.0.1", int(sys.argv[1])))
+s.sendto(head + struct.pack(">i", len(m)) + m, ("127.0.0.1", int(sys.argv[1])))
+PY
+check "the test listener skips malformed bundles and reads on" wait_for 3 has "/jl/state/probe 1"
 report
