@@ -52,7 +52,7 @@ SHARED_OBJ := $(SHARED_SRC:%.c=$(BUILD)/obj/%.o)
 JL_OBJ := $(JL_SRC:%.c=$(BUILD)/obj/%.o)
 CTL_OBJ := $(CTL_SRC:%.c=$(BUILD)/obj/%.o)
 
-UNIT_TESTS := test_spsc test_shm test_engine test_midi test_looper $(if $(wildcard tests/test_fx.c),test_fx) $(if $(wildcard tests/test_conv.c),test_conv) $(if $(wildcard tests/test_analysis.c),test_analysis)
+UNIT_TESTS := test_spsc test_shm test_engine test_midi test_notify test_looper $(if $(wildcard tests/test_fx.c),test_fx) $(if $(wildcard tests/test_conv.c),test_conv) $(if $(wildcard tests/test_analysis.c),test_analysis)
 TEST_BINS := $(UNIT_TESTS:%=$(BUILD)/tests/%) $(BUILD)/tests/jl_player $(BUILD)/tests/jl_recorder $(BUILD)/tests/jl_midirec $(BUILD)/tests/jl_clocksrc \
              $(BUILD)/tests/jl_histcheck $(BUILD)/tests/jl_delay $(BUILD)/tests/test_rtguard $(BUILD)/librtguard.so
 

@@ -349,12 +349,23 @@ static int cmd_midi_map(struct jl_daemon *d, struct jl_req *rq, int argc, char *
 	return 0;
 }
 
+/* help: every command's synopsis, or one command's synopsis and what it
+ * does ("commands" holds the one). */
 static int cmd_help(struct jl_daemon *d, struct jl_req *rq, int argc, char **argv)
 {
 	const struct jl_command *c;
-	json_t *arr = json_array();
+	json_t *arr;
 	char *p = rq->msg, *e = rq->msg + sizeof(rq->msg);
-	(void)d; (void)argc; (void)argv;
+	(void)d;
+	if (argc == 2) {
+		c = jl_command_find(argv[1]);
+		if (!c)
+			return bad_arg(rq, "help: unknown command '%s' (help lists them)", argv[1]);
+		json_object_set_new(rq->json, "commands",
+				    json_pack("[{s:s,s:s,s:s}]", "name", c->name, "args", c->synopsis, "help", c->help));
+		return jl_say(rq, 0, "%s%s%s\n  %s", c->name, c->synopsis[0] ? " " : "", c->synopsis, c->help);
+	}
+	arr = json_array();
 	for (c = jl_commands; c->name; c++) {
 		json_array_append_new(arr, json_pack("{s:s,s:s,s:s}", "name", c->name, "args", c->synopsis,
 						     "help", c->help));
@@ -369,7 +380,7 @@ static int cmd_help(struct jl_daemon *d, struct jl_req *rq, int argc, char **arg
 const struct jl_command jl_commands[] = {
 	{ "ping", 0, 0, "", "check that the daemon answers", cmd_ping },
 	{ "status", 0, 2, "[TRACK] [--json]", "engine figures, inputs, outputs, tracks (or one track)", cmd_status },
-	{ "help", 0, 1, "[COMMAND]", "list the commands", cmd_help },
+	{ "help", 0, 1, "[COMMAND]", "list the commands, or say what one does", cmd_help },
 	{ "master-gain", 1, 5, "DB [--ramp-ms MS] [--at FRAME]", "set the master gain (ramped)", cmd_master_gain },
 	{ "impulse", 0, 3, "[AMP] [--at FRAME]", "a one-sample test impulse on every output", cmd_impulse },
 	{ "meter-reset", 0, 0, "", "restart the peak meters", cmd_meter_reset },
@@ -402,7 +413,10 @@ const struct jl_command jl_commands[] = {
 	{ "midiclock", 0, 3, "[on|off] [--offset MS]", "MIDI clock out on clock_out (24 per beat, Start on a downbeat)",
 	  jl_cmd_midiclock },
 	{ "sync", 0, 1, "[midi|off]", "before the first loop, follow the MIDI clock on clock_in", jl_cmd_sync },
-	{ "fx", 1, 40, "add TARGET TYPE [k=v...] | set TARGET SLOT k=v... | remove TARGET SLOT | list [TARGET]",
+	/* fx add TARGET TYPE and 24 parameters: 26 words; no entry may
+	 * allow more than OSC_MAX_ARGS (32 in osc.c), or a command the CLI
+	 * accepts is refused over OSC */
+	{ "fx", 1, 32, "add TARGET TYPE [k=v...] | set TARGET SLOT k=v... | remove TARGET SLOT | list [TARGET]",
 	  "effect chains on tracks, master (TARGET 1..64|master|inN)", jl_cmd_fx },
 	{ "send", 2, 2, "TRACK on|off", "route a track through its send/return ports (jackloop --sends)", jl_cmd_send },
 	{ "calibrate", 0, 4, "[--port IN] [--out PORT] | off", "measure the real round trip; compensate takes by it",

@@ -38,6 +38,29 @@ static const char *lookup(const struct jl_midi_binding *map, uint8_t kind, uint8
 	return NULL;
 }
 
+/* Each controller's last value, per channel: a press is a crossing from
+ * below 64 to 64 or more, not every value above it (a continuous or
+ * half-damper pedal sends 70, 100, 127, 90 in one press; a switch may
+ * repeat 127).  0 at start, as if released, so a first 127 is a press.
+ * One table for the process: the daemon has one MIDI input and every
+ * controller event it reads comes through here (jl_midi_command_line). */
+static uint8_t cc_last[16][128];
+
+/* Notes a controller event's value; 1 if it crossed to 64 or more. */
+static int cc_crossed(const snd_seq_event_t *ev)
+{
+	uint8_t *last = &cc_last[ev->data.control.channel & 15][ev->data.control.param & 127];
+	int v = ev->data.control.value < 0 ? 0 : ev->data.control.value > 127 ? 127 : ev->data.control.value;
+	int was = *last;
+	*last = (uint8_t)v;
+	return was < 64 && v >= 64;
+}
+
+void jl_midi_forget(void)
+{
+	memset(cc_last, 0, sizeof(cc_last));
+}
+
 const char *jl_midi_translate(const snd_seq_event_t *ev, const struct jl_midi_binding *map)
 {
 	switch (ev->type) {
@@ -46,7 +69,7 @@ const char *jl_midi_translate(const snd_seq_event_t *ev, const struct jl_midi_bi
 			return NULL; /* a note-off in disguise */
 		return lookup(map, JL_MIDI_NOTE, ev->data.note.channel & 15, ev->data.note.note & 127);
 	case SND_SEQ_EVENT_CONTROLLER:
-		if (ev->data.control.value < 64)
+		if (!cc_crossed(ev))
 			return NULL;
 		return lookup(map, JL_MIDI_CC, ev->data.control.channel & 15, (uint8_t)(ev->data.control.param & 127));
 	case SND_SEQ_EVENT_PGMCHANGE:
@@ -61,19 +84,71 @@ const char *jl_midi_translate(const snd_seq_event_t *ev, const struct jl_midi_bi
 struct map_ctx {
 	struct jl_midi_map *m;
 	int (*known)(const char *word);
-	char why[256];		/* the first error */
+	FILE *f;
+	int line;		/* the line being parsed (read_line counts them) */
+	int why_line;		/* the line of the first error found here; 0 none */
+	char why[256];		/* ... and what it is */
+	char buf[512];		/* read_line's line */
 };
 
 static int bad(struct map_ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static int bad(struct map_ctx *c, const char *fmt, ...)
 {
 	va_list ap;
-	if (!c->why[0]) {
+	if (!c->why_line) {
 		va_start(ap, fmt);
 		vsnprintf(c->why, sizeof(c->why), fmt, ap);
 		va_end(ap);
+		c->why_line = c->line;
 	}
 	return 0; /* inih: this line is an error */
+}
+
+/* inih's reader: one line of the file at a time, counted, so that an
+ * error is reported with the line it is on (Debian's inih does not pass
+ * line numbers to the handler).  inih itself would read at most num - 1
+ * (199) characters and parse the rest of a longer line as a line of its
+ * own, and would take an indented line for more of the value before it
+ * (80 = record, then "  81 = undo", gave "80 is bound twice"): both are
+ * refused here.  A comment or a blank line may be of any length and
+ * indented; inih gets it empty. */
+static char *read_line(char *str, int num, void *stream)
+{
+	struct map_ctx *c = stream;
+	size_t len;
+	const char *start, *p;
+	int longer = 0, ch;
+	if (!fgets(c->buf, sizeof(c->buf), c->f))
+		return NULL;
+	c->line++;
+	len = strlen(c->buf);
+	if (len == sizeof(c->buf) - 1 && c->buf[len - 1] != '\n') {
+		longer = 1;
+		while ((ch = getc(c->f)) != EOF && ch != '\n')
+			;
+	}
+	while (len && (c->buf[len - 1] == '\n' || c->buf[len - 1] == '\r'))
+		c->buf[--len] = 0;
+	start = c->buf;
+	if (c->line == 1 && !strncmp(start, "\xEF\xBB\xBF", 3))
+		start += 3; /* a UTF-8 byte order mark (inih skips it) */
+	for (p = start; *p == ' ' || *p == '\t'; p++)
+		;
+	if (!*p || *p == ';' || *p == '#') {
+		str[0] = 0;
+		return str;
+	}
+	if (longer || len >= (size_t)num) {
+		bad(c, "the line is longer than %d characters",
+		    num - 1 < (int)sizeof(c->buf) - 2 ? num - 1 : (int)sizeof(c->buf) - 2);
+		return NULL; /* stops inih */
+	}
+	if (p > start) {
+		bad(c, "'%.40s' is indented: a binding or a [section] starts at the start of its line", p);
+		return NULL;
+	}
+	memcpy(str, c->buf, len + 1);
+	return str;
 }
 
 static int same_family(uint8_t a, uint8_t b)
@@ -191,16 +266,30 @@ struct jl_midi_map *jl_midi_map_load(const char *path, int (*known)(const char *
 		return NULL;
 	}
 	snprintf(c.m->file, sizeof(c.m->file), "%s", path);
-	r = ini_parse(path, map_line, &c);
-	if (r == -1)
+	c.f = fopen(path, "r");
+	if (!c.f) {
 		snprintf(err, n, "%s: cannot open: %s", path, strerror(errno));
+		jl_free(c.m);
+		return NULL;
+	}
+	r = ini_parse_stream(read_line, &c, map_line, &c);
+	if (ferror(c.f) && r == 0 && !c.why_line)
+		r = -1;
+	fclose(c.f);
+	/* inih returns the first line it found wrong (or 0); this file's
+	 * checks keep the first they found, with its line: the earlier of the
+	 * two is reported, with its own reason */
+	if (r == -1)
+		snprintf(err, n, "%s: cannot read", path);
 	else if (r == -2)
 		snprintf(err, n, "%s: out of memory", path);
-	else if (r > 0)
-		snprintf(err, n, "%s:%d: %s", path, r, c.why[0] ? c.why : "not NUMBER = COMMAND or [SECTION]");
+	else if (r > 0 && (!c.why_line || r < c.why_line))
+		snprintf(err, n, "%s:%d: not NUMBER = COMMAND or [SECTION]", path, r);
+	else if (c.why_line)
+		snprintf(err, n, "%s:%d: %s", path, c.why_line, c.why);
 	else if (!c.m->n)
 		snprintf(err, n, "%s: no bindings (sections [cc], [note], [pc] with lines NUMBER = COMMAND)", path);
-	if (r != 0 || !c.m->n) {
+	if (r != 0 || c.why_line || !c.m->n) {
 		jl_free(c.m);
 		return NULL;
 	}
@@ -234,6 +323,7 @@ int jl_midi_command_line(const snd_seq_event_t *ev, const struct jl_midi_binding
 			if (b->kind == JL_MIDI_FADER && (b->channel == 255 || b->channel == ch) && b->number == num) {
 				int v = ev->data.control.value < 0 ? 0 : ev->data.control.value > 127 ? 127
 												 : ev->data.control.value;
+				cc_crossed(ev); /* its value is noted all the same (a map loaded later may make it a press) */
 				snprintf(out, n, "%s %.2f", b->command, b->lo + (b->hi - b->lo) * v / 127.0);
 				return 1;
 			}

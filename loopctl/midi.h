@@ -21,15 +21,23 @@ struct jl_midi_binding {
  * sending notes 36..43).  Terminated by kind 0. */
 extern const struct jl_midi_binding jl_midi_default_map[];
 
-/* Pure: which command line, if any, does this event trigger?  A note-on
- * with velocity > 0, a CC crossing to >= 64 (a pedal press; release is
- * ignored) or a program change.  Returns the command or NULL. */
+/* Which command line, if any, does this event trigger?  A note-on with
+ * velocity > 0, a CC crossing from below 64 to 64 or more (a pedal press:
+ * the values that follow while it stays at 64 or more, and its release,
+ * do nothing) or a program change.  Returns the command or NULL.
+ * Non-RT only.  Not pure: it remembers each controller's last value (per
+ * channel) in one table for the process, which every controller event
+ * must pass through, in order (the daemon has one MIDI input). */
 const char *jl_midi_translate(const snd_seq_event_t *ev, const struct jl_midi_binding *map);
 
-/* Pure: the command line this event runs, into out: a press as above, or
- * a fader's command with the controller's value scaled from 0..127 to
+/* Forgets every controller's last value, as at start (all released). */
+void jl_midi_forget(void);
+
+/* The command line this event runs, into out: a press as above, or a
+ * fader's command with the controller's value scaled from 0..127 to
  * lo..hi appended (an expression pedal on "master-gain": "master-gain
- * -12.5").  Returns 1, or 0 when the event runs nothing. */
+ * -12.5"), for each value it sends.  Returns 1, or 0 when the event runs
+ * nothing.  Remembers controller values as jl_midi_translate does. */
 int jl_midi_command_line(const snd_seq_event_t *ev, const struct jl_midi_binding *map, char *out, size_t n);
 
 /* Pure: the event's arrival in CLOCK_REALTIME microseconds, from its ALSA
@@ -39,7 +47,7 @@ uint64_t jl_midi_event_time_us(const snd_seq_event_t *ev, uint64_t queue_start_r
 
 /* A map read from an INI file (loopctl serve --midi-map, loopctl midi-map):
  *
- *   [cc]            ; a controller crossing to >= 64 (a pedal press)
+ *   [cc]            ; a controller crossing from < 64 to >= 64 (a pedal press)
  *   80 = record
  *   2/81 = undo     ; on channel 2 only (channels 1..16)
  *   [note]          ; a note-on
@@ -51,7 +59,9 @@ uint64_t jl_midi_event_time_us(const snd_seq_event_t *ev, uint64_t queue_start_r
  *
  * Each binding at most once; a command is a command line of the command
  * table, at most JL_MIDI_CMD_WORDS words and JL_MIDI_CMD_LEN - 1
- * characters. */
+ * characters.  A binding or section line starts at the start of the line
+ * and has at most 199 characters (inih's line); comments may be indented
+ * and of any length. */
 #define JL_MIDI_MAP_MAX 512
 #define JL_MIDI_CMD_LEN 128
 #define JL_MIDI_CMD_WORDS 7

@@ -21,10 +21,16 @@
  * reading (about 250 small datagrams fill the default 208 KB), and the
  * reply to its next command would be lost; 13 bundles do not.  A new subscriber is first sent the whole state.  Messages go
  * out from the daemon's OSC socket (non-blocking UDP): one the socket
- * cannot take is counted as dropped, never waited for. */
+ * cannot take is counted as dropped, never waited for.  A send that fails
+ * (the tablet's WiFi dropped: ENETUNREACH; a full buffer: ENOBUFS, EAGAIN)
+ * marks what it carried as not sent, so it goes again, as it is then; the
+ * subscriber is left alone for a while first, longer while sends keep
+ * failing (BACKOFF_MS doubling up to BACKOFF_MAX_MS), so a gone address
+ * costs a try now and then, not one every tick. */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
+#include <ifaddrs.h>
 #include <math.h>
 #include <stdarg.h>
 #include <netinet/in.h>
@@ -50,10 +56,18 @@
 #define OUT_MAX 1400		/* a tick's messages to one subscriber go as one bundle of at
 				 * most this many bytes (one Ethernet or WiFi frame) */
 #define BUNDLE_HEAD 16		/* "#bundle\0" and the time tag */
+#define OUT_MSGS (OUT_MAX / 16)	/* a bundle's messages at most (each is 4 + at least 12 bytes) */
+#define BACKOFF_MS 20		/* after a failed send, nothing goes to the subscriber for this long, */
+#define BACKOFF_MAX_MS 1000	/* doubled at each further failure, up to this */
 
 /* what a subscriber has been sent: bits of known_glob and known_tr */
 enum { K_SELECTED = 1, K_ANCHOR = 2, K_TEMPO = 4 };
 enum { K_STATE = 1, K_REC = 2, K_MUTE = 4, K_SOLO = 8, K_GAIN = 16, K_LAYERS = 32, K_ALL = 63 };
+/* what a queued message tells, to be sent again if it is lost: a global
+ * bit, a track's bit, or nothing (a position: the next one is due anyway) */
+#define W_NONE 0
+#define W_GLOB(bit) ((uint16_t)(0x8000 | (bit)))
+#define W_TRACK(k, bit) ((uint16_t)(((unsigned)(k) << 8) | (bit)))
 
 struct track_snap {
 	uint8_t state;		/* enum jl_track_state */
@@ -85,6 +99,9 @@ struct sub {
 	unsigned char out[OUT_MAX];	/* this tick's messages, as an OSC bundle */
 	size_t out_len;
 	int out_n;
+	uint16_t what[OUT_MSGS];	/* what each of them tells (W_*) */
+	int fails;		/* sends that failed in a row */
+	double hold_until;	/* jl_mono_ms(): after a failed send, nothing goes before */
 };
 
 struct jl_notify {
@@ -165,6 +182,35 @@ static void drop_sub(struct sub *s)
 	memset(s, 0, sizeof(*s));
 }
 
+/* Is a the daemon's own OSC socket?  Its port on a loopback address, on
+ * 0.0.0.0 (which the kernel delivers locally), on the address it is bound
+ * to, or, bound to 0.0.0.0, on any address of this host.  The state sent
+ * there would come straight back to the daemon. */
+static int is_own(const struct jl_daemon *d, const struct sockaddr_in *a)
+{
+	struct sockaddr_in me;
+	socklen_t sl = sizeof(me);
+	struct ifaddrs *ifs = NULL, *i;
+	uint32_t h = ntohl(a->sin_addr.s_addr);
+	int own = 0;
+	if (ntohs(a->sin_port) != d->osc_port)
+		return 0;
+	if ((h >> 24) == 127 || h == 0)
+		return 1;
+	memset(&me, 0, sizeof(me));
+	if (getsockname(d->osc_fd, (struct sockaddr *)&me, &sl) < 0 || me.sin_family != AF_INET)
+		return 0;
+	if (me.sin_addr.s_addr == a->sin_addr.s_addr)
+		return 1;
+	if (me.sin_addr.s_addr != htonl(INADDR_ANY) || getifaddrs(&ifs) < 0)
+		return 0;
+	for (i = ifs; i && !own; i = i->ifa_next)
+		own = i->ifa_addr && i->ifa_addr->sa_family == AF_INET &&
+		      ((const struct sockaddr_in *)(const void *)i->ifa_addr)->sin_addr.s_addr == a->sin_addr.s_addr;
+	freeifaddrs(ifs);
+	return own;
+}
+
 /* The address a (un)subscribe names: --port P (the sender's host), --url U,
  * or the sender itself.  Returns 0, or a usage error. */
 static int target(struct jl_daemon *d, struct jl_req *rq, const char *port, const char *url,
@@ -229,6 +275,9 @@ int jl_cmd_subscribe(struct jl_daemon *d, struct jl_req *rq, int argc, char **ar
 		return jl_say(rq, 2, "give --port or --url, not both");
 	if ((rc = target(d, rq, port, url, &a)) != 0)
 		return rc;
+	url_of(&a, u, sizeof(u));
+	if (is_own(d, &a))
+		return jl_say(rq, 2, "%s is this daemon's own OSC port: it would send the state to itself", u);
 	s = find_sub(n, &a);
 	if (!s) {
 		for (i = 0; i < SUBS_MAX && n->s[i].used; i++)
@@ -245,9 +294,10 @@ int jl_cmd_subscribe(struct jl_daemon *d, struct jl_req *rq, int argc, char **ar
 	}
 	s->interval_ms = interval;
 	s->plain = plain;
+	s->fails = 0; /* it asked: it is there again */
+	s->hold_until = 0;
 	s->lease_until = lease ? jl_mono_ms() + 1000.0 * lease : 0;
 	s->next_pos = 0;
-	url_of(&a, u, sizeof(u));
 	json_object_set_new(rq->json, "url", json_string(u));
 	json_object_set_new(rq->json, "interval_ms", json_integer(interval));
 	json_object_set_new(rq->json, "lease_s", json_integer(lease));
@@ -362,21 +412,49 @@ static void take_snap(struct jl_daemon *d, struct snap *s)
 	}
 }
 
-/* Sends what s->out holds: one message as it is, several as the bundle. */
+/* The messages in s->out were lost: what they told is not known to s any
+ * more, and goes again. */
+static void lost(struct sub *s)
+{
+	int i;
+	for (i = 0; i < s->out_n; i++) {
+		uint16_t w = s->what[i];
+		if (w == W_NONE)
+			continue;
+		if (w & 0x8000)
+			s->known_glob &= (uint8_t)~(w & 0xFF);
+		else
+			s->known_tr[w >> 8] &= (uint8_t)~(w & 0xFF);
+	}
+}
+
+/* Sends what s->out holds: one message as it is, several as the bundle.
+ * A failed send is counted as dropped, its messages go again, and the
+ * subscriber is held back (the back-off doubles while sends keep failing). */
 static void flush(struct jl_daemon *d, struct sub *s)
 {
 	const unsigned char *p = s->out;
 	size_t len = s->out_len;
+	double ms;
 	if (!s->out_n)
 		return;
 	if (s->out_n == 1) {
 		p += BUNDLE_HEAD + 4; /* the one element, without its size */
 		len -= BUNDLE_HEAD + 4;
 	}
-	if (sendto(d->osc_fd, p, len, MSG_DONTWAIT, (const struct sockaddr *)&s->addr, sizeof(s->addr)) < 0)
+	if (sendto(d->osc_fd, p, len, MSG_DONTWAIT, (const struct sockaddr *)&s->addr, sizeof(s->addr)) < 0) {
 		d->notify->dropped += (uint64_t)s->out_n;
-	else
+		lost(s);
+		ms = jl_mono_ms();
+		if (ms >= s->hold_until) { /* once per failed tick, not per bundle */
+			double wait = BACKOFF_MS * (double)(1u << (s->fails < 8 ? s->fails : 8));
+			s->fails++;
+			s->hold_until = ms + (wait < BACKOFF_MAX_MS ? wait : BACKOFF_MAX_MS);
+		}
+	} else {
 		d->notify->sent += (uint64_t)s->out_n;
+		s->fails = 0;
+	}
 	s->out_n = 0;
 	s->out_len = BUNDLE_HEAD;
 }
@@ -385,10 +463,10 @@ static void flush(struct jl_daemon *d, struct sub *s)
  * subscriber that asked for no bundles gets it at once, on its own.  The
  * messages are short (a path, at most three numbers or a state word), so
  * every one fits a bundle. */
-static void send_to(struct jl_daemon *d, struct sub *s, const char *path, lo_message m)
+static void send_to(struct jl_daemon *d, struct sub *s, uint16_t what, const char *path, lo_message m)
 {
 	size_t len = lo_message_length(m, path), wrote = 0;
-	if (s->out_len + 4 + len > OUT_MAX)
+	if (s->out_len + 4 + len > OUT_MAX || s->out_n == OUT_MSGS)
 		flush(d, s);
 	if (s->out_len < BUNDLE_HEAD) {
 		/* "#bundle", then the time tag 1: "at once" */
@@ -402,14 +480,14 @@ static void send_to(struct jl_daemon *d, struct sub *s, const char *path, lo_mes
 	s->out[s->out_len + 3] = (unsigned char)len;
 	lo_message_serialise(m, path, s->out + s->out_len + 4, &wrote);
 	s->out_len += 4 + len;
-	s->out_n++;
+	s->what[s->out_n++] = what;
 	if (s->plain)
 		flush(d, s);
 }
 
-/* One message to one subscriber.  Types: i int32, h int64, f float (passed
- * as double), s string. */
-static void push(struct jl_daemon *d, struct sub *s, const char *path, const char *types, ...)
+/* One message to one subscriber, telling `what` (W_*).  Types: i int32,
+ * h int64, f float (passed as double), s string. */
+static void push(struct jl_daemon *d, struct sub *s, uint16_t what, const char *path, const char *types, ...)
 {
 	lo_message m = lo_message_new();
 	va_list ap;
@@ -426,7 +504,7 @@ static void push(struct jl_daemon *d, struct sub *s, const char *path, const cha
 		}
 	}
 	va_end(ap);
-	send_to(d, s, path, m);
+	send_to(d, s, what, path, m);
 	lo_message_free(m);
 }
 
@@ -456,33 +534,36 @@ static int is_rec(uint8_t state) { return state == JL_TS_WAITING || state == JL_
 /* Sends subscriber s what it was not sent or was sent otherwise, in a
  * fixed order (globals, then tracks 1.., each: state, rec, mute, solo,
  * gain, layers), at most `budget` messages (the globals may go over it by
- * up to 3); the rest goes next tick.  Returns how many it sent. */
+ * up to 3); the rest goes next tick.  Each value is marked as sent before
+ * its message is queued: a send that fails (at once, with --no-bundle)
+ * unmarks it.  Returns how many it sent. */
 static int catch_up(struct jl_daemon *d, struct sub *s, const struct snap *now, int budget)
 {
 	int k, left = budget;
 	char p[64];
 	if (!(s->known_glob & K_SELECTED) || now->selected != s->sent.selected) {
-		push(d, s, "/jl/state/selected", "i", (int32_t)now->selected);
 		s->sent.selected = now->selected;
 		s->known_glob |= K_SELECTED;
+		push(d, s, W_GLOB(K_SELECTED), "/jl/state/selected", "i", (int32_t)now->selected);
 		left--;
 	}
 	if (!(s->known_glob & K_ANCHOR) || now->cycle != s->sent.cycle || now->beats != s->sent.beats ||
 	    now->bpm != s->sent.bpm) {
-		push(d, s, "/jl/state/anchor", "ifi", (int32_t)now->cycle, (double)now->bpm, (int32_t)now->beats);
 		s->sent.cycle = now->cycle;
 		s->sent.beats = now->beats;
 		s->sent.bpm = now->bpm;
 		s->known_glob |= K_ANCHOR;
+		push(d, s, W_GLOB(K_ANCHOR), "/jl/state/anchor", "ifi", (int32_t)now->cycle, (double)now->bpm,
+		     (int32_t)now->beats);
 		left--;
 	}
 	/* a tempo that moved less than a step is not news */
 	if (!(s->known_glob & K_TEMPO) || tempo_moved(now, &s->sent)) {
-		push(d, s, "/jl/state/tempo", "ff", (double)now->tbpm, (double)now->tconf);
 		s->sent.tknown = now->tknown;
 		s->sent.tbpm = now->tbpm;
 		s->sent.tconf = now->tconf;
 		s->known_glob |= K_TEMPO;
+		push(d, s, W_GLOB(K_TEMPO), "/jl/state/tempo", "ff", (double)now->tbpm, (double)now->tconf);
 		left--;
 	}
 	for (k = 0; k < JL_MAX_TRACKS && left > 0; k++) {
@@ -492,46 +573,46 @@ static int catch_up(struct jl_daemon *d, struct sub *s, const struct snap *now, 
 		if (*kn == K_ALL && !memcmp(n, w, sizeof(*n)))
 			continue;
 		if (left > 0 && (!(*kn & K_STATE) || n->state != w->state)) {
-			snprintf(p, sizeof(p), "/jl/state/track/%d", k + 1);
-			push(d, s, p, "s", jl_track_state_names[n->state]);
 			if (is_rec(n->state) != is_rec(w->state))
 				*kn &= (uint8_t)~K_REC; /* rec follows the state */
 			w->state = n->state;
 			*kn |= K_STATE;
+			snprintf(p, sizeof(p), "/jl/state/track/%d", k + 1);
+			push(d, s, W_TRACK(k, K_STATE), p, "s", jl_track_state_names[n->state]);
 			left--;
 		}
 		if (left > 0 && !(*kn & K_REC)) {
-			snprintf(p, sizeof(p), "/jl/state/track/%d/rec", k + 1);
-			push(d, s, p, "f", is_rec(w->state) ? 1.0 : 0.0);
 			*kn |= K_REC;
+			snprintf(p, sizeof(p), "/jl/state/track/%d/rec", k + 1);
+			push(d, s, W_TRACK(k, K_REC), p, "f", is_rec(w->state) ? 1.0 : 0.0);
 			left--;
 		}
 		if (left > 0 && (!(*kn & K_MUTE) || n->muted != w->muted)) {
-			snprintf(p, sizeof(p), "/jl/state/track/%d/mute", k + 1);
-			push(d, s, p, "f", n->muted ? 1.0 : 0.0);
 			w->muted = n->muted;
 			*kn |= K_MUTE;
+			snprintf(p, sizeof(p), "/jl/state/track/%d/mute", k + 1);
+			push(d, s, W_TRACK(k, K_MUTE), p, "f", n->muted ? 1.0 : 0.0);
 			left--;
 		}
 		if (left > 0 && (!(*kn & K_SOLO) || n->soloed != w->soloed)) {
-			snprintf(p, sizeof(p), "/jl/state/track/%d/solo", k + 1);
-			push(d, s, p, "f", n->soloed ? 1.0 : 0.0);
 			w->soloed = n->soloed;
 			*kn |= K_SOLO;
+			snprintf(p, sizeof(p), "/jl/state/track/%d/solo", k + 1);
+			push(d, s, W_TRACK(k, K_SOLO), p, "f", n->soloed ? 1.0 : 0.0);
 			left--;
 		}
 		if (left > 0 && (!(*kn & K_GAIN) || n->gain_db != w->gain_db)) {
-			snprintf(p, sizeof(p), "/jl/state/track/%d/gain", k + 1);
-			push(d, s, p, "f", (double)n->gain_db);
 			w->gain_db = n->gain_db;
 			*kn |= K_GAIN;
+			snprintf(p, sizeof(p), "/jl/state/track/%d/gain", k + 1);
+			push(d, s, W_TRACK(k, K_GAIN), p, "f", (double)n->gain_db);
 			left--;
 		}
 		if (left > 0 && (!(*kn & K_LAYERS) || n->layers != w->layers)) {
-			snprintf(p, sizeof(p), "/jl/state/track/%d/layers", k + 1);
-			push(d, s, p, "i", (int32_t)n->layers);
 			w->layers = n->layers;
 			*kn |= K_LAYERS;
+			snprintf(p, sizeof(p), "/jl/state/track/%d/layers", k + 1);
+			push(d, s, W_TRACK(k, K_LAYERS), p, "i", (int32_t)n->layers);
 			left--;
 		}
 	}
@@ -565,10 +646,14 @@ void jl_notify_tick(struct jl_daemon *d)
 			s->full = 0;
 			forget(s, &now);
 		}
-		if (left > 0)
+		if (left > 0 && ms >= s->hold_until) /* not while a failed send backs off */
 			left -= catch_up(d, s, &now, left < BUDGET ? left : BUDGET);
 	}
-	n->first = (n->first + 1) % SUBS_MAX;
+	/* the next subscriber goes first next tick: the next used slot, or
+	 * the lowest one would go first whenever `first` is on an empty one */
+	for (k = 1; k <= SUBS_MAX && !n->s[(n->first + k) % SUBS_MAX].used; k++)
+		;
+	n->first = (n->first + k) % SUBS_MAX;
 	/* the position in the cycle, at each subscriber's interval */
 	if (d->m->has_anchor && d->m->cycle) {
 		uint64_t f = jl_daemon_now(d), C = d->m->cycle, O = d->m->origin;
@@ -577,11 +662,11 @@ void jl_notify_tick(struct jl_daemon *d)
 		int32_t beat = (int32_t)(ph * d->m->beats_per_cycle) + 1;
 		for (i = 0; i < SUBS_MAX; i++) {
 			struct sub *s = &n->s[i];
-			if (!s->used || !s->interval_ms || ms < s->next_pos)
+			if (!s->used || !s->interval_ms || ms < s->next_pos || ms < s->hold_until)
 				continue;
 			s->next_pos = s->next_pos > 0 && ms - s->next_pos < s->interval_ms ? s->next_pos + s->interval_ms
 											   : ms + s->interval_ms;
-			push(d, s, "/jl/state/pos", "fih", ph, beat, (int64_t)f);
+			push(d, s, W_NONE, "/jl/state/pos", "fih", ph, beat, (int64_t)f);
 		}
 	}
 	for (i = 0; i < SUBS_MAX; i++) /* the tick's messages, and its position */

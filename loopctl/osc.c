@@ -20,12 +20,13 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include "commands.h"
 #include "daemon.h"
 #include "jl_alloc.h"
 
 #define OSC_MAX_PACKET 65536
 #define OSC_MAX_PER_CALL 64
-#define OSC_MAX_ARGS 32
+#define OSC_MAX_ARGS 32		/* no command of the table takes more (commands.c) */
 #define OSC_MAX_REPLY 65000	/* a UDP datagram carries 65507 bytes; leave room for the OSC framing */
 #define OSC_MAX_STR 1024	/* a string argument, with its NUL (paths for save/load) */
 
@@ -89,6 +90,15 @@ static int handler(const char *path, const char *types, lo_arg **argv, int argc,
 	rq.arrival = d->cur_arrival;
 	rq.has_arrival = d->cur_has_arrival;
 	rq.from_osc = 1;
+	if (!strcmp(path, "/jl/reply") || !strncmp(path, "/jl/state/", 10)) {
+		/* What this daemon sends, not what it takes: a reply or a state
+		 * message that comes back (the daemon subscribed to itself, two
+		 * instances subscribed to each other, a client that echoes) is
+		 * counted and dropped.  Answering it would be answered in turn,
+		 * and the two would feed each other for ever. */
+		d->osc_errors++;
+		return 0;
+	}
 	if (strncmp(path, "/jl/", 4) != 0 || !path[4]) {
 		d->osc_errors++;
 		snprintf(rq.msg, sizeof(rq.msg), "unknown OSC path '%s' (commands are /jl/<command>; see loopctl help)", path);
@@ -97,8 +107,15 @@ static int handler(const char *path, const char *types, lo_arg **argv, int argc,
 	}
 	cmd = path + 4;
 	if (argc > OSC_MAX_ARGS) {
+		/* no command takes more (the table's limits are at most this) */
+		const struct jl_command *c = jl_command_find(cmd);
 		d->osc_errors++;
-		reply(d, "error", cmd, "too many arguments", NULL);
+		if (c)
+			snprintf(rq.msg, sizeof(rq.msg), "%d arguments, more than %s takes; usage: %s %s", argc, cmd,
+				 c->name, c->synopsis);
+		else
+			snprintf(rq.msg, sizeof(rq.msg), "unknown command '%s' (try: loopctl help)", cmd);
+		reply(d, c ? "usage" : "error", cmd, rq.msg, NULL);
 		return 0;
 	}
 	words[0] = (char *)cmd;
@@ -203,6 +220,11 @@ int jl_osc_open(struct jl_daemon *d, const char *host, int port, int fallback, c
 		close(fd);
 		return -ENOMEM;
 	}
+	/* A bundle's messages run as it comes, whatever its time tag: liblo
+	 * would keep a future-dated one for lo_server_recv*(), which the
+	 * daemon never calls (it reads the socket itself), so it was dropped
+	 * unanswered and its memory held until exit.  Exact timing is --at. */
+	lo_server_enable_queue(d->osc, 0, 1);
 	/* Put our socket in place of liblo's, so liblo replies from it. */
 	lofd = lo_server_get_socket_fd(d->osc);
 	if (lofd < 0 || dup2(fd, lofd) < 0) {

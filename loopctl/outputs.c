@@ -263,6 +263,7 @@ int jl_cmd_monitor(struct jl_daemon *d, struct jl_req *rq, int argc, char **argv
 	char *end;
 	long in = strtol(argv[1], &end, 10);
 	double main_db = -200, phones_db = -200, pan = 0, th;
+	char mt[24] = "off", pt[24] = "off";
 	int i;
 	if (*end || in < 1 || (uint32_t)in > d->shm.hdr->geom.n_inputs)
 		return say(rq, 2, "monitor INPUT (1..%u) off | [--main DB] [--phones DB] [--pan P]",
@@ -298,8 +299,11 @@ int jl_cmd_monitor(struct jl_daemon *d, struct jl_req *rq, int argc, char **argv
 	m->mon_pan[in - 1] = (float)pan;
 	if (main_db <= -120 && phones_db <= -120)
 		return say(rq, 0, "in_%ld: not monitored", in);
-	return say(rq, 0, "in_%ld monitored dry: main %s, phones %s (not delayed)", in,
-		   main_db <= -120 ? "off" : argv[1], phones_db <= -120 ? "off" : "on");
+	if (main_db > -120)
+		snprintf(mt, sizeof(mt), "%.1f dB", main_db);
+	if (phones_db > -120)
+		snprintf(pt, sizeof(pt), "%.1f dB", phones_db);
+	return say(rq, 0, "in_%ld monitored dry: main %s, phones %s (not delayed)", in, mt, pt);
 }
 
 int jl_cmd_pa_mute(struct jl_daemon *d, struct jl_req *rq, int argc, char **argv)

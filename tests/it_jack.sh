@@ -134,6 +134,22 @@ check "unknown command: error reply" bash -c "python3 tests/osc.py $PORT /jl/nop
 check "wrong argument type (blob): error reply" bash -c "python3 tests/osc.py $PORT /jl/impulse b:xyz | grep -q \"^error.*type 'b'\""
 check "typed OSC arguments work (float)" bash -c "python3 tests/osc.py $PORT /jl/impulse f:0.125 | grep -q '^ok'"
 check "bad value over OSC: usage reply" bash -c "python3 tests/osc.py $PORT /jl/impulse f:3 | grep -q '^usage.*-1..1'"
+check "/jl/help s:record: that command's synopsis and what it does" bash -c "python3 tests/osc.py $PORT /jl/help s:record >'$TMP/help.txt' && head -1 '$TMP/help.txt' | grep -q '^ok.help.record \[TRACK|new\] \[--cycles N\]' && sed -n 2p '$TMP/help.txt' | grep -qx '  start a take.*' && test \$(wc -l <'$TMP/help.txt') = 2"
+check "/jl/help s:nope: usage reply" bash -c "python3 tests/osc.py $PORT /jl/help s:nope | grep -q \"^usage.help.help: unknown command 'nope'\""
+check "/jl/help: every command" bash -c "test \$(python3 tests/osc.py $PORT /jl/help | wc -l) -gt 30"
+check "/jl/monitor 2 --main -6: the reply names the level" \
+	test "$(python3 tests/osc.py $PORT /jl/monitor s:2 s:--main s:-6 | cut -f3)" = "in_2 monitored dry: main -6.0 dB, phones off (not delayed)"
+check "/jl/monitor 1 --phones -3 --main -12.5" \
+	test "$(python3 tests/osc.py $PORT /jl/monitor i:1 s:--phones f:-3 s:--main s:-12.5 | cut -f3)" = "in_1 monitored dry: main -12.5 dB, phones -3.0 dB (not delayed)"
+check "/jl/monitor 1 off, 2 off" bash -c "python3 tests/osc.py $PORT /jl/monitor i:1 s:off | grep -q 'in_1: not monitored' && python3 tests/osc.py $PORT /jl/monitor i:2 s:off | grep -q 'in_2: not monitored'"
+# more arguments than any command takes: a usage error, over OSC and from the CLI
+A33=$(for k in $(seq 30); do printf ' s:g%d=1' "$k"; done)
+check "/jl/fx add 1 eq with 33 arguments: usage reply" bash -c "python3 tests/osc.py $PORT /jl/fx s:add s:1 s:eq $A33 | grep -q '^usage.fx.33 arguments, more than fx takes; usage: fx add'"
+# shellcheck disable=SC2046
+expect_rc "loopctl fx add 1 eq with 36 arguments: exit 2" 2 "$LOOPCTL" --name $NAME fx add 1 eq $(seq -f 'g%g=1' 33)
+check "  with the usage line" grep -q "usage: loopctl fx add TARGET" "$TMP/err"
+check "a bundle time-tagged 30 s ahead: its /jl/ping is answered at once" \
+	bash -c "python3 tests/osc.py $PORT --timeout 1 --bundle 30 /jl/ping | grep -q '^ok.ping.pong'"
 check "the daemon keeps running after bad OSC" ping_ok
 
 # --- identity: one jackloop, one daemon per segment ------------------------

@@ -9,7 +9,9 @@
 # subscription nobody renews.  `loopctl watch` prints the pushed lines,
 # unsubscribes when it ends, and carries on across a daemon restart.
 # Bad input: every bad option is a usage error, a 17th subscriber and an
-# unknown unsubscribe are refused; nothing changes.
+# unknown unsubscribe are refused; nothing changes.  The daemon's own port
+# is refused, and a reply or state message sent to a daemon (a loop of two
+# instances subscribed to each other) is dropped, never answered.
 set -u
 . "$(dirname "$0")/it_lib.sh"
 trap teardown EXIT
@@ -54,6 +56,40 @@ expect_rc "unsubscribe a b: usage" 2 L unsubscribe a b
 check "no subscriber after all that" nsubs_is 0
 sleep 0.3
 check "and nothing was sent" test ! -s "$W"
+
+# --- the daemon's own port is refused; what a daemon sends is never answered ------------------
+# Subscribed to itself, the daemon answered its own state with errors, and answered those,
+# for ever (100% CPU, even after unsubscribe all); two instances did so to each other.
+for u in "--port $OSCP" "--url osc.udp://127.0.0.1:$OSCP/" "--url osc.udp://0.0.0.0:$OSCP/" \
+	"--url osc.udp://127.0.0.2:$OSCP/"; do
+	# shellcheck disable=SC2086
+	expect_rc "subscribe $u (the daemon's own port): usage" 2 L subscribe $u
+done
+check "  saying why" grep -q "this daemon's own OSC port" "$TMP/err"
+check "  no subscriber" nsubs_is 0
+E0=$(jv daemon.osc_errors)
+check "a /jl/reply sent to the daemon: no answer" \
+	test "$(python3 tests/osc.py "$OSCP" --timeout 0.5 /jl/reply s:error s:x s:text s:{})" = "no reply"
+check "a /jl/state/... sent to the daemon: no answer" \
+	test "$(python3 tests/osc.py "$OSCP" --timeout 0.5 /jl/state/track/1 s:playing)" = "no reply"
+check "  each counted once as an OSC error ($E0 -> $(jv daemon.osc_errors))" test "$(jv daemon.osc_errors)" = $((E0 + 2))
+sleep 0.5
+check "  and no more" test "$(jv daemon.osc_errors)" = $((E0 + 2))
+# two instances subscribed to each other: each drops the other's state, nothing is answered
+spawn "$TMP/jackloop2.log" "$B/jackloop" --name nt2 --osc-port 0 --history 5 --pool-mb 8
+J2=$LAST_PID
+check "a second instance" wait_for 10 "$LOOPCTL" --name nt2 ping
+OSCP2=$(NAME=nt2 jv daemon.osc_port)
+expect_rc "the first subscribes the second (--interval 0)" 0 L subscribe --url "osc.udp://127.0.0.1:$OSCP2/" --interval 0
+expect_rc "the second subscribes the first" 0 "$LOOPCTL" --name nt2 subscribe --url "osc.udp://127.0.0.1:$OSCP/" --interval 0
+sleep 0.5
+e1="$(jv daemon.osc_errors) $(NAME=nt2 jv daemon.osc_errors)"
+sleep 1
+e2="$(jv daemon.osc_errors) $(NAME=nt2 jv daemon.osc_errors)"
+check "  no storm between them: OSC errors $e1, a second later $e2" test "$e1" = "$e2"
+expect_rc "  unsubscribe all (first)" 0 L unsubscribe all
+expect_rc "  unsubscribe all (second)" 0 "$LOOPCTL" --name nt2 unsubscribe all
+stop_pid "$J2"
 
 # --- subscribe: the whole state first -------------------------------------------------------
 expect_rc "subscribe --port P --interval 50" 0 L --json subscribe --port "$P" --interval 50
@@ -256,4 +292,16 @@ L record 2 >/dev/null
 stop_pid "$WP" INT
 check "  an interrupted watcher unsubscribes" wait_for 5 nsubs_is 0
 check "the engine never stopped" test "$(jv engine.running)" = true
+
+# the test listener skips a malformed bundle (an element size of 0 or less) and reads on
+python3 - "$P" <<'PY'
+import socket, struct, sys
+m = b"/jl/state/probe\0,i\0\0" + struct.pack(">i", 1)
+head = b"#bundle\0" + b"\0" * 7 + b"\1"
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for bad in (struct.pack(">i", 0), struct.pack(">i", -8) + m, struct.pack(">i", 99) + m):
+    s.sendto(head + bad, ("127.0.0.1", int(sys.argv[1])))
+s.sendto(head + struct.pack(">i", len(m)) + m, ("127.0.0.1", int(sys.argv[1])))
+PY
+check "the test listener skips malformed bundles and reads on" wait_for 3 has "/jl/state/probe 1"
 report

@@ -2,10 +2,12 @@
 """osc.py - a minimal OSC 1.0 client for the integration tests: sends one
 message (or raw bytes) over UDP and prints the daemon's /jl/reply.
 
-  osc.py PORT PATH [ARG...]      ARG: i:3  f:0.5  s:text  b:blob-text
-  osc.py PORT --raw HEX          send arbitrary bytes
-Prints: STATUS<TAB>COMMAND<TAB>TEXT   (exit 0 if a reply came)."""
-import socket, struct, sys
+  osc.py PORT [OPTIONS] PATH [ARG...]   ARG: i:3  f:0.5  s:text  b:blob-text
+  osc.py PORT [OPTIONS] --raw HEX       send arbitrary bytes
+Options: --timeout S (how long to wait for the reply, default 2),
+--bundle S (send the message in a bundle time-tagged S seconds from now).
+Prints: STATUS<TAB>COMMAND<TAB>TEXT, or "no reply" (exit 1)."""
+import socket, struct, sys, time
 
 def pad(b):
     return b + b"\0" * (4 - len(b) % 4)
@@ -40,14 +42,28 @@ def decode_strings(pkt):
             s, o = rd(o); out.append(s)
     return path, out
 
+def bundle(pkt, seconds):
+    """pkt as the one element of a bundle time-tagged `seconds` from now."""
+    t = time.time() + seconds + 2208988800  # NTP counts from 1900
+    tag = struct.pack(">II", int(t), int((t % 1) * 2 ** 32))
+    return b"#bundle\0" + tag + struct.pack(">i", len(pkt)) + pkt
+
 def main():
-    port = int(sys.argv[1])
-    if sys.argv[2] == "--raw":
-        pkt = bytes.fromhex(sys.argv[3])
+    port, args, timeout, later = int(sys.argv[1]), sys.argv[2:], 2.0, None
+    while args[0] in ("--timeout", "--bundle"):
+        if args[0] == "--timeout":
+            timeout = float(args[1])
+        else:
+            later = float(args[1])
+        args = args[2:]
+    if args[0] == "--raw":
+        pkt = bytes.fromhex(args[1])
     else:
-        pkt = encode(sys.argv[2], sys.argv[3:])
+        pkt = encode(args[0], args[1:])
+    if later is not None:
+        pkt = bundle(pkt, later)
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.settimeout(2.0)
+    s.settimeout(timeout)
     s.sendto(pkt, ("127.0.0.1", port))
     try:
         data, _ = s.recvfrom(65536)

@@ -32,12 +32,16 @@ def decode(pkt):
     return " ".join(out)
 
 def messages(pkt):
-    """The messages of a datagram: itself, or a bundle's elements."""
+    """The messages of a datagram: itself, or a bundle's elements; none for
+    a malformed bundle (an element size of 0 or less, or past the end,
+    which would loop for ever or cut a message short)."""
     if not pkt.startswith(b"#bundle\0"):
         return [pkt]
     out, o = [], 16
     while o + 4 <= len(pkt):
         n = struct.unpack(">i", pkt[o:o + 4])[0]
+        if n <= 0 or o + 4 + n > len(pkt):
+            return []
         out += messages(pkt[o + 4:o + 4 + n])
         o += 4 + n
     return out

@@ -27,6 +27,7 @@ suite "queue (ASan+UBSan)" env UBSAN_OPTIONS=halt_on_error=1 "$B-asan/tests/test
 suite "shared memory" "$B/tests/test_shm"
 suite "engine (offline, RT guard)" env LD_PRELOAD="$B/librtguard.so" "$B/tests/test_engine"
 suite "midi" "$B/tests/test_midi"
+suite "state feedback" "$B/tests/test_notify"
 for t in "$B"/tests/test_analysis "$B"/tests/test_looper "$B"/tests/test_fx "$B"/tests/test_conv; do
 	[ -x "$t" ] && suite "$(basename "$t" | sed 's/^test_//')" env LD_PRELOAD="$B/librtguard.so" "$t"
 done

@@ -36,6 +36,14 @@ static snd_seq_event_t cc(int ch, int param, int value)
 	return e;
 }
 
+/* The command an event runs, or "" (one call per event: a controller's
+ * value is remembered, so a second call is no longer a press). */
+static const char *xlate(const snd_seq_event_t *e, const struct jl_midi_binding *map)
+{
+	const char *c = jl_midi_translate(e, map);
+	return c ? c : "";
+}
+
 /* The external clock: tempo, downbeat, beats, Stop/Continue, staleness. */
 static void test_clockin(void)
 {
@@ -133,6 +141,46 @@ static void map_refused(const char *text, int line, const char *why)
 	jl_midi_map_free(m);
 }
 
+/* inih reads 199 characters of a line at a time and parsed the rest of a
+ * longer one as a line of its own (a binding at the end of a long comment
+ * was loaded), and took an indented line for more of the value before it.
+ * A binding line that long, or indented, is refused with its line; a
+ * comment may be long and indented. */
+static void test_long_and_indented_lines(void)
+{
+	char text[2048], err[512], pad[400];
+	struct jl_midi_map *m;
+	memset(pad, 'x', sizeof(pad));
+	/* a long comment hiding "81 = undo" where inih's 200-byte read ends */
+	snprintf(text, sizeof(text), "[cc]\n80 = record\n; %.*s81 = undo\n82 = toggle\n", 197, pad);
+	m = load_text(text, err, sizeof(err));
+	TH_CHECK(m && m->n == 2 && !strcmp(m->b[1].command, "toggle"),
+		 "a long comment is a comment, to its end: 2 bindings (%s)", m ? "" : err);
+	jl_midi_map_free(m);
+	/* after a comment of 300 characters, the lines are counted right */
+	snprintf(text, sizeof(text), "[cc]\n;%.*s\n80 = rekord\n", 300, pad);
+	map_refused(text, 3, "'rekord' is not a command");
+	/* a binding line of 200 characters is refused; 199 loads */
+	snprintf(text, sizeof(text), "[cc]\n80 = record ;%.*s81 = undo\n", 200 - 13 - 9, pad);
+	map_refused(text, 2, "the line is longer than 199 characters");
+	snprintf(text, sizeof(text), "[cc]\n80 = record%*s\n", 199 - 11, "");
+	m = load_text(text, err, sizeof(err));
+	TH_CHECK(m && m->n == 1, "a line of 199 characters loads (%s)", m ? "" : err);
+	jl_midi_map_free(m);
+	snprintf(text, sizeof(text), "[cc]\n80 = record\n;\n%.*s\n", 600, pad);
+	map_refused(text, 4, "longer than 199 characters");
+	/* indented */
+	map_refused("[cc]\n80 = record\n  81 = undo\n", 3, "'81 = undo' is indented");
+	map_refused("[cc]\n\t80 = record\n", 2, "is indented");
+	map_refused("[cc]\n80 = record\n  [note]\n36 = undo\n", 3, "'[note]' is indented");
+	m = load_text("[cc]\n80 = record\n   ; a comment\n  \t\n81 = undo\n", err, sizeof(err));
+	TH_CHECK(m && m->n == 2, "an indented comment and a blank line of spaces are fine (%s)", m ? "" : err);
+	jl_midi_map_free(m);
+	m = load_text("\xEF\xBB\xBF[cc]\n80 = record\n", err, sizeof(err));
+	TH_CHECK(m && m->n == 1, "a UTF-8 byte order mark is not an indent (%s)", m ? "" : err);
+	jl_midi_map_free(m);
+}
+
 /* The pedal map from an INI file: bindings, channels, every refusal. */
 static void test_map_file(void)
 {
@@ -147,11 +195,11 @@ static void test_map_file(void)
 	if (!m)
 		return;
 	e = cc(4, 20, 127);
-	TH_CHECK(jl_midi_translate(&e, m->b) && !strcmp(jl_midi_translate(&e, m->b), "record"), "cc 20 on any channel: record");
+	TH_CHECK(!strcmp(xlate(&e, m->b), "record"), "cc 20 on any channel: record");
 	e = cc(4, 20, 0);
 	TH_CHECK(!jl_midi_translate(&e, m->b), "its release does nothing");
 	e = note(SND_SEQ_EVENT_NOTEON, 9, 36, 90);
-	TH_CHECK(jl_midi_translate(&e, m->b) && !strcmp(jl_midi_translate(&e, m->b), "capture --bars 2"),
+	TH_CHECK(!strcmp(xlate(&e, m->b), "capture --bars 2"),
 		 "note 36 on channel 10: a command with arguments");
 	e = note(SND_SEQ_EVENT_NOTEON, 0, 36, 90);
 	TH_CHECK(!jl_midi_translate(&e, m->b), "note 36 on channel 1: nothing (the binding is for channel 10)");
@@ -160,7 +208,7 @@ static void test_map_file(void)
 	memset(&e, 0, sizeof(e));
 	e.type = SND_SEQ_EVENT_PGMCHANGE;
 	e.data.control.value = 1;
-	TH_CHECK(jl_midi_translate(&e, m->b) && !strcmp(jl_midi_translate(&e, m->b), "tap"), "program change 1: tap ([PC] in capitals)");
+	TH_CHECK(!strcmp(xlate(&e, m->b), "tap"), "program change 1: tap ([PC] in capitals)");
 	jl_midi_binding_name(&m->b[2], name, sizeof(name));
 	TH_CHECK(!strcmp(name, "note 36 (channel 10)"), "a binding's name: %s", name);
 	jl_midi_binding_name(&m->b[0], name, sizeof(name));
@@ -195,6 +243,11 @@ static void test_map_file(void)
 		{ "[fader]\n7 = master-gain -40 6dB\n", 2, "'6dB': HIGH is not a number" },
 		{ "[fader]\n7 = volume -40 6\n", 2, "'volume' is not a command" },
 		{ "[cc]\n7 = record\n[fader]\n7 = master-gain -40 6\n", 4, "bound twice" },
+		/* the line reported is the first wrong one, with its own reason */
+		{ "[cc]\ngarbage\n80 = bogus\n", 2, "not NUMBER = COMMAND" },
+		{ "[cc]\n80 = bogus\ngarbage\n", 2, "'bogus' is not a command" },
+		{ "[cc\n80 = bogus\n", 1, "not NUMBER = COMMAND or [SECTION]" },
+		{ "[cc]\n80 = record\nx\n[knob]\n1 = undo\n", 3, "not NUMBER = COMMAND" },
 	};
 	for (k = 0; k < (int)(sizeof(bad) / sizeof(bad[0])); k++)
 		map_refused(bad[k].text, bad[k].line, bad[k].why);
@@ -204,6 +257,7 @@ static void test_map_file(void)
 	for (o = 0, k = 0; k < 640; k++)
 		o += snprintf(big + o, sizeof(big) - (size_t)o, "%s%d/%d = tap\n", k ? "" : "[cc]\n", k / 128 + 1, k % 128);
 	map_refused(big, 514, "more than 512 bindings");
+	test_long_and_indented_lines();
 	m = jl_midi_map_load("/nonexistent/map.ini", jl_midi_command_ok, err, sizeof(err));
 	TH_CHECK(!m && strstr(err, "/nonexistent/map.ini: cannot open"), "a missing file: %s", m ? "(loaded)" : err);
 	m = load_text("[cc]\n80 = record\n", err, sizeof(err));
@@ -252,6 +306,55 @@ static void test_faders(void)
 	jl_midi_map_free(m);
 }
 
+/* A [cc] press is a crossing from below 64 to 64 or more: a continuous
+ * (half-damper) pedal pressed once sends many values above 63, and a
+ * switch may repeat 127; each press runs the command once.  Faders still
+ * get every value. */
+static void test_pedal_crossing(void)
+{
+	static const int sweep[] = { 0, 30, 70, 100, 127, 90, 40, 0 };
+	char err[512], line[JL_MIDI_CMD_LEN];
+	struct jl_midi_map *m = load_text("[cc]\n64 = record\n2/65 = undo\n[fader]\n7 = master-gain -40 6\n", err,
+					  sizeof(err));
+	snd_seq_event_t e;
+	int k, n;
+	TH_CHECK(m != NULL, "a map with a pedal and a fader (%s)", m ? "" : err);
+	if (!m)
+		return;
+	jl_midi_forget();
+	for (k = 0, n = 0; k < (int)(sizeof(sweep) / sizeof(sweep[0])); k++) {
+		e = cc(0, 64, sweep[k]);
+		n += jl_midi_command_line(&e, m->b, line, sizeof(line));
+	}
+	TH_CHECK(n == 1, "a half-damper pedal 0 30 70 100 127 90 40 0: one press (%d)", n);
+	for (k = 0, n = 0; k < 3; k++) {
+		e = cc(0, 64, 127);
+		n += jl_midi_translate(&e, m->b) != NULL;
+	}
+	TH_CHECK(n == 1, "a switch that repeats 127: one press (%d)", n);
+	e = cc(0, 64, 63);
+	TH_CHECK(!jl_midi_translate(&e, m->b), "63: released, nothing");
+	e = cc(0, 64, 64);
+	TH_CHECK(!strcmp(xlate(&e, m->b), "record"),
+		 "64 after 63: a press again");
+	/* each channel has its own pedal */
+	jl_midi_forget();
+	e = cc(1, 65, 127);
+	TH_CHECK(jl_midi_translate(&e, m->b) != NULL, "channel 2: pressed");
+	e = cc(0, 65, 127);
+	TH_CHECK(!jl_midi_translate(&e, m->b), "channel 1 is not bound (2/65)");
+	e = cc(1, 65, 100);
+	TH_CHECK(!jl_midi_translate(&e, m->b), "channel 2, still down: nothing");
+	/* a fader: every value, down and up alike */
+	for (k = 0, n = 0; k < (int)(sizeof(sweep) / sizeof(sweep[0])); k++) {
+		e = cc(0, 7, sweep[k]);
+		n += jl_midi_command_line(&e, m->b, line, sizeof(line));
+	}
+	TH_CHECK(n == 8 && !strcmp(line, "master-gain -40.00"), "a fader sends all 8 values (%d), the last: %s", n, line);
+	jl_midi_map_free(m);
+	jl_midi_forget();
+}
+
 int main(void)
 {
 	static const struct jl_midi_binding map[] = {
@@ -267,17 +370,17 @@ int main(void)
 	struct jl_midi *m;
 
 	e = note(SND_SEQ_EVENT_NOTEON, 0, 60, 100);
-	TH_CHECK(jl_midi_translate(&e, map) && !strcmp(jl_midi_translate(&e, map), "record 1"), "note-on maps");
+	TH_CHECK(!strcmp(xlate(&e, map), "record 1"), "note-on maps");
 	e = note(SND_SEQ_EVENT_NOTEON, 1, 60, 100);
 	TH_CHECK(jl_midi_translate(&e, map) == NULL, "channel filter");
 	e = note(SND_SEQ_EVENT_NOTEON, 9, 61, 1);
-	TH_CHECK(jl_midi_translate(&e, map) && !strcmp(jl_midi_translate(&e, map), "undo"), "any channel");
+	TH_CHECK(!strcmp(xlate(&e, map), "undo"), "any channel");
 	e = note(SND_SEQ_EVENT_NOTEON, 0, 60, 0);
 	TH_CHECK(jl_midi_translate(&e, map) == NULL, "velocity 0 is a note-off");
 	e = note(SND_SEQ_EVENT_NOTEOFF, 0, 60, 64);
 	TH_CHECK(jl_midi_translate(&e, map) == NULL, "note-off ignored");
 	e = cc(3, 80, 127);
-	TH_CHECK(jl_midi_translate(&e, map) && !strcmp(jl_midi_translate(&e, map), "toggle 2"), "pedal press");
+	TH_CHECK(!strcmp(xlate(&e, map), "toggle 2"), "pedal press");
 	e = cc(3, 80, 0);
 	TH_CHECK(jl_midi_translate(&e, map) == NULL, "pedal release ignored");
 	e = cc(3, 80, 63);
@@ -285,7 +388,7 @@ int main(void)
 	memset(&e, 0, sizeof(e));
 	e.type = SND_SEQ_EVENT_PGMCHANGE;
 	e.data.control.value = 5;
-	TH_CHECK(jl_midi_translate(&e, map) && !strcmp(jl_midi_translate(&e, map), "select 5"), "program change");
+	TH_CHECK(!strcmp(xlate(&e, map), "select 5"), "program change");
 	e.type = SND_SEQ_EVENT_CLOCK;
 	TH_CHECK(jl_midi_translate(&e, map) == NULL, "clock is not a command");
 
@@ -308,6 +411,16 @@ int main(void)
 			 "default map names '%s'", word);
 	}
 
+	/* One command table for OSC, the CLI and the MIDI map: a command line
+	 * the CLI accepts must fit one OSC message, whose arguments the daemon
+	 * takes up to OSC_MAX_ARGS (32, osc.c); fx allowed 40. */
+	{
+		const struct jl_command *c;
+		for (c = jl_commands; c->name; c++)
+			TH_CHECK(c->max_args >= 0 && c->max_args <= 32, "%s takes at most %d arguments, no more than OSC (32)",
+				 c->name, c->max_args);
+	}
+
 	/* No /dev/snd/seq: a clear reason, no crash. */
 	m = jl_midi_open("jackloop test", err, sizeof(err));
 	if (m) {
@@ -320,5 +433,6 @@ int main(void)
 	test_clockin();
 	test_map_file();
 	test_faders();
+	test_pedal_crossing();
 	return TH_REPORT();
 }
