@@ -104,6 +104,7 @@ struct jl_daemon {
 	int conv_ok;			/* jackloop made convolution plans */
 	struct jl_notify *notify;	/* OSC state feedback (notify.c) */
 	struct jl_midi_map *midi_map;	/* the pedal map from a file; NULL: the built-in one */
+	struct jl_midi_state midi_state; /* the pedals' last values (a press is a crossing) */
 	char start_load[1024];		/* serve --load: a session to load once the engine runs */
 };
 

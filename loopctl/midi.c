@@ -38,30 +38,18 @@ static const char *lookup(const struct jl_midi_binding *map, uint8_t kind, uint8
 	return NULL;
 }
 
-/* Each controller's last value, per channel: a press is a crossing from
- * below 64 to 64 or more, not every value above it (a continuous or
- * half-damper pedal sends 70, 100, 127, 90 in one press; a switch may
- * repeat 127).  0 at start, as if released, so a first 127 is a press.
- * One table for the process: the daemon has one MIDI input and every
- * controller event it reads comes through here (jl_midi_command_line). */
-static uint8_t cc_last[16][128];
-
 /* Notes a controller event's value; 1 if it crossed to 64 or more. */
-static int cc_crossed(const snd_seq_event_t *ev)
+static int cc_crossed(const snd_seq_event_t *ev, struct jl_midi_state *st)
 {
-	uint8_t *last = &cc_last[ev->data.control.channel & 15][ev->data.control.param & 127];
+	uint8_t *last = &st->cc[ev->data.control.channel & 15][ev->data.control.param & 127];
 	int v = ev->data.control.value < 0 ? 0 : ev->data.control.value > 127 ? 127 : ev->data.control.value;
 	int was = *last;
 	*last = (uint8_t)v;
 	return was < 64 && v >= 64;
 }
 
-void jl_midi_forget(void)
-{
-	memset(cc_last, 0, sizeof(cc_last));
-}
-
-const char *jl_midi_translate(const snd_seq_event_t *ev, const struct jl_midi_binding *map)
+const char *jl_midi_translate(const snd_seq_event_t *ev, const struct jl_midi_binding *map,
+			      struct jl_midi_state *st)
 {
 	switch (ev->type) {
 	case SND_SEQ_EVENT_NOTEON:
@@ -69,7 +57,7 @@ const char *jl_midi_translate(const snd_seq_event_t *ev, const struct jl_midi_bi
 			return NULL; /* a note-off in disguise */
 		return lookup(map, JL_MIDI_NOTE, ev->data.note.channel & 15, ev->data.note.note & 127);
 	case SND_SEQ_EVENT_CONTROLLER:
-		if (!cc_crossed(ev))
+		if (!cc_crossed(ev, st))
 			return NULL;
 		return lookup(map, JL_MIDI_CC, ev->data.control.channel & 15, (uint8_t)(ev->data.control.param & 127));
 	case SND_SEQ_EVENT_PGMCHANGE:
@@ -313,7 +301,8 @@ void jl_midi_binding_name(const struct jl_midi_binding *b, char *out, size_t n)
 		snprintf(out, n, "%s %u (channel %u)", k, b->number, b->channel + 1u);
 }
 
-int jl_midi_command_line(const snd_seq_event_t *ev, const struct jl_midi_binding *map, char *out, size_t n)
+int jl_midi_command_line(const snd_seq_event_t *ev, const struct jl_midi_binding *map, struct jl_midi_state *st,
+			 char *out, size_t n)
 {
 	const struct jl_midi_binding *b;
 	const char *line;
@@ -323,12 +312,12 @@ int jl_midi_command_line(const snd_seq_event_t *ev, const struct jl_midi_binding
 			if (b->kind == JL_MIDI_FADER && (b->channel == 255 || b->channel == ch) && b->number == num) {
 				int v = ev->data.control.value < 0 ? 0 : ev->data.control.value > 127 ? 127
 												 : ev->data.control.value;
-				cc_crossed(ev); /* its value is noted all the same (a map loaded later may make it a press) */
+				cc_crossed(ev, st); /* its value is noted all the same (a map loaded later may make it a press) */
 				snprintf(out, n, "%s %.2f", b->command, b->lo + (b->hi - b->lo) * v / 127.0);
 				return 1;
 			}
 	}
-	line = jl_midi_translate(ev, map);
+	line = jl_midi_translate(ev, map, st);
 	if (!line)
 		return 0;
 	snprintf(out, n, "%s", line);

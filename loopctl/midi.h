@@ -21,24 +21,30 @@ struct jl_midi_binding {
  * sending notes 36..43).  Terminated by kind 0. */
 extern const struct jl_midi_binding jl_midi_default_map[];
 
-/* Which command line, if any, does this event trigger?  A note-on with
- * velocity > 0, a CC crossing from below 64 to 64 or more (a pedal press:
- * the values that follow while it stays at 64 or more, and its release,
- * do nothing) or a program change.  Returns the command or NULL.
- * Non-RT only.  Not pure: it remembers each controller's last value (per
- * channel) in one table for the process, which every controller event
- * must pass through, in order (the daemon has one MIDI input). */
-const char *jl_midi_translate(const snd_seq_event_t *ev, const struct jl_midi_binding *map);
+/* What a pedal was last seen at: each controller's last value, per
+ * channel (zeroed: all released).  A press is a crossing from below 64 to
+ * 64 or more, not every value above it: a continuous or half-damper pedal
+ * sends 70, 100, 127, 90 in one press, and a switch may repeat 127. */
+struct jl_midi_state {
+	uint8_t cc[16][128];
+};
 
-/* Forgets every controller's last value, as at start (all released). */
-void jl_midi_forget(void);
+/* Pure, but for the state it updates: which command line, if any, does
+ * this event trigger?  A note-on with velocity > 0, a CC crossing from
+ * below 64 to 64 or more (a pedal press: the values that follow while it
+ * stays at 64 or more, and its release, do nothing) or a program change.
+ * Every controller event must pass through it (or jl_midi_command_line),
+ * in order, with the same state.  Returns the command or NULL. */
+const char *jl_midi_translate(const snd_seq_event_t *ev, const struct jl_midi_binding *map,
+			      struct jl_midi_state *st);
 
 /* The command line this event runs, into out: a press as above, or a
  * fader's command with the controller's value scaled from 0..127 to
  * lo..hi appended (an expression pedal on "master-gain": "master-gain
  * -12.5"), for each value it sends.  Returns 1, or 0 when the event runs
- * nothing.  Remembers controller values as jl_midi_translate does. */
-int jl_midi_command_line(const snd_seq_event_t *ev, const struct jl_midi_binding *map, char *out, size_t n);
+ * nothing.  Notes controller values in st as jl_midi_translate does. */
+int jl_midi_command_line(const snd_seq_event_t *ev, const struct jl_midi_binding *map, struct jl_midi_state *st,
+			 char *out, size_t n);
 
 /* Pure: the event's arrival in CLOCK_REALTIME microseconds, from its ALSA
  * real-time queue stamp and the queue's start time; falls back to

@@ -184,7 +184,8 @@ static void handle_midi(struct jl_daemon *d)
 		struct jl_req rq;
 		int argc = 0, r;
 		/* a copy: the command may be midi-map, which frees the map */
-		if (!jl_midi_command_line(&ev, d->midi_map ? d->midi_map->b : jl_midi_default_map, said, sizeof(said)))
+		if (!jl_midi_command_line(&ev, d->midi_map ? d->midi_map->b : jl_midi_default_map, &d->midi_state, said,
+					  sizeof(said)))
 			continue;
 		memset(&rq, 0, sizeof(rq));
 		{

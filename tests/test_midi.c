@@ -36,11 +36,14 @@ static snd_seq_event_t cc(int ch, int param, int value)
 	return e;
 }
 
+/* The pedals' last values, as the daemon keeps them. */
+static struct jl_midi_state pedals;
+
 /* The command an event runs, or "" (one call per event: a controller's
  * value is remembered, so a second call is no longer a press). */
 static const char *xlate(const snd_seq_event_t *e, const struct jl_midi_binding *map)
 {
-	const char *c = jl_midi_translate(e, map);
+	const char *c = jl_midi_translate(e, map, &pedals);
 	return c ? c : "";
 }
 
@@ -197,14 +200,14 @@ static void test_map_file(void)
 	e = cc(4, 20, 127);
 	TH_CHECK(!strcmp(xlate(&e, m->b), "record"), "cc 20 on any channel: record");
 	e = cc(4, 20, 0);
-	TH_CHECK(!jl_midi_translate(&e, m->b), "its release does nothing");
+	TH_CHECK(!jl_midi_translate(&e, m->b, &pedals), "its release does nothing");
 	e = note(SND_SEQ_EVENT_NOTEON, 9, 36, 90);
 	TH_CHECK(!strcmp(xlate(&e, m->b), "capture --bars 2"),
 		 "note 36 on channel 10: a command with arguments");
 	e = note(SND_SEQ_EVENT_NOTEON, 0, 36, 90);
-	TH_CHECK(!jl_midi_translate(&e, m->b), "note 36 on channel 1: nothing (the binding is for channel 10)");
+	TH_CHECK(!jl_midi_translate(&e, m->b, &pedals), "note 36 on channel 1: nothing (the binding is for channel 10)");
 	e = cc(0, 80, 127);
-	TH_CHECK(!jl_midi_translate(&e, m->b), "the built-in CC 80 is not in this map");
+	TH_CHECK(!jl_midi_translate(&e, m->b, &pedals), "the built-in CC 80 is not in this map");
 	memset(&e, 0, sizeof(e));
 	e.type = SND_SEQ_EVENT_PGMCHANGE;
 	e.data.control.value = 1;
@@ -292,13 +295,13 @@ static void test_faders(void)
 		int got;
 		e = cc(cases[k].ch, cases[k].num, cases[k].value);
 		line[0] = 0;
-		got = jl_midi_command_line(&e, m->b, line, sizeof(line));
+		got = jl_midi_command_line(&e, m->b, &pedals, line, sizeof(line));
 		TH_CHECK(cases[k].want ? got && !strcmp(line, cases[k].want) : !got, "channel %d cc %d at %d: '%s' (%s)",
 			 cases[k].ch + 1, cases[k].num, cases[k].value, line, cases[k].want ? cases[k].want : "nothing");
 	}
 	e = note(SND_SEQ_EVENT_NOTEON, 0, 36, 100);
-	TH_CHECK(!jl_midi_command_line(&e, m->b, line, sizeof(line)), "an unbound note: nothing");
-	TH_CHECK(!jl_midi_translate(&e, m->b), "a fader is no press");
+	TH_CHECK(!jl_midi_command_line(&e, m->b, &pedals, line, sizeof(line)), "an unbound note: nothing");
+	TH_CHECK(!jl_midi_translate(&e, m->b, &pedals), "a fader is no press");
 	jl_midi_binding_name(&m->b[1], name, sizeof(name));
 	TH_CHECK(!strcmp(name, "fader cc 11 (channel 2)") && m->b[1].lo == -60 && m->b[1].hi == 0 &&
 			 !strcmp(m->b[1].command, "gain 1"),
@@ -321,38 +324,38 @@ static void test_pedal_crossing(void)
 	TH_CHECK(m != NULL, "a map with a pedal and a fader (%s)", m ? "" : err);
 	if (!m)
 		return;
-	jl_midi_forget();
+	memset(&pedals, 0, sizeof(pedals));
 	for (k = 0, n = 0; k < (int)(sizeof(sweep) / sizeof(sweep[0])); k++) {
 		e = cc(0, 64, sweep[k]);
-		n += jl_midi_command_line(&e, m->b, line, sizeof(line));
+		n += jl_midi_command_line(&e, m->b, &pedals, line, sizeof(line));
 	}
 	TH_CHECK(n == 1, "a half-damper pedal 0 30 70 100 127 90 40 0: one press (%d)", n);
 	for (k = 0, n = 0; k < 3; k++) {
 		e = cc(0, 64, 127);
-		n += jl_midi_translate(&e, m->b) != NULL;
+		n += jl_midi_translate(&e, m->b, &pedals) != NULL;
 	}
 	TH_CHECK(n == 1, "a switch that repeats 127: one press (%d)", n);
 	e = cc(0, 64, 63);
-	TH_CHECK(!jl_midi_translate(&e, m->b), "63: released, nothing");
+	TH_CHECK(!jl_midi_translate(&e, m->b, &pedals), "63: released, nothing");
 	e = cc(0, 64, 64);
 	TH_CHECK(!strcmp(xlate(&e, m->b), "record"),
 		 "64 after 63: a press again");
 	/* each channel has its own pedal */
-	jl_midi_forget();
+	memset(&pedals, 0, sizeof(pedals));
 	e = cc(1, 65, 127);
-	TH_CHECK(jl_midi_translate(&e, m->b) != NULL, "channel 2: pressed");
+	TH_CHECK(jl_midi_translate(&e, m->b, &pedals) != NULL, "channel 2: pressed");
 	e = cc(0, 65, 127);
-	TH_CHECK(!jl_midi_translate(&e, m->b), "channel 1 is not bound (2/65)");
+	TH_CHECK(!jl_midi_translate(&e, m->b, &pedals), "channel 1 is not bound (2/65)");
 	e = cc(1, 65, 100);
-	TH_CHECK(!jl_midi_translate(&e, m->b), "channel 2, still down: nothing");
+	TH_CHECK(!jl_midi_translate(&e, m->b, &pedals), "channel 2, still down: nothing");
 	/* a fader: every value, down and up alike */
 	for (k = 0, n = 0; k < (int)(sizeof(sweep) / sizeof(sweep[0])); k++) {
 		e = cc(0, 7, sweep[k]);
-		n += jl_midi_command_line(&e, m->b, line, sizeof(line));
+		n += jl_midi_command_line(&e, m->b, &pedals, line, sizeof(line));
 	}
 	TH_CHECK(n == 8 && !strcmp(line, "master-gain -40.00"), "a fader sends all 8 values (%d), the last: %s", n, line);
 	jl_midi_map_free(m);
-	jl_midi_forget();
+	memset(&pedals, 0, sizeof(pedals));
 }
 
 int main(void)
@@ -372,25 +375,25 @@ int main(void)
 	e = note(SND_SEQ_EVENT_NOTEON, 0, 60, 100);
 	TH_CHECK(!strcmp(xlate(&e, map), "record 1"), "note-on maps");
 	e = note(SND_SEQ_EVENT_NOTEON, 1, 60, 100);
-	TH_CHECK(jl_midi_translate(&e, map) == NULL, "channel filter");
+	TH_CHECK(jl_midi_translate(&e, map, &pedals) == NULL, "channel filter");
 	e = note(SND_SEQ_EVENT_NOTEON, 9, 61, 1);
 	TH_CHECK(!strcmp(xlate(&e, map), "undo"), "any channel");
 	e = note(SND_SEQ_EVENT_NOTEON, 0, 60, 0);
-	TH_CHECK(jl_midi_translate(&e, map) == NULL, "velocity 0 is a note-off");
+	TH_CHECK(jl_midi_translate(&e, map, &pedals) == NULL, "velocity 0 is a note-off");
 	e = note(SND_SEQ_EVENT_NOTEOFF, 0, 60, 64);
-	TH_CHECK(jl_midi_translate(&e, map) == NULL, "note-off ignored");
+	TH_CHECK(jl_midi_translate(&e, map, &pedals) == NULL, "note-off ignored");
 	e = cc(3, 80, 127);
 	TH_CHECK(!strcmp(xlate(&e, map), "toggle 2"), "pedal press");
 	e = cc(3, 80, 0);
-	TH_CHECK(jl_midi_translate(&e, map) == NULL, "pedal release ignored");
+	TH_CHECK(jl_midi_translate(&e, map, &pedals) == NULL, "pedal release ignored");
 	e = cc(3, 80, 63);
-	TH_CHECK(jl_midi_translate(&e, map) == NULL, "below the press threshold");
+	TH_CHECK(jl_midi_translate(&e, map, &pedals) == NULL, "below the press threshold");
 	memset(&e, 0, sizeof(e));
 	e.type = SND_SEQ_EVENT_PGMCHANGE;
 	e.data.control.value = 5;
 	TH_CHECK(!strcmp(xlate(&e, map), "select 5"), "program change");
 	e.type = SND_SEQ_EVENT_CLOCK;
-	TH_CHECK(jl_midi_translate(&e, map) == NULL, "clock is not a command");
+	TH_CHECK(jl_midi_translate(&e, map, &pedals) == NULL, "clock is not a command");
 
 	/* Timestamps: a real-time queue stamp wins over the processing time. */
 	memset(&e, 0, sizeof(e));
