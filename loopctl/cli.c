@@ -506,6 +506,19 @@ int jl_cli_main(int argc, char **argv)
 	if (!strcmp(argv[0], "analyze"))
 		return jl_analyze_main(argc, argv);
 	if (!strcmp(argv[0], "help") || !strcmp(argv[0], "--help")) {
+		if (argc == 2) { /* one command, from the table the daemon has too */
+			const struct jl_command *hc = jl_command_find(argv[1]);
+			if (!hc) {
+				fprintf(stderr, "loopctl: unknown command '%s' (try: loopctl help)\n", argv[1]);
+				return JL_EXIT_USAGE;
+			}
+			printf("loopctl %s %s\n  %s\n", hc->name, hc->synopsis, hc->help);
+			return JL_EXIT_OK;
+		}
+		if (argc > 2) {
+			fprintf(stderr, "loopctl: usage: loopctl help [COMMAND]\n");
+			return JL_EXIT_USAGE;
+		}
 		usage(stdout);
 		return JL_EXIT_OK;
 	}

@@ -91,6 +91,7 @@ struct sub {
 	uint32_t interval_ms;	/* position messages; 0 = none */
 	double lease_until;	/* jl_mono_ms(); 0 = no lease */
 	double next_pos;
+	uint64_t pos_frame;	/* the frame of the last position sent */
 	int full;		/* the whole state is due */
 	struct snap sent;	/* what it was sent ... */
 	uint8_t known_glob;	/* ... where these bits say so (K_SELECTED..) */
@@ -662,8 +663,10 @@ void jl_notify_tick(struct jl_daemon *d)
 		int32_t beat = (int32_t)(ph * d->m->beats_per_cycle) + 1;
 		for (i = 0; i < SUBS_MAX; i++) {
 			struct sub *s = &n->s[i];
-			if (!s->used || !s->interval_ms || ms < s->next_pos || ms < s->hold_until)
-				continue;
+			if (!s->used || !s->interval_ms || ms < s->next_pos || ms < s->hold_until ||
+			    (s->pos_frame && f == s->pos_frame))
+				continue; /* (the same frame again: JACK stalled, nothing moved) */
+			s->pos_frame = f;
 			s->next_pos = s->next_pos > 0 && ms - s->next_pos < s->interval_ms ? s->next_pos + s->interval_ms
 											   : ms + s->interval_ms;
 			push(d, s, W_NONE, "/jl/state/pos", "fih", ph, beat, (int64_t)f);

@@ -122,6 +122,9 @@ kill -STOP "$DPID"
 expect_rc "a daemon that does not answer: exit 3 after the timeout" 3 "$LOOPCTL" --name $NAME --timeout 300 ping
 kill -CONT "$DPID"
 expect_rc "loopctl help: exit 0" 0 "$LOOPCTL" help
+expect_rc "loopctl help record: exit 0" 0 "$LOOPCTL" help record
+check "  that command's line alone" bash -c "grep -q '^loopctl record \\[TRACK|new\\]' '$TMP/out' && test \$(wc -l <'$TMP/out') = 2"
+expect_rc "loopctl help nosuch: usage" 2 "$LOOPCTL" help nosuch
 expect_rc "--host by name (localhost)" 0 "$LOOPCTL" --name $NAME --host localhost ping
 expect_rc "--host that does not resolve: exit 2" 2 "$LOOPCTL" --name $NAME --host no-such-host.invalid ping
 check "saying so" grep -q "cannot resolve 'no-such-host.invalid'" "$TMP/err"

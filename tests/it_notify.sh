@@ -142,6 +142,21 @@ span = int(ps[-1][3]) - int(ps[0][3])
 n = len(ps) - 1
 assert 0.5 * span / 2400 <= n <= 2 * span / 2400, (n, span)' "$W" "$C" "$O" "$BPC"
 
+# a JACK stall: the frame stands still, and no position repeats it (they were sent again
+# with the same frame at every interval)
+expect_rc "subscribe --interval 10" 0 L subscribe --port "$P" --interval 10 --renew
+sleep 0.2
+kill -STOP "$JACKD_PID"
+sleep 0.4
+kill -CONT "$JACKD_PID"
+sleep 0.2
+expect_rc "  back to --interval 50" 0 L subscribe --port "$P" --interval 50 --renew
+check "  no two positions carry the same frame across a 0.4 s stall of JACK" python3 -c '
+import sys
+fs = [int(l.split()[3]) for l in open(sys.argv[1]) if l.startswith("/jl/state/pos ")]
+assert len(fs) == len(set(fs)), [f for f in fs if fs.count(f) > 1][:5]
+assert all(b > a for a, b in zip(fs, fs[1:]))' "$W"
+
 # --- each change once -------------------------------------------------------------------------
 L mute 1 >/dev/null
 check "mute 1: muted" wait_for 5 has "/jl/state/track/1 muted"
