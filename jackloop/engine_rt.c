@@ -217,6 +217,15 @@ static uint32_t ramp_frames(const struct jl_engine *e)
 	return e->rate / 100; /* 10 ms for level changes without their own length */
 }
 
+/* Removes pending[k], keeping the others in queue order: commands with
+ * equal targets must apply in the order they were sent (jl_cmd.h), e.g. a
+ * voice's VOICE_START before its VOICE_GAIN.  O(n_pending), bounded. */
+static void pending_remove(struct jl_engine *e, uint32_t k)
+{
+	memmove(&e->pending[k], &e->pending[k + 1], (size_t)(e->n_pending - k - 1) * sizeof(struct jl_cmd));
+	e->n_pending--;
+}
+
 static enum jl_reject apply(struct jl_engine *e, const struct jl_cmd *c)
 {
 	uint32_t k;
@@ -240,7 +249,7 @@ static enum jl_reject apply(struct jl_engine *e, const struct jl_cmd *c)
 	case JL_CMD_CANCEL:
 		for (k = 0; k < e->n_pending; k++) {
 			if (e->pending[k].id == (uint32_t)c->p.u[0] && e->pending[k].id != 0) {
-				e->pending[k] = e->pending[--e->n_pending];
+				pending_remove(e, k);
 				count(&e->rt->cmd_cancelled);
 				emit(e, JL_EVT_CANCELLED, (uint32_t)c->p.u[0], 0, 0);
 				break;
@@ -424,10 +433,13 @@ static void apply_pending_at(struct jl_engine *e, uint64_t f, uint64_t cycle_sta
 		if (e->pending[k].target <= f) {
 			struct jl_cmd c = e->pending[k];
 			/* Keep queue order for equal targets: shift, not swap. */
-			memmove(&e->pending[k], &e->pending[k + 1],
-				(size_t)(e->n_pending - k - 1) * sizeof(struct jl_cmd));
-			e->n_pending--;
+			pending_remove(e, k);
 			apply_due(e, &c, cycle_start);
+			/* A CANCEL may have removed an entry before k and shifted
+			 * a due one behind the cursor: scan again from the start
+			 * (the entries before k are not due; bounded). */
+			if (c.type == JL_CMD_CANCEL)
+				k = 0;
 		} else {
 			k++;
 		}

@@ -224,6 +224,106 @@ static void test_late_and_cancel(void)
 	TH_CHECK(atomic_load(&shm.rt->cmd_rejected) == rej0 + 1, "cancel of an unknown id is rejected");
 }
 
+/* Voice commands for the tests below: a pool source, a start at `target`
+ * (seamless, period = len, body frame 0 at `origin`), a gain. */
+static void push_vsrc_pool(uint32_t voice, uint64_t target, uint64_t off, uint64_t len)
+{
+	struct jl_cmd c;
+	memset(&c, 0, sizeof(c));
+	c.type = JL_CMD_VOICE_SRC;
+	c.target = target;
+	c.p.vsrc.voice = voice;
+	c.p.vsrc.kind = JL_SRC_POOL;
+	c.p.vsrc.channels = 1;
+	c.p.vsrc.gen = 1;
+	c.p.vsrc.pool_off0 = off;
+	c.p.vsrc.data_len = len;
+	if (!jl_spsc_push(&cq, &c))
+		fprintf(stderr, "queue full in test\n");
+}
+
+static void push_vstart(uint32_t voice, uint32_t track, uint64_t target, uint64_t origin, uint64_t len)
+{
+	struct jl_cmd c;
+	memset(&c, 0, sizeof(c));
+	c.type = JL_CMD_VOICE_START;
+	c.target = target;
+	c.p.vstart.voice = voice;
+	c.p.vstart.track = track;
+	c.p.vstart.seam_mode = JL_SEAM_XFADE;
+	c.p.vstart.body = c.p.vstart.period = len;
+	c.p.vstart.origin = origin;
+	if (!jl_spsc_push(&cq, &c))
+		fprintf(stderr, "queue full in test\n");
+}
+
+static void push_vgain(uint32_t voice, uint64_t target, float gain, uint32_t ramp, uint32_t flags)
+{
+	struct jl_cmd c;
+	memset(&c, 0, sizeof(c));
+	c.type = JL_CMD_VOICE_GAIN;
+	c.target = target;
+	c.p.vgain.voice = voice;
+	c.p.vgain.gain = gain;
+	c.p.vgain.ramp = ramp;
+	c.p.vgain.flags = flags;
+	if (!jl_spsc_push(&cq, &c))
+		fprintf(stderr, "queue full in test\n");
+}
+
+/* Commands with equal targets apply in queue order (jl_cmd.h), also after
+ * a cancel removed a pending command listed before them. */
+static void test_cancel_keeps_order(void)
+{
+	const uint32_t V = 3, T = 2, LEN = 4800;
+	const uint64_t PO = 3u << 18; /* pool floats, clear of test_fx_tail's */
+	float *pool = (float *)shm.pool;
+	uint32_t rej0, k, bad = 0, c0;
+	uint64_t now, t, at = 0;
+
+	/* A future-dated CANCEL applied at t removes a command listed before
+	 * it; the impulse due at t with it must still land on t. */
+	clear_log();
+	now = jl_engine_frame(eng);
+	t = now + 1000;
+	push(JL_CMD_NOP, t + 1000, 0, 0, 91);
+	push(JL_CMD_CANCEL, t, 0, 91, 0);
+	push(JL_CMD_IMPULSE, t, 0.5f, 0, 0);
+	while (jl_engine_frame(eng) < t + 2000)
+		cycle(256);
+	TH_CHECK(nonzero(now, t + 2000, &at) == 1 && at == t && out_log[0][t % SPAN] == 0.5f,
+		 "a command due with a CANCEL at its frame is applied on that frame (at %+lld)",
+		 (long long)(at - t));
+
+	/* A new loop scheduled at t (SRC, START, GAIN), after an unrelated
+	 * command with an id; an immediate cancel of that one must not move
+	 * the GAIN before the START. */
+	for (k = 0; k < LEN; k++)
+		pool[PO + k] = 0.25f;
+	clear_log();
+	rej0 = atomic_load(&shm.rt->cmd_rejected);
+	c0 = atomic_load(&shm.rt->cmd_cancelled);
+	now = jl_engine_frame(eng);
+	t = now + 2000;
+	push(JL_CMD_NOP, t + 500, 0, 0, 90);
+	push_vsrc_pool(V, t, PO, LEN);
+	push_vstart(V, T, t, t, LEN);
+	push_vgain(V, t, 1.0f, 0, 0);
+	cycle(256);
+	push(JL_CMD_CANCEL, 0, 0, 90, 0);
+	while (jl_engine_frame(eng) < t + 1000)
+		cycle(256);
+	for (k = 0; k < 1000; k++)
+		bad += out_log[0][(t + k) % SPAN] != 0.25f;
+	TH_CHECK(atomic_load(&shm.rt->cmd_cancelled) == c0 + 1 && atomic_load(&shm.rt->cmd_rejected) == rej0,
+		 "the cancel applies, nothing is rejected (%u rejected)", atomic_load(&shm.rt->cmd_rejected) - rej0);
+	TH_CHECK(bad == 0 && out_log[0][(t - 1) % SPAN] == 0.0f,
+		 "the new loop is heard at its gain from its frame on (%u of 1000 frames wrong)", bad);
+	push_vgain(V, 0, 0.0f, 0, JL_VGAIN_STOP);
+	cycle(256);
+	TH_CHECK(atomic_load(&shm.voice[V].state) == JL_VOICE_OFF, "and stops");
+}
+
 static void test_pending_full(void)
 {
 	uint32_t drop0 = atomic_load(&shm.rt->cmd_dropped), i;
@@ -743,6 +843,7 @@ int main(void)
 	test_exact_frame();
 	test_gain_step_and_ramp();
 	test_late_and_cancel();
+	test_cancel_keeps_order();
 	test_pending_full();
 	test_fuzz();
 	test_history_continuity();
