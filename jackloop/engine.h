@@ -99,7 +99,7 @@ void jl_clock_process_rt(struct jl_engine *e, const struct jl_engine_io *io, uin
 struct jl_cmd;
 void jl_chain_process_rt(struct jl_engine *e, uint32_t ch, float *l, float *r, uint32_t n);
 int jl_chain_slot_ok_rt(const struct jl_engine *e, const struct jl_cmd *c);
-void jl_chain_slot_rt(struct jl_engine *e, const struct jl_cmd *c);
+int jl_chain_slot_rt(struct jl_engine *e, const struct jl_cmd *c);	/* 0, or -EINVAL: not bound */
 int jl_chain_set_rt(struct jl_engine *e, const struct jl_cmd *c);
 /* Gives the engine the convolution plans (non-RT, before activation). */
 struct jl_conv_plans;

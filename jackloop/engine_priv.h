@@ -7,15 +7,15 @@
 #include <emmintrin.h>
 #include <xmmintrin.h>
 
+#include "conv.h"
 #include "engine.h"
 #include "fx.h"
-
-struct jl_conv_plans;
 
 struct jl_fx_slot_rt {
 	uint32_t type;		/* enum jl_fx_type */
 	float mix;		/* convolution wet share */
 	uint64_t off, bytes;	/* state block in the pool (bytes) */
+	struct jl_conv_geom conv;	/* convolution: the geometry checked at bind */
 };
 
 /* One playback voice: a layer of a track (DESIGN 3.2-3.3).  The fields

@@ -360,7 +360,8 @@ static enum jl_reject apply(struct jl_engine *e, const struct jl_cmd *c)
 		e->lim_ceiling[c->p.limit.which] = c->p.limit.ceiling;
 		break;
 	case JL_CMD_FX_SLOT:
-		jl_chain_slot_rt(e, c);
+		if (jl_chain_slot_rt(e, c) < 0)
+			return JL_REJ_RANGE;
 		break;
 	case JL_CMD_SEND:
 		e->send_on[c->p.u[0]] = (uint8_t)c->p.u[1];
