@@ -69,6 +69,15 @@ struct jl_engine_io {
 struct jl_engine *jl_engine_create(struct jl_shm *s);
 void jl_engine_destroy(struct jl_engine *e);
 
+/* Locks the engine's own memory in RAM (mlock, block by block: the engine
+ * struct, the voice table, the phones delay lines, the click tables);
+ * jl_engine_create has already faulted every page of it in, so the
+ * callback takes no page fault on it either way.  Sets *total to the
+ * bytes of that memory and *err_no to the errno of the first block that
+ * could not be locked (0 if all were; the rest are then not tried).
+ * Returns the bytes locked.  jl_engine_destroy unlocks them.  Non-RT only. */
+uint64_t jl_engine_lock_memory(struct jl_engine *e, uint64_t *total, int *err_no);
+
 /* The whole RT cycle: history, commands, voices, mix, outputs, publish.
  * RT-safe: no allocation, no locks, no syscalls, bounded work. */
 void jl_engine_process_rt(struct jl_engine *e, const struct jl_engine_io *io);

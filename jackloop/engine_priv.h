@@ -1,6 +1,7 @@
 /* engine_priv.h - the engine's private state, shared by engine.c and the
- * *_rt.c files.  Lives in jackloop's own memory (allocated and mlocked at
- * start-up), never in shm. */
+ * *_rt.c files.  Lives in jackloop's own memory (allocated and prefaulted
+ * by jl_engine_create, mlocked by jl_engine_lock_memory at start-up), never
+ * in shm. */
 #ifndef JL_ENGINE_PRIV_H
 #define JL_ENGINE_PRIV_H
 
@@ -132,6 +133,8 @@ struct jl_engine {
 	float out_peak[JL_N_OUTPUTS];
 	uint32_t gap_count;
 	uint64_t cycle_n;		/* cycles processed (publishing round robin) */
+
+	uint32_t mem_locked;		/* blocks of our memory mlocked (engine.c) */
 
 	/* Scratch, one sub-block. */
 	float bus[2][JL_BLOCK];
