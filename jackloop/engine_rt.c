@@ -308,6 +308,17 @@ static enum jl_reject apply(struct jl_engine *e, const struct jl_cmd *c)
 		v = &e->voice[c->p.vgain.voice];
 		if (!v->active)
 			return JL_REJ_RANGE;
+		if (v->overrun) {
+			/* The overrun fade (track_rt.c guard_ring) owns the gain:
+			 * it must reach 0 before the ring overwrites the voice's
+			 * frames, and the voice then ends.  A new level would be
+			 * cut off at full level there; a 0 is what the fade does. */
+			if (c->p.vgain.gain != 0.0f)
+				return JL_REJ_RANGE;
+			if (c->p.vgain.flags & JL_VGAIN_STOP)
+				atomic_store_explicit(&e->vpub[c->p.vgain.voice].state, JL_VOICE_STOPPING, RLX);
+			break;
+		}
 		jl_ramp_set_rt(&v->gain, c->p.vgain.gain, c->p.vgain.ramp);
 		v->stop_at_zero = (c->p.vgain.flags & JL_VGAIN_STOP) != 0;
 		if (v->stop_at_zero)

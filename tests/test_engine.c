@@ -526,6 +526,47 @@ static void test_first_cycle_faults(void)
 	cycle(256);
 }
 
+/* A voice that plays from the history and is about to be overwritten fades
+ * out (overrun, track_rt.c guard_ring).  A VOICE_GAIN arriving during that
+ * fade must not bring it back: the voice would be cut off at full level
+ * when the ring overwrites its frames. */
+static void test_overrun_gain(void)
+{
+	const uint32_t V = 4, LEN = 3000;
+	struct jl_cmd c;
+	uint32_t rej0 = atomic_load(&shm.rt->cmd_rejected), k;
+	uint64_t F = jl_engine_frame(eng), f, last = 0;
+	memset(&c, 0, sizeof(c));
+	c.type = JL_CMD_VOICE_SRC;
+	c.target = F;
+	c.p.vsrc.voice = V;
+	c.p.vsrc.kind = JL_SRC_HIST;
+	c.p.vsrc.channels = 1;
+	c.p.vsrc.gen = 2;
+	c.p.vsrc.hist_start = F - 4000; /* overwritten from F + HIST - 4000 on */
+	c.p.vsrc.data_len = LEN;
+	jl_spsc_push(&cq, &c);
+	push_vstart(V, 1, F, F, LEN);
+	push_vgain(V, F, 1.0f, 0, 0);
+	/* the fade starts within a block + 480 frames of F + 4192 */
+	push_vgain(V, F + 3500, 1.0f, 64, 0);
+	clear_log();
+	while (jl_engine_frame(eng) < F + 5000)
+		cycle(256);
+	for (f = F; f < F + 5000; f++)
+		if (out_log[0][f % SPAN] != 0.0f)
+			last = f;
+	TH_CHECK(last > F + 3000 && last < F + HIST - 4000 && fabsf(out_log[0][last % SPAN]) < 0.01f,
+		 "overrun: the voice fades to zero before its frames are overwritten (last sound at %+lld: %g)",
+		 (long long)(last - F), out_log[0][last % SPAN]);
+	TH_CHECK(atomic_load(&shm.voice[V].state) == JL_VOICE_OFF &&
+		 (atomic_load(&shm.voice[V].flags) & JL_VOICE_F_OVERRUN),
+		 "overrun: the voice ends, flagged");
+	TH_CHECK(atomic_load(&shm.rt->cmd_rejected) == rej0 + 1, "overrun: the gain command is rejected");
+	for (k = 0; k < 4; k++)
+		cycle(256);
+}
+
 static void push_cmd(struct jl_cmd *c)
 {
 	c->flags |= JL_CMDF_IMMEDIATE;
@@ -898,6 +939,7 @@ int main(void)
 	test_rate_mismatch();
 	test_reattach();
 	test_first_cycle_faults();
+	test_overrun_gain();
 	test_fx_tail();
 	test_midi_clock();
 	TH_CHECK(jl_engine_frame(eng) > 0xFFFFFFFFull, "64-bit timeline crossed JACK's 32-bit wrap");
