@@ -97,6 +97,7 @@ void jl_ramp_apply_rt(struct jl_ramp *r, float *buf, uint32_t n);
 void jl_tracks_process_rt(struct jl_engine *e, uint64_t f, uint32_t n, float *bus_l, float *bus_r);
 /* The performer's outputs (bus_rt.c). */
 void jl_bus_phones_rt(struct jl_engine *e, uint64_t f, uint32_t n);
+void jl_bus_phones_delay_rt(struct jl_engine *e, uint32_t frames, uint32_t xfade);
 void jl_bus_main_in_rt(struct jl_engine *e, uint64_t f, uint32_t n, float *bl, float *br);
 void jl_bus_main_limit_rt(struct jl_engine *e, float *bl, float *br, uint32_t n);
 void jl_bus_cal_rt(struct jl_engine *e, const struct jl_engine_io *io, uint32_t off, uint32_t n);

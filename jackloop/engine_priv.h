@@ -103,6 +103,8 @@ struct jl_engine {
 	float phones[2][JL_BLOCK];
 	float *pd[2];			/* phones delay line, pd_mask + 1 frames */
 	uint32_t pd_mask, pd_pos, pd_frames, pd_old, pd_xn, pd_xi, pd_max;
+	uint32_t pd_next, pd_next_xn;	/* a change waiting for the crossfade to end */
+	uint8_t pd_next_on;
 	struct jl_ramp imon_l[JL_MAX_INPUTS], imon_r[JL_MAX_INPUTS], imon_ph[JL_MAX_INPUTS];
 	uint64_t click_origin, click_span, click_until;
 	uint32_t click_beats, click_per_bar, click_len;

@@ -345,11 +345,10 @@ static enum jl_reject apply(struct jl_engine *e, const struct jl_cmd *c)
 			       c->p.tgain.gl, c->p.tgain.ramp);
 		break;
 	case JL_CMD_PHONES_DELAY:
-		e->pd_old = e->pd_frames;
-		e->pd_frames = (uint32_t)c->p.u[0];
-		e->pd_xn = (uint32_t)c->p.u[1];
-		e->pd_xi = 0;
-		atomic_store_explicit(&e->rt->phones_delay, e->pd_frames, RLX);
+		jl_bus_phones_delay_rt(e, (uint32_t)c->p.u[0], (uint32_t)c->p.u[1]);
+		/* the latest target: what the phones settle at within two
+		 * crossfades (ports' latencies, the daemon's compensation) */
+		atomic_store_explicit(&e->rt->phones_delay, (uint32_t)c->p.u[0], RLX);
 		break;
 	case JL_CMD_INPUT_MON:
 		jl_ramp_set_rt(&e->imon_l[c->p.imon.input], c->p.imon.main_l, c->p.imon.ramp);

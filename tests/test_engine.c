@@ -567,6 +567,94 @@ static void test_overrun_gain(void)
 		cycle(256);
 }
 
+static void push_phones_delay(uint64_t target, uint32_t frames, uint32_t xn)
+{
+	struct jl_cmd c;
+	memset(&c, 0, sizeof(c));
+	c.type = JL_CMD_PHONES_DELAY;
+	c.target = target;
+	c.p.u[0] = frames;
+	c.p.u[1] = xn;
+	if (!jl_spsc_push(&cq, &c))
+		fprintf(stderr, "queue full in test\n");
+}
+
+/* A second phones delay change within the first one's crossfade: the two
+ * taps heard at that moment must not be dropped for the old target's (a
+ * jump in the in-ears).  A 500 Hz sine (period 96 frames) on the phones;
+ * the delay goes 0 -> 48 (anti-phase) over 480 frames, and 2 ms later to
+ * 72, on a peak of the sine.  (The level is compared within 1e-4: after
+ * test_fuzz's limiting, the phones limiter's recovery stalls just below 1
+ * in float.) */
+static void test_phones_delay_twice(void)
+{
+	const uint32_t V = 5, LEN = 4800, XN = 480;
+	const uint64_t PO = (3u << 18) + 8192;
+	float *pool = (float *)shm.pool;
+	uint64_t F, org, T1, T2, f;
+	float maxd = 0.0f;
+	uint32_t k, wrong = 0;
+	for (k = 0; k < LEN; k++)
+		pool[PO + k] = 0.25f * sinf(2.0f * 3.14159265f * (float)(k % 96) / 96.0f);
+	F = jl_engine_frame(eng);
+	org = F;
+	push_vsrc_pool(V, F, PO, LEN);
+	push_vstart(V, 3, F, org, LEN);
+	push_vgain(V, F, 1.0f, 0, 0);
+	{
+		/* unit phones levels, the default ceiling, no click and no dry
+		 * inputs in the phones: test_fuzz left random ones */
+		struct jl_cmd c;
+		memset(&c, 0, sizeof(c));
+		c.type = JL_CMD_PHONES_GAIN;
+		c.target = F;
+		c.p.tgain.track = 3;
+		c.p.tgain.gl = c.p.tgain.gr = 1.0f;
+		jl_spsc_push(&cq, &c);
+		c.p.tgain.track = JL_PHONES_MASTER;
+		jl_spsc_push(&cq, &c);
+		memset(&c, 0, sizeof(c));
+		c.type = JL_CMD_LIMIT;
+		c.target = F;
+		c.p.limit.which = 1;
+		c.p.limit.ceiling = 0.5011872f;
+		c.p.limit.release = 2400;
+		jl_spsc_push(&cq, &c);
+		memset(&c, 0, sizeof(c));
+		c.type = JL_CMD_CLICK; /* no click */
+		c.target = F;
+		jl_spsc_push(&cq, &c);
+		for (k = 0; k < 2; k++) { /* no dry inputs */
+			memset(&c, 0, sizeof(c));
+			c.type = JL_CMD_INPUT_MON;
+			c.target = F;
+			c.p.imon.input = k;
+			jl_spsc_push(&cq, &c);
+		}
+	}
+	T1 = F + RATE; /* the phones limiter recovers from test_fuzz's levels */
+	T1 += (96 + 24 - (T1 - org) % 96) % 96 - 48; /* T2 = T1 + 96 is a peak of the sine */
+	T2 = T1 + 96;
+	push_phones_delay(T1, 48, XN);
+	push_phones_delay(T2, 72, XN);
+	clear_log();
+	while (jl_engine_frame(eng) < T2 + 3 * XN)
+		cycle(256);
+	for (f = T1 - 200; f < T2 + 3 * XN; f++) {
+		float d = fabsf(out_log[1][f % SPAN] - out_log[1][(f - 1) % SPAN]);
+		maxd = d > maxd ? d : maxd;
+	}
+	for (f = T2 + 2 * XN; f < T2 + 3 * XN; f++)
+		wrong += fabsf(out_log[1][f % SPAN] - pool[PO + (f - 72 - org) % LEN]) > 1e-4f;
+	TH_CHECK(maxd < 0.03f, "phones delay changed twice within a crossfade: largest step %g (the sine's own < 0.017)",
+		 maxd);
+	TH_CHECK(wrong == 0, "and it ends on the latest delay (%u frames differ)", wrong);
+	TH_CHECK(atomic_load(&shm.rt->phones_delay) == 72, "the latest delay is published");
+	push_vgain(V, 0, 0.0f, 0, JL_VGAIN_STOP);
+	push_phones_delay(0, 0, 0);
+	cycle(256);
+}
+
 static void push_cmd(struct jl_cmd *c)
 {
 	c->flags |= JL_CMDF_IMMEDIATE;
@@ -940,6 +1028,7 @@ int main(void)
 	test_reattach();
 	test_first_cycle_faults();
 	test_overrun_gain();
+	test_phones_delay_twice();
 	test_fx_tail();
 	test_midi_clock();
 	TH_CHECK(jl_engine_frame(eng) > 0xFFFFFFFFull, "64-bit timeline crossed JACK's 32-bit wrap");
