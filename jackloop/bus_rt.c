@@ -48,17 +48,21 @@ static void click_rt(struct jl_engine *e, uint64_t f, uint32_t n, float *l, floa
 }
 
 /* Zero-lookahead limiter: instant attack to the ceiling, exponential
- * release; the gain is exactly 1 when nothing exceeds the ceiling. */
+ * release; the gain is exactly 1 when nothing exceeds the ceiling.  A NaN
+ * or Inf sample goes out as 0 and leaves the gain alone: a NaN passed the
+ * level test, and an Inf took the gain to 0 (and itself to NaN), ducking
+ * everything for the whole release. */
 static void limit_rt(float *l, float *r, uint32_t n, float ceiling, float rel, float *gain)
 {
 	float g = *gain;
 	uint32_t k;
 	for (k = 0; k < n; k++) {
-		float a = fabsf(l[k]), b = fabsf(r[k]), pk = a > b ? a : b;
+		float x = l[k] - l[k] == 0.0f ? l[k] : 0.0f, y = r[k] - r[k] == 0.0f ? r[k] : 0.0f;
+		float a = fabsf(x), b = fabsf(y), pk = a > b ? a : b;
 		float need = pk * g > ceiling ? ceiling / pk : g;
 		g = need < g ? need : g;
-		l[k] *= g;
-		r[k] *= g;
+		l[k] = x * g;
+		r[k] = y * g;
 		g = g + (1.0f - g) * rel;
 		if (g > 0.99999994f)
 			g = 1.0f;

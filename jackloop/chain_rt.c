@@ -18,8 +18,9 @@ static void send_return(struct jl_engine *e, uint32_t t, float *l, float *r, uin
 		return;
 	memcpy(io->send_out[t][0] + o, l, (size_t)n * sizeof(float));
 	memcpy(io->send_out[t][1] + o, r, (size_t)n * sizeof(float));
-	memcpy(l, io->ret_in[t][0] + o, (size_t)n * sizeof(float));
-	memcpy(r, io->ret_in[t][1] + o, (size_t)n * sizeof(float));
+	/* another client's audio: no NaN or Inf into the mix */
+	jl_copy_finite_rt(l, io->ret_in[t][0] + o, n);
+	jl_copy_finite_rt(r, io->ret_in[t][1] + o, n);
 }
 
 /* Runs chain `ch` over a stereo pair in place. */

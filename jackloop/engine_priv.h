@@ -186,4 +186,32 @@ static inline void jl_acc_rt(float *dst, const float *src, uint32_t n)
 		dst[k] += src[k];
 }
 
+/* dst[k] = src[k], k < n, with NaN and +-Inf replaced by 0; returns how
+ * many were.  For audio from other JACK clients: one NaN would stay in the
+ * history, in every loop made from it and in every feedback path, and the
+ * limiters cannot catch it.  x - x is exactly 0 for a finite x and NaN
+ * otherwise, so the test is one subtract and compare, no libm call, in SSE
+ * like the memcpy it replaces (a denormal stays as it is). */
+static inline uint32_t jl_copy_finite_rt(float *dst, const float *src, uint32_t n)
+{
+	const __m128 z = _mm_setzero_ps();
+	uint32_t k = 0, bad = 0;
+	for (; k + 4 <= n; k += 4) {
+		__m128 x = _mm_loadu_ps(src + k), ok = _mm_cmpeq_ps(_mm_sub_ps(x, x), z);
+		int m = _mm_movemask_ps(ok);
+		_mm_storeu_ps(dst + k, _mm_and_ps(x, ok));
+		if (m != 15)
+			bad += 4u - (uint32_t)((m & 1) + (m >> 1 & 1) + (m >> 2 & 1) + (m >> 3 & 1));
+	}
+	for (; k < n; k++) {
+		float x = src[k];
+		if (x - x != 0.0f) {
+			x = 0.0f;
+			bad++;
+		}
+		dst[k] = x;
+	}
+	return bad;
+}
+
 #endif

@@ -609,18 +609,19 @@ static void sub_block(struct jl_engine *e, const struct jl_engine_io *io, uint32
 	const float *in[JL_MAX_INPUTS];
 	uint32_t i, k, o;
 
-	/* 1. inputs (trimmed) -> history */
+	/* 1. inputs (trimmed) -> history; a NaN or Inf is silence and
+	 * counts as a clip */
 	for (i = 0; i < e->n_inputs; i++) {
+		uint32_t clip = 0;
 		if (io->in[i])
-			memcpy(e->inbuf[i], io->in[i] + off, (size_t)n * sizeof(float));
+			clip = jl_copy_finite_rt(e->inbuf[i], io->in[i] + off, n);
 		else
 			memset(e->inbuf[i], 0, (size_t)n * sizeof(float));
 		e->in_peak[i] = peak_of(e->inbuf[i], n, e->in_peak[i]);
-		for (k = 0; k < n; k++)
-			if (e->inbuf[i][k] >= 1.0f || e->inbuf[i][k] <= -1.0f) {
-				count(&e->rt->in_clips[i]);
-				break;
-			}
+		for (k = 0; k < n && !clip; k++)
+			clip = e->inbuf[i][k] >= 1.0f || e->inbuf[i][k] <= -1.0f;
+		if (clip)
+			count(&e->rt->in_clips[i]);
 		jl_ramp_apply_rt(&e->trim[i], e->inbuf[i], n);
 		if (e->fx_used[JL_FX_CHAIN_INPUT0 + i]) {
 			/* an input chain is recorded: the player hears what is kept */

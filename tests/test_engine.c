@@ -28,6 +28,9 @@ static uint32_t jack_frames; /* JACK's frame time (wraps) */
 static float out_log[2][SPAN];
 static uint32_t last_n;
 static float inbuf[2][8192], outbuf[4][8192];
+static int poison; /* cycle(): NaN and Inf in the input at fixed offsets */
+static int use_send; /* cycle(): track 0's send, return and track out */
+static float sendbuf[2][8192], retbuf[2][8192], tobuf[2][8192];
 static char shm_name[64];
 /* MIDI clock out: every byte the engine sent, at its engine frame */
 #define MLOG_MAX 8192
@@ -92,10 +95,21 @@ static void cycle(uint32_t n)
 		inbuf[0][k] = code((uint64_t)jack_frames + k);
 		inbuf[1][k] = -code((uint64_t)jack_frames + k);
 	}
+	if (poison && n >= 256) {
+		inbuf[0][5] = NAN;
+		inbuf[0][100] = INFINITY;
+		inbuf[1][7] = NAN; /* input 1: NaN only (never a clip before) */
+		inbuf[1][201] = -NAN;
+	}
 	io.in[0] = inbuf[0];
 	io.in[1] = inbuf[1];
 	for (k = 0; k < 4; k++)
 		io.out[k] = outbuf[k];
+	for (k = 0; k < 2 && use_send; k++) {
+		io.send_out[0][k] = sendbuf[k];
+		io.ret_in[0][k] = retbuf[k];
+		io.track_out[0][k] = tobuf[k];
+	}
 	io.nframes = n;
 	io.jack_frames = jack_frames;
 	io.usecs = (uint64_t)jack_frames * 1000000u / RATE;
@@ -669,6 +683,106 @@ static void run_frames(uint64_t frames)
 		cycle(256);
 }
 
+/* A NaN or Inf from an upstream JACK client must not reach the history
+ * (every loop made from it) or the outputs: it is replaced by 0 and
+ * counted as a clip.  And whatever gets into the buses (a NaN or Inf in a
+ * pool take) leaves the limiters as 0, without ducking the rest. */
+static void test_nonfinite(void)
+{
+	const uint32_t V = 6, LEN = 4800;
+	const uint64_t PO = (3u << 18) + 16384;
+	float *pool = (float *)shm.pool;
+	uint32_t c0 = atomic_load(&shm.rt->in_clips[0]), c1 = atomic_load(&shm.rt->in_clips[1]);
+	uint32_t k, bad_hist = 0, nonfinite = 0, wrong = 0;
+	uint64_t F, f;
+	struct jl_cmd c;
+	/* dry inputs on every output, so the inputs reach them */
+	for (k = 0; k < 2; k++) {
+		memset(&c, 0, sizeof(c));
+		c.type = JL_CMD_INPUT_MON;
+		c.p.imon.input = k;
+		c.p.imon.main_l = c.p.imon.main_r = c.p.imon.phones = 0.5f;
+		push_cmd(&c);
+	}
+	cycle(256);
+	F = jl_engine_frame(eng);
+	poison = 1;
+	cycle(256);
+	poison = 0;
+	for (k = 0; k < 256; k++) {
+		float w0 = k == 5 || k == 100 ? 0.0f : code_at(F + k), w1 = k == 7 || k == 201 ? 0.0f : -code_at(F + k);
+		bad_hist += shm.hist[(F + k) % HIST] != w0 || shm.hist[HIST + (F + k) % HIST] != w1;
+	}
+	for (k = 0; k < 4 * 256; k++)
+		nonfinite += !isfinite(outbuf[k / 256][k % 256]);
+	TH_CHECK(bad_hist == 0, "NaN and Inf inputs are silence in the history, the rest as played (%u wrong)", bad_hist);
+	TH_CHECK(nonfinite == 0, "and no output carries them (%u samples)", nonfinite);
+	TH_CHECK(atomic_load(&shm.rt->in_clips[0]) == c0 + 1 && atomic_load(&shm.rt->in_clips[1]) == c1 + 1,
+		 "and each input counts a clip");
+	for (k = 0; k < 2; k++) {
+		memset(&c, 0, sizeof(c));
+		c.type = JL_CMD_INPUT_MON;
+		c.p.imon.input = k;
+		push_cmd(&c);
+	}
+	cycle(256);
+
+	/* a take with a NaN and an Inf, on the main outputs */
+	for (k = 0; k < LEN; k++)
+		pool[PO + k] = 0.25f;
+	pool[PO + 300] = NAN;
+	pool[PO + 600] = INFINITY;
+	F = jl_engine_frame(eng);
+	push_vsrc_pool(V, F, PO, LEN);
+	push_vstart(V, 6, F, F, LEN);
+	push_vgain(V, F, 1.0f, 0, 0);
+	clear_log();
+	run_frames(2048);
+	nonfinite = 0;
+	for (f = F; f < F + 2048; f++) {
+		float x = out_log[0][f % SPAN];
+		nonfinite += !isfinite(x) || !isfinite(out_log[1][f % SPAN]);
+		wrong += f == F + 300 || f == F + 600 ? x != 0.0f : x != 0.25f;
+	}
+	TH_CHECK(nonfinite == 0, "a NaN or Inf in the bus leaves the limiters as 0 (%u not finite)", nonfinite);
+	TH_CHECK(wrong == 0, "as 0 at its frame, the rest at its level: no ducking (%u wrong)", wrong);
+	push_vgain(V, 0, 0.0f, 0, JL_VGAIN_STOP);
+	cycle(256);
+
+	/* what an external rack returns (--sends) is another client's audio:
+	 * on track 0's bus (seen on its track out), NaN and Inf are 0 */
+	for (k = 0; k < LEN; k++)
+		pool[PO + k] = 0.25f;
+	F = jl_engine_frame(eng);
+	push_vsrc_pool(V, F, PO, LEN);
+	push_vstart(V, 0, F, F, LEN);
+	push_vgain(V, F, 1.0f, 0, 0);
+	memset(&c, 0, sizeof(c));
+	c.type = JL_CMD_SEND;
+	c.p.u[0] = 0;
+	c.p.u[1] = 1;
+	push_cmd(&c);
+	for (k = 0; k < 256; k++)
+		retbuf[0][k] = retbuf[1][k] = 0.25f;
+	retbuf[0][10] = NAN;
+	retbuf[0][20] = INFINITY;
+	retbuf[1][30] = -INFINITY;
+	use_send = 1;
+	cycle(256);
+	use_send = 0;
+	nonfinite = wrong = 0;
+	for (k = 0; k < 256; k++) {
+		nonfinite += !isfinite(tobuf[0][k]) || !isfinite(tobuf[1][k]);
+		wrong += (k == 10 || k == 20) != (tobuf[0][k] == 0.0f) || (k == 30) != (tobuf[1][k] == 0.0f);
+	}
+	TH_CHECK(nonfinite == 0 && wrong == 0 && sendbuf[0][0] == 0.25f,
+		 "a NaN or Inf returned by a send is 0 on the track (%u not finite, %u wrong)", nonfinite, wrong);
+	c.p.u[1] = 0;
+	push_cmd(&c);
+	push_vgain(V, 0, 0.0f, 0, JL_VGAIN_STOP);
+	cycle(256);
+}
+
 /* A track's effects ring out after its last voice stops: a looped click
  * through the default delay (375 ms, feedback 0.35) on track 5, then the
  * voice stops.  The echoes must still come (the chain runs on silence),
@@ -1029,6 +1143,7 @@ int main(void)
 	test_first_cycle_faults();
 	test_overrun_gain();
 	test_phones_delay_twice();
+	test_nonfinite();
 	test_fx_tail();
 	test_midi_clock();
 	TH_CHECK(jl_engine_frame(eng) > 0xFFFFFFFFull, "64-bit timeline crossed JACK's 32-bit wrap");
