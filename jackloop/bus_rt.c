@@ -48,22 +48,50 @@ static void click_rt(struct jl_engine *e, uint64_t f, uint32_t n, float *l, floa
 }
 
 /* Zero-lookahead limiter: instant attack to the ceiling, exponential
- * release; the gain is exactly 1 when nothing exceeds the ceiling. */
+ * release; the gain is exactly 1 when nothing exceeds the ceiling.  A NaN
+ * or Inf sample goes out as 0 and leaves the gain alone: a NaN passed the
+ * level test, and an Inf took the gain to 0 (and itself to NaN), ducking
+ * everything for the whole release. */
 static void limit_rt(float *l, float *r, uint32_t n, float ceiling, float rel, float *gain)
 {
 	float g = *gain;
 	uint32_t k;
 	for (k = 0; k < n; k++) {
-		float a = fabsf(l[k]), b = fabsf(r[k]), pk = a > b ? a : b;
+		float x = l[k] - l[k] == 0.0f ? l[k] : 0.0f, y = r[k] - r[k] == 0.0f ? r[k] : 0.0f;
+		float a = fabsf(x), b = fabsf(y), pk = a > b ? a : b;
 		float need = pk * g > ceiling ? ceiling / pk : g;
 		g = need < g ? need : g;
-		l[k] *= g;
-		r[k] *= g;
+		l[k] = x * g;
+		r[k] = y * g;
 		g = g + (1.0f - g) * rel;
 		if (g > 0.99999994f)
 			g = 1.0f;
 	}
 	*gain = g;
+}
+
+/* Starts the crossfade to the waiting delay. */
+static void next_delay(struct jl_engine *e)
+{
+	e->pd_old = e->pd_frames;
+	e->pd_frames = e->pd_next;
+	e->pd_xn = e->pd_next_xn;
+	e->pd_xi = 0;
+	e->pd_next_on = 0;
+}
+
+/* A new phones delay, crossfaded over xfade frames.  While a crossfade is
+ * under way both of its taps are heard: restarting from one of them would
+ * drop the mix and jump (a click in the in-ears when a fader moves).  So
+ * the latest target waits until the crossfade ends, then the next one
+ * starts from there; changes in between are superseded. */
+void jl_bus_phones_delay_rt(struct jl_engine *e, uint32_t frames, uint32_t xfade)
+{
+	e->pd_next = frames;
+	e->pd_next_xn = xfade;
+	e->pd_next_on = 1;
+	if (e->pd_xi >= e->pd_xn)
+		next_delay(e);
 }
 
 /* The phones bus for this sub-block, into e->phones. */
@@ -103,9 +131,11 @@ void jl_bus_phones_rt(struct jl_engine *e, uint64_t f, uint32_t n)
 	/* delay line: write, then read `delay` frames back (0 = the sample
 	 * just written, so no delay is exact); a change crossfades */
 	for (k = 0; k < n; k++) {
-		uint32_t w = (e->pd_pos + k) & e->pd_mask;
-		uint32_t r1 = (w - e->pd_frames) & e->pd_mask;
+		uint32_t w = (e->pd_pos + k) & e->pd_mask, r1;
 		float a = pl[k], b = pr[k];
+		if (e->pd_next_on && e->pd_xi >= e->pd_xn)
+			next_delay(e);	/* the crossfade ended: the waiting change */
+		r1 = (w - e->pd_frames) & e->pd_mask;
 		e->pd[0][w] = a;
 		e->pd[1][w] = b;
 		if (e->pd_xi < e->pd_xn) {

@@ -18,8 +18,9 @@ static void send_return(struct jl_engine *e, uint32_t t, float *l, float *r, uin
 		return;
 	memcpy(io->send_out[t][0] + o, l, (size_t)n * sizeof(float));
 	memcpy(io->send_out[t][1] + o, r, (size_t)n * sizeof(float));
-	memcpy(l, io->ret_in[t][0] + o, (size_t)n * sizeof(float));
-	memcpy(r, io->ret_in[t][1] + o, (size_t)n * sizeof(float));
+	/* another client's audio: no NaN or Inf into the mix */
+	jl_copy_finite_rt(l, io->ret_in[t][0] + o, n);
+	jl_copy_finite_rt(r, io->ret_in[t][1] + o, n);
 }
 
 /* Runs chain `ch` over a stereo pair in place. */
@@ -38,7 +39,7 @@ void jl_chain_process_rt(struct jl_engine *e, uint32_t ch, float *l, float *r, u
 		state = (unsigned char *)e->pool + x->off;
 		if (x->type == JL_FX_CONV) {
 			if (e->conv_plans)
-				jl_conv_process_rt(state, e->conv_plans, l, r, n, x->mix);
+				jl_conv_process_bound_rt(state, &x->conv, e->conv_plans, l, r, n, x->mix);
 		} else {
 			jl_fx_process_rt((int)x->type, state, l, r, n, &e->fx_ctx);
 		}
@@ -64,12 +65,23 @@ int jl_chain_slot_ok_rt(const struct jl_engine *e, const struct jl_cmd *c)
 	return need && f->bytes >= need;
 }
 
-void jl_chain_slot_rt(struct jl_engine *e, const struct jl_cmd *c)
+/* Binds an FX_SLOT command's effect (validated by jl_chain_slot_ok_rt).
+ * Returns 0, or -EINVAL if a convolution block no longer passes its check
+ * (the slot is left as it was). */
+int jl_chain_slot_rt(struct jl_engine *e, const struct jl_cmd *c)
 {
 	const __typeof__(c->p.fxslot) *f = &c->p.fxslot;
 	struct jl_fx_slot_rt *x = &e->fx[f->chain][f->slot];
+	struct jl_conv_geom geom = { 0, 0, 0 };
 	uint32_t s, used = 0;
+	/* A convolution block is checked again now (a future-dated command
+	 * was validated on arrival, and the daemon can write the pool), and
+	 * the geometry checked is what the slot keeps and runs with. */
+	if (f->type == JL_FX_CONV &&
+	    (!e->conv_plans || jl_conv_bind_rt((unsigned char *)e->pool + f->off, f->bytes, e->conv_plans, &geom) < 0))
+		return -22;
 	x->type = f->type;
+	x->conv = geom;
 	x->off = f->off;
 	x->bytes = f->bytes;
 	x->mix = f->mix;
@@ -80,6 +92,7 @@ void jl_chain_slot_rt(struct jl_engine *e, const struct jl_cmd *c)
 	for (s = 0; s < JL_FX_SLOTS; s++)
 		used |= e->fx[f->chain][s].type != JL_FX_NONE;
 	e->fx_used[f->chain] = (uint8_t)used;
+	return 0;
 }
 
 /* FX_SET: copy the mailbox out of the pool first (the daemon may write

@@ -42,11 +42,21 @@ int jl_conv_plans_create(struct jl_conv_plans *p, uint32_t B);
  * Thread: non-RT only. */
 void jl_conv_plans_destroy(struct jl_conv_plans *p);
 
+/* The geometry a state block was validated with (jl_conv_bind_rt), kept
+ * by its user outside the block: the block itself may be rewritten. */
+struct jl_conv_geom {
+	uint32_t B, ir_frames, ir_channels;
+};
+
 /* Checks a state block before it is bound to an effect slot: prepared
  * (magic), made for the plans' B, its layout (recomputed from its geometry)
  * fits in `bytes`, the offsets stored match, the RT cursors are in range,
- * and the base has the alignment FFTW planned for.  Pure, RT-safe.
- * Returns 0 or -EINVAL. */
+ * and the base has the alignment FFTW planned for.  On success stores the
+ * geometry in *geom (if not NULL) for jl_conv_process_bound_rt().  Pure,
+ * RT-safe.  Returns 0 or -EINVAL. */
+int jl_conv_bind_rt(const void *state, uint64_t bytes, const struct jl_conv_plans *p,
+		    struct jl_conv_geom *geom);
+/* jl_conv_bind_rt() without keeping the geometry. */
 int jl_conv_check_rt(const void *state, uint64_t bytes, const struct jl_conv_plans *p);
 
 /* Convolves l (and r, if not NULL) in place, n frames (any n, no upper
@@ -57,13 +67,21 @@ int jl_conv_check_rt(const void *state, uint64_t bytes, const struct jl_conv_pla
  * jl_conv_prepare() applies its mix at once).  A mono IR is applied to both
  * channels; a stereo IR maps L->L and R->R.  r == NULL processes l only (a
  * mono bus: use it consistently for a given block).
- * A block that fails the cheap checks (magic, B, cursors) is passed through
- * untouched; offsets are recomputed from the header's geometry, never taken
- * from it.  The caller must have checked the block's size once with
- * jl_conv_check_rt().
+ * The layout (offsets, sizes) is recomputed from *geom, the geometry
+ * jl_conv_bind_rt() validated against the block's region, never from the
+ * block.  A block whose header no longer states that geometry (magic, B,
+ * IR frames and channels), or whose cursors are out of range, is passed
+ * through untouched (dry).
  * Thread: RT-safe (no allocation, locks or syscalls; only
  * fftwf_execute_dft_r2c/_c2r, mem* and float math).  Expects FTZ/DAZ set by
  * the caller (the engine does at the top of each callback). */
+void jl_conv_process_bound_rt(void *state, const struct jl_conv_geom *geom, const struct jl_conv_plans *p,
+			      float *l, float *r, uint32_t n, float mix);
+
+/* jl_conv_process_bound_rt() with the geometry taken from the block's own
+ * header: only for a block no other process can write (tests, benchmarks),
+ * whose size the caller checked once with jl_conv_check_rt().  The engine,
+ * whose blocks live in the daemon-writable pool, binds instead. */
 void jl_conv_process_rt(void *state, const struct jl_conv_plans *p, float *l, float *r, uint32_t n,
 			float mix);
 

@@ -19,8 +19,9 @@
  * to halve the accumulator traffic.
  *
  * The state block is shared memory the daemon can write, so the offsets are
- * recomputed from the header's geometry (jl_conv_layout), never read, and
- * the cursors are range-checked before use. */
+ * recomputed (jl_conv_layout) from the geometry validated when the block
+ * was bound, never read; a header that no longer states that geometry is
+ * passed over, and the cursors are range-checked before use. */
 #include <errno.h>
 #include <stdint.h>
 #include <string.h>
@@ -82,8 +83,9 @@ static void cmac2(float *restrict ar, float *restrict ai, const float *restrict 
 	}
 }
 
-/* The geometry of a block, recomputed; 0 if the header is not usable with
- * these plans. */
+/* The geometry a header claims, recomputed; 0 if the header is not usable
+ * with these plans.  Only for the bind-time check: the RT path uses the
+ * geometry validated then (bound() below). */
 static int geometry(const struct jl_conv_hdr *h, const struct jl_conv_plans *p,
 		    struct jl_conv_hdr *g)
 {
@@ -94,7 +96,26 @@ static int geometry(const struct jl_conv_hdr *h, const struct jl_conv_plans *p,
 	return h->pos < g->B && h->head < g->parts;
 }
 
-int jl_conv_check_rt(const void *state, uint64_t bytes, const struct jl_conv_plans *p)
+/* The layout of a block of the validated geometry *geom, recomputed from
+ * *geom (never from the block); 0 if the block's header no longer states
+ * that geometry (the daemon can write it: a changed ir_frames must not
+ * move the arrays beyond the region checked at bind) or its cursors are
+ * out of range. */
+static int bound(const struct jl_conv_hdr *h, const struct jl_conv_geom *geom,
+		 const struct jl_conv_plans *p, struct jl_conv_hdr *g)
+{
+	if (!h || !geom || !p || !p->r2c || !p->c2r || geom->B != p->B)
+		return 0;
+	if (h->magic != JL_CONV_MAGIC || h->B != geom->B || h->ir_frames != geom->ir_frames ||
+	    h->ir_channels != geom->ir_channels)
+		return 0;
+	if (!jl_conv_layout(g, geom->B, geom->ir_frames, (int)geom->ir_channels))
+		return 0;
+	return h->pos < g->B && h->head < g->parts;
+}
+
+int jl_conv_bind_rt(const void *state, uint64_t bytes, const struct jl_conv_plans *p,
+		    struct jl_conv_geom *geom)
 {
 	const struct jl_conv_hdr *h = state;
 	struct jl_conv_hdr g;
@@ -106,7 +127,17 @@ int jl_conv_check_rt(const void *state, uint64_t bytes, const struct jl_conv_pla
 	    h->off_acc != g.off_acc || h->off_cplx != g.off_cplx || h->off_real != g.off_real ||
 	    h->off_h0 != g.off_h0)
 		return -EINVAL;
+	if (geom) {
+		geom->B = g.B;
+		geom->ir_frames = g.ir_frames;
+		geom->ir_channels = g.ir_channels;
+	}
 	return 0;
+}
+
+int jl_conv_check_rt(const void *state, uint64_t bytes, const struct jl_conv_plans *p)
+{
+	return jl_conv_bind_rt(state, bytes, p, NULL);
 }
 
 /* One block of B frames is complete in tin[]: compute what partitions
@@ -159,8 +190,8 @@ static void block(void *base, const struct jl_conv_hdr *g, uint32_t head,
 	}
 }
 
-void jl_conv_process_rt(void *state, const struct jl_conv_plans *p, float *l, float *r, uint32_t n,
-			float mix)
+void jl_conv_process_bound_rt(void *state, const struct jl_conv_geom *geom, const struct jl_conv_plans *p,
+			      float *l, float *r, uint32_t n, float mix)
 {
 	struct jl_conv_hdr *h = state;
 	struct jl_conv_hdr g;
@@ -168,7 +199,7 @@ void jl_conv_process_rt(void *state, const struct jl_conv_plans *p, float *l, fl
 	float g0, dg;
 	uint32_t pos, k = 0;
 
-	if (!l || n == 0 || !geometry(h, p, &g))
+	if (!l || n == 0 || !bound(h, geom, p, &g))
 		return;
 	if (!(mix >= 0.0f))	/* also NaN */
 		mix = 0.0f;
@@ -214,4 +245,17 @@ void jl_conv_process_rt(void *state, const struct jl_conv_plans *p, float *l, fl
 	}
 	h->pos = pos;
 	h->mix = mix;
+}
+
+void jl_conv_process_rt(void *state, const struct jl_conv_plans *p, float *l, float *r, uint32_t n,
+			float mix)
+{
+	const struct jl_conv_hdr *h = state;
+	struct jl_conv_geom geom;
+	if (!h)
+		return;
+	geom.B = h->B;
+	geom.ir_frames = h->ir_frames;
+	geom.ir_channels = h->ir_channels;
+	jl_conv_process_bound_rt(state, &geom, p, l, r, n, mix);
 }

@@ -69,6 +69,15 @@ struct jl_engine_io {
 struct jl_engine *jl_engine_create(struct jl_shm *s);
 void jl_engine_destroy(struct jl_engine *e);
 
+/* Locks the engine's own memory in RAM (mlock, block by block: the engine
+ * struct, the voice table, the phones delay lines, the click tables);
+ * jl_engine_create has already faulted every page of it in, so the
+ * callback takes no page fault on it either way.  Sets *total to the
+ * bytes of that memory and *err_no to the errno of the first block that
+ * could not be locked (0 if all were; the rest are then not tried).
+ * Returns the bytes locked.  jl_engine_destroy unlocks them.  Non-RT only. */
+uint64_t jl_engine_lock_memory(struct jl_engine *e, uint64_t *total, int *err_no);
+
 /* The whole RT cycle: history, commands, voices, mix, outputs, publish.
  * RT-safe: no allocation, no locks, no syscalls, bounded work. */
 void jl_engine_process_rt(struct jl_engine *e, const struct jl_engine_io *io);
@@ -88,6 +97,7 @@ void jl_ramp_apply_rt(struct jl_ramp *r, float *buf, uint32_t n);
 void jl_tracks_process_rt(struct jl_engine *e, uint64_t f, uint32_t n, float *bus_l, float *bus_r);
 /* The performer's outputs (bus_rt.c). */
 void jl_bus_phones_rt(struct jl_engine *e, uint64_t f, uint32_t n);
+void jl_bus_phones_delay_rt(struct jl_engine *e, uint32_t frames, uint32_t xfade);
 void jl_bus_main_in_rt(struct jl_engine *e, uint64_t f, uint32_t n, float *bl, float *br);
 void jl_bus_main_limit_rt(struct jl_engine *e, float *bl, float *br, uint32_t n);
 void jl_bus_cal_rt(struct jl_engine *e, const struct jl_engine_io *io, uint32_t off, uint32_t n);
@@ -99,7 +109,7 @@ void jl_clock_process_rt(struct jl_engine *e, const struct jl_engine_io *io, uin
 struct jl_cmd;
 void jl_chain_process_rt(struct jl_engine *e, uint32_t ch, float *l, float *r, uint32_t n);
 int jl_chain_slot_ok_rt(const struct jl_engine *e, const struct jl_cmd *c);
-void jl_chain_slot_rt(struct jl_engine *e, const struct jl_cmd *c);
+int jl_chain_slot_rt(struct jl_engine *e, const struct jl_cmd *c);	/* 0, or -EINVAL: not bound */
 int jl_chain_set_rt(struct jl_engine *e, const struct jl_cmd *c);
 /* Gives the engine the convolution plans (non-RT, before activation). */
 struct jl_conv_plans;

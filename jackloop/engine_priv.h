@@ -1,21 +1,22 @@
 /* engine_priv.h - the engine's private state, shared by engine.c and the
- * *_rt.c files.  Lives in jackloop's own memory (allocated and mlocked at
- * start-up), never in shm. */
+ * *_rt.c files.  Lives in jackloop's own memory (allocated and prefaulted
+ * by jl_engine_create, mlocked by jl_engine_lock_memory at start-up), never
+ * in shm. */
 #ifndef JL_ENGINE_PRIV_H
 #define JL_ENGINE_PRIV_H
 
 #include <emmintrin.h>
 #include <xmmintrin.h>
 
+#include "conv.h"
 #include "engine.h"
 #include "fx.h"
-
-struct jl_conv_plans;
 
 struct jl_fx_slot_rt {
 	uint32_t type;		/* enum jl_fx_type */
 	float mix;		/* convolution wet share */
 	uint64_t off, bytes;	/* state block in the pool (bytes) */
+	struct jl_conv_geom conv;	/* convolution: the geometry checked at bind */
 };
 
 /* One playback voice: a layer of a track (DESIGN 3.2-3.3).  The fields
@@ -102,6 +103,8 @@ struct jl_engine {
 	float phones[2][JL_BLOCK];
 	float *pd[2];			/* phones delay line, pd_mask + 1 frames */
 	uint32_t pd_mask, pd_pos, pd_frames, pd_old, pd_xn, pd_xi, pd_max;
+	uint32_t pd_next, pd_next_xn;	/* a change waiting for the crossfade to end */
+	uint8_t pd_next_on;
 	struct jl_ramp imon_l[JL_MAX_INPUTS], imon_r[JL_MAX_INPUTS], imon_ph[JL_MAX_INPUTS];
 	uint64_t click_origin, click_span, click_until;
 	uint32_t click_beats, click_per_bar, click_len;
@@ -132,6 +135,8 @@ struct jl_engine {
 	float out_peak[JL_N_OUTPUTS];
 	uint32_t gap_count;
 	uint64_t cycle_n;		/* cycles processed (publishing round robin) */
+
+	uint32_t mem_locked;		/* blocks of our memory mlocked (engine.c) */
 
 	/* Scratch, one sub-block. */
 	float bus[2][JL_BLOCK];
@@ -179,6 +184,34 @@ static inline void jl_acc_rt(float *dst, const float *src, uint32_t n)
 		_mm_storeu_ps(dst + k, _mm_add_ps(_mm_loadu_ps(dst + k), _mm_loadu_ps(src + k)));
 	for (; k < n; k++)
 		dst[k] += src[k];
+}
+
+/* dst[k] = src[k], k < n, with NaN and +-Inf replaced by 0; returns how
+ * many were.  For audio from other JACK clients: one NaN would stay in the
+ * history, in every loop made from it and in every feedback path, and the
+ * limiters cannot catch it.  x - x is exactly 0 for a finite x and NaN
+ * otherwise, so the test is one subtract and compare, no libm call, in SSE
+ * like the memcpy it replaces (a denormal stays as it is). */
+static inline uint32_t jl_copy_finite_rt(float *dst, const float *src, uint32_t n)
+{
+	const __m128 z = _mm_setzero_ps();
+	uint32_t k = 0, bad = 0;
+	for (; k + 4 <= n; k += 4) {
+		__m128 x = _mm_loadu_ps(src + k), ok = _mm_cmpeq_ps(_mm_sub_ps(x, x), z);
+		int m = _mm_movemask_ps(ok);
+		_mm_storeu_ps(dst + k, _mm_and_ps(x, ok));
+		if (m != 15)
+			bad += 4u - (uint32_t)((m & 1) + (m >> 1 & 1) + (m >> 2 & 1) + (m >> 3 & 1));
+	}
+	for (; k < n; k++) {
+		float x = src[k];
+		if (x - x != 0.0f) {
+			x = 0.0f;
+			bad++;
+		}
+		dst[k] = x;
+	}
+	return bad;
 }
 
 #endif

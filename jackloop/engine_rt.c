@@ -217,6 +217,15 @@ static uint32_t ramp_frames(const struct jl_engine *e)
 	return e->rate / 100; /* 10 ms for level changes without their own length */
 }
 
+/* Removes pending[k], keeping the others in queue order: commands with
+ * equal targets must apply in the order they were sent (jl_cmd.h), e.g. a
+ * voice's VOICE_START before its VOICE_GAIN.  O(n_pending), bounded. */
+static void pending_remove(struct jl_engine *e, uint32_t k)
+{
+	memmove(&e->pending[k], &e->pending[k + 1], (size_t)(e->n_pending - k - 1) * sizeof(struct jl_cmd));
+	e->n_pending--;
+}
+
 static enum jl_reject apply(struct jl_engine *e, const struct jl_cmd *c)
 {
 	uint32_t k;
@@ -240,7 +249,7 @@ static enum jl_reject apply(struct jl_engine *e, const struct jl_cmd *c)
 	case JL_CMD_CANCEL:
 		for (k = 0; k < e->n_pending; k++) {
 			if (e->pending[k].id == (uint32_t)c->p.u[0] && e->pending[k].id != 0) {
-				e->pending[k] = e->pending[--e->n_pending];
+				pending_remove(e, k);
 				count(&e->rt->cmd_cancelled);
 				emit(e, JL_EVT_CANCELLED, (uint32_t)c->p.u[0], 0, 0);
 				break;
@@ -299,6 +308,17 @@ static enum jl_reject apply(struct jl_engine *e, const struct jl_cmd *c)
 		v = &e->voice[c->p.vgain.voice];
 		if (!v->active)
 			return JL_REJ_RANGE;
+		if (v->overrun) {
+			/* The overrun fade (track_rt.c guard_ring) owns the gain:
+			 * it must reach 0 before the ring overwrites the voice's
+			 * frames, and the voice then ends.  A new level would be
+			 * cut off at full level there; a 0 is what the fade does. */
+			if (c->p.vgain.gain != 0.0f)
+				return JL_REJ_RANGE;
+			if (c->p.vgain.flags & JL_VGAIN_STOP)
+				atomic_store_explicit(&e->vpub[c->p.vgain.voice].state, JL_VOICE_STOPPING, RLX);
+			break;
+		}
 		jl_ramp_set_rt(&v->gain, c->p.vgain.gain, c->p.vgain.ramp);
 		v->stop_at_zero = (c->p.vgain.flags & JL_VGAIN_STOP) != 0;
 		if (v->stop_at_zero)
@@ -325,11 +345,10 @@ static enum jl_reject apply(struct jl_engine *e, const struct jl_cmd *c)
 			       c->p.tgain.gl, c->p.tgain.ramp);
 		break;
 	case JL_CMD_PHONES_DELAY:
-		e->pd_old = e->pd_frames;
-		e->pd_frames = (uint32_t)c->p.u[0];
-		e->pd_xn = (uint32_t)c->p.u[1];
-		e->pd_xi = 0;
-		atomic_store_explicit(&e->rt->phones_delay, e->pd_frames, RLX);
+		jl_bus_phones_delay_rt(e, (uint32_t)c->p.u[0], (uint32_t)c->p.u[1]);
+		/* the latest target: what the phones settle at within two
+		 * crossfades (ports' latencies, the daemon's compensation) */
+		atomic_store_explicit(&e->rt->phones_delay, (uint32_t)c->p.u[0], RLX);
 		break;
 	case JL_CMD_INPUT_MON:
 		jl_ramp_set_rt(&e->imon_l[c->p.imon.input], c->p.imon.main_l, c->p.imon.ramp);
@@ -351,7 +370,8 @@ static enum jl_reject apply(struct jl_engine *e, const struct jl_cmd *c)
 		e->lim_ceiling[c->p.limit.which] = c->p.limit.ceiling;
 		break;
 	case JL_CMD_FX_SLOT:
-		jl_chain_slot_rt(e, c);
+		if (jl_chain_slot_rt(e, c) < 0)
+			return JL_REJ_RANGE;
 		break;
 	case JL_CMD_SEND:
 		e->send_on[c->p.u[0]] = (uint8_t)c->p.u[1];
@@ -424,10 +444,13 @@ static void apply_pending_at(struct jl_engine *e, uint64_t f, uint64_t cycle_sta
 		if (e->pending[k].target <= f) {
 			struct jl_cmd c = e->pending[k];
 			/* Keep queue order for equal targets: shift, not swap. */
-			memmove(&e->pending[k], &e->pending[k + 1],
-				(size_t)(e->n_pending - k - 1) * sizeof(struct jl_cmd));
-			e->n_pending--;
+			pending_remove(e, k);
 			apply_due(e, &c, cycle_start);
+			/* A CANCEL may have removed an entry before k and shifted
+			 * a due one behind the cursor: scan again from the start
+			 * (the entries before k are not due; bounded). */
+			if (c.type == JL_CMD_CANCEL)
+				k = 0;
 		} else {
 			k++;
 		}
@@ -586,18 +609,19 @@ static void sub_block(struct jl_engine *e, const struct jl_engine_io *io, uint32
 	const float *in[JL_MAX_INPUTS];
 	uint32_t i, k, o;
 
-	/* 1. inputs (trimmed) -> history */
+	/* 1. inputs (trimmed) -> history; a NaN or Inf is silence and
+	 * counts as a clip */
 	for (i = 0; i < e->n_inputs; i++) {
+		uint32_t clip = 0;
 		if (io->in[i])
-			memcpy(e->inbuf[i], io->in[i] + off, (size_t)n * sizeof(float));
+			clip = jl_copy_finite_rt(e->inbuf[i], io->in[i] + off, n);
 		else
 			memset(e->inbuf[i], 0, (size_t)n * sizeof(float));
 		e->in_peak[i] = peak_of(e->inbuf[i], n, e->in_peak[i]);
-		for (k = 0; k < n; k++)
-			if (e->inbuf[i][k] >= 1.0f || e->inbuf[i][k] <= -1.0f) {
-				count(&e->rt->in_clips[i]);
-				break;
-			}
+		for (k = 0; k < n && !clip; k++)
+			clip = e->inbuf[i][k] >= 1.0f || e->inbuf[i][k] <= -1.0f;
+		if (clip)
+			count(&e->rt->in_clips[i]);
 		jl_ramp_apply_rt(&e->trim[i], e->inbuf[i], n);
 		if (e->fx_used[JL_FX_CHAIN_INPUT0 + i]) {
 			/* an input chain is recorded: the player hears what is kept */

@@ -272,6 +272,27 @@ int main(int argc, char **argv)
 	snprintf(shm.hdr->server, sizeof(shm.hdr->server), "%s", server);
 	snprintf(shm.hdr->name, sizeof(shm.hdr->name), "%s", name);
 
+	glue.shm = &shm;
+	glue.n_inputs = geom.n_inputs;
+	glue.engine = jl_engine_create(&shm);
+	if (!glue.engine) {
+		fprintf(stderr, "jackloop: out of memory\n");
+		goto out_shm;
+	}
+	/* The engine's own memory first: the callback touches all of it every
+	 * cycle, as it does the RT state (DESIGN 6.3). */
+	{
+		uint64_t total;
+		locked = jl_engine_lock_memory(glue.engine, &total, &merr);
+		if (merr) {
+			fprintf(stderr, "jackloop: %s: could only lock %llu of %llu KiB of the engine's memory in RAM (%s);\n"
+					"  raise the memlock limit (limits.conf: '@audio - memlock unlimited')\n",
+				require_mlock ? "error" : "warning", (unsigned long long)(locked >> 10),
+				(unsigned long long)(total >> 10), strerror(merr));
+			if (require_mlock)
+				goto out_engine;
+		}
+	}
 	locked = jl_shm_lock_memory(&shm, &failed_reg, &merr);
 	atomic_store(&shm.hdr->mlocked_bytes, locked);
 	if (failed_reg != -3) {
@@ -282,15 +303,7 @@ int main(int argc, char **argv)
 			(unsigned long long)(shm.hdr->total_size >> 20),
 			failed_reg >= 0 ? rn[failed_reg] : "header", strerror(merr));
 		if (require_mlock)
-			goto out_shm;
-	}
-
-	glue.shm = &shm;
-	glue.n_inputs = geom.n_inputs;
-	glue.engine = jl_engine_create(&shm);
-	if (!glue.engine) {
-		fprintf(stderr, "jackloop: out of memory\n");
-		goto out_shm;
+			goto out_engine;
 	}
 	/* FFT plans for convolution, made here, never in the callback */
 	memset(&plans, 0, sizeof(plans));

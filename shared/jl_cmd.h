@@ -23,7 +23,8 @@ enum jl_cmd_type {
 	JL_CMD_INPUT_TRIM,	/* u[0]=input index, f[2]=linear gain (ramped) */
 	JL_CMD_VOICE_SRC,	/* p.vsrc: where a voice's stored frames are (set or switch) */
 	JL_CMD_VOICE_START,	/* p.vstart: geometry; starts the voice silent (then VOICE_GAIN) */
-	JL_CMD_VOICE_GAIN,	/* p.vgain: ramp a voice's gain; JL_VGAIN_STOP ends it at 0 */
+	JL_CMD_VOICE_GAIN,	/* p.vgain: ramp a voice's gain; JL_VGAIN_STOP ends it at 0 (during an
+				 * overrun fade-out only 0 is taken: the fade ends the voice) */
 	JL_CMD_VOICE_ORIGIN,	/* p.vorigin: move a voice's phase origin (restart) */
 	JL_CMD_TRACK_GAIN,	/* p.tgain: ramp a track bus's left/right gains */
 	JL_CMD_PA_GAIN,		/* p.gain: ramp the main outputs only (PA mute), phones untouched */

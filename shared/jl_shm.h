@@ -172,7 +172,8 @@ struct jl_rt_state {
 
 	/* Meters: float bits, peak since the last JL_CMD_METER_RESET. */
 	_Atomic uint32_t in_peak[JL_MAX_INPUTS];
-	_Atomic uint32_t in_clips[JL_MAX_INPUTS];
+	_Atomic uint32_t in_clips[JL_MAX_INPUTS];	/* sub-blocks with a sample at full scale or
+						 * beyond, or NaN/Inf (recorded as 0) */
 	_Atomic uint32_t out_peak[JL_N_OUTPUTS];
 	_Atomic uint32_t master_gain;	/* float bits, current (ramping) value */
 

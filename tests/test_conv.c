@@ -4,7 +4,7 @@
  * latency): max |error| <= 1e-5 * output RMS, for a 12000-frame mono IR on
  * a stereo bus, 1 s stereo IRs and short IRs around the partition size,
  * input fed in random chunks of 1..256 frames.  Identity IR, dry/wet mix and its ramp, reset, mono bus, invalid
- * blocks, the IR file errors (missing, text, empty, 44.1 kHz, too long,
+ * blocks, the engine's slots (a header changed after bind), the IR file errors (missing, text, empty, 44.1 kHz, too long,
  * 3 channels, silent, directory), and an out-of-memory path.  Ends with a
  * "bench:" line: the cost of a 1 s IR at a 128-frame period.
  * Run under LD_PRELOAD=build/librtguard.so: every process call is bracketed.
@@ -15,11 +15,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <sndfile.h>
 
 #include "../jackloop/conv.h"
+#include "../jackloop/engine.h"
+#include "../shared/jl_fx.h"
 #include "../loopctl/irload.h"
 #include "../loopctl/jl_alloc.h"
 #include "../shared/jl_rt.h"
@@ -585,6 +589,149 @@ static void bench(const struct jl_conv_plans *p, int ir_ch)
 	free(s);
 }
 
+/* --- the engine's convolution slots ------------------------------------
+ * A block lives in the pool, which the daemon can write.  Its size is
+ * checked when it is bound; a header changed afterwards (another IR
+ * length) must not move the arrays out of the region: the slot runs with
+ * the geometry it was bound with and passes the audio through dry while
+ * the header disagrees.  The engine runs an input chain, so what the
+ * convolution did is in the history. */
+
+static struct jl_shm eshm;
+static struct jl_engine *eng;
+static struct jl_spsc_h ecq;
+static uint32_t ejack;
+static float ein[256];
+
+static float ein_at(uint32_t k) { return (float)(k % 100 + 1) / 256.0f; }
+
+/* One 256-frame cycle; returns 1 if the history holds gain * input for it. */
+static int ecycle(float gain)
+{
+	struct jl_engine_io io;
+	uint64_t f0 = jl_engine_frame(eng);
+	uint32_t k, hf = eshm.hdr->geom.hist_frames;
+	int ok = 1;
+	memset(&io, 0, sizeof io);
+	for (k = 0; k < 256; k++)
+		ein[k] = ein_at(k);
+	io.in[0] = ein;
+	io.nframes = 256;
+	io.jack_frames = ejack;
+	JL_RT_ENTER();
+	jl_engine_process_rt(eng, &io);
+	JL_RT_EXIT();
+	ejack += 256;
+	if (jl_engine_frame(eng) != f0 + 256)
+		f0 = jl_engine_frame(eng) - 256; /* the first cycle starts the timeline */
+	for (k = 0; k < 256; k++)
+		ok &= eshm.hist[(f0 + k) % hf] == gain * ein_at(k);
+	return ok;
+}
+
+static void push_slot(uint32_t slot, uint64_t target, uint64_t off, uint64_t bytes)
+{
+	struct jl_cmd c;
+	memset(&c, 0, sizeof c);
+	c.type = JL_CMD_FX_SLOT;
+	c.flags = target ? 0 : JL_CMDF_IMMEDIATE;
+	c.target = target;
+	c.p.fxslot.chain = JL_FX_CHAIN_INPUT0;
+	c.p.fxslot.slot = (uint16_t)slot;
+	c.p.fxslot.type = JL_FX_CONV;
+	c.p.fxslot.off = off;
+	c.p.fxslot.bytes = bytes;
+	c.p.fxslot.mix = 1.0f;
+	if (!jl_spsc_push(&ecq, &c))
+		fprintf(stderr, "queue full in test\n");
+}
+
+/* Runs fn in a child, so that a crash is a failed check, not a lost run.
+ * Returns 1 if the child exited with 0. */
+static int in_child(int (*fn)(void))
+{
+	int st = 0;
+	pid_t pid;
+	fflush(NULL);
+	pid = fork();
+	if (pid == 0)
+		_exit(fn() ? 0 : 1);
+	if (pid < 0 || waitpid(pid, &st, 0) != pid)
+		return 0;
+	return WIFEXITED(st) && WEXITSTATUS(st) == 0;
+}
+
+static struct jl_conv_hdr *blk0, *blk1;
+static uint64_t blk_bytes;
+
+/* The bound block's header now claims a one-minute IR: dry; then the
+ * header is restored: the slot convolves again. */
+static int run_grown_header(void)
+{
+	int ok = 1, k;
+	blk0->ir_frames = 60 * RATE;
+	for (k = 0; k < 8; k++)	/* a few whole partitions: the FIR and the block step */
+		ok &= ecycle(1.0f);
+	blk0->ir_frames = 1;
+	return ok && ecycle(0.5f);
+}
+
+/* A future-dated bind of a block whose header changes before it applies. */
+static int run_late_bind(void)
+{
+	uint32_t rej = atomic_load(&eshm.rt->cmd_rejected);
+	int ok = 1, k;
+	push_slot(1, jl_engine_frame(eng) + 600, blk_bytes, blk_bytes);
+	ok &= ecycle(0.5f);
+	blk1->ir_frames = 60 * RATE;
+	for (k = 0; k < 8; k++)
+		ok &= ecycle(0.5f);
+	return ok && atomic_load(&eshm.rt->cmd_rejected) == rej + 1;
+}
+
+static void test_engine_slot(const struct jl_conv_plans *p)
+{
+	struct jl_shm_geom g;
+	char name[64], err[256];
+	const float half[1] = { 0.5f };
+	unsigned char *pool;
+	int ok;
+	memset(&g, 0, sizeof g);
+	g.sample_rate = RATE;
+	g.n_inputs = 1;
+	g.max_voices = 1;
+	g.cmd_capacity = 64;
+	g.evt_capacity = 1024;
+	g.hist_frames = 8192;
+	g.pool_bytes = 1u << 20;
+	g.model_bytes = 1 << 12;
+	snprintf(name, sizeof name, "/jackloop.test_conv.%d", (int)getpid());
+	shm_unlink(name);
+	if (jl_shm_open_engine(&eshm, name, &g, 1, err, sizeof err) < 0 || !(eng = jl_engine_create(&eshm))) {
+		TH_CHECK(0, "engine: %s", err);
+		return;
+	}
+	jl_engine_set_conv_plans(eng, p);
+	jl_spsc_attach(&ecq, (unsigned char *)eshm.hdr + eshm.hdr->cmdq_off, g.cmd_capacity, sizeof(struct jl_cmd));
+	ejack = 1000;
+	pool = eshm.pool;
+	blk_bytes = jl_conv_round64(jl_conv_state_bytes(B, 1, 1));
+	blk0 = (struct jl_conv_hdr *)(void *)pool;
+	blk1 = (struct jl_conv_hdr *)(void *)(pool + blk_bytes);
+	TH_CHECK(jl_conv_prepare(blk0, blk_bytes, B, half, 1, 1) == 0 &&
+		 jl_conv_prepare(blk1, blk_bytes, B, half, 1, 1) == 0, "engine: two blocks in the pool");
+	push_slot(0, 0, 0, blk_bytes);
+	ok = ecycle(0.5f);
+	ok &= ecycle(0.5f);
+	TH_CHECK(ok, "engine: a bound IR of 0.5 halves the input");
+	TH_CHECK(in_child(run_grown_header),
+		 "engine: a header grown after bind is passed over dry, no crash; restored, it convolves again");
+	TH_CHECK(in_child(run_late_bind), "engine: a block changed before its bind applies is rejected, no crash");
+	jl_engine_destroy(eng);
+	jl_shm_close(&eshm);
+	shm_unlink(name);
+}
+
 int main(void)
 {
 	struct jl_conv_plans p;
@@ -602,6 +749,7 @@ int main(void)
 	test_random(&p, RATE, 2, RATE / 6.9, 64000, 3000, "1 s stereo IR, 3000 random frames");
 	test_random(&p, RATE, 2, 0, 60000, 2000, "1 s flat stereo IR, 2000 random frames");
 	test_behaviour(&p);
+	test_engine_slot(&p);
 	test_files(&p);
 	printf("conv: worst error %.2e x output RMS (bound 1e-5)\n", worst_rel);
 	bench(&p, 2);

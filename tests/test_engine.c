@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "../jackloop/engine.h"
@@ -27,6 +28,9 @@ static uint32_t jack_frames; /* JACK's frame time (wraps) */
 static float out_log[2][SPAN];
 static uint32_t last_n;
 static float inbuf[2][8192], outbuf[4][8192];
+static int poison; /* cycle(): NaN and Inf in the input at fixed offsets */
+static int use_send; /* cycle(): track 0's send, return and track out */
+static float sendbuf[2][8192], retbuf[2][8192], tobuf[2][8192];
 static char shm_name[64];
 /* MIDI clock out: every byte the engine sent, at its engine frame */
 #define MLOG_MAX 8192
@@ -91,10 +95,21 @@ static void cycle(uint32_t n)
 		inbuf[0][k] = code((uint64_t)jack_frames + k);
 		inbuf[1][k] = -code((uint64_t)jack_frames + k);
 	}
+	if (poison && n >= 256) {
+		inbuf[0][5] = NAN;
+		inbuf[0][100] = INFINITY;
+		inbuf[1][7] = NAN; /* input 1: NaN only (never a clip before) */
+		inbuf[1][201] = -NAN;
+	}
 	io.in[0] = inbuf[0];
 	io.in[1] = inbuf[1];
 	for (k = 0; k < 4; k++)
 		io.out[k] = outbuf[k];
+	for (k = 0; k < 2 && use_send; k++) {
+		io.send_out[0][k] = sendbuf[k];
+		io.ret_in[0][k] = retbuf[k];
+		io.track_out[0][k] = tobuf[k];
+	}
 	io.nframes = n;
 	io.jack_frames = jack_frames;
 	io.usecs = (uint64_t)jack_frames * 1000000u / RATE;
@@ -222,6 +237,106 @@ static void test_late_and_cancel(void)
 		cycle(256);
 	TH_CHECK(nonzero(now, now + 3000, NULL) == 0, "cancelled command never plays");
 	TH_CHECK(atomic_load(&shm.rt->cmd_rejected) == rej0 + 1, "cancel of an unknown id is rejected");
+}
+
+/* Voice commands for the tests below: a pool source, a start at `target`
+ * (seamless, period = len, body frame 0 at `origin`), a gain. */
+static void push_vsrc_pool(uint32_t voice, uint64_t target, uint64_t off, uint64_t len)
+{
+	struct jl_cmd c;
+	memset(&c, 0, sizeof(c));
+	c.type = JL_CMD_VOICE_SRC;
+	c.target = target;
+	c.p.vsrc.voice = voice;
+	c.p.vsrc.kind = JL_SRC_POOL;
+	c.p.vsrc.channels = 1;
+	c.p.vsrc.gen = 1;
+	c.p.vsrc.pool_off0 = off;
+	c.p.vsrc.data_len = len;
+	if (!jl_spsc_push(&cq, &c))
+		fprintf(stderr, "queue full in test\n");
+}
+
+static void push_vstart(uint32_t voice, uint32_t track, uint64_t target, uint64_t origin, uint64_t len)
+{
+	struct jl_cmd c;
+	memset(&c, 0, sizeof(c));
+	c.type = JL_CMD_VOICE_START;
+	c.target = target;
+	c.p.vstart.voice = voice;
+	c.p.vstart.track = track;
+	c.p.vstart.seam_mode = JL_SEAM_XFADE;
+	c.p.vstart.body = c.p.vstart.period = len;
+	c.p.vstart.origin = origin;
+	if (!jl_spsc_push(&cq, &c))
+		fprintf(stderr, "queue full in test\n");
+}
+
+static void push_vgain(uint32_t voice, uint64_t target, float gain, uint32_t ramp, uint32_t flags)
+{
+	struct jl_cmd c;
+	memset(&c, 0, sizeof(c));
+	c.type = JL_CMD_VOICE_GAIN;
+	c.target = target;
+	c.p.vgain.voice = voice;
+	c.p.vgain.gain = gain;
+	c.p.vgain.ramp = ramp;
+	c.p.vgain.flags = flags;
+	if (!jl_spsc_push(&cq, &c))
+		fprintf(stderr, "queue full in test\n");
+}
+
+/* Commands with equal targets apply in queue order (jl_cmd.h), also after
+ * a cancel removed a pending command listed before them. */
+static void test_cancel_keeps_order(void)
+{
+	const uint32_t V = 3, T = 2, LEN = 4800;
+	const uint64_t PO = 3u << 18; /* pool floats, clear of test_fx_tail's */
+	float *pool = (float *)shm.pool;
+	uint32_t rej0, k, bad = 0, c0;
+	uint64_t now, t, at = 0;
+
+	/* A future-dated CANCEL applied at t removes a command listed before
+	 * it; the impulse due at t with it must still land on t. */
+	clear_log();
+	now = jl_engine_frame(eng);
+	t = now + 1000;
+	push(JL_CMD_NOP, t + 1000, 0, 0, 91);
+	push(JL_CMD_CANCEL, t, 0, 91, 0);
+	push(JL_CMD_IMPULSE, t, 0.5f, 0, 0);
+	while (jl_engine_frame(eng) < t + 2000)
+		cycle(256);
+	TH_CHECK(nonzero(now, t + 2000, &at) == 1 && at == t && out_log[0][t % SPAN] == 0.5f,
+		 "a command due with a CANCEL at its frame is applied on that frame (at %+lld)",
+		 (long long)(at - t));
+
+	/* A new loop scheduled at t (SRC, START, GAIN), after an unrelated
+	 * command with an id; an immediate cancel of that one must not move
+	 * the GAIN before the START. */
+	for (k = 0; k < LEN; k++)
+		pool[PO + k] = 0.25f;
+	clear_log();
+	rej0 = atomic_load(&shm.rt->cmd_rejected);
+	c0 = atomic_load(&shm.rt->cmd_cancelled);
+	now = jl_engine_frame(eng);
+	t = now + 2000;
+	push(JL_CMD_NOP, t + 500, 0, 0, 90);
+	push_vsrc_pool(V, t, PO, LEN);
+	push_vstart(V, T, t, t, LEN);
+	push_vgain(V, t, 1.0f, 0, 0);
+	cycle(256);
+	push(JL_CMD_CANCEL, 0, 0, 90, 0);
+	while (jl_engine_frame(eng) < t + 1000)
+		cycle(256);
+	for (k = 0; k < 1000; k++)
+		bad += out_log[0][(t + k) % SPAN] != 0.25f;
+	TH_CHECK(atomic_load(&shm.rt->cmd_cancelled) == c0 + 1 && atomic_load(&shm.rt->cmd_rejected) == rej0,
+		 "the cancel applies, nothing is rejected (%u rejected)", atomic_load(&shm.rt->cmd_rejected) - rej0);
+	TH_CHECK(bad == 0 && out_log[0][(t - 1) % SPAN] == 0.0f,
+		 "the new loop is heard at its gain from its frame on (%u of 1000 frames wrong)", bad);
+	push_vgain(V, 0, 0.0f, 0, JL_VGAIN_STOP);
+	cycle(256);
+	TH_CHECK(atomic_load(&shm.voice[V].state) == JL_VOICE_OFF, "and stops");
 }
 
 static void test_pending_full(void)
@@ -379,6 +494,181 @@ static void test_reattach(void)
 	jl_engine_destroy(old);
 }
 
+static long minor_faults(void)
+{
+	struct rusage ru;
+	getrusage(RUSAGE_THREAD, &ru);
+	return ru.ru_minflt;
+}
+
+/* The callback takes no page fault on the engine's own memory: a fresh
+ * engine's first cycles, with voices on 8 tracks, fault no page in (the
+ * code, the test's buffers and the segment are warm from the tests
+ * before).  jl_engine_create faults it all in; jl_engine_lock_memory
+ * locks it. */
+static void test_first_cycle_faults(void)
+{
+	const uint32_t LEN = 4800;
+	const uint64_t PO = 3u << 18;
+	struct jl_engine *old = eng;
+	float *pool = (float *)shm.pool;
+	uint64_t total = 0, locked;
+	long f0, f1;
+	int err = -1;
+	uint32_t k;
+	for (k = 0; k < LEN; k++)
+		pool[PO + k] = 0.125f;
+	eng = jl_engine_create(&shm);
+	locked = jl_engine_lock_memory(eng, &total, &err);
+	TH_CHECK(total > 256 * 1024 && (err ? locked < total : locked == total),
+		 "the engine's memory: %llu of %llu bytes locked (errno %d)", (unsigned long long)locked,
+		 (unsigned long long)total, err);
+	jl_engine_destroy(old);
+	for (k = 0; k < 8; k++) {
+		push_vsrc_pool(k, 0, PO, LEN);
+		push_vstart(k, 2 * k, 0, 0, LEN);
+		push_vgain(k, 0, 1.0f, 0, 0);
+	}
+	f0 = minor_faults();
+	for (k = 0; k < 4; k++)
+		cycle(256);
+	f1 = minor_faults();
+	TH_CHECK(f1 == f0, "a fresh engine's first cycles take no page fault (%ld)", f1 - f0);
+	TH_CHECK(out_log[0][(jl_engine_frame(eng) - 1) % SPAN] != 0.0f, "with its 8 voices playing");
+	for (k = 0; k < 8; k++)
+		push_vgain(k, 0, 0.0f, 0, JL_VGAIN_STOP);
+	cycle(256);
+}
+
+/* A voice that plays from the history and is about to be overwritten fades
+ * out (overrun, track_rt.c guard_ring).  A VOICE_GAIN arriving during that
+ * fade must not bring it back: the voice would be cut off at full level
+ * when the ring overwrites its frames. */
+static void test_overrun_gain(void)
+{
+	const uint32_t V = 4, LEN = 3000;
+	struct jl_cmd c;
+	uint32_t rej0 = atomic_load(&shm.rt->cmd_rejected), k;
+	uint64_t F = jl_engine_frame(eng), f, last = 0;
+	memset(&c, 0, sizeof(c));
+	c.type = JL_CMD_VOICE_SRC;
+	c.target = F;
+	c.p.vsrc.voice = V;
+	c.p.vsrc.kind = JL_SRC_HIST;
+	c.p.vsrc.channels = 1;
+	c.p.vsrc.gen = 2;
+	c.p.vsrc.hist_start = F - 4000; /* overwritten from F + HIST - 4000 on */
+	c.p.vsrc.data_len = LEN;
+	jl_spsc_push(&cq, &c);
+	push_vstart(V, 1, F, F, LEN);
+	push_vgain(V, F, 1.0f, 0, 0);
+	/* the fade starts within a block + 480 frames of F + 4192 */
+	push_vgain(V, F + 3500, 1.0f, 64, 0);
+	clear_log();
+	while (jl_engine_frame(eng) < F + 5000)
+		cycle(256);
+	for (f = F; f < F + 5000; f++)
+		if (out_log[0][f % SPAN] != 0.0f)
+			last = f;
+	TH_CHECK(last > F + 3000 && last < F + HIST - 4000 && fabsf(out_log[0][last % SPAN]) < 0.01f,
+		 "overrun: the voice fades to zero before its frames are overwritten (last sound at %+lld: %g)",
+		 (long long)(last - F), out_log[0][last % SPAN]);
+	TH_CHECK(atomic_load(&shm.voice[V].state) == JL_VOICE_OFF &&
+		 (atomic_load(&shm.voice[V].flags) & JL_VOICE_F_OVERRUN),
+		 "overrun: the voice ends, flagged");
+	TH_CHECK(atomic_load(&shm.rt->cmd_rejected) == rej0 + 1, "overrun: the gain command is rejected");
+	for (k = 0; k < 4; k++)
+		cycle(256);
+}
+
+static void push_phones_delay(uint64_t target, uint32_t frames, uint32_t xn)
+{
+	struct jl_cmd c;
+	memset(&c, 0, sizeof(c));
+	c.type = JL_CMD_PHONES_DELAY;
+	c.target = target;
+	c.p.u[0] = frames;
+	c.p.u[1] = xn;
+	if (!jl_spsc_push(&cq, &c))
+		fprintf(stderr, "queue full in test\n");
+}
+
+/* A second phones delay change within the first one's crossfade: the two
+ * taps heard at that moment must not be dropped for the old target's (a
+ * jump in the in-ears).  A 500 Hz sine (period 96 frames) on the phones;
+ * the delay goes 0 -> 48 (anti-phase) over 480 frames, and 2 ms later to
+ * 72, on a peak of the sine.  (The level is compared within 1e-4: after
+ * test_fuzz's limiting, the phones limiter's recovery stalls just below 1
+ * in float.) */
+static void test_phones_delay_twice(void)
+{
+	const uint32_t V = 5, LEN = 4800, XN = 480;
+	const uint64_t PO = (3u << 18) + 8192;
+	float *pool = (float *)shm.pool;
+	uint64_t F, org, T1, T2, f;
+	float maxd = 0.0f;
+	uint32_t k, wrong = 0;
+	for (k = 0; k < LEN; k++)
+		pool[PO + k] = 0.25f * sinf(2.0f * 3.14159265f * (float)(k % 96) / 96.0f);
+	F = jl_engine_frame(eng);
+	org = F;
+	push_vsrc_pool(V, F, PO, LEN);
+	push_vstart(V, 3, F, org, LEN);
+	push_vgain(V, F, 1.0f, 0, 0);
+	{
+		/* unit phones levels, the default ceiling, no click and no dry
+		 * inputs in the phones: test_fuzz left random ones */
+		struct jl_cmd c;
+		memset(&c, 0, sizeof(c));
+		c.type = JL_CMD_PHONES_GAIN;
+		c.target = F;
+		c.p.tgain.track = 3;
+		c.p.tgain.gl = c.p.tgain.gr = 1.0f;
+		jl_spsc_push(&cq, &c);
+		c.p.tgain.track = JL_PHONES_MASTER;
+		jl_spsc_push(&cq, &c);
+		memset(&c, 0, sizeof(c));
+		c.type = JL_CMD_LIMIT;
+		c.target = F;
+		c.p.limit.which = 1;
+		c.p.limit.ceiling = 0.5011872f;
+		c.p.limit.release = 2400;
+		jl_spsc_push(&cq, &c);
+		memset(&c, 0, sizeof(c));
+		c.type = JL_CMD_CLICK; /* no click */
+		c.target = F;
+		jl_spsc_push(&cq, &c);
+		for (k = 0; k < 2; k++) { /* no dry inputs */
+			memset(&c, 0, sizeof(c));
+			c.type = JL_CMD_INPUT_MON;
+			c.target = F;
+			c.p.imon.input = k;
+			jl_spsc_push(&cq, &c);
+		}
+	}
+	T1 = F + RATE; /* the phones limiter recovers from test_fuzz's levels */
+	T1 += (96 + 24 - (T1 - org) % 96) % 96 - 48; /* T2 = T1 + 96 is a peak of the sine */
+	T2 = T1 + 96;
+	push_phones_delay(T1, 48, XN);
+	push_phones_delay(T2, 72, XN);
+	clear_log();
+	while (jl_engine_frame(eng) < T2 + 3 * XN)
+		cycle(256);
+	for (f = T1 - 200; f < T2 + 3 * XN; f++) {
+		float d = fabsf(out_log[1][f % SPAN] - out_log[1][(f - 1) % SPAN]);
+		maxd = d > maxd ? d : maxd;
+	}
+	for (f = T2 + 2 * XN; f < T2 + 3 * XN; f++)
+		wrong += fabsf(out_log[1][f % SPAN] - pool[PO + (f - 72 - org) % LEN]) > 1e-4f;
+	TH_CHECK(maxd < 0.03f, "phones delay changed twice within a crossfade: largest step %g (the sine's own < 0.017)",
+		 maxd);
+	TH_CHECK(wrong == 0, "and it ends on the latest delay (%u frames differ)", wrong);
+	TH_CHECK(atomic_load(&shm.rt->phones_delay) == 72, "the latest delay is published");
+	push_vgain(V, 0, 0.0f, 0, JL_VGAIN_STOP);
+	push_phones_delay(0, 0, 0);
+	cycle(256);
+}
+
 static void push_cmd(struct jl_cmd *c)
 {
 	c->flags |= JL_CMDF_IMMEDIATE;
@@ -391,6 +681,106 @@ static void run_frames(uint64_t frames)
 	uint64_t end = jl_engine_frame(eng) + frames;
 	while (jl_engine_frame(eng) < end)
 		cycle(256);
+}
+
+/* A NaN or Inf from an upstream JACK client must not reach the history
+ * (every loop made from it) or the outputs: it is replaced by 0 and
+ * counted as a clip.  And whatever gets into the buses (a NaN or Inf in a
+ * pool take) leaves the limiters as 0, without ducking the rest. */
+static void test_nonfinite(void)
+{
+	const uint32_t V = 6, LEN = 4800;
+	const uint64_t PO = (3u << 18) + 16384;
+	float *pool = (float *)shm.pool;
+	uint32_t c0 = atomic_load(&shm.rt->in_clips[0]), c1 = atomic_load(&shm.rt->in_clips[1]);
+	uint32_t k, bad_hist = 0, nonfinite = 0, wrong = 0;
+	uint64_t F, f;
+	struct jl_cmd c;
+	/* dry inputs on every output, so the inputs reach them */
+	for (k = 0; k < 2; k++) {
+		memset(&c, 0, sizeof(c));
+		c.type = JL_CMD_INPUT_MON;
+		c.p.imon.input = k;
+		c.p.imon.main_l = c.p.imon.main_r = c.p.imon.phones = 0.5f;
+		push_cmd(&c);
+	}
+	cycle(256);
+	F = jl_engine_frame(eng);
+	poison = 1;
+	cycle(256);
+	poison = 0;
+	for (k = 0; k < 256; k++) {
+		float w0 = k == 5 || k == 100 ? 0.0f : code_at(F + k), w1 = k == 7 || k == 201 ? 0.0f : -code_at(F + k);
+		bad_hist += shm.hist[(F + k) % HIST] != w0 || shm.hist[HIST + (F + k) % HIST] != w1;
+	}
+	for (k = 0; k < 4 * 256; k++)
+		nonfinite += !isfinite(outbuf[k / 256][k % 256]);
+	TH_CHECK(bad_hist == 0, "NaN and Inf inputs are silence in the history, the rest as played (%u wrong)", bad_hist);
+	TH_CHECK(nonfinite == 0, "and no output carries them (%u samples)", nonfinite);
+	TH_CHECK(atomic_load(&shm.rt->in_clips[0]) == c0 + 1 && atomic_load(&shm.rt->in_clips[1]) == c1 + 1,
+		 "and each input counts a clip");
+	for (k = 0; k < 2; k++) {
+		memset(&c, 0, sizeof(c));
+		c.type = JL_CMD_INPUT_MON;
+		c.p.imon.input = k;
+		push_cmd(&c);
+	}
+	cycle(256);
+
+	/* a take with a NaN and an Inf, on the main outputs */
+	for (k = 0; k < LEN; k++)
+		pool[PO + k] = 0.25f;
+	pool[PO + 300] = NAN;
+	pool[PO + 600] = INFINITY;
+	F = jl_engine_frame(eng);
+	push_vsrc_pool(V, F, PO, LEN);
+	push_vstart(V, 6, F, F, LEN);
+	push_vgain(V, F, 1.0f, 0, 0);
+	clear_log();
+	run_frames(2048);
+	nonfinite = 0;
+	for (f = F; f < F + 2048; f++) {
+		float x = out_log[0][f % SPAN];
+		nonfinite += !isfinite(x) || !isfinite(out_log[1][f % SPAN]);
+		wrong += f == F + 300 || f == F + 600 ? x != 0.0f : x != 0.25f;
+	}
+	TH_CHECK(nonfinite == 0, "a NaN or Inf in the bus leaves the limiters as 0 (%u not finite)", nonfinite);
+	TH_CHECK(wrong == 0, "as 0 at its frame, the rest at its level: no ducking (%u wrong)", wrong);
+	push_vgain(V, 0, 0.0f, 0, JL_VGAIN_STOP);
+	cycle(256);
+
+	/* what an external rack returns (--sends) is another client's audio:
+	 * on track 0's bus (seen on its track out), NaN and Inf are 0 */
+	for (k = 0; k < LEN; k++)
+		pool[PO + k] = 0.25f;
+	F = jl_engine_frame(eng);
+	push_vsrc_pool(V, F, PO, LEN);
+	push_vstart(V, 0, F, F, LEN);
+	push_vgain(V, F, 1.0f, 0, 0);
+	memset(&c, 0, sizeof(c));
+	c.type = JL_CMD_SEND;
+	c.p.u[0] = 0;
+	c.p.u[1] = 1;
+	push_cmd(&c);
+	for (k = 0; k < 256; k++)
+		retbuf[0][k] = retbuf[1][k] = 0.25f;
+	retbuf[0][10] = NAN;
+	retbuf[0][20] = INFINITY;
+	retbuf[1][30] = -INFINITY;
+	use_send = 1;
+	cycle(256);
+	use_send = 0;
+	nonfinite = wrong = 0;
+	for (k = 0; k < 256; k++) {
+		nonfinite += !isfinite(tobuf[0][k]) || !isfinite(tobuf[1][k]);
+		wrong += (k == 10 || k == 20) != (tobuf[0][k] == 0.0f) || (k == 30) != (tobuf[1][k] == 0.0f);
+	}
+	TH_CHECK(nonfinite == 0 && wrong == 0 && sendbuf[0][0] == 0.25f,
+		 "a NaN or Inf returned by a send is 0 on the track (%u not finite, %u wrong)", nonfinite, wrong);
+	c.p.u[1] = 0;
+	push_cmd(&c);
+	push_vgain(V, 0, 0.0f, 0, JL_VGAIN_STOP);
+	cycle(256);
 }
 
 /* A track's effects ring out after its last voice stops: a looped click
@@ -743,12 +1133,17 @@ int main(void)
 	test_exact_frame();
 	test_gain_step_and_ramp();
 	test_late_and_cancel();
+	test_cancel_keeps_order();
 	test_pending_full();
 	test_fuzz();
 	test_history_continuity();
 	test_gap();
 	test_rate_mismatch();
 	test_reattach();
+	test_first_cycle_faults();
+	test_overrun_gain();
+	test_phones_delay_twice();
+	test_nonfinite();
 	test_fx_tail();
 	test_midi_clock();
 	TH_CHECK(jl_engine_frame(eng) > 0xFFFFFFFFull, "64-bit timeline crossed JACK's 32-bit wrap");
