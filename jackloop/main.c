@@ -42,7 +42,7 @@ static void usage(FILE *f)
 		"      --history SECONDS   length of the always-on input history (default: 120)\n"
 		"      --pool-mb MB        audio pool for stored loops, in MiB (default: 256)\n"
 		"      --max-voices N      playback voices (default: 256, max %d)\n"
-		"      --require-mlock     fail if the segment cannot be locked in RAM (for the stage)\n"
+		"      --require-mlock     fail if the segment or the engine cannot be locked in RAM (for the stage)\n"
 		"      --track-outs N      one stereo output per track for tracks 1..N (track_1_L...), post-fader\n"
 		"      --sends N           send_N_L/R and return_N_L/R ports for tracks 1..N (an external FX rack)\n"
 		"      --no-control        do not start the control daemon (loopctl serve)\n"
