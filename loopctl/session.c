@@ -630,6 +630,7 @@ static int read_wav(struct jl_sess_job *j, struct jl_sess_layer *l, const char *
 	char p[1100];
 	SF_INFO info;
 	SNDFILE *f;
+	uint64_t i;
 	path_of(p, sizeof(p), j->dir, l->file, "");
 	memset(&info, 0, sizeof(info));
 	f = sf_open(p, SFM_READ, &info);
@@ -654,6 +655,12 @@ static int read_wav(struct jl_sess_job *j, struct jl_sess_layer *l, const char *
 		return -1;
 	}
 	sf_close(f);
+	/* as import: a NaN or an infinity would reach the PA (and stay in a
+	 * reverb's or a delay's state until it is removed) */
+	for (i = 0; i < l->data_len * l->channels; i++)
+		if (!isfinite(l->audio[i]))
+			return fail(j, "%s: %s holds a sample that is not a number (frame %llu): not loaded", where, p,
+				    (unsigned long long)(i / l->channels));
 	j->bytes += l->data_len * l->channels * sizeof(float);
 	return 0;
 }

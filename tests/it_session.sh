@@ -162,6 +162,18 @@ check "  naming the line" grep -q "not valid JSON.*line" "$TMP/err"
 rm -rf "$TMP/bad"; cp -r "$TMP/orig" "$TMP/bad"; truncate -s 20000 "$TMP/bad/track01-layer01.wav"
 expect_rc "a truncated WAV file: error" 1 L load "$TMP/bad"
 check "  naming the file and its length" grep -q "track01-layer01.wav has 2 channels at 48000 Hz" "$TMP/err"
+rm -rf "$TMP/bad"; cp -r "$TMP/orig" "$TMP/bad"
+python3 - "$TMP/bad/track01-layer01.wav" 1000 <<'PY'
+# a NaN into frame N, left channel, of a 32-bit float WAV written by save
+import struct, sys
+b = bytearray(open(sys.argv[1], "rb").read()); o = 12
+while b[o:o + 4] != b"data":
+    o += 8 + struct.unpack_from("<I", b, o + 4)[0]
+struct.pack_into("<f", b, o + 8 + 8 * int(sys.argv[2]), float("nan"))
+open(sys.argv[1], "wb").write(b)
+PY
+expect_rc "a WAV file holding a NaN: error" 1 L load "$TMP/bad"
+check "  naming the file and the frame" grep -q "track01-layer01.wav holds a sample that is not a number (frame 1000)" "$TMP/err"
 rm -rf "$TMP/bad"; cp -r "$TMP/orig" "$TMP/bad"; echo "not audio" >"$TMP/bad/track02-layer01.wav"
 expect_rc "a WAV file that is not audio: error" 1 L load "$TMP/bad"
 check "  naming it" grep -q "track02-layer01.wav" "$TMP/err"
