@@ -176,9 +176,25 @@ static int write_wav(struct jl_sess_job *j, const struct jl_sess_layer *l)
 	return 0;
 }
 
+/* 1 if f is "trackNN-layerMM.wav": a name save gives a layer's file. */
+static int is_layer_file(const char *f)
+{
+	size_t n;
+	if (strncmp(f, "track", 5))
+		return 0;
+	n = strspn(f + 5, "0123456789");
+	if (n < 2 || strncmp(f + 5 + n, "-layer", 6))
+		return 0;
+	f += 5 + n + 6;
+	n = strspn(f, "0123456789");
+	return n >= 2 && !strcmp(f + n, ".wav");
+}
+
 /* After a forced save: the WAV files the replaced session listed and the
- * new one does not are removed (only those: nothing else in the
- * directory is touched). */
+ * new one does not are removed.  Only names save itself gives a layer's
+ * file: the replaced session.json is read, not trusted, and a name it
+ * lists that save would not write (session.json itself, the user's own
+ * notes) is left alone, as is everything else in the directory. */
 static void drop_stale(struct jl_sess_job *j, json_t *old)
 {
 	json_t *t, *l;
@@ -188,7 +204,7 @@ static void drop_stale(struct jl_sess_job *j, json_t *old)
 	json_array_foreach(json_object_get(old, "tracks"), ti, t) {
 		json_array_foreach(json_object_get(t, "layers"), li, l) {
 			const char *f = json_string_value(json_object_get(l, "file"));
-			if (!f || !*f || strchr(f, '/') || f[0] == '.')
+			if (!f || !is_layer_file(f))
 				continue;
 			for (k = 0, keep = 0; k < j->s.n_layers && !keep; k++)
 				keep = !strcmp(j->s.layers[k].file, f);

@@ -125,6 +125,11 @@ cp -r "$S" "$TMP/again"; echo mine >"$TMP/again/notes.txt"
 check "clear track 2, save --force over the session" bash -c "'$LOOPCTL' --name $NAME clear 2 && '$LOOPCTL' --name $NAME save '$TMP/again' --force"
 check "  the replaced session's track 2 WAV is gone, track 1's and the user's own file stay" \
 	test ! -e "$TMP/again/track02-layer01.wav" -a -f "$TMP/again/track01-layer01.wav" -a -f "$TMP/again/notes.txt"
+cp -r "$TMP/orig" "$TMP/listed"; echo mine >"$TMP/listed/notes.txt"
+python3 -c 'import json, sys; p = sys.argv[1]; s = json.load(open(p)); s["tracks"][0]["layers"] += [{"layer": 8, "file": "session.json"}, {"layer": 9, "file": "notes.txt"}]; json.dump(s, open(p, "w"))' "$TMP/listed/session.json"
+expect_rc "save --force over a session.json that lists session.json and notes.txt as layer files" 0 L save "$TMP/listed" --force
+check "  the new session.json is there and notes.txt is kept (only layer file names are removed)" \
+	test -f "$TMP/listed/session.json" -a -f "$TMP/listed/notes.txt"
 check "undo the clear" L undo
 check "record on a loaded session follows its cycle" L record 3
 wait_frames $(( C / 2 ))
