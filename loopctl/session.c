@@ -3,10 +3,11 @@
  *
  * save: the daemon's loop copies every active layer's stored frames out of
  * the pool (or the history, while a new take is still being copied), about
- * 1 MB per tick; then a worker thread writes DIR/trackNN-layerMM.wav
- * (32-bit float) and DIR/session.json, each to a temporary name renamed
- * into place when it is complete: a failed save never leaves a
- * half-written file under a good name.
+ * 1 MB per tick; then a worker thread writes DIR/trackNN-layerMM[-saveG].wav
+ * (32-bit float, names no file has) and DIR/session.json, each to a
+ * temporary name flushed and renamed when complete, session.json last: its
+ * rename is the commit, so a failed save leaves the previous session whole
+ * and no file of its own behind (save_thread).
  * load: a worker reads and checks session.json and every WAV file
  * (channels, sample rate, length against the layer's geometry); only a
  * session that passed every check reaches the looper, which checks that
@@ -32,6 +33,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 #include "analysis.h"
@@ -142,12 +144,16 @@ static void path_of(char *out, size_t n, const char *dir, const char *name, cons
 
 /* --- save ------------------------------------------------------------------ */
 
+/* Writes a layer's frames to DIR/FILE.part (created: pick_generation
+ * chose a name no file has) and flushes it to the disk.  On failure the
+ * .part file is removed. */
 static int write_wav(struct jl_sess_job *j, const struct jl_sess_layer *l)
 {
 	char tmp[1100];
 	SF_INFO info;
 	SNDFILE *f;
 	sf_count_t w;
+	int fd;
 	path_of(tmp, sizeof(tmp), j->dir, l->file, ".part");
 	memset(&info, 0, sizeof(info));
 	info.samplerate = (int)j->s.sample_rate;
@@ -155,9 +161,14 @@ static int write_wav(struct jl_sess_job *j, const struct jl_sess_layer *l)
 	info.format = SF_FORMAT_WAV | SF_FORMAT_FLOAT;
 	if (l->data_len * l->channels * sizeof(float) >= (1ull << 32) - 64)
 		info.format = SF_FORMAT_RF64 | SF_FORMAT_FLOAT; /* past the 4 GB of RIFF */
-	f = sf_open(tmp, SFM_WRITE, &info);
-	if (!f)
-		return fail(j, "cannot write %s: %s", tmp, sf_strerror(NULL));
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
+	if (fd < 0)
+		return fail(j, "cannot write %s: %s", tmp, strerror(errno));
+	f = sf_open_fd(fd, SFM_WRITE, &info, SF_FALSE);
+	if (!f) {
+		fail(j, "cannot write %s: %s", tmp, sf_strerror(NULL));
+		goto fail;
+	}
 	/* no PEAK chunk: it carries a time stamp, and the same loops should
 	 * give the same files */
 	sf_command(f, SFC_SET_ADD_PEAK_CHUNK, NULL, SF_FALSE);
@@ -165,36 +176,109 @@ static int write_wav(struct jl_sess_job *j, const struct jl_sess_layer *l)
 	if (w != (sf_count_t)l->data_len) {
 		fail(j, "cannot write %s: %s", tmp, sf_strerror(f));
 		sf_close(f);
-		unlink(tmp);
-		return -1;
+		goto fail;
 	}
 	if (sf_close(f)) {
-		unlink(tmp);
-		return fail(j, "cannot write %s (disk full?)", tmp);
+		fail(j, "cannot write %s (disk full?)", tmp);
+		goto fail;
+	}
+	if (fsync(fd) < 0) {
+		fail(j, "cannot write %s: %s", tmp, strerror(errno));
+		goto fail;
+	}
+	if (close(fd) < 0) {
+		fd = -1;
+		fail(j, "cannot write %s: %s", tmp, strerror(errno));
+		goto fail;
 	}
 	j->bytes += l->data_len * l->channels * sizeof(float);
 	return 0;
+fail:
+	if (fd >= 0)
+		close(fd);
+	unlink(tmp);
+	return -1;
 }
 
-/* 1 if f is "trackNN-layerMM.wav": a name save gives a layer's file. */
+/* A layer's file name: "trackNN-layerMM.wav" in the first session saved
+ * into a directory (generation 0), "trackNN-layerMM-saveG.wav" in the
+ * G-th save that replaced one. */
+static void layer_file(char *out, size_t n, const struct jl_sess_layer *l, uint32_t gen)
+{
+	if (gen)
+		snprintf(out, n, "track%02d-layer%02u-save%u.wav", l->track + 1, l->number, gen);
+	else
+		snprintf(out, n, "track%02d-layer%02u.wav", l->track + 1, l->number);
+}
+
+/* 1 if f is a name save gives a layer's file: "trackNN-layerMM.wav" or
+ * "trackNN-layerMM-saveG.wav". */
+static size_t digits(const char *s)
+{
+	size_t n = 0;
+	while (s[n] >= '0' && s[n] <= '9')
+		n++;
+	return n;
+}
+
 static int is_layer_file(const char *f)
 {
 	size_t n;
-	if (strncmp(f, "track", 5))
+	if (strncmp(f, "track", 5) || (n = digits(f + 5)) < 2)
 		return 0;
-	n = strspn(f + 5, "0123456789");
-	if (n < 2 || strncmp(f + 5 + n, "-layer", 6))
+	f += 5 + n;
+	if (strncmp(f, "-layer", 6) || (n = digits(f + 6)) < 2)
 		return 0;
-	f += 5 + n + 6;
-	n = strspn(f, "0123456789");
-	return n >= 2 && !strcmp(f + n, ".wav");
+	f += 6 + n;
+	if (!strncmp(f, "-save", 5) && (n = digits(f + 5)) > 0)
+		f += 5 + n;
+	return !strcmp(f, ".wav");
 }
 
-/* After a forced save: the WAV files the replaced session listed and the
- * new one does not are removed.  Only names save itself gives a layer's
- * file: the replaced session.json is read, not trusted, and a name it
- * lists that save would not write (session.json itself, the user's own
- * notes) is left alone, as is everything else in the directory. */
+/* 0 if neither DIR/name nor DIR/name.part exists (lstat: a dangling
+ * link counts as existing). */
+static int name_free(const char *dir, const char *name)
+{
+	char p[1100];
+	struct stat st;
+	path_of(p, sizeof(p), dir, name, "");
+	if (lstat(p, &st) == 0 || errno != ENOENT)
+		return -1;
+	path_of(p, sizeof(p), dir, name, ".part");
+	return lstat(p, &st) == 0 || errno != ENOENT ? -1 : 0;
+}
+
+/* The generation of this save: the replaced session's plus one (0 for
+ * the first session in the directory), moved on until no layer file
+ * name of it exists: the new files never replace a file, so the old
+ * session stays whole until session.json is renamed. */
+static int pick_generation(struct jl_sess_job *j, json_t *old, uint32_t *gen)
+{
+	json_t *g = json_object_get(old, "generation");
+	uint32_t tries;
+	int k, clash;
+	*gen = 0;
+	if (old)
+		*gen = json_is_integer(g) && json_integer_value(g) >= 0 && json_integer_value(g) < 1000000000
+			       ? (uint32_t)json_integer_value(g) + 1
+			       : 1;
+	for (tries = 0; tries < 1000; tries++, ++*gen) {
+		for (k = 0, clash = 0; k < j->s.n_layers && !clash; k++) {
+			layer_file(j->s.layers[k].file, sizeof(j->s.layers[k].file), &j->s.layers[k], *gen);
+			clash = name_free(j->dir, j->s.layers[k].file) < 0;
+		}
+		if (!clash)
+			return 0;
+	}
+	return fail(j, "%s: no free name for the layer files (remove old track*-layer*-save*.wav files)", j->dir);
+}
+
+/* After a forced save: the layer files the replaced session listed and
+ * the new one does not are removed.  Only names save itself gives a
+ * layer's file: the replaced session.json is read, not trusted, and a
+ * name it lists that save would not write (session.json itself, the
+ * user's own notes) is left alone, as is everything else in the
+ * directory. */
 static void drop_stale(struct jl_sess_job *j, json_t *old)
 {
 	json_t *t, *l;
@@ -215,14 +299,61 @@ static void drop_stale(struct jl_sess_job *j, json_t *old)
 	}
 }
 
+/* fsync of a directory: its new and renamed entries reach the disk.
+ * Returns 0 or an errno. */
+static int sync_dir(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), e = 0;
+	if (fd < 0 || fsync(fd) < 0)
+		e = errno;
+	if (fd >= 0)
+		close(fd);
+	return e;
+}
+
+/* session.json.part: written, flushed, closed. */
+static int write_json(struct jl_sess_job *j, const char *p)
+{
+	int fd;
+	unlink(p); /* a leftover of a save cut short */
+	fd = open(p, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
+	if (fd < 0)
+		return fail(j, "cannot write %s: %s", p, strerror(errno));
+	errno = 0;
+	if (json_dumpfd(j->doc, fd, JSON_INDENT(2) | JSON_SORT_KEYS) < 0 || fsync(fd) < 0) {
+		fail(j, "cannot write %s: %s", p, errno ? strerror(errno) : "out of memory");
+		close(fd);
+		unlink(p);
+		return -1;
+	}
+	if (close(fd) < 0) {
+		fail(j, "cannot write %s: %s", p, strerror(errno));
+		unlink(p);
+		return -1;
+	}
+	return 0;
+}
+
+static json_t *session_json(const struct jl_session *s, uint32_t gen);
+
+/* The order makes session.json's rename the one commit point: the layer
+ * files are written under names of this save only (never over a file of
+ * the session they replace), each flushed to the disk, renamed from .part
+ * and the directory flushed; then session.json.part is written, flushed
+ * and renamed over session.json; only then are the replaced session's
+ * files removed.  Cut short anywhere before (a full disk, a crash), the
+ * old session.json still describes the old files, which are untouched. */
 static void *save_thread(void *arg)
 {
 	struct jl_sess_job *j = arg;
-	char a[1100], b[1100];
+	char a[1100], b[1100], parent[1100], *slash;
 	struct stat st;
-	json_t *old;
-	int k, done = 0;
-	if (mkdir(j->dir, 0777) < 0 && errno != EEXIST) {
+	json_t *old = NULL;
+	uint32_t gen;
+	int k, e, written = 0, renamed = 0, made_dir = 0, json_part = 0;
+	if (mkdir(j->dir, 0777) == 0)
+		made_dir = 1;
+	else if (errno != EEXIST) {
 		fail(j, "cannot create %s: %s", j->dir, strerror(errno));
 		goto out;
 	}
@@ -235,17 +366,19 @@ static void *save_thread(void *arg)
 		fail(j, "%s already holds a session: not overwritten (save --force replaces it)", j->dir);
 		goto out;
 	}
-	for (k = 0; k < j->s.n_layers; k++, done++)
-		if (write_wav(j, &j->s.layers[k]) < 0)
-			goto out;
-	path_of(a, sizeof(a), j->dir, "session.json", ".part");
-	if (json_dump_file(j->doc, a, JSON_INDENT(2) | JSON_SORT_KEYS) < 0) {
-		fail(j, "cannot write %s: %s", a, strerror(errno));
-		unlink(a);
+	if (j->force)
+		old = json_load_file(a, 0, NULL);
+	if (pick_generation(j, old, &gen) < 0)
+		goto out;
+	j->doc = session_json(&j->s, gen);
+	if (!j->doc) {
+		fail(j, "out of memory");
 		goto out;
 	}
-	/* all written: move them into place, the session file last */
-	for (k = 0; k < j->s.n_layers; k++) {
+	for (k = 0; k < j->s.n_layers; k++, written++)
+		if (write_wav(j, &j->s.layers[k]) < 0)
+			goto out;
+	for (k = 0; k < j->s.n_layers; k++, renamed++) {
 		path_of(a, sizeof(a), j->dir, j->s.layers[k].file, ".part");
 		path_of(b, sizeof(b), j->dir, j->s.layers[k].file, "");
 		if (rename(a, b) < 0) {
@@ -254,20 +387,46 @@ static void *save_thread(void *arg)
 		}
 	}
 	path_of(a, sizeof(a), j->dir, "session.json", ".part");
+	if (write_json(j, a) < 0)
+		goto out;
+	json_part = 1;
+	if ((e = sync_dir(j->dir))) {
+		fail(j, "cannot sync %s: %s", j->dir, strerror(e));
+		goto out;
+	}
+	/* the commit */
 	path_of(b, sizeof(b), j->dir, "session.json", "");
-	old = j->force ? json_load_file(b, 0, NULL) : NULL;
-	if (rename(a, b) < 0)
+	if (rename(a, b) < 0) {
 		fail(j, "cannot rename %s: %s", a, strerror(errno));
-	else
-		drop_stale(j, old);
-	json_decref(old);
-	done = -1;
+		goto out;
+	}
+	written = renamed = json_part = 0; /* the session's now: kept whatever follows */
+	snprintf(parent, sizeof(parent), "%s", j->dir);
+	slash = strrchr(parent, '/');
+	if (slash == parent)
+		slash[1] = 0;
+	else if (slash)
+		*slash = 0;
+	/* and on the disk (with a new directory's own entry) before the
+	 * replaced session's files go */
+	if ((e = sync_dir(j->dir)) || (made_dir && (e = sync_dir(parent)))) {
+		fail(j, "the session is written to %s, but syncing the directory failed: %s (the disk may not hold "
+			"it yet; the replaced session's files are kept)", j->dir, strerror(e));
+		goto out;
+	}
+	drop_stale(j, old);
 out:
-	/* a failed save leaves no temporary files behind */
-	for (k = 0; done >= 0 && k < j->s.n_layers; k++) {
-		path_of(a, sizeof(a), j->dir, j->s.layers[k].file, ".part");
+	/* a failed save leaves nothing behind: no temporary file, and none
+	 * of its layer files (no session lists them) */
+	if (json_part) {
+		path_of(a, sizeof(a), j->dir, "session.json", ".part");
 		unlink(a);
 	}
+	for (k = 0; k < written; k++) {
+		path_of(a, sizeof(a), j->dir, j->s.layers[k].file, k < renamed ? "" : ".part");
+		unlink(a);
+	}
+	json_decref(old);
 	atomic_store(&j->done, 1);
 	return NULL;
 }
@@ -438,7 +597,7 @@ static int effects_step(struct jl_daemon *d, struct jl_sess_job *j)
 }
 
 /* The session's text, from what was collected. */
-static json_t *session_json(const struct jl_session *s)
+static json_t *session_json(const struct jl_session *s, uint32_t gen)
 {
 	json_t *tracks = json_array();
 	int t, k;
@@ -454,11 +613,12 @@ static json_t *session_json(const struct jl_session *s)
 							st->muted, "soloed", st->soloed, "stopped", st->stopped, "layers",
 							layers));
 	}
-	return json_pack("{s:s,s:i,s:i,s:I,s:i,s:i,s:f,s:s,s:o,s:O}", "format", JL_SESSION_FORMAT, "version",
+	return json_pack("{s:s,s:i,s:i,s:I,s:i,s:i,s:f,s:s,s:o,s:O,s:I}", "format", JL_SESSION_FORMAT, "version",
 			 JL_SESSION_VERSION, "sample_rate", (int)s->sample_rate, "cycle_frames", (json_int_t)s->cycle,
 			 "beats_per_cycle", s->beats_per_cycle, "beats_per_bar", s->beats_per_bar, "bpm",
 			 60.0 * s->sample_rate * s->beats_per_cycle / (double)s->cycle, "quantize",
-			 jl_looper_quant_name(s->quantize), "tracks", tracks, "effects", s->effects);
+			 jl_looper_quant_name(s->quantize), "tracks", tracks, "effects", s->effects, "generation",
+			 (json_int_t)gen);
 }
 
 /* Save, in the daemon's loop: a bounded slice of the layers' frames per
@@ -498,11 +658,7 @@ static void collect(struct jl_daemon *d, struct jl_sess_job *j)
 		j->s.n_layers = o;
 	}
 	j->collecting = 0;
-	j->doc = session_json(&j->s);
-	if (!j->doc)
-		fail(j, "out of memory");
-	else
-		start_thread(j, save_thread);
+	start_thread(j, save_thread); /* it names the files and writes session.json */
 	if (!j->running)
 		atomic_store(&j->done, 1);
 }
@@ -592,7 +748,6 @@ int jl_cmd_save(struct jl_daemon *d, struct jl_req *rq, int argc, char **argv)
 			sl->data_len = l->data_len;
 			sl->phase = l->origin >= m->origin ? (l->origin - m->origin) % l->period
 							   : (l->period - (m->origin - l->origin) % l->period) % l->period;
-			snprintf(sl->file, sizeof(sl->file), "track%02d-layer%02u.wav", t + 1, l->number);
 			s->n_layers++;
 		}
 	}

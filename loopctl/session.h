@@ -25,7 +25,7 @@ struct jl_sess_layer {
 	float gain;		/* linear */
 	uint64_t head, body, period, seam, data_len, phase;
 	float *audio;		/* data_len * channels, interleaved */
-	char file[32];
+	char file[64];	/* trackNN-layerMM[-saveG].wav */
 	int32_t region;		/* load: the pool region it is copied into, -1 none */
 	uint64_t pool_off;	/* load: that region's offset (floats) */
 };

@@ -81,7 +81,42 @@ cp -r "$S" "$TMP/orig"
 expect_rc "save onto an existing session: error" 1 L save "$S"
 check "saying how to replace it" grep -q -- "--force" "$TMP/err"
 expect_rc "save --force replaces it" 0 L save "$S" --force
-check "with the same files" cmp -s "$S/track01-layer01.wav" "$TMP/orig/track01-layer01.wav"
+check "  its layer files have names of this save (generation 1), recorded in session.json" test \
+	"$(sj "$S/session.json" '[l["file"] for t in s["tracks"] for l in t["layers"]], s["generation"]')" = \
+	"(['track01-layer01-save1.wav', 'track02-layer01-save1.wav'], 1)"
+check "  with the same frames" cmp -s "$S/track01-layer01-save1.wav" "$TMP/orig/track01-layer01.wav"
+check "  the replaced session's files are gone, no temporary file left" bash -c \
+	"test ! -e '$S/track01-layer01.wav' -a ! -e '$S/track02-layer01.wav' && ! ls '$S' | grep -q part"
+# the old session's files are never written over: a directory where the
+# old naming would put track 2's file is no obstacle, and track 1's old
+# file (its frames halved here, to tell it from the new one) is not
+# replaced under session.json's feet
+rm -rf "$TMP/half"; cp -r "$TMP/orig" "$TMP/half"
+python3 - "$TMP/half" <<'PY'
+import json, struct, sys
+d = sys.argv[1]; p = d + "/session.json"; s = json.load(open(p)); s["tracks"] = s["tracks"][:1]; json.dump(s, open(p, "w"))
+w = d + "/track01-layer01.wav"; b = bytearray(open(w, "rb").read()); o = 12
+while b[o:o + 4] != b"data":
+    o += 8 + struct.unpack_from("<I", b, o + 4)[0]
+n = struct.unpack_from("<I", b, o + 4)[0] // 4
+x = struct.unpack_from("<%df" % n, b, o + 8); struct.pack_into("<%df" % n, b, o + 8, *[v / 2 for v in x])
+open(w, "wb").write(b)
+PY
+rm "$TMP/half/track02-layer01.wav"; mkdir -p "$TMP/half/track02-layer01.wav/mine"; cp "$TMP/half/track01-layer01.wav" "$TMP/half.t1"
+expect_rc "save --force where a directory has the name track02-layer01.wav: the new files take names of their own" 0 \
+	L save "$TMP/half" --force
+check "  no temporary file left" bash -c "! ls '$TMP/half' | grep -q part"
+check "  the old track01-layer01.wav was never replaced: removed after the commit, or still the old frames" \
+	bash -c "test ! -e '$TMP/half/track01-layer01.wav' || cmp -s '$TMP/half/track01-layer01.wav' '$TMP/half.t1'"
+check "  the new session.json lists the new files, which hold the loops' frames" bash -c \
+	"cmp -s '$TMP/half/track01-layer01-save1.wav' '$TMP/orig/track01-layer01.wav' && cmp -s '$TMP/half/track02-layer01-save1.wav' '$TMP/orig/track02-layer01.wav' && grep -q track02-layer01-save1.wav '$TMP/half/session.json'"
+check "  the directory in the way is untouched" test -d "$TMP/half/track02-layer01.wav/mine"
+# a save that fails before its commit leaves the old session as it was
+rm -rf "$TMP/fail"; cp -r "$TMP/orig" "$TMP/fail"; mkdir "$TMP/fail/session.json.part"
+expect_rc "save --force that cannot write session.json.part (a directory in the way): error" 1 L save "$TMP/fail" --force
+check "  naming it" grep -q "session.json.part" "$TMP/err"
+check "  the old session.json and its files as they were, none of the failed save's files left" \
+	diff -r -x session.json.part "$TMP/orig" "$TMP/fail"
 check "pan track 1 back to the centre" L pan 1 0
 echo x >"$TMP/afile"
 expect_rc "save into a file: error" 1 L save "$TMP/afile"
@@ -123,8 +158,10 @@ check "unmute 1" L unmute 1
 check "a loaded session can be undone like any: clear, undo" bash -c "'$LOOPCTL' --name $NAME clear 2 && '$LOOPCTL' --name $NAME undo"
 cp -r "$S" "$TMP/again"; echo mine >"$TMP/again/notes.txt"
 check "clear track 2, save --force over the session" bash -c "'$LOOPCTL' --name $NAME clear 2 && '$LOOPCTL' --name $NAME save '$TMP/again' --force"
-check "  the replaced session's track 2 WAV is gone, track 1's and the user's own file stay" \
-	test ! -e "$TMP/again/track02-layer01.wav" -a -f "$TMP/again/track01-layer01.wav" -a -f "$TMP/again/notes.txt"
+check "  the new session lists track 1's file of this save (generation 2)" \
+	test "$(sj "$TMP/again/session.json" '[l["file"] for t in s["tracks"] for l in t["layers"]]')" = "['track01-layer01-save2.wav']"
+check "  the replaced session's WAV files are gone, the new one and the user's own file stay" \
+	bash -c "test -f '$TMP/again/track01-layer01-save2.wav' -a -f '$TMP/again/notes.txt' && test \$(ls '$TMP/again' | wc -l) = 3"
 cp -r "$TMP/orig" "$TMP/listed"; echo mine >"$TMP/listed/notes.txt"
 python3 -c 'import json, sys; p = sys.argv[1]; s = json.load(open(p)); s["tracks"][0]["layers"] += [{"layer": 8, "file": "session.json"}, {"layer": 9, "file": "notes.txt"}]; json.dump(s, open(p, "w"))' "$TMP/listed/session.json"
 expect_rc "save --force over a session.json that lists session.json and notes.txt as layer files" 0 L save "$TMP/listed" --force
@@ -215,6 +252,10 @@ check "a third instance with 512 voices" wait_for 10 "$LOOPCTL" --name ss3 ping
 python3 tests/mksession.py "$TMP/big" 400
 expect_rc "load a session of 400 layers" 0 "$LOOPCTL" --name ss3 load "$TMP/big"
 check "  all of them" grep -q "loaded 64 tracks, 400 layers" "$TMP/out"
+expect_rc "save --force over that session (its files named the old way, trackNN-layerMM.wav)" 0 \
+	"$LOOPCTL" --name ss3 save "$TMP/big" --force
+check "  400 files of this save, the 400 old ones removed" \
+	test "$(ls "$TMP/big" | grep -c 'save1\.wav$') $(ls "$TMP/big" | grep -vc 'save1\.wav$')" = "400 1"
 sleep 0.5
 expect_rc "status --json of 400 layers is more than one datagram: a clear error, not silence" 1 \
 	"$LOOPCTL" --name ss3 status --json
