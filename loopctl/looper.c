@@ -1812,9 +1812,11 @@ int jl_looper_load_start_more(struct jl_daemon *d, struct jl_session *s)
 		at = s->start_at; /* the first batch: together on the cycle start */
 	while (s->next_start < s->n_layers && n < LOAD_BATCH) {
 		struct jl_layer_m *l = layer_by_id(d, s->layers[s->next_start].id);
-		/* from its start, or joining later at its phase with a fade-in */
+		/* from its start, or joining later at its phase with a fade-in
+		 * (at half speed, half a voice period in is mid-loop too) */
 		if (l && l->state == JL_L_ACTIVE &&
-		    start_layer(d, l, at, (at - l->origin) % l->period ? ramp(d) : 0) == -EAGAIN)
+		    start_layer(d, l, at, (at - l->origin) % jl_sess_phase_period(l->period, l->rate) ? ramp(d) : 0) ==
+			    -EAGAIN)
 			break; /* the queue is full: this one and the rest on the next tick */
 		s->next_start++;
 		n++;
@@ -1982,7 +1984,10 @@ int jl_looper_load_finish(struct jl_daemon *d, struct jl_req *rq, struct jl_sess
 		l = &m->layers[i++];
 		adopt_layer(d, l, sl, sl->track);
 		/* its phase against the anchor, with its origin at or before the start */
-		l->origin = start >= sl->period ? start - (sl->period - sl->phase) % sl->period : start + sl->phase;
+		{ /* modulo 2 * period at half speed: the voice's own period */
+			uint64_t vp = jl_sess_phase_period(sl->period, sl->rate);
+			l->origin = start >= vp ? start - (vp - sl->phase) % vp : start + sl->phase;
+		}
 		l->seq = ++m->seq;
 		l->number = sl->number;
 		if (tr->layers_made < sl->number)

@@ -746,8 +746,11 @@ int jl_cmd_save(struct jl_daemon *d, struct jl_req *rq, int argc, char **argv)
 			sl->period = l->period;
 			sl->seam = l->seam;
 			sl->data_len = l->data_len;
-			sl->phase = l->origin >= m->origin ? (l->origin - m->origin) % l->period
-							   : (l->period - (m->origin - l->origin) % l->period) % l->period;
+			{
+				uint64_t vp = jl_sess_phase_period(l->period, l->rate);
+				sl->phase = l->origin >= m->origin ? (l->origin - m->origin) % vp
+								   : (vp - (m->origin - l->origin) % vp) % vp;
+			}
 			s->n_layers++;
 		}
 	}
@@ -859,8 +862,18 @@ static int parse_layer(struct jl_sess_job *j, json_t *jl, int t, struct jl_sess_
 	if (get_u64(j, jl, "period", 1, 1ull << 40, &l->period, where) ||
 	    get_u64(j, jl, "length", 1, l->period, &l->body, where) ||
 	    get_u64(j, jl, "seam", 0, l->period, &l->seam, where) ||
-	    get_u64(j, jl, "head", l->seam, 1ull << 40, &l->head, where) ||
-	    get_u64(j, jl, "phase", 0, l->period - 1, &l->phase, where))
+	    get_u64(j, jl, "head", l->seam, 1ull << 40, &l->head, where))
+		return -1;
+	if (get_real(j, jl, "gain_db", -200, 24, 0, &db, where) || get_real(j, jl, "speed", 0.5, 2, 1, &speed, where))
+		return -1;
+	if (speed != 0.5 && speed != 1 && speed != 2)
+		return fail(j, "session.json: %s: 'speed' must be 0.5, 1 or 2", where);
+	if (speed == 2 && l->period % 2)
+		return fail(j, "session.json: %s: a layer with an odd period cannot play at speed 2", where);
+	l->rate = speed == 2 ? 1 : speed == 0.5 ? 2 : 0;
+	/* at half speed the phase is modulo 2 * period (older sessions,
+	 * saved modulo the period, are read as they were written) */
+	if (get_u64(j, jl, "phase", 0, jl_sess_phase_period(l->period, l->rate) - 1, &l->phase, where))
 		return -1;
 	sm = json_string_value(json_object_get(jl, "seam_mode"));
 	if (sm && !strcmp(sm, "crossfade"))
@@ -878,13 +891,6 @@ static int parse_layer(struct jl_sess_job *j, json_t *jl, int t, struct jl_sess_
 	if (l->data_len * l->channels > j->max_floats)
 		return fail(j, "session.json: %s: %.1f MB is larger than the whole pool (jackloop --pool-mb)", where,
 			    (double)(l->data_len * l->channels * sizeof(float)) / 1048576.0);
-	if (get_real(j, jl, "gain_db", -200, 24, 0, &db, where) || get_real(j, jl, "speed", 0.5, 2, 1, &speed, where))
-		return -1;
-	if (speed != 0.5 && speed != 1 && speed != 2)
-		return fail(j, "session.json: %s: 'speed' must be 0.5, 1 or 2", where);
-	if (speed == 2 && l->period % 2)
-		return fail(j, "session.json: %s: a layer with an odd period cannot play at speed 2", where);
-	l->rate = speed == 2 ? 1 : speed == 0.5 ? 2 : 0;
 	l->gain = db <= -200 ? 0.0f : (float)pow(10.0, db / 20.0);
 	l->muted = (uint8_t)get_bool(jl, "muted");
 	l->reverse = (uint8_t)get_bool(jl, "reverse");
@@ -993,7 +999,7 @@ static int convert_rate(struct jl_sess_job *j)
 			memset(out + got * l->channels, 0, (len - got) * l->channels * sizeof(float));
 		jl_free(l->audio);
 		l->audio = out;
-		l->phase = (uint64_t)llround((double)l->phase * r) % period;
+		l->phase = (uint64_t)llround((double)l->phase * r) % jl_sess_phase_period(period, l->rate);
 		l->period = period;
 		l->body = body;
 		l->seam = seam;

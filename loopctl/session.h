@@ -16,7 +16,10 @@
 #define JL_SESSION_VERSION 1
 
 /* One layer: its geometry (as the engine plays it) and its stored
- * frames, interleaved.  phase = (layer origin - anchor origin) mod period. */
+ * frames, interleaved.  phase = (layer origin - anchor origin) mod the
+ * period its voice repeats on: 2 * period at half speed (the engine plays
+ * it over a virtual period of 2P, so phase and phase + P are different
+ * halves of its frames against the other tracks), else period. */
 struct jl_sess_layer {
 	int track;		/* 0-based */
 	uint32_t id;		/* the model's layer id (save: the one saved; load: the one made) */
@@ -29,6 +32,12 @@ struct jl_sess_layer {
 	int32_t region;		/* load: the pool region it is copied into, -1 none */
 	uint64_t pool_off;	/* load: that region's offset (floats) */
 };
+
+/* The period a layer's phase is taken modulo (see above). */
+static inline uint64_t jl_sess_phase_period(uint64_t period, uint8_t rate)
+{
+	return rate == 2 ? 2 * period : period;
+}
 
 struct jl_sess_track {
 	int track;		/* 0-based */

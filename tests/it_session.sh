@@ -276,6 +276,28 @@ wait_frames 4800
 expect_rc "the 400-layer session there: error" 1 L load "$TMP/big"
 check "  saying the voices are too few, and how to have more" grep -q "400 layers and 256 voices are free.*--max-voices" "$TMP/err"
 
+# --- a half-speed layer keeps its phase modulo its voice's period (2P) -------------------------
+# a 1 s loop whose first half is positive and second half negative, at half
+# speed (its voice repeats every 2 s) and at phase 49000 against the anchor:
+# modulo P the phase would be 1000, and the layer would play the other half
+# of its frames against the cycle (every sign flipped)
+python3 tests/mksession.py "$TMP/halfsp" 1 --cycle 48000 --speed 0.5 --phase 49000 --halves
+wait_frames 4800
+hphase() { echo $(( ( ($(lj 1 1 origin) - $(jv anchor.origin)) % 96000 + 96000) % 96000 )); }
+expect_rc "load a session with a half-speed layer at phase 49000 (more than its period, 48000)" 0 L load "$TMP/halfsp"
+check "  it plays at that phase against the anchor, modulo 2 periods" test "$(hphase)" = 49000
+expect_rc "  save it" 0 L save "$TMP/halfsp2"
+check "  session.json has its phase modulo 2 periods: 49000" test "$(sj "$TMP/halfsp2/session.json" 's["tracks"][0]["layers"][0]["phase"]')" = 49000
+check "  clear all" L clear all
+wait_frames 4800
+expect_rc "  load it back" 0 L load "$TMP/halfsp2"
+check "  the same phase against the anchor" test "$(hphase)" = 49000
+HS_O=$(( $(jv anchor.origin) + 49000 )) # where the session says its voice starts over
+HS_A=$(( $(jv engine.frame) + 4800 ))
+wait_frames $(( 96000 + 9600 ))
+check "clear all" L clear all
+wait_frames 4800
+
 # --- a session saved at another sample rate is converted ---------------------------------------
 # 44.1 kHz: track 1 a 441 Hz sine looped every second (441 whole periods),
 # track 2 the same at half a cycle's phase, muted; track 3 a partial layer
@@ -352,6 +374,29 @@ z = sum(1 for p, q in zip(x, x[1:]) if (p < 0) != (q < 0))
 print("%.1f" % (z / 2.0) if len(x) == 48000 else "short %d" % len(x))
 PY
 )
+# the half-speed layer: the first half of its frames (positive) plays while
+# (y - anchor origin - 49000) mod 96000 < 48000, the second half after; the
+# output is read away from the two turns and the seams
+HSB=$(python3 - "$TMP/rec.bin" $(( HS_A - OFF )) "$HS_A" "$HS_O" <<'PY'
+import struct, sys
+buf = open(sys.argv[1], "rb").read(); a = int(sys.argv[2]) % (1 << 32); y0, o = int(sys.argv[3]), int(sys.argv[4])
+i = 0; bad = n = 0
+while i + 12 <= len(buf):
+    f, m, ch = struct.unpack_from("<III", buf, i); i += 12
+    v = struct.unpack_from("<%df" % (m * ch), buf, i); i += 4 * m * ch
+    for k in range(m):
+        d = (f + k - a) % (1 << 32)
+        if d < 96000:
+            q = (y0 + d - o) % 96000
+            if min(q, abs(q - 48000), 96000 - q) < 3000:
+                continue
+            n += 1
+            bad += (v[k * ch] > 0) != (q < 48000)
+print("%d of %d" % (bad, n))
+PY
+)
+check "the loaded half-speed layer plays its first half in the first period of its voice, its second in the second ($HSB samples off)" \
+	python3 -c "import sys; b, n = map(int, sys.argv[1].split(' of ')); sys.exit(not (b == 0 and n > 80000))" "$HSB"
 echo "# the loaded 44.1 kHz loop sounds at $HZ Hz"
 check "the loop saved at 44.1 kHz sounds at 441 Hz at 48 kHz (within 1.5 Hz; 480 unconverted)" \
 	python3 -c "import sys; sys.exit(not abs(float(sys.argv[1]) - 441) <= 1.5)" "$HZ"
