@@ -942,8 +942,10 @@ static uint64_t conv_len(uint64_t x, uint64_t C, uint64_t C2, double r)
  * SNR, 90 % of the band; 0.64 s for a minute of stereo, the best one
  * 2.3 s) to the converted geometry, so the loops last as long and sound
  * at the same pitch.  The cycle becomes llround(C * r) frames (even if a layer plays
- * at double speed, which needs an even period); positions move by less
- * than a frame.  Runs in the load worker. */
+ * at double speed, which needs an even period); a phase of q cycles and
+ * rem frames becomes q * C2 + llround(rem * r), so it stays on the same
+ * place of the new cycles.  (head is the seam's pre-roll, never whole
+ * cycles: it is rounded as the seam is.)  Runs in the load worker. */
 static int convert_rate(struct jl_sess_job *j)
 {
 	struct jl_session *s = &j->s;
@@ -999,7 +1001,11 @@ static int convert_rate(struct jl_sess_job *j)
 			memset(out + got * l->channels, 0, (len - got) * l->channels * sizeof(float));
 		jl_free(l->audio);
 		l->audio = out;
-		l->phase = (uint64_t)llround((double)l->phase * r) % jl_sess_phase_period(period, l->rate);
+		/* whole cycles of the phase stay whole cycles of C2, as lengths
+		 * do (conv_len); only the rest is rounded: llround(phase * r)
+		 * moved a phase of k cycles by up to k/2 frames off the grid */
+		l->phase = (l->phase / C * C2 + (uint64_t)llround((double)(l->phase % C) * r)) %
+			   jl_sess_phase_period(period, l->rate);
 		l->period = period;
 		l->body = body;
 		l->seam = seam;

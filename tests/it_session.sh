@@ -357,6 +357,16 @@ expect_rc "a session at 1 kHz too large for the pool once converted to 48 kHz: e
 check "  saying so" grep -q "at 48000 Hz the session is larger than the whole pool" "$TMP/err"
 check "  and the looper is still empty" bash -c "'$LOOPCTL' --name $NAME status | grep -q 'track 1: empty'"
 
+# a phase of whole cycles stays whole cycles: 44105 frames at 44.1 kHz are
+# 48005.44 at 48 kHz, so the cycle is 48005; a layer of 4 cycles at phase
+# 3 cycles (132315) must come back at 3 * 48005 = 144015 (rounding 132315 *
+# 48000 / 44100 = 144016.33 as a whole put it a frame off the cycle grid)
+python3 tests/mksession.py "$TMP/sr44q" 1 --rate 44100 --cycle 44105 --cycles 4 --phase 132315
+expect_rc "load a 44.1 kHz session with a layer at phase 3 cycles" 0 L load "$TMP/sr44q"
+check "  the cycle 48005, the period 4 of them, the phase exactly 3 of them" test \
+	"$(jv anchor.cycle_frames) $(lj 1 1 period) $(( ( ($(lj 1 1 origin) - $(jv anchor.origin)) % 192020 + 192020) % 192020 ))" = "48005 192020 144015"
+check "clear all" L clear all
+
 # --- check the recording ------------------------------------------------------------------------
 stop_pid $REC
 loopcheck "$TMP/rec.bin" "$WIN"
