@@ -431,13 +431,20 @@ out:
 	return NULL;
 }
 
+/* A layer's gain in dB, rounded to 1e-6 dB: the float gain of +24 dB is
+ * 24.0000001872 dB unrounded, past the -200..24 that load accepts. */
+static double layer_db(float gain)
+{
+	return gain > 0 ? round(20.0 * log10(gain) * 1e6) / 1e6 : -200.0;
+}
+
 static json_t *layer_json(const struct jl_sess_layer *l)
 {
 	return json_pack("{s:i,s:s,s:i,s:I,s:I,s:I,s:I,s:s,s:I,s:f,s:b,s:f,s:b}", "layer", l->number, "file", l->file,
 			 "channels", l->channels, "head", (json_int_t)l->head, "length", (json_int_t)l->body,
 			 "period", (json_int_t)l->period, "seam", (json_int_t)l->seam, "seam_mode",
 			 l->seam_mode == JL_SEAM_XFADE ? "crossfade" : "edges", "phase", (json_int_t)l->phase,
-			 "gain_db", l->gain > 0 ? 20.0 * log10(l->gain) : -200.0, "muted", l->muted, "speed",
+			 "gain_db", layer_db(l->gain), "muted", l->muted, "speed",
 			 l->rate == 1 ? 2.0 : l->rate == 2 ? 0.5 : 1.0, "reverse", l->reverse);
 }
 
@@ -864,8 +871,13 @@ static int parse_layer(struct jl_sess_job *j, json_t *jl, int t, struct jl_sess_
 	    get_u64(j, jl, "seam", 0, l->period, &l->seam, where) ||
 	    get_u64(j, jl, "head", l->seam, 1ull << 40, &l->head, where))
 		return -1;
-	if (get_real(j, jl, "gain_db", -200, 24, 0, &db, where) || get_real(j, jl, "speed", 0.5, 2, 1, &speed, where))
+	/* sessions saved before gain_db was rounded hold 24.0000001872 for
+	 * +24 dB: a hair over the top is +24 */
+	if (get_real(j, jl, "gain_db", -200, 24.00001, 0, &db, where) ||
+	    get_real(j, jl, "speed", 0.5, 2, 1, &speed, where))
 		return -1;
+	if (db > 24)
+		db = 24;
 	if (speed != 0.5 && speed != 1 && speed != 2)
 		return fail(j, "session.json: %s: 'speed' must be 0.5, 1 or 2", where);
 	if (speed == 2 && l->period % 2)

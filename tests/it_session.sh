@@ -298,6 +298,23 @@ wait_frames $(( 96000 + 9600 ))
 check "clear all" L clear all
 wait_frames 4800
 
+# --- a layer at +24 dB (the top of its range) saves and loads ----------------------------------
+python3 tests/mksession.py "$TMP/g24" 1
+expect_rc "load a one-layer session (-40 dB)" 0 L load "$TMP/g24"
+check "  layer 1 1 gain 24" L layer 1 1 gain 24
+expect_rc "  save it" 0 L save "$TMP/g24s"
+check "  session.json has gain_db 24.0 exactly" test "$(sj "$TMP/g24s/session.json" 's["tracks"][0]["layers"][0]["gain_db"]')" = 24.0
+check "  clear all" L clear all
+wait_frames 4800
+expect_rc "  load it back" 0 L load "$TMP/g24s"
+check "  the layer is at +24 dB" python3 -c "import sys; sys.exit(abs(float(sys.argv[1]) - 24) > 1e-5)" "$(lj 1 1 gain_db)"
+check "  clear all" L clear all
+wait_frames 4800
+python3 -c 'import json, sys; p = sys.argv[1]; s = json.load(open(p)); s["tracks"][0]["layers"][0]["gain_db"] = 24.0000001872; json.dump(s, open(p, "w"))' "$TMP/g24s/session.json"
+expect_rc "  a session saved with the float's 24.0000001872 dB loads too" 0 L load "$TMP/g24s"
+check "  clear all" L clear all
+wait_frames 4800
+
 # --- a session saved at another sample rate is converted ---------------------------------------
 # 44.1 kHz: track 1 a 441 Hz sine looped every second (441 whole periods),
 # track 2 the same at half a cycle's phase, muted; track 3 a partial layer
