@@ -142,6 +142,49 @@ static void path_of(char *out, size_t n, const char *dir, const char *name, cons
 	snprintf(out, n, "%s/%s%s", dir, name, suffix);
 }
 
+/* Opens a file to read, refusing anything but a regular file: a FIFO
+ * with no writer blocks open() and read() forever (the job would never
+ * end, and every later save, load or import be refused as busy), and a
+ * device can be read without end.  O_NONBLOCK is only for the open and
+ * the check: the reads block as usual.  Returns the fd, or -1 with why
+ * in err. */
+static int open_regular(const char *p, char *err, size_t n)
+{
+	struct stat st;
+	int fd = open(p, O_RDONLY | O_NONBLOCK | O_CLOEXEC), fl;
+	if (fd < 0) {
+		snprintf(err, n, "%s", strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) < 0 || (fl = fcntl(fd, F_GETFL)) < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0) {
+		snprintf(err, n, "%s", strerror(errno));
+		close(fd);
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		snprintf(err, n, "not a regular file (%s): not read",
+			 S_ISFIFO(st.st_mode) ? "a FIFO" : S_ISDIR(st.st_mode) ? "a directory" : "a device or socket");
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* session.json (or NULL, with why in err; err->line < 0 when the file
+ * could not be opened, as json_load_file says). */
+static json_t *load_json(const char *p, json_error_t *err)
+{
+	json_t *doc;
+	int fd = open_regular(p, err->text, sizeof(err->text));
+	if (fd < 0) {
+		err->line = -1;
+		return NULL;
+	}
+	doc = json_loadfd(fd, 0, err);
+	close(fd);
+	return doc;
+}
+
 /* --- save ------------------------------------------------------------------ */
 
 /* Writes a layer's frames to DIR/FILE.part (created: pick_generation
@@ -366,8 +409,10 @@ static void *save_thread(void *arg)
 		fail(j, "%s already holds a session: not overwritten (save --force replaces it)", j->dir);
 		goto out;
 	}
-	if (j->force)
-		old = json_load_file(a, 0, NULL);
+	if (j->force) {
+		json_error_t err;
+		old = load_json(a, &err); /* NULL: nothing of it is removed */
+	}
 	if (pick_generation(j, old, &gen) < 0)
 		goto out;
 	j->doc = session_json(&j->s, gen);
@@ -808,34 +853,39 @@ static int get_bool(json_t *o, const char *key)
 
 static int read_wav(struct jl_sess_job *j, struct jl_sess_layer *l, const char *where)
 {
-	char p[1100];
+	char p[1100], err[128];
 	SF_INFO info;
 	SNDFILE *f;
 	uint64_t i;
+	int fd;
 	path_of(p, sizeof(p), j->dir, l->file, "");
 	memset(&info, 0, sizeof(info));
-	f = sf_open(p, SFM_READ, &info);
-	if (!f)
+	fd = open_regular(p, err, sizeof(err));
+	if (fd < 0)
+		return fail(j, "%s: %s: %s", where, p, err);
+	f = sf_open_fd(fd, SFM_READ, &info, SF_FALSE);
+	if (!f) {
+		close(fd);
 		return fail(j, "%s: %s: %s", where, p, sf_strerror(NULL));
+	}
 	if (info.channels != l->channels || (uint32_t)info.samplerate != j->s.sample_rate ||
 	    (uint64_t)info.frames != l->data_len) {
 		fail(j, "%s: %s has %d channel%s at %d Hz, %lld frames; the session says %u at %u Hz, %llu frames",
 		     where, p, info.channels, info.channels == 1 ? "" : "s", info.samplerate, (long long)info.frames,
 		     l->channels, j->s.sample_rate, (unsigned long long)l->data_len);
-		sf_close(f);
-		return -1;
+		goto fail;
 	}
 	l->audio = jl_alloc(l->data_len * l->channels * sizeof(float));
 	if (!l->audio) {
-		sf_close(f);
-		return fail(j, "%s: out of memory for %s", where, p);
+		fail(j, "%s: out of memory for %s", where, p);
+		goto fail;
 	}
 	if (sf_readf_float(f, l->audio, (sf_count_t)l->data_len) != (sf_count_t)l->data_len) {
 		fail(j, "%s: %s is truncated: %s", where, p, sf_strerror(f));
-		sf_close(f);
-		return -1;
+		goto fail;
 	}
 	sf_close(f);
+	close(fd);
 	/* as import: a NaN or an infinity would reach the PA (and stay in a
 	 * reverb's or a delay's state until it is removed) */
 	for (i = 0; i < l->data_len * l->channels; i++)
@@ -844,6 +894,10 @@ static int read_wav(struct jl_sess_job *j, struct jl_sess_layer *l, const char *
 				    (unsigned long long)(i / l->channels));
 	j->bytes += l->data_len * l->channels * sizeof(float);
 	return 0;
+fail:
+	sf_close(f);
+	close(fd);
+	return -1;
 }
 
 static int parse_layer(struct jl_sess_job *j, json_t *jl, int t, struct jl_sess_layer *l)
@@ -1042,10 +1096,10 @@ static void *load_thread(void *arg)
 	int seen[JL_MAX_TRACKS] = { 0 }, k;
 	const char *fmt, *q;
 	path_of(p, sizeof(p), j->dir, "session.json", "");
-	doc = json_load_file(p, 0, &err);
+	doc = load_json(p, &err);
 	if (!doc) {
-		if (access(p, F_OK) < 0)
-			fail(j, "%s: %s", p, strerror(errno));
+		if (err.line < 0)
+			fail(j, "%s: %s", p, err.text);
 		else
 			fail(j, "%s is not valid JSON: %s (line %d, column %d)", p, err.text, err.line, err.column);
 		goto out;
@@ -1380,14 +1434,18 @@ static void *import_thread(void *arg)
 	SNDFILE *f;
 	float *x = NULL, *y;
 	uint64_t n, i, T;
-	int ch, tch, c;
+	int ch, tch, c, fd;
+	char err[128];
 	memset(&info, 0, sizeof(info));
-	f = sf_open(j->dir, SFM_READ, &info);
+	fd = open_regular(j->dir, err, sizeof(err));
+	if (fd < 0) {
+		fail(j, "%s: %s", j->dir, err);
+		goto out;
+	}
+	f = sf_open_fd(fd, SFM_READ, &info, SF_FALSE);
 	if (!f) {
-		if (access(j->dir, R_OK) < 0)
-			fail(j, "%s: %s", j->dir, strerror(errno));
-		else
-			fail(j, "%s is not an audio file this build can read (%s)", j->dir, sf_strerror(NULL));
+		close(fd);
+		fail(j, "%s is not an audio file this build can read (%s)", j->dir, sf_strerror(NULL));
 		goto out;
 	}
 	ch = info.channels;
@@ -1497,6 +1555,7 @@ static void *import_thread(void *arg)
 	l->region = -1;
 close:
 	sf_close(f);
+	close(fd);
 out:
 	jl_free(x);
 	atomic_store(&j->done, 1);

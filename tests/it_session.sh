@@ -219,6 +219,13 @@ check "  naming the file and the frame" grep -q "track01-layer01.wav holds a sam
 rm -rf "$TMP/bad"; cp -r "$TMP/orig" "$TMP/bad"; echo "not audio" >"$TMP/bad/track02-layer01.wav"
 expect_rc "a WAV file that is not audio: error" 1 L load "$TMP/bad"
 check "  naming it" grep -q "track02-layer01.wav" "$TMP/err"
+rm -rf "$TMP/bad"; cp -r "$TMP/orig" "$TMP/bad"; rm "$TMP/bad/track02-layer01.wav"; mkfifo "$TMP/bad/track02-layer01.wav"
+expect_rc "a FIFO in place of a layer's WAV file: an error, not a load that never ends" 1 L --timeout 10000 load "$TMP/bad"
+check "  naming the file" grep -q "track02-layer01.wav: not a regular file (a FIFO)" "$TMP/err"
+rm -rf "$TMP/bad"; cp -r "$TMP/orig" "$TMP/bad"; rm "$TMP/bad/session.json"; mkfifo "$TMP/bad/session.json"
+expect_rc "a FIFO in place of session.json: an error" 1 L --timeout 10000 load "$TMP/bad"
+check "  naming it" grep -q "session.json: not a regular file (a FIFO)" "$TMP/err"
+check "  and no save, load or import is left running" jv_is session.busy null
 expect_rc "load of a missing directory: error" 1 L load "$TMP/nowhere"
 check "  saying so" grep -q "No such file" "$TMP/err"
 expect_rc "load without a directory: usage" 2 L load
