@@ -55,6 +55,7 @@ struct jl_sess_job {
 	int force;
 	uint64_t max_floats;	/* load, import: no layer may be larger than the pool */
 	uint32_t engine_rate;	/* load, import: JACK's sample rate */
+	double need_floats;	/* load: the layers so far, at JACK's rate (before they are read) */
 	struct jl_session s;
 	json_t *doc;		/* save: session.json */
 	json_t *skipped;	/* save: layers not saved (still recording, or lost) */
@@ -960,6 +961,28 @@ static int parse_layer(struct jl_sess_job *j, json_t *jl, int t, struct jl_sess_
 	l->gain = db <= -200 ? 0.0f : (float)pow(10.0, db / 20.0);
 	l->muted = (uint8_t)get_bool(jl, "muted");
 	l->reverse = (uint8_t)get_bool(jl, "reverse");
+	/* The whole session against the whole pool, before this layer's file
+	 * is read: a session that cannot fit is refused having read at most
+	 * a pool's worth, not every file (the same large file named by every
+	 * track took the daemon to 700 MB before the total was checked).  At
+	 * another rate the converted lengths are known only after the
+	 * conversion: estimated here with 2 % to spare for their rounding,
+	 * checked exactly in convert_rate and load_prepare. */
+	if (j->s.sample_rate == j->engine_rate) {
+		j->need_floats += (double)((l->data_len * l->channels + 15) & ~(uint64_t)15);
+		if (j->need_floats > (double)j->max_floats)
+			return fail(j, "session.json: the layers up to %s need %.1f MB, more than the whole pool "
+				    "(%.1f MB; jackloop --pool-mb): not loaded", where,
+				    j->need_floats * sizeof(float) / 1048576.0,
+				    (double)j->max_floats * sizeof(float) / 1048576.0);
+	} else {
+		j->need_floats += (double)(l->data_len * l->channels) * j->engine_rate / j->s.sample_rate;
+		if (j->need_floats > 1.02 * (double)j->max_floats)
+			return fail(j, "at %u Hz the session is larger than the whole pool (jackloop --pool-mb): the "
+				    "layers up to %s need about %.1f MB of its %.1f MB; not loaded", j->engine_rate, where,
+				    j->need_floats * sizeof(float) / 1048576.0,
+				    (double)j->max_floats * sizeof(float) / 1048576.0);
+	}
 	return read_wav(j, l, where);
 }
 

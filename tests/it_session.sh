@@ -226,6 +226,18 @@ rm -rf "$TMP/bad"; cp -r "$TMP/orig" "$TMP/bad"; rm "$TMP/bad/session.json"; mkf
 expect_rc "a FIFO in place of session.json: an error" 1 L --timeout 10000 load "$TMP/bad"
 check "  naming it" grep -q "session.json: not a regular file (a FIFO)" "$TMP/err"
 check "  and no save, load or import is left running" jv_is session.busy null
+# one 4 MB layer file (1000480 frames) named by 60 tracks: 240 MB in all,
+# refused before more than the 16 MB pool's worth is read
+python3 tests/mksession.py "$TMP/same" 60 --cycle 1000000 --shared
+DPID=$(L --json ping | python3 -c 'import json,sys; print(json.load(sys.stdin)["daemon_pid"])')
+hwm() { sed -n 's/^VmHWM:[[:space:]]*\([0-9]*\) kB/\1/p' /proc/$DPID/status; }
+HWM0=$(hwm)
+expect_rc "a session whose 60 layers name the same 4 MB file, 240 MB in all: error" 1 L load "$TMP/same"
+check "  saying it needs more than the whole pool" grep -q "the layers up to track 5 layer 1 need .* more than the whole pool" "$TMP/err"
+HWM1=$(hwm)
+echo "# the daemon's peak resident size: $HWM0 kB before, $HWM1 kB after"
+check "  having read no more than about a pool's worth (peak resident size +$(( ${HWM1:-0} - ${HWM0:-0} )) kB, under 48 MB)" \
+	test -n "$HWM0" -a -n "$HWM1" -a $(( ${HWM1:-0} - ${HWM0:-0} )) -lt 49152
 expect_rc "load of a missing directory: error" 1 L load "$TMP/nowhere"
 check "  saying so" grep -q "No such file" "$TMP/err"
 expect_rc "load without a directory: usage" 2 L load
