@@ -334,6 +334,20 @@ expect_rc "  a session saved with the float's 24.0000001872 dB loads too" 0 L lo
 check "  clear all" L clear all
 wait_frames 4800
 
+# --- conv: ir= paths are absolute ------------------------------------------------------------------
+mkdir -p "$TMP/my irs"
+python3 tests/mkwav.py "$TMP/my irs/room.wav" sine 440 48000 480
+expect_rc "load a one-layer session" 0 L load "$TMP/g24"
+ABS_LOOPCTL="$(cd "$(dirname "$LOOPCTL")" && pwd)/$(basename "$LOOPCTL")"
+expect_rc "fx add 1 conv ir=room.wav from the IR's directory (a relative path: the CLI makes it absolute)" 0 \
+	bash -c "cd '$TMP/my irs' && '$ABS_LOOPCTL' --name $NAME fx add 1 conv ir=room.wav"
+check "  fx list names the file by its absolute path" bash -c "'$LOOPCTL' --name $NAME fx list 1 | grep -qF 'conv ir=$TMP/my irs/room.wav mix=1.00'"
+OSCPORT=$(L status --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["daemon"]["osc_port"])')
+check "  a relative ir= sent over OSC: refused, saying the daemon needs an absolute path" bash -c \
+	"python3 tests/osc.py $OSCPORT /jl/fx s:add s:1 s:conv s:ir=room.wav | grep -q '^usage.*needs an absolute path'"
+check "clear all, remove the effect" bash -c "'$LOOPCTL' --name $NAME clear all && '$LOOPCTL' --name $NAME fx remove 1 1"
+wait_frames 4800
+
 # --- a session saved at another sample rate is converted ---------------------------------------
 # 44.1 kHz: track 1 a 441 Hz sine looped every second (441 whole periods),
 # track 2 the same at half a cycle's phase, muted; track 3 a partial layer
