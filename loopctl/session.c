@@ -36,6 +36,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include "../shared/jl_fx.h"
 #include "analysis.h"
 #include "commands.h"
 #include "daemon.h"
@@ -581,15 +582,11 @@ static int is_input_chain(const char *ch)
 	return !ch || !strncmp(ch, "in", 2);
 }
 
-/* Runs a command line of the table from the session's own tick. */
-static int run_words(struct jl_daemon *d, char *line, char *msg, size_t n)
+/* Runs a command of the table from the session's own tick. */
+static int run_argv(struct jl_daemon *d, int argc, char **w, char *msg, size_t n)
 {
-	char *w[48], *save = NULL, *t;
 	struct jl_req rq;
-	int argc = 0, rc;
-	for (t = strtok_r(line, " ", &save); t && argc < 47; t = strtok_r(NULL, " ", &save))
-		w[argc++] = t;
-	w[argc] = NULL;
+	int rc;
 	memset(&rq, 0, sizeof(rq));
 	rq.json = json_object();
 	rc = jl_daemon_run(d, &rq, argc, w);
@@ -597,6 +594,63 @@ static int run_words(struct jl_daemon *d, char *line, char *msg, size_t n)
 		snprintf(msg, n, "%.*s", (int)(n - 1), rq.msg);
 	json_decref(rq.json);
 	return rc;
+}
+
+/* The same, from a line split on spaces. */
+static int run_words(struct jl_daemon *d, char *line, char *msg, size_t n)
+{
+	char *w[48], *save = NULL, *t;
+	int argc = 0;
+	for (t = strtok_r(line, " ", &save); t && argc < 47; t = strtok_r(NULL, " ", &save))
+		w[argc++] = t;
+	w[argc] = NULL;
+	return run_argv(d, argc, w, msg, n);
+}
+
+#define EFFECT_ARGS_MAX 40	/* the words of an effect after `fx add CHAIN` */
+#define EFFECT_CHARS_MAX 1000	/* and their characters, with a NUL each */
+
+/* `fx add CHAIN ARGS...` of a session's effect, into w (and buf, which
+ * holds the words).  "args" (saved since effects could have a parameter
+ * with a space: conv's ir= path) are the words as they are; an older
+ * session has only "effect", the line split on spaces, except that a conv
+ * line's ir= runs to its last " mix=" (its path may hold spaces).
+ * parse_effects checked the sizes.  Returns argc. */
+static int effect_argv(json_t *e, char **w, char *buf, size_t n)
+{
+	json_t *args = json_object_get(e, "args"), *a;
+	const char *fx = json_string_value(json_object_get(e, "effect")), *mix;
+	char *p = buf, *save = NULL, *t;
+	size_t k;
+	int argc = 0;
+	w[argc++] = (char *)"fx";
+	w[argc++] = (char *)"add";
+	w[argc++] = (char *)json_string_value(json_object_get(e, "chain"));
+	if (args) {
+		json_array_foreach(args, k, a) {
+			size_t len = strlen(json_string_value(a)) + 1;
+			memcpy(p, json_string_value(a), len);
+			w[argc++] = p;
+			p += len;
+		}
+	} else if (!strncmp(fx, "conv ir=", 8)) {
+		snprintf(buf, n, "%s", fx);
+		buf[4] = 0;
+		w[argc++] = buf;
+		w[argc++] = buf + 5;
+		for (mix = strstr(buf + 5, " mix="); mix && strstr(mix + 1, " mix="); mix = strstr(mix + 1, " mix="))
+			;
+		if (mix) {
+			buf[mix - buf] = 0;
+			w[argc++] = buf + (mix - buf) + 1;
+		}
+	} else {
+		snprintf(buf, n, "%s", fx);
+		for (t = strtok_r(buf, " ", &save); t && argc < EFFECT_ARGS_MAX + 3; t = strtok_r(NULL, " ", &save))
+			w[argc++] = t;
+	}
+	w[argc] = NULL;
+	return argc;
 }
 
 /* Load, after the layers started: the track and master effects are
@@ -629,10 +683,8 @@ static int effects_step(struct jl_daemon *d, struct jl_sess_job *j)
 				return 1; /* a removed effect's region is not free yet */
 	err[0] = 0;
 	json_array_foreach(j->s.effects, k, e) {
-		char msg[512];
-		snprintf(line, sizeof(line), "fx add %s %s", json_string_value(json_object_get(e, "chain")),
-			 json_string_value(json_object_get(e, "effect")));
-		if (run_words(d, line, msg, sizeof(msg)) == 0) {
+		char msg[512], buf[EFFECT_CHARS_MAX + 24], *w[EFFECT_ARGS_MAX + 4];
+		if (run_argv(d, effect_argv(e, w, buf, sizeof(buf)), w, msg, sizeof(msg)) == 0) {
 			added++;
 		} else {
 			if (!failed++)
@@ -672,6 +724,32 @@ static json_t *session_json(const struct jl_session *s, uint32_t gen)
 			 60.0 * s->sample_rate * s->beats_per_cycle / (double)s->cycle, "quantize",
 			 jl_looper_quant_name(s->quantize), "tracks", tracks, "effects", s->effects, "generation",
 			 (json_int_t)gen);
+}
+
+/* The words `fx add CHAIN` takes for an effect of `fx list` ({chain,
+ * slot, effect}): its line split on spaces, but conv's from the model, so
+ * an ir= path with spaces stays one word. */
+static json_t *effect_args(struct jl_daemon *d, json_t *e)
+{
+	const char *ch = json_string_value(json_object_get(e, "chain"));
+	const char *fx = json_string_value(json_object_get(e, "effect"));
+	json_int_t slot = json_integer_value(json_object_get(e, "slot"));
+	uint32_t c = !strcmp(ch, "master") ? JL_FX_CHAIN_MASTER : (uint32_t)atoi(ch) - 1;
+	json_t *args = json_array();
+	char buf[512], *save = NULL, *t;
+	if (c < JL_FX_CHAINS && slot >= 1 && slot <= JL_FX_SLOTS && d->m->fx[c][slot - 1].type == JL_FX_CONV) {
+		const struct jl_fx_m *x = &d->m->fx[c][slot - 1];
+		snprintf(buf, sizeof(buf), "ir=%s", x->ir);
+		json_array_append_new(args, json_string("conv"));
+		json_array_append_new(args, json_string(buf));
+		snprintf(buf, sizeof(buf), "mix=%.2f", (double)x->mix);
+		json_array_append_new(args, json_string(buf));
+		return args;
+	}
+	snprintf(buf, sizeof(buf), "%s", fx ? fx : "");
+	for (t = strtok_r(buf, " ", &save); t; t = strtok_r(NULL, " ", &save))
+		json_array_append_new(args, json_string(t));
+	return args;
 }
 
 /* Save, in the daemon's loop: a bounded slice of the layers' frames per
@@ -751,8 +829,11 @@ int jl_cmd_save(struct jl_daemon *d, struct jl_req *rq, int argc, char **argv)
 		all = json_object_get(fr.json, "effects");
 		s->effects = json_array();
 		json_array_foreach(all, k, e)
-			if (!is_input_chain(json_string_value(json_object_get(e, "chain"))))
-				json_array_append(s->effects, e);
+			if (!is_input_chain(json_string_value(json_object_get(e, "chain")))) {
+				json_t *c = json_copy(e);
+				json_object_set_new(c, "args", effect_args(d, e));
+				json_array_append_new(s->effects, c);
+			}
 		json_decref(fr.json);
 	}
 	/* what is saved is decided now; the frames follow tick by tick */
@@ -986,12 +1067,13 @@ static int parse_layer(struct jl_sess_job *j, json_t *jl, int t, struct jl_sess_
 	return read_wav(j, l, where);
 }
 
-/* "effects": optional; each {chain: "1".."64"|"master", effect: "TYPE
- * k=v ..."}, added in order with `fx add` once the layers play. */
+/* "effects": optional; each {chain: "1".."64"|"master", args: ["TYPE",
+ * "k=v", ...]} (or, in older sessions, only effect: "TYPE k=v ..."),
+ * added in order with `fx add` once the layers play. */
 static int parse_effects(struct jl_sess_job *j, json_t *arr)
 {
-	json_t *e;
-	size_t k;
+	json_t *e, *a;
+	size_t k, i;
 	if (!arr)
 		return 0;
 	if (!json_is_array(arr))
@@ -999,17 +1081,31 @@ static int parse_effects(struct jl_sess_job *j, json_t *arr)
 	json_array_foreach(arr, k, e) {
 		const char *ch = json_string_value(json_object_get(e, "chain"));
 		const char *fx = json_string_value(json_object_get(e, "effect"));
+		json_t *args = json_object_get(e, "args");
 		char *end;
 		long t = ch ? strtol(ch, &end, 10) : 0;
-		int words = 1;
+		size_t words = 1, chars = 0;
 		if (!ch || (strcmp(ch, "master") && (*end || !*ch || t < 1 || t > JL_MAX_TRACKS)))
 			return fail(j, "session.json: effect %zu: 'chain' must be a track 1..%d or \"master\"", k + 1,
 				    JL_MAX_TRACKS);
+		if (args) {
+			if (!json_is_array(args) || !json_array_size(args))
+				return fail(j, "session.json: effect %zu: 'args' must be [\"TYPE\", \"name=value\"...]", k + 1);
+			json_array_foreach(args, i, a) {
+				if (!json_is_string(a) || !*json_string_value(a))
+					return fail(j, "session.json: effect %zu: 'args' must be [\"TYPE\", \"name=value\"...]",
+						    k + 1);
+				chars += strlen(json_string_value(a)) + 1;
+			}
+			if (json_array_size(args) > EFFECT_ARGS_MAX || chars > EFFECT_CHARS_MAX)
+				return fail(j, "session.json: effect %zu: too many parameters", k + 1);
+			continue;
+		}
 		if (!fx || !*fx || strlen(fx) > 400)
 			return fail(j, "session.json: effect %zu: 'effect' must be TYPE name=value...", k + 1);
 		for (end = (char *)fx; *end; end++)
 			words += *end == ' ';
-		if (words > 40)
+		if (words > EFFECT_ARGS_MAX)
 			return fail(j, "session.json: effect %zu: too many parameters", k + 1);
 	}
 	j->s.effects = json_incref(arr);

@@ -70,6 +70,7 @@ check "the session has the anchor's cycle and beats" test "$(sj "$S/session.json
 check "track 2 is saved muted, track 1 panned" test "$(sj "$S/session.json" '[t["muted"] for t in s["tracks"]], s["tracks"][0]["pan"]')" = "([False, True], -1.0)"
 PH2=$(sj "$S/session.json" 's["tracks"][1]["layers"][0]["phase"]')
 check "the session lists track 2's effects, in order" test "$(sj "$S/session.json" '[(e["chain"], e["effect"].split()[0]) for e in s["effects"]]')" = "[('2', 'delay'), ('2', 'filter')]"
+check "  each with the words fx add takes" test "$(sj "$S/session.json" 'all(e["args"] == e["effect"].split() for e in s["effects"])')" = True
 check "track 2's phase against the anchor" test "$PH2" = $(( ( (O2 - O1) % P2 + P2) % P2 ))
 for t in 1 2; do
 	H=$(sj "$S/session.json" "s['tracks'][$((t - 1))]['layers'][0]['head']")
@@ -196,6 +197,7 @@ bad "a track listed twice" 's["tracks"][1]["track"] = 1' "listed twice"
 bad "a layer listed twice" 's["tracks"][0]["layers"].append(dict(s["tracks"][0]["layers"][0]))' "layer 1 is listed twice"
 bad "double speed with an odd period" 's["tracks"][0]["layers"][0].update(speed=2, period=s["tracks"][0]["layers"][0]["period"] | 1, length=s["tracks"][0]["layers"][0]["period"] | 1)' "odd period"
 bad "an effect on a chain that does not exist" 's["effects"].append({"chain": "99", "slot": 1, "effect": "eq"})' "'chain' must be a track"
+bad "an effect whose words are not strings" 's["effects"][0]["args"] = ["delay", 1]' "'args' must be"
 bad "a bad input" 's["tracks"][0]["inputs"] = [0, 1]' "'inputs' must be"
 bad "a layer longer than the pool" 's["tracks"][0]["layers"][0].update(period=9000000, length=9000000)' "larger than the whole pool"
 rm -rf "$TMP/bad"; cp -r "$TMP/orig" "$TMP/bad"; echo '{"format": "jackloop-session",' >"$TMP/bad/session.json"
@@ -334,7 +336,7 @@ expect_rc "  a session saved with the float's 24.0000001872 dB loads too" 0 L lo
 check "  clear all" L clear all
 wait_frames 4800
 
-# --- conv: ir= paths are absolute ------------------------------------------------------------------
+# --- conv: ir= paths are absolute; one with spaces is saved and restored ------------------------
 mkdir -p "$TMP/my irs"
 python3 tests/mkwav.py "$TMP/my irs/room.wav" sine 440 48000 480
 expect_rc "load a one-layer session" 0 L load "$TMP/g24"
@@ -345,6 +347,20 @@ check "  fx list names the file by its absolute path" bash -c "'$LOOPCTL' --name
 OSCPORT=$(L status --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["daemon"]["osc_port"])')
 check "  a relative ir= sent over OSC: refused, saying the daemon needs an absolute path" bash -c \
 	"python3 tests/osc.py $OSCPORT /jl/fx s:add s:1 s:conv s:ir=room.wav | grep -q '^usage.*needs an absolute path'"
+expect_rc "  save it (an IR path with a space)" 0 L save "$TMP/irsess"
+check "  session.json has the effect's words: the path one word" test \
+	"$(sj "$TMP/irsess/session.json" 's["effects"][0]["args"]')" = "['conv', 'ir=$TMP/my irs/room.wav', 'mix=1.00']"
+check "clear all" L clear all
+wait_frames 4800
+expect_rc "load it back" 0 L load "$TMP/irsess"
+check "  says it restored the effect" grep -q "1 effect restored" "$TMP/out"
+check "  with its path, space and all" bash -c "'$LOOPCTL' --name $NAME fx list 1 | grep -qF 'conv ir=$TMP/my irs/room.wav mix=1.00'"
+check "clear all" L clear all
+wait_frames 4800
+python3 -c 'import json, sys; p = sys.argv[1]; s = json.load(open(p)); [e.pop("args") for e in s["effects"]]; json.dump(s, open(p, "w"))' "$TMP/irsess/session.json"
+expect_rc "a session saved before effects had args (only the line \"conv ir=... mix=...\"): loads" 0 L load "$TMP/irsess"
+check "  the conv restored with its path, space and all" bash -c \
+	"grep -q '1 effect restored' '$TMP/out' && '$LOOPCTL' --name $NAME fx list 1 | grep -qF 'conv ir=$TMP/my irs/room.wav mix=1.00'"
 check "clear all, remove the effect" bash -c "'$LOOPCTL' --name $NAME clear all && '$LOOPCTL' --name $NAME fx remove 1 1"
 wait_frames 4800
 
