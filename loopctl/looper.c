@@ -1835,6 +1835,28 @@ void jl_looper_load_abort(struct jl_daemon *d, struct jl_session *s)
 	}
 }
 
+/* Reserves a region per layer of a load, owned by the load until its
+ * layers exist (a daemon that dies meanwhile frees them when the next one
+ * starts).  Returns -1, or the index of the first layer that did not fit
+ * (the regions reserved before it are left to the caller). */
+static int reserve_load(struct jl_daemon *d, struct jl_session *s)
+{
+	int k;
+	for (k = 0; k < s->n_layers; k++) {
+		struct jl_sess_layer *sl = &s->layers[k];
+		sl->region = try_alloc(d, sl->data_len * sl->channels, JL_LOADING_OWNER | (uint32_t)k);
+		if (sl->region < 0)
+			return k;
+		sl->pool_off = d->m->regions[sl->region].off;
+	}
+	return -1;
+}
+
+/* The region table and the layers as they were before load_prepare
+ * reserved anything, put back when it fails (the daemon's thread only). */
+static struct jl_region_m load_saved_regions[JL_MAX_LAYERS];
+static struct jl_layer_m load_saved_layers[JL_MAX_LAYERS];
+
 int jl_looper_load_prepare(struct jl_daemon *d, struct jl_req *rq, struct jl_session *s)
 {
 	struct jl_model *m = d->m;
@@ -1869,22 +1891,32 @@ int jl_looper_load_prepare(struct jl_daemon *d, struct jl_req *rq, struct jl_ses
 	if ((uint32_t)s->n_layers > free_v || s->n_layers > JL_MAX_LAYERS)
 		return say(rq, 1, "the session has %d layers and %u voices are free: not loaded "
 			   "(start jackloop with a larger --max-voices)", s->n_layers, free_v);
-	/* The old session goes: its undone layers and its undo log. */
+	/* The regions: beside the cleared layers if they fit, so their undo
+	 * history stays until load_finish's last check has passed (a refused
+	 * load leaves them to undo). */
+	memcpy(load_saved_regions, m->regions, sizeof(m->regions));
+	if (reserve_load(d, s) < 0)
+		return 0;
+	/* Their space is needed: the regions are tried in it, and the cleared
+	 * layers and the undo log go now, unless the regions do not fit even
+	 * so (a fragmented pool): then everything is put back as it was. */
+	memcpy(m->regions, load_saved_regions, sizeof(m->regions));
+	memcpy(load_saved_layers, m->layers, sizeof(m->layers));
+	for (i = 0; i < JL_MAX_LAYERS; i++)
+		if (m->layers[i].id)
+			free_region(d, &m->layers[i]);
+	if ((k = reserve_load(d, s)) >= 0) {
+		memcpy(m->regions, load_saved_regions, sizeof(m->regions));
+		memcpy(m->layers, load_saved_layers, sizeof(m->layers));
+		for (i = 0; i < (uint32_t)s->n_layers; i++)
+			s->layers[i].region = -1;
+		return say(rq, 1, "the pool is too fragmented for track %d layer %u: not loaded "
+			   "(start jackloop with a larger --pool-mb; the cleared loops can still be undone)",
+			   s->layers[k].track + 1, s->layers[k].number);
+	}
 	for (i = 0; i < JL_MAX_LAYERS; i++)
 		s->dropped += m->layers[i].id != 0;
-	drop_all_layers(d);
-	/* the regions, owned by the load until its layers exist (a daemon that
-	 * dies meanwhile frees them when the next one starts) */
-	for (k = 0; k < s->n_layers; k++) {
-		struct jl_sess_layer *sl = &s->layers[k];
-		sl->region = try_alloc(d, sl->data_len * sl->channels, JL_LOADING_OWNER | (uint32_t)k);
-		if (sl->region < 0) {
-			jl_looper_load_abort(d, s);
-			return say(rq, 1, "the pool is too fragmented for track %d layer %u: not loaded "
-				   "(start jackloop with a larger --pool-mb)", sl->track + 1, sl->number);
-		}
-		sl->pool_off = m->regions[sl->region].off;
-	}
+	drop_all_layers(d); /* their regions are free already */
 	return 0;
 }
 
@@ -1934,12 +1966,17 @@ int jl_looper_load_finish(struct jl_daemon *d, struct jl_req *rq, struct jl_sess
 		jl_looper_load_abort(d, s);
 		return 1;
 	}
-	for (i = 0, k = 0; i < JL_MAX_LAYERS; i++)
-		k += !m->layers[i].id;
-	if (k < s->n_layers) { /* takes recorded and undone meanwhile */
-		jl_looper_load_abort(d, s);
-		return say(rq, 1, "too many layers (%d): not loaded", JL_MAX_LAYERS);
-	}
+	for (i = 0; i < JL_MAX_LAYERS; i++)
+		if (m->layers[i].id && m->layers[i].voice >= 0) { /* recorded and undone meanwhile: still fading */
+			jl_looper_load_abort(d, s);
+			return say(rq, 1, "a take was recorded and undone while the session was read: not loaded "
+				   "(load it again)");
+		}
+	/* The point of no return: the cleared layers (if load_prepare kept
+	 * them) and the undo log go. */
+	for (i = 0; i < JL_MAX_LAYERS; i++)
+		s->dropped += m->layers[i].id != 0;
+	drop_all_layers(d);
 	/* Pending triggers were scheduled on the old cycle: cancelled. */
 	for (i = 0; i < JL_MAX_TRIGGERS; i++)
 		if (m->triggers[i].id) {

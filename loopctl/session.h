@@ -80,14 +80,18 @@ int jl_looper_layer_audio(struct jl_daemon *d, uint32_t id, float *dst, uint64_t
  * into the pool (done by the worker thread: nothing reads those regions
  * until the layers exist).
  * prepare: the checks (sample rate, an empty looper, pool space, voices),
- * then drops the old session's undone layers and undo log and reserves a
- * region per layer (s->layers[k].region, .pool_off).  Returns 0, 1 with
- * rq->msg saying why nothing changed, or JL_SESSION_WAIT while the old
- * session's voices fade out (their regions are still read: try again on a
- * later tick).
- * finish: the anchor, the tracks and the layers, on a new cycle start; the
- * first batch of voices starts on it, at the saved phases (start_more).  Returns 0, or 1 (a take was
- * recorded meanwhile: the regions are freed).
+ * then reserves a region per layer (s->layers[k].region, .pool_off):
+ * beside the old session's undone layers when the pool has room for both
+ * (they are dropped in finish), else in their space, dropping them and
+ * the undo log now.  Returns 0, 1 with rq->msg saying why nothing changed
+ * (a fragmented pool included: the undone layers are kept), or
+ * JL_SESSION_WAIT while the old session's voices fade out (their regions
+ * are still read: try again on a later tick).
+ * finish: drops the undone layers and the undo log, then the anchor, the
+ * tracks and the layers, on a new cycle start; the first batch of voices
+ * starts on it, at the saved phases (start_more).  Returns 0, or 1 (a take
+ * was recorded meanwhile: the regions are freed, and the undone layers
+ * are still there unless prepare needed their space).
  * abort: frees the reserved regions. */
 #define JL_LOADING_OWNER 0x20000000u	/* pool owner tag of a load's regions */
 #define JL_SESSION_WAIT 3

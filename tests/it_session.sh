@@ -297,6 +297,25 @@ wait_frames 4800
 expect_rc "the 400-layer session there: error" 1 L load "$TMP/big"
 check "  saying the voices are too few, and how to have more" grep -q "400 layers and 256 voices are free.*--max-voices" "$TMP/err"
 
+# --- a load refused for a fragmented pool keeps the cleared loops' undo history -----------------
+# a 4 MB pool (1048576 floats): a first loop of 500000 frames imported at
+# its start, a filter's state right after it; cleared, the loop's region is
+# still held for undo.  A session of one 600480-frame layer fits neither
+# beside the loop nor in the gaps once it is dropped: refused, and the loop
+# must still come back with undo
+spawn "$TMP/jackloop4.log" env LD_PRELOAD="$B/librtguard.so" "$B/jackloop" --name ss4 --osc-port 0 \
+	--history 5 --pool-mb 4
+check "a fourth instance with a 4 MB pool" wait_for 10 "$LOOPCTL" --name ss4 ping
+python3 tests/mkwav.py "$TMP/z500k.wav" zeros 48000 500000 1
+expect_rc "  import a first loop of 500000 frames" 0 "$LOOPCTL" --name ss4 import "$TMP/z500k.wav" --beats 4
+check "  a filter on track 1 (its state after the loop's region)" "$LOOPCTL" --name ss4 fx add 1 filter freq=800
+check "  clear all" "$LOOPCTL" --name ss4 clear all
+python3 tests/mksession.py "$TMP/frag" 1 --cycle 600000
+expect_rc "  load a session of one 600480-frame layer: refused" 1 "$LOOPCTL" --name ss4 load "$TMP/frag"
+check "  saying the pool is too fragmented" grep -q "too fragmented" "$TMP/err"
+expect_rc "  undo brings the cleared loop back (its undo history was kept)" 0 "$LOOPCTL" --name ss4 undo
+check "  it plays" test "$(NAME=ss4 lj 1 1 state)" = active
+
 # --- a half-speed layer keeps its phase modulo its voice's period (2P) -------------------------
 # a 1 s loop whose first half is positive and second half negative, at half
 # speed (its voice repeats every 2 s) and at phase 49000 against the anchor:
