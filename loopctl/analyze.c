@@ -352,8 +352,9 @@ int jl_analyze_main(int argc, char **argv)
 		fprintf(stderr, "loopctl analyze: %s: zero-length audio file\n", o.path);
 		goto out;
 	}
-	/* final track point at the end of the input */
-	if (track_point(&r, frame) < 0) {
+	/* final track point at the end of the input, unless a regular one
+	 * fell on it (an input of whole steps: 8.000 s would be listed twice) */
+	if (frame != r.next_track - r.track_step && track_point(&r, frame) < 0) {
 		fputs("loopctl analyze: out of memory\n", stderr);
 		goto out;
 	}

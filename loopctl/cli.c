@@ -587,6 +587,18 @@ int jl_cli_main(int argc, char **argv)
 		if (!timeout_given && !c0)
 			timeout = 120000;
 	}
+	if (!strcmp(cmd->name, "fx") && argc > 1 && !strcmp(argv[1], "add"))
+		for (i = 2; i < argc; i++) /* conv's impulse response: ir=FILE, as above */
+			if (!strncmp(argv[i], "ir=", 3) && argv[i][3] && argv[i][3] != '/') {
+				if (jl_abs_path(argv[i] + 3, absdir, sizeof(absdir) - 3) < 0) {
+					fprintf(stderr, "loopctl: cannot make '%s' an absolute path\n", argv[i] + 3);
+					return JL_EXIT_USAGE;
+				}
+				memmove(absdir + 3, absdir, strlen(absdir) + 1);
+				memcpy(absdir, "ir=", 3);
+				argv[i] = absdir;
+				break;
+			}
 	if (!strcmp(cmd->name, "subscribe") || !strcmp(cmd->name, "unsubscribe"))
 		for (i = 1; i + 1 < argc; i++) {
 			int r = strcmp(argv[i], "--url") ? 0 : numeric_url(argv[i + 1], urlbuf, sizeof(urlbuf));

@@ -161,6 +161,11 @@ static int fx_add(struct jl_daemon *d, struct jl_req *rq, uint32_t ch, int argc,
 		}
 		if (!path)
 			return say(rq, 2, "conv needs ir=FILE (a WAV impulse response)");
+		/* the daemon's working directory is nobody's: a relative path
+		 * would be read from it, and saved in a session as it was given */
+		if (path[0] != '/')
+			return say(rq, 2, "conv: ir=%s: the daemon needs an absolute path (the loopctl CLI makes one)",
+				   path);
 		if (strlen(path) >= sizeof(x->ir))
 			return say(rq, 2, "conv: the IR path is too long");
 		if (!d->conv_ok)

@@ -2019,9 +2019,11 @@ int jl_looper_load_start_more(struct jl_daemon *d, struct jl_session *s)
 		at = s->start_at; /* the first batch: together on the cycle start */
 	while (s->next_start < s->n_layers && n < LOAD_BATCH) {
 		struct jl_layer_m *l = layer_by_id(d, s->layers[s->next_start].id);
-		/* from its start, or joining later at its phase with a fade-in */
+		/* from its start, or joining later at its phase with a fade-in
+		 * (at half speed, half a voice period in is mid-loop too) */
 		if (l && l->state == JL_L_ACTIVE &&
-		    start_layer(d, l, at, (at - l->origin) % l->period ? ramp(d) : 0) == -EAGAIN)
+		    start_layer(d, l, at, (at - l->origin) % jl_sess_phase_period(l->period, l->rate) ? ramp(d) : 0) ==
+			    -EAGAIN)
 			break; /* the queue is full: this one and the rest on the next tick */
 		s->next_start++;
 		n++;
@@ -2039,6 +2041,28 @@ void jl_looper_load_abort(struct jl_daemon *d, struct jl_session *s)
 		sl->region = -1;
 	}
 }
+
+/* Reserves a region per layer of a load, owned by the load until its
+ * layers exist (a daemon that dies meanwhile frees them when the next one
+ * starts).  Returns -1, or the index of the first layer that did not fit
+ * (the regions reserved before it are left to the caller). */
+static int reserve_load(struct jl_daemon *d, struct jl_session *s)
+{
+	int k;
+	for (k = 0; k < s->n_layers; k++) {
+		struct jl_sess_layer *sl = &s->layers[k];
+		sl->region = try_alloc(d, sl->data_len * sl->channels, JL_LOADING_OWNER | (uint32_t)k);
+		if (sl->region < 0)
+			return k;
+		sl->pool_off = d->m->regions[sl->region].off;
+	}
+	return -1;
+}
+
+/* The region table and the layers as they were before load_prepare
+ * reserved anything, put back when it fails (the daemon's thread only). */
+static struct jl_region_m load_saved_regions[JL_MAX_LAYERS];
+static struct jl_layer_m load_saved_layers[JL_MAX_LAYERS];
 
 int jl_looper_load_prepare(struct jl_daemon *d, struct jl_req *rq, struct jl_session *s)
 {
@@ -2074,22 +2098,32 @@ int jl_looper_load_prepare(struct jl_daemon *d, struct jl_req *rq, struct jl_ses
 	if ((uint32_t)s->n_layers > free_v || s->n_layers > JL_MAX_LAYERS)
 		return say(rq, 1, "the session has %d layers and %u voices are free: not loaded "
 			   "(start jackloop with a larger --max-voices)", s->n_layers, free_v);
-	/* The old session goes: its undone layers and its undo log. */
+	/* The regions: beside the cleared layers if they fit, so their undo
+	 * history stays until load_finish's last check has passed (a refused
+	 * load leaves them to undo). */
+	memcpy(load_saved_regions, m->regions, sizeof(m->regions));
+	if (reserve_load(d, s) < 0)
+		return 0;
+	/* Their space is needed: the regions are tried in it, and the cleared
+	 * layers and the undo log go now, unless the regions do not fit even
+	 * so (a fragmented pool): then everything is put back as it was. */
+	memcpy(m->regions, load_saved_regions, sizeof(m->regions));
+	memcpy(load_saved_layers, m->layers, sizeof(m->layers));
+	for (i = 0; i < JL_MAX_LAYERS; i++)
+		if (m->layers[i].id)
+			free_region(d, &m->layers[i]);
+	if ((k = reserve_load(d, s)) >= 0) {
+		memcpy(m->regions, load_saved_regions, sizeof(m->regions));
+		memcpy(m->layers, load_saved_layers, sizeof(m->layers));
+		for (i = 0; i < (uint32_t)s->n_layers; i++)
+			s->layers[i].region = -1;
+		return say(rq, 1, "the pool is too fragmented for track %d layer %u: not loaded "
+			   "(start jackloop with a larger --pool-mb; the cleared loops can still be undone)",
+			   s->layers[k].track + 1, s->layers[k].number);
+	}
 	for (i = 0; i < JL_MAX_LAYERS; i++)
 		s->dropped += m->layers[i].id != 0;
-	drop_all_layers(d);
-	/* the regions, owned by the load until its layers exist (a daemon that
-	 * dies meanwhile frees them when the next one starts) */
-	for (k = 0; k < s->n_layers; k++) {
-		struct jl_sess_layer *sl = &s->layers[k];
-		sl->region = try_alloc(d, sl->data_len * sl->channels, JL_LOADING_OWNER | (uint32_t)k);
-		if (sl->region < 0) {
-			jl_looper_load_abort(d, s);
-			return say(rq, 1, "the pool is too fragmented for track %d layer %u: not loaded "
-				   "(start jackloop with a larger --pool-mb)", sl->track + 1, sl->number);
-		}
-		sl->pool_off = m->regions[sl->region].off;
-	}
+	drop_all_layers(d); /* their regions are free already */
 	return 0;
 }
 
@@ -2139,12 +2173,17 @@ int jl_looper_load_finish(struct jl_daemon *d, struct jl_req *rq, struct jl_sess
 		jl_looper_load_abort(d, s);
 		return 1;
 	}
-	for (i = 0, k = 0; i < JL_MAX_LAYERS; i++)
-		k += !m->layers[i].id;
-	if (k < s->n_layers) { /* takes recorded and undone meanwhile */
-		jl_looper_load_abort(d, s);
-		return say(rq, 1, "too many layers (%d): not loaded", JL_MAX_LAYERS);
-	}
+	for (i = 0; i < JL_MAX_LAYERS; i++)
+		if (m->layers[i].id && m->layers[i].voice >= 0) { /* recorded and undone meanwhile: still fading */
+			jl_looper_load_abort(d, s);
+			return say(rq, 1, "a take was recorded and undone while the session was read: not loaded "
+				   "(load it again)");
+		}
+	/* The point of no return: the cleared layers (if load_prepare kept
+	 * them) and the undo log go. */
+	for (i = 0; i < JL_MAX_LAYERS; i++)
+		s->dropped += m->layers[i].id != 0;
+	drop_all_layers(d);
 	/* Pending triggers were scheduled on the old cycle: cancelled. */
 	for (i = 0; i < JL_MAX_TRIGGERS; i++)
 		if (m->triggers[i].id) {
@@ -2189,7 +2228,10 @@ int jl_looper_load_finish(struct jl_daemon *d, struct jl_req *rq, struct jl_sess
 		l = &m->layers[i++];
 		adopt_layer(d, l, sl, sl->track);
 		/* its phase against the anchor, with its origin at or before the start */
-		l->origin = start >= sl->period ? start - (sl->period - sl->phase) % sl->period : start + sl->phase;
+		{ /* modulo 2 * period at half speed: the voice's own period */
+			uint64_t vp = jl_sess_phase_period(sl->period, sl->rate);
+			l->origin = start >= vp ? start - (vp - sl->phase) % vp : start + sl->phase;
+		}
 		l->seq = ++m->seq;
 		l->number = sl->number;
 		if (tr->layers_made < sl->number)

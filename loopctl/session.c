@@ -3,10 +3,11 @@
  *
  * save: the daemon's loop copies every active layer's stored frames out of
  * the pool (or the history, while a new take is still being copied), about
- * 1 MB per tick; then a worker thread writes DIR/trackNN-layerMM.wav
- * (32-bit float) and DIR/session.json, each to a temporary name renamed
- * into place when it is complete: a failed save never leaves a
- * half-written file under a good name.
+ * 1 MB per tick; then a worker thread writes DIR/trackNN-layerMM[-saveG].wav
+ * (32-bit float, names no file has) and DIR/session.json, each to a
+ * temporary name flushed and renamed when complete, session.json last: its
+ * rename is the commit, so a failed save leaves the previous session whole
+ * and no file of its own behind (save_thread).
  * load: a worker reads and checks session.json and every WAV file
  * (channels, sample rate, length against the layer's geometry); only a
  * session that passed every check reaches the looper, which checks that
@@ -32,8 +33,10 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <fcntl.h>
 #include <unistd.h>
 
+#include "../shared/jl_fx.h"
 #include "analysis.h"
 #include "commands.h"
 #include "daemon.h"
@@ -53,6 +56,7 @@ struct jl_sess_job {
 	int force;
 	uint64_t max_floats;	/* load, import: no layer may be larger than the pool */
 	uint32_t engine_rate;	/* load, import: JACK's sample rate */
+	double need_floats;	/* load: the layers so far, at JACK's rate (before they are read) */
 	struct jl_session s;
 	json_t *doc;		/* save: session.json */
 	json_t *skipped;	/* save: layers not saved (still recording, or lost) */
@@ -140,14 +144,61 @@ static void path_of(char *out, size_t n, const char *dir, const char *name, cons
 	snprintf(out, n, "%s/%s%s", dir, name, suffix);
 }
 
+/* Opens a file to read, refusing anything but a regular file: a FIFO
+ * with no writer blocks open() and read() forever (the job would never
+ * end, and every later save, load or import be refused as busy), and a
+ * device can be read without end.  O_NONBLOCK is only for the open and
+ * the check: the reads block as usual.  Returns the fd, or -1 with why
+ * in err. */
+static int open_regular(const char *p, char *err, size_t n)
+{
+	struct stat st;
+	int fd = open(p, O_RDONLY | O_NONBLOCK | O_CLOEXEC), fl;
+	if (fd < 0) {
+		snprintf(err, n, "%s", strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) < 0 || (fl = fcntl(fd, F_GETFL)) < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0) {
+		snprintf(err, n, "%s", strerror(errno));
+		close(fd);
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		snprintf(err, n, "not a regular file (%s): not read",
+			 S_ISFIFO(st.st_mode) ? "a FIFO" : S_ISDIR(st.st_mode) ? "a directory" : "a device or socket");
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* session.json (or NULL, with why in err; err->line < 0 when the file
+ * could not be opened, as json_load_file says). */
+static json_t *load_json(const char *p, json_error_t *err)
+{
+	json_t *doc;
+	int fd = open_regular(p, err->text, sizeof(err->text));
+	if (fd < 0) {
+		err->line = -1;
+		return NULL;
+	}
+	doc = json_loadfd(fd, 0, err);
+	close(fd);
+	return doc;
+}
+
 /* --- save ------------------------------------------------------------------ */
 
+/* Writes a layer's frames to DIR/FILE.part (created: pick_generation
+ * chose a name no file has) and flushes it to the disk.  On failure the
+ * .part file is removed. */
 static int write_wav(struct jl_sess_job *j, const struct jl_sess_layer *l)
 {
 	char tmp[1100];
 	SF_INFO info;
 	SNDFILE *f;
 	sf_count_t w;
+	int fd;
 	path_of(tmp, sizeof(tmp), j->dir, l->file, ".part");
 	memset(&info, 0, sizeof(info));
 	info.samplerate = (int)j->s.sample_rate;
@@ -155,9 +206,14 @@ static int write_wav(struct jl_sess_job *j, const struct jl_sess_layer *l)
 	info.format = SF_FORMAT_WAV | SF_FORMAT_FLOAT;
 	if (l->data_len * l->channels * sizeof(float) >= (1ull << 32) - 64)
 		info.format = SF_FORMAT_RF64 | SF_FORMAT_FLOAT; /* past the 4 GB of RIFF */
-	f = sf_open(tmp, SFM_WRITE, &info);
-	if (!f)
-		return fail(j, "cannot write %s: %s", tmp, sf_strerror(NULL));
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
+	if (fd < 0)
+		return fail(j, "cannot write %s: %s", tmp, strerror(errno));
+	f = sf_open_fd(fd, SFM_WRITE, &info, SF_FALSE);
+	if (!f) {
+		fail(j, "cannot write %s: %s", tmp, sf_strerror(NULL));
+		goto fail;
+	}
 	/* no PEAK chunk: it carries a time stamp, and the same loops should
 	 * give the same files */
 	sf_command(f, SFC_SET_ADD_PEAK_CHUNK, NULL, SF_FALSE);
@@ -165,20 +221,109 @@ static int write_wav(struct jl_sess_job *j, const struct jl_sess_layer *l)
 	if (w != (sf_count_t)l->data_len) {
 		fail(j, "cannot write %s: %s", tmp, sf_strerror(f));
 		sf_close(f);
-		unlink(tmp);
-		return -1;
+		goto fail;
 	}
 	if (sf_close(f)) {
-		unlink(tmp);
-		return fail(j, "cannot write %s (disk full?)", tmp);
+		fail(j, "cannot write %s (disk full?)", tmp);
+		goto fail;
+	}
+	if (fsync(fd) < 0) {
+		fail(j, "cannot write %s: %s", tmp, strerror(errno));
+		goto fail;
+	}
+	if (close(fd) < 0) {
+		fd = -1;
+		fail(j, "cannot write %s: %s", tmp, strerror(errno));
+		goto fail;
 	}
 	j->bytes += l->data_len * l->channels * sizeof(float);
 	return 0;
+fail:
+	if (fd >= 0)
+		close(fd);
+	unlink(tmp);
+	return -1;
 }
 
-/* After a forced save: the WAV files the replaced session listed and the
- * new one does not are removed (only those: nothing else in the
- * directory is touched). */
+/* A layer's file name: "trackNN-layerMM.wav" in the first session saved
+ * into a directory (generation 0), "trackNN-layerMM-saveG.wav" in the
+ * G-th save that replaced one. */
+static void layer_file(char *out, size_t n, const struct jl_sess_layer *l, uint32_t gen)
+{
+	if (gen)
+		snprintf(out, n, "track%02d-layer%02u-save%u.wav", l->track + 1, l->number, gen);
+	else
+		snprintf(out, n, "track%02d-layer%02u.wav", l->track + 1, l->number);
+}
+
+/* 1 if f is a name save gives a layer's file: "trackNN-layerMM.wav" or
+ * "trackNN-layerMM-saveG.wav". */
+static size_t digits(const char *s)
+{
+	size_t n = 0;
+	while (s[n] >= '0' && s[n] <= '9')
+		n++;
+	return n;
+}
+
+static int is_layer_file(const char *f)
+{
+	size_t n;
+	if (strncmp(f, "track", 5) || (n = digits(f + 5)) < 2)
+		return 0;
+	f += 5 + n;
+	if (strncmp(f, "-layer", 6) || (n = digits(f + 6)) < 2)
+		return 0;
+	f += 6 + n;
+	if (!strncmp(f, "-save", 5) && (n = digits(f + 5)) > 0)
+		f += 5 + n;
+	return !strcmp(f, ".wav");
+}
+
+/* 0 if neither DIR/name nor DIR/name.part exists (lstat: a dangling
+ * link counts as existing). */
+static int name_free(const char *dir, const char *name)
+{
+	char p[1100];
+	struct stat st;
+	path_of(p, sizeof(p), dir, name, "");
+	if (lstat(p, &st) == 0 || errno != ENOENT)
+		return -1;
+	path_of(p, sizeof(p), dir, name, ".part");
+	return lstat(p, &st) == 0 || errno != ENOENT ? -1 : 0;
+}
+
+/* The generation of this save: the replaced session's plus one (0 for
+ * the first session in the directory), moved on until no layer file
+ * name of it exists: the new files never replace a file, so the old
+ * session stays whole until session.json is renamed. */
+static int pick_generation(struct jl_sess_job *j, json_t *old, uint32_t *gen)
+{
+	json_t *g = json_object_get(old, "generation");
+	uint32_t tries;
+	int k, clash;
+	*gen = 0;
+	if (old)
+		*gen = json_is_integer(g) && json_integer_value(g) >= 0 && json_integer_value(g) < 1000000000
+			       ? (uint32_t)json_integer_value(g) + 1
+			       : 1;
+	for (tries = 0; tries < 1000; tries++, ++*gen) {
+		for (k = 0, clash = 0; k < j->s.n_layers && !clash; k++) {
+			layer_file(j->s.layers[k].file, sizeof(j->s.layers[k].file), &j->s.layers[k], *gen);
+			clash = name_free(j->dir, j->s.layers[k].file) < 0;
+		}
+		if (!clash)
+			return 0;
+	}
+	return fail(j, "%s: no free name for the layer files (remove old track*-layer*-save*.wav files)", j->dir);
+}
+
+/* After a forced save: the layer files the replaced session listed and
+ * the new one does not are removed.  Only names save itself gives a
+ * layer's file: the replaced session.json is read, not trusted, and a
+ * name it lists that save would not write (session.json itself, the
+ * user's own notes) is left alone, as is everything else in the
+ * directory. */
 static void drop_stale(struct jl_sess_job *j, json_t *old)
 {
 	json_t *t, *l;
@@ -188,7 +333,7 @@ static void drop_stale(struct jl_sess_job *j, json_t *old)
 	json_array_foreach(json_object_get(old, "tracks"), ti, t) {
 		json_array_foreach(json_object_get(t, "layers"), li, l) {
 			const char *f = json_string_value(json_object_get(l, "file"));
-			if (!f || !*f || strchr(f, '/') || f[0] == '.')
+			if (!f || !is_layer_file(f))
 				continue;
 			for (k = 0, keep = 0; k < j->s.n_layers && !keep; k++)
 				keep = !strcmp(j->s.layers[k].file, f);
@@ -199,14 +344,61 @@ static void drop_stale(struct jl_sess_job *j, json_t *old)
 	}
 }
 
+/* fsync of a directory: its new and renamed entries reach the disk.
+ * Returns 0 or an errno. */
+static int sync_dir(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), e = 0;
+	if (fd < 0 || fsync(fd) < 0)
+		e = errno;
+	if (fd >= 0)
+		close(fd);
+	return e;
+}
+
+/* session.json.part: written, flushed, closed. */
+static int write_json(struct jl_sess_job *j, const char *p)
+{
+	int fd;
+	unlink(p); /* a leftover of a save cut short */
+	fd = open(p, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
+	if (fd < 0)
+		return fail(j, "cannot write %s: %s", p, strerror(errno));
+	errno = 0;
+	if (json_dumpfd(j->doc, fd, JSON_INDENT(2) | JSON_SORT_KEYS) < 0 || fsync(fd) < 0) {
+		fail(j, "cannot write %s: %s", p, errno ? strerror(errno) : "out of memory");
+		close(fd);
+		unlink(p);
+		return -1;
+	}
+	if (close(fd) < 0) {
+		fail(j, "cannot write %s: %s", p, strerror(errno));
+		unlink(p);
+		return -1;
+	}
+	return 0;
+}
+
+static json_t *session_json(const struct jl_session *s, uint32_t gen);
+
+/* The order makes session.json's rename the one commit point: the layer
+ * files are written under names of this save only (never over a file of
+ * the session they replace), each flushed to the disk, renamed from .part
+ * and the directory flushed; then session.json.part is written, flushed
+ * and renamed over session.json; only then are the replaced session's
+ * files removed.  Cut short anywhere before (a full disk, a crash), the
+ * old session.json still describes the old files, which are untouched. */
 static void *save_thread(void *arg)
 {
 	struct jl_sess_job *j = arg;
-	char a[1100], b[1100];
+	char a[1100], b[1100], parent[1100], *slash;
 	struct stat st;
-	json_t *old;
-	int k, done = 0;
-	if (mkdir(j->dir, 0777) < 0 && errno != EEXIST) {
+	json_t *old = NULL;
+	uint32_t gen;
+	int k, e, written = 0, renamed = 0, made_dir = 0, json_part = 0;
+	if (mkdir(j->dir, 0777) == 0)
+		made_dir = 1;
+	else if (errno != EEXIST) {
 		fail(j, "cannot create %s: %s", j->dir, strerror(errno));
 		goto out;
 	}
@@ -219,17 +411,21 @@ static void *save_thread(void *arg)
 		fail(j, "%s already holds a session: not overwritten (save --force replaces it)", j->dir);
 		goto out;
 	}
-	for (k = 0; k < j->s.n_layers; k++, done++)
-		if (write_wav(j, &j->s.layers[k]) < 0)
-			goto out;
-	path_of(a, sizeof(a), j->dir, "session.json", ".part");
-	if (json_dump_file(j->doc, a, JSON_INDENT(2) | JSON_SORT_KEYS) < 0) {
-		fail(j, "cannot write %s: %s", a, strerror(errno));
-		unlink(a);
+	if (j->force) {
+		json_error_t err;
+		old = load_json(a, &err); /* NULL: nothing of it is removed */
+	}
+	if (pick_generation(j, old, &gen) < 0)
+		goto out;
+	j->doc = session_json(&j->s, gen);
+	if (!j->doc) {
+		fail(j, "out of memory");
 		goto out;
 	}
-	/* all written: move them into place, the session file last */
-	for (k = 0; k < j->s.n_layers; k++) {
+	for (k = 0; k < j->s.n_layers; k++, written++)
+		if (write_wav(j, &j->s.layers[k]) < 0)
+			goto out;
+	for (k = 0; k < j->s.n_layers; k++, renamed++) {
 		path_of(a, sizeof(a), j->dir, j->s.layers[k].file, ".part");
 		path_of(b, sizeof(b), j->dir, j->s.layers[k].file, "");
 		if (rename(a, b) < 0) {
@@ -238,22 +434,55 @@ static void *save_thread(void *arg)
 		}
 	}
 	path_of(a, sizeof(a), j->dir, "session.json", ".part");
+	if (write_json(j, a) < 0)
+		goto out;
+	json_part = 1;
+	if ((e = sync_dir(j->dir))) {
+		fail(j, "cannot sync %s: %s", j->dir, strerror(e));
+		goto out;
+	}
+	/* the commit */
 	path_of(b, sizeof(b), j->dir, "session.json", "");
-	old = j->force ? json_load_file(b, 0, NULL) : NULL;
-	if (rename(a, b) < 0)
+	if (rename(a, b) < 0) {
 		fail(j, "cannot rename %s: %s", a, strerror(errno));
-	else
-		drop_stale(j, old);
-	json_decref(old);
-	done = -1;
+		goto out;
+	}
+	written = renamed = json_part = 0; /* the session's now: kept whatever follows */
+	snprintf(parent, sizeof(parent), "%s", j->dir);
+	slash = strrchr(parent, '/');
+	if (slash == parent)
+		slash[1] = 0;
+	else if (slash)
+		*slash = 0;
+	/* and on the disk (with a new directory's own entry) before the
+	 * replaced session's files go */
+	if ((e = sync_dir(j->dir)) || (made_dir && (e = sync_dir(parent)))) {
+		fail(j, "the session is written to %s, but syncing the directory failed: %s (the disk may not hold "
+			"it yet; the replaced session's files are kept)", j->dir, strerror(e));
+		goto out;
+	}
+	drop_stale(j, old);
 out:
-	/* a failed save leaves no temporary files behind */
-	for (k = 0; done >= 0 && k < j->s.n_layers; k++) {
-		path_of(a, sizeof(a), j->dir, j->s.layers[k].file, ".part");
+	/* a failed save leaves nothing behind: no temporary file, and none
+	 * of its layer files (no session lists them) */
+	if (json_part) {
+		path_of(a, sizeof(a), j->dir, "session.json", ".part");
 		unlink(a);
 	}
+	for (k = 0; k < written; k++) {
+		path_of(a, sizeof(a), j->dir, j->s.layers[k].file, k < renamed ? "" : ".part");
+		unlink(a);
+	}
+	json_decref(old);
 	atomic_store(&j->done, 1);
 	return NULL;
+}
+
+/* A layer's gain in dB, rounded to 1e-6 dB: the float gain of +24 dB is
+ * 24.0000001872 dB unrounded, past the -200..24 that load accepts. */
+static double layer_db(float gain)
+{
+	return gain > 0 ? round(20.0 * log10(gain) * 1e6) / 1e6 : -200.0;
 }
 
 static json_t *layer_json(const struct jl_sess_layer *l)
@@ -262,7 +491,7 @@ static json_t *layer_json(const struct jl_sess_layer *l)
 			 "channels", l->channels, "head", (json_int_t)l->head, "length", (json_int_t)l->body,
 			 "period", (json_int_t)l->period, "seam", (json_int_t)l->seam, "seam_mode",
 			 l->seam_mode == JL_SEAM_XFADE ? "crossfade" : "edges", "phase", (json_int_t)l->phase,
-			 "gain_db", l->gain > 0 ? 20.0 * log10(l->gain) : -200.0, "muted", l->muted, "speed",
+			 "gain_db", layer_db(l->gain), "muted", l->muted, "speed",
 			 l->rate == 1 ? 2.0 : l->rate == 2 ? 0.5 : 1.0, "reverse", l->reverse);
 }
 
@@ -353,15 +582,11 @@ static int is_input_chain(const char *ch)
 	return !ch || !strncmp(ch, "in", 2);
 }
 
-/* Runs a command line of the table from the session's own tick. */
-static int run_words(struct jl_daemon *d, char *line, char *msg, size_t n)
+/* Runs a command of the table from the session's own tick. */
+static int run_argv(struct jl_daemon *d, int argc, char **w, char *msg, size_t n)
 {
-	char *w[48], *save = NULL, *t;
 	struct jl_req rq;
-	int argc = 0, rc;
-	for (t = strtok_r(line, " ", &save); t && argc < 47; t = strtok_r(NULL, " ", &save))
-		w[argc++] = t;
-	w[argc] = NULL;
+	int rc;
 	memset(&rq, 0, sizeof(rq));
 	rq.json = json_object();
 	rc = jl_daemon_run(d, &rq, argc, w);
@@ -369,6 +594,63 @@ static int run_words(struct jl_daemon *d, char *line, char *msg, size_t n)
 		snprintf(msg, n, "%.*s", (int)(n - 1), rq.msg);
 	json_decref(rq.json);
 	return rc;
+}
+
+/* The same, from a line split on spaces. */
+static int run_words(struct jl_daemon *d, char *line, char *msg, size_t n)
+{
+	char *w[48], *save = NULL, *t;
+	int argc = 0;
+	for (t = strtok_r(line, " ", &save); t && argc < 47; t = strtok_r(NULL, " ", &save))
+		w[argc++] = t;
+	w[argc] = NULL;
+	return run_argv(d, argc, w, msg, n);
+}
+
+#define EFFECT_ARGS_MAX 40	/* the words of an effect after `fx add CHAIN` */
+#define EFFECT_CHARS_MAX 1000	/* and their characters, with a NUL each */
+
+/* `fx add CHAIN ARGS...` of a session's effect, into w (and buf, which
+ * holds the words).  "args" (saved since effects could have a parameter
+ * with a space: conv's ir= path) are the words as they are; an older
+ * session has only "effect", the line split on spaces, except that a conv
+ * line's ir= runs to its last " mix=" (its path may hold spaces).
+ * parse_effects checked the sizes.  Returns argc. */
+static int effect_argv(json_t *e, char **w, char *buf, size_t n)
+{
+	json_t *args = json_object_get(e, "args"), *a;
+	const char *fx = json_string_value(json_object_get(e, "effect")), *mix;
+	char *p = buf, *save = NULL, *t;
+	size_t k;
+	int argc = 0;
+	w[argc++] = (char *)"fx";
+	w[argc++] = (char *)"add";
+	w[argc++] = (char *)json_string_value(json_object_get(e, "chain"));
+	if (args) {
+		json_array_foreach(args, k, a) {
+			size_t len = strlen(json_string_value(a)) + 1;
+			memcpy(p, json_string_value(a), len);
+			w[argc++] = p;
+			p += len;
+		}
+	} else if (!strncmp(fx, "conv ir=", 8)) {
+		snprintf(buf, n, "%s", fx);
+		buf[4] = 0;
+		w[argc++] = buf;
+		w[argc++] = buf + 5;
+		for (mix = strstr(buf + 5, " mix="); mix && strstr(mix + 1, " mix="); mix = strstr(mix + 1, " mix="))
+			;
+		if (mix) {
+			buf[mix - buf] = 0;
+			w[argc++] = buf + (mix - buf) + 1;
+		}
+	} else {
+		snprintf(buf, n, "%s", fx);
+		for (t = strtok_r(buf, " ", &save); t && argc < EFFECT_ARGS_MAX + 3; t = strtok_r(NULL, " ", &save))
+			w[argc++] = t;
+	}
+	w[argc] = NULL;
+	return argc;
 }
 
 /* Load, after the layers started: the track and master effects are
@@ -401,10 +683,8 @@ static int effects_step(struct jl_daemon *d, struct jl_sess_job *j)
 				return 1; /* a removed effect's region is not free yet */
 	err[0] = 0;
 	json_array_foreach(j->s.effects, k, e) {
-		char msg[512];
-		snprintf(line, sizeof(line), "fx add %s %s", json_string_value(json_object_get(e, "chain")),
-			 json_string_value(json_object_get(e, "effect")));
-		if (run_words(d, line, msg, sizeof(msg)) == 0) {
+		char msg[512], buf[EFFECT_CHARS_MAX + 24], *w[EFFECT_ARGS_MAX + 4];
+		if (run_argv(d, effect_argv(e, w, buf, sizeof(buf)), w, msg, sizeof(msg)) == 0) {
 			added++;
 		} else {
 			if (!failed++)
@@ -422,7 +702,7 @@ static int effects_step(struct jl_daemon *d, struct jl_sess_job *j)
 }
 
 /* The session's text, from what was collected. */
-static json_t *session_json(const struct jl_session *s)
+static json_t *session_json(const struct jl_session *s, uint32_t gen)
 {
 	json_t *tracks = json_array();
 	int t, k;
@@ -438,11 +718,38 @@ static json_t *session_json(const struct jl_session *s)
 							st->muted, "soloed", st->soloed, "stopped", st->stopped, "layers",
 							layers));
 	}
-	return json_pack("{s:s,s:i,s:i,s:I,s:i,s:i,s:f,s:s,s:o,s:O}", "format", JL_SESSION_FORMAT, "version",
+	return json_pack("{s:s,s:i,s:i,s:I,s:i,s:i,s:f,s:s,s:o,s:O,s:I}", "format", JL_SESSION_FORMAT, "version",
 			 JL_SESSION_VERSION, "sample_rate", (int)s->sample_rate, "cycle_frames", (json_int_t)s->cycle,
 			 "beats_per_cycle", s->beats_per_cycle, "beats_per_bar", s->beats_per_bar, "bpm",
 			 60.0 * s->sample_rate * s->beats_per_cycle / (double)s->cycle, "quantize",
-			 jl_looper_quant_name(s->quantize), "tracks", tracks, "effects", s->effects);
+			 jl_looper_quant_name(s->quantize), "tracks", tracks, "effects", s->effects, "generation",
+			 (json_int_t)gen);
+}
+
+/* The words `fx add CHAIN` takes for an effect of `fx list` ({chain,
+ * slot, effect}): its line split on spaces, but conv's from the model, so
+ * an ir= path with spaces stays one word. */
+static json_t *effect_args(struct jl_daemon *d, json_t *e)
+{
+	const char *ch = json_string_value(json_object_get(e, "chain"));
+	const char *fx = json_string_value(json_object_get(e, "effect"));
+	json_int_t slot = json_integer_value(json_object_get(e, "slot"));
+	uint32_t c = !strcmp(ch, "master") ? JL_FX_CHAIN_MASTER : (uint32_t)atoi(ch) - 1;
+	json_t *args = json_array();
+	char buf[512], *save = NULL, *t;
+	if (c < JL_FX_CHAINS && slot >= 1 && slot <= JL_FX_SLOTS && d->m->fx[c][slot - 1].type == JL_FX_CONV) {
+		const struct jl_fx_m *x = &d->m->fx[c][slot - 1];
+		snprintf(buf, sizeof(buf), "ir=%s", x->ir);
+		json_array_append_new(args, json_string("conv"));
+		json_array_append_new(args, json_string(buf));
+		snprintf(buf, sizeof(buf), "mix=%.2f", (double)x->mix);
+		json_array_append_new(args, json_string(buf));
+		return args;
+	}
+	snprintf(buf, sizeof(buf), "%s", fx ? fx : "");
+	for (t = strtok_r(buf, " ", &save); t; t = strtok_r(NULL, " ", &save))
+		json_array_append_new(args, json_string(t));
+	return args;
 }
 
 /* Save, in the daemon's loop: a bounded slice of the layers' frames per
@@ -482,11 +789,7 @@ static void collect(struct jl_daemon *d, struct jl_sess_job *j)
 		j->s.n_layers = o;
 	}
 	j->collecting = 0;
-	j->doc = session_json(&j->s);
-	if (!j->doc)
-		fail(j, "out of memory");
-	else
-		start_thread(j, save_thread);
+	start_thread(j, save_thread); /* it names the files and writes session.json */
 	if (!j->running)
 		atomic_store(&j->done, 1);
 }
@@ -526,8 +829,11 @@ int jl_cmd_save(struct jl_daemon *d, struct jl_req *rq, int argc, char **argv)
 		all = json_object_get(fr.json, "effects");
 		s->effects = json_array();
 		json_array_foreach(all, k, e)
-			if (!is_input_chain(json_string_value(json_object_get(e, "chain"))))
-				json_array_append(s->effects, e);
+			if (!is_input_chain(json_string_value(json_object_get(e, "chain")))) {
+				json_t *c = json_copy(e);
+				json_object_set_new(c, "args", effect_args(d, e));
+				json_array_append_new(s->effects, c);
+			}
 		json_decref(fr.json);
 	}
 	/* what is saved is decided now; the frames follow tick by tick */
@@ -574,9 +880,11 @@ int jl_cmd_save(struct jl_daemon *d, struct jl_req *rq, int argc, char **argv)
 			sl->period = l->period;
 			sl->seam = l->seam;
 			sl->data_len = l->data_len;
-			sl->phase = l->origin >= m->origin ? (l->origin - m->origin) % l->period
-							   : (l->period - (m->origin - l->origin) % l->period) % l->period;
-			snprintf(sl->file, sizeof(sl->file), "track%02d-layer%02u.wav", t + 1, l->number);
+			{
+				uint64_t vp = jl_sess_phase_period(l->period, l->rate);
+				sl->phase = l->origin >= m->origin ? (l->origin - m->origin) % vp
+								   : (vp - (m->origin - l->origin) % vp) % vp;
+			}
 			s->n_layers++;
 		}
 	}
@@ -627,35 +935,51 @@ static int get_bool(json_t *o, const char *key)
 
 static int read_wav(struct jl_sess_job *j, struct jl_sess_layer *l, const char *where)
 {
-	char p[1100];
+	char p[1100], err[128];
 	SF_INFO info;
 	SNDFILE *f;
+	uint64_t i;
+	int fd;
 	path_of(p, sizeof(p), j->dir, l->file, "");
 	memset(&info, 0, sizeof(info));
-	f = sf_open(p, SFM_READ, &info);
-	if (!f)
+	fd = open_regular(p, err, sizeof(err));
+	if (fd < 0)
+		return fail(j, "%s: %s: %s", where, p, err);
+	f = sf_open_fd(fd, SFM_READ, &info, SF_FALSE);
+	if (!f) {
+		close(fd);
 		return fail(j, "%s: %s: %s", where, p, sf_strerror(NULL));
+	}
 	if (info.channels != l->channels || (uint32_t)info.samplerate != j->s.sample_rate ||
 	    (uint64_t)info.frames != l->data_len) {
 		fail(j, "%s: %s has %d channel%s at %d Hz, %lld frames; the session says %u at %u Hz, %llu frames",
 		     where, p, info.channels, info.channels == 1 ? "" : "s", info.samplerate, (long long)info.frames,
 		     l->channels, j->s.sample_rate, (unsigned long long)l->data_len);
-		sf_close(f);
-		return -1;
+		goto fail;
 	}
 	l->audio = jl_alloc(l->data_len * l->channels * sizeof(float));
 	if (!l->audio) {
-		sf_close(f);
-		return fail(j, "%s: out of memory for %s", where, p);
+		fail(j, "%s: out of memory for %s", where, p);
+		goto fail;
 	}
 	if (sf_readf_float(f, l->audio, (sf_count_t)l->data_len) != (sf_count_t)l->data_len) {
 		fail(j, "%s: %s is truncated: %s", where, p, sf_strerror(f));
-		sf_close(f);
-		return -1;
+		goto fail;
 	}
 	sf_close(f);
+	close(fd);
+	/* as import: a NaN or an infinity would reach the PA (and stay in a
+	 * reverb's or a delay's state until it is removed) */
+	for (i = 0; i < l->data_len * l->channels; i++)
+		if (!isfinite(l->audio[i]))
+			return fail(j, "%s: %s holds a sample that is not a number (frame %llu): not loaded", where, p,
+				    (unsigned long long)(i / l->channels));
 	j->bytes += l->data_len * l->channels * sizeof(float);
 	return 0;
+fail:
+	sf_close(f);
+	close(fd);
+	return -1;
 }
 
 static int parse_layer(struct jl_sess_job *j, json_t *jl, int t, struct jl_sess_layer *l)
@@ -681,8 +1005,23 @@ static int parse_layer(struct jl_sess_job *j, json_t *jl, int t, struct jl_sess_
 	if (get_u64(j, jl, "period", 1, 1ull << 40, &l->period, where) ||
 	    get_u64(j, jl, "length", 1, l->period, &l->body, where) ||
 	    get_u64(j, jl, "seam", 0, l->period, &l->seam, where) ||
-	    get_u64(j, jl, "head", l->seam, 1ull << 40, &l->head, where) ||
-	    get_u64(j, jl, "phase", 0, l->period - 1, &l->phase, where))
+	    get_u64(j, jl, "head", l->seam, 1ull << 40, &l->head, where))
+		return -1;
+	/* sessions saved before gain_db was rounded hold 24.0000001872 for
+	 * +24 dB: a hair over the top is +24 */
+	if (get_real(j, jl, "gain_db", -200, 24.00001, 0, &db, where) ||
+	    get_real(j, jl, "speed", 0.5, 2, 1, &speed, where))
+		return -1;
+	if (db > 24)
+		db = 24;
+	if (speed != 0.5 && speed != 1 && speed != 2)
+		return fail(j, "session.json: %s: 'speed' must be 0.5, 1 or 2", where);
+	if (speed == 2 && l->period % 2)
+		return fail(j, "session.json: %s: a layer with an odd period cannot play at speed 2", where);
+	l->rate = speed == 2 ? 1 : speed == 0.5 ? 2 : 0;
+	/* at half speed the phase is modulo 2 * period (older sessions,
+	 * saved modulo the period, are read as they were written) */
+	if (get_u64(j, jl, "phase", 0, jl_sess_phase_period(l->period, l->rate) - 1, &l->phase, where))
 		return -1;
 	sm = json_string_value(json_object_get(jl, "seam_mode"));
 	if (sm && !strcmp(sm, "crossfade"))
@@ -700,25 +1039,41 @@ static int parse_layer(struct jl_sess_job *j, json_t *jl, int t, struct jl_sess_
 	if (l->data_len * l->channels > j->max_floats)
 		return fail(j, "session.json: %s: %.1f MB is larger than the whole pool (jackloop --pool-mb)", where,
 			    (double)(l->data_len * l->channels * sizeof(float)) / 1048576.0);
-	if (get_real(j, jl, "gain_db", -200, 24, 0, &db, where) || get_real(j, jl, "speed", 0.5, 2, 1, &speed, where))
-		return -1;
-	if (speed != 0.5 && speed != 1 && speed != 2)
-		return fail(j, "session.json: %s: 'speed' must be 0.5, 1 or 2", where);
-	if (speed == 2 && l->period % 2)
-		return fail(j, "session.json: %s: a layer with an odd period cannot play at speed 2", where);
-	l->rate = speed == 2 ? 1 : speed == 0.5 ? 2 : 0;
 	l->gain = db <= -200 ? 0.0f : (float)pow(10.0, db / 20.0);
 	l->muted = (uint8_t)get_bool(jl, "muted");
 	l->reverse = (uint8_t)get_bool(jl, "reverse");
+	/* The whole session against the whole pool, before this layer's file
+	 * is read: a session that cannot fit is refused having read at most
+	 * a pool's worth, not every file (the same large file named by every
+	 * track took the daemon to 700 MB before the total was checked).  At
+	 * another rate the converted lengths are known only after the
+	 * conversion: estimated here with 2 % to spare for their rounding,
+	 * checked exactly in convert_rate and load_prepare. */
+	if (j->s.sample_rate == j->engine_rate) {
+		j->need_floats += (double)((l->data_len * l->channels + 15) & ~(uint64_t)15);
+		if (j->need_floats > (double)j->max_floats)
+			return fail(j, "session.json: the layers up to %s need %.1f MB, more than the whole pool "
+				    "(%.1f MB; jackloop --pool-mb): not loaded", where,
+				    j->need_floats * sizeof(float) / 1048576.0,
+				    (double)j->max_floats * sizeof(float) / 1048576.0);
+	} else {
+		j->need_floats += (double)(l->data_len * l->channels) * j->engine_rate / j->s.sample_rate;
+		if (j->need_floats > 1.02 * (double)j->max_floats)
+			return fail(j, "at %u Hz the session is larger than the whole pool (jackloop --pool-mb): the "
+				    "layers up to %s need about %.1f MB of its %.1f MB; not loaded", j->engine_rate, where,
+				    j->need_floats * sizeof(float) / 1048576.0,
+				    (double)j->max_floats * sizeof(float) / 1048576.0);
+	}
 	return read_wav(j, l, where);
 }
 
-/* "effects": optional; each {chain: "1".."64"|"master", effect: "TYPE
- * k=v ..."}, added in order with `fx add` once the layers play. */
+/* "effects": optional; each {chain: "1".."64"|"master", args: ["TYPE",
+ * "k=v", ...]} (or, in older sessions, only effect: "TYPE k=v ..."),
+ * added in order with `fx add` once the layers play. */
 static int parse_effects(struct jl_sess_job *j, json_t *arr)
 {
-	json_t *e;
-	size_t k;
+	json_t *e, *a;
+	size_t k, i;
 	if (!arr)
 		return 0;
 	if (!json_is_array(arr))
@@ -726,17 +1081,31 @@ static int parse_effects(struct jl_sess_job *j, json_t *arr)
 	json_array_foreach(arr, k, e) {
 		const char *ch = json_string_value(json_object_get(e, "chain"));
 		const char *fx = json_string_value(json_object_get(e, "effect"));
+		json_t *args = json_object_get(e, "args");
 		char *end;
 		long t = ch ? strtol(ch, &end, 10) : 0;
-		int words = 1;
+		size_t words = 1, chars = 0;
 		if (!ch || (strcmp(ch, "master") && (*end || !*ch || t < 1 || t > JL_MAX_TRACKS)))
 			return fail(j, "session.json: effect %zu: 'chain' must be a track 1..%d or \"master\"", k + 1,
 				    JL_MAX_TRACKS);
+		if (args) {
+			if (!json_is_array(args) || !json_array_size(args))
+				return fail(j, "session.json: effect %zu: 'args' must be [\"TYPE\", \"name=value\"...]", k + 1);
+			json_array_foreach(args, i, a) {
+				if (!json_is_string(a) || !*json_string_value(a))
+					return fail(j, "session.json: effect %zu: 'args' must be [\"TYPE\", \"name=value\"...]",
+						    k + 1);
+				chars += strlen(json_string_value(a)) + 1;
+			}
+			if (json_array_size(args) > EFFECT_ARGS_MAX || chars > EFFECT_CHARS_MAX)
+				return fail(j, "session.json: effect %zu: too many parameters", k + 1);
+			continue;
+		}
 		if (!fx || !*fx || strlen(fx) > 400)
 			return fail(j, "session.json: effect %zu: 'effect' must be TYPE name=value...", k + 1);
 		for (end = (char *)fx; *end; end++)
 			words += *end == ' ';
-		if (words > 40)
+		if (words > EFFECT_ARGS_MAX)
 			return fail(j, "session.json: effect %zu: too many parameters", k + 1);
 	}
 	j->s.effects = json_incref(arr);
@@ -758,8 +1127,10 @@ static uint64_t conv_len(uint64_t x, uint64_t C, uint64_t C2, double r)
  * SNR, 90 % of the band; 0.64 s for a minute of stereo, the best one
  * 2.3 s) to the converted geometry, so the loops last as long and sound
  * at the same pitch.  The cycle becomes llround(C * r) frames (even if a layer plays
- * at double speed, which needs an even period); positions move by less
- * than a frame.  Runs in the load worker. */
+ * at double speed, which needs an even period); a phase of q cycles and
+ * rem frames becomes q * C2 + llround(rem * r), so it stays on the same
+ * place of the new cycles.  (head is the seam's pre-roll, never whole
+ * cycles: it is rounded as the seam is.)  Runs in the load worker. */
 static int convert_rate(struct jl_sess_job *j)
 {
 	struct jl_session *s = &j->s;
@@ -815,7 +1186,11 @@ static int convert_rate(struct jl_sess_job *j)
 			memset(out + got * l->channels, 0, (len - got) * l->channels * sizeof(float));
 		jl_free(l->audio);
 		l->audio = out;
-		l->phase = (uint64_t)llround((double)l->phase * r) % period;
+		/* whole cycles of the phase stay whole cycles of C2, as lengths
+		 * do (conv_len); only the rest is rounded: llround(phase * r)
+		 * moved a phase of k cycles by up to k/2 frames off the grid */
+		l->phase = (l->phase / C * C2 + (uint64_t)llround((double)(l->phase % C) * r)) %
+			   jl_sess_phase_period(period, l->rate);
 		l->period = period;
 		l->body = body;
 		l->seam = seam;
@@ -840,10 +1215,10 @@ static void *load_thread(void *arg)
 	int seen[JL_MAX_TRACKS] = { 0 }, k;
 	const char *fmt, *q;
 	path_of(p, sizeof(p), j->dir, "session.json", "");
-	doc = json_load_file(p, 0, &err);
+	doc = load_json(p, &err);
 	if (!doc) {
-		if (access(p, F_OK) < 0)
-			fail(j, "%s: %s", p, strerror(errno));
+		if (err.line < 0)
+			fail(j, "%s: %s", p, err.text);
 		else
 			fail(j, "%s is not valid JSON: %s (line %d, column %d)", p, err.text, err.line, err.column);
 		goto out;
@@ -1178,14 +1553,18 @@ static void *import_thread(void *arg)
 	SNDFILE *f;
 	float *x = NULL, *y;
 	uint64_t n, i, T;
-	int ch, tch, c;
+	int ch, tch, c, fd;
+	char err[128];
 	memset(&info, 0, sizeof(info));
-	f = sf_open(j->dir, SFM_READ, &info);
+	fd = open_regular(j->dir, err, sizeof(err));
+	if (fd < 0) {
+		fail(j, "%s: %s", j->dir, err);
+		goto out;
+	}
+	f = sf_open_fd(fd, SFM_READ, &info, SF_FALSE);
 	if (!f) {
-		if (access(j->dir, R_OK) < 0)
-			fail(j, "%s: %s", j->dir, strerror(errno));
-		else
-			fail(j, "%s is not an audio file this build can read (%s)", j->dir, sf_strerror(NULL));
+		close(fd);
+		fail(j, "%s is not an audio file this build can read (%s)", j->dir, sf_strerror(NULL));
 		goto out;
 	}
 	ch = info.channels;
@@ -1295,6 +1674,7 @@ static void *import_thread(void *arg)
 	l->region = -1;
 close:
 	sf_close(f);
+	close(fd);
 out:
 	jl_free(x);
 	atomic_store(&j->done, 1);

@@ -16,7 +16,10 @@
 #define JL_SESSION_VERSION 1
 
 /* One layer: its geometry (as the engine plays it) and its stored
- * frames, interleaved.  phase = (layer origin - anchor origin) mod period. */
+ * frames, interleaved.  phase = (layer origin - anchor origin) mod the
+ * period its voice repeats on: 2 * period at half speed (the engine plays
+ * it over a virtual period of 2P, so phase and phase + P are different
+ * halves of its frames against the other tracks), else period. */
 struct jl_sess_layer {
 	int track;		/* 0-based */
 	uint32_t id;		/* the model's layer id (save: the one saved; load: the one made) */
@@ -25,10 +28,16 @@ struct jl_sess_layer {
 	float gain;		/* linear */
 	uint64_t head, body, period, seam, data_len, phase;
 	float *audio;		/* data_len * channels, interleaved */
-	char file[32];
+	char file[64];	/* trackNN-layerMM[-saveG].wav */
 	int32_t region;		/* load: the pool region it is copied into, -1 none */
 	uint64_t pool_off;	/* load: that region's offset (floats) */
 };
+
+/* The period a layer's phase is taken modulo (see above). */
+static inline uint64_t jl_sess_phase_period(uint64_t period, uint8_t rate)
+{
+	return rate == 2 ? 2 * period : period;
+}
 
 struct jl_sess_track {
 	int track;		/* 0-based */
@@ -71,14 +80,18 @@ int jl_looper_layer_audio(struct jl_daemon *d, uint32_t id, float *dst, uint64_t
  * into the pool (done by the worker thread: nothing reads those regions
  * until the layers exist).
  * prepare: the checks (sample rate, an empty looper, pool space, voices),
- * then drops the old session's undone layers and undo log and reserves a
- * region per layer (s->layers[k].region, .pool_off).  Returns 0, 1 with
- * rq->msg saying why nothing changed, or JL_SESSION_WAIT while the old
- * session's voices fade out (their regions are still read: try again on a
- * later tick).
- * finish: the anchor, the tracks and the layers, on a new cycle start; the
- * first batch of voices starts on it, at the saved phases (start_more).  Returns 0, or 1 (a take was
- * recorded meanwhile: the regions are freed).
+ * then reserves a region per layer (s->layers[k].region, .pool_off):
+ * beside the old session's undone layers when the pool has room for both
+ * (they are dropped in finish), else in their space, dropping them and
+ * the undo log now.  Returns 0, 1 with rq->msg saying why nothing changed
+ * (a fragmented pool included: the undone layers are kept), or
+ * JL_SESSION_WAIT while the old session's voices fade out (their regions
+ * are still read: try again on a later tick).
+ * finish: drops the undone layers and the undo log, then the anchor, the
+ * tracks and the layers, on a new cycle start; the first batch of voices
+ * starts on it, at the saved phases (start_more).  Returns 0, or 1 (a take
+ * was recorded meanwhile: the regions are freed, and the undone layers
+ * are still there unless prepare needed their space).
  * abort: frees the reserved regions. */
 #define JL_LOADING_OWNER 0x20000000u	/* pool owner tag of a load's regions */
 #define JL_SESSION_WAIT 3

@@ -42,6 +42,7 @@ def clicks(n, period, start, rate=48000):
         t += period
     return x
 write("clicks.wav", clicks(48000 * 8, 24000, 24000))               # 120 BPM, 8 s
+write("clicks_odd.wav", clicks(48000 * 8 + 1000, 24000, 24000))     # 8.021 s
 write("short.wav", clicks(24000, 6000, 3000))                       # 0.5 s
 write("empty.wav", [])                                              # valid header, 0 frames
 st = clicks(48000 * 3, 24000, 24000)
@@ -70,11 +71,15 @@ cmp -s "$T/out" "$T/c1" && ok || bad "--chunk 1 vs 1000000 differ"
 expect 0 "tempo" "$LOOPCTL" analyze "$T/clicks.wav" --tempo
 awk '{ exit !($1 > 119 && $1 < 121) }' "$T/out" && ok || bad "tempo of a 120 BPM click track: $(cat "$T/out")"
 expect 0 "tempo track" "$LOOPCTL" analyze "$T/clicks.wav" --tempo --track
-[ "$(wc -l <"$T/out")" = 17 ] && ok || bad "track has $(wc -l <"$T/out") lines, want 17 (every 0.5 s + end)"
+[ "$(wc -l <"$T/out")" = 16 ] && ok || bad "track has $(wc -l <"$T/out") lines, want 16 (every 0.5 s; the end, 8 s, is one of them)"
 grep -q '^0.500 unknown$' "$T/out" && ok || bad "track starts unknown"
 tail -1 "$T/out" | awk '{ exit !($1 == 8.0 && $2 > 119 && $2 < 121) }' && ok || bad "track end: $(tail -1 "$T/out")"
+[ -z "$(cut -d' ' -f1 "$T/out" | uniq -d)" ] && ok || bad "a time listed twice: $(cut -d' ' -f1 "$T/out" | uniq -d | head -3)"
+expect 0 "tempo track, input not a whole number of steps" "$LOOPCTL" analyze "$T/clicks_odd.wav" --tempo --track
+[ "$(wc -l <"$T/out")" = 17 ] && ok || bad "track has $(wc -l <"$T/out") lines, want 17 (every 0.5 s + the end, 8.021 s)"
+tail -1 "$T/out" | awk '{ exit !($1 == 8.021) }' && ok || bad "track end: $(tail -1 "$T/out"), want 8.021"
 expect 0 "json" "$LOOPCTL" analyze "$T/clicks.wav" --json
-python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert len(d["onsets"])==15 and abs(d["tempo"]["bpm"]-120)<1 and d["rate"]==48000 and len(d["track"])==17' "$T/out" && ok || bad "json output"
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert len(d["onsets"])==15 and abs(d["tempo"]["bpm"]-120)<1 and d["rate"]==48000 and len(d["track"])==16' "$T/out" && ok || bad "json output"
 expect 0 "input 2" "$LOOPCTL" analyze "$T/stereo.wav" --onsets --input 2
 [ "$(grep -c . "$T/out")" = 5 ] && ok || bad "--input 2: $(grep -c . "$T/out") onsets, want 5"
 expect 0 "input 1" "$LOOPCTL" analyze "$T/stereo.wav" --onsets --input 1

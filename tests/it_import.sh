@@ -130,6 +130,10 @@ head -c 200000 "$TMP/long.wav" >"$TMP/trunc.wav"
 bad "a truncated file" "$TMP/trunc.wav" "truncated"
 expect_rc "import --beats once the cycle exists: usage" 2 L import "$TMP/a.wav" --beats 8
 expect_rc "import a directory: error" 1 L import "$TMP"
+mkfifo "$TMP/fifo.wav"
+expect_rc "import a FIFO: an error, not an import that never ends" 1 L --timeout 10000 import "$TMP/fifo.wav"
+check "  naming it" grep -q "fifo.wav: not a regular file (a FIFO)" "$TMP/err"
+check "  and no import is left running" jv_is session.busy null
 check "after every refused import the layers are the same" test "$(nlayers)" = "$N"
 expect_rc "but that file cut to one cycle (--cycles 1): only what it needs is read" 0 L --json import "$TMP/big.wav" --cycles 1
 check "  one cycle, cut, the whole file's length reported" test "$(rj 'r["fit"], r["cycles"], r["file_frames"]')" = "('cut', 1, 2500000)"
