@@ -54,20 +54,27 @@ static void click_rt(struct jl_engine *e, uint64_t f, uint32_t n, float *l, floa
  * everything for the whole release. */
 static void limit_rt(float *l, float *r, uint32_t n, float ceiling, float rel, float *gain)
 {
-	float g = *gain;
+	/* The recovery works on the gain's distance below 1: g + (1 - g) * rel
+	 * stops moving in float once 1 - g is below about 7e-5 (the step is
+	 * under half the spacing of floats near 1), and the bus stayed 0.0006
+	 * dB down for good after any limiting.  The distance shrinks by a
+	 * factor each sample at full precision and reaches 0. */
+	float d = 1.0f - *gain, keep = 1.0f - rel;
 	uint32_t k;
 	for (k = 0; k < n; k++) {
 		float x = l[k] - l[k] == 0.0f ? l[k] : 0.0f, y = r[k] - r[k] == 0.0f ? r[k] : 0.0f;
-		float a = fabsf(x), b = fabsf(y), pk = a > b ? a : b;
-		float need = pk * g > ceiling ? ceiling / pk : g;
-		g = need < g ? need : g;
+		float a = fabsf(x), b = fabsf(y), pk = a > b ? a : b, g = 1.0f - d;
+		if (pk * g > ceiling) {
+			g = ceiling / pk;
+			d = 1.0f - g;
+		}
 		l[k] = x * g;
 		r[k] = y * g;
-		g = g + (1.0f - g) * rel;
-		if (g > 0.99999994f)
-			g = 1.0f;
+		d *= keep;
+		if (d < 5.9604645e-8f) /* 1 - d rounds to 1 */
+			d = 0.0f;
 	}
-	*gain = g;
+	*gain = 1.0f - d;
 }
 
 /* Starts the crossfade to the waiting delay. */
