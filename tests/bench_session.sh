@@ -62,6 +62,9 @@ for t in s["tracks"]:
             f.seek(i + 4); f.write(struct.pack("<II", 44100, 44100 * ch * bits // 8))
 PY
 }
+layer2() { # track 2's first layer file, as the session names it (save --force renames them)
+	python3 -c 'import json,sys; s=json.load(open(sys.argv[1] + "/session.json")); print(sys.argv[1] + "/" + [t for t in s["tracks"] if t["track"] == 2][0]["layers"][0]["file"])' "$TMP/s"
+}
 : >"$TMP/rows"
 for r in $(seq 1 "$ROUNDS"); do
 	for op in idle save load load44 import stretch; do
@@ -74,8 +77,8 @@ for r in $(seq 1 "$ROUNDS"); do
 		save) L --json save "$TMP/s" --force >"$TMP/reply" || exit 1 ;;
 		load) L --json load "$TMP/s" >"$TMP/reply" || exit 1 ;;
 		load44) L --json load "$TMP/s44" >"$TMP/reply" || exit 1 ;;
-		import) L --json import "$TMP/s/track02-layer01.wav" >"$TMP/reply" || exit 1 ;;
-		stretch) L --json import "$TMP/s/track02-layer01.wav" --stretch --cycles $((SEC / 2 + 1)) >"$TMP/reply" || exit 1 ;;
+		import) L --json import "$(layer2)" >"$TMP/reply" || exit 1 ;;
+		stretch) L --json import "$(layer2)" --stretch --cycles $((SEC / 2 + 1)) >"$TMP/reply" || exit 1 ;;
 		esac
 		case $op in import|stretch) L undo >/dev/null ;; esac
 		sleep 0.1; touch "$TMP/stop"; wait $PP
