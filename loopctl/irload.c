@@ -4,6 +4,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/stat.h>
 
 #include <fftw3.h>
@@ -12,6 +13,7 @@
 
 #include "irload.h"
 #include "jl_alloc.h"
+#include "util.h"
 
 #define CHUNK 1024	/* frames per sf_readf_float call */
 
@@ -77,10 +79,9 @@ int jl_ir_load(const char *path, uint32_t rate, uint32_t max_frames, float **ir,
 {
 	SF_INFO si;
 	SNDFILE *sf = NULL;
-	struct stat st;
 	float buf[CHUNK * 2], *out = NULL;
 	uint32_t len, got = 0, used = 0;
-	int ch, rc;
+	int ch, rc, fd;
 
 	*ir = NULL;
 	*frames = 0;
@@ -89,20 +90,21 @@ int jl_ir_load(const char *path, uint32_t rate, uint32_t max_frames, float **ir,
 		snprintf(err, n, "%s: the maximum impulse response length is zero (--max-ir-seconds)", path);
 		return -EINVAL;
 	}
-	if (stat(path, &st) != 0) {
-		rc = -errno;
-		snprintf(err, n, "%s: cannot open the impulse response: %s", path, strerror(errno));
-		return rc;
-	}
-	if (S_ISDIR(st.st_mode)) {
-		snprintf(err, n, "%s: is a directory, not an impulse response file", path);
-		return -EISDIR;
-	}
-	memset(&si, 0, sizeof si);
-	sf = sf_open(path, SFM_READ, &si);
-	if (!sf) {
-		snprintf(err, n, "%s: not an audio file that can be read (%s)", path, sf_strerror(NULL));
-		return -EINVAL;
+	{
+		/* a regular file only: a FIFO would block the daemon's loop */
+		char why[160];
+		fd = jl_open_regular(path, why, sizeof(why));
+		if (fd < 0) {
+			snprintf(err, n, "%s: cannot open the impulse response: %s", path, why);
+			return -EINVAL;
+		}
+		memset(&si, 0, sizeof si);
+		sf = sf_open_fd(fd, SFM_READ, &si, SF_FALSE); /* fd closed here, always */
+		if (!sf) {
+			close(fd);
+			snprintf(err, n, "%s: not an audio file that can be read (%s)", path, sf_strerror(NULL));
+			return -EINVAL;
+		}
 	}
 	ch = si.channels;
 	if (ch < 1 || ch > 2) {
@@ -173,6 +175,8 @@ int jl_ir_load(const char *path, uint32_t rate, uint32_t max_frames, float **ir,
 		memmove(out + used, out + len, (size_t)used * sizeof *out);
 	sf_close(sf);
 	sf = NULL;
+	close(fd);
+	fd = -1;
 	if ((uint32_t)si.samplerate != rate && (rc = convert(path, &out, &used, ch, (uint32_t)si.samplerate, rate,
 							     max_frames, err, n)) < 0)
 		goto fail;
@@ -184,6 +188,8 @@ fail:
 	jl_free(out);
 	if (sf)
 		sf_close(sf);
+	if (fd >= 0)
+		close(fd);
 	return rc;
 }
 

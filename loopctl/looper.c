@@ -2976,7 +2976,7 @@ void jl_looper_status(struct jl_daemon *d, json_t *obj, char *text, size_t n, in
 			json_array_append_new(layers,
 				json_pack("{s:i,s:s,s:b,s:f,s:I,s:I,s:I,s:s,s:s,s:f}", "layer", l->number, "state",
 					  l->state == JL_L_ACTIVE ? "active" : "undone", "muted", l->muted, "gain_db",
-					  l->gain > 0 ? 20.0 * log10(l->gain) : -200.0, "length", (json_int_t)l->body,
+					  jl_gain_db(l->gain), "length", (json_int_t)l->body,
 					  "period", (json_int_t)l->period, "origin", (json_int_t)l->origin, "source",
 					  l->copy_state == JL_C_DONE ? "pool" : l->copy_state == JL_C_LOST ? "lost" : "history",
 					  "seam", l->seam_mode == JL_SEAM_XFADE ? "crossfade" : "edges",

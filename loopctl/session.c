@@ -144,40 +144,12 @@ static void path_of(char *out, size_t n, const char *dir, const char *name, cons
 	snprintf(out, n, "%s/%s%s", dir, name, suffix);
 }
 
-/* Opens a file to read, refusing anything but a regular file: a FIFO
- * with no writer blocks open() and read() forever (the job would never
- * end, and every later save, load or import be refused as busy), and a
- * device can be read without end.  O_NONBLOCK is only for the open and
- * the check: the reads block as usual.  Returns the fd, or -1 with why
- * in err. */
-static int open_regular(const char *p, char *err, size_t n)
-{
-	struct stat st;
-	int fd = open(p, O_RDONLY | O_NONBLOCK | O_CLOEXEC), fl;
-	if (fd < 0) {
-		snprintf(err, n, "%s", strerror(errno));
-		return -1;
-	}
-	if (fstat(fd, &st) < 0 || (fl = fcntl(fd, F_GETFL)) < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0) {
-		snprintf(err, n, "%s", strerror(errno));
-		close(fd);
-		return -1;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		snprintf(err, n, "not a regular file (%s): not read",
-			 S_ISFIFO(st.st_mode) ? "a FIFO" : S_ISDIR(st.st_mode) ? "a directory" : "a device or socket");
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
 /* session.json (or NULL, with why in err; err->line < 0 when the file
  * could not be opened, as json_load_file says). */
 static json_t *load_json(const char *p, json_error_t *err)
 {
 	json_t *doc;
-	int fd = open_regular(p, err->text, sizeof(err->text));
+	int fd = jl_open_regular(p, err->text, sizeof(err->text));
 	if (fd < 0) {
 		err->line = -1;
 		return NULL;
@@ -478,20 +450,13 @@ out:
 	return NULL;
 }
 
-/* A layer's gain in dB, rounded to 1e-6 dB: the float gain of +24 dB is
- * 24.0000001872 dB unrounded, past the -200..24 that load accepts. */
-static double layer_db(float gain)
-{
-	return gain > 0 ? round(20.0 * log10(gain) * 1e6) / 1e6 : -200.0;
-}
-
 static json_t *layer_json(const struct jl_sess_layer *l)
 {
 	return json_pack("{s:i,s:s,s:i,s:I,s:I,s:I,s:I,s:s,s:I,s:f,s:b,s:f,s:b}", "layer", l->number, "file", l->file,
 			 "channels", l->channels, "head", (json_int_t)l->head, "length", (json_int_t)l->body,
 			 "period", (json_int_t)l->period, "seam", (json_int_t)l->seam, "seam_mode",
 			 l->seam_mode == JL_SEAM_XFADE ? "crossfade" : "edges", "phase", (json_int_t)l->phase,
-			 "gain_db", layer_db(l->gain), "muted", l->muted, "speed",
+			 "gain_db", jl_gain_db(l->gain), "muted", l->muted, "speed",
 			 l->rate == 1 ? 2.0 : l->rate == 2 ? 0.5 : 1.0, "reverse", l->reverse);
 }
 
@@ -942,7 +907,7 @@ static int read_wav(struct jl_sess_job *j, struct jl_sess_layer *l, const char *
 	int fd;
 	path_of(p, sizeof(p), j->dir, l->file, "");
 	memset(&info, 0, sizeof(info));
-	fd = open_regular(p, err, sizeof(err));
+	fd = jl_open_regular(p, err, sizeof(err));
 	if (fd < 0)
 		return fail(j, "%s: %s: %s", where, p, err);
 	f = sf_open_fd(fd, SFM_READ, &info, SF_FALSE);
@@ -1556,7 +1521,7 @@ static void *import_thread(void *arg)
 	int ch, tch, c, fd;
 	char err[128];
 	memset(&info, 0, sizeof(info));
-	fd = open_regular(j->dir, err, sizeof(err));
+	fd = jl_open_regular(j->dir, err, sizeof(err));
 	if (fd < 0) {
 		fail(j, "%s: %s", j->dir, err);
 		goto out;

@@ -3,6 +3,10 @@
 #include "util.h"
 
 #include <errno.h>
+#include <math.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
@@ -54,4 +58,37 @@ int jl_parse_u32(const char *s, uint32_t lo, uint32_t hi, uint32_t *v)
 		return -1;
 	*v = (uint32_t)x;
 	return 0;
+}
+
+/* Opens a file to read, refusing anything but a regular file: a FIFO
+ * with no writer blocks open() and read() forever (the job would never
+ * end, and every later save, load or import be refused as busy), and a
+ * device can be read without end.  O_NONBLOCK is only for the open and
+ * the check: the reads block as usual.  Returns the fd, or -1 with why
+ * in err. */
+int jl_open_regular(const char *p, char *err, size_t n)
+{
+	struct stat st;
+	int fd = open(p, O_RDONLY | O_NONBLOCK | O_CLOEXEC), fl;
+	if (fd < 0) {
+		snprintf(err, n, "%s", strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) < 0 || (fl = fcntl(fd, F_GETFL)) < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0) {
+		snprintf(err, n, "%s", strerror(errno));
+		close(fd);
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		snprintf(err, n, "not a regular file (%s): not read",
+			 S_ISFIFO(st.st_mode) ? "a FIFO" : S_ISDIR(st.st_mode) ? "a directory" : "a device or socket");
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+double jl_gain_db(float gain)
+{
+	return gain > 0 ? round(20.0 * log10(gain) * 1e6) / 1e6 : -200.0;
 }

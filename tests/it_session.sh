@@ -347,7 +347,7 @@ check "  session.json has gain_db 24.0 exactly" test "$(sj "$TMP/g24s/session.js
 check "  clear all" L clear all
 wait_frames 4800
 expect_rc "  load it back" 0 L load "$TMP/g24s"
-check "  the layer is at +24 dB" python3 -c "import sys; sys.exit(abs(float(sys.argv[1]) - 24) > 1e-5)" "$(lj 1 1 gain_db)"
+check "  the layer is at +24 dB, as status says it: 24.0" test "$(lj 1 1 gain_db)" = 24.0
 check "  clear all" L clear all
 wait_frames 4800
 python3 -c 'import json, sys; p = sys.argv[1]; s = json.load(open(p)); s["tracks"][0]["layers"][0]["gain_db"] = 24.0000001872; json.dump(s, open(p, "w"))' "$TMP/g24s/session.json"
@@ -366,6 +366,10 @@ check "  fx list names the file by its absolute path" bash -c "'$LOOPCTL' --name
 OSCPORT=$(L status --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["daemon"]["osc_port"])')
 check "  a relative ir= sent over OSC: refused, saying the daemon needs an absolute path" bash -c \
 	"python3 tests/osc.py $OSCPORT /jl/fx s:add s:1 s:conv s:ir=room.wav | grep -q '^usage.*needs an absolute path'"
+mkfifo "$TMP/my irs/fifo.wav"
+expect_rc "fx add 1 conv ir=FIFO: an error at once (the daemon's loop once blocked on it)" 1 L --timeout 5000 fx add 1 conv "ir=$TMP/my irs/fifo.wav"
+check "  saying so" grep -q "fifo.wav: cannot open the impulse response: not a regular file (a FIFO)" "$TMP/err"
+check "  and the daemon still answers" L ping
 expect_rc "  save it (an IR path with a space)" 0 L save "$TMP/irsess"
 check "  session.json has the effect's words: the path one word" test \
 	"$(sj "$TMP/irsess/session.json" 's["effects"][0]["args"]')" = "['conv', 'ir=$TMP/my irs/room.wav', 'mix=1.00']"
