@@ -95,8 +95,12 @@ int jl_ir_load(const char *path, uint32_t rate, uint32_t max_frames, float **ir,
 		char why[160];
 		fd = jl_open_regular(path, why, sizeof(why));
 		if (fd < 0) {
-			snprintf(err, n, "%s: cannot open the impulse response: %s", path, why);
-			return -EINVAL;
+			rc = -errno;
+			if (rc == -EISDIR)
+				snprintf(err, n, "%s: is a directory, not an impulse response file", path);
+			else
+				snprintf(err, n, "%s: cannot open the impulse response: %s", path, why);
+			return rc;
 		}
 		memset(&si, 0, sizeof si);
 		sf = sf_open_fd(fd, SFM_READ, &si, SF_FALSE); /* fd closed here, always */

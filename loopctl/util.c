@@ -75,14 +75,17 @@ int jl_open_regular(const char *p, char *err, size_t n)
 		return -1;
 	}
 	if (fstat(fd, &st) < 0 || (fl = fcntl(fd, F_GETFL)) < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0) {
-		snprintf(err, n, "%s", strerror(errno));
+		int e = errno;
+		snprintf(err, n, "%s", strerror(e));
 		close(fd);
+		errno = e;
 		return -1;
 	}
 	if (!S_ISREG(st.st_mode)) {
 		snprintf(err, n, "not a regular file (%s): not read",
 			 S_ISFIFO(st.st_mode) ? "a FIFO" : S_ISDIR(st.st_mode) ? "a directory" : "a device or socket");
 		close(fd);
+		errno = S_ISDIR(st.st_mode) ? EISDIR : EINVAL;
 		return -1;
 	}
 	return fd;

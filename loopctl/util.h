@@ -22,7 +22,8 @@ int jl_parse_u32(const char *s, uint32_t lo, uint32_t hi, uint32_t *v);
 double jl_gain_db(float gain);
 /* Opens a file to read, refusing anything but a regular file (a FIFO
  * with no writer would block the reader forever); the fd, or -1 with why
- * in err. */
+ * in err and errno set (EISDIR for a directory, EINVAL for another kind
+ * of file). */
 int jl_open_regular(const char *p, char *err, size_t n);
 /* Digits only (no sign or blank), within uint64_t; 0 or -1. */
 int jl_parse_u64(const char *s, uint64_t *v);
