@@ -228,8 +228,7 @@ static void layer_file(char *out, size_t n, const struct jl_sess_layer *l, uint3
 		snprintf(out, n, "track%02d-layer%02u.wav", l->track + 1, l->number);
 }
 
-/* 1 if f is a name save gives a layer's file: "trackNN-layerMM.wav" or
- * "trackNN-layerMM-saveG.wav". */
+/* The number of decimal digits s starts with. */
 static size_t digits(const char *s)
 {
 	size_t n = 0;
@@ -238,6 +237,8 @@ static size_t digits(const char *s)
 	return n;
 }
 
+/* 1 if f is a name save gives a layer's file: "trackNN-layerMM.wav" or
+ * "trackNN-layerMM-saveG.wav". */
 static int is_layer_file(const char *f)
 {
 	size_t n;
