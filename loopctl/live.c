@@ -49,14 +49,16 @@ static double cpu_now(void)
 void jl_live_tick(struct jl_daemon *d)
 {
 	const struct jl_shm_geom *g = &d->shm.hdr->geom;
-	uint64_t head = atomic_load(&d->shm.rt->history_head), H = g->hist_frames, n, k, oldest;
+	uint64_t head = atomic_load(&d->shm.rt->history_head), H = g->hist_frames, n, k;
 	uint32_t c, nin = g->n_inputs;
 	double t0;
 	if (!d->ana)
 		return;
-	oldest = head > H ? head - H : 0;
-	if (d->ana_pos < oldest + H / 16)
-		d->ana_pos = head; /* fell behind the ring (stopped daemon): start afresh */
+	/* fell behind the ring (stopped daemon): start afresh.  Only frames
+	 * the ring is about to overwrite count: a young history (head < H)
+	 * still holds every frame from 0 on. */
+	if (head > d->ana_pos && head - d->ana_pos > H - H / 16)
+		d->ana_pos = head;
 	if (head <= d->ana_pos)
 		return;
 	n = head - d->ana_pos;

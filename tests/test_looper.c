@@ -717,6 +717,25 @@ static void test_analysis_quantize(void)
 	teardown();
 }
 
+/* The live analysis is fed from the very first frames of a fresh history:
+ * the ring has not wrapped, nothing is behind it.  (It used to start
+ * afresh every tick until the head passed a 16th of the ring, so the first
+ * 1.9 s of a 30 s history, 7.5 s of the default 120 s, were never heard.) */
+static void test_live_feed_start(void)
+{
+	char msg[2048];
+	click_input = 1;
+	setup(30, 64, 8);
+	TH_CHECK(jl_live_init(d) == 0, "live analysis starts");
+	run_to(RATE * 3 / 2);
+	TH_CHECK(d->ana_fed + 2 * N >= now(), "the analysis has the history's first frames: %llu of %llu fed",
+		 (unsigned long long)d->ana_fed, (unsigned long long)now());
+	TH_CHECK(cmd("onsets --last 2", msg, sizeof(msg)) == 0 && strncmp(msg, "0 onsets", 8),
+		 "clicks in the first 1.5 s are onsets: %.40s", msg);
+	click_input = 0;
+	teardown();
+}
+
 /* The performer's outputs: phones delay exact to the sample, dry input
  * monitoring exempt from it, the click on the beat frames, count-in, the
  * limiters. */
@@ -1976,6 +1995,7 @@ int main(void)
 	test_pool_voices_capture();
 	test_seams();
 	test_analysis_quantize();
+	test_live_feed_start();
 	test_controls();
 	test_latency();
 	test_outputs();
