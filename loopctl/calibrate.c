@@ -74,6 +74,7 @@ int jl_cmd_calibrate(struct jl_daemon *d, struct jl_req *rq, int argc, char **ar
 	}
 	d->cal.active = 1;
 	d->cal.at = c.target;
+	d->cal.gaps = atomic_load(&d->shm.rt->gaps);
 	d->cal.frames = CAL_FRAMES;
 	d->cal.seed = c.p.cal.seed;
 	d->cal.input = in;
@@ -112,6 +113,21 @@ void jl_cal_tick(struct jl_daemon *d)
 		return;
 	}
 	len = d->cal.max_lat + d->cal.frames;
+	{
+		/* frames JACK skipped (an xrun) in the window split the burst
+		 * into pieces, each with its own peak: no measurement */
+		uint32_t g = atomic_load(&d->shm.rt->gaps), k0 = g - d->cal.gaps;
+		for (k = k0 > JL_GAP_MARKS ? g - JL_GAP_MARKS : d->cal.gaps; k != g; k++) {
+			const struct jl_gap_mark *gm = &d->shm.rt->gap[k % JL_GAP_MARKS];
+			uint64_t gs = atomic_load(&gm->start), gl = atomic_load(&gm->len);
+			if (gs < d->cal.at + len && gs + gl > d->cal.at)
+				break;
+		}
+		if (k != g || k0 > JL_GAP_MARKS) {
+			finish(d, 0, "JACK skipped frames (an xrun) during the measurement: try again", NULL);
+			return;
+		}
+	}
 	while (n < 2 * len)
 		n <<= 1;
 	a = fftwf_malloc(sizeof(float) * n);

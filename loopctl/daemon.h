@@ -97,6 +97,7 @@ struct jl_daemon {
 		int active;
 		uint64_t at;		/* engine frame the burst starts */
 		uint32_t frames, seed, input, output, max_lat;
+		uint32_t gaps;		/* the engine's gap count when it began */
 		struct sockaddr_storage src;
 		int has_src;
 	} cal;

@@ -34,6 +34,7 @@ static struct jl_conv_plans plans;
 static struct jl_daemon dmn, *d = &dmn;
 static char name[64];
 static int sine_input, click_input, silent_input;
+static uint64_t loop_delay; /* in_1 is out_L this many frames late (a patch cable) */
 #define CLICK_EVERY 24000u /* 120 BPM */
 #define CLICK_AT 1000u
 static double sine_hz = 441.3;
@@ -47,6 +48,8 @@ static float in_sample(int ch, uint64_t f)
 {
 	if (silent_input)
 		return 0.0f;
+	if (loop_delay)
+		return !ch && f >= loop_delay ? outL[(f - loop_delay) % LOG] : 0.0f;
 	if (sine_input)
 		return (float)(0.5 * sin(2.0 * M_PI * sine_hz * (double)f / RATE + (ch ? 1.0 : 0.0)));
 	if (click_input) {
@@ -125,12 +128,14 @@ static uint64_t now(void) { return jl_engine_frame(eng); }
 
 /* One cycle; the daemon ticks every cycle unless `frozen` (SIGSTOP). */
 static int frozen;
+static uint64_t skip_next;
 static void cycle(void)
 {
 	static float in[2][N], out[4][N];
 	struct jl_engine_io io;
-	uint64_t f = now();
+	uint64_t f = now() + skip_next; /* JACK skipped frames (an xrun) */
 	uint32_t k;
+	skip_next = 0;
 	memset(&io, 0, sizeof(io));
 	for (k = 0; k < N; k++) {
 		in[0][k] = in_sample(0, f + k);
@@ -733,6 +738,39 @@ static void test_live_feed_start(void)
 	TH_CHECK(cmd("onsets --last 2", msg, sizeof(msg)) == 0 && strncmp(msg, "0 onsets", 8),
 		 "clicks in the first 1.5 s are onsets: %.40s", msg);
 	click_input = 0;
+	teardown();
+}
+
+/* calibrate through a loopback of D frames: it measures D; frames JACK
+ * skips while the burst plays make the burst arrive in two pieces, two
+ * peaks, and no measurement is taken from them. */
+static void test_calibrate(void)
+{
+	char msg[2048];
+	uint64_t t0;
+	uint32_t g0;
+	loop_delay = 1000;
+	setup(30, 64, 8);
+	run_to(RATE);
+	TH_CHECK(cmd("calibrate --port 1", msg, sizeof(msg)) == JL_RC_DEFERRED, "calibrate starts: %s", msg);
+	for (t0 = now(); d->cal.active && now() < t0 + 2 * RATE;)
+		cycle();
+	TH_CHECK(!d->cal.active && d->latency_override == 1000, "a loopback of 1000 frames measures %lld",
+		 (long long)d->latency_override);
+	teardown();
+
+	setup(30, 64, 8);
+	run_to(RATE);
+	TH_CHECK(cmd("calibrate --port 1", msg, sizeof(msg)) == JL_RC_DEFERRED, "calibrate starts: %s", msg);
+	g0 = atomic_load(&d->shm.rt->gaps);
+	run_to(d->cal.at + 1000);
+	skip_next = 3000; /* an xrun 1000 frames into the burst */
+	for (t0 = now(); d->cal.active && now() < t0 + 2 * RATE;)
+		cycle();
+	TH_CHECK(atomic_load(&d->shm.rt->gaps) == g0 + 1, "frames were skipped during the burst");
+	TH_CHECK(!d->cal.active && d->latency_override == -1 && d->m->cal_latency == -1,
+		 "an xrun during the measurement: no round trip taken (%lld)", (long long)d->latency_override);
+	loop_delay = 0;
 	teardown();
 }
 
@@ -1996,6 +2034,7 @@ int main(void)
 	test_seams();
 	test_analysis_quantize();
 	test_live_feed_start();
+	test_calibrate();
 	test_controls();
 	test_latency();
 	test_outputs();
