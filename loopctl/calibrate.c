@@ -25,6 +25,8 @@
 
 static const char *const outs[] = { "out_L", "out_R", "phones_L", "phones_R" };
 
+static void finish(struct jl_daemon *d, int ok, const char *text, json_t *json);
+
 int jl_cmd_calibrate(struct jl_daemon *d, struct jl_req *rq, int argc, char **argv)
 {
 	struct jl_cmd c;
@@ -48,9 +50,15 @@ int jl_cmd_calibrate(struct jl_daemon *d, struct jl_req *rq, int argc, char **ar
 			}
 			out = k;
 		} else if (!strcmp(argv[i], "off")) {
+			/* a measurement still running is cancelled: finishing
+			 * later, it would set what "off" just cleared */
+			int was = d->cal.active;
+			if (was)
+				finish(d, 0, "cancelled by calibrate off", NULL);
 			d->latency_override = -1;
 			d->m->cal_latency = -1;
-			snprintf(rq->msg, sizeof(rq->msg), "take compensation back to JACK's reported latencies");
+			snprintf(rq->msg, sizeof(rq->msg), "take compensation back to JACK's reported latencies%s",
+				 was ? " (the running measurement is cancelled)" : "");
 			return 0;
 		} else {
 			snprintf(rq->msg, sizeof(rq->msg), "usage: calibrate [--port IN] [--out PORT] | calibrate off");

@@ -770,6 +770,19 @@ static void test_calibrate(void)
 	TH_CHECK(atomic_load(&d->shm.rt->gaps) == g0 + 1, "frames were skipped during the burst");
 	TH_CHECK(!d->cal.active && d->latency_override == -1 && d->m->cal_latency == -1,
 		 "an xrun during the measurement: no round trip taken (%lld)", (long long)d->latency_override);
+	teardown();
+
+	/* `calibrate off` while a measurement runs cancels it (finishing
+	 * later, it set the compensation that "off" had just cleared) */
+	setup(30, 64, 8);
+	run_to(RATE);
+	TH_CHECK(cmd("calibrate --port 1", msg, sizeof(msg)) == JL_RC_DEFERRED, "calibrate starts: %s", msg);
+	run_to(now() + 2 * N);
+	TH_CHECK(cmd("calibrate off", msg, sizeof(msg)) == 0 && strstr(msg, "cancelled"), "calibrate off during it: %s", msg);
+	for (t0 = now(); now() < t0 + 2 * RATE;)
+		cycle();
+	TH_CHECK(!d->cal.active && d->latency_override == -1 && d->m->cal_latency == -1,
+		 "  and the compensation stays off (%lld)", (long long)d->latency_override);
 	loop_delay = 0;
 	teardown();
 }
