@@ -22,6 +22,15 @@ echo "# JACK server $SERVER"
 check "private JACK server (dummy, -S) starts" start_jackd 256
 check "jackloop starts and its daemon answers ping" start_jackloop
 check "the RT guard is loaded into jackloop" grep -q librtguard "/proc/$JL_PID/maps"
+# Sockets and pipes beyond stdin/out/err are shared only if inherited:
+# JACK's client sockets are not close-on-exec, so the daemon must not
+# keep what it inherits from jackloop.
+shared_fds() { # PID_A PID_B: the socket/pipe objects both have open
+	comm -12 <(find /proc/"$1"/fd -mindepth 1 ! -name 0 ! -name 1 ! -name 2 -printf '%l\n' | grep -E '^(socket|pipe):' | sort -u) \
+		<(find /proc/"$2"/fd -mindepth 1 ! -name 0 ! -name 1 ! -name 2 -printf '%l\n' | grep -E '^(socket|pipe):' | sort -u)
+}
+check "the daemon holds none of jackloop's sockets or pipes ($(shared_fds $JL_PID "$(jv daemon.pid)" | tr '\n' ' '))" \
+	test -z "$(shared_fds $JL_PID "$(jv daemon.pid)")"
 ports=$(jack_lsp)
 for p in in_1 in_2 out_L out_R phones_L phones_R; do
 	check "port $NAME:$p exists" grep -qx "$NAME:$p" <<<"$ports"
