@@ -176,6 +176,24 @@ expect_rc "serve: --seam-ms under 0.1 ms is refused: exit 2" 2 "$LOOPCTL" --name
 expect_rc "serve: --max-ir-seconds 0 is refused: exit 2" 2 "$LOOPCTL" --name $NAME serve --max-ir-seconds 0
 check "and the running daemon is untouched" ping_ok
 
+# --- a start that fails leaves no segment behind -----------------------------
+# --require-mlock under a 1 MiB memlock limit (root also drops CAP_IPC_LOCK)
+NOLOCK="prlimit --memlock=1048576"
+[ "$(id -u)" = 0 ] && NOLOCK="$NOLOCK setpriv --inh-caps=-ipc_lock --bounding-set=-ipc_lock"
+SEGF=/dev/shm/jackloop.$(id -u).$SERVER.itf
+if $NOLOCK true 2>/dev/null; then
+	# shellcheck disable=SC2086
+	expect_rc "--require-mlock over the memlock limit: exit 1" 1 $NOLOCK "$B/jackloop" --name itf --osc-port 0 \
+		--history 10 --pool-mb 64 --require-mlock --no-control
+	check "  saying so" grep -q "could only lock" "$TMP/err"
+	check "  and the segment it created is removed" test ! -e "$SEGF"
+	spawn "$TMP/itf.log" "$B/jackloop" --name itf --osc-port 0 --history 10 --pool-mb 8 --no-control
+	check "  so a retry with a smaller pool starts" wait_for 5 grep -q "running on JACK server" "$TMP/itf.log"
+	stop_pid $LAST_PID
+else
+	echo "# cannot lower the memlock limit here: failed-start checks skipped"
+fi
+
 # --- the supervisor restarts a crashed daemon --------------------------------
 DPID=$(jv daemon.pid)
 kill -KILL "$DPID"
