@@ -139,7 +139,7 @@ int main(int argc, char **argv)
 	int nfwd = 0, k;
 	const char *name = "jackloop", *server = jl_shm_default_server(), *osc_port = NULL, *osc_host = NULL;
 	unsigned long inputs = 2, history_s = 120, pool_mb = 256, voices = 256, v;
-	int require_mlock = 0, control = 1, strict = 0, c, rc = JL_EXIT_FAIL, r, failed_reg, merr;
+	int require_mlock = 0, control = 1, strict = 0, c, rc = JL_EXIT_FAIL, r, failed_reg, merr, fresh = 0;
 	char err[512], shm_name[256];
 	jack_status_t status;
 	struct jl_glue glue;
@@ -267,6 +267,10 @@ int main(int argc, char **argv)
 		rc = r == -EBUSY ? JL_EXIT_LOCKED : JL_EXIT_FAIL;
 		goto out_client;
 	}
+	/* A segment this run created holds nothing yet: if start-up fails
+	 * before the engine runs, remove it rather than leave it in /dev/shm
+	 * (where its sizes would refuse the next attempt's options). */
+	fresh = r == JL_SHM_CREATED;
 	if (r == JL_SHM_REATTACHED)
 		fprintf(stderr, "jackloop: re-attached existing segment %s (contents kept)\n", shm_name);
 	snprintf(shm.hdr->server, sizeof(shm.hdr->server), "%s", server);
@@ -319,6 +323,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "jackloop: cannot activate the JACK client\n");
 		goto out_engine;
 	}
+	fresh = 0;
 	jl_glue_publish_latency(&glue);
 	publish_clock_offset(&shm);
 	fprintf(stderr, "jackloop: '%s' running on JACK server '%s' at %u Hz, %u inputs, %lu s history\n",
@@ -388,6 +393,8 @@ out_engine:
 	jl_engine_destroy(glue.engine);
 	jl_conv_plans_destroy(&plans);
 out_shm:
+	if (fresh)
+		shm_unlink(shm_name); /* we still hold the engine lock */
 	jl_shm_close(&shm);
 out_client:
 	if (glue.client && !glue.server_gone)

@@ -57,7 +57,10 @@ void jl_super_arg(struct jl_super *s, const char *a)
 static void spawn(struct jl_super *s, double now)
 {
 	pid_t parent = getpid(), pid;
+	long max_fd = sysconf(_SC_OPEN_MAX);
 	s->argv[s->argc] = NULL;
+	if (max_fd < 0 || max_fd > 65536)
+		max_fd = 65536;
 	pid = fork();
 	if (pid < 0) {
 		fprintf(stderr, "jackloop: cannot start control daemon: %s\n", strerror(errno));
@@ -71,6 +74,14 @@ static void spawn(struct jl_super *s, double now)
 		prctl(PR_SET_PDEATHSIG, SIGTERM);
 		if (getppid() != parent)
 			_exit(1);
+		/* The daemon gets stdin/out/err only: JACK's client sockets
+		 * are not close-on-exec, and the daemon must not hold them
+		 * (nor anything else of ours) open after we are gone. */
+		if (close_range(3, ~0u, 0) != 0) {
+			int fd;
+			for (fd = 3; fd < max_fd; fd++)
+				close(fd);
+		}
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
 		execv(s->path, s->argv);

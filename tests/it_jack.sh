@@ -22,6 +22,15 @@ echo "# JACK server $SERVER"
 check "private JACK server (dummy, -S) starts" start_jackd 256
 check "jackloop starts and its daemon answers ping" start_jackloop
 check "the RT guard is loaded into jackloop" grep -q librtguard "/proc/$JL_PID/maps"
+# Sockets and pipes beyond stdin/out/err are shared only if inherited:
+# JACK's client sockets are not close-on-exec, so the daemon must not
+# keep what it inherits from jackloop.
+shared_fds() { # PID_A PID_B: the socket/pipe objects both have open
+	comm -12 <(find /proc/"$1"/fd -mindepth 1 ! -name 0 ! -name 1 ! -name 2 -printf '%l\n' | grep -E '^(socket|pipe):' | sort -u) \
+		<(find /proc/"$2"/fd -mindepth 1 ! -name 0 ! -name 1 ! -name 2 -printf '%l\n' | grep -E '^(socket|pipe):' | sort -u)
+}
+check "the daemon holds none of jackloop's sockets or pipes ($(shared_fds $JL_PID "$(jv daemon.pid)" | tr '\n' ' '))" \
+	test -z "$(shared_fds $JL_PID "$(jv daemon.pid)")"
 ports=$(jack_lsp)
 for p in in_1 in_2 out_L out_R phones_L phones_R; do
 	check "port $NAME:$p exists" grep -qx "$NAME:$p" <<<"$ports"
@@ -166,6 +175,24 @@ check "naming the option and its range" grep -q "for --phones-delay (0..500)" "$
 expect_rc "serve: --seam-ms under 0.1 ms is refused: exit 2" 2 "$LOOPCTL" --name $NAME serve --seam-ms 0.05
 expect_rc "serve: --max-ir-seconds 0 is refused: exit 2" 2 "$LOOPCTL" --name $NAME serve --max-ir-seconds 0
 check "and the running daemon is untouched" ping_ok
+
+# --- a start that fails leaves no segment behind -----------------------------
+# --require-mlock under a 1 MiB memlock limit (root also drops CAP_IPC_LOCK)
+NOLOCK="prlimit --memlock=1048576"
+[ "$(id -u)" = 0 ] && NOLOCK="$NOLOCK setpriv --inh-caps=-ipc_lock --bounding-set=-ipc_lock"
+SEGF=/dev/shm/jackloop.$(id -u).$SERVER.itf
+if $NOLOCK true 2>/dev/null; then
+	# shellcheck disable=SC2086
+	expect_rc "--require-mlock over the memlock limit: exit 1" 1 $NOLOCK "$B/jackloop" --name itf --osc-port 0 \
+		--history 10 --pool-mb 64 --require-mlock --no-control
+	check "  saying so" grep -q "could only lock" "$TMP/err"
+	check "  and the segment it created is removed" test ! -e "$SEGF"
+	spawn "$TMP/itf.log" "$B/jackloop" --name itf --osc-port 0 --history 10 --pool-mb 8 --no-control
+	check "  so a retry with a smaller pool starts" wait_for 5 grep -q "running on JACK server" "$TMP/itf.log"
+	stop_pid $LAST_PID
+else
+	echo "# cannot lower the memlock limit here: failed-start checks skipped"
+fi
 
 # --- the supervisor restarts a crashed daemon --------------------------------
 DPID=$(jv daemon.pid)
