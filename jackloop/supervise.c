@@ -59,10 +59,18 @@ static void spawn(struct jl_super *s, double now)
 	pid_t parent = getpid(), pid;
 	long max_fd = sysconf(_SC_OPEN_MAX);
 	s->argv[s->argc] = NULL;
+	sigset_t all, was;
 	if (max_fd < 0 || max_fd > 65536)
 		max_fd = 65536;
+	/* Signals are blocked across the fork: the child must not run
+	 * jackloop's SIGTERM/SIGINT handlers (a stop sent to it before its
+	 * exec would only set jackloop's flag, and the daemon would then run
+	 * until the 2 s grace ends in SIGKILL).  It resets them first. */
+	sigfillset(&all);
+	sigprocmask(SIG_SETMASK, &all, &was);
 	pid = fork();
 	if (pid < 0) {
+		sigprocmask(SIG_SETMASK, &was, NULL);
 		fprintf(stderr, "jackloop: cannot start control daemon: %s\n", strerror(errno));
 		s->next_start = now + s->backoff_s;
 		return;
@@ -70,6 +78,10 @@ static void spawn(struct jl_super *s, double now)
 	if (pid == 0) {
 		/* Only async-signal-safe calls between fork and exec. */
 		sigset_t none;
+		int sig;
+		for (sig = 1; sig < NSIG; sig++)
+			if (sig != SIGKILL && sig != SIGSTOP)
+				signal(sig, SIG_DFL); /* (SIG_IGN, as jackloop's SIGPIPE, would survive the exec) */
 		setpgid(0, 0);
 		prctl(PR_SET_PDEATHSIG, SIGTERM);
 		if (getppid() != parent)
@@ -87,6 +99,7 @@ static void spawn(struct jl_super *s, double now)
 		execv(s->path, s->argv);
 		_exit(127);
 	}
+	sigprocmask(SIG_SETMASK, &was, NULL);
 	setpgid(pid, pid);
 	s->pid = pid;
 	s->started_at = now;

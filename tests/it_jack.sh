@@ -217,6 +217,16 @@ expect_rc "an incompatible stale segment is refused" 1 "$B/jackloop" --name $NAM
 check "with how to remove it" grep -q "loopctl.*cleanup" "$TMP/err"
 expect_rc "loopctl cleanup removes a stale segment" 0 "$LOOPCTL" --name $NAME cleanup
 check "it is gone" test ! -e "$SEG"
+# a start killed before it wrote the header leaves an empty segment (or one of zeros)
+: >"$SEG"
+check "an empty segment (a start cut short) is made afresh: jackloop starts" start_jackloop
+check "  a new segment, not a re-attached one" bash -c "! grep -q 're-attached' '$TMP/jackloop.log'"
+kill -KILL $JL_PID; wait $JL_PID 2>/dev/null; sleep 0.2
+"$LOOPCTL" --name $NAME cleanup >/dev/null
+head -c 8192 /dev/zero >"$SEG"
+check "a segment of zeros (no magic) too" start_jackloop
+kill -KILL $JL_PID; wait $JL_PID 2>/dev/null; sleep 0.2
+"$LOOPCTL" --name $NAME cleanup >/dev/null
 check "a fresh start works" start_jackloop
 expect_rc "cleanup refuses a live segment" 1 "$LOOPCTL" --name $NAME cleanup
 
