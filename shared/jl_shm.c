@@ -292,17 +292,14 @@ int jl_shm_open_engine(struct jl_shm *s, const char *name, const struct jl_shm_g
 		return r;
 	}
 	if (!created) {
-		/* A creation cut short (killed between shm_open and the header:
-		 * a large fallocate, the OOM killer) leaves a segment smaller
-		 * than a header or without its magic.  Nothing in it can be a
-		 * loop, and it blocked every later start until `loopctl
-		 * cleanup`: with the lock free, it is made afresh. */
+		/* A creation cut short (killed between shm_open and the end of
+		 * the fallocate: a large one, the OOM killer) leaves a segment
+		 * smaller than a header.  Nothing in it can be a loop, and it
+		 * blocked every later start until `loopctl cleanup`: with the
+		 * lock free, it is made afresh.  A full-sized one with a bad
+		 * header is still refused (it may hold loops). */
 		struct stat st;
-		uint64_t magic = 0;
-		if (fstat(fd, &st) == 0 &&
-		    (st.st_size < (off_t)sizeof(h) ||
-		     (pread(fd, &magic, sizeof(magic), 0) == (ssize_t)sizeof(magic) && magic == 0)) &&
-		    ftruncate(fd, 0) == 0)
+		if (fstat(fd, &st) == 0 && st.st_size < (off_t)sizeof(h) && ftruncate(fd, 0) == 0)
 			created = 1;
 	}
 	if (!created) {
