@@ -211,32 +211,6 @@ static uint64_t onset_snap(const struct jl_daemon *d, uint64_t h, int *moved)
 	return h;
 }
 
-/* The beat grid for bar/beat quantization: with a loop, its cycle divided
- * into beats (DESIGN 2.6: computed from k, never accumulated); before, a
- * tempo the performer gave (tempo, tap), else the live tempo. Returns the
- * unit in frames, 0 if none. */
-static double beat_unit(const struct jl_daemon *d, uint64_t *origin)
-{
-	const struct jl_model *m = d->m;
-	struct jl_tempo t;
-	if (m->has_anchor && m->beats_per_cycle) {
-		*origin = m->origin;
-		return (double)m->cycle / m->beats_per_cycle;
-	}
-	if (m->preset_bpm > 0) {
-		*origin = m->grid_origin;
-		return 60.0 * rate(d) / m->preset_bpm;
-	}
-	memset(&t, 0, sizeof(t));
-	if (d->ana)
-		jl_analysis_tempo(d->ana, &t);
-	if (t.known) {
-		*origin = t.beat_frame;
-		return t.period_frames;
-	}
-	return 0;
-}
-
 int jl_looper_grid(const struct jl_daemon *d, struct jl_grid *g)
 {
 	const struct jl_model *m = d->m;
@@ -947,13 +921,14 @@ static int finish_take(struct jl_daemon *d, struct jl_req *rq, int t, uint64_t e
 	if (!d->m->has_anchor && !tr->rec_end && (mode == JL_Q_BEAT || mode == JL_Q_BAR)) {
 		/* The first loop's length becomes a whole number of beats or
 		 * bars at the live tempo; an end still ahead is scheduled. */
-		uint64_t org;
-		double unit = beat_unit(d, &org), n;
-		uint32_t per = mode == JL_Q_BAR ? (d->m->beats_per_bar ? d->m->beats_per_bar : 4) : 1;
-		if (unit <= 0)
+		struct jl_grid gr;
+		double unit, n;
+		uint32_t per;
+		if (jl_looper_grid(d, &gr) < 0)
 			return say(rq, 1, "no tempo yet to count %ss with (play a little longer, tap, or set tempo)",
 				   mode == JL_Q_BAR ? "bar" : "beat");
-		unit *= per;
+		per = mode == JL_Q_BAR ? gr.per_bar : 1;
+		unit = (double)gr.span * per / gr.beats; /* the click's beats */
 		n = floor((double)(e_h - tr->rec_start) / unit + 0.5);
 		if (n < 1)
 			n = 1;
@@ -979,7 +954,8 @@ int jl_looper_record(struct jl_daemon *d, struct jl_req *rq, const struct jl_rec
 	struct jl_model *m = d->m;
 	struct jl_track_m *tr;
 	int t = o->track;
-	uint64_t p = heard(d, rq), L, e_h, org0;
+	uint64_t p = heard(d, rq), L, e_h;
+	struct jl_grid gr0;
 
 	if (t == JL_T_SELECTED) {
 		t = (int)m->selected;
@@ -1029,7 +1005,7 @@ int jl_looper_record(struct jl_daemon *d, struct jl_req *rq, const struct jl_rec
 		return say(rq, 2, "--bars sets the length of the first loop; later takes use --cycles");
 	if (o->bars && m->preset_bpm <= 0)
 		return say(rq, 2, "--bars needs a tempo first: loopctl tempo BPM (or tap)");
-	if (o->count_in && beat_unit(d, &org0) <= 0)
+	if (o->count_in && jl_looper_grid(d, &gr0) < 0)
 		return say(rq, 1, "--count-in needs a tempo: record a loop, tap, or set tempo BPM");
 	if (jl_looper_room(d, rq, TAKE_CMDS))
 		return 1;
@@ -1056,10 +1032,8 @@ int jl_looper_record(struct jl_daemon *d, struct jl_req *rq, const struct jl_rec
 		 * the take starts on the bar (DESIGN: also for the first loop,
 		 * with a preset tempo) */
 		uint64_t b0, start, a = audible(d, rq);
-		struct jl_grid gr;
-		jl_looper_grid(d, &gr); /* a tempo exists: checked above */
-		b0 = jl_grid_line(&gr, gr.per_bar, a, 1);
-		start = jl_grid_line(&gr, gr.per_bar, a, 1 + (int64_t)o->count_in);
+		b0 = jl_grid_line(&gr0, gr0.per_bar, a, 1); /* gr0: checked above */
+		start = jl_grid_line(&gr0, gr0.per_bar, a, 1 + (int64_t)o->count_in);
 		tr->rec_start = start + L;
 		if (jl_outputs_send_click(d, rq, b0, m->click_on ? 0 : start, 1)) {
 			drop_pending(d, tr); /* not recording after all */
