@@ -114,6 +114,9 @@ else
 	check "an immediate command lands at arrival + one period, on time" now_ok
 fi
 expect_rc "a past target is accepted" 0 "$LOOPCTL" --name $NAME impulse 0.1 --at 5
+for bad in " -5" "-5" "5x" "99999999999999999999999"; do
+	expect_rc "--at '$bad': usage" 2 "$LOOPCTL" --name $NAME impulse 0.1 --at "$bad"
+done
 check "and counted as late" wait_for 3 jv_is engine.commands_late $(( L0 + 1 ))
 check "its lateness is reported" test "$(jv engine.max_late_frames)" -gt 1000
 
