@@ -573,6 +573,55 @@ static void test_tempo_sparse(void)
 		 "chords every 2 beats at 66 BPM -> %.2f BPM (known %d)", t.bpm, t.known);
 }
 
+/* An even stream of notes, 150 per minute (0.4 s apart), an arpeggio
+ * over four pitches, each note a harmonic tone whose level falls at
+ * `db_per_s` and rings for up to 2.5 s (a pedal holds it).  With `hat`,
+ * every note also has a short noise burst on its attack, as a drum kit
+ * plays with it.  The envelope recurs as strongly at 75 as at 150, so
+ * the preference curve names the level. */
+static void note_stream(size_t n, double db_per_s, int hat)
+{
+	memset(sig, 0, n * sizeof(float));
+	rng = 0xA871u;
+	static const double hz[4] = { 196.0, 247.0, 294.0, 392.0 };
+	const double e = 60.0 * RATE / 150.0, k = db_per_s * log(10.0) / 20.0;
+	unsigned c = 0;
+	for (double f = RATE / 2.0; f < (double)n; f += e, c++) {
+		uint64_t f0 = (uint64_t)llround(f);
+		for (uint64_t i = 0; i < RATE * 5 / 2 && f0 + i < n; i++) {
+			double t = (double)i / RATE, v = 0;
+			for (int h = 1; h <= 4; h++)
+				v += sin(2 * 3.14159265358979323846 * hz[c % 4] * h * t) / h;
+			double env = exp(-k * t) * (t < 0.002 ? t / 0.002 : 1.0);
+			if (t > 2.45)
+				env *= (2.5 - t) / 0.05;
+			sig[f0 + i] += (float)(0.08 * env * v);
+		}
+		if (hat)
+			add_snare(n, f0, 1440, 200.0f);
+	}
+}
+
+/* Ringing notes are counted at the slower of two levels the envelope
+ * supports equally, damped ones at the faster, and ringing notes played
+ * with drums at the faster too (see articulation() in analysis.c). */
+static void test_tempo_articulation(void)
+{
+	size_t n = RATE * 16;
+	note_stream(n, 8.0, 0);
+	struct jl_tempo t = tempo_of(n, 1000);
+	TH_CHECK(t.known && fabs(t.bpm - 75.0) <= 0.02 * 75.0,
+		 "ringing notes (8 dB/s), 150 per minute -> %.2f BPM (want 75, not 150)", t.bpm);
+	note_stream(n, 120.0, 0);
+	t = tempo_of(n, 1000);
+	TH_CHECK(t.known && fabs(t.bpm - 150.0) <= 0.02 * 150.0,
+		 "damped notes (120 dB/s), 150 per minute -> %.2f BPM (want 150, not 75)", t.bpm);
+	note_stream(n, 8.0, 1);
+	t = tempo_of(n, 1000);
+	TH_CHECK(t.known && fabs(t.bpm - 150.0) <= 0.02 * 150.0,
+		 "ringing notes with a noise burst on each, 150 per minute -> %.2f BPM (want 150, not 75)", t.bpm);
+}
+
 static void test_tempo_backbeat(void)
 {
 	size_t n = RATE * 20;
@@ -858,6 +907,7 @@ int main(void)
 	test_tempo_compound_meter();
 	test_tempo_tatum();
 	test_tempo_backbeat();
+	test_tempo_articulation();
 	test_tempo_sparse();
 	test_beats_per_cycle();
 	test_silence();
