@@ -924,10 +924,10 @@ static void drum_bands(struct jl_analysis *a, uint64_t n)
 	a->bb_low_db[n % a->bbn] = band_db(&a->st[DET_FAST], a->bb_lo);
 	a->bb_mid_db[n % a->bbn] = band_db(&a->st[DET_FAST], a->bb_mid);
 	const struct stft *s = &a->st[DET_FAST];
-	double lg = 0, ar = 0;
+	float lg = 0, ar = 0;
 	for (uint32_t k = a->fl_lo; k < a->fl_hi; k++) {
-		double m = (double)s->mag[k] + 1e-9;
-		lg += log(m);
+		float m = s->mag[k] + 1e-9f;
+		lg += logf(m);
 		ar += m;
 	}
 	uint32_t nb = a->fl_hi - a->fl_lo;
