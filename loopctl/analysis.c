@@ -43,7 +43,8 @@
  *   autocorrelation
  *   R[l] <- d R[l] + y_n y_{n-l} (O(lags) per hop, never recomputed).  Every
  *   tempo_update_s the beat period is chosen among the ACF peaks by a
- *   metrical salience, a tempo preference curve, the fit to the pattern
+ *   metrical salience, a tempo preference curve (centred lower for
+ *   ringing notes without drums: see pref_centre), the fit to the pattern
  *   period (bar or phrase), a limit of six tatums per beat, between 3:2
  *   relatives the accents, and a kick/snare backbeat (see choose_period
  *   and backbeat), with hysteresis
