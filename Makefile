@@ -6,6 +6,7 @@
 #   make bench-session  save and load of a large session: time, the daemon loop's share
 #   make bench-notify   what OSC state feedback costs the daemon (CPU, ping round trips)
 #   make bench-analysis-xval  tempo on a validation set (other meters, soundfonts, noise)
+#   make bench-analysis-resynth  tempo on the dev set's MIDI rendered with other soundfonts
 #   make deps-bench / deps-xval   the packages those two benchmarks need
 #   make BUILD=build-tsan SAN=thread test-queue   a sanitizer variant
 
@@ -58,7 +59,7 @@ TEST_BINS := $(UNIT_TESTS:%=$(BUILD)/tests/%) $(BUILD)/tests/jl_player $(BUILD)/
 
 
 .PHONY: all deps deps-bench deps-xval check-pkgs test test-build test-queue rtgate manlint run bench bench-session bench-notify bench-analysis \
-        bench-analysis-xval install uninstall clean lint analyze help
+        bench-analysis-xval bench-analysis-resynth install uninstall clean lint analyze help
 
 all: check-pkgs $(BUILD)/jackloop $(BUILD)/loopctl
 
@@ -207,6 +208,10 @@ bench-analysis: deps-bench
 bench-analysis-xval: deps-xval
 	@$(MAKE) --no-print-directory $(BUILD)/loopctl
 	@tests/xval/run_xval.sh $(BUILD)/loopctl
+
+bench-analysis-resynth: deps-xval
+	@$(MAKE) --no-print-directory $(BUILD)/loopctl
+	@tests/xval/run_resynth.sh $(BUILD)/loopctl
 
 install: all
 	install -Dm755 $(BUILD)/jackloop $(DESTDIR)$(bindir)/jackloop

@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# run_resynth.sh - tempo of `loopctl analyze` on the development set's MIDI rendered
+# with the validation set's soundfonts (TimGM6mb, MuseScore General Lite) instead of
+# FluidR3: the same notes and tempi with other instruments (tests/xval/resynth.py).
+#
+#   tests/xval/run_resynth.sh [build/loopctl]        (make bench-analysis-resynth)
+#
+# With REF=path/to/another/loopctl, that binary is scored beside it, with the clips
+# whose reading differs listed.  Installs nothing.  Output under build/analysis-resynth/:
+#   <sf>/wav/*.wav, <sf>/ground_truth.json    resynth.py (~10 s each; FORCE_GEN=1 rerenders)
+#   <sf>/results/<label>/<clip>.bpm           analyze --tempo --track
+#   report.md                                 score.py --summary per soundfont
+# Environment: BENCH=path/to/analysis-bench (default ../shared/analysis-bench),
+#              DEV=dir (default build/analysis-bench), OUT=dir, JOBS=n.
+set -euo pipefail
+HERE="$(cd "$(dirname "$0")" && pwd)"
+ROOT="$(cd "$HERE/../.." && pwd)"
+abspath() { case "$1" in /*) echo "$1" ;; *) echo "$PWD/$1" ;; esac; }
+LOOPCTL="$(abspath "${1:-$ROOT/build/loopctl}")"
+REF="${REF:-}"
+[ -z "$REF" ] || REF="$(abspath "$REF")"
+BENCH="${BENCH:-$ROOT/../shared/analysis-bench}"
+DEV="${DEV:-$ROOT/build/analysis-bench}"
+OUT="${OUT:-$ROOT/build/analysis-resynth}"
+JOBS="${JOBS:-$(nproc 2>/dev/null || echo 2)}"
+PY=python3
+SOUNDFONTS="/usr/share/sounds/sf2/TimGM6mb.sf2 /usr/share/sounds/sf3/MuseScore_General_Lite.sf3"
+
+missing=""
+for t in fluidsynth sox; do command -v "$t" >/dev/null 2>&1 || missing="$missing $t"; done
+for sf in $SOUNDFONTS; do [ -f "$sf" ] || missing="$missing $sf"; done
+if [ -n "$missing" ]; then
+  echo "bench-analysis-resynth: missing:$missing" >&2
+  echo "  install with: apt-get install -y fluidsynth sox timgm6mb-soundfont musescore-general-soundfont-small" >&2
+  exit 1
+fi
+for b in "$LOOPCTL" $REF; do
+  [ -x "$b" ] || { echo "bench-analysis-resynth: no executable $b" >&2; exit 1; }
+done
+[ -f "$BENCH/gen.py" ] || { echo "bench-analysis-resynth: no benchmark at $BENCH (set BENCH=)" >&2; exit 1; }
+if [ ! -f "$DEV/ground_truth.json" ] || [ -z "$(ls "$DEV/data/midi" 2>/dev/null)" ]; then
+  echo "== generating the development set into $DEV/data (its MIDI is rendered again below)"
+  "$PY" "$BENCH/gen.py" --out "$DEV/data" --gt "$DEV/ground_truth.json" --jobs "$JOBS"
+fi
+
+export BENCH
+mkdir -p "$OUT"
+REPORT="$OUT/report.md"
+{
+  echo "# development set re-rendered: loopctl analyze --tempo --track ($(date -u +%Y-%m-%d), loopctl: $LOOPCTL${REF:+, REF: $REF})"
+  echo
+} >"$REPORT"
+for sf in $SOUNDFONTS; do
+  tag="$(basename "$sf")"; tag="${tag%.*}"
+  D="$OUT/$tag"
+  if [ "${FORCE_GEN:-0}" = 1 ] || [ ! -f "$D/ground_truth.json" ] || [ "$HERE/resynth.py" -nt "$D/ground_truth.json" ]; then
+    echo "== rendering the development set's MIDI with $tag"
+    "$PY" "$HERE/resynth.py" --bench "$BENCH" --dev "$DEV" --sf "$sf" --out "$D" --jobs "$JOBS"
+  else
+    echo "== $tag: reusing $D/wav (FORCE_GEN=1 rerenders)"
+  fi
+  labels="loopctl"
+  [ -z "$REF" ] || labels="ref loopctl"
+  methods=""
+  for lab in $labels; do
+    bin="$LOOPCTL"; [ "$lab" = ref ] && bin="$REF"
+    R="$D/results/$lab"; rm -rf "$R"; mkdir -p "$R"
+    export bin R
+    ls "$D"/wav/*.wav | xargs -P "$JOBS" -I{} sh -c \
+      'n=$(basename "$1" .wav); "$bin" analyze "$1" --tempo --track > "$R/$n.bpm" || echo "analyze failed on $n" >&2' _ {}
+    methods="$methods $lab=$R"
+  done
+  {
+    echo "## $tag"
+    echo
+    "$PY" "$BENCH/score.py" --gt "$D/ground_truth.json" --summary $methods | tail -n +2
+    echo
+    echo "### constant-tempo clips not read at the written tempo (Acc1)"
+    echo
+    "$PY" - "$D/ground_truth.json" $methods <<'EOF'
+import json, os, sys
+sys.path.insert(0, os.environ["BENCH"])
+import score
+gt = json.load(open(sys.argv[1]))
+meth = [m.split("=", 1) for m in sys.argv[2:]]
+print("| clip | true BPM | " + " | ".join(lab for lab, _ in meth) + " |")
+print("|---|---|" + "---|" * len(meth))
+for c in gt["clips"]:
+    if not c.get("bpm"):
+        continue
+    est = [score.global_tempo(score.read_bpm(os.path.join(d, c["name"] + ".bpm")), c["duration"]) for _, d in meth]
+    if all(e is not None and score.acc1(e, c["bpm"]) for e in est):
+        continue
+    cell = lambda e: "unknown" if e is None else "%.1f%s" % (e, "" if score.acc1(e, c["bpm"]) else
+                                                             (" (Acc2)" if score.acc2(e, c["bpm"]) else " (wrong)"))
+    print("| %s | %g | %s |" % (c["name"], c["bpm"], " | ".join(cell(e) for e in est)))
+EOF
+    echo
+  } >>"$REPORT"
+done
+cat "$REPORT"
+echo "== wrote $REPORT"
