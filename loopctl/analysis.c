@@ -100,6 +100,9 @@
 #define BB_KICK_DB 6.0      /* a kick's kick band exceeds its snare band by this, */
 #define BB_SNARE_DB 3.0     /* a snare's snare band its kick band by this, */
 #define BB_RANGE_DB 12.0    /* ... and is within this of the span's loudest */
+#define BB_KICK_MID_DB 6.0  /* a kick's snare band is this far below the loudest */
+#define BB_SNARE_NEAR_DB 4.0 /* a noise-like attack this close to the loudest
+                              * snare band is a snare, whatever its body */
 #define BB_MIN_KICKS 4
 #define BB_MIN_SNARES 5
 #define BB_TOL 0.04         /* a snare recurs within this share of the period */
@@ -1166,6 +1169,20 @@ static int attack_levels(const struct jl_analysis *a, uint64_t n, uint64_t f, fl
 	return 1;
 }
 
+/* The spectral flatness of the first fast window that starts at or after
+ * frame f (an onset's attack), or -1 if that hop is not analysed yet or
+ * no longer kept. */
+static float attack_flatness(const struct jl_analysis *a, uint64_t n, uint64_t f)
+{
+	const uint64_t W = a->st[DET_FAST].win;
+	if (f < a->origin)
+		return -1.0f;
+	uint64_t k0 = (f - a->origin + W + a->hop - 1) / a->hop - 1;
+	if (k0 > n || n - k0 >= a->bbn)
+		return -1.0f;
+	return a->flat[k0 % a->bbn];
+}
+
 /* Is there an entry of the sorted list v[0..m) within tol of x? */
 static int near_in(const uint64_t *v, size_t m, double x, double tol)
 {
@@ -1207,7 +1224,13 @@ static double snare_recurrence(const uint64_t *s, size_t ns, double S, uint64_t 
  * kick band, a snare BB_SNARE_DB louder in the snare band (less, because
  * a backbeat snare often sounds over a kick: a double kick, four on the
  * floor), and either is within BB_RANGE_DB of the span's loudest in its
- * band.  A snare period S is one at which most snares recur (BB_RECUR)
+ * band.  A kick's snare band is also BB_KICK_MID_DB below the loudest
+ * one, and a noise-like attack (flatness at least ART_DRUM_FLAT) within
+ * BB_SNARE_NEAR_DB of the loudest snare band is a snare whatever its
+ * kick band holds: some kits' snares have a body that is louder in the
+ * kick band than their rattle in the snare band (TimGM6mb's by 5-8 dB,
+ * MuseScore General's by up to 3.5 dB), which the balance alone counts
+ * as kicks.  A snare period S is one at which most snares recur (BB_RECUR)
  * and half of which they do not; the pattern is a backbeat if most snares
  * have a kick S/2 before or after them (BB_ALT).  The beat is then S/2.  Where the snares do not recur at one period
  * (a waltz's 2 and 3, a 5/4 bar's 2 and 5) or the kick does not
@@ -1233,9 +1256,10 @@ static double backbeat(struct jl_analysis *a, uint64_t n, double P)
 		uint64_t f = onset_at(a, i)->frame;
 		if (!attack_levels(a, n, f, &lo, &mid))
 			continue;
-		if (lo - mid >= BB_KICK_DB && lo >= maxlo - BB_RANGE_DB)
+		if (lo - mid >= BB_KICK_DB && lo >= maxlo - BB_RANGE_DB && mid < maxmid - BB_KICK_MID_DB)
 			a->bb_kick[nk++] = f;
-		else if (mid - lo >= BB_SNARE_DB && mid >= maxmid - BB_RANGE_DB)
+		else if ((mid - lo >= BB_SNARE_DB && mid >= maxmid - BB_RANGE_DB) ||
+			 (attack_flatness(a, n, f) >= ART_DRUM_FLAT && mid >= maxmid - BB_SNARE_NEAR_DB))
 			a->bb_snare[ns++] = f;
 	}
 	if (nk < BB_MIN_KICKS || ns < BB_MIN_SNARES)
@@ -1383,16 +1407,11 @@ static double articulation(struct jl_analysis *a, uint64_t n)
 		return 0;
 	double r = kth_smallest(a->ioi, m, (m - 1) / 2);
 	/* the attacks' flatness: drums are noise-like */
-	const uint64_t W = a->st[DET_FAST].win;
 	size_t q = 0;
 	for (size_t i = lower_bound(a, now > span ? now - span : 0); i < a->ons_cnt && q < a->ioi_cap; i++) {
-		uint64_t f = onset_at(a, i)->frame;
-		if (f < a->origin)
-			continue;
-		uint64_t k0 = (f - a->origin + W + a->hop - 1) / a->hop - 1;
-		if (k0 > n || n - k0 >= a->bbn)
-			continue;
-		a->ioi[q++] = a->flat[k0 % a->bbn];
+		float fl = attack_flatness(a, n, onset_at(a, i)->frame);
+		if (fl >= 0)
+			a->ioi[q++] = fl;
 	}
 	a->art_flat = q ? kth_smallest(a->ioi, q, (q - 1) / 2) : 0;
 	return r;
