@@ -52,8 +52,9 @@ static void click_rt(struct jl_engine *e, uint64_t f, uint32_t n, float *l, floa
  * or Inf sample goes out as 0 and leaves the gain alone: a NaN passed the
  * level test, and an Inf took the gain to 0 (and itself to NaN), ducking
  * everything for the whole release. */
-static void limit_rt(float *l, float *r, uint32_t n, float ceiling, float rel, float *gain)
+static int limit_rt(float *l, float *r, uint32_t n, float ceiling, float rel, float *gain)
 {
+	int caught = 0;
 	/* The recovery works on the gain's distance below 1: g + (1 - g) * rel
 	 * stops moving in float once 1 - g is below about 7e-5 (the step is
 	 * under half the spacing of floats near 1), and the bus stayed 0.0006
@@ -67,6 +68,7 @@ static void limit_rt(float *l, float *r, uint32_t n, float ceiling, float rel, f
 		if (pk * g > ceiling) {
 			g = ceiling / pk;
 			d = 1.0f - g;
+			caught = 1;
 		}
 		l[k] = x * g;
 		r[k] = y * g;
@@ -75,6 +77,7 @@ static void limit_rt(float *l, float *r, uint32_t n, float ceiling, float rel, f
 			d = 0.0f;
 	}
 	*gain = 1.0f - d;
+	return caught;
 }
 
 /* Starts the crossfade to the waiting delay. */
@@ -171,7 +174,8 @@ void jl_bus_phones_rt(struct jl_engine *e, uint64_t f, uint32_t n)
 			pr[k] += e->vbuf[0][k];
 		}
 	}
-	limit_rt(pl, pr, n, e->lim_ceiling[1], e->lim_rel, &e->lim_gain[1]);
+	if (limit_rt(pl, pr, n, e->lim_ceiling[1], e->lim_rel, &e->lim_gain[1]))
+		atomic_fetch_add_explicit(&e->rt->lim_hits[1], 1, RLX);
 }
 
 /* Dry inputs and the click into the main bus (before the PA gain). */
@@ -197,7 +201,8 @@ void jl_bus_main_in_rt(struct jl_engine *e, uint64_t f, uint32_t n, float *bl, f
 /* The PA's safety limiter (always on). */
 void jl_bus_main_limit_rt(struct jl_engine *e, float *bl, float *br, uint32_t n)
 {
-	limit_rt(bl, br, n, e->lim_ceiling[0], e->lim_rel, &e->lim_gain[0]);
+	if (limit_rt(bl, br, n, e->lim_ceiling[0], e->lim_rel, &e->lim_gain[0]))
+		atomic_fetch_add_explicit(&e->rt->lim_hits[0], 1, RLX);
 }
 
 /* The calibration burst, added straight onto one output (after the

@@ -19,8 +19,8 @@ static void send_return(struct jl_engine *e, uint32_t t, float *l, float *r, uin
 	memcpy(io->send_out[t][0] + o, l, (size_t)n * sizeof(float));
 	memcpy(io->send_out[t][1] + o, r, (size_t)n * sizeof(float));
 	/* another client's audio: no NaN or Inf into the mix */
-	jl_copy_finite_rt(l, io->ret_in[t][0] + o, n);
-	jl_copy_finite_rt(r, io->ret_in[t][1] + o, n);
+	if (jl_copy_finite_rt(l, io->ret_in[t][0] + o, n) + jl_copy_finite_rt(r, io->ret_in[t][1] + o, n))
+		atomic_fetch_add_explicit(&e->rt->ret_nonfinite, 1, memory_order_relaxed);
 }
 
 /* Runs chain `ch` over a stereo pair in place. */
@@ -38,8 +38,8 @@ void jl_chain_process_rt(struct jl_engine *e, uint32_t ch, float *l, float *r, u
 			continue;
 		state = (unsigned char *)e->pool + x->off;
 		if (x->type == JL_FX_CONV) {
-			if (e->conv_plans)
-				jl_conv_process_bound_rt(state, &x->conv, e->conv_plans, l, r, n, x->mix);
+			if (e->conv_plans && jl_conv_process_bound_rt(state, &x->conv, e->conv_plans, l, r, n, x->mix) < 0)
+				atomic_fetch_add_explicit(&e->rt->conv_dry, 1, memory_order_relaxed);
 		} else {
 			jl_fx_process_rt((int)x->type, state, l, r, n, &e->fx_ctx);
 		}

@@ -71,12 +71,13 @@ int jl_conv_check_rt(const void *state, uint64_t bytes, const struct jl_conv_pla
  * jl_conv_bind_rt() validated against the block's region, never from the
  * block.  A block whose header no longer states that geometry (magic, B,
  * IR frames and channels), or whose cursors are out of range, is passed
- * through untouched (dry).
+ * through untouched (dry): then it returns -1 (the engine counts those),
+ * else 0.
  * Thread: RT-safe (no allocation, locks or syscalls; only
  * fftwf_execute_dft_r2c/_c2r, mem* and float math).  Expects FTZ/DAZ set by
  * the caller (the engine does at the top of each callback). */
-void jl_conv_process_bound_rt(void *state, const struct jl_conv_geom *geom, const struct jl_conv_plans *p,
-			      float *l, float *r, uint32_t n, float mix);
+int jl_conv_process_bound_rt(void *state, const struct jl_conv_geom *geom, const struct jl_conv_plans *p,
+			     float *l, float *r, uint32_t n, float mix);
 
 /* jl_conv_process_bound_rt() with the geometry taken from the block's own
  * header: only for a block no other process can write (tests, benchmarks),

@@ -190,8 +190,8 @@ static void block(void *base, const struct jl_conv_hdr *g, uint32_t head,
 	}
 }
 
-void jl_conv_process_bound_rt(void *state, const struct jl_conv_geom *geom, const struct jl_conv_plans *p,
-			      float *l, float *r, uint32_t n, float mix)
+int jl_conv_process_bound_rt(void *state, const struct jl_conv_geom *geom, const struct jl_conv_plans *p,
+			     float *l, float *r, uint32_t n, float mix)
 {
 	struct jl_conv_hdr *h = state;
 	struct jl_conv_hdr g;
@@ -199,8 +199,10 @@ void jl_conv_process_bound_rt(void *state, const struct jl_conv_geom *geom, cons
 	float g0, dg;
 	uint32_t pos, k = 0;
 
-	if (!l || n == 0 || !bound(h, geom, p, &g))
-		return;
+	if (!l || n == 0)
+		return 0;
+	if (!bound(h, geom, p, &g))
+		return -1;
 	if (!(mix >= 0.0f))	/* also NaN */
 		mix = 0.0f;
 	if (mix > 1.0f)
@@ -245,6 +247,7 @@ void jl_conv_process_bound_rt(void *state, const struct jl_conv_geom *geom, cons
 	}
 	h->pos = pos;
 	h->mix = mix;
+	return 0;
 }
 
 void jl_conv_process_rt(void *state, const struct jl_conv_plans *p, float *l, float *r, uint32_t n,

@@ -200,6 +200,10 @@ static int cmd_status(struct jl_daemon *d, struct jl_req *rq, int argc, char **a
 	json_object_set_new(eng, "max_late_frames", json_integer((json_int_t)atomic_load(&rt->max_late_frames)));
 	json_object_set_new(eng, "rate_mismatch", json_boolean(atomic_load(&rt->rate_mismatch)));
 	json_object_set_new(eng, "master_gain_db", jdb(to_db(jl_bits_f(atomic_load(&rt->master_gain)))));
+	json_object_set_new(eng, "pa_limited", json_integer(atomic_load(&rt->lim_hits[0])));
+	json_object_set_new(eng, "phones_limited", json_integer(atomic_load(&rt->lim_hits[1])));
+	json_object_set_new(eng, "return_nonfinite", json_integer(atomic_load(&rt->ret_nonfinite)));
+	json_object_set_new(eng, "conv_dry", json_integer(atomic_load(&rt->conv_dry)));
 	json_object_set_new(eng, "segment_bytes", json_integer((json_int_t)h->total_size));
 	json_object_set_new(eng, "mlocked_bytes", json_integer((json_int_t)atomic_load(&h->mlocked_bytes)));
 	json_object_set_new(eng, "unlocked_bytes",
@@ -246,12 +250,15 @@ static int cmd_status(struct jl_daemon *d, struct jl_req *rq, int argc, char **a
 		      "  %u Hz, period %u, frame %llu\n"
 		      "  history %.1f of %.1f s, xruns %u, gaps %u\n"
 		      "  commands: applied %u, late %u, rejected %u, dropped %u, pending %u\n"
+		      "  limiters caught peaks in %u (PA) and %u (phones) blocks; returns: %u blocks with NaN/Inf;"
+		      " convolution: %u blocks dry\n"
 		      "  memory: %llu of %llu MiB locked\n",
 		      d->name, d->server, running ? "running" : "NOT RUNNING", rate, atomic_load(&rt->nframes),
 		      (unsigned long long)atomic_load(&rt->frame), (double)avail / rate,
 		      (double)h->geom.hist_frames / rate, atomic_load(&rt->xruns), atomic_load(&rt->gaps),
 		      atomic_load(&rt->cmd_applied), atomic_load(&rt->cmd_late), atomic_load(&rt->cmd_rejected),
-		      atomic_load(&rt->cmd_dropped), atomic_load(&rt->pending),
+		      atomic_load(&rt->cmd_dropped), atomic_load(&rt->pending), atomic_load(&rt->lim_hits[0]),
+		      atomic_load(&rt->lim_hits[1]), atomic_load(&rt->ret_nonfinite), atomic_load(&rt->conv_dry),
 		      (unsigned long long)(atomic_load(&h->mlocked_bytes) >> 20),
 		      (unsigned long long)(h->total_size >> 20));
 	for (i = 0; i < h->geom.n_inputs && p < e; i++)

@@ -30,7 +30,7 @@
 
 #define JL_SHM_MAGIC 0x314D53504F4F4C4AULL	/* "JLOOPSM1" little-endian */
 #define JL_ABI_MAJOR 1
-#define JL_ABI_MINOR 0
+#define JL_ABI_MINOR 1
 
 #define JL_MAX_INPUTS 32
 #define JL_N_OUTPUTS 4			/* out_L, out_R, phones_L, phones_R */
@@ -192,6 +192,13 @@ struct jl_rt_state {
 	_Atomic uint32_t lat_return[JL_MAX_TRACKS];	/* capture latency of return_N (max) */
 	uint32_t pad1;
 	struct jl_offset_mark offset_mark[JL_GAP_MARKS];
+
+	/* ABI 1.1: what the engine limited or cleaned (RT writes, cumulative). */
+	_Atomic uint32_t lim_hits[2];	/* sub-blocks in which the PA (0) or the phones (1)
+					 * limiter caught a peak above its ceiling */
+	_Atomic uint32_t ret_nonfinite;	/* send-return sub-blocks with NaN or Inf (played as 0) */
+	_Atomic uint32_t conv_dry;	/* convolution sub-blocks passed dry: the block's header
+					 * no longer states the geometry it was bound with */
 
 	/* Followed by struct jl_voice_pub voice[geom.max_voices]. */
 };

@@ -39,12 +39,14 @@ expect_rc "loopctl ping exits 0" 0 "$LOOPCTL" --name $NAME ping
 check "ping prints pong" grep -qx pong "$TMP/out"
 expect_rc "loopctl status exits 0" 0 "$LOOPCTL" --name $NAME status
 check "status shows the engine figures" grep -q "48000 Hz, period 256" "$TMP/out"
-check "status --json: rate, period, history, counters, tracks" bash -c "
+check "and what the limiters and cleaners did" grep -q "limiters caught peaks in 0 (PA) and 0 (phones) blocks; returns: 0 blocks with NaN/Inf; convolution: 0 blocks dry" "$TMP/out"
+check "status --json: rate, period, history, counters (limiters, cleaners at 0), tracks" bash -c "
 	\"$LOOPCTL\" --name $NAME status --json | python3 -c '
 import json,sys; s=json.load(sys.stdin); e=s[\"engine\"]
 assert e[\"sample_rate\"]==48000 and e[\"period\"]==256 and e[\"running\"]
 assert e[\"history_seconds\"]>0 and e[\"history_capacity_seconds\"]==10
 for k in (\"xruns\",\"commands_dropped\",\"gaps\",\"mlocked_bytes\"): assert isinstance(e[k],int)
+for k in (\"pa_limited\",\"phones_limited\",\"return_nonfinite\",\"conv_dry\"): assert e[k]==0, k
 assert isinstance(s[\"tracks\"],list) and len(s[\"inputs\"])==2'"
 
 # --- history == what was played, across period-size changes -------------

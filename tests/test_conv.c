@@ -669,11 +669,22 @@ static uint64_t blk_bytes;
 static int run_grown_header(void)
 {
 	int ok = 1, k;
+	uint32_t d0 = atomic_load(&eshm.rt->conv_dry), d1;
 	blk0->ir_frames = 60 * RATE;
 	for (k = 0; k < 8; k++)	/* a few whole partitions: the FIR and the block step */
 		ok &= ecycle(1.0f);
+	d1 = atomic_load(&eshm.rt->conv_dry);
+	if (d1 < d0 + 8) {	/* each dry sub-block is counted */
+		fprintf(stderr, "conv_dry counted %u of at least 8 dry cycles\n", d1 - d0);
+		ok = 0;
+	}
 	blk0->ir_frames = 1;
-	return ok && ecycle(0.5f);
+	ok &= ecycle(0.5f);
+	if (atomic_load(&eshm.rt->conv_dry) != d1) {
+		fprintf(stderr, "conv_dry counted a cycle that convolved\n");
+		ok = 0;
+	}
+	return ok;
 }
 
 /* A future-dated bind of a block whose header changes before it applies. */
@@ -725,7 +736,7 @@ static void test_engine_slot(const struct jl_conv_plans *p)
 	ok &= ecycle(0.5f);
 	TH_CHECK(ok, "engine: a bound IR of 0.5 halves the input");
 	TH_CHECK(in_child(run_grown_header),
-		 "engine: a header grown after bind is passed over dry, no crash; restored, it convolves again");
+		 "engine: a header grown after bind is passed over dry and counted (conv_dry), no crash; restored, it convolves again");
 	TH_CHECK(in_child(run_late_bind), "engine: a block changed before its bind applies is rejected, no crash");
 	jl_engine_destroy(eng);
 	jl_shm_close(&eshm);

@@ -695,7 +695,7 @@ static void test_nonfinite(void)
 	const uint64_t PO = (3u << 18) + 16384;
 	float *pool = (float *)shm.pool;
 	uint32_t c0 = atomic_load(&shm.rt->in_clips[0]), c1 = atomic_load(&shm.rt->in_clips[1]);
-	uint32_t k, bad_hist = 0, nonfinite = 0, wrong = 0;
+	uint32_t k, bad_hist = 0, nonfinite = 0, wrong = 0, r0;
 	uint64_t F, f;
 	struct jl_cmd c;
 	/* dry inputs on every output, so the inputs reach them */
@@ -769,6 +769,7 @@ static void test_nonfinite(void)
 	retbuf[0][10] = NAN;
 	retbuf[0][20] = INFINITY;
 	retbuf[1][30] = -INFINITY;
+	r0 = atomic_load(&shm.rt->ret_nonfinite);
 	use_send = 1;
 	cycle(256);
 	use_send = 0;
@@ -779,8 +780,59 @@ static void test_nonfinite(void)
 	}
 	TH_CHECK(nonfinite == 0 && wrong == 0 && sendbuf[0][0] == 0.25f,
 		 "a NaN or Inf returned by a send is 0 on the track (%u not finite, %u wrong)", nonfinite, wrong);
+	TH_CHECK(atomic_load(&shm.rt->ret_nonfinite) == r0 + 1, "and the cycle is counted once (%u)",
+		 atomic_load(&shm.rt->ret_nonfinite) - r0);
+	for (k = 0; k < 256; k++)
+		retbuf[0][k] = retbuf[1][k] = 0.25f;
+	use_send = 1;
+	cycle(256);
+	use_send = 0;
+	TH_CHECK(atomic_load(&shm.rt->ret_nonfinite) == r0 + 1, "a clean return counts nothing");
 	c.p.u[1] = 0;
 	push_cmd(&c);
+	push_vgain(V, 0, 0.0f, 0, JL_VGAIN_STOP);
+	cycle(256);
+}
+
+/* The limiters count the sub-blocks in which they caught a peak: a take
+ * at 1.5 (3.5 dB over the PA's 0 dBFS ceiling, and over the phones'
+ * -6 dBFS) on the main outputs and the phones, then one at 0.25, under
+ * both, which counts nothing while the gains recover. */
+static void test_limiter_counts(void)
+{
+	const uint32_t V = 6, LEN = 4800;
+	const uint64_t PO = (3u << 18) + 16384;
+	float *pool = (float *)shm.pool;
+	uint32_t k, h0 = atomic_load(&shm.rt->lim_hits[0]), h1 = atomic_load(&shm.rt->lim_hits[1]);
+	uint64_t F;
+	struct jl_cmd c;
+	for (k = 0; k < LEN; k++)
+		pool[PO + k] = 1.5f;
+	F = jl_engine_frame(eng);
+	memset(&c, 0, sizeof(c));
+	c.type = JL_CMD_PHONES_GAIN;
+	c.p.tgain.track = 2;
+	c.p.tgain.gl = c.p.tgain.gr = 1.0f;
+	push_cmd(&c);
+	c.p.tgain.track = JL_PHONES_MASTER;
+	push_cmd(&c);
+	push_vsrc_pool(V, F, PO, LEN);
+	push_vstart(V, 2, F, F, LEN);
+	push_vgain(V, F, 1.0f, 0, 0);
+	run_frames(1024);
+	TH_CHECK(atomic_load(&shm.rt->lim_hits[0]) > h0, "a take over 0 dBFS: the PA limiter counts (%u)",
+		 atomic_load(&shm.rt->lim_hits[0]) - h0);
+	TH_CHECK(atomic_load(&shm.rt->lim_hits[1]) > h1, "and the phones limiter (%u)",
+		 atomic_load(&shm.rt->lim_hits[1]) - h1);
+	for (k = 0; k < LEN; k++)
+		pool[PO + k] = 0.25f;
+	run_frames(512);
+	h0 = atomic_load(&shm.rt->lim_hits[0]);
+	h1 = atomic_load(&shm.rt->lim_hits[1]);
+	run_frames(2048);
+	TH_CHECK(atomic_load(&shm.rt->lim_hits[0]) == h0 && atomic_load(&shm.rt->lim_hits[1]) == h1,
+		 "a take under both ceilings counts nothing (%u, %u)", atomic_load(&shm.rt->lim_hits[0]) - h0,
+		 atomic_load(&shm.rt->lim_hits[1]) - h1);
 	push_vgain(V, 0, 0.0f, 0, JL_VGAIN_STOP);
 	cycle(256);
 }
@@ -1146,6 +1198,7 @@ int main(void)
 	test_overrun_gain();
 	test_phones_delay_twice();
 	test_nonfinite();
+	test_limiter_counts();
 	test_fx_tail();
 	test_midi_clock();
 	TH_CHECK(jl_engine_frame(eng) > 0xFFFFFFFFull, "64-bit timeline crossed JACK's 32-bit wrap");
