@@ -38,28 +38,47 @@ static const char *lookup(const struct jl_midi_binding *map, uint8_t kind, uint8
 	return NULL;
 }
 
-/* Notes a controller event's value; 1 if it crossed to 64 or more. */
+const char *jl_midi_kind_name(uint8_t kind)
+{
+	switch (kind) {
+	case JL_MIDI_CC: return "cc";
+	case JL_MIDI_NOTE: return "note";
+	case JL_MIDI_PC: return "pc";
+	case JL_MIDI_FADER: return "fader";
+	case JL_MIDI_CC_RELEASE: return "cc-release";
+	case JL_MIDI_NOTE_OFF: return "note-off";
+	default: return "?";
+	}
+}
+
+/* Notes a controller event's value; 1 if it crossed to 64 or more (a
+ * press), -1 if it crossed back below 64 (a release), else 0. */
 static int cc_crossed(const snd_seq_event_t *ev, struct jl_midi_state *st)
 {
 	uint8_t *last = &st->cc[ev->data.control.channel & 15][ev->data.control.param & 127];
 	int v = ev->data.control.value < 0 ? 0 : ev->data.control.value > 127 ? 127 : ev->data.control.value;
 	int was = *last;
 	*last = (uint8_t)v;
-	return was < 64 && v >= 64;
+	return was < 64 && v >= 64 ? 1 : was >= 64 && v < 64 ? -1 : 0;
 }
 
 const char *jl_midi_translate(const snd_seq_event_t *ev, const struct jl_midi_binding *map,
 			      struct jl_midi_state *st)
 {
+	int dir;
 	switch (ev->type) {
 	case SND_SEQ_EVENT_NOTEON:
-		if (ev->data.note.velocity == 0)
-			return NULL; /* a note-off in disguise */
-		return lookup(map, JL_MIDI_NOTE, ev->data.note.channel & 15, ev->data.note.note & 127);
+		/* velocity 0 is a note-off in disguise */
+		return lookup(map, ev->data.note.velocity ? JL_MIDI_NOTE : JL_MIDI_NOTE_OFF, ev->data.note.channel & 15,
+			      ev->data.note.note & 127);
+	case SND_SEQ_EVENT_NOTEOFF:
+		return lookup(map, JL_MIDI_NOTE_OFF, ev->data.note.channel & 15, ev->data.note.note & 127);
 	case SND_SEQ_EVENT_CONTROLLER:
-		if (!cc_crossed(ev, st))
+		dir = cc_crossed(ev, st);
+		if (!dir)
 			return NULL;
-		return lookup(map, JL_MIDI_CC, ev->data.control.channel & 15, (uint8_t)(ev->data.control.param & 127));
+		return lookup(map, dir > 0 ? JL_MIDI_CC : JL_MIDI_CC_RELEASE, ev->data.control.channel & 15,
+			      (uint8_t)(ev->data.control.param & 127));
 	case SND_SEQ_EVENT_PGMCHANGE:
 		return lookup(map, JL_MIDI_PC, ev->data.control.channel & 15, (uint8_t)(ev->data.control.value & 127));
 	default:
@@ -139,10 +158,15 @@ static char *read_line(char *str, int num, void *stream)
 	return str;
 }
 
+/* Do bindings of kinds a and b on the same number collide?  A fader takes
+ * every value of its controller, so it shares it with no press or
+ * release; a press and a release of one controller or note do not
+ * collide (that is what a held pedal is for). */
 static int same_family(uint8_t a, uint8_t b)
 {
-	int ca = a == JL_MIDI_CC || a == JL_MIDI_FADER, cb = b == JL_MIDI_CC || b == JL_MIDI_FADER;
-	return a == b || (ca && cb);
+	int ca = a == JL_MIDI_CC || a == JL_MIDI_FADER || a == JL_MIDI_CC_RELEASE;
+	int cb = b == JL_MIDI_CC || b == JL_MIDI_FADER || b == JL_MIDI_CC_RELEASE;
+	return a == b || (ca && cb && (a == JL_MIDI_FADER || b == JL_MIDI_FADER));
 }
 
 /* A fader's value: "COMMAND... LO HI" -> the command (which gets the value
@@ -184,18 +208,16 @@ static int map_line(void *user, const char *section, const char *name, const cha
 	uint8_t kind;
 	size_t i, words = 0;
 	const char *p;
-	if (!strcasecmp(section, "cc"))
-		kind = JL_MIDI_CC;
-	else if (!strcasecmp(section, "note"))
-		kind = JL_MIDI_NOTE;
-	else if (!strcasecmp(section, "pc"))
-		kind = JL_MIDI_PC;
-	else if (!strcasecmp(section, "fader"))
-		kind = JL_MIDI_FADER;
-	else if (!*section)
-		return bad(c, "'%s' is outside a section ([cc], [note], [pc] or [fader])", name);
-	else
-		return bad(c, "unknown section [%s] (the sections are [cc], [note], [pc] and [fader])", section);
+	for (kind = JL_MIDI_NOTE; kind <= JL_MIDI_NOTE_OFF; kind++)
+		if (!strcasecmp(section, jl_midi_kind_name(kind)))
+			break;
+	if (!*section)
+		return bad(c, "'%s' is outside a section ([cc], [cc-release], [note], [note-off], [pc] or [fader])",
+			   name);
+	if (kind > JL_MIDI_NOTE_OFF)
+		return bad(c, "unknown section [%s] (the sections are [cc], [cc-release], [note], [note-off], [pc] and "
+			      "[fader])",
+			   section);
 	if (strlen(name) >= sizeof(key))
 		return bad(c, "'%s' is not NUMBER or CHANNEL/NUMBER", name);
 	if (slash) {
@@ -207,12 +229,14 @@ static int map_line(void *user, const char *section, const char *name, const cha
 	}
 	if (jl_parse_u32(name, 0, 127, &num) < 0)
 		return bad(c, "'%s' is not a %s number 0..127 (or CHANNEL/NUMBER)", name,
-			   kind == JL_MIDI_NOTE ? "note" : kind == JL_MIDI_PC ? "program" : "controller");
+			   kind == JL_MIDI_NOTE || kind == JL_MIDI_NOTE_OFF ? "note"
+			   : kind == JL_MIDI_PC				? "program"
+									: "controller");
 	for (i = 0; i < m->n; i++)
 		if (same_family(m->b[i].kind, kind) && m->b[i].number == num &&
 		    (m->b[i].channel == 255 || ch == 0 || m->b[i].channel == ch - 1))
 			return bad(c, "[%s] %s is bound twice (a binding for any channel covers every channel; "
-				      "[cc] and [fader] share the controllers)", section, name);
+				      "a [fader] takes its controller from [cc] and [cc-release])", section, name);
 	if (!*value)
 		return bad(c, "'%s' has no command", name);
 	if (strlen(value) >= JL_MIDI_CMD_LEN)
@@ -276,7 +300,7 @@ struct jl_midi_map *jl_midi_map_load(const char *path, int (*known)(const char *
 	else if (c.why_line)
 		snprintf(err, n, "%s:%d: %s", path, c.why_line, c.why);
 	else if (!c.m->n)
-		snprintf(err, n, "%s: no bindings (sections [cc], [note], [pc] with lines NUMBER = COMMAND)", path);
+		snprintf(err, n, "%s: no bindings (sections [cc], [note], [pc] ... with lines NUMBER = COMMAND)", path);
 	if (r != 0 || c.why_line || !c.m->n) {
 		jl_free(c.m);
 		return NULL;
@@ -291,10 +315,7 @@ void jl_midi_map_free(struct jl_midi_map *m)
 
 void jl_midi_binding_name(const struct jl_midi_binding *b, char *out, size_t n)
 {
-	const char *k = b->kind == JL_MIDI_CC	  ? "cc"
-			: b->kind == JL_MIDI_NOTE ? "note"
-			: b->kind == JL_MIDI_PC	  ? "pc"
-						  : "fader cc";
+	const char *k = b->kind == JL_MIDI_FADER ? "fader cc" : jl_midi_kind_name(b->kind);
 	if (b->channel == 255)
 		snprintf(out, n, "%s %u", k, b->number);
 	else

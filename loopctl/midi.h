@@ -7,7 +7,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum jl_midi_kind { JL_MIDI_NOTE = 1, JL_MIDI_CC, JL_MIDI_PC, JL_MIDI_FADER };
+enum jl_midi_kind { JL_MIDI_NOTE = 1, JL_MIDI_CC, JL_MIDI_PC, JL_MIDI_FADER, JL_MIDI_CC_RELEASE, JL_MIDI_NOTE_OFF };
+
+/* "cc", "note", "pc", "fader", "cc-release", "note-off": the map file's
+ * section and the name in listings. */
+const char *jl_midi_kind_name(uint8_t kind);
 
 struct jl_midi_binding {
 	uint8_t kind;		/* enum jl_midi_kind */
@@ -32,7 +36,9 @@ struct jl_midi_state {
 /* Pure, but for the state it updates: which command line, if any, does
  * this event trigger?  A note-on with velocity > 0, a CC crossing from
  * below 64 to 64 or more (a pedal press: the values that follow while it
- * stays at 64 or more, and its release, do nothing) or a program change.
+ * stays at 64 or more do nothing) or a program change; and, for the
+ * release bindings, a CC crossing back below 64 (the pedal let go) or a
+ * note-off (or a note-on with velocity 0).
  * Every controller event must pass through it (or jl_midi_command_line),
  * in order, with the same state.  Returns the command or NULL. */
 const char *jl_midi_translate(const snd_seq_event_t *ev, const struct jl_midi_binding *map,
@@ -56,8 +62,12 @@ uint64_t jl_midi_event_time_us(const snd_seq_event_t *ev, uint64_t queue_start_r
  *   [cc]            ; a controller crossing from < 64 to >= 64 (a pedal press)
  *   80 = record
  *   2/81 = undo     ; on channel 2 only (channels 1..16)
+ *   [cc-release]    ; the same controller back below 64 (the pedal let go)
+ *   84 = unmute 1   ; with [cc] 84 = mute 1: muted while held
  *   [note]          ; a note-on
  *   36 = capture --bars 2
+ *   [note-off]      ; a note-off (or a note-on with velocity 0)
+ *   37 = unmute all
  *   [pc]            ; a program change
  *   5 = clear all
  *   [fader]         ; every value of a controller: an expression pedal

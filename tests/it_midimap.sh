@@ -22,17 +22,19 @@ check "JACK server" start_jackd 256
 spawn "$TMP/jackloop.log" "$B/jackloop" --name $NAME --osc-port 0 --history 10 --pool-mb 16 --midi-map "$MAP"
 check "jackloop --midi-map FILE: daemon up" wait_for 10 L ping
 check "the daemon has the map (status --json)" test "$(jv daemon.midi_map)" = "\"$MAP\""
-check "midi-map lists its 15 bindings" test "$(nbind)" = "15 $MAP"
+check "midi-map lists its 17 bindings" test "$(nbind)" = "17 $MAP"
 expect_rc "midi-map (text)" 0 L midi-map
 check "  one line per binding, with its channel" grep -q "note 36 (channel 10) record new" "$TMP/out"
 check "  and the fader, with its range" grep -q "fader cc 7           master-gain VALUE (0..127 -> -40..6)" "$TMP/out"
+check "  and a pedal's release beside its press" bash -c "grep -q '^  cc 26                mute 1\$' '$TMP/out' && grep -q '^  cc-release 26        unmute 1\$' '$TMP/out'"
+check "  (JSON kind cc-release)" bash -c "'$LOOPCTL' --name $NAME --json midi-map | python3 -c 'import json,sys; f=[b for b in json.load(sys.stdin)[\"bindings\"] if b[\"kind\"] == \"cc-release\"]; assert f == [{\"kind\": \"cc-release\", \"number\": 26, \"channel\": 0, \"command\": \"unmute 1\"}], f'"
 check "  (JSON: kind, low, high)" bash -c "'$LOOPCTL' --name $NAME --json midi-map | python3 -c 'import json,sys; f=[b for b in json.load(sys.stdin)[\"bindings\"] if b[\"kind\"] == \"fader\"]; assert f == [{\"kind\": \"fader\", \"number\": 7, \"channel\": 0, \"command\": \"master-gain\", \"low\": -40.0, \"high\": 6.0}], f'"
 check "status names the map" bash -c "'$LOOPCTL' --name $NAME status | grep -q 'MIDI in: none, map $MAP'"
 
 printf '[cc]\n80 = record\n81 = rekord\n' >"$TMP/bad.ini"
 expect_rc "midi-map of a bad file: refused" 1 bash -c "cd '$TMP' && '$(pwd)/$LOOPCTL' --name $NAME midi-map bad.ini"
 check "  with FILE:LINE and the reason" grep -q "$TMP/bad.ini:3: 'rekord' is not a command a pedal can send" "$TMP/err"
-check "  and the map in use is unchanged" test "$(nbind)" = "15 $MAP"
+check "  and the map in use is unchanged" test "$(nbind)" = "17 $MAP"
 expect_rc "midi-map of a missing file: refused" 1 L midi-map "$TMP/none.ini"
 check "  saying so" grep -q "cannot open" "$TMP/err"
 check "OSC /jl/midi-map with a relative path: usage" test "$(python3 tests/osc.py "$(jv daemon.osc_port)" /jl/midi-map s:map.ini | cut -f1)" = usage

@@ -246,6 +246,14 @@ static void test_map_file(void)
 		{ "[fader]\n7 = master-gain -40 6dB\n", 2, "'6dB': HIGH is not a number" },
 		{ "[fader]\n7 = volume -40 6\n", 2, "'volume' is not a command" },
 		{ "[cc]\n7 = record\n[fader]\n7 = master-gain -40 6\n", 4, "bound twice" },
+		{ "[cc-release]\n7 = record\n[fader]\n7 = master-gain -40 6\n", 4, "bound twice" },
+		{ "[fader]\n7 = master-gain -40 6\n[cc-release]\n7 = undo\n", 4, "bound twice" },
+		{ "[cc-release]\n80 = record\n80 = undo\n", 3, "bound twice" },
+		{ "[note-off]\n36 = record\n2/36 = undo\n", 3, "bound twice" },
+		{ "[note-off]\n128 = record\n", 2, "not a note number" },
+		{ "[cc-release]\n128 = record\n", 2, "not a controller number" },
+		{ "[cc-off]\n80 = record\n", 2, "unknown section [cc-off] (the sections are [cc], [cc-release], [note], "
+					   "[note-off], [pc] and [fader])" },
 		/* the line reported is the first wrong one, with its own reason */
 		{ "[cc]\ngarbage\n80 = bogus\n", 2, "not NUMBER = COMMAND" },
 		{ "[cc]\n80 = bogus\ngarbage\n", 2, "'bogus' is not a command" },
@@ -358,6 +366,61 @@ static void test_pedal_crossing(void)
 	memset(&pedals, 0, sizeof(pedals));
 }
 
+/* Releases: a pedal let go (a controller back below 64) and a note-off (or
+ * a note-on with velocity 0) run their own commands, so a held pedal or
+ * pad can do something while it is held. */
+static void test_releases(void)
+{
+	static const int sweep[] = { 0, 30, 70, 100, 127, 90, 40, 0 };
+	char err[512], line[JL_MIDI_CMD_LEN], name[48];
+	struct jl_midi_map *m = load_text("[cc]\n84 = mute 1\n[cc-release]\n84 = unmute 1\n2/85 = undo\n"
+					  "[note]\n36 = solo 2 on\n[NOTE-OFF]\n36 = solo 2 off\n",
+					  err, sizeof(err));
+	snd_seq_event_t e;
+	int k, press = 0, rel = 0;
+	TH_CHECK(m && m->n == 5, "a map with presses and releases on the same controller and note (%s)", m ? "" : err);
+	if (!m)
+		return;
+	memset(&pedals, 0, sizeof(pedals));
+	for (k = 0; k < (int)(sizeof(sweep) / sizeof(sweep[0])); k++) {
+		e = cc(0, 84, sweep[k]);
+		if (jl_midi_command_line(&e, m->b, &pedals, line, sizeof(line))) {
+			press += !strcmp(line, "mute 1");
+			rel += !strcmp(line, "unmute 1") && k == 6;
+		}
+	}
+	TH_CHECK(press == 1 && rel == 1, "a half-damper sweep 0 30 70 100 127 90 40 0: one press, one release at 40 "
+					  "(%d, %d)", press, rel);
+	e = cc(0, 84, 0);
+	TH_CHECK(!jl_midi_translate(&e, m->b, &pedals), "0 after 40: still released, nothing");
+	e = cc(1, 85, 127);
+	TH_CHECK(!jl_midi_translate(&e, m->b, &pedals), "2/85 pressed: no press is bound");
+	e = cc(0, 85, 0);
+	TH_CHECK(!jl_midi_translate(&e, m->b, &pedals), "channel 1's 85 (never pressed) at 0: nothing");
+	e = cc(1, 85, 10);
+	TH_CHECK(!strcmp(xlate(&e, m->b), "undo"), "2/85 let go: undo");
+	e = note(SND_SEQ_EVENT_NOTEON, 0, 36, 100);
+	TH_CHECK(!strcmp(xlate(&e, m->b), "solo 2 on"), "note 36 on: solo 2 on");
+	e = note(SND_SEQ_EVENT_NOTEOFF, 0, 36, 64);
+	TH_CHECK(!strcmp(xlate(&e, m->b), "solo 2 off"), "note 36 off: solo 2 off");
+	e = note(SND_SEQ_EVENT_NOTEON, 3, 36, 0);
+	TH_CHECK(!strcmp(xlate(&e, m->b), "solo 2 off"), "a note-on with velocity 0 is a note-off too");
+	jl_midi_binding_name(&m->b[1], name, sizeof(name));
+	TH_CHECK(!strcmp(name, "cc-release 84"), "a release binding's name: %s", name);
+	jl_midi_binding_name(&m->b[4], name, sizeof(name));
+	TH_CHECK(!strcmp(name, "note-off 36"), "a note-off binding's name: %s", name);
+	jl_midi_map_free(m);
+	/* without release bindings, releases do nothing (the built-in map) */
+	memset(&pedals, 0, sizeof(pedals));
+	e = cc(0, 80, 127);
+	TH_CHECK(!strcmp(xlate(&e, jl_midi_default_map), "record"), "built-in: cc 80 pressed records");
+	e = cc(0, 80, 0);
+	TH_CHECK(!jl_midi_translate(&e, jl_midi_default_map, &pedals), "and its release does nothing");
+	e = note(SND_SEQ_EVENT_NOTEOFF, 0, 36, 0);
+	TH_CHECK(!jl_midi_translate(&e, jl_midi_default_map, &pedals), "nor a note-off");
+	memset(&pedals, 0, sizeof(pedals));
+}
+
 int main(void)
 {
 	static const struct jl_midi_binding map[] = {
@@ -437,5 +500,6 @@ int main(void)
 	test_map_file();
 	test_faders();
 	test_pedal_crossing();
+	test_releases();
 	return TH_REPORT();
 }
