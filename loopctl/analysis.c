@@ -1382,8 +1382,9 @@ static double sparse_period(struct jl_analysis *a, uint64_t n, double *conf)
  * spectral flatness (200 Hz - 10 kHz) of the attacks of the span: drums
  * are noise-like (0.50-0.84 on the benchmark sets' drum and band clips),
  * pitched attacks are not (0.01-0.36; 0.50 under white noise at 15 dB
- * SNR).  0 if there are fewer than TATUM_MIN_IOIS intervals. */
-static double articulation(struct jl_analysis *a, uint64_t n)
+ * SNR).  Returns 0 if there are fewer than TATUM_MIN_IOIS intervals, else
+ * 1 with the rate in *rate (negative for notes that swell). */
+static int articulation(struct jl_analysis *a, uint64_t n, double *rate)
 {
 	uint64_t now = frame_end(a, n);
 	uint64_t span = (uint64_t)(2.0 * a->cfg.tempo_tau_s * a->cfg.rate);
@@ -1405,7 +1406,7 @@ static double articulation(struct jl_analysis *a, uint64_t n)
 	}
 	if (m < TATUM_MIN_IOIS)
 		return 0;
-	double r = kth_smallest(a->ioi, m, (m - 1) / 2);
+	*rate = kth_smallest(a->ioi, m, (m - 1) / 2);
 	/* the attacks' flatness: drums are noise-like */
 	size_t q = 0;
 	for (size_t i = lower_bound(a, now > span ? now - span : 0); i < a->ons_cnt && q < a->ioi_cap; i++) {
@@ -1414,7 +1415,7 @@ static double articulation(struct jl_analysis *a, uint64_t n)
 			a->ioi[q++] = fl;
 	}
 	a->art_flat = q ? kth_smallest(a->ioi, q, (q - 1) / 2) : 0;
-	return r;
+	return 1;
 }
 
 /* The preference curve's centre for this choice: ART_CENTRE_BPM for
@@ -1431,8 +1432,8 @@ static double articulation(struct jl_analysis *a, uint64_t n)
  * 150 per minute is counted in 75, a damped one in 150. */
 static double pref_centre(struct jl_analysis *a, uint64_t n)
 {
-	double r = articulation(a, n);
-	if (r <= 0 || r >= ART_DAMPED_DBS || a->art_flat >= ART_DRUM_FLAT)
+	double r;
+	if (!articulation(a, n, &r) || r >= ART_DAMPED_DBS || a->art_flat >= ART_DRUM_FLAT)
 		return 120.0;
 	if (r <= ART_RING_DBS)
 		return ART_CENTRE_BPM;
