@@ -334,8 +334,8 @@ static int cmd_midi_map(struct jl_daemon *d, struct jl_req *rq, int argc, char *
 	p += snprintf(p, (size_t)(e - p), "MIDI map: %s%s", d->midi_map ? d->midi_map->file : "built-in",
 		      d->midi ? "" : " (no ALSA sequencer here: nothing is received)");
 	for (; b->kind; b++) {
-		json_t *o = json_pack("{s:s,s:i,s:i,s:s}", "kind", jl_midi_kind_name(b->kind), "number", b->number, "channel", b->channel == 255 ? 0 : b->channel + 1, "command",
-				      b->command);
+		json_t *o = json_pack("{s:s,s:i,s:i,s:s}", "kind", jl_midi_kind_name(b->kind), "number", b->number,
+				      "channel", b->channel == 255 ? 0 : b->channel + 1, "command", b->command);
 		jl_midi_binding_name(b, name, sizeof(name));
 		if (b->kind == JL_MIDI_FADER) {
 			json_object_set_new(o, "low", json_real(b->lo));
