@@ -121,6 +121,16 @@
 #define SPARSE_RATE 1.0     /* if there are fewer than this many per second */
 #define SPARSE_MIN 6        /* and at least this many, */
 #define SPARSE_TOL_S 0.03   /* give an ACF of onset times, each pair spread this wide */
+#define SWELL_LAG_S 0.150   /* swells: each band's level now against its */
+#define SWELL_SPAN_S 0.150  /* maximum over this span, ending this long ago; */
+#define SWELL_MARGIN 0.3    /* the rise beyond this (log10 units) counts, */
+#define SWELL_THR 2.0       /* and a sum over the bands of at least this */
+#define SWELL_PEAK_S 0.100  /* that is the maximum of +-this span is a swell */
+#define SWELL_BANDS 8       /* timing: the bands that rose most ... */
+#define SWELL_FRAC 0.15     /* ... first rose this share of their rise */
+#define SWELL_BACK_S 0.5    /* (searched this far back), */
+#define SWELL_PLACE 0.4     /* placed this share of the tonal window before that hop's end */
+#define SWELL_MERGE_S 0.100 /* no swell within this of another onset */
 #define PI_D 3.14159265358979323846
 
 enum { DET_FAST, DET_TONAL, NDET };
@@ -213,6 +223,12 @@ struct jl_analysis {
 	uint64_t *bb_kick, *bb_snare;
 	size_t bb_cap;
 	uint32_t hyst_change, hyst_metrical;     /* in tempo updates */
+	/* swells (see swell_hop): the tonal band levels of the last swn
+	 * hops, the swell function of those hops, and scratch */
+	uint32_t swn, sw_lag, sw_span, sw_peak, sw_back, sw_merge;
+	float *sw_lev, *sw_s, *sw_ref;
+	float *sw_pre, *sw_suf; /* swn rows: running maxima within blocks of sw_span + 1 rows */
+	uint32_t sw_top[SWELL_BANDS];
 };
 
 /* ------------------------------------------------------------------ config */
@@ -292,6 +308,11 @@ void jl_analysis_destroy(struct jl_analysis *a)
 	jl_free(a->medbuf);
 	jl_free(a->racf);
 	jl_free(a->eacf);
+	jl_free(a->sw_lev);
+	jl_free(a->sw_s);
+	jl_free(a->sw_ref);
+	jl_free(a->sw_pre);
+	jl_free(a->sw_suf);
 	jl_free(a);
 }
 
@@ -473,17 +494,35 @@ struct jl_analysis *jl_analysis_create(const struct jl_analysis_config *c)
 		if (!a->pk[d].odf)
 			goto fail;
 	}
-	/* worst case: one onset per min_ioi from each picker */
-	a->ons_cap = (size_t)ceil(NDET * c->max_onset_history_s / c->min_ioi_s) + 8;
+	/* swells: levels for the reference span or the timing search,
+	 * whichever reaches further back, plus the peak's look-ahead */
+	a->sw_lag = secs_to_hops(a, SWELL_LAG_S);
+	a->sw_span = secs_to_hops(a, SWELL_SPAN_S);
+	a->sw_peak = secs_to_hops(a, SWELL_PEAK_S);
+	a->sw_back = secs_to_hops(a, SWELL_BACK_S);
+	a->sw_merge = (uint32_t)lround(SWELL_MERGE_S * c->rate);
+	a->swn = (a->sw_lag + a->sw_span > a->sw_back ? a->sw_lag + a->sw_span : a->sw_back) + a->sw_peak + 2;
+	a->sw_lev = jl_calloc((size_t)a->swn * a->st[DET_TONAL].nbands, sizeof(float));
+	a->sw_s = jl_calloc(a->swn, sizeof(float));
+	a->sw_ref = jl_calloc(a->st[DET_TONAL].nbands, sizeof(float));
+	a->sw_pre = jl_calloc((size_t)a->swn * a->st[DET_TONAL].nbands, sizeof(float));
+	a->sw_suf = jl_calloc((size_t)a->swn * a->st[DET_TONAL].nbands, sizeof(float));
+	if (!a->sw_lev || !a->sw_s || !a->sw_ref || !a->sw_pre || !a->sw_suf)
+		goto fail;
+	/* worst case: one onset per min_ioi from each picker, one swell per
+	 * SWELL_PEAK_S */
+	a->ons_cap = (size_t)ceil(NDET * c->max_onset_history_s / c->min_ioi_s +
+				  c->max_onset_history_s / SWELL_PEAK_S) + 8;
 	a->ons = jl_calloc(a->ons_cap, sizeof(*a->ons));
 	/* the tatum reads the intervals of the last 2 tempo_tau_s */
-	a->ioi_cap = (size_t)ceil(NDET * 2.0 * c->tempo_tau_s / c->min_ioi_s) + 8;
+	a->ioi_cap = (size_t)ceil(NDET * 2.0 * c->tempo_tau_s / c->min_ioi_s +
+				  2.0 * c->tempo_tau_s / SWELL_PEAK_S) + 8;
 	a->ioi = jl_calloc(a->ioi_cap, sizeof(*a->ioi));
 	if (!a->ons || !a->ioi)
 		goto fail;
 	/* backbeat: band levels for the span plus the hops an attack takes */
 	a->bbn = secs_to_hops(a, BB_SPAN_S) + BB_POST_HOPS + 2;
-	a->bb_cap = (size_t)ceil(NDET * BB_SPAN_S / c->min_ioi_s) + 8;
+	a->bb_cap = (size_t)ceil(NDET * BB_SPAN_S / c->min_ioi_s + BB_SPAN_S / SWELL_PEAK_S) + 8;
 	{
 		double binhz = (double)c->rate / wf;
 		uint32_t nb = a->st[DET_FAST].nbins;
@@ -541,6 +580,10 @@ static void reset_stream(struct jl_analysis *a)
 	memset(a->ybuf, 0, a->envn * sizeof(float));
 	memset(a->acf, 0, a->nlag * sizeof(double));
 	memset(a->racf, 0, (a->lmax + 3) * sizeof(double));
+	memset(a->sw_lev, 0, (size_t)a->swn * a->st[DET_TONAL].nbands * sizeof(float));
+	memset(a->sw_s, 0, a->swn * sizeof(float));
+	memset(a->sw_pre, 0, (size_t)a->swn * a->st[DET_TONAL].nbands * sizeof(float));
+	memset(a->sw_suf, 0, (size_t)a->swn * a->st[DET_TONAL].nbands * sizeof(float));
 	for (uint32_t i = 0; i < a->bbn; i++) {
 		a->bb_low_db[i] = a->bb_mid_db[i] = -200.0f;
 		a->flat[i] = 0.0f;
@@ -589,13 +632,24 @@ uint64_t jl_analysis_onset_count(const struct jl_analysis *a)
 	return a ? a->ons_total : 0;
 }
 
-uint64_t jl_analysis_max_delay(const struct jl_analysis *a)
+uint64_t jl_analysis_attack_delay(const struct jl_analysis *a)
 {
 	if (!a)
 		return 0;
 	/* look-ahead + back-track + placement inside the longest window +
 	 * the sub-hop refinement */
 	return (uint64_t)(2 + a->max_back) * a->hop + a->st[DET_TONAL].win + (uint64_t)REFINE_BACK_BLOCKS * a->rblk;
+}
+
+uint64_t jl_analysis_max_delay(const struct jl_analysis *a)
+{
+	if (!a)
+		return 0;
+	/* a swell: its peak's look-ahead + the timing search + placement */
+	uint64_t sw = (uint64_t)(a->sw_peak + a->sw_back + 1) * a->hop +
+		      (uint64_t)lround(SWELL_PLACE * a->st[DET_TONAL].win);
+	uint64_t at = jl_analysis_attack_delay(a);
+	return sw > at ? sw : at;
 }
 
 /* ------------------------------------------------------------------ onset store */
@@ -637,7 +691,8 @@ static int near_stored(const struct jl_analysis *a, uint64_t f)
 /* Insert in frame order (new onsets land at most max_delay behind the end,
  * so the shift is short).  `coarse` is the frame before refine_onset(),
  * for the merge.  Returns 1 if stored. */
-static int store_onset(struct jl_analysis *a, uint64_t frame, uint64_t coarse, uint64_t decided, float strength)
+static int store_onset(struct jl_analysis *a, uint64_t frame, uint64_t coarse, uint64_t decided, float strength,
+		       int swell)
 {
 	if (near_stored(a, coarse))
 		return 0;
@@ -658,8 +713,11 @@ static int store_onset(struct jl_analysis *a, uint64_t frame, uint64_t coarse, u
 	o->frame = frame;
 	o->decided_at = decided;
 	o->strength = strength;
+	o->swell = swell;
 	a->ons_cnt++;
 	a->ons_total++;
+	if (swell) /* its strength is in other units: not part of "strong" */
+		return 1;
 	double ls = log((double)strength + 1e-9);
 	if (!a->str_init) {
 		a->str_logmean = ls;
@@ -909,10 +967,163 @@ static int pick(struct jl_analysis *a, struct picker *p, uint64_t n, double *mea
 	uint64_t fe = frame_end(a, k);
 	uint64_t back = p->win / 4 + a->hop / 4;
 	uint64_t of = fe > a->origin + back ? fe - back : a->origin;
-	return store_onset(a, refine_onset(a, of), of, frame_end(a, n), (float)(oc - thr));
+	return store_onset(a, refine_onset(a, of), of, frame_end(a, n), (float)(oc - thr), 0);
 }
 
 static void tempo_hop(struct jl_analysis *a, uint64_t n, double fast_mean, double tonal_mean);
+
+/* Is a stored onset within w frames of f? */
+static int onset_within(const struct jl_analysis *a, uint64_t f, uint64_t w)
+{
+	size_t i = lower_bound(a, f > w ? f - w : 0);
+	return i < a->ons_cnt && onset_at(a, i)->frame <= f + w;
+}
+
+/* Tonal band levels of hop k (still in the swell ring). */
+static const float *sw_row(const struct jl_analysis *a, uint64_t k)
+{
+	return a->sw_lev + (size_t)(k % a->swn) * a->st[DET_TONAL].nbands;
+}
+
+/* The sum of hop k's levels in the bands a->sw_top[0..nt). */
+static double sw_sum(const struct jl_analysis *a, uint64_t k, uint32_t nt)
+{
+	const float *L = sw_row(a, k);
+	double v = 0;
+	for (uint32_t i = 0; i < nt; i++)
+		v += L[a->sw_top[i]];
+	return v;
+}
+
+/* Store hop n's tonal band levels and keep, in blocks of w = sw_span + 1
+ * hops, each band's maximum from the block's start to each hop (sw_pre)
+ * and, once a block is complete, from each hop to the block's end
+ * (sw_suf).  The maximum over any w consecutive hops is then that of one
+ * suffix and one prefix (van Herk / Gil & Werman): O(bands) per hop
+ * instead of O(w bands). */
+static void swell_push(struct jl_analysis *a, uint64_t n, const float *lev)
+{
+	const uint32_t B = a->st[DET_TONAL].nbands, w = a->sw_span + 1;
+	const size_t row = (size_t)(n % a->swn) * B;
+	memcpy(a->sw_lev + row, lev, B * sizeof(float));
+	float *pre = a->sw_pre + row;
+	if (n % w == 0) {
+		memcpy(pre, lev, B * sizeof(float));
+	} else {
+		const float *pp = a->sw_pre + (size_t)((n - 1) % a->swn) * B;
+		for (uint32_t b = 0; b < B; b++)
+			pre[b] = lev[b] > pp[b] ? lev[b] : pp[b];
+	}
+	if (n % w != w - 1)
+		return;
+	memcpy(a->sw_suf + row, lev, B * sizeof(float));
+	for (uint32_t d = 1; d < w; d++) {
+		const uint64_t k = n - d;
+		float *sf = a->sw_suf + (size_t)(k % a->swn) * B;
+		const float *sn = a->sw_suf + (size_t)((k + 1) % a->swn) * B;
+		const float *L = sw_row(a, k);
+		for (uint32_t b = 0; b < B; b++)
+			sf[b] = L[b] > sn[b] ? L[b] : sn[b];
+	}
+}
+
+/* The reference of hop c: each band's maximum over the SWELL_SPAN_S that
+ * ends SWELL_LAG_S before it (hops c - lag - span .. c - lag), into
+ * a->sw_ref.  c >= sw_lag + sw_span. */
+static void swell_ref(struct jl_analysis *a, uint64_t c)
+{
+	const uint32_t B = a->st[DET_TONAL].nbands;
+	const uint64_t i = c - a->sw_lag - a->sw_span, j = c - a->sw_lag;
+	const float *sf = a->sw_suf + (size_t)(i % a->swn) * B;
+	const float *pr = a->sw_pre + (size_t)(j % a->swn) * B;
+	for (uint32_t b = 0; b < B; b++)
+		a->sw_ref[b] = sf[b] > pr[b] ? sf[b] : pr[b];
+}
+
+/* Swells: a slow attack (bowed strings, a pad, a choir) spreads its rise
+ * over 100-500 ms, so the attack pickers, which compare a hop with the
+ * last few (fast) or with the maximum of the last 150 ms (tonal), see
+ * many small steps that the flux noise of the sustained sound around it
+ * hides.  Here each tonal band's level is compared with its maximum over
+ * a span that ends SWELL_LAG_S before: the whole rise of a new note
+ * within that time counts at once, while tremolo, vibrato and bowing
+ * return to levels of that span.  The swell function is the sum over the
+ * bands of the rise beyond SWELL_MARGIN; a swell is a maximum of +-
+ * SWELL_PEAK_S that reaches SWELL_THR (decided SWELL_PEAK_S later).  Its
+ * onset is where the bands that rose most first rose SWELL_FRAC of their
+ * rise, placed like an attack within the tonal window.  Only onsets the
+ * pickers did not find are added (none within SWELL_MERGE_S of another);
+ * they are marked as swells, which the onset quantization does not snap
+ * to.  Call after the tonal levels of hop n are computed.  Returns 1 if
+ * an onset was stored. */
+static int swell_hop(struct jl_analysis *a, uint64_t n)
+{
+	const struct stft *st = &a->st[DET_TONAL];
+	const uint32_t B = st->nbands;
+	swell_push(a, n, st->lev);
+	float S = 0;
+	if (n >= a->sw_lag + a->sw_span) {
+		swell_ref(a, n);
+		for (uint32_t b = 0; b < B; b++) {
+			float d = st->lev[b] - a->sw_ref[b] - SWELL_MARGIN;
+			if (d > 0)
+				S += d;
+		}
+	}
+	a->sw_s[n % a->swn] = S;
+	const uint32_t P = a->sw_peak;
+	if (n < a->sw_lag + a->sw_span + 2 * P)
+		return 0;
+	const uint64_t c = n - P;
+	const float sc = a->sw_s[c % a->swn];
+	if (!(sc >= SWELL_THR))
+		return 0;
+	for (uint64_t k = c - P; k <= n; k++)
+		if (k != c && (k < c ? a->sw_s[k % a->swn] > sc : a->sw_s[k % a->swn] >= sc))
+			return 0;
+	if (at(a, a->rms_db, c) < a->cfg.gate_db)
+		return 0;
+	/* the bands that rose most at c, and where their sum first rose
+	 * SWELL_FRAC of the way from the reference */
+	swell_ref(a, c);
+	const float *Lc = sw_row(a, c);
+	uint32_t nt = 0;
+	float topv[SWELL_BANDS];
+	for (uint32_t b = 0; b < B; b++) {
+		float r = Lc[b] - a->sw_ref[b];
+		if (nt == SWELL_BANDS && !(r > topv[nt - 1]))
+			continue;
+		uint32_t j = nt < SWELL_BANDS ? nt++ : SWELL_BANDS - 1;
+		while (j > 0 && r > topv[j - 1]) {
+			topv[j] = topv[j - 1];
+			a->sw_top[j] = a->sw_top[j - 1];
+			j--;
+		}
+		topv[j] = r;
+		a->sw_top[j] = b;
+	}
+	double base = 0, top = 0;
+	for (uint32_t i = 0; i < nt; i++) {
+		base += a->sw_ref[a->sw_top[i]];
+		top += Lc[a->sw_top[i]];
+	}
+	/* the rise starts from their reference level, or from the trough
+	 * between the old sound's release and the new rise, if lower */
+	uint64_t k0 = c > a->sw_back ? c - a->sw_back : 0;
+	for (uint64_t k = k0; k < c; k++)
+		if (sw_sum(a, k, nt) < base)
+			base = sw_sum(a, k, nt);
+	const double level = base + SWELL_FRAC * (top - base);
+	uint64_t k = c;
+	while (k > k0 && sw_sum(a, k - 1, nt) > level)
+		k--;
+	uint64_t fe = frame_end(a, k);
+	uint64_t back = (uint64_t)lround(SWELL_PLACE * st->win);
+	uint64_t of = fe > a->origin + back ? fe - back : a->origin;
+	if (onset_within(a, of, a->sw_merge))
+		return 0;
+	return store_onset(a, of, of, frame_end(a, n), sc - (float)SWELL_THR, 1);
+}
 
 static float band_db(const struct stft *s, const uint32_t r[2])
 {
@@ -951,6 +1162,7 @@ static int process_hop(struct jl_analysis *a)
 	stft_levels(a, &a->st[DET_TONAL]);
 	float t = novelty(&a->st[DET_TONAL], n, a->tonal_k, 0);
 	push_maxfiltered(&a->st[DET_TONAL], n);
+	emitted += swell_hop(a, n);
 	a->pk[DET_FAST].odf[n % a->envn] = f;
 	a->pk[DET_TONAL].odf[n % a->envn] = t;
 	for (int d = 0; d < NDET; d++) {
@@ -1746,7 +1958,7 @@ int jl_analysis_nearest_onset(const struct jl_analysis *a, uint64_t frame,
 		const struct jl_onset *o = onset_at(a, i);
 		if (o->frame > hi)
 			break;
-		if (o->strength < strong)
+		if (o->swell || o->strength < strong)
 			continue;
 		uint64_t d = o->frame > frame ? o->frame - frame : frame - o->frame;
 		if (d < bestd) {

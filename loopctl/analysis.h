@@ -91,6 +91,7 @@ struct jl_onset {
 	uint64_t frame;      /* absolute frame: best estimate of the physical onset */
 	uint64_t decided_at; /* absolute frame of input consumed when it was emitted */
 	float strength;      /* onset-function excess over the threshold, > 0 */
+	int swell;           /* 1: a slow swell (see jl_analysis_attack_delay()) */
 };
 
 /* Copy the stored onsets with frame >= since, oldest first, into out
@@ -109,16 +110,21 @@ size_t jl_analysis_onsets(const struct jl_analysis *a, uint64_t since,
 size_t jl_analysis_new_onsets(const struct jl_analysis *a, uint64_t decided_after,
 			      struct jl_onset *out, size_t max);
 
-/* Upper bound of decided_at - frame for any onset, in frames. */
+/* Upper bound of decided_at - frame for any onset, in frames (a swell's
+ * decision comes up to ~0.7 s after its onset). */
 uint64_t jl_analysis_max_delay(const struct jl_analysis *a);
+
+/* The same bound for attacks (swell == 0), the onsets that
+ * jl_analysis_nearest_onset() snaps to: ~0.2 s. */
+uint64_t jl_analysis_attack_delay(const struct jl_analysis *a);
 
 /* Total onsets emitted since create/reset (including forgotten ones). */
 uint64_t jl_analysis_onset_count(const struct jl_analysis *a);
 
 /* Nearest strong onset to `frame` within +-window frames.  "Strong" means
- * at least a quarter of the median strength of the stored onsets, so that
- * a loop boundary snaps to a real attack rather than a ghost note when both
- * are in reach.  Returns 0 and sets *out, or -ENOENT (none in the window),
+ * an attack (not a swell) of at least a quarter of the median strength of
+ * the stored attacks, so that a loop boundary snaps to a real attack
+ * rather than a ghost note when both are in reach.  Returns 0 and sets *out, or -ENOENT (none in the window),
  * -EINVAL (NULL arguments). */
 int jl_analysis_nearest_onset(const struct jl_analysis *a, uint64_t frame,
 			      uint64_t window, uint64_t *out);

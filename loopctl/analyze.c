@@ -169,8 +169,8 @@ static int drain_onsets(struct run *r, uint64_t before, int count)
 		double t = (double)buf[i].frame / r->rate;
 		double d = (double)buf[i].decided_at / r->rate;
 		if (r->jons) {
-			json_t *e = json_pack("{s:f, s:f, s:f}", "time", t, "decision", d,
-					      "strength", (double)buf[i].strength);
+			json_t *e = json_pack("{s:f, s:f, s:f, s:b}", "time", t, "decision", d,
+					      "strength", (double)buf[i].strength, "swell", buf[i].swell);
 			if (!e || json_array_append_new(r->jons, e) < 0)
 				return -ENOMEM;
 		} else if (r->o->onsets) {

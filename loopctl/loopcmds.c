@@ -340,11 +340,12 @@ int jl_cmd_onsets(struct jl_daemon *d, struct jl_req *rq, int argc, char **argv)
 		n = jl_analysis_onsets(d->ana, since, on, sizeof(on) / sizeof(on[0]));
 	p += snprintf(p, (size_t)(e - p), "%zu onsets in the last %.1f s (frame, seconds ago):", n, last);
 	for (k = 0; k < n; k++) {
-		json_array_append_new(arr, json_pack("{s:I,s:f,s:f}", "frame", (json_int_t)on[k].frame, "ago",
-						     (double)(head - on[k].frame) / rate, "strength", (double)on[k].strength));
+		json_array_append_new(arr, json_pack("{s:I,s:f,s:f,s:b}", "frame", (json_int_t)on[k].frame, "ago",
+						     (double)(head - on[k].frame) / rate, "strength", (double)on[k].strength,
+						     "swell", on[k].swell));
 		if (p < e)
-			p += snprintf(p, (size_t)(e - p), "\n%llu %.3f", (unsigned long long)on[k].frame,
-				      (double)(head - on[k].frame) / rate);
+			p += snprintf(p, (size_t)(e - p), "\n%llu %.3f%s", (unsigned long long)on[k].frame,
+				      (double)(head - on[k].frame) / rate, on[k].swell ? " swell" : "");
 	}
 	json_object_set_new(rq->json, "onsets", arr);
 	return 0;

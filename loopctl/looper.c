@@ -2616,7 +2616,7 @@ static void finish_pending(struct jl_daemon *d)
 			continue;
 		if (tr->rec_flags & JL_REC_ONSET_WAIT) {
 			if (d->ana && d->ana_pos < tr->rec_end + ms(d, d->cfg.onset_window_ms) +
-							 jl_analysis_max_delay(d->ana) + 1)
+							 jl_analysis_attack_delay(d->ana) + 1)
 				continue;
 			tr->rec_flags = (tr->rec_flags & ~JL_REC_ONSET_WAIT) | JL_REC_ONSET_READY;
 		}

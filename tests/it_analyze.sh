@@ -50,6 +50,22 @@ inter = []
 for v in st:
     inter += [0.0, v]                                               # clicks on the right only
 write("stereo.wav", inter, ch=2)
+def pad(n, changes, rate=48000):
+    # chords that swell in over 0.3 s as the last one fades, with tremolo
+    chords = [(196.0, 246.9, 293.7), (174.6, 220.0, 261.6), (164.8, 207.7, 246.9)]
+    x = [0.0003 * random.uniform(-1, 1) for _ in range(n)]
+    for c, f0 in enumerate(changes):
+        end = changes[c + 1] if c + 1 < len(changes) else n
+        for i in range(0, min(n, end + 14400) - f0):
+            t = i / rate
+            e = min(t / 0.3, 1.0) * (1.0 - min(max(0.0, f0 + i - end) / 14400.0, 1.0))
+            v = 0.0
+            for k, f in enumerate(chords[c % 3]):
+                tr = 1.0 + 0.2 * math.sin(2 * math.pi * 5.5 * t + k)
+                v += tr * (math.sin(2 * math.pi * f * t) + 0.5 * math.sin(4 * math.pi * f * t))
+            x[f0 + i] += 0.05 * e * v
+    return x
+write("pad.wav", pad(48000 * 7, [48000, 48000 * 3, 48000 * 5]))
 open(d + "/text.wav", "w").write("this is not audio\n" * 100)
 open(d + "/zero.wav", "w").close()
 EOF
@@ -79,7 +95,16 @@ expect 0 "tempo track, input not a whole number of steps" "$LOOPCTL" analyze "$T
 [ "$(wc -l <"$T/out")" = 17 ] && ok || bad "track has $(wc -l <"$T/out") lines, want 17 (every 0.5 s + the end, 8.021 s)"
 tail -1 "$T/out" | awk '{ exit !($1 == 8.021) }' && ok || bad "track end: $(tail -1 "$T/out"), want 8.021"
 expect 0 "json" "$LOOPCTL" analyze "$T/clicks.wav" --json
-python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert len(d["onsets"])==15 and abs(d["tempo"]["bpm"]-120)<1 and d["rate"]==48000 and len(d["track"])==16' "$T/out" && ok || bad "json output"
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert len(d["onsets"])==15 and abs(d["tempo"]["bpm"]-120)<1 and d["rate"]==48000 and len(d["track"])==16 and not any(o["swell"] for o in d["onsets"])' "$T/out" && ok || bad "json output"
+# a pad's chord changes swell in over 0.3 s: found (within 50 ms), those only the swell
+# detector finds marked as swells
+expect 0 "pad json" "$LOOPCTL" analyze "$T/pad.wav" --onsets --json
+python3 -c '
+import json, sys
+o = json.load(open(sys.argv[1]))["onsets"]
+at = [1.0, 3.0, 5.0]
+assert len(o) == 3 and all(abs(e["time"] - t) <= 0.05 for e, t in zip(o, at)), o
+assert any(e["swell"] for e in o), o' "$T/out" && ok || bad "pad: chord changes not found, or none as a swell: $(head -c 400 "$T/out")"
 expect 0 "input 2" "$LOOPCTL" analyze "$T/stereo.wav" --onsets --input 2
 [ "$(grep -c . "$T/out")" = 5 ] && ok || bad "--input 2: $(grep -c . "$T/out") onsets, want 5"
 expect 0 "input 1" "$LOOPCTL" analyze "$T/stereo.wav" --onsets --input 1
