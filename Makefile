@@ -6,7 +6,7 @@
 #   make bench-session  save and load of a large session: time, the daemon loop's share
 #   make bench-notify   what OSC state feedback costs the daemon (CPU, ping round trips)
 #   make bench-analysis-xval  tempo on a validation set (other meters, soundfonts, noise)
-#   make bench-analysis-resynth  tempo on the dev set's MIDI rendered with other soundfonts
+#   make bench-analysis-resynth  tempo and onsets on the dev set's MIDI rendered with other soundfonts
 #   make deps-bench / deps-xval   the packages those two benchmarks need
 #   make BUILD=build-tsan SAN=thread test-queue   a sanitizer variant
 

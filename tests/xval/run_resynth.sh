@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# run_resynth.sh - tempo of `loopctl analyze` on the development set's MIDI rendered
-# with the validation set's soundfonts (TimGM6mb, MuseScore General Lite) instead of
-# FluidR3: the same notes and tempi with other instruments (tests/xval/resynth.py).
+# run_resynth.sh - tempo and onsets of `loopctl analyze` on the development set's MIDI
+# rendered with the validation set's soundfonts (TimGM6mb, MuseScore General Lite)
+# instead of FluidR3: the same notes and tempi with other instruments
+# (tests/xval/resynth.py), scored against the same note times; every aubioonset method
+# runs beside it when aubio-tools is installed.
 #
 #   tests/xval/run_resynth.sh [build/loopctl]        (make bench-analysis-resynth)
 #
@@ -9,7 +11,10 @@
 # whose reading differs listed.  Installs nothing.  Output under build/analysis-resynth/:
 #   <sf>/wav/*.wav, <sf>/ground_truth.json    resynth.py (~10 s each; FORCE_GEN=1 rerenders)
 #   <sf>/results/<label>/<clip>.bpm           analyze --tempo --track
-#   report.md                                 score.py --summary per soundfont
+#   <sf>/results/<label>/<clip>.onsets        analyze --onsets --decision
+#   <sf>/aubioonset-<m>/<clip>.onsets         aubioonset -O <m> (kept until the wav changes)
+#   report.md                                 score.py --summary per soundfont, and
+#                                             loopctl's onset F against aubio's best
 # Environment: BENCH=path/to/analysis-bench (default ../shared/analysis-bench),
 #              DEV=dir (default build/analysis-bench), OUT=dir, JOBS=n.
 set -euo pipefail
@@ -25,6 +30,7 @@ OUT="${OUT:-$ROOT/build/analysis-resynth}"
 JOBS="${JOBS:-$(nproc 2>/dev/null || echo 2)}"
 PY=python3
 SOUNDFONTS="/usr/share/sounds/sf2/TimGM6mb.sf2 /usr/share/sounds/sf3/MuseScore_General_Lite.sf3"
+AUBIO_ONSET="hfc specflux complex energy specdiff phase kl mkl"
 
 missing=""
 for t in fluidsynth sox; do command -v "$t" >/dev/null 2>&1 || missing="$missing $t"; done
@@ -61,20 +67,46 @@ for sf in $SOUNDFONTS; do
   fi
   labels="loopctl"
   [ -z "$REF" ] || labels="ref loopctl"
-  methods=""
+  methods=""; onset_methods=""
   for lab in $labels; do
     bin="$LOOPCTL"; [ "$lab" = ref ] && bin="$REF"
     R="$D/results/$lab"; rm -rf "$R"; mkdir -p "$R"
     export bin R
     ls "$D"/wav/*.wav | xargs -P "$JOBS" -I{} sh -c \
-      'n=$(basename "$1" .wav); "$bin" analyze "$1" --tempo --track > "$R/$n.bpm" || echo "analyze failed on $n" >&2' _ {}
+      'n=$(basename "$1" .wav); "$bin" analyze "$1" --tempo --track > "$R/$n.bpm" &&
+       "$bin" analyze "$1" --onsets --decision > "$R/$n.onsets" || echo "analyze failed on $n" >&2' _ {}
     methods="$methods $lab=$R"
   done
+  if command -v aubioonset >/dev/null 2>&1; then
+    for m in $AUBIO_ONSET; do
+      mkdir -p "$D/aubioonset-$m"
+      for w in "$D"/wav/*.wav; do
+        o="$D/aubioonset-$m/$(basename "$w" .wav).onsets"
+        [ -s "$o" ] && [ "$o" -nt "$w" ] || echo "$m $w $o"
+      done
+    done | xargs -r -P "$JOBS" -n 3 sh -c 'aubioonset -O "$0" -i "$1" > "$2"'
+    for m in $AUBIO_ONSET; do onset_methods="$onset_methods aubioonset-$m=$D/aubioonset-$m"; done
+  fi
   {
     echo "## $tag"
     echo
-    "$PY" "$BENCH/score.py" --gt "$D/ground_truth.json" --summary $methods | tail -n +2
+    "$PY" "$BENCH/score.py" --gt "$D/ground_truth.json" --summary --json "$D/scores.json" $methods $onset_methods | tail -n +2
     echo
+    echo "### onset F (mean of per-clip F, +-50 ms): loopctl against aubio's best method per category"
+    echo
+    "$PY" - "$D/scores.json" <<'EOF'
+import json, sys
+rep = json.load(open(sys.argv[1]))["methods"]
+aub = {k: v["onsets"]["categories"] for k, v in rep.items() if k.startswith("aubioonset-") and "onsets" in v}
+for lab in (k for k in rep if not k.startswith("aubioonset-") and "onsets" in rep[k]):
+    print("| category | %s | aubio's best | method |" % lab)
+    print("|---|---|---|---|")
+    for cat, v in rep[lab]["onsets"]["categories"].items():
+        best = max(aub, key=lambda k: aub[k][cat]["F"]) if aub else None
+        print("| %s | %.3f | %s | %s |" % (cat, v["F"], "%.3f" % aub[best][cat]["F"] if best else "-",
+                                          best[len("aubioonset-"):] if best else "-"))
+    print()
+EOF
     echo "### constant-tempo clips not read at the written tempo (Acc1)"
     echo
     "$PY" - "$D/ground_truth.json" $methods <<'EOF'
