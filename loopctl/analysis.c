@@ -228,6 +228,10 @@ struct jl_analysis {
 	uint32_t swn, sw_lag, sw_span, sw_peak, sw_back, sw_merge;
 	float *sw_lev, *sw_s, *sw_ref;
 	float *sw_pre, *sw_suf; /* swn rows: running maxima within blocks of sw_span + 1 rows */
+	/* level normalization (see level_gain) */
+	double lvl_peak;    /* peak-held mean square of the fast window */
+	double lvl_target, lvl_max_gain, lvl_decay;
+	double lam;         /* lambda for this hop */
 	uint32_t sw_top[SWELL_BANDS];
 };
 
@@ -239,6 +243,9 @@ void jl_analysis_config_default(struct jl_analysis_config *c, uint32_t rate)
 	c->rate = rate;
 	c->max_onset_history_s = 600.0;
 	c->lambda = 1000.0;
+	c->level_target_db = -20.0;
+	c->level_max_gain_db = 24.0;
+	c->level_tau_s = 2.0;
 	c->delta = 0.010;
 	c->alpha = 1.0;
 	c->median_k = 2.0;
@@ -413,7 +420,10 @@ static int config_ok(const struct jl_analysis_config *c)
 	       c->tonal_lag_s > 0 && c->tonal_lag_s < 10 &&
 	       c->alpha >= 0 && c->median_k >= 0 && c->tonal_alpha >= 0 && c->delta >= 0 && c->tonal_delta >= 0 &&
 	       c->peak_share >= 0 && c->peak_share < 1 &&
-	       c->tonal_peak_share >= 0 && c->tonal_peak_share < 1;
+	       c->tonal_peak_share >= 0 && c->tonal_peak_share < 1 &&
+	       c->level_target_db >= -100 && c->level_target_db <= 0 &&
+	       c->level_max_gain_db >= 0 && c->level_max_gain_db <= 60 &&
+	       c->level_tau_s > 0 && c->level_tau_s < 1000;
 }
 
 struct jl_analysis *jl_analysis_create(const struct jl_analysis_config *c)
@@ -549,6 +559,9 @@ struct jl_analysis *jl_analysis_create(const struct jl_analysis_config *c)
 	a->bb_snare = jl_calloc(a->bb_cap, sizeof(uint64_t));
 	if (!a->bb_low_db || !a->bb_mid_db || !a->bb_kick || !a->bb_snare || !a->flat)
 		goto fail;
+	a->lvl_target = pow(10.0, c->level_target_db / 10.0);
+	a->lvl_max_gain = pow(10.0, c->level_max_gain_db / 20.0);
+	a->lvl_decay = exp(-(double)a->hop / (c->level_tau_s * c->rate));
 	a->tdecay = exp(-(double)a->hop / (c->tempo_tau_s * c->rate));
 	a->rdecay = exp(-(double)a->hop / (RECENT_TAU_S * c->rate));
 	a->ymean_a = 1.0 - exp(-(double)a->hop / (2.0 * c->rate));
@@ -591,6 +604,7 @@ static void reset_stream(struct jl_analysis *a)
 	a->ring_w = 0;
 	a->fill = 0;
 	a->nframes = 0;
+	a->lvl_peak = a->lvl_target; /* start at unit gain */
 	a->ymean = 0;
 	a->period = 0;
 	a->conf = 0;
@@ -768,7 +782,7 @@ static double stft_levels(struct jl_analysis *a, struct stft *s)
 		float re = s->fout[k][0], im = s->fout[k][1];
 		s->mag[k] = sc * sqrtf(re * re + im * im);
 	}
-	const float lam = (float)a->cfg.lambda;
+	const float lam = (float)a->lam;
 	for (uint32_t b = 0; b < s->nbands; b++) {
 		const struct band *bd = &s->bands[b];
 		const float *w = s->bw + bd->woff, *m = s->mag + bd->lo;
@@ -1149,12 +1163,41 @@ static void drum_bands(struct jl_analysis *a, uint64_t n)
 	a->flat[n % a->bbn] = nb ? (float)(exp(lg / nb) / (ar / nb)) : 0.0f;
 }
 
+/* Level normalization.  log10(1 + lambda |X|) is logarithmic only where
+ * lambda |X| >> 1; a quiet input falls into its linear part, where every
+ * onset function shrinks with the level (24 dB down, the dev set's onset
+ * F fell from 0.97 to 0.84, its pads' from 0.86 to 0.17).  So lambda is
+ * raised by the gain that brings the recent peak of the fast window's
+ * mean square (held, decaying with level_tau_s) up to level_target_db,
+ * at most level_max_gain_db; it is never lowered, so music as loud as
+ * the benchmark's (peaks above the target) is analysed as it was.  The
+ * gain of hop n comes from the hops before it; the level gate reads the
+ * true level. */
+static void level_gain(struct jl_analysis *a)
+{
+	double g = a->lvl_peak > 0 ? sqrt(a->lvl_target / a->lvl_peak) : a->lvl_max_gain;
+	if (g < 1.0)
+		g = 1.0;
+	if (g > a->lvl_max_gain)
+		g = a->lvl_max_gain;
+	a->lam = a->cfg.lambda * g;
+}
+
+static void level_track(struct jl_analysis *a, double ms)
+{
+	a->lvl_peak *= a->lvl_decay;
+	if (ms > a->lvl_peak)
+		a->lvl_peak = ms;
+}
+
 /* One hop completed: the ring holds the newest input, grid position n. */
 static int process_hop(struct jl_analysis *a)
 {
 	uint64_t n = a->nframes;
 	int emitted = 0;
+	level_gain(a);
 	double ms = stft_levels(a, &a->st[DET_FAST]);
+	level_track(a, ms);
 	a->rms_db[n % a->envn] = (float)(10.0 * log10(ms + 1e-20));
 	drum_bands(a, n);
 	float f = novelty(&a->st[DET_FAST], n, 2, 0);

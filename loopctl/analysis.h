@@ -40,6 +40,10 @@ struct jl_analysis_config {
 	uint32_t win_tonal;         /* FFT size of the tonal detector, >= win; 0 = derive */
 	/* onset detection: fast detector (flux vs the max of the last 2 hops) */
 	double lambda;              /* log compression: log10(1 + lambda |X|), |X| of a full-scale sine = 1 */
+	/* level normalization: lambda is raised (never lowered) so that the
+	 * recent peak of the fast window's mean square sits at level_target_db,
+	 * by at most level_max_gain_db; the peak decays with level_tau_s */
+	double level_target_db, level_max_gain_db, level_tau_s;
 	double delta;               /* fixed threshold, per band */
 	double alpha;               /* multiple of the local mean added to the threshold */
 	double median_k;            /* ... or of the local median, whichever is larger */

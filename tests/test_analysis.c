@@ -364,6 +364,69 @@ static void test_new_onsets(void)
 	check_new_onsets(make_pad(at, &nch), "pad");
 }
 
+/* Chord changes of the pad (at[] + base) found within 50 ms, and
+ * nothing else from base on?  Returns the number of misses plus false
+ * onsets. */
+static size_t pad_errors(struct jl_analysis *a, const uint64_t *at0, size_t nch, uint64_t base, size_t *swells)
+{
+	struct jl_onset o[64];
+	uint64_t at[PAD_CHORDS];
+	for (size_t j = 0; j < nch; j++)
+		at[j] = at0[j] + base;
+	size_t k = jl_analysis_onsets(a, base, o, 64), hit = 0, extra = 0;
+	*swells = 0;
+	for (size_t i = 0; i < k; i++) {
+		size_t j = 0;
+		while (j + 1 < nch && udiff(at[j + 1], o[i].frame) < udiff(at[j], o[i].frame))
+			j++;
+		if (udiff(at[j], o[i].frame) <= RATE / 20)
+			hit++;
+		else
+			extra++;
+		*swells += o[i].swell;
+	}
+	return (nch - hit) + extra;
+}
+
+/* Level normalization: the pad 24 dB quieter (its mean square near
+ * -50 dBFS) is analysed like the loud one once the gain has risen (2 s
+ * per 8.7 dB: the pad is played twice, the second time is checked);
+ * without the normalization (no gain) most chord changes are lost. */
+static void test_quiet(void)
+{
+	uint64_t at[PAD_CHORDS];
+	size_t nch, n = make_pad(at, &nch), sw;
+	for (size_t i = 0; i < n; i++)
+		sig[i] *= 0.0630957f; /* -24 dB */
+	for (int norm = 1; norm >= 0; norm--) {
+		struct jl_analysis_config c;
+		jl_analysis_config_default(&c, RATE);
+		if (!norm)
+			c.level_max_gain_db = 0;
+		struct jl_analysis *a = jl_analysis_create(&c);
+		if (!a) {
+			TH_CHECK(a != NULL, "create");
+			return;
+		}
+		feed_at(a, sig, n, 0, 1000);
+		feed_at(a, sig, n, n, 1000);
+		size_t err = pad_errors(a, at, nch, n, &sw);
+		if (norm)
+			TH_CHECK(err == 0 && sw >= nch / 2, "pad at -24 dB: %zu misses and false onsets, %zu swells", err, sw);
+		else
+			TH_CHECK(err >= nch / 2, "pad at -24 dB without level normalization: only %zu errors "
+				 "(the test no longer shows what normalization does)", err);
+		jl_analysis_destroy(a);
+	}
+	struct jl_analysis_config c;
+	jl_analysis_config_default(&c, RATE);
+	c.level_tau_s = 0;
+	TH_CHECK(jl_analysis_create(&c) == NULL && errno == EINVAL, "level_tau_s 0 refused");
+	jl_analysis_config_default(&c, RATE);
+	c.level_max_gain_db = -1;
+	TH_CHECK(jl_analysis_create(&c) == NULL && errno == EINVAL, "negative level_max_gain_db refused");
+}
+
 /* Swells: the pad's chord changes rise over 300 ms under tremolo and
  * vibrato.  Each must be found within the +-50 ms of the benchmark's
  * scoring window (the rise's first 50 ms are 17 % of its amplitude:
@@ -1008,6 +1071,7 @@ int main(void)
 	test_chunking();
 	test_new_onsets();
 	test_swells();
+	test_quiet();
 	test_tempo_constant();
 	test_tempo_step();
 	test_tempo_odd_meter();
