@@ -388,9 +388,9 @@ static size_t pad_errors(struct jl_analysis *a, const uint64_t *at0, size_t nch,
 	return (nch - hit) + extra;
 }
 
-/* Level normalization: the pad 24 dB quieter (its mean square near
- * -50 dBFS) is analysed like the loud one once the gain has risen (2 s
- * per 8.7 dB: the pad is played twice, the second time is checked);
+/* Level normalization: the pad 24 dB quieter (its mean square about
+ * -53 dBFS) is analysed like the loud one once the gain has risen (4.3 dB
+ * per 2 s: the pad is played twice, the second time is checked);
  * without the normalization (no gain) most chord changes are lost. */
 static void test_quiet(void)
 {
