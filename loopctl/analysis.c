@@ -7,6 +7,7 @@
  *     tonal: N = 16 H (~85 ms), fine frequency resolution for pitch changes.
  *   |X| -> log-spaced triangular filterbank (24 bands/octave, 30 Hz-17 kHz)
  *       -> L_n[b] = log10(1 + lambda E_n[b])
+ *     (lambda raised for quiet input: see level_gain)
  *
  *   fast flux   f_n = sum_b max(0, L_n[b] - max(M_{n-1}[b], M_{n-2}[b]))
  *   tonal flux  t_n = sum_b max(0, L'_n[b] - max_{k=1..K} M'_{n-k}[b])
