@@ -37,6 +37,8 @@
  *   to the 1 ms block where the level departs from what came before (see
  *   refine_onset).  Onsets of the two pickers whose unrefined frames are
  *   closer than merge_s are one onset (the one decided first is kept).
+ *   A third detector finds swells, slow attacks that neither picker sees
+ *   (see swell_hop), where no other onset lies within 100 ms.
  *
  *   tempo: h_n = sum over both functions of max(0, o_n - local mean) /
  *   recent peak (an onset-only envelope in which pads count as much as
@@ -1099,7 +1101,7 @@ static int swell_hop(struct jl_analysis *a, uint64_t n)
 	if (at(a, a->rms_db, c) < a->cfg.gate_db)
 		return 0;
 	/* the bands that rose most at c, and where their sum first rose
-	 * SWELL_FRAC of the way from the reference */
+	 * SWELL_FRAC of the way up from its trough */
 	swell_ref(a, c);
 	const float *Lc = sw_row(a, c);
 	uint32_t nt = 0;
