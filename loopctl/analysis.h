@@ -128,8 +128,8 @@ uint64_t jl_analysis_onset_count(const struct jl_analysis *a);
 /* Nearest strong onset to `frame` within +-window frames.  "Strong" means
  * an attack (not a swell) of at least a quarter of the median strength of
  * the stored attacks, so that a loop boundary snaps to a real attack
- * rather than a ghost note when both are in reach.  Returns 0 and sets *out, or -ENOENT (none in the window),
- * -EINVAL (NULL arguments). */
+ * rather than a ghost note when both are in reach.  Returns 0 and sets
+ * *out, or -ENOENT (none in the window), -EINVAL (NULL arguments). */
 int jl_analysis_nearest_onset(const struct jl_analysis *a, uint64_t frame,
 			      uint64_t window, uint64_t *out);
 

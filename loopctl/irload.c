@@ -103,7 +103,8 @@ int jl_ir_load(const char *path, uint32_t rate, uint32_t max_frames, float **ir,
 			return rc;
 		}
 		memset(&si, 0, sizeof si);
-		sf = sf_open_fd(fd, SFM_READ, &si, SF_FALSE); /* fd closed here, always */
+		/* SF_FALSE: libsndfile leaves fd open; every path below closes it */
+		sf = sf_open_fd(fd, SFM_READ, &si, SF_FALSE);
 		if (!sf) {
 			close(fd);
 			snprintf(err, n, "%s: not an audio file that can be read (%s)", path, sf_strerror(NULL));

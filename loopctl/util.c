@@ -71,7 +71,9 @@ int jl_open_regular(const char *p, char *err, size_t n)
 	struct stat st;
 	int fd = open(p, O_RDONLY | O_NONBLOCK | O_CLOEXEC), fl;
 	if (fd < 0) {
-		snprintf(err, n, "%s", strerror(errno));
+		int e = errno;
+		snprintf(err, n, "%s", strerror(e));
+		errno = e;
 		return -1;
 	}
 	if (fstat(fd, &st) < 0 || (fl = fcntl(fd, F_GETFL)) < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0) {
