@@ -1,0 +1,157 @@
+#!/usr/bin/env bash
+# run_noise.sh - onsets and tempo of `loopctl analyze` as the noise grows: every
+# constant-tempo clip of the development set, clean and with white and pink noise
+# at 10, 5 and 0 dB SNR (tests/xval/noise.py), next to every aubioonset method and
+# aubiotrack on the same files.  The development set's own noisy clips are at
+# 20 dB, the validation set's at 10 and 15 dB.
+#
+#   tests/xval/run_noise.sh [build/loopctl]        (make bench-analysis-noise)
+#
+# With REF=path/to/another/loopctl, that binary is scored beside it.  Installs
+# nothing.  Output under build/analysis-noise/:
+#   wav/*.wav, ground_truth.json           noise.py (FORCE_GEN=1 writes them again)
+#   results/<label>/<clip>.bpm, .onsets    analyze --tempo --track, --onsets --decision
+#   aubioonset-<m>/<clip>.onsets           aubioonset -O <m> (kept until the wav changes)
+#   aubiotrack/<clip>.bpm                  aubiotrack beats -> tempo track (beats2bpm.py)
+#   report.md                              score.py --summary by condition, loopctl's
+#                                          onset F against aubio's best, and the clips
+#                                          whose tempo reading the noise changes
+# Environment: BENCH=path/to/analysis-bench (default ../shared/analysis-bench),
+#              DEV=dir (default build/analysis-bench), OUT=dir, JOBS=n.
+set -euo pipefail
+HERE="$(cd "$(dirname "$0")" && pwd)"
+ROOT="$(cd "$HERE/../.." && pwd)"
+abspath() { case "$1" in /*) echo "$1" ;; *) echo "$PWD/$1" ;; esac; }
+LOOPCTL="$(abspath "${1:-$ROOT/build/loopctl}")"
+REF="${REF:-}"
+[ -z "$REF" ] || REF="$(abspath "$REF")"
+BENCH="${BENCH:-$ROOT/../shared/analysis-bench}"
+DEV="${DEV:-$ROOT/build/analysis-bench}"
+OUT="${OUT:-$ROOT/build/analysis-noise}"
+JOBS="${JOBS:-$(nproc 2>/dev/null || echo 2)}"
+PY=python3
+AUBIO_ONSET="hfc specflux complex energy specdiff phase kl mkl"
+
+missing=""
+for t in fluidsynth sox; do command -v "$t" >/dev/null 2>&1 || missing="$missing $t"; done
+if [ -n "$missing" ]; then
+  echo "bench-analysis-noise: missing:$missing" >&2
+  echo "  install with: apt-get install -y fluidsynth sox fluid-soundfont-gm" >&2
+  exit 1
+fi
+for b in "$LOOPCTL" $REF; do
+  [ -x "$b" ] || { echo "bench-analysis-noise: no executable $b" >&2; exit 1; }
+done
+[ -f "$BENCH/gen.py" ] || { echo "bench-analysis-noise: no benchmark at $BENCH (set BENCH=)" >&2; exit 1; }
+if [ ! -f "$DEV/ground_truth.json" ] || [ -z "$(ls "$DEV/data/wav" 2>/dev/null)" ]; then
+  echo "== generating the development set into $DEV/data"
+  "$PY" "$BENCH/gen.py" --out "$DEV/data" --gt "$DEV/ground_truth.json" --jobs "$JOBS"
+fi
+if [ "${FORCE_GEN:-0}" = 1 ] || [ ! -f "$OUT/ground_truth.json" ] || [ "$HERE/noise.py" -nt "$OUT/ground_truth.json" ] ||
+   [ "$DEV/ground_truth.json" -nt "$OUT/ground_truth.json" ]; then
+  echo "== writing the noisy copies into $OUT/wav"
+  rm -rf "$OUT/wav"
+  "$PY" "$HERE/noise.py" --bench "$BENCH" --dev "$DEV" --out "$OUT" --jobs "$JOBS"
+else
+  echo "== reusing $OUT/wav (FORCE_GEN=1 writes it again)"
+fi
+D="$OUT"
+export BENCH PY
+
+labels="loopctl"
+[ -z "$REF" ] || labels="ref loopctl"
+methods=""; onset_methods=""
+for lab in $labels; do
+  bin="$LOOPCTL"; [ "$lab" = ref ] && bin="$REF"
+  R="$D/results/$lab"; rm -rf "$R"; mkdir -p "$R"
+  export bin R
+  echo "== loopctl analyze ($lab)"
+  ls "$D"/wav/*.wav | xargs -P "$JOBS" -I{} sh -c \
+    'n=$(basename "$1" .wav); "$bin" analyze "$1" --tempo --track > "$R/$n.bpm" &&
+     "$bin" analyze "$1" --onsets --decision > "$R/$n.onsets" || echo "analyze failed on $n" >&2' _ {}
+  methods="$methods $lab=$R"
+done
+tempo_methods="$methods"
+if command -v aubioonset >/dev/null 2>&1; then
+  echo "== aubioonset: $AUBIO_ONSET (cached)"
+  for m in $AUBIO_ONSET; do
+    mkdir -p "$D/aubioonset-$m"
+    for w in "$D"/wav/*.wav; do
+      o="$D/aubioonset-$m/$(basename "$w" .wav).onsets"
+      [ -s "$o" ] && [ "$o" -nt "$w" ] || echo "$m $w $o"
+    done
+  done | xargs -r -P "$JOBS" -n 3 sh -c 'aubioonset -O "$0" -i "$1" > "$2"'
+  for m in $AUBIO_ONSET; do onset_methods="$onset_methods aubioonset-$m=$D/aubioonset-$m"; done
+fi
+if command -v aubiotrack >/dev/null 2>&1; then
+  echo "== aubiotrack (cached)"
+  mkdir -p "$D/aubiotrack"
+  for w in "$D"/wav/*.wav; do
+    o="$D/aubiotrack/$(basename "$w" .wav).bpm"
+    [ -s "$o" ] && [ "$o" -nt "$w" ] || echo "$w $o"
+  done | xargs -r -P "$JOBS" -n 2 sh -c \
+    'aubiotrack -i "$0" > "${1%.bpm}.beats" && "$PY" "$BENCH/beats2bpm.py" "${1%.bpm}.beats" > "$1"'
+  tempo_methods="$tempo_methods aubiotrack=$D/aubiotrack"
+fi
+
+REPORT="$OUT/report.md"
+{
+  echo "# the development set under noise: loopctl analyze ($(date -u +%Y-%m-%d), loopctl: $LOOPCTL${REF:+, REF: $REF})"
+  echo
+  # shellcheck disable=SC2086
+  # (no tempo steps here: their empty tables are left out)
+  "$PY" "$BENCH/score.py" --gt "$D/ground_truth.json" --summary --json "$D/scores.json" $tempo_methods $onset_methods |
+    tail -n +2 | awk '/^### tempo steps/ { skip = 1; next } /^#/ { skip = 0 } !skip'
+  echo
+  echo "## onset F (mean of per-clip F, +-50 ms): loopctl against aubio's best method per condition"
+  echo
+  "$PY" - "$D/scores.json" <<'EOF'
+import json, sys
+rep = json.load(open(sys.argv[1]))["methods"]
+aub = {k: v["onsets"]["categories"] for k, v in rep.items() if k.startswith("aubioonset-") and "onsets" in v}
+for lab in (k for k in rep if not k.startswith("aubio") and "onsets" in rep[k]):
+    print("| condition | %s | aubio's best | method |" % lab)
+    print("|---|---|---|---|")
+    for cat, v in rep[lab]["onsets"]["categories"].items():
+        best = max(aub, key=lambda k: aub[k][cat]["F"]) if aub else None
+        print("| %s | %.3f | %s | %s |" % (cat, v["F"], "%.3f" % aub[best][cat]["F"] if best else "-",
+                                          best[len("aubioonset-"):] if best else "-"))
+    print()
+EOF
+  echo "## tempo readings that the noise changes (Acc1 against the clean clip's)"
+  echo
+  # shellcheck disable=SC2086
+  "$PY" - "$D/ground_truth.json" $methods <<'EOF'
+import json, os, sys
+sys.path.insert(0, os.environ["BENCH"])
+import score
+gt = json.load(open(sys.argv[1]))
+meth = [m.split("=", 1) for m in sys.argv[2:]]
+read = {}
+for c in gt["clips"]:
+    for lab, d in meth:
+        e = score.global_tempo(score.read_bpm(os.path.join(d, c["name"] + ".bpm")), c["duration"])
+        read[(lab, c["name"])] = (e, e is not None and score.acc1(e, c["bpm"]))
+for lab, _ in meth:
+    print("### %s" % lab)
+    print()
+    print("| clip | true BPM | clean | under noise, Acc1 changed |")
+    print("|---|---|---|---|")
+    base = {}
+    for c in gt["clips"]:
+        if c["category"] == "clean":
+            base[c["name"][:-len("_clean")]] = (c, read[(lab, c["name"])])
+    for stem, (c, (e0, ok0)) in base.items():
+        ch = []
+        for n in gt["clips"]:
+            if n["name"].startswith(stem + "_") and n["category"] != "clean":
+                e, ok = read[(lab, n["name"])]
+                if ok != ok0:
+                    ch.append("%s %s" % (n["category"], "unknown" if e is None else "%.1f" % e))
+        if ch:
+            print("| %s | %g | %s | %s |" % (stem, c["bpm"], "unknown" if e0 is None else "%.1f" % e0, ", ".join(ch)))
+    print()
+EOF
+} >"$REPORT"
+cat "$REPORT"
+echo "== wrote $REPORT"
