@@ -120,8 +120,8 @@
 #define ART_FLAT_RISE 0.15  /* else where it is also this much flatter than that */
 #define ART_FLAT_LO_HZ 200.0
 #define ART_FLAT_HI_HZ 10000.0
-#define ART_DRUM_NOISE 0.55 /* or has this share of its energy outside spectral
-                             * peaks; most attacks noise-like: drums */
+#define ART_DRUM_NOISE 0.55 /* or has this share of its energy outside spectral peaks */
+#define ART_DRUM_SHARE 0.5  /* drums: at least this share of the attacks noise-like */
 #define ART_PEAK_RATIO 10.0 /* a peak: a local maximum this far (10 dB) above */
 #define ART_NEAR_BINS 10    /* ... the mean power of the tonal bins within this */
 #define ART_LOBE_BINS 2     /* ... and beyond this (a Hann main lobe) of it */
@@ -1802,7 +1802,7 @@ static int articulation(struct jl_analysis *a, uint64_t n, double *rate)
 static double pref_centre(struct jl_analysis *a, uint64_t n)
 {
 	double r;
-	if (!articulation(a, n, &r) || r >= ART_DAMPED_DBS || a->art_drums >= 0.5)
+	if (!articulation(a, n, &r) || r >= ART_DAMPED_DBS || a->art_drums >= ART_DRUM_SHARE)
 		return 120.0;
 	if (r <= ART_RING_DBS)
 		return ART_CENTRE_BPM;
