@@ -30,6 +30,8 @@ DEV="${DEV:-$ROOT/build/analysis-bench}"
 OUT="${OUT:-$ROOT/build/analysis-noise}"
 JOBS="${JOBS:-$(nproc 2>/dev/null || echo 2)}"
 PY=python3
+# shellcheck source=tests/xval/common.sh
+. "$HERE/common.sh"
 AUBIO_ONSET="hfc specflux complex energy specdiff phase kl mkl"
 
 missing=""
@@ -58,31 +60,12 @@ fi
 D="$OUT"
 export BENCH PY
 
-labels="loopctl"
-[ -z "$REF" ] || labels="ref loopctl"
 methods=""; onset_methods=""
-for lab in $labels; do
-  bin="$LOOPCTL"; [ "$lab" = ref ] && bin="$REF"
-  R="$D/results/$lab"; rm -rf "$R"; mkdir -p "$R"
-  export bin R
-  echo "== loopctl analyze ($lab)"
-  ls "$D"/wav/*.wav | xargs -P "$JOBS" -I{} sh -c \
-    'n=$(basename "$1" .wav); "$bin" analyze "$1" --tempo --track > "$R/$n.bpm" &&
-     "$bin" analyze "$1" --onsets --decision > "$R/$n.onsets" || echo "analyze failed on $n" >&2' _ {}
-  methods="$methods $lab=$R"
-done
+echo "== loopctl analyze"
+run_loopctl "$D"
 tempo_methods="$methods"
-if command -v aubioonset >/dev/null 2>&1; then
-  echo "== aubioonset: $AUBIO_ONSET (cached)"
-  for m in $AUBIO_ONSET; do
-    mkdir -p "$D/aubioonset-$m"
-    for w in "$D"/wav/*.wav; do
-      o="$D/aubioonset-$m/$(basename "$w" .wav).onsets"
-      [ -s "$o" ] && [ "$o" -nt "$w" ] || echo "$m $w $o"
-    done
-  done | xargs -r -P "$JOBS" -n 3 sh -c 'aubioonset -O "$0" -i "$1" > "$2"'
-  for m in $AUBIO_ONSET; do onset_methods="$onset_methods aubioonset-$m=$D/aubioonset-$m"; done
-fi
+echo "== aubioonset: $AUBIO_ONSET (cached)"
+run_aubioonset "$D"
 if command -v aubiotrack >/dev/null 2>&1; then
   echo "== aubiotrack (cached)"
   mkdir -p "$D/aubiotrack"
@@ -105,19 +88,7 @@ REPORT="$OUT/report.md"
   echo
   echo "## onset F (mean of per-clip F, +-50 ms): loopctl against aubio's best method per condition"
   echo
-  "$PY" - "$D/scores.json" <<'EOF'
-import json, sys
-rep = json.load(open(sys.argv[1]))["methods"]
-aub = {k: v["onsets"]["categories"] for k, v in rep.items() if k.startswith("aubioonset-") and "onsets" in v}
-for lab in (k for k in rep if not k.startswith("aubio") and "onsets" in rep[k]):
-    print("| condition | %s | aubio's best | method |" % lab)
-    print("|---|---|---|---|")
-    for cat, v in rep[lab]["onsets"]["categories"].items():
-        best = max(aub, key=lambda k: aub[k][cat]["F"]) if aub else None
-        print("| %s | %.3f | %s | %s |" % (cat, v["F"], "%.3f" % aub[best][cat]["F"] if best else "-",
-                                          best[len("aubioonset-"):] if best else "-"))
-    print()
-EOF
+  "$PY" "$HERE/aubio_best.py" "$D/scores.json" condition
   echo "## tempo readings that the noise changes (Acc1 against the clean clip's)"
   echo
   # shellcheck disable=SC2086

@@ -29,6 +29,8 @@ DEV="${DEV:-$ROOT/build/analysis-bench}"
 OUT="${OUT:-$ROOT/build/analysis-resynth}"
 JOBS="${JOBS:-$(nproc 2>/dev/null || echo 2)}"
 PY=python3
+# shellcheck source=tests/xval/common.sh
+. "$HERE/common.sh"
 SOUNDFONTS="/usr/share/sounds/sf2/TimGM6mb.sf2 /usr/share/sounds/sf3/MuseScore_General_Lite.sf3"
 AUBIO_ONSET="hfc specflux complex energy specdiff phase kl mkl"
 
@@ -65,28 +67,9 @@ for sf in $SOUNDFONTS; do
   else
     echo "== $tag: reusing $D/wav (FORCE_GEN=1 rerenders)"
   fi
-  labels="loopctl"
-  [ -z "$REF" ] || labels="ref loopctl"
   methods=""; onset_methods=""
-  for lab in $labels; do
-    bin="$LOOPCTL"; [ "$lab" = ref ] && bin="$REF"
-    R="$D/results/$lab"; rm -rf "$R"; mkdir -p "$R"
-    export bin R
-    ls "$D"/wav/*.wav | xargs -P "$JOBS" -I{} sh -c \
-      'n=$(basename "$1" .wav); "$bin" analyze "$1" --tempo --track > "$R/$n.bpm" &&
-       "$bin" analyze "$1" --onsets --decision > "$R/$n.onsets" || echo "analyze failed on $n" >&2' _ {}
-    methods="$methods $lab=$R"
-  done
-  if command -v aubioonset >/dev/null 2>&1; then
-    for m in $AUBIO_ONSET; do
-      mkdir -p "$D/aubioonset-$m"
-      for w in "$D"/wav/*.wav; do
-        o="$D/aubioonset-$m/$(basename "$w" .wav).onsets"
-        [ -s "$o" ] && [ "$o" -nt "$w" ] || echo "$m $w $o"
-      done
-    done | xargs -r -P "$JOBS" -n 3 sh -c 'aubioonset -O "$0" -i "$1" > "$2"'
-    for m in $AUBIO_ONSET; do onset_methods="$onset_methods aubioonset-$m=$D/aubioonset-$m"; done
-  fi
+  run_loopctl "$D"
+  run_aubioonset "$D"
   {
     echo "## $tag"
     echo
@@ -94,19 +77,7 @@ for sf in $SOUNDFONTS; do
     echo
     echo "### onset F (mean of per-clip F, +-50 ms): loopctl against aubio's best method per category"
     echo
-    "$PY" - "$D/scores.json" <<'EOF'
-import json, sys
-rep = json.load(open(sys.argv[1]))["methods"]
-aub = {k: v["onsets"]["categories"] for k, v in rep.items() if k.startswith("aubioonset-") and "onsets" in v}
-for lab in (k for k in rep if not k.startswith("aubioonset-") and "onsets" in rep[k]):
-    print("| category | %s | aubio's best | method |" % lab)
-    print("|---|---|---|---|")
-    for cat, v in rep[lab]["onsets"]["categories"].items():
-        best = max(aub, key=lambda k: aub[k][cat]["F"]) if aub else None
-        print("| %s | %.3f | %s | %s |" % (cat, v["F"], "%.3f" % aub[best][cat]["F"] if best else "-",
-                                          best[len("aubioonset-"):] if best else "-"))
-    print()
-EOF
+    "$PY" "$HERE/aubio_best.py" "$D/scores.json"
     echo "### constant-tempo clips not read at the written tempo (Acc1)"
     echo
     "$PY" - "$D/ground_truth.json" $methods <<'EOF'

@@ -1,0 +1,36 @@
+# common.sh - what run_resynth.sh and run_noise.sh share (sourced, not run).
+#
+#   run_loopctl DIR            analyze every DIR/wav/*.wav with $LOOPCTL (and $REF
+#                              as "ref" if set) into DIR/results/<label>/; appends
+#                              label=dir pairs to $methods
+#   run_aubioonset DIR         every aubioonset method ($AUBIO_ONSET) on DIR/wav,
+#                              cached in DIR/aubioonset-<m>/ until the wav changes;
+#                              appends aubioonset-<m>=dir pairs to $onset_methods
+# Needs LOOPCTL, REF (may be empty), JOBS, AUBIO_ONSET.
+
+run_loopctl() {
+  local D="$1" lab labels="loopctl"
+  [ -z "$REF" ] || labels="ref loopctl"
+  for lab in $labels; do
+    bin="$LOOPCTL"; [ "$lab" = ref ] && bin="$REF"
+    R="$D/results/$lab"; rm -rf "$R"; mkdir -p "$R"
+    export bin R
+    find "$D/wav" -name '*.wav' -print0 | sort -z | xargs -0 -P "$JOBS" -I{} sh -c \
+      'n=$(basename "$1" .wav); "$bin" analyze "$1" --tempo --track > "$R/$n.bpm" &&
+       "$bin" analyze "$1" --onsets --decision > "$R/$n.onsets" || echo "analyze failed on $n" >&2' _ {}
+    methods="$methods $lab=$R"
+  done
+}
+
+run_aubioonset() {
+  local D="$1" m w o
+  command -v aubioonset >/dev/null 2>&1 || return 0
+  for m in $AUBIO_ONSET; do
+    mkdir -p "$D/aubioonset-$m"
+    for w in "$D"/wav/*.wav; do
+      o="$D/aubioonset-$m/$(basename "$w" .wav).onsets"
+      [ -s "$o" ] && [ "$o" -nt "$w" ] || echo "$m $w $o"
+    done
+  done | xargs -r -P "$JOBS" -n 3 sh -c 'aubioonset -O "$0" -i "$1" > "$2"'
+  for m in $AUBIO_ONSET; do onset_methods="$onset_methods aubioonset-$m=$D/aubioonset-$m"; done
+}
