@@ -1,12 +1,28 @@
 # common.sh - what run_resynth.sh and run_noise.sh share (sourced, not run).
 #
+#   bench_env NAME [LOOPCTL]   LOOPCTL (default build/loopctl), REF, BENCH, DEV,
+#                              OUT (default build/NAME), JOBS, PY, AUBIO_ONSET,
+#                              absolute paths; needs ROOT
 #   run_loopctl DIR            analyze every DIR/wav/*.wav with $LOOPCTL (and $REF
 #                              as "ref" if set) into DIR/results/<label>/; appends
 #                              label=dir pairs to $methods
 #   run_aubioonset DIR         every aubioonset method ($AUBIO_ONSET) on DIR/wav,
 #                              cached in DIR/aubioonset-<m>/ until the wav changes;
 #                              appends aubioonset-<m>=dir pairs to $onset_methods
-# Needs LOOPCTL, REF (may be empty), JOBS, AUBIO_ONSET.
+
+abspath() { case "$1" in /*) echo "$1" ;; *) echo "$PWD/$1" ;; esac; }
+
+bench_env() {
+  LOOPCTL="$(abspath "${2:-$ROOT/build/loopctl}")"
+  REF="${REF:-}"
+  [ -z "$REF" ] || REF="$(abspath "$REF")"
+  BENCH="${BENCH:-$ROOT/../shared/analysis-bench}"
+  DEV="${DEV:-$ROOT/build/analysis-bench}"
+  OUT="${OUT:-$ROOT/build/$1}"
+  JOBS="${JOBS:-$(nproc 2>/dev/null || echo 2)}"
+  PY=python3
+  AUBIO_ONSET="hfc specflux complex energy specdiff phase kl mkl"
+}
 
 run_loopctl() {
   local D="$1" lab labels="loopctl"

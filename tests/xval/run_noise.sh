@@ -21,18 +21,9 @@
 set -euo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"
-abspath() { case "$1" in /*) echo "$1" ;; *) echo "$PWD/$1" ;; esac; }
-LOOPCTL="$(abspath "${1:-$ROOT/build/loopctl}")"
-REF="${REF:-}"
-[ -z "$REF" ] || REF="$(abspath "$REF")"
-BENCH="${BENCH:-$ROOT/../shared/analysis-bench}"
-DEV="${DEV:-$ROOT/build/analysis-bench}"
-OUT="${OUT:-$ROOT/build/analysis-noise}"
-JOBS="${JOBS:-$(nproc 2>/dev/null || echo 2)}"
-PY=python3
 # shellcheck source=tests/xval/common.sh
 . "$HERE/common.sh"
-AUBIO_ONSET="hfc specflux complex energy specdiff phase kl mkl"
+bench_env analysis-noise "${1:-}"
 
 missing=""
 for t in fluidsynth sox; do command -v "$t" >/dev/null 2>&1 || missing="$missing $t"; done
