@@ -3,6 +3,11 @@
 #   bench_env NAME [LOOPCTL]   LOOPCTL (default build/loopctl), REF, BENCH, DEV,
 #                              OUT (default build/NAME), JOBS, PY, AUBIO_ONSET,
 #                              absolute paths; needs ROOT
+#   bench_prepare NAME PKGS [FILE...]
+#                              exit with a clear error if fluidsynth, sox, a FILE,
+#                              loopctl (or REF) or the bench's gen.py is missing
+#                              (PKGS: the Debian packages to name); generate the
+#                              development set into DEV if it is not there
 #   run_loopctl DIR            analyze every DIR/wav/*.wav with $LOOPCTL (and $REF
 #                              as "ref" if set) into DIR/results/<label>/; appends
 #                              label=dir pairs to $methods
@@ -22,6 +27,27 @@ bench_env() {
   JOBS="${JOBS:-$(nproc 2>/dev/null || echo 2)}"
   PY=python3
   AUBIO_ONSET="hfc specflux complex energy specdiff phase kl mkl"
+}
+
+bench_prepare() {
+  local name="$1" pkgs="$2" missing="" t f b
+  shift 2
+  for t in fluidsynth sox; do command -v "$t" >/dev/null 2>&1 || missing="$missing $t"; done
+  for f in "$@"; do [ -f "$f" ] || missing="$missing $f"; done
+  if [ -n "$missing" ]; then
+    echo "$name: missing:$missing" >&2
+    echo "  install with: apt-get install -y $pkgs" >&2
+    exit 1
+  fi
+  for b in "$LOOPCTL" $REF; do
+    [ -x "$b" ] || { echo "$name: no executable $b" >&2; exit 1; }
+  done
+  [ -f "$BENCH/gen.py" ] || { echo "$name: no benchmark at $BENCH (set BENCH=)" >&2; exit 1; }
+  if [ ! -f "$DEV/ground_truth.json" ] || [ -z "$(ls "$DEV/data/wav" 2>/dev/null)" ] ||
+     [ -z "$(ls "$DEV/data/midi" 2>/dev/null)" ]; then
+    echo "== generating the development set into $DEV/data"
+    "$PY" "$BENCH/gen.py" --out "$DEV/data" --gt "$DEV/ground_truth.json" --jobs "$JOBS"
+  fi
 }
 
 run_loopctl() {

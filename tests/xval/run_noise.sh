@@ -25,21 +25,7 @@ ROOT="$(cd "$HERE/../.." && pwd)"
 . "$HERE/common.sh"
 bench_env analysis-noise "${1:-}"
 
-missing=""
-for t in fluidsynth sox; do command -v "$t" >/dev/null 2>&1 || missing="$missing $t"; done
-if [ -n "$missing" ]; then
-  echo "bench-analysis-noise: missing:$missing" >&2
-  echo "  install with: apt-get install -y fluidsynth sox fluid-soundfont-gm" >&2
-  exit 1
-fi
-for b in "$LOOPCTL" $REF; do
-  [ -x "$b" ] || { echo "bench-analysis-noise: no executable $b" >&2; exit 1; }
-done
-[ -f "$BENCH/gen.py" ] || { echo "bench-analysis-noise: no benchmark at $BENCH (set BENCH=)" >&2; exit 1; }
-if [ ! -f "$DEV/ground_truth.json" ] || [ -z "$(ls "$DEV/data/wav" 2>/dev/null)" ]; then
-  echo "== generating the development set into $DEV/data"
-  "$PY" "$BENCH/gen.py" --out "$DEV/data" --gt "$DEV/ground_truth.json" --jobs "$JOBS"
-fi
+bench_prepare bench-analysis-noise "fluidsynth sox fluid-soundfont-gm"
 if [ "${FORCE_GEN:-0}" = 1 ] || [ ! -f "$OUT/ground_truth.json" ] || [ "$HERE/noise.py" -nt "$OUT/ground_truth.json" ] ||
    [ "$DEV/ground_truth.json" -nt "$OUT/ground_truth.json" ]; then
   echo "== writing the noisy copies into $OUT/wav"

@@ -25,22 +25,7 @@ ROOT="$(cd "$HERE/../.." && pwd)"
 bench_env analysis-resynth "${1:-}"
 SOUNDFONTS="/usr/share/sounds/sf2/TimGM6mb.sf2 /usr/share/sounds/sf3/MuseScore_General_Lite.sf3"
 
-missing=""
-for t in fluidsynth sox; do command -v "$t" >/dev/null 2>&1 || missing="$missing $t"; done
-for sf in $SOUNDFONTS; do [ -f "$sf" ] || missing="$missing $sf"; done
-if [ -n "$missing" ]; then
-  echo "bench-analysis-resynth: missing:$missing" >&2
-  echo "  install with: apt-get install -y fluidsynth sox timgm6mb-soundfont musescore-general-soundfont-small" >&2
-  exit 1
-fi
-for b in "$LOOPCTL" $REF; do
-  [ -x "$b" ] || { echo "bench-analysis-resynth: no executable $b" >&2; exit 1; }
-done
-[ -f "$BENCH/gen.py" ] || { echo "bench-analysis-resynth: no benchmark at $BENCH (set BENCH=)" >&2; exit 1; }
-if [ ! -f "$DEV/ground_truth.json" ] || [ -z "$(ls "$DEV/data/midi" 2>/dev/null)" ]; then
-  echo "== generating the development set into $DEV/data (its MIDI is rendered again below)"
-  "$PY" "$BENCH/gen.py" --out "$DEV/data" --gt "$DEV/ground_truth.json" --jobs "$JOBS"
-fi
+bench_prepare bench-analysis-resynth "fluidsynth sox timgm6mb-soundfont musescore-general-soundfont-small" $SOUNDFONTS
 
 export BENCH
 mkdir -p "$OUT"
