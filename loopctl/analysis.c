@@ -1159,9 +1159,11 @@ static int swell_hop(struct jl_analysis *a, uint64_t n)
 	/* the rise starts from their reference level, or from the trough
 	 * between the old sound's release and the new rise, if lower */
 	uint64_t k0 = c > a->sw_back ? c - a->sw_back : 0;
-	for (uint64_t k = k0; k < c; k++)
-		if (sw_sum(a, k, nt) < base)
-			base = sw_sum(a, k, nt);
+	for (uint64_t k = k0; k < c; k++) {
+		double v = sw_sum(a, k, nt);
+		if (v < base)
+			base = v;
+	}
 	const double level = base + SWELL_FRAC * (top - base);
 	uint64_t k = c;
 	while (k > k0 && sw_sum(a, k - 1, nt) > level)
