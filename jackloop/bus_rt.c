@@ -51,16 +51,19 @@ static void click_rt(struct jl_engine *e, uint64_t f, uint32_t n, float *l, floa
  * release; the gain is exactly 1 when nothing exceeds the ceiling.  A NaN
  * or Inf sample goes out as 0 and leaves the gain alone: a NaN passed the
  * level test, and an Inf took the gain to 0 (and itself to NaN), ducking
- * everything for the whole release. */
-static int limit_rt(float *l, float *r, uint32_t n, float ceiling, float rel, float *gain)
+ * everything for the whole release.
+ * The state is the gain's distance below 1, *dist, kept at full precision
+ * from one period to the next.  The recovery g + (1 - g) * rel stops moving
+ * in float once 1 - g is below about 7e-5 (the step is under half the
+ * spacing of floats near 1): the bus stayed 0.0006 dB down for good after
+ * any limiting.  And a gain kept between periods as 1 - d, a float below
+ * 1, stalled 4 steps under 1 (0.99999976): a period's release (0.9 of d at
+ * 256 frames) rounded back up to where it started.  The distance itself
+ * shrinks by a factor each sample and reaches 0. */
+static int limit_rt(float *l, float *r, uint32_t n, float ceiling, float rel, float *dist)
 {
 	int caught = 0;
-	/* The recovery works on the gain's distance below 1: g + (1 - g) * rel
-	 * stops moving in float once 1 - g is below about 7e-5 (the step is
-	 * under half the spacing of floats near 1), and the bus stayed 0.0006
-	 * dB down for good after any limiting.  The distance shrinks by a
-	 * factor each sample at full precision and reaches 0. */
-	float d = 1.0f - *gain, keep = 1.0f - rel;
+	float d = *dist, keep = 1.0f - rel;
 	uint32_t k;
 	for (k = 0; k < n; k++) {
 		float x = l[k] - l[k] == 0.0f ? l[k] : 0.0f, y = r[k] - r[k] == 0.0f ? r[k] : 0.0f;
@@ -76,7 +79,7 @@ static int limit_rt(float *l, float *r, uint32_t n, float ceiling, float rel, fl
 		if (d < 5.9604645e-8f) /* 1 - d rounds to 1 */
 			d = 0.0f;
 	}
-	*gain = 1.0f - d;
+	*dist = d;
 	return caught;
 }
 
@@ -174,7 +177,7 @@ void jl_bus_phones_rt(struct jl_engine *e, uint64_t f, uint32_t n)
 			pr[k] += e->vbuf[0][k];
 		}
 	}
-	if (limit_rt(pl, pr, n, e->lim_ceiling[1], e->lim_rel, &e->lim_gain[1]))
+	if (limit_rt(pl, pr, n, e->lim_ceiling[1], e->lim_rel, &e->lim_dist[1]))
 		atomic_fetch_add_explicit(&e->rt->lim_hits[1], 1, RLX);
 }
 
@@ -201,7 +204,7 @@ void jl_bus_main_in_rt(struct jl_engine *e, uint64_t f, uint32_t n, float *bl, f
 /* The PA's safety limiter (always on). */
 void jl_bus_main_limit_rt(struct jl_engine *e, float *bl, float *br, uint32_t n)
 {
-	if (limit_rt(bl, br, n, e->lim_ceiling[0], e->lim_rel, &e->lim_gain[0]))
+	if (limit_rt(bl, br, n, e->lim_ceiling[0], e->lim_rel, &e->lim_dist[0]))
 		atomic_fetch_add_explicit(&e->rt->lim_hits[0], 1, RLX);
 }
 

@@ -87,7 +87,7 @@ struct jl_engine *jl_engine_create(struct jl_shm *s)
 	 * must not reach in-ear monitors at full scale); 50 ms release */
 	e->lim_ceiling[0] = 1.0f;
 	e->lim_ceiling[1] = 0.5011872f;
-	e->lim_gain[0] = e->lim_gain[1] = 1.0f;
+	e->lim_dist[0] = e->lim_dist[1] = 0.0f; /* gain 1 */
 	e->lim_rel = (float)(1.0 - exp(-1.0 / (0.05 * g->sample_rate)));
 	e->mclk_on = 1; /* MIDI clock out: on until told otherwise */
 	e->phones_master.cur = e->phones_master.g1 = 1.0f;

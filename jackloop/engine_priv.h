@@ -119,7 +119,7 @@ struct jl_engine {
 	uint8_t mclk_join;		/* the grid changed and goes on: check the next tick */
 	uint64_t mclk_last;		/* the frame the last tick went out at (0 = none) */
 	uint64_t mclk_skip;		/* tick index + 1 not to send (it went out on the old grid) */
-	float lim_ceiling[2], lim_gain[2], lim_rel;
+	float lim_ceiling[2], lim_dist[2], lim_rel; /* lim_dist: each limiter's gain below 1 */
 	uint32_t cal_left, cal_state, cal_output;	/* calibration burst in progress */
 	float cal_amp;
 

@@ -833,6 +833,21 @@ static void test_limiter_counts(void)
 	TH_CHECK(atomic_load(&shm.rt->lim_hits[0]) == h0 && atomic_load(&shm.rt->lim_hits[1]) == h1,
 		 "a take under both ceilings counts nothing (%u, %u)", atomic_load(&shm.rt->lim_hits[0]) - h0,
 		 atomic_load(&shm.rt->lim_hits[1]) - h1);
+	/* Recovered (the distance below 1 falls under 2^-24 within 17
+	 * release time constants, 0.85 s), both limiters pass the take
+	 * bit for bit.  The gain kept between periods as a float below 1
+	 * once stalled 4 steps under 1 (0.99999976): its last step within a
+	 * period rounded back up to where it started. */
+	run_frames(RATE);
+	{
+		uint64_t f, end = jl_engine_frame(eng);
+		uint32_t wrong = 0;
+		for (f = end - 1024; f < end; f++)
+			wrong += out_log[0][f % SPAN] != 0.25f || out_log[1][f % SPAN] != 0.25f;
+		TH_CHECK(wrong == 0, "a second later both limiters are back at exactly 1: the take plays exact (%u of "
+			 "1024 frames differ; PA %.9g, phones %.9g)", wrong, (double)out_log[0][(end - 1) % SPAN],
+			 (double)out_log[1][(end - 1) % SPAN]);
+	}
 	push_vgain(V, 0, 0.0f, 0, JL_VGAIN_STOP);
 	cycle(256);
 }
