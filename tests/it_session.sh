@@ -248,6 +248,15 @@ expect_rc "and the good session still loads (named by its session.json)" 0 L loa
 N1=$(lj 1 1 origin)
 check "pan track 1 back to the centre" L pan 1 0
 window "and plays the recorded frames" $(( 2 * C )) layer $N1 $C $C $SEAM $O1
+# The PA limiter catches the loops at +12 dB; a second after the master
+# is back at 0 dB its gain is exactly 1 again (it once stalled 4 float
+# steps below 1, and every later window read wrong)
+PL0=$(jv engine.pa_limited)
+check "master gain +12 dB" L master-gain 12
+check "  the PA limiter catches the loops" wait_for 10 jv_gt engine.pa_limited "${PL0:-0}"
+check "master gain back to 0 dB" L master-gain 0
+wait_frames 48000
+window "a second later the loop plays exact again" $(( 2 * C )) layer $N1 $C $C $SEAM $O1
 check "no engine command was rejected" test "$(jv engine.commands_rejected)" = 0
 grep "rejected command" "$TMP/jackloop.log" | head -5
 
