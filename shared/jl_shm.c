@@ -293,13 +293,19 @@ int jl_shm_open_engine(struct jl_shm *s, const char *name, const struct jl_shm_g
 	}
 	if (!created) {
 		/* A creation cut short (killed between shm_open and the end of
-		 * the fallocate: a large one, the OOM killer) leaves a segment
-		 * smaller than a header.  Nothing in it can be a loop, and it
-		 * blocked every later start until `loopctl cleanup`: with the
-		 * lock free, it is made afresh.  A full-sized one with a bad
-		 * header is still refused (it may hold loops). */
+		 * the fallocate: a large one, the OOM killer; or before the
+		 * magic, which is published last) leaves a segment smaller
+		 * than a header, or one whose first 8 bytes are zero.  Nothing
+		 * in it can be a loop (no daemon attaches before the magic),
+		 * and it blocked every later start until `loopctl cleanup`:
+		 * with the lock free, it is made afresh.  A full-sized one with
+		 * another bad header is still refused (it may hold loops). */
 		struct stat st;
-		if (fstat(fd, &st) == 0 && st.st_size < (off_t)sizeof(h) && ftruncate(fd, 0) == 0)
+		uint64_t magic = 1;
+		if (fstat(fd, &st) == 0 &&
+		    (st.st_size < (off_t)sizeof(h) ||
+		     (pread(fd, &magic, sizeof(magic), 0) == (ssize_t)sizeof(magic) && magic == 0)) &&
+		    ftruncate(fd, 0) == 0)
 			created = 1;
 	}
 	if (!created) {
@@ -360,12 +366,16 @@ int jl_shm_open_engine(struct jl_shm *s, const char *name, const struct jl_shm_g
 		clock_gettime(CLOCK_REALTIME, &ts);
 		/* Fresh pages from posix_fallocate are already zero. */
 		h.created_unix_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+		/* everything but the magic, which says the segment is made
+		 * (open_existing waits for it) */
+		h.magic = 0;
 		memcpy(base, &h, sizeof(h));
 		wire(s, base);
 		jl_spsc_init(&(struct jl_spsc_h){ 0 }, s->hdr->cmdq_off + (unsigned char *)base,
 			     want->cmd_capacity, sizeof(struct jl_cmd));
 		jl_spsc_init(&(struct jl_spsc_h){ 0 }, s->hdr->evtq_off + (unsigned char *)base,
 			     want->evt_capacity, sizeof(struct jl_evt));
+		__atomic_store_n(&s->hdr->magic, (uint64_t)JL_SHM_MAGIC, __ATOMIC_RELEASE);
 	} else {
 		wire(s, base);
 	}
@@ -380,6 +390,38 @@ static void *map_region(int fd, const struct jl_shm_header *h, int reg, int prot
 	return p == MAP_FAILED ? NULL : p;
 }
 
+/* jackloop makes a segment in steps (shm_open, its lock, the full size,
+ * the header, the queues) and publishes the magic last.  A segment still
+ * smaller than a header, or without its magic, is being made while
+ * jackloop holds its lock: a daemon or a command started together with
+ * jackloop waits for it (up to CREATE_WAIT_MS) instead of failing on a
+ * half-made segment.  One whose lock stays free for CREATE_STALE_MS is a
+ * start cut short, and is reported as it is. */
+#define CREATE_WAIT_MS 5000
+#define CREATE_STALE_MS 200
+#define CREATE_POLL_MS 10
+
+static int being_made(const struct jl_shm_header *h, uint64_t size)
+{
+	return size < sizeof(*h) || h->magic == 0;
+}
+
+static int read_header_made(int fd, struct jl_shm_header *h, uint64_t *size, char *err, size_t n)
+{
+	const struct timespec poll = { 0, CREATE_POLL_MS * 1000000L };
+	unsigned waited = 0, unlocked = 0;
+	for (;;) {
+		int r = read_header(fd, h, size, err, n);
+		if (r != -EPROTO || !being_made(h, *size) || waited >= CREATE_WAIT_MS)
+			return r;
+		unlocked = jl_shm_lock_held(fd, JL_LOCK_ENGINE) == 1 ? 0 : unlocked + CREATE_POLL_MS;
+		if (unlocked >= CREATE_STALE_MS)
+			return r;
+		nanosleep(&poll, NULL);
+		waited += CREATE_POLL_MS;
+	}
+}
+
 static int open_existing(const char *name, int oflag, int *fdp, struct jl_shm_header *h, uint64_t *size,
 			 char *err, size_t n)
 {
@@ -392,7 +434,7 @@ static int open_existing(const char *name, int oflag, int *fdp, struct jl_shm_he
 			seterr(err, n, "shm_open %s: %s", name, strerror(errno));
 		return r;
 	}
-	r = read_header(fd, h, size, err, n);
+	r = read_header_made(fd, h, size, err, n);
 	if (r < 0) {
 		close(fd);
 		return r;

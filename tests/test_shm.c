@@ -2,12 +2,14 @@
  * without zeroing, and the daemon's read-only mapping (DESIGN 1.1, 6). */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../shared/jl_shm.h"
@@ -51,6 +53,76 @@ static void write_hist(void *arg)
 {
 	struct jl_shm *s = arg;
 	s->hist[0] = 1.0f;
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+/* A daemon (or a command) started together with jackloop finds a
+ * segment that is still being made: it waits for it instead of failing
+ * ("segment is 0 bytes, smaller than a header" failed a test under load).
+ * A child plays a jackloop that holds its lock on an empty segment for
+ * 0.3 s, then makes the segment; the daemon, started 0.05 s in, must
+ * attach once it is made.  Then an empty segment with nobody making it
+ * (a start cut short) is refused after a short wait, not 5 s. */
+static void test_being_made(const char *name)
+{
+	struct jl_shm_geom g = geom();
+	struct jl_shm dmn, eng;
+	char err[256], c = 0;
+	int pfd[2], st, r;
+	double t0;
+	pid_t p;
+	if (pipe(pfd) < 0)
+		return;
+	p = fork();
+	if (p == 0) {
+		struct flock fl;
+		int fd = shm_open(name, O_RDWR | O_CREAT | O_EXCL, 0600);
+		memset(&fl, 0, sizeof(fl));
+		fl.l_type = F_WRLCK;
+		fl.l_whence = SEEK_SET;
+		fl.l_start = JL_LOCK_ENGINE;
+		fl.l_len = 1;
+		if (fd < 0 || fcntl(fd, F_OFD_SETLK, &fl) < 0)
+			_exit(1);
+		if (write(pfd[1], "x", 1) != 1)
+			_exit(1);
+		usleep(300000);
+		close(fd); /* the lock goes; jackloop takes it again at once */
+		if (jl_shm_open_engine(&eng, name, &g, 1, err, sizeof(err)) != JL_SHM_CREATED)
+			_exit(2);
+		usleep(1000000); /* running, until the daemon has attached */
+		_exit(0);
+	}
+	close(pfd[1]);
+	if (read(pfd[0], &c, 1) != 1)
+		c = 0;
+	close(pfd[0]);
+	usleep(50000);
+	t0 = now_s();
+	r = jl_shm_open_daemon(&dmn, name, err, sizeof(err));
+	TH_CHECK(c == 'x' && r == 0 && now_s() - t0 > 0.2,
+		 "a daemon started while jackloop makes the segment waits, then attaches (%.2f s: %s)", now_s() - t0,
+		 r == 0 ? "attached" : err);
+	if (r == 0)
+		jl_shm_close(&dmn);
+	waitpid(p, &st, 0);
+	TH_CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0, "and jackloop made it (child status %d)", st);
+	shm_unlink(name);
+
+	r = shm_open(name, O_RDWR | O_CREAT | O_EXCL, 0600);
+	if (r >= 0)
+		close(r);
+	t0 = now_s();
+	r = jl_shm_open_daemon(&dmn, name, err, sizeof(err));
+	TH_CHECK(r == -EPROTO && strstr(err, "smaller than a header") && now_s() - t0 < 1.0,
+		 "an empty segment that nobody makes is refused after %.2f s: %s", now_s() - t0, err);
+	shm_unlink(name);
 }
 
 int main(void)
@@ -152,7 +224,7 @@ int main(void)
 	r = jl_shm_open_engine(&eng, name, &g, 1, err, sizeof(err));
 	TH_CHECK(r == JL_SHM_CREATED, "create again");
 	if (r > 0) {
-		eng.hdr->magic = 0;
+		eng.hdr->magic ^= 1;
 		jl_shm_close(&eng);
 	}
 	TH_CHECK(jl_shm_open_engine(&eng, name, &g, 0, err, sizeof(err)) == -EPROTO && strstr(err, "magic"),
@@ -160,6 +232,23 @@ int main(void)
 	TH_CHECK(jl_shm_open_daemon(&dmn, name, err, sizeof(err)) == -EPROTO, "daemon refuses it too");
 	shm_unlink(name);
 	TH_CHECK(jl_shm_open_daemon(&dmn, name, err, sizeof(err)) == -ENOENT, "daemon: no segment");
+
+	/* The magic is published last: a full-sized segment whose magic is
+	 * zero was never made (jackloop died before the end), and a
+	 * jackloop that finds it with the lock free makes it afresh. */
+	r = jl_shm_open_engine(&eng, name, &g, 1, err, sizeof(err));
+	TH_CHECK(r == JL_SHM_CREATED, "create again");
+	if (r > 0) {
+		eng.hdr->magic = 0;
+		jl_shm_close(&eng);
+	}
+	r = jl_shm_open_engine(&eng, name, &g, 1, err, sizeof(err));
+	TH_CHECK(r == JL_SHM_CREATED && eng.hdr->magic == JL_SHM_MAGIC,
+		 "a segment without its magic (a start cut short) is made afresh: %s", r < 0 ? err : "made");
+	if (r > 0)
+		jl_shm_close(&eng);
+	shm_unlink(name);
+	test_being_made(name);
 
 	/* Arrival time conversion uses the measured period. */
 	TH_CHECK(jl_shm_usecs_to_frame(1000, 1000000, 1005333, 256, 1000000 + 5333 / 2) == 1000 + 128,
