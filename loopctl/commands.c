@@ -238,6 +238,7 @@ static int cmd_status(struct jl_daemon *d, struct jl_req *rq, int argc, char **a
 	json_object_set_new(dm, "midi", json_boolean(d->midi != NULL));
 	json_object_set_new(dm, "midi_map", d->midi_map ? json_string(d->midi_map->file) : json_null());
 	json_object_set_new(dm, "osc_errors", json_integer((json_int_t)d->osc_errors));
+	json_object_set_new(dm, "osc_unanswered", json_integer((json_int_t)d->osc_unanswered));
 	json_object_set_new(rq->json, "instance", json_string(d->name));
 	json_object_set_new(rq->json, "server", json_string(d->server));
 	json_object_set_new(rq->json, "engine", eng);

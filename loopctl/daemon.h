@@ -78,6 +78,12 @@ struct jl_daemon {
 	uint32_t seen_xruns, seen_rejected, seen_late, seen_dropped, seen_gaps, seen_evt_dropped, seen_overrun;
 	uint64_t events_seen;
 	uint64_t osc_errors;
+	uint64_t osc_unanswered;	/* foreign messages left unanswered (osc.c) */
+	struct jl_osc_peer {		/* answers to foreign messages, per source */
+		struct sockaddr_storage addr;
+		unsigned len;
+		double tokens, at;	/* budget left, and when it was counted */
+	} osc_peers[8];
 	/* looper */
 	struct jl_looper_cfg cfg;
 	struct jl_model *m;

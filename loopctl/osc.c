@@ -71,6 +71,48 @@ out:
 		lo_address_free(a);
 }
 
+/* May the message from d->src, outside the /jl/ namespace, be answered?
+ * An OSC program that answers every message it does not know with an
+ * error of its own (sent back to the sender) would keep the two going
+ * for ever at full speed, as two daemons subscribed to each other would
+ * (their /jl/reply and /jl/state/ are never answered, above).  So such
+ * messages get FOREIGN_BURST answers per source, then FOREIGN_PER_S per
+ * second; the rest are counted (status: osc_unanswered) and dropped.
+ * Commands are always answered. */
+#define FOREIGN_BURST 10.0
+#define FOREIGN_PER_S 1.0
+static int foreign_answer(struct jl_daemon *d)
+{
+	struct timespec ts;
+	struct jl_osc_peer *p = NULL, *old = &d->osc_peers[0];
+	size_t i, n = sizeof(d->osc_peers) / sizeof(d->osc_peers[0]);
+	double now;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+	for (i = 0; i < n && !p; i++) {
+		struct jl_osc_peer *q = &d->osc_peers[i];
+		if (q->len == d->src_len && !memcmp(&q->addr, &d->src, d->src_len))
+			p = q;
+		else if (q->at < old->at)
+			old = q; /* the least recently heard: its place is taken */
+	}
+	if (!p) {
+		p = old;
+		memcpy(&p->addr, &d->src, d->src_len);
+		p->len = d->src_len;
+		p->tokens = FOREIGN_BURST;
+		p->at = now;
+	}
+	p->tokens += (now - p->at) * FOREIGN_PER_S;
+	if (p->tokens > FOREIGN_BURST)
+		p->tokens = FOREIGN_BURST;
+	p->at = now;
+	if (p->tokens < 1.0)
+		return 0;
+	p->tokens -= 1.0;
+	return 1;
+}
+
 static void reply(struct jl_daemon *d, const char *status, const char *cmd, const char *text, json_t *json)
 {
 	jl_osc_reply_to(d, &d->src, status, cmd, text, json);
@@ -101,6 +143,10 @@ static int handler(const char *path, const char *types, lo_arg **argv, int argc,
 	}
 	if (strncmp(path, "/jl/", 4) != 0 || !path[4]) {
 		d->osc_errors++;
+		if (!foreign_answer(d)) {
+			d->osc_unanswered++;
+			return 0;
+		}
 		snprintf(rq.msg, sizeof(rq.msg), "unknown OSC path '%s' (commands are /jl/<command>; see loopctl help)", path);
 		reply(d, "error", path, rq.msg, NULL);
 		return 0;

@@ -148,6 +148,14 @@ PORT=$(jv daemon.osc_port)
 check "malformed packet: error reply" bash -c "python3 tests/osc.py $PORT --raw 2f6a6c2fff00 | grep -q '^error.*malformed'"
 check "unknown path: error reply" bash -c "python3 tests/osc.py $PORT /foo/bar | grep -q '^error.*unknown OSC path'"
 check "unknown command: error reply" bash -c "python3 tests/osc.py $PORT /jl/nope | grep -q '^error.*unknown command'"
+# an OSC program that answers everything it does not know with an error
+# of its own: the two must not answer each other for ever
+U0=$(jv daemon.osc_unanswered)
+python3 tests/oscpingpong.py $PORT >"$TMP/pp.txt"; cat "$TMP/pp.txt"
+check "a peer that answers every reply with an error: 10 answers, then silence" grep -qx "replies 10" "$TMP/pp.txt"
+check "  the unanswered message is counted (status osc_unanswered)" test "$(jv daemon.osc_unanswered)" = $(( ${U0:-0} + 1 ))
+check "  commands from that peer are still answered" grep -qx "ping ok" "$TMP/pp.txt"
+check "  and a second later it gets one answer again" grep -qx "later answered" "$TMP/pp.txt"
 check "wrong argument type (blob): error reply" bash -c "python3 tests/osc.py $PORT /jl/impulse b:xyz | grep -q \"^error.*type 'b'\""
 check "typed OSC arguments work (float)" bash -c "python3 tests/osc.py $PORT /jl/impulse f:0.125 | grep -q '^ok'"
 check "bad value over OSC: usage reply" bash -c "python3 tests/osc.py $PORT /jl/impulse f:3 | grep -q '^usage.*-1..1'"
