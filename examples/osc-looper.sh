@@ -21,6 +21,6 @@ send /jl/undo s 1          # take the overdub back
 send /jl/layer sss 1 1 unmute
 HERE=$(cd "$(dirname "$0")" && pwd)
 send /jl/import ss "$HERE/groove.wav" --stretch   # the groove file, stretched to whole cycles, on a new track
-sleep 5                    # stretching 16 s takes a few seconds; a save meanwhile would be refused
+# the save waits for the import (stretching takes a moment) and then writes both tracks
 send /jl/save ss "${TMPDIR:-/tmp}/osc-looper-session" --force
 echo "done; see: loopctl status; the session: ${TMPDIR:-/tmp}/osc-looper-session"

@@ -142,6 +142,8 @@ int jl_cmd_import(struct jl_daemon *d, struct jl_req *rq, int argc, char **argv)
 	}
 	if (!file)
 		return usage(rq, "%s", use);
+	if ((i = jl_session_wait_turn(d, rq, argc, argv)))
+		return i;
 	return jl_session_import(d, rq, file, &im);
 }
 

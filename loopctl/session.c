@@ -82,18 +82,94 @@ struct jl_sess_job {
 
 static struct jl_sess_job *job;	/* one at a time */
 
+/* One save, load or import that comes while another runs waits for its
+ * turn, and is answered when it has run: a script or an OSC layout that
+ * sends an import and then a save does not lose the save.  A further one
+ * is refused (busy()). */
+#define WAIT_WORDS 24
+static struct {
+	int used, argc, from_osc;
+	char *argv[WAIT_WORDS + 1];
+	char buf[4096];
+	struct sockaddr_storage src;
+	unsigned src_len;
+} waiting;
+
 int jl_session_busy(void) { return job != NULL; }
 
 void jl_session_status(json_t *obj, char *text, size_t n)
 {
 	if (!job) {
-		json_object_set_new(obj, "session", json_pack("{s:n}", "busy"));
+		json_object_set_new(obj, "session", json_pack("{s:n,s:n}", "busy", "waiting"));
 		return;
 	}
-	json_object_set_new(obj, "session", json_pack("{s:s,s:s}", "busy", job_name[job->kind],
-						   job->kind == JOB_IMPORT ? "file" : "dir", job->dir));
-	snprintf(text, n, "\n  session: %s %s",
-		 job->kind == JOB_SAVE ? "saving to" : job->kind == JOB_LOAD ? "loading" : "importing", job->dir);
+	json_object_set_new(obj, "session", json_pack("{s:s,s:s,s:s?}", "busy", job_name[job->kind],
+						   job->kind == JOB_IMPORT ? "file" : "dir", job->dir, "waiting",
+						   waiting.used ? waiting.argv[0] : NULL));
+	snprintf(text, n, "\n  session: %s %s%s%s",
+		 job->kind == JOB_SAVE ? "saving to" : job->kind == JOB_LOAD ? "loading" : "importing", job->dir,
+		 waiting.used ? "; then: " : "", waiting.used ? waiting.argv[0] : "");
+}
+
+/* Returns 0 when no save, load or import runs (go ahead); else keeps the
+ * command (its words and who asked) to run when the job has answered and
+ * returns JL_RC_DEFERRED, or answers that it is busy if one already waits. */
+static int busy(struct jl_req *rq);
+static int wait_turn(struct jl_daemon *d, struct jl_req *rq, int argc, char **argv)
+{
+	size_t used = 0;
+	int i;
+	if (!job)
+		return 0;
+	if (waiting.used || argc > WAIT_WORDS)
+		return busy(rq);
+	for (i = 0; i < argc; i++) {
+		size_t len = strlen(argv[i]) + 1;
+		if (used + len > sizeof(waiting.buf))
+			return busy(rq);
+		memcpy(waiting.buf + used, argv[i], len);
+		waiting.argv[i] = waiting.buf + used;
+		used += len;
+	}
+	waiting.argv[argc] = NULL;
+	waiting.argc = argc;
+	waiting.from_osc = rq->from_osc;
+	waiting.src = d->src;
+	waiting.src_len = d->src_len;
+	waiting.used = 1;
+	return JL_RC_DEFERRED;
+}
+
+int jl_session_wait_turn(struct jl_daemon *d, struct jl_req *rq, int argc, char **argv)
+{
+	return wait_turn(d, rq, argc, argv);
+}
+
+/* Runs the command that waited, once the job before it has answered. */
+static void run_waiting(struct jl_daemon *d)
+{
+	struct sockaddr_storage keep = d->src;
+	unsigned keep_len = d->src_len;
+	struct jl_req rq;
+	int rc;
+	if (!waiting.used || job)
+		return;
+	waiting.used = 0;
+	memset(&rq, 0, sizeof(rq));
+	rq.from_osc = waiting.from_osc;
+	rq.json = json_object();
+	d->src = waiting.src; /* a job started now answers who asked */
+	d->src_len = waiting.src_len;
+	rc = jl_daemon_run(d, &rq, waiting.argc, waiting.argv);
+	if (rc != JL_RC_DEFERRED) {
+		if (rq.from_osc)
+			jl_osc_reply_to(d, &waiting.src, rc == 0 ? "ok" : rc == 2 ? "usage" : "error", waiting.argv[0],
+					rq.msg, rc == 0 ? rq.json : NULL);
+		fprintf(stderr, "loopctl: %s: %s\n", waiting.argv[0], rq.msg);
+	}
+	d->src = keep;
+	d->src_len = keep_len;
+	json_decref(rq.json);
 }
 
 /* The daemon loop's time on a job since t0: in all, and its longest tick. */
@@ -496,11 +572,13 @@ static int start_thread(struct jl_sess_job *j, void *(*fn)(void *))
 
 static int busy(struct jl_req *rq)
 {
-	return jl_say(rq, 1, "%s %s is still running: try again when it has answered",
-		      job->kind == JOB_IMPORT ? "an" : "a", job_name[job->kind]);
+	return jl_say(rq, 1, "%s %s is still running and a %s waits for it: try again when they have answered",
+		      job->kind == JOB_IMPORT ? "an" : "a", job_name[job->kind],
+		      waiting.used ? waiting.argv[0] : "command");
 }
 
-static int dir_arg(struct jl_req *rq, int argc, char **argv, const char *cmd, char *dir, size_t n, int *force)
+static int dir_arg(struct jl_daemon *d, struct jl_req *rq, int argc, char **argv, const char *cmd, char *dir,
+		   size_t n, int *force)
 {
 	int i, have = 0;
 	*force = 0;
@@ -522,9 +600,7 @@ static int dir_arg(struct jl_req *rq, int argc, char **argv, const char *cmd, ch
 		dir[strlen(dir) - 1] = 0;
 	if (!strcmp(cmd, "load") && strlen(dir) > 13 && !strcmp(dir + strlen(dir) - 13, "/session.json"))
 		dir[strlen(dir) - 13] = 0; /* the session file itself names its directory */
-	if (job)
-		return busy(rq);
-	return 0;
+	return wait_turn(d, rq, argc, argv);
 }
 
 static struct jl_sess_job *new_job(struct jl_daemon *d, struct jl_req *rq, int kind, const char *dir)
@@ -768,7 +844,7 @@ int jl_cmd_save(struct jl_daemon *d, struct jl_req *rq, int argc, char **argv)
 	int t, rc, force;
 	uint32_t i;
 	char dir[1024];
-	if ((rc = dir_arg(rq, argc, argv, "save", dir, sizeof(dir), &force)))
+	if ((rc = dir_arg(d, rq, argc, argv, "save", dir, sizeof(dir), &force)))
 		return rc;
 	if (!m->has_anchor)
 		return jl_say(rq, 1, "no loops yet: nothing to save");
@@ -1304,7 +1380,7 @@ int jl_cmd_load(struct jl_daemon *d, struct jl_req *rq, int argc, char **argv)
 	struct jl_sess_job *j;
 	int rc, force;
 	char dir[1024];
-	if ((rc = dir_arg(rq, argc, argv, "load", dir, sizeof(dir), &force)))
+	if ((rc = dir_arg(d, rq, argc, argv, "load", dir, sizeof(dir), &force)))
 		return rc;
 	j = new_job(d, rq, JOB_LOAD, dir);
 	if (!j)
@@ -1774,4 +1850,5 @@ static void reply_job(struct jl_daemon *d, struct jl_sess_job *j, json_t *json)
 	fprintf(stderr, "loopctl: %s: %s\n", cmd, j->msg);
 	free_job(j);
 	job = NULL;
+	run_waiting(d);
 }

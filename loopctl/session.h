@@ -131,6 +131,9 @@ struct jl_import {
 	char beats_from[48];	/* a first loop: where its count came from */
 };
 int jl_session_import(struct jl_daemon *d, struct jl_req *rq, const char *file, const struct jl_import *im);
+/* 0: no save, load or import runs; else JL_RC_DEFERRED (the command waits
+ * for its turn and is answered then) or 1 (busy: one waits already) */
+int jl_session_wait_turn(struct jl_daemon *d, struct jl_req *rq, int argc, char **argv);
 /* looper.c: plan checks the track and takes the snapshot; prepare
  * reserves the region and checks the voice (0, or 1 with rq->msg); finish
  * makes the layer (undoable as a take) on the next cycle start, or makes

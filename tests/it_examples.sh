@@ -21,8 +21,11 @@ export TMPDIR="$TMP"
 expect_rc "examples/osc-looper.sh $PORT exits 0" 0 sh examples/osc-looper.sh $PORT
 check "  the anchor and the overdub were taken (track 1 plays a 2 s anchor)" bash -c \
 	"'$LOOPCTL' --name $NAME status --json | python3 -c 'import json,sys; s=json.load(sys.stdin); assert abs(s[\"anchor\"][\"cycle_frames\"] - 96000) < 4800'"
-check "  the groove file was imported on track 2, stretched to 8 cycles" \
+# the script does not wait for the answers: the import and the save that
+# waits for it finish after it has ended
+check "  the groove file was imported on track 2, stretched to 8 cycles" wait_for 60 \
 	grep -q "import: imported as track 2 layer 1: 8 cycles (the file: 16.000 s, stretched" "$TMP/jackloop.log"
+check "  and the save, sent right after it, waited for it" wait_for 60 grep -q "save: saved 2 layers" "$TMP/jackloop.log"
 check "  the session was saved with both tracks" python3 -c '
 import json, sys; s = json.load(open(sys.argv[1])); assert [t["track"] for t in s["tracks"]] == [1, 2], s["tracks"]' \
 	"$TMP/osc-looper-session/session.json"

@@ -172,6 +172,20 @@ wait_for 5 bash -c "'$LOOPCTL' --name im3 status | grep -q 'track 1: empty'"
 expect_rc "  and load the saved imports there" 0 "$LOOPCTL" --name im3 load "$TMP/sess"
 check "  7 tracks, 7 layers" grep -q "loaded 7 tracks, 7 layers" "$TMP/out"
 
+# --- back to back: an import, a save sent while it runs, and one more save, in one bundle -----------
+# The save waits for the import and is answered when it has run; the
+# third finds one waiting already and is refused at once.
+PORT=$(jv daemon.osc_port)
+python3 tests/osc.py $PORT --timeout 30 --all /jl/import "s:$TMP/s50.wav" s:--stretch \
+	+ /jl/save "s:$TMP/queued" + /jl/save "s:$TMP/third" >"$TMP/q.txt"; cat "$TMP/q.txt"
+check "a save sent while an import runs, and a third: the third is refused first, saying what runs and waits" \
+	bash -c "head -1 '$TMP/q.txt' | grep -q \$'^error\tsave\tan import is still running and a save waits for it'"
+check "  then the import is answered" bash -c "sed -n 2p '$TMP/q.txt' | grep -q \$'^ok\timport\timported as track 8'"
+check "  then the save that waited, which holds the import's track" bash -c \
+	"sed -n 3p '$TMP/q.txt' | grep -q \$'^ok\tsave\tsaved 8 layers' && grep -q '\"track\": 8' '$TMP/queued/session.json'"
+check "  and the refused one wrote nothing" test ! -e "$TMP/third"
+check "  nothing runs or waits any more" jv_is session.busy null
+
 # --- check the recording ---------------------------------------------------------------------------
 stop_pid $REC
 loopcheck "$TMP/rec.bin" "$WIN"

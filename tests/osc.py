@@ -4,9 +4,12 @@ message (or raw bytes) over UDP and prints the daemon's /jl/reply.
 
   osc.py PORT [OPTIONS] PATH [ARG...]   ARG: i:3  f:0.5  s:text  b:blob-text
   osc.py PORT [OPTIONS] --raw HEX       send arbitrary bytes
+  osc.py PORT [OPTIONS] --all PATH [ARG...] [+ PATH [ARG...]]...
+                                        several messages in one bundle
 Options: --timeout S (how long to wait for the reply, default 2),
 --bundle S (send the message in a bundle time-tagged S seconds from now).
-Prints: STATUS<TAB>COMMAND<TAB>TEXT, or "no reply" (exit 1)."""
+Prints: STATUS<TAB>COMMAND<TAB>TEXT, or "no reply" (exit 1); with --all, a
+line per reply in the order they come, until each message has one."""
 import socket, struct, sys, time
 
 def pad(b):
@@ -56,6 +59,25 @@ def main():
         else:
             later = float(args[1])
         args = args[2:]
+    if args[0] == "--all":
+        msgs, cur = [], []
+        for a in args[1:] + ["+"]:
+            if a == "+":
+                msgs.append(encode(cur[0], cur[1:])); cur = []
+            else:
+                cur.append(a)
+        pkt = b"#bundle\0" + struct.pack(">II", 0, 1) + b"".join(struct.pack(">i", len(m)) + m for m in msgs)
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.sendto(pkt, ("127.0.0.1", port))
+        end = time.monotonic() + timeout
+        for _ in msgs:
+            s.settimeout(max(0.01, end - time.monotonic()))
+            try:
+                data, _ = s.recvfrom(65536)
+            except socket.timeout:
+                print("no reply"); return 1
+            print("\t".join(decode_strings(data)[1][:3]))
+        return 0
     if args[0] == "--raw":
         pkt = bytes.fromhex(args[1])
     else:
