@@ -96,9 +96,10 @@ int jl_cmd_calibrate(struct jl_daemon *d, struct jl_req *rq, int argc, char **ar
 
 static void finish(struct jl_daemon *d, int ok, const char *text, json_t *json)
 {
-	if (d->cal.has_src)
+	if (d->cal.has_src) {
+		d->osc_errors += !ok;
 		jl_osc_reply_to(d, &d->cal.src, ok ? "ok" : "error", "calibrate", text, ok ? json : NULL);
-	else
+	} else
 		fprintf(stderr, "loopctl: calibrate: %s\n", text);
 	d->cal.active = 0;
 }

@@ -205,7 +205,7 @@ static int handler(const char *path, const char *types, lo_arg **argv, int argc,
 	words[argc + 1] = NULL;
 	rq.json = json_object();
 	rc = jl_daemon_run(d, &rq, argc + 1, words);
-	if (rc != 0)
+	if (rc != 0 && rc != JL_RC_DEFERRED) /* a deferred one is counted when it answers */
 		d->osc_errors++;
 	if (rc != JL_RC_DEFERRED) { /* else the handler kept d->src and answers later */
 		reply(d, rc == 0 ? "ok" : rc == 2 ? "usage" : "error", cmd, rq.msg, rc == 0 ? rq.json : NULL);

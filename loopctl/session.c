@@ -162,9 +162,11 @@ static void run_waiting(struct jl_daemon *d)
 	d->src_len = waiting.src_len;
 	rc = jl_daemon_run(d, &rq, waiting.argc, waiting.argv);
 	if (rc != JL_RC_DEFERRED) {
-		if (rq.from_osc)
+		if (rq.from_osc) {
+			d->osc_errors += rc != 0;
 			jl_osc_reply_to(d, &waiting.src, rc == 0 ? "ok" : rc == 2 ? "usage" : "error", waiting.argv[0],
 					rq.msg, rc == 0 ? rq.json : NULL);
+		}
 		fprintf(stderr, "loopctl: %s: %s\n", waiting.argv[0], rq.msg);
 	}
 	d->src = keep;
@@ -572,9 +574,12 @@ static int start_thread(struct jl_sess_job *j, void *(*fn)(void *))
 
 static int busy(struct jl_req *rq)
 {
-	return jl_say(rq, 1, "%s %s is still running and a %s waits for it: try again when they have answered",
-		      job->kind == JOB_IMPORT ? "an" : "a", job_name[job->kind],
-		      waiting.used ? waiting.argv[0] : "command");
+	const char *run = job_name[job->kind], *w = waiting.used ? waiting.argv[0] : NULL;
+	if (!w)
+		return jl_say(rq, 1, "%s %s is still running: try again when it has answered",
+			      job->kind == JOB_IMPORT ? "an" : "a", run);
+	return jl_say(rq, 1, "%s %s is still running and %s %s waits for it: try again when they have answered",
+		      job->kind == JOB_IMPORT ? "an" : "a", run, !strcmp(w, "import") ? "an" : "a", w);
 }
 
 static int dir_arg(struct jl_daemon *d, struct jl_req *rq, int argc, char **argv, const char *cmd, char *dir,
@@ -1845,8 +1850,10 @@ static void reply_job(struct jl_daemon *d, struct jl_sess_job *j, json_t *json)
 	json_object_set_new(json, "seconds", json_real((jl_mono_ms() - j->t0) / 1e3));
 	json_object_set_new(json, "loop_ms", json_real(j->loop_ms));
 	json_object_set_new(json, "loop_tick_max_ms", json_real(j->tick_max_ms));
-	if (j->has_src)
+	if (j->has_src) {
+		d->osc_errors += j->rc != 0;
 		jl_osc_reply_to(d, &j->src, j->rc ? "error" : "ok", cmd, j->msg, j->rc ? NULL : json);
+	}
 	fprintf(stderr, "loopctl: %s: %s\n", cmd, j->msg);
 	free_job(j);
 	job = NULL;

@@ -176,6 +176,7 @@ check "  7 tracks, 7 layers" grep -q "loaded 7 tracks, 7 layers" "$TMP/out"
 # The save waits for the import and is answered when it has run; the
 # third finds one waiting already and is refused at once.
 PORT=$(jv daemon.osc_port)
+E0=$(jv daemon.osc_errors)
 python3 tests/osc.py $PORT --timeout 30 --all /jl/import "s:$TMP/s50.wav" s:--stretch \
 	+ /jl/save "s:$TMP/queued" + /jl/save "s:$TMP/third" >"$TMP/q.txt"; cat "$TMP/q.txt"
 check "a save sent while an import runs, and a third: the third is refused first, saying what runs and waits" \
@@ -185,6 +186,7 @@ check "  then the save that waited, which holds the import's track" bash -c \
 	"sed -n 3p '$TMP/q.txt' | grep -q \$'^ok\tsave\tsaved 8 layers' && grep -q '\"track\": 8' '$TMP/queued/session.json'"
 check "  and the refused one wrote nothing" test ! -e "$TMP/third"
 check "  nothing runs or waits any more" jv_is session.busy null
+check "  one OSC error counted, the refusal (the commands that waited are no errors)" test "$(jv daemon.osc_errors)" = $(( ${E0:-0} + 1 ))
 
 # --- check the recording ---------------------------------------------------------------------------
 stop_pid $REC

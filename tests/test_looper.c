@@ -1787,7 +1787,7 @@ static void test_session(void)
  * track since) is refused and frees the region it reserved. */
 static void test_import(void)
 {
-	char path[256], line[512], msg[2048];
+	char path[256], line[512], msg[2048], dir[256];
 	uint64_t F = RATE * 3 / 2, k, start, bad = 0;
 	float *x = malloc(F * 2 * sizeof(float)), *got = malloc(F * 2 * sizeof(float));
 	struct jl_layer_m *l;
@@ -1833,15 +1833,19 @@ static void test_import(void)
 		 "the same file on track 2, --cycles 2: 2 cycles, from the next cycle start");
 	TH_CHECK(l && jl_looper_layer_audio(d, l->id, got, 0, F) == 0 && !memcmp(got, x, F * 2 * sizeof(float)),
 		 "  its first cycle is the file");
-	/* one save, load or import at a time: the others are refused, and say why */
+	/* one save, load or import at a time: one more waits for its turn,
+	 * the others are refused, and say why */
 	snprintf(line, sizeof(line), "import %s --track 4", path);
 	TH_CHECK(cmd(line, msg, sizeof(msg)) == JL_RC_DEFERRED, "an import on track 4");
-	TH_CHECK(cmd(line, msg, sizeof(msg)) == 1 && strstr(msg, "an import is still running"),
-		 "a second import meanwhile: refused: %s", msg);
-	snprintf(line, sizeof(line), "save /tmp/jl-test-import-save.%d", (int)getpid());
-	TH_CHECK(cmd(line, msg, sizeof(msg)) == 1 && strstr(msg, "an import is still running"),
+	TH_CHECK(cmd(line, msg, sizeof(msg)) == JL_RC_DEFERRED, "a second import meanwhile waits for its turn");
+	snprintf(dir, sizeof(dir), "/tmp/jl-test-import-save.%d", (int)getpid());
+	snprintf(line, sizeof(line), "save %s", dir);
+	TH_CHECK(cmd(line, msg, sizeof(msg)) == 1 &&
+			 strstr(msg, "an import is still running and an import waits for it"),
 		 "a save meanwhile: refused: %s", msg);
-	TH_CHECK(session_wait() && layer(4, 1) && !layer(4, 2), "the first import is done, and only it");
+	TH_CHECK(session_wait() && layer(4, 1) && layer(4, 2) && !layer(4, 3) && layer(4, 2)->seq > layer(4, 1)->seq,
+		 "both imports are done, the waiting one after the first, and the save was not");
+	TH_CHECK(access(dir, F_OK) != 0, "  (nothing was saved)");
 	/* the snapshot */
 	memset(&s, 0, sizeof(s));
 	memset(&one, 0, sizeof(one));
