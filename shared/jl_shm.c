@@ -398,7 +398,7 @@ static void *map_region(int fd, const struct jl_shm_header *h, int reg, int prot
  * half-made segment.  One whose lock stays free for CREATE_STALE_MS is a
  * start cut short, and is reported as it is. */
 #define CREATE_WAIT_MS 5000
-#define CREATE_STALE_MS 200
+#define CREATE_STALE_MS 500
 #define CREATE_POLL_MS 10
 
 static int being_made(const struct jl_shm_header *h, uint64_t size)
