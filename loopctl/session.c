@@ -115,7 +115,7 @@ void jl_session_status(json_t *obj, char *text, size_t n)
  * command (its words and who asked) to run when the job has answered and
  * returns JL_RC_DEFERRED, or answers that it is busy if one already waits. */
 static int busy(struct jl_req *rq);
-static int wait_turn(struct jl_daemon *d, struct jl_req *rq, int argc, char **argv)
+int jl_session_wait_turn(struct jl_daemon *d, struct jl_req *rq, int argc, char **argv)
 {
 	size_t used = 0;
 	int i;
@@ -138,11 +138,6 @@ static int wait_turn(struct jl_daemon *d, struct jl_req *rq, int argc, char **ar
 	waiting.src_len = d->src_len;
 	waiting.used = 1;
 	return JL_RC_DEFERRED;
-}
-
-int jl_session_wait_turn(struct jl_daemon *d, struct jl_req *rq, int argc, char **argv)
-{
-	return wait_turn(d, rq, argc, argv);
 }
 
 /* Runs the command that waited, once the job before it has answered. */
@@ -605,7 +600,7 @@ static int dir_arg(struct jl_daemon *d, struct jl_req *rq, int argc, char **argv
 		dir[strlen(dir) - 1] = 0;
 	if (!strcmp(cmd, "load") && strlen(dir) > 13 && !strcmp(dir + strlen(dir) - 13, "/session.json"))
 		dir[strlen(dir) - 13] = 0; /* the session file itself names its directory */
-	return wait_turn(d, rq, argc, argv);
+	return jl_session_wait_turn(d, rq, argc, argv);
 }
 
 static struct jl_sess_job *new_job(struct jl_daemon *d, struct jl_req *rq, int kind, const char *dir)

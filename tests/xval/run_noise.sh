@@ -69,29 +69,22 @@ REPORT="$OUT/report.md"
   echo "## tempo readings that the noise changes (Acc1 against the clean clip's)"
   echo
   # shellcheck disable=SC2086
-  "$PY" - "$D/ground_truth.json" $methods <<'EOF'
-import json, os, sys
-sys.path.insert(0, os.environ["BENCH"])
-import score
-gt = json.load(open(sys.argv[1]))
-meth = [m.split("=", 1) for m in sys.argv[2:]]
-read = {}
-for c in gt["clips"]:
-    for lab, d in meth:
-        e = score.global_tempo(score.read_bpm(os.path.join(d, c["name"] + ".bpm")), c["duration"])
-        read[(lab, c["name"])] = (e, e is not None and score.acc1(e, c["bpm"]))
+  PYTHONPATH="$HERE:$BENCH" "$PY" - "$D/ground_truth.json" $methods <<'EOF'
+import sys
+from tempo_read import readings
+clips, meth, read = readings(sys.argv)
 for lab, _ in meth:
     print("### %s" % lab)
     print()
     print("| clip | true BPM | clean | under noise, Acc1 changed |")
     print("|---|---|---|---|")
     base = {}
-    for c in gt["clips"]:
+    for c in clips:
         if c["category"] == "clean":
             base[c["name"][:-len("_clean")]] = (c, read[(lab, c["name"])])
     for stem, (c, (e0, ok0)) in base.items():
         ch = []
-        for n in gt["clips"]:
+        for n in clips:
             if n["name"].startswith(stem + "_") and n["category"] != "clean":
                 e, ok = read[(lab, n["name"])]
                 if ok != ok0:

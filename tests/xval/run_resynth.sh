@@ -56,19 +56,18 @@ for sf in $SOUNDFONTS; do
     "$PY" "$HERE/aubio_best.py" "$D/scores.json"
     echo "### constant-tempo clips not read at the written tempo (Acc1)"
     echo
-    "$PY" - "$D/ground_truth.json" $methods <<'EOF'
-import json, os, sys
-sys.path.insert(0, os.environ["BENCH"])
+    PYTHONPATH="$HERE:$BENCH" "$PY" - "$D/ground_truth.json" $methods <<'EOF'
+import sys
 import score
-gt = json.load(open(sys.argv[1]))
-meth = [m.split("=", 1) for m in sys.argv[2:]]
+from tempo_read import readings
+clips, meth, read = readings(sys.argv)
 print("| clip | true BPM | " + " | ".join(lab for lab, _ in meth) + " |")
 print("|---|---|" + "---|" * len(meth))
-for c in gt["clips"]:
+for c in clips:
     if not c.get("bpm"):
         continue
-    est = [score.global_tempo(score.read_bpm(os.path.join(d, c["name"] + ".bpm")), c["duration"]) for _, d in meth]
-    if all(e is not None and score.acc1(e, c["bpm"]) for e in est):
+    est = [read[(lab, c["name"])][0] for lab, _ in meth]
+    if all(read[(lab, c["name"])][1] for lab, _ in meth):
         continue
     cell = lambda e: "unknown" if e is None else "%.1f%s" % (e, "" if score.acc1(e, c["bpm"]) else
                                                              (" (Acc2)" if score.acc2(e, c["bpm"]) else " (wrong)"))
