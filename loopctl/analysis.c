@@ -172,6 +172,8 @@ struct picker {
 	uint32_t win;        /* FFT size of its STFT (onset placement) */
 	uint64_t last; int have_last;
 	double gamma;        /* threshold share of the recent peak level */
+	double ripple;       /* ripple_ratio (fast picker), else 0 */
+	double fall_db;      /* tonal_fall_db (tonal picker), else 0 */
 	double peak;         /* decaying maximum of the onset function */
 };
 
@@ -265,10 +267,12 @@ void jl_analysis_config_default(struct jl_analysis_config *c, uint32_t rate)
 	c->alpha = 1.0;
 	c->median_k = 2.0;
 	c->peak_share = 0.05;
+	c->ripple_ratio = 0.5;
 	c->tonal_lag_s = 0.150;
 	c->tonal_delta = 0.001;
 	c->tonal_alpha = 2.0;
 	c->tonal_peak_share = 0.2;
+	c->tonal_fall_db = 6.0;
 	c->pre_avg_s = 0.100;
 	c->pre_max_s = 0.030;
 	c->min_ioi_s = 0.030;
@@ -439,6 +443,7 @@ static int config_ok(const struct jl_analysis_config *c)
 	       c->alpha >= 0 && c->median_k >= 0 && c->tonal_alpha >= 0 && c->delta >= 0 && c->tonal_delta >= 0 &&
 	       c->peak_share >= 0 && c->peak_share < 1 &&
 	       c->tonal_peak_share >= 0 && c->tonal_peak_share < 1 &&
+	       c->ripple_ratio >= 0 && c->ripple_ratio < 1 && c->tonal_fall_db >= 0 &&
 	       c->level_target_db >= -100 && c->level_target_db <= 0 &&
 	       c->level_max_gain_db >= 0 && c->level_max_gain_db <= 60 &&
 	       c->level_tau_s > 0 && c->level_tau_s < 1000;
@@ -479,6 +484,8 @@ struct jl_analysis *jl_analysis_create(const struct jl_analysis_config *c)
 	a->pk[DET_TONAL].win = wt;
 	a->pk[DET_FAST].gamma = c->peak_share;
 	a->pk[DET_TONAL].gamma = c->tonal_peak_share;
+	a->pk[DET_FAST].ripple = c->ripple_ratio;
+	a->pk[DET_TONAL].fall_db = c->tonal_fall_db;
 	a->peak_decay = exp(-(double)a->hop / (1.0 * c->rate));
 
 	a->rlen = wt;
@@ -959,6 +966,71 @@ static uint64_t refine_onset(const struct jl_analysis *a, uint64_t f)
 	return f;
 }
 
+/* Ripple: a fast tremolo, a rotary speaker, two voices beating (an FM
+ * bass, a synth unison) or the window sliding along the cycles of a low
+ * bass note raise a train of flux peaks 10-50 ms apart while the note
+ * holds, with next to nothing between them.  The mean and the median of the
+ * last 100 ms sit far below such sparse peaks, so each of them passed as
+ * an onset (TimGM6mb's finger bass: 11 false onsets in 61 notes; an FM
+ * rendering of the dev set's bass lines: 60 in 186).  Where the flux is
+ * that sparse (its median over the last pre_avg hops below
+ * RIPPLE_SPARSE of the candidate), a candidate is taken for ripple when at
+ * least RIPPLE_PEAKS local peaks of those hops carry a similar mass: within
+ * the ratio r of the candidate's (r .. 1/r).  The mass of a peak is its
+ * value plus its larger neighbour's (the candidate's: plus the hop after
+ * it, the one that decides it), because a train's peaks fall at varying
+ * phases of the hop grid and split between two hops.  A true onset
+ * stands out from the peaks before it; a loud hit before a soft one is no
+ * "similar" peak, so a soft 16th after a snare is kept; and in dense flux
+ * (noise, a full mix) the median term already holds the ripples back. */
+#define RIPPLE_PEAKS 2
+#define RIPPLE_SPARSE 0.1
+static float peak_mass(const struct jl_analysis *a, const struct picker *p, uint64_t j)
+{
+	float l = at(a, p->odf, j - 1), r = at(a, p->odf, j + 1);
+	return at(a, p->odf, j) + (l > r ? l : r);
+}
+
+static int is_ripple(const struct jl_analysis *a, const struct picker *p, uint64_t c, float oc, double med)
+{
+	if (!(med < RIPPLE_SPARSE * oc))
+		return 0;
+	const double r = p->ripple;
+	const float mc = oc + at(a, p->odf, c + 1); /* c + 1 = n: it may still rise */
+	int similar = 0;
+	for (uint32_t k = 1; k <= a->pre_avg && k + 1 <= c; k++) {
+		uint64_t j = c - k;
+		float v = at(a, p->odf, j);
+		if (!(v > at(a, p->odf, j - 1) && v >= at(a, p->odf, j + 1)))
+			continue;
+		float m = peak_mass(a, p, j);
+		if (m >= r * mc && m <= mc / r && ++similar >= RIPPLE_PEAKS)
+			return 1;
+	}
+	return 0;
+}
+
+/* Release: some sounds change their spectrum when the note ends (an FM
+ * patch whose modulator outlasts its carrier brings partials that were
+ * not there), and the tonal novelty, which compares with the last 150 ms,
+ * reads that as a new pitch.  An onset brings sound; a candidate of the
+ * tonal picker while the fast window's level, one hop after it, lies more
+ * than fall_db below its maximum over hops c-6 .. c-2 is a release, not an
+ * onset.  (A short drum hit has decayed by then too, but the fast picker
+ * has it.) */
+#define FALL_FROM 2
+#define FALL_TO 6
+static int is_release(const struct jl_analysis *a, uint64_t c, uint64_t n, double fall_db)
+{
+	if (c < FALL_TO)
+		return 0;
+	float before = at(a, a->rms_db, c - FALL_FROM);
+	for (uint64_t q = FALL_FROM + 1; q <= FALL_TO; q++)
+		if (at(a, a->rms_db, c - q) > before)
+			before = at(a, a->rms_db, c - q);
+	return at(a, a->rms_db, n) < before - fall_db;
+}
+
 /* Peak picking: is hop c = n - 1 an onset for picker p?  Returns 1 if an
  * onset was stored. */
 static int pick(struct jl_analysis *a, struct picker *p, uint64_t n, double *mean_out)
@@ -979,11 +1051,11 @@ static int pick(struct jl_analysis *a, struct picker *p, uint64_t n, double *mea
 	for (uint32_t k = 1; k <= a->pre_max && k <= c; k++)
 		if (at(a, p->odf, c - k) > oc)
 			return 0;
-	double local = p->alpha * mean;
-	if (p->median_k > 0 && cnt) {
+	double local = p->alpha * mean, med = 0;
+	if ((p->median_k > 0 || p->ripple > 0) && cnt) {
 		for (uint32_t k = 0; k < cnt; k++)
 			a->medbuf[k] = at(a, p->odf, c - 1 - k);
-		double med = kth_smallest(a->medbuf, cnt, cnt / 2);
+		med = kth_smallest(a->medbuf, cnt, cnt / 2);
 		if (p->median_k * med > local)
 			local = p->median_k * med;
 	}
@@ -995,6 +1067,10 @@ static int pick(struct jl_analysis *a, struct picker *p, uint64_t n, double *mea
 	if (at(a, a->rms_db, c) < a->cfg.gate_db && at(a, a->rms_db, n) < a->cfg.gate_db)
 		return 0;
 	if (p->have_last && c - p->last < a->min_ioi)
+		return 0;
+	if (p->ripple > 0 && is_ripple(a, p, c, oc, med))
+		return 0;
+	if (p->fall_db > 0 && is_release(a, c, n, p->fall_db))
 		return 0;
 	/* back-track to the start of the rise */
 	uint64_t k = c;

@@ -16,6 +16,7 @@
 #   report.md                                 score.py --summary per soundfont, and
 #                                             loopctl's onset F against aubio's best
 # Environment: BENCH=path/to/analysis-bench (default ../shared/analysis-bench),
+#              SOUNDFONTS="a.sf2 b.sf3" (default the two above),
 #              DEV=dir (default build/analysis-bench), OUT=dir, JOBS=n.
 set -euo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"
@@ -23,7 +24,7 @@ ROOT="$(cd "$HERE/../.." && pwd)"
 # shellcheck source=tests/xval/common.sh
 . "$HERE/common.sh"
 bench_env analysis-resynth "${1:-}"
-SOUNDFONTS="/usr/share/sounds/sf2/TimGM6mb.sf2 /usr/share/sounds/sf3/MuseScore_General_Lite.sf3"
+SOUNDFONTS="${SOUNDFONTS:-/usr/share/sounds/sf2/TimGM6mb.sf2 /usr/share/sounds/sf3/MuseScore_General_Lite.sf3}"
 
 bench_prepare bench-analysis-resynth "fluidsynth sox timgm6mb-soundfont musescore-general-soundfont-small" $SOUNDFONTS
 
