@@ -96,7 +96,7 @@ deps:
 
 # the analysis benchmarks: the synthesizer, its soundfonts and the aubio baseline
 DEB_BENCH := fluidsynth fluid-soundfont-gm sox aubio-tools python3-aubio python3-numpy
-DEB_XVAL := timgm6mb-soundfont musescore-general-soundfont-small
+DEB_XVAL := timgm6mb-soundfont musescore-general-soundfont-small opl3-soundfont csound-soundfont
 deps-bench: deps
 	$(call apt_install,$(DEB_BENCH))
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # run_resynth.sh - tempo and onsets of `loopctl analyze` on the development set's MIDI
-# rendered with the validation set's soundfonts (TimGM6mb, MuseScore General Lite)
-# instead of FluidR3: the same notes and tempi with other instruments
+# rendered with other soundfonts instead of FluidR3: the validation set's (TimGM6mb,
+# MuseScore General Lite), an FM one (OPL-3_FM_128M, an OPL3 chip's sounds) and
+# Csound's sf_GMbank: the same notes and tempi with other instruments
 # (tests/xval/resynth.py), scored against the same note times; every aubioonset method
 # runs beside it when aubio-tools is installed.
 #
@@ -16,7 +17,7 @@
 #   report.md                                 score.py --summary per soundfont, and
 #                                             loopctl's onset F against aubio's best
 # Environment: BENCH=path/to/analysis-bench (default ../shared/analysis-bench),
-#              SOUNDFONTS="a.sf2 b.sf3" (default the two above),
+#              SOUNDFONTS="a.sf2 b.sf3" (default the four above),
 #              DEV=dir (default build/analysis-bench), OUT=dir, JOBS=n.
 set -euo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"
@@ -24,9 +25,9 @@ ROOT="$(cd "$HERE/../.." && pwd)"
 # shellcheck source=tests/xval/common.sh
 . "$HERE/common.sh"
 bench_env analysis-resynth "${1:-}"
-SOUNDFONTS="${SOUNDFONTS:-/usr/share/sounds/sf2/TimGM6mb.sf2 /usr/share/sounds/sf3/MuseScore_General_Lite.sf3}"
+SOUNDFONTS="${SOUNDFONTS:-/usr/share/sounds/sf2/TimGM6mb.sf2 /usr/share/sounds/sf3/MuseScore_General_Lite.sf3 /usr/share/sounds/sf2/OPL-3_FM_128M.sf2 /usr/share/sounds/sf2/sf_GMbank.sf2}"
 
-bench_prepare bench-analysis-resynth "fluidsynth sox timgm6mb-soundfont musescore-general-soundfont-small" $SOUNDFONTS
+bench_prepare bench-analysis-resynth "fluidsynth sox timgm6mb-soundfont musescore-general-soundfont-small opl3-soundfont csound-soundfont" $SOUNDFONTS
 
 export BENCH
 mkdir -p "$OUT"
