@@ -25,7 +25,8 @@
  *     o_c > max(delta * bands + max(alpha * mean(o_{c-pre_avg..c-1}),
  *                                   median_k * median(o_{c-pre_avg..c-1})),
  *               peak_share * (decaying 1 s maximum of o)),
- *     the hop is above the level gate, c - last >= min_ioi.
+ *     the hop is above the level gate, c - last >= min_ioi;
+ *     fast: not ripple (see is_ripple), tonal: not a release (is_release).
  *   (the median term on the fast function only: where its flux is dense --
  *   sustained pads, noise -- the median is as high as the mean and sets
  *   the higher threshold; after a loud, short spike the mean is raised
@@ -972,7 +973,7 @@ static uint64_t refine_onset(const struct jl_analysis *a, uint64_t f)
  * holds, with next to nothing between them.  The mean and the median of the
  * last 100 ms sit far below such sparse peaks, so each of them passed as
  * an onset (TimGM6mb's finger bass: 11 false onsets in 61 notes; an FM
- * rendering of the dev set's bass lines: 60 in 186).  Where the flux is
+ * rendering of the dev set's pick bass: 26 in 80).  Where the flux is
  * that sparse (its median over the last pre_avg hops below
  * RIPPLE_SPARSE of the candidate), a candidate is taken for ripple when at
  * least RIPPLE_PEAKS local peaks of those hops carry a similar mass: within

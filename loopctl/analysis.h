@@ -48,8 +48,9 @@ struct jl_analysis_config {
 	double alpha;               /* multiple of the local mean added to the threshold */
 	double median_k;            /* ... or of the local median, whichever is larger */
 	double peak_share;          /* threshold >= this share of the recent (1 s) peak level */
-	double ripple_ratio;        /* fast: not an onset when 2 peaks of the last pre_avg_s were
-	                             * within this ratio of its height (fast tremolo, beating); 0 = off */
+	double ripple_ratio;        /* fast: over sparse flux, not an onset when 2 peaks of the last
+	                             * pre_avg_s carried a mass within this ratio of its own (ripple:
+	                             * tremolo, beating voices, a low bass's cycles); 0 = off */
 	/* tonal detector (novelty vs the recent maximum, longer window) */
 	double tonal_lag_s;         /* "recent": the running maximum spans this much */
 	double tonal_delta, tonal_alpha, tonal_peak_share; /* (tonal: mean only) */
