@@ -87,15 +87,15 @@ cmp -s "$T/out" "$T/c1" && ok || bad "--chunk 1 vs 1000000 differ"
 expect 0 "tempo" "$LOOPCTL" analyze "$T/clicks.wav" --tempo
 awk '{ exit !($1 > 119 && $1 < 121) }' "$T/out" && ok || bad "tempo of a 120 BPM click track: $(cat "$T/out")"
 expect 0 "tempo track" "$LOOPCTL" analyze "$T/clicks.wav" --tempo --track
-[ "$(wc -l <"$T/out")" = 16 ] && ok || bad "track has $(wc -l <"$T/out") lines, want 16 (every 0.5 s; the end, 8 s, is one of them)"
-grep -q '^0.500 unknown$' "$T/out" && ok || bad "track starts unknown"
+[ "$(wc -l <"$T/out")" = 80 ] && ok || bad "track has $(wc -l <"$T/out") lines, want 80 (every 0.1 s; the end, 8 s, is one of them)"
+head -1 "$T/out" | grep -q '^0.100 unknown$' && ok || bad "track starts unknown at 0.1 s: $(head -1 "$T/out")"
 tail -1 "$T/out" | awk '{ exit !($1 == 8.0 && $2 > 119 && $2 < 121) }' && ok || bad "track end: $(tail -1 "$T/out")"
 [ -z "$(cut -d' ' -f1 "$T/out" | uniq -d)" ] && ok || bad "a time listed twice: $(cut -d' ' -f1 "$T/out" | uniq -d | head -3)"
 expect 0 "tempo track, input not a whole number of steps" "$LOOPCTL" analyze "$T/clicks_odd.wav" --tempo --track
-[ "$(wc -l <"$T/out")" = 17 ] && ok || bad "track has $(wc -l <"$T/out") lines, want 17 (every 0.5 s + the end, 8.021 s)"
+[ "$(wc -l <"$T/out")" = 81 ] && ok || bad "track has $(wc -l <"$T/out") lines, want 81 (every 0.1 s + the end, 8.021 s)"
 tail -1 "$T/out" | awk '{ exit !($1 == 8.021) }' && ok || bad "track end: $(tail -1 "$T/out"), want 8.021"
 expect 0 "json" "$LOOPCTL" analyze "$T/clicks.wav" --json
-python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert len(d["onsets"])==15 and abs(d["tempo"]["bpm"]-120)<1 and d["rate"]==48000 and len(d["track"])==16 and not any(o["swell"] for o in d["onsets"])' "$T/out" && ok || bad "json output"
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert len(d["onsets"])==15 and abs(d["tempo"]["bpm"]-120)<1 and d["rate"]==48000 and len(d["track"])==80 and not any(o["swell"] for o in d["onsets"])' "$T/out" && ok || bad "json output"
 # a pad's chord changes swell in over 0.3 s: found (within 50 ms), those only the swell
 # detector finds marked as swells
 expect 0 "pad json" "$LOOPCTL" analyze "$T/pad.wav" --onsets --json
