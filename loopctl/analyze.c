@@ -20,11 +20,6 @@
 
 
 #define READ_FRAMES 4096u
-/* --track: one point per 0.1 s of audio, the rate at which the live
- * estimate is updated (tempo_update_s), so that the track shows every
- * change and a settle time read from it is exact to 0.1 s (a 0.5 s grid
- * added up to 0.5 s to it). */
-#define TRACK_EVERY_S 0.1
 #define MAX_CHUNK 1048576L
 #define FEED_STEP 4096u   /* frames per jl_analysis_feed() call */
 #define ONSET_BATCH 64u
@@ -302,7 +297,10 @@ int jl_analyze_main(int argc, char **argv)
 			goto out;
 		}
 	}
-	r.track_step = (uint64_t)lround(TRACK_EVERY_S * r.rate);
+	/* --track: one point per tempo update (cfg.tempo_update_s, 0.1 s), so
+	 * that the track shows every change of the estimate and a settle time
+	 * read from it is exact to one update (a 0.5 s grid added up to 0.5 s) */
+	r.track_step = (uint64_t)lround(cfg.tempo_update_s * r.rate);
 	r.next_track = r.track_step;
 
 	/* chunk size: default one hop (what a hop-synchronous caller does) */
