@@ -1,0 +1,127 @@
+#!/usr/bin/env python3
+"""Tempo steps for the settle time: four grooves, each stepping by ten ratios.
+
+The development set has two tempo steps (90 -> 120 drums, 128 -> 100 band)
+and the validation set four.  This generator writes 40 more, so that the settle
+time is measured on more than a handful of steps:
+
+- ratios: 90 -> 120 and 120 -> 90 (4:3), 100 -> 150, 150 -> 100 and 84 -> 126
+  (3:2, a ratio the estimator also meets as a change of metrical level),
+  100 -> 125 and 125 -> 100 (5:4), 110 -> 132 (6:5), 120 -> 140 (7:6),
+  140 -> 100 (7:5);
+- grooves: a rock kit in eighths; a kit with a syncopated 16th-based kick
+  (the validation set's s01 pattern); drums + finger bass + piano (s02's
+  band); piano + picked bass without drums (s04's);
+- about 13 s before the step and 14 s after it, in 4/4;
+- rendered with TimGM6mb, MuseScore General Lite, Csound's sf_GMbank and
+  FluidR3, alternating clip by clip.
+
+It reuses gen_xval.py's machinery (and through it gen.py's), so the clips and
+their ground truth are built exactly like the validation set's; score.py
+reports each step's settle time.  Usage:
+    tests/xval/gen_steps.py [--out DIR] [--gt FILE] [--jobs N] [--soundfonts a,b]
+"""
+import argparse
+import os
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, HERE)
+import gen_xval as gx  # noqa: E402  (also imports the development set's gen.py)
+from gen_xval import (Song, chord, clip, drum_pattern, mk_drums_rock, part_bass_pop,  # noqa: E402
+                      DRUM_CH, KICK, SNARE, CHH, CRASH)
+
+STEPS = [(90, 120), (120, 90), (100, 150), (150, 100), (100, 125), (125, 100), (110, 132), (84, 126),
+         (120, 140), (140, 100)]
+SOUNDFONTS = ["/usr/share/sounds/sf2/TimGM6mb.sf2", "/usr/share/sounds/sf3/MuseScore_General_Lite.sf3",
+              "/usr/share/sounds/sf2/sf_GMbank.sf2", "/usr/share/sounds/sf2/FluidR3_GM.sf2"]
+
+
+def sections(a, b):
+    """About 13 s at a, then about 14 s at b, in whole 4/4 bars."""
+    return [(a, max(4, round(13 * a / 240.0)), 4), (b, max(4, round(14 * b / 240.0)), 4)]
+
+
+def rock(a, b):
+    s = Song("x_rock_%dto%d" % (a, b), "step", "rock kit in eighths, tempo step %d -> %d BPM" % (a, b),
+             sections(a, b))
+    s.inst(DRUM_CH, 0, "drums", reverb=25)
+    mk_drums_rock(s, DRUM_CH, range(s.nbars))
+    return s
+
+
+def sync(a, b):
+    s = Song("x_sync_%dto%d" % (a, b), "step", "kit with a 16th-based syncopated kick, tempo step %d -> %d BPM"
+             % (a, b), sections(a, b))
+    s.inst(DRUM_CH, 0, "drums", reverb=25)
+
+    def pat(bar):
+        p = {KICK: "x.....x...x.....", SNARE: "....X.......X...", CHH: "x.x.x.x.x.x.x.x."}
+        if bar % 4 == 0:
+            p[CRASH] = "x..............."
+        return p
+    drum_pattern(s, DRUM_CH, range(s.nbars), pat, human=4.0)
+    return s
+
+
+def band(a, b):
+    s = Song("x_band_%dto%d" % (a, b), "step", "drums + finger bass + piano, tempo step %d -> %d BPM" % (a, b),
+             sections(a, b))
+    s.inst(DRUM_CH, 0, "drums", reverb=25)
+    s.inst(0, 33, "bass", reverb=15)
+    s.inst(1, 0, "piano", reverb=35)
+    mk_drums_rock(s, DRUM_CH, range(s.nbars))
+    part_bass_pop(s, 0, range(s.nbars), [45, 41, 36, 43])
+    pch = [chord(57, "min"), chord(53, "maj", 1), chord(48, "maj", 2), chord(55, "maj", 1)]
+    for bar in range(s.nbars):
+        for beat in range(4):
+            for p in pch[bar % 4]:
+                s.note(s.t(bar, beat), 0.5 * s.beat_dur(bar), 1, p, s.vel(66), 4.0)
+    return s
+
+
+def keys(a, b):
+    s = Song("x_keys_%dto%d" % (a, b), "step", "no drums: piano chords + picked bass, tempo step %d -> %d BPM"
+             % (a, b), sections(a, b))
+    s.inst(0, 0, "piano", reverb=35)
+    s.inst(1, 34, "bass", reverb=15)
+    prog = [(43, chord(59, "maj", 1)), (40, chord(55, "min", 1)), (36, chord(60, "maj")), (38, chord(57, "maj", 1))]
+    for bar in range(s.nbars):
+        root, ch = prog[bar % 4]
+        for beat in range(4):
+            for p in ch:
+                s.note(s.t(bar, beat), 0.6 * s.beat_dur(bar), 0, p, s.vel(84 if beat % 2 == 0 else 72), 4.0)
+        for i in range(8):
+            s.note(s.t(bar, i * 0.5), 0.4 * s.beat_dur(bar), 1, root + (12 if i == 5 else 0),
+                   s.vel(90 if i % 2 == 0 else 76), 4.0)
+    return s
+
+
+def register():
+    gx.CLIPS.clear()
+    gx.NOISY.clear()
+    for groove in (rock, sync, band, keys):
+        for a, b in STEPS:
+            clip("4/4", "quarter")(lambda groove=groove, a=a, b=b: groove(a, b))
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--bench", default=gx.BENCH, help="development benchmark dir with gen.py (default: %(default)s)")
+    ap.add_argument("--out", default=os.path.join(REPO, "build", "analysis-steps", "data"),
+                    help="audio output dir (default: %(default)s)")
+    ap.add_argument("--gt", default=os.path.join(REPO, "build", "analysis-steps", "ground_truth.json"),
+                    help="ground-truth JSON path (default: %(default)s)")
+    ap.add_argument("--jobs", type=int, default=max(1, min(4, os.cpu_count() or 1)))
+    ap.add_argument("--soundfonts", default=",".join(SOUNDFONTS),
+                    help="comma-separated soundfonts to alternate (default: %(default)s)")
+    args = ap.parse_args()
+    register()
+    sys.argv = [sys.argv[0], "--bench", args.bench, "--out", args.out, "--gt", args.gt, "--jobs", str(args.jobs),
+                "--soundfonts", args.soundfonts]
+    gx.main()
+
+
+if __name__ == "__main__":
+    main()
