@@ -231,6 +231,7 @@ struct jl_analysis {
 	int changing;       /* a change is under way: the long ACF forgets fast */
 	int changed;        /* a change was seen, at update hop change_n */
 	uint64_t change_n;
+	uint64_t change_from; /* frame: the latest change began about here */
 	uint32_t change_hold; /* CHANGE_HOLD_S in hops */
 	int sparse;         /* the last period came from sparse_period() */
 	uint32_t tupdate;
@@ -671,6 +672,7 @@ static void reset_stream(struct jl_analysis *a)
 	a->changing = 0;
 	a->changed = 0;
 	a->change_n = 0;
+	a->change_from = 0;
 	a->sparse = 0;
 }
 
@@ -1684,7 +1686,10 @@ static double snare_recurrence(const uint64_t *s, size_t ns, double S, uint64_t 
  * (Goto, "An audio-based real-time beat tracking system for music with or
  * without drum-sounds", J. New Music Research 30(2), 2001, infers the
  * beat level from exactly this alternation).  The onsets of the last
- * BB_SPAN_S are sorted by their attacks' kick band (30-150 Hz) against
+ * BB_SPAN_S (since the latest change of the music, tempo_changing(): a
+ * span holding two tempi found the snares of 150 and of 100 BPM both
+ * recurring at 2.4 s and named 50 for 7 s after a step) are sorted by
+ * their attacks' kick band (30-150 Hz) against
  * their snare band (150-1000 Hz): a kick is BB_KICK_DB louder in the
  * kick band, a snare BB_SNARE_DB louder in the snare band (less, because
  * a backbeat snare often sounds over a kick: a double kick, four on the
@@ -1704,7 +1709,10 @@ static double snare_recurrence(const uint64_t *s, size_t ns, double S, uint64_t 
 static double backbeat(struct jl_analysis *a, uint64_t n, double P)
 {
 	uint64_t now = frame_end(a, n), span = (uint64_t)(BB_SPAN_S * a->cfg.rate);
-	size_t first = lower_bound(a, now > span ? now - span : 0);
+	uint64_t from = now > span ? now - span : 0;
+	if (a->change_from > from)
+		from = a->change_from; /* the snares before a change are other music */
+	size_t first = lower_bound(a, from);
 	float maxlo = -200.0f, maxmid = -200.0f, lo, mid;
 	uint64_t last = 0;
 	for (size_t i = first; i < a->ons_cnt; i++) {
@@ -2103,10 +2111,16 @@ static void tempo_hop(struct jl_analysis *a, uint64_t n, double fast_mean, doubl
 		tempo_unknown(a);
 		return;
 	}
+	const int was_changing = a->changing;
 	a->changing = tempo_changing(a, n);
 	if (a->changing) {
 		a->changed = 1;
 		a->change_n = n;
+		/* the recent ACF shows a change about its memory late */
+		if (!was_changing) {
+			uint64_t now = frame_end(a, n), back = (uint64_t)(RECENT_TAU_S * a->cfg.rate);
+			a->change_from = now > a->origin + back ? now - back : a->origin;
+		}
 	}
 	double conf;
 	double P = choose_period(a, n, &conf);

