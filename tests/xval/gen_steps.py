@@ -29,8 +29,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, HERE)
 import gen_xval as gx  # noqa: E402  (also imports the development set's gen.py)
-from gen_xval import (Song, chord, clip, drum_pattern, mk_drums_rock, part_bass_pop,  # noqa: E402
-                      DRUM_CH, KICK, SNARE, CHH, CRASH)
+from gen_xval import Song, clip, mk_drums_rock, DRUM_CH  # noqa: E402
 
 STEPS = [(90, 120), (120, 90), (100, 150), (150, 100), (100, 125), (125, 100), (110, 132), (84, 126),
          (120, 140), (140, 100)]
@@ -43,59 +42,27 @@ def sections(a, b):
     return [(a, max(4, round(13 * a / 240.0)), 4), (b, max(4, round(14 * b / 240.0)), 4)]
 
 
+def song(kind, what, a, b):
+    return Song("x_%s_%dto%d" % (kind, a, b), "step", "%s, tempo step %d -> %d BPM" % (what, a, b), sections(a, b))
+
+
 def rock(a, b):
-    s = Song("x_rock_%dto%d" % (a, b), "step", "rock kit in eighths, tempo step %d -> %d BPM" % (a, b),
-             sections(a, b))
+    s = song("rock", "rock kit in eighths", a, b)
     s.inst(DRUM_CH, 0, "drums", reverb=25)
     mk_drums_rock(s, DRUM_CH, range(s.nbars))
     return s
 
 
 def sync(a, b):
-    s = Song("x_sync_%dto%d" % (a, b), "step", "kit with a 16th-based syncopated kick, tempo step %d -> %d BPM"
-             % (a, b), sections(a, b))
-    s.inst(DRUM_CH, 0, "drums", reverb=25)
-
-    def pat(bar):
-        p = {KICK: "x.....x...x.....", SNARE: "....X.......X...", CHH: "x.x.x.x.x.x.x.x."}
-        if bar % 4 == 0:
-            p[CRASH] = "x..............."
-        return p
-    drum_pattern(s, DRUM_CH, range(s.nbars), pat, human=4.0)
-    return s
+    return gx.groove_sync(song("sync", "kit with a 16th-based syncopated kick", a, b))
 
 
 def band(a, b):
-    s = Song("x_band_%dto%d" % (a, b), "step", "drums + finger bass + piano, tempo step %d -> %d BPM" % (a, b),
-             sections(a, b))
-    s.inst(DRUM_CH, 0, "drums", reverb=25)
-    s.inst(0, 33, "bass", reverb=15)
-    s.inst(1, 0, "piano", reverb=35)
-    mk_drums_rock(s, DRUM_CH, range(s.nbars))
-    part_bass_pop(s, 0, range(s.nbars), [45, 41, 36, 43])
-    pch = [chord(57, "min"), chord(53, "maj", 1), chord(48, "maj", 2), chord(55, "maj", 1)]
-    for bar in range(s.nbars):
-        for beat in range(4):
-            for p in pch[bar % 4]:
-                s.note(s.t(bar, beat), 0.5 * s.beat_dur(bar), 1, p, s.vel(66), 4.0)
-    return s
+    return gx.groove_band(song("band", "drums + finger bass + piano", a, b))
 
 
 def keys(a, b):
-    s = Song("x_keys_%dto%d" % (a, b), "step", "no drums: piano chords + picked bass, tempo step %d -> %d BPM"
-             % (a, b), sections(a, b))
-    s.inst(0, 0, "piano", reverb=35)
-    s.inst(1, 34, "bass", reverb=15)
-    prog = [(43, chord(59, "maj", 1)), (40, chord(55, "min", 1)), (36, chord(60, "maj")), (38, chord(57, "maj", 1))]
-    for bar in range(s.nbars):
-        root, ch = prog[bar % 4]
-        for beat in range(4):
-            for p in ch:
-                s.note(s.t(bar, beat), 0.6 * s.beat_dur(bar), 0, p, s.vel(84 if beat % 2 == 0 else 72), 4.0)
-        for i in range(8):
-            s.note(s.t(bar, i * 0.5), 0.4 * s.beat_dur(bar), 1, root + (12 if i == 5 else 0),
-                   s.vel(90 if i % 2 == 0 else 76), 4.0)
-    return s
+    return gx.groove_keys(song("keys", "no drums: piano chords + picked bass", a, b))
 
 
 def register():

@@ -593,10 +593,9 @@ def p08():
 # The development set steps by 4:3 and 1.28, both drums-led.  These step by
 # 3:2 (a ratio the estimator also meets as a change of metrical level), in 3/4,
 # without drums, and by a small 1.15.
-@clip("4/4", "quarter")
-def s01():
-    s = Song("s01_drums_step100to150", "step", "rock kit (16th-based groove), tempo step 100 -> 150 BPM (3:2 up)",
-             [(100, 6, 4), (150, 10, 4)])
+# The step clips' grooves, each filling a whole Song (also gen_steps.py's).
+def groove_sync(s):
+    """rock kit with a 16th-based syncopated kick (1, the "and" of 2, the "and" of 3)"""
     s.inst(DRUM_CH, 0, "drums", reverb=25)
 
     def pat(bar):
@@ -608,10 +607,8 @@ def s01():
     return s
 
 
-@clip("4/4", "quarter")
-def s02():
-    s = Song("s02_band_step132to88", "step", "drums + finger bass + piano, tempo step 132 -> 88 BPM (3:2 down)",
-             [(132, 8, 4), (88, 6, 4)])
+def groove_band(s):
+    """drums + finger bass + piano quarter chords"""
     s.inst(DRUM_CH, 0, "drums", reverb=25)
     s.inst(0, 33, "bass", reverb=15)
     s.inst(1, 0, "piano", reverb=35)
@@ -623,6 +620,35 @@ def s02():
             for p in pch[bar % 4]:
                 s.note(s.t(bar, b), 0.5 * s.beat_dur(bar), 1, p, s.vel(66), 4.0)
     return s
+
+
+def groove_keys(s):
+    """no drums: piano quarter chords + picked bass eighths"""
+    s.inst(0, 0, "piano", reverb=35)
+    s.inst(1, 34, "bass", reverb=15)
+    prog = [(43, chord(59, "maj", 1)), (40, chord(55, "min", 1)), (36, chord(60, "maj")), (38, chord(57, "maj", 1))]
+    for bar in range(s.nbars):
+        r, ch = prog[bar % 4]
+        for b in range(4):
+            for p in ch:
+                s.note(s.t(bar, b), 0.6 * s.beat_dur(bar), 0, p, s.vel(84 if b % 2 == 0 else 72), 4.0)
+        for i in range(8):
+            s.note(s.t(bar, i * 0.5), 0.4 * s.beat_dur(bar), 1, r + (12 if i == 5 else 0), s.vel(90 if i % 2 == 0 else 76), 4.0)
+    return s
+
+
+@clip("4/4", "quarter")
+def s01():
+    return groove_sync(Song("s01_drums_step100to150", "step",
+                            "rock kit (16th-based groove), tempo step 100 -> 150 BPM (3:2 up)",
+                            [(100, 6, 4), (150, 10, 4)]))
+
+
+@clip("4/4", "quarter")
+def s02():
+    return groove_band(Song("s02_band_step132to88", "step",
+                            "drums + finger bass + piano, tempo step 132 -> 88 BPM (3:2 down)",
+                            [(132, 8, 4), (88, 6, 4)]))
 
 
 @clip("3/4", "quarter")
@@ -637,19 +663,8 @@ def s03():
 
 @clip("4/4", "quarter")
 def s04():
-    s = Song("s04_keys_bass_step110to96", "step", "no drums: piano (GM0) quarter chords + picked bass (GM34) "
-             "8ths, tempo step 110 -> 96 BPM (1.15 down)", [(110, 7, 4), (96, 7, 4)])
-    s.inst(0, 0, "piano", reverb=35)
-    s.inst(1, 34, "bass", reverb=15)
-    prog = [(43, chord(59, "maj", 1)), (40, chord(55, "min", 1)), (36, chord(60, "maj")), (38, chord(57, "maj", 1))]
-    for bar in range(s.nbars):
-        r, ch = prog[bar % 4]
-        for b in range(4):
-            for p in ch:
-                s.note(s.t(bar, b), 0.6 * s.beat_dur(bar), 0, p, s.vel(84 if b % 2 == 0 else 72), 4.0)
-        for i in range(8):
-            s.note(s.t(bar, i * 0.5), 0.4 * s.beat_dur(bar), 1, r + (12 if i == 5 else 0), s.vel(90 if i % 2 == 0 else 76), 4.0)
-    return s
+    return groove_keys(Song("s04_keys_bass_step110to96", "step", "no drums: piano (GM0) quarter chords + picked bass "
+                            "(GM34) 8ths, tempo step 110 -> 96 BPM (1.15 down)", [(110, 7, 4), (96, 7, 4)]))
 
 
 # ---------------------------------------------------------------- noisy copies (source, colour, SNR dB)
