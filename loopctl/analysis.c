@@ -1996,7 +1996,8 @@ static double recent_acf(const struct jl_analysis *a, double l)
  * tempo_tau_s), and for CHANGE_HOLD_S after that a new metrical level
  * (3:2, x2) is held only as long as a new tempo: after a 3:2 step the old
  * period still recurs as three eighths of the new beat, so the RECENT_GONE
- * test does not free it.  Not where the onsets have stopped
+ * test does not free it; and backbeat() reads only the onsets from about
+ * when the change began (change_from).  Not where the onsets have stopped
  * (CHANGE_ONSETS: over a held chord the recent ACF only fades, and an
  * organ part alternating a bar of stabs with a held chord was read at
  * half its tempo for seconds), nor for the sparse path's readings (pads:
