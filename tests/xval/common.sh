@@ -1,13 +1,15 @@
-# common.sh - what run_resynth.sh and run_noise.sh share (sourced, not run).
+# common.sh - what run_resynth.sh, run_noise.sh and run_steps.sh share (sourced, not run).
 #
 #   bench_env NAME [LOOPCTL]   LOOPCTL (default build/loopctl), REF, BENCH, DEV,
 #                              OUT (default build/NAME), JOBS, PY, AUBIO_ONSET,
 #                              absolute paths; needs ROOT
-#   bench_prepare NAME PKGS [FILE...]
+#   bench_check NAME PKGS [FILE...]
 #                              exit with a clear error if fluidsynth, sox, a FILE,
 #                              loopctl (or REF) or the bench's gen.py is missing
-#                              (PKGS: the Debian packages to name); generate the
-#                              development set into DEV if it is not there
+#                              (PKGS: the Debian packages to name)
+#   bench_prepare NAME PKGS [FILE...]
+#                              bench_check, then generate the development set
+#                              into DEV if it is not there
 #   run_loopctl DIR            analyze every DIR/wav/*.wav with $LOOPCTL (and $REF
 #                              as "ref" if set) into DIR/results/<label>/; appends
 #                              label=dir pairs to $methods
@@ -29,7 +31,7 @@ bench_env() {
   AUBIO_ONSET="hfc specflux complex energy specdiff phase kl mkl"
 }
 
-bench_prepare() {
+bench_check() {
   local name="$1" pkgs="$2" missing="" t f b
   shift 2
   for t in fluidsynth sox; do command -v "$t" >/dev/null 2>&1 || missing="$missing $t"; done
@@ -43,6 +45,10 @@ bench_prepare() {
     [ -x "$b" ] || { echo "$name: no executable $b" >&2; exit 1; }
   done
   [ -f "$BENCH/gen.py" ] || { echo "$name: no benchmark at $BENCH (set BENCH=)" >&2; exit 1; }
+}
+
+bench_prepare() {
+  bench_check "$@"
   if [ ! -f "$DEV/ground_truth.json" ] || [ -z "$(ls "$DEV/data/wav" 2>/dev/null)" ] ||
      [ -z "$(ls "$DEV/data/midi" 2>/dev/null)" ]; then
     echo "== generating the development set into $DEV/data"

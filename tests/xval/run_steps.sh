@@ -18,16 +18,8 @@ ROOT="$(cd "$HERE/../.." && pwd)"
 bench_env analysis-steps "${1:-}"
 FONTS="/usr/share/sounds/sf2/TimGM6mb.sf2 /usr/share/sounds/sf3/MuseScore_General_Lite.sf3 /usr/share/sounds/sf2/sf_GMbank.sf2 /usr/share/sounds/sf2/FluidR3_GM.sf2"
 
-missing=""
-for t in fluidsynth sox soxi; do command -v "$t" >/dev/null 2>&1 || missing="$missing $t"; done
-for f in $FONTS; do [ -f "$f" ] || missing="$missing $f"; done
-if [ -n "$missing" ]; then
-  echo "bench-analysis-steps: missing:$missing" >&2
-  echo "  install with: apt-get install -y fluidsynth sox timgm6mb-soundfont musescore-general-soundfont-small csound-soundfont fluid-soundfont-gm" >&2
-  exit 1
-fi
-for b in "$LOOPCTL" $REF; do [ -x "$b" ] || { echo "bench-analysis-steps: no executable $b" >&2; exit 1; }; done
-[ -f "$BENCH/gen.py" ] || { echo "bench-analysis-steps: no benchmark at $BENCH (set BENCH=)" >&2; exit 1; }
+# shellcheck disable=SC2086  # $FONTS: one path per word
+bench_check bench-analysis-steps "fluidsynth sox timgm6mb-soundfont musescore-general-soundfont-small csound-soundfont fluid-soundfont-gm" $FONTS
 
 GT="$OUT/ground_truth.json"
 if [ "${FORCE_GEN:-0}" = 1 ] || [ ! -f "$GT" ] || [ "$HERE/gen_steps.py" -nt "$GT" ] || [ -z "$(ls "$OUT/wav" 2>/dev/null)" ]; then
