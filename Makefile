@@ -9,6 +9,7 @@
 #   make bench-analysis-resynth  tempo and onsets on the dev set's MIDI rendered with other soundfonts
 #   make bench-analysis-noise  onsets and tempo on the dev set's clips with white and pink noise at 10, 5, 0 dB SNR
 #   make bench-analysis-steps  the tempo's settle time after 40 steps (4 grooves x 10 ratios, 4 soundfonts)
+#   make bench-analysis-tempi  tempo on the dev set played at 0.8, 0.9, 1.12 and 1.25 times its tempi
 #   make deps-bench / deps-xval   the packages the analysis benchmarks need
 #   make BUILD=build-tsan SAN=thread test-queue   a sanitizer variant
 
@@ -61,7 +62,7 @@ TEST_BINS := $(UNIT_TESTS:%=$(BUILD)/tests/%) $(BUILD)/tests/jl_player $(BUILD)/
 
 
 .PHONY: all deps deps-bench deps-xval check-pkgs test test-build test-queue rtgate manlint run bench bench-session bench-notify bench-analysis \
-        bench-analysis-xval bench-analysis-resynth bench-analysis-noise bench-analysis-steps install uninstall clean lint analyze help
+        bench-analysis-xval bench-analysis-resynth bench-analysis-noise bench-analysis-steps bench-analysis-tempi install uninstall clean lint analyze help
 
 all: check-pkgs $(BUILD)/jackloop $(BUILD)/loopctl
 
@@ -222,6 +223,10 @@ bench-analysis-noise: deps-bench
 bench-analysis-steps: deps-xval
 	@$(MAKE) --no-print-directory $(BUILD)/loopctl
 	@tests/xval/run_steps.sh $(BUILD)/loopctl
+
+bench-analysis-tempi: deps-bench
+	@$(MAKE) --no-print-directory $(BUILD)/loopctl
+	@tests/xval/run_tempi.sh $(BUILD)/loopctl
 
 install: all
 	install -Dm755 $(BUILD)/jackloop $(DESTDIR)$(bindir)/jackloop

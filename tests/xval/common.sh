@@ -1,4 +1,4 @@
-# common.sh - what run_resynth.sh, run_noise.sh and run_steps.sh share (sourced, not run).
+# common.sh - what run_resynth.sh, run_noise.sh, run_steps.sh and run_tempi.sh share (sourced, not run).
 #
 #   bench_env NAME [LOOPCTL]   LOOPCTL (default build/loopctl), REF, BENCH, DEV,
 #                              OUT (default build/NAME), JOBS, PY, AUBIO_ONSET,
@@ -16,6 +16,9 @@
 #   run_aubioonset DIR         every aubioonset method ($AUBIO_ONSET) on DIR/wav,
 #                              cached in DIR/aubioonset-<m>/ until the wav changes;
 #                              appends aubioonset-<m>=dir pairs to $onset_methods
+#   run_aubiotrack DIR         aubiotrack on DIR/wav, its beats as a tempo track
+#                              ($BENCH/beats2bpm.py) in DIR/aubiotrack/, cached the
+#                              same way; appends aubiotrack=dir to $tempo_methods
 
 abspath() { case "$1" in /*) echo "$1" ;; *) echo "$PWD/$1" ;; esac; }
 
@@ -81,4 +84,16 @@ run_aubioonset() {
     done
   done | xargs -r -P "$JOBS" -n 3 sh -c 'aubioonset -O "$0" -i "$1" > "$2"'
   for m in $AUBIO_ONSET; do onset_methods="$onset_methods aubioonset-$m=$D/aubioonset-$m"; done
+}
+
+run_aubiotrack() {
+  local D="$1" w o
+  command -v aubiotrack >/dev/null 2>&1 || return 0
+  mkdir -p "$D/aubiotrack"
+  for w in "$D"/wav/*.wav; do
+    o="$D/aubiotrack/$(basename "$w" .wav).bpm"
+    [ -s "$o" ] && [ "$o" -nt "$w" ] || echo "$w $o"
+  done | PY="$PY" BENCH="$BENCH" xargs -r -P "$JOBS" -n 2 sh -c \
+    'aubiotrack -i "$0" > "${1%.bpm}.beats" && "$PY" "$BENCH/beats2bpm.py" "${1%.bpm}.beats" > "$1"'
+  tempo_methods="$tempo_methods aubiotrack=$D/aubiotrack"
 }

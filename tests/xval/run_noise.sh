@@ -43,16 +43,8 @@ run_loopctl "$D"
 tempo_methods="$methods"
 echo "== aubioonset: $AUBIO_ONSET (cached)"
 run_aubioonset "$D"
-if command -v aubiotrack >/dev/null 2>&1; then
-  echo "== aubiotrack (cached)"
-  mkdir -p "$D/aubiotrack"
-  for w in "$D"/wav/*.wav; do
-    o="$D/aubiotrack/$(basename "$w" .wav).bpm"
-    [ -s "$o" ] && [ "$o" -nt "$w" ] || echo "$w $o"
-  done | xargs -r -P "$JOBS" -n 2 sh -c \
-    'aubiotrack -i "$0" > "${1%.bpm}.beats" && "$PY" "$BENCH/beats2bpm.py" "${1%.bpm}.beats" > "$1"'
-  tempo_methods="$tempo_methods aubiotrack=$D/aubiotrack"
-fi
+echo "== aubiotrack (cached)"
+run_aubiotrack "$D"
 
 REPORT="$OUT/report.md"
 {

@@ -1,0 +1,89 @@
+#!/usr/bin/env python3
+"""The development set at other tempi: the same parts, played faster and slower.
+
+Every constant-tempo clip of the development set (gen.py; not its tempo steps
+or noisy copies) is built again with its tempo scaled by each FACTOR (default
+0.8, 0.9, 1.12 and 1.25: d01_rock120 becomes d01_rock120_at96, _at108,
+_at134 and _at150; the category is the factor, "x0.8"), the same number of
+bars, so that a reading that holds only
+at the written tempo -- a metrical level chosen by the tempo preference curve
+near its tie, an octave rule whose constants sit at the clip's own tempo --
+shows.  Other parts of the held-out set (meters, instruments, noise) are the
+other generators' business; here only the tempo moves.
+
+It reuses gen_xval.py's machinery (and through it gen.py's): rendering,
+calibration and ground truth are the validation set's.  The default soundfont
+is the development set's own FluidR3, so that nothing but the tempo differs.
+Usage:
+    tests/xval/gen_tempi.py [--out DIR] [--gt FILE] [--jobs N] [--factors 0.8,1.25] [--soundfonts a,b]
+"""
+import argparse
+import os
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, HERE)
+import gen_xval as gx  # noqa: E402  (also imports the development set's gen.py)
+from gen_xval import clip  # noqa: E402
+
+gen = gx.gen
+FACTORS = [0.8, 0.9, 1.12, 1.25]
+
+
+class Scaled(gen.Song):
+    """gen.Song with every section's tempo scaled by Scaled.factor."""
+    factor = 1.0
+
+    def __init__(self, name, category, desc, sections, seed_extra=""):
+        f = Scaled.factor
+        new = [(float(b) * f, n, bpb) for b, n, bpb in sections]
+        # the category names the factor, so that score.py's tables compare
+        # the tempi; the clip's name keeps the development set's prefix
+        super().__init__("%s_at%d" % (name, round(new[0][0])), "x%g" % f, "%s (%s, tempo x%g)" % (desc, category, f),
+                         new, seed_extra)
+
+
+def scaled(fn, f):
+    def build():
+        old, Scaled.factor = gen.Song, f
+        gen.Song = Scaled
+        try:
+            return fn()
+        finally:
+            gen.Song = old
+    return build
+
+
+def register(factors):
+    gx.CLIPS.clear()
+    gx.NOISY.clear()
+    for fn in gen.CLIPS:
+        s = fn()
+        if len(s.sections) > 1 or len({b for b, _, _ in s.sections}) > 1:
+            continue                      # the tempo steps: bench-analysis-steps has 40 of its own
+        for f in factors:
+            clip("4/4", "quarter")(scaled(fn, f))
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--bench", default=gx.BENCH, help="development benchmark dir with gen.py (default: %(default)s)")
+    ap.add_argument("--out", default=os.path.join(REPO, "build", "analysis-tempi", "data"),
+                    help="audio output dir (default: %(default)s)")
+    ap.add_argument("--gt", default=os.path.join(REPO, "build", "analysis-tempi", "ground_truth.json"),
+                    help="ground-truth JSON path (default: %(default)s)")
+    ap.add_argument("--jobs", type=int, default=max(1, min(4, os.cpu_count() or 1)))
+    ap.add_argument("--factors", default=",".join("%g" % f for f in FACTORS),
+                    help="comma-separated tempo factors (default: %(default)s)")
+    ap.add_argument("--soundfonts", default=gx.FLUIDR3, help="comma-separated soundfonts to alternate "
+                    "(default: %(default)s)")
+    args = ap.parse_args()
+    register([float(f) for f in args.factors.split(",") if f])
+    sys.argv = [sys.argv[0], "--bench", args.bench, "--out", args.out, "--gt", args.gt, "--jobs", str(args.jobs),
+                "--soundfonts", args.soundfonts]
+    gx.main()
+
+
+if __name__ == "__main__":
+    main()
