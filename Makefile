@@ -9,7 +9,7 @@
 #   make bench-analysis-resynth  tempo and onsets on the dev set's MIDI rendered with other soundfonts
 #   make bench-analysis-noise  onsets and tempo on the dev set's clips with white and pink noise at 10, 5, 0 dB SNR
 #   make bench-analysis-steps  the tempo's settle time after 40 steps (4 grooves x 10 ratios, 4 soundfonts)
-#   make bench-analysis-tempi  tempo on the dev set played at 0.8, 0.9, 1.12 and 1.25 times its tempi
+#   make bench-analysis-tempi  tempo on the dev set played at 0.8, 0.9, 1.12 and 1.25 times its tempi (SET=xval: the validation set)
 #   make deps-bench / deps-xval   the packages the analysis benchmarks need
 #   make BUILD=build-tsan SAN=thread test-queue   a sanitizer variant
 
@@ -224,7 +224,7 @@ bench-analysis-steps: deps-xval
 	@$(MAKE) --no-print-directory $(BUILD)/loopctl
 	@tests/xval/run_steps.sh $(BUILD)/loopctl
 
-bench-analysis-tempi: deps-bench
+bench-analysis-tempi: deps-xval
 	@$(MAKE) --no-print-directory $(BUILD)/loopctl
 	@tests/xval/run_tempi.sh $(BUILD)/loopctl
 

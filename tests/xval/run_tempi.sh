@@ -2,8 +2,10 @@
 # run_tempi.sh - the tempo of `loopctl analyze` on the development set played at
 # other tempi (tests/xval/gen_tempi.py: every constant-tempo clip at 0.8, 0.9,
 # 1.12 and 1.25 times its tempo, the same parts and soundfont), next to aubiotrack.
+# With SET=xval, the validation set's constant-tempo clips instead (other meters,
+# its two soundfonts), under build/analysis-tempi-xval/.
 #
-#   tests/xval/run_tempi.sh [build/loopctl]        (make bench-analysis-tempi)
+#   tests/xval/run_tempi.sh [build/loopctl]        ([SET=xval] make bench-analysis-tempi)
 #
 # With REF=path/to/another/loopctl, that binary is scored beside it.  Installs
 # nothing.  Output under build/analysis-tempi/:
@@ -19,16 +21,26 @@ HERE="$(cd "$(dirname "$0")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"
 # shellcheck source=tests/xval/common.sh
 . "$HERE/common.sh"
-bench_env analysis-tempi "${1:-}"
-bench_check bench-analysis-tempi "fluidsynth sox fluid-soundfont-gm" /usr/share/sounds/sf2/FluidR3_GM.sf2
+SET="${SET:-dev}"
+case "$SET" in
+  dev)
+    bench_env analysis-tempi "${1:-}"
+    bench_check bench-analysis-tempi "fluidsynth sox fluid-soundfont-gm" /usr/share/sounds/sf2/FluidR3_GM.sf2 ;;
+  xval)
+    bench_env analysis-tempi-xval "${1:-}"
+    bench_check bench-analysis-tempi "fluidsynth sox timgm6mb-soundfont musescore-general-soundfont-small" \
+      /usr/share/sounds/sf2/TimGM6mb.sf2 /usr/share/sounds/sf3/MuseScore_General_Lite.sf3 ;;
+  *) echo "run_tempi.sh: SET must be dev or xval, not $SET" >&2; exit 2 ;;
+esac
 
 GT="$OUT/ground_truth.json"
 FACTORS="${FACTORS:-0.8,0.9,1.12,1.25}"
 if [ "${FORCE_GEN:-0}" = 1 ] || [ ! -f "$GT" ] || [ "$HERE/gen_tempi.py" -nt "$GT" ] ||
    [ -z "$(ls "$OUT/data/wav" 2>/dev/null)" ] || [ "$(cat "$OUT/factors" 2>/dev/null)" != "$FACTORS" ]; then
-  echo "== rendering the development set at other tempi ($FACTORS) into $OUT/data/wav"
+  echo "== rendering the $SET set at other tempi ($FACTORS) into $OUT/data/wav"
   rm -rf "$OUT/data"
-  "$PY" "$HERE/gen_tempi.py" --bench "$BENCH" --out "$OUT/data" --gt "$GT" --jobs "$JOBS" --factors "$FACTORS" | tail -n 1
+  "$PY" "$HERE/gen_tempi.py" --set "$SET" --bench "$BENCH" --out "$OUT/data" --gt "$GT" --jobs "$JOBS" \
+    --factors "$FACTORS" | tail -n 1
   echo "$FACTORS" >"$OUT/factors"
 else
   echo "== reusing $OUT/data/wav (FORCE_GEN=1 rerenders)"
@@ -45,7 +57,7 @@ run_aubiotrack "$D"
 
 REPORT="$OUT/report.md"
 {
-  echo "# the development set at other tempi: loopctl analyze ($(date -u +%Y-%m-%d), loopctl: $LOOPCTL${REF:+, REF: $REF})"
+  echo "# the $([ "$SET" = dev ] && echo development || echo validation) set at other tempi: loopctl analyze ($(date -u +%Y-%m-%d), loopctl: $LOOPCTL${REF:+, REF: $REF})"
   echo
   # shellcheck disable=SC2086
   # (no tempo steps here: their empty tables are left out)
