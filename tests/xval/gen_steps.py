@@ -26,7 +26,6 @@ import os
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-REPO = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, HERE)
 import gen_xval as gx  # noqa: E402  (also imports the development set's gen.py)
 from gen_xval import Song, clip, mk_drums_rock, DRUM_CH  # noqa: E402
@@ -75,19 +74,12 @@ def register():
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--bench", default=gx.BENCH, help="development benchmark dir with gen.py (default: %(default)s)")
-    ap.add_argument("--out", default=os.path.join(REPO, "build", "analysis-steps", "data"),
-                    help="audio output dir (default: %(default)s)")
-    ap.add_argument("--gt", default=os.path.join(REPO, "build", "analysis-steps", "ground_truth.json"),
-                    help="ground-truth JSON path (default: %(default)s)")
-    ap.add_argument("--jobs", type=int, default=max(1, min(4, os.cpu_count() or 1)))
+    gx.derived_args(ap, "analysis-steps")
     ap.add_argument("--soundfonts", default=",".join(SOUNDFONTS),
                     help="comma-separated soundfonts to alternate (default: %(default)s)")
     args = ap.parse_args()
     register()
-    sys.argv = [sys.argv[0], "--bench", args.bench, "--out", args.out, "--gt", args.gt, "--jobs", str(args.jobs),
-                "--soundfonts", args.soundfonts]
-    gx.main()
+    gx.derived_main(args)
 
 
 if __name__ == "__main__":

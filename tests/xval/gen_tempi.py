@@ -26,7 +26,6 @@ import os
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-REPO = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, HERE)
 import gen_xval as gx  # noqa: E402  (also imports the development set's gen.py)
 
@@ -82,12 +81,7 @@ def register(factors, which):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--bench", default=gx.BENCH, help="development benchmark dir with gen.py (default: %(default)s)")
-    ap.add_argument("--out", default=os.path.join(REPO, "build", "analysis-tempi", "data"),
-                    help="audio output dir (default: %(default)s)")
-    ap.add_argument("--gt", default=os.path.join(REPO, "build", "analysis-tempi", "ground_truth.json"),
-                    help="ground-truth JSON path (default: %(default)s)")
-    ap.add_argument("--jobs", type=int, default=max(1, min(4, os.cpu_count() or 1)))
+    gx.derived_args(ap, "analysis-tempi")
     ap.add_argument("--factors", default=",".join("%g" % f for f in FACTORS),
                     help="comma-separated tempo factors (default: %(default)s)")
     ap.add_argument("--set", default="dev", choices=("dev", "xval"),
@@ -98,9 +92,7 @@ def main():
     register([float(f) for f in args.factors.split(",") if f], args.set)
     if not args.soundfonts:
         args.soundfonts = gx.FLUIDR3 if args.set == "dev" else ",".join(gx.pick_soundfonts(""))
-    sys.argv = [sys.argv[0], "--bench", args.bench, "--out", args.out, "--gt", args.gt, "--jobs", str(args.jobs),
-                "--soundfonts", args.soundfonts]
-    gx.main()
+    gx.derived_main(args)
 
 
 if __name__ == "__main__":
