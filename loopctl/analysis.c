@@ -95,6 +95,7 @@
                               * held like a new tempo */
 #define PATTERN_MIN_S 2.0    /* the pattern period is sought from here on, */
 #define PATTERN_MIN_ACF 0.2  /* needs this normalised ACF to count, */
+#define PATTERN_STANDOUT 0.3 /* must exceed it a tatum either side by this share, */
 #define PATTERN_TOL 0.04     /* a beat fits it within this share of it, */
 #define PATTERN_MISFIT 0.5   /* else the beat's score is scaled by this */
 #define TATUM_QUANTILE 0.25  /* the tatum: this quantile of the recent IOIs */
@@ -1485,8 +1486,17 @@ static double refine_peak(const struct jl_analysis *a, uint32_t i)
  * there is none or it recurs weakly (normalised ACF < PATTERN_MIN_ACF,
  * e.g. sustained pads, whose long-lag peaks are noise).  Music that loops
  * repeats a bar or a phrase; its recurrence at the bar or phrase is the
- * strongest one of that range. */
-static double pattern_period(const struct jl_analysis *a)
+ * strongest one of that range.
+ *
+ * Also 0 if that peak does not stand out of the tatum grid: where an
+ * onset sounds on every tatum (eighths strummed or picked throughout),
+ * every multiple of the tatum recurs nearly as strongly, and which of
+ * them is the largest is chance.  A real pattern period recurs more
+ * than the lags a tatum (0 = none known) before and after it, by
+ * PATTERN_STANDOUT of its own value.  Without this, eighths accented
+ * 3+3+2 at 130 BPM found a "pattern" of 11 eighths, which the beat does
+ * not divide, and read 2/3 of the beat. */
+static double pattern_period(const struct jl_analysis *a, double tatum)
 {
 	double best = 0;
 	uint32_t bl = 0;
@@ -1496,7 +1506,15 @@ static double pattern_period(const struct jl_analysis *a)
 			bl = l;
 		}
 	}
-	return bl && best >= PATTERN_MIN_ACF ? refine_peak(a, bl) : 0;
+	if (!bl || best < PATTERN_MIN_ACF)
+		return 0;
+	double B = refine_peak(a, bl);
+	if (tatum > 0) {
+		double peak = acf_norm(a, B), side = fmax(acf_norm(a, B - tatum), acf_norm(a, B + tatum));
+		if (peak - side < PATTERN_STANDOUT * peak)
+			return 0;
+	}
+	return B;
 }
 
 /* Does a beat of lag l fit a whole number of times into the pattern
@@ -1930,7 +1948,7 @@ static double choose_period(struct jl_analysis *a, uint64_t n, double *conf)
 	a->sparse = sp > 0;
 	if (sp > 0)
 		return sp;
-	double best = 0, B = pattern_period(a), tatum = tatum_period(a, n);
+	double best = 0, tatum = tatum_period(a, n), B = pattern_period(a, tatum);
 	uint32_t bl = 0;
 	for (uint32_t l = a->lmin; l <= a->lmax; l++) {
 		if (!acf_peak(a, l))
