@@ -1494,8 +1494,8 @@ static double refine_peak(const struct jl_analysis *a, uint32_t i)
  * them is the largest is chance.  A real pattern period recurs more
  * than the lags a tatum (0 = none known) before and after it, by
  * PATTERN_STANDOUT of its own value.  Without this, eighths accented
- * 3+3+2 at 130 BPM found a "pattern" of 11 eighths, which the beat does
- * not divide, and read 2/3 of the beat. */
+ * 3+3+2 at 157 BPM found a "pattern" of 11 eighths, which the beat does
+ * not divide, and read 2/5 of the beat for seconds. */
 static double pattern_period(const struct jl_analysis *a, double tatum)
 {
 	double best = 0;

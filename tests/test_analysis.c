@@ -837,9 +837,10 @@ static void test_tempo_tresillo(void)
 				 "eighths accented 3+3+2 at %.0f BPM (soft ones at %.1f): median %.2f, %zu of %zu "
 				 "readings at 2/3 of the beat", bpms[i], s ? 0.4 : 0.3, med, two3, cnt);
 			/* From 140 on, nothing but the beat: before the pattern
-			 * period had to stand out of the tatum grid, a "pattern" of
-			 * 11 eighths (which the beat does not divide) put 2/5 of
-			 * the beat into 16-22 of the 100 readings at 140 and 157. */
+			 * period had to stand out of the tatum grid, a chance
+			 * "pattern" that the beat does not divide (11 eighths at
+			 * 157) put 2/5 of the beat into 10-22 of the 100 readings
+			 * at 140 and 157. */
 			TH_CHECK(bpms[i] < 135 || beat * 100 >= 95 * cnt,
 				 "eighths accented 3+3+2 at %.0f BPM (soft ones at %.1f): %zu of %zu readings at the beat",
 				 bpms[i], s ? 0.4 : 0.3, beat, cnt);
