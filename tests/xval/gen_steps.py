@@ -74,7 +74,7 @@ def register():
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    gx.derived_args(ap, "analysis-steps")
+    gx.base_args(ap, "analysis-steps")
     ap.add_argument("--soundfonts", default=",".join(SOUNDFONTS),
                     help="comma-separated soundfonts to alternate (default: %(default)s)")
     args = ap.parse_args()

@@ -81,7 +81,7 @@ def register(factors, which):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    gx.derived_args(ap, "analysis-tempi")
+    gx.base_args(ap, "analysis-tempi")
     ap.add_argument("--factors", default=",".join("%g" % f for f in FACTORS),
                     help="comma-separated tempo factors (default: %(default)s)")
     ap.add_argument("--set", default="dev", choices=("dev", "xval"),

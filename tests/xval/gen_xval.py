@@ -741,10 +741,10 @@ def record(s, xv, sf, lat_s):
     return rec
 
 
-def derived_args(ap, name):
-    """The options a generator built on this one (gen_steps.py, gen_tempi.py)
-    passes through to main(): --bench, --out (build/NAME/data), --gt
-    (build/NAME/ground_truth.json), --jobs."""
+def base_args(ap, name):
+    """The options of this generator and of those built on it (gen_steps.py,
+    gen_tempi.py, which pass them through to main()): --bench, --out
+    (build/NAME/data), --gt (build/NAME/ground_truth.json), --jobs."""
     ap.add_argument("--bench", default=BENCH, help="development benchmark dir with gen.py (default: %(default)s)")
     ap.add_argument("--out", default=os.path.join(REPO, "build", name, "data"),
                     help="audio output dir (default: %(default)s)")
@@ -754,7 +754,7 @@ def derived_args(ap, name):
 
 
 def derived_main(args):
-    """main() on the clips a derived generator registered, with its derived_args()
+    """main() on the clips a derived generator registered, with its base_args()
     and args.soundfonts."""
     sys.argv = [sys.argv[0], "--bench", args.bench, "--out", args.out, "--gt", args.gt, "--jobs", str(args.jobs),
                 "--soundfonts", args.soundfonts]
@@ -763,12 +763,7 @@ def derived_main(args):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--bench", default=BENCH, help="development benchmark dir with gen.py (default: %(default)s)")
-    ap.add_argument("--out", default=os.path.join(REPO, "build", "analysis-xval", "data"),
-                    help="audio output dir (default: %(default)s)")
-    ap.add_argument("--gt", default=os.path.join(REPO, "build", "analysis-xval", "ground_truth.json"),
-                    help="ground-truth JSON path (default: %(default)s)")
-    ap.add_argument("--jobs", type=int, default=max(1, min(4, os.cpu_count() or 1)))
+    base_args(ap, "analysis-xval")
     ap.add_argument("--only", default="", help="comma-separated clip-name prefixes (noisy copies pull their source)")
     ap.add_argument("--soundfonts", default="", help="comma-separated soundfont paths to alternate "
                     "(default: the installed ones of %s)" % ", ".join(SOUNDFONT_CANDIDATES))
