@@ -208,25 +208,14 @@ bench-analysis: deps-bench
 	@echo
 	@$(BUILD)/tests/bench_ana build/analysis-bench/data/wav/*.wav
 
-bench-analysis-xval: deps-xval
-	@$(MAKE) --no-print-directory $(BUILD)/loopctl
-	@tests/xval/run_xval.sh $(BUILD)/loopctl
-
-bench-analysis-resynth: deps-xval
-	@$(MAKE) --no-print-directory $(BUILD)/loopctl
-	@tests/xval/run_resynth.sh $(BUILD)/loopctl
-
+# the analysis benchmarks beyond the development set: bench-analysis-NAME
+# runs tests/xval/run_NAME.sh
+XVAL_BENCHES := bench-analysis-xval bench-analysis-resynth bench-analysis-noise bench-analysis-steps bench-analysis-tempi
 bench-analysis-noise: deps-bench
+$(filter-out bench-analysis-noise,$(XVAL_BENCHES)): deps-xval
+$(XVAL_BENCHES):
 	@$(MAKE) --no-print-directory $(BUILD)/loopctl
-	@tests/xval/run_noise.sh $(BUILD)/loopctl
-
-bench-analysis-steps: deps-xval
-	@$(MAKE) --no-print-directory $(BUILD)/loopctl
-	@tests/xval/run_steps.sh $(BUILD)/loopctl
-
-bench-analysis-tempi: deps-xval
-	@$(MAKE) --no-print-directory $(BUILD)/loopctl
-	@tests/xval/run_tempi.sh $(BUILD)/loopctl
+	@tests/xval/run_$(@:bench-analysis-%=%).sh $(BUILD)/loopctl
 
 install: all
 	install -Dm755 $(BUILD)/jackloop $(DESTDIR)$(bindir)/jackloop
