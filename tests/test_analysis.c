@@ -1007,6 +1007,132 @@ static void test_tempo_backbeat(void)
 		 "metal with eighth kicks, snare on 2 and 4 at 180 BPM -> %.2f BPM (want 180, not 90)", t.bpm);
 }
 
+/* A hi-hat: 40 ms of differenced (high-passed) noise, decaying with a
+ * 6 ms time constant. */
+static void add_hat(size_t n, uint64_t f, float amp)
+{
+	float prev = 0;
+	for (uint32_t i = 0; i < RATE / 25 && f + i < n; i++) {
+		float v = noise();
+		sig[f + i] += amp * (v - prev) * expf(-(float)i / 288.0f);
+		prev = v;
+	}
+}
+
+/* Grooves whose off-beats hold more onset strength than their beats, at
+ * `bpm`, eighths from 0.5 s: loud hi-hats on every off-beat, and
+ *  - snare = 0: a kick on every beat and nothing else (a house groove);
+ *  - snare = 1: a kick on 1 and 3, a snare on 2 and 4 (a backbeat);
+ *  - snare = 2: the backbeat with a bass note (a 65 Hz tone, 150 ms) on
+ *    every off-beat too, so that the kick band rises on the off-beats as
+ *    well, and only the snares tell the beat.
+ * Returns the beat period in frames; beat k is at 0.5 s + k periods. */
+static double offbeat_groove(size_t n, double bpm, int snare)
+{
+	memset(sig, 0, n * sizeof(float));
+	rng = 0x0FFBu;
+	const double beat = 60.0 * RATE / bpm;
+	for (uint64_t k = 0;; k++) {
+		double f0 = RATE / 2.0 + k * beat / 2;
+		if (f0 >= n)
+			break;
+		uint64_t f = (uint64_t)llround(f0);
+		if (k % 2) {
+			add_hat(n, f, 0.9f);
+			for (uint32_t i = 0; snare == 2 && i < RATE * 3 / 20 && f + i < n; i++)
+				sig[f + i] += 0.4f * (float)sin(2.0 * 3.14159265358979323846 * 65.0 * i / RATE) *
+					      (i < 96 ? i / 96.0f : 1.0f) * (i > RATE / 8 ? 0.5f : 1.0f);
+		} else if (!snare || k % 4 == 0) {
+			add_kick(n, f, 0.5f);
+		} else {
+			add_snare(n, f, 2400, 300.0f);
+			add_burst(sig, n, f, 2400, 4, 0.2f); /* the drum's body, 188 Hz */
+		}
+	}
+	return beat;
+}
+
+/* Feed sig[0..n) and read the live grid every 0.1 s from `from` on, as
+ * the looper does (live_grid(): origin beat_frame, period period_frames):
+ * the share of readings whose latest beat lies within 20 ms of a true
+ * beat (0.5 s + k * beat), and the share known at the true tempo. */
+static double on_beat_share(size_t n, double beat, size_t from, double *known)
+{
+	struct jl_analysis *a = make();
+	if (!a) {
+		TH_CHECK(a != NULL, "create");
+		return 0;
+	}
+	size_t on = 0, cnt = 0, kn = 0;
+	const size_t step = RATE / 10;
+	for (size_t off = 0; off < n; off += step) {
+		size_t m = n - off < step ? n - off : step;
+		feed_at(a, sig + off, m, off, m);
+		if (off + m < from)
+			continue;
+		struct jl_tempo t;
+		jl_analysis_tempo(a, &t);
+		cnt++;
+		if (!t.known || fabs(t.period_frames - beat) > 0.02 * beat)
+			continue;
+		kn++;
+		double b = (double)t.beat_frame;
+		b += floor(((double)(off + m) - b) / t.period_frames) * t.period_frames;
+		double ph = fmod(b - RATE / 2.0, beat);
+		if (ph > beat / 2)
+			ph -= beat;
+		on += fabs(ph) <= 0.020 * RATE;
+	}
+	jl_analysis_destroy(a);
+	*known = cnt ? (double)kn / cnt : 0;
+	return cnt ? (double)on / cnt : 0;
+}
+
+/* The beats of the live grid fall on the beats, not on louder off-beats:
+ * where a backbeat names the period its snares place the beats, and the
+ * kick band's attacks weigh in the beat comb. */
+static void test_beat_phase(void)
+{
+	size_t n = RATE * 20;
+	double known, beat = offbeat_groove(n, 100.0, 1);
+	double on = on_beat_share(n, beat, RATE * 8, &known);
+	TH_CHECK(known >= 0.95 && on >= 0.95,
+		 "backbeat with loud off-beat hats, 100 BPM: %.0f %% of the grid's beats on the beat "
+		 "(%.0f %% at the tempo)", 100 * on, 100 * known);
+	beat = offbeat_groove(n, 100.0, 2);
+	on = on_beat_share(n, beat, RATE * 8, &known);
+	TH_CHECK(known >= 0.95 && on >= 0.95,
+		 "the backbeat with a bass note on every off-beat, 100 BPM: %.0f %% of the grid's beats on "
+		 "the beat (%.0f %% at the tempo)", 100 * on, 100 * known);
+	beat = offbeat_groove(n, 124.0, 0);
+	on = on_beat_share(n, beat, RATE * 8, &known);
+	TH_CHECK(known >= 0.95 && on >= 0.95,
+		 "kick on every beat with loud off-beat hats, 124 BPM: %.0f %% of the grid's beats on "
+		 "the beat (%.0f %% at the tempo)", 100 * on, 100 * known);
+	/* and on the attack: the clicks of a click track start at 0.5 s + k beats */
+	click_track(n, 120, 120, n);
+	struct jl_analysis *a = make();
+	if (!a) {
+		TH_CHECK(a != NULL, "create");
+		return;
+	}
+	uint64_t worst = 0;
+	const size_t step = RATE / 10;
+	for (size_t off = 0; off < n; off += step) {
+		feed_at(a, sig + off, step, off, step);
+		struct jl_tempo t;
+		jl_analysis_tempo(a, &t);
+		if (off + step < RATE * 4 || !t.known)
+			continue;
+		uint64_t ph = t.beat_frame % 24000, d = ph < 12000 ? ph : 24000 - ph;
+		if (d > worst)
+			worst = d;
+	}
+	TH_CHECK(worst <= 48, "120 BPM clicks: the grid's beat lands up to %llu frames from a click "
+		 "(want within 1 ms)", (unsigned long long)worst);
+	jl_analysis_destroy(a);
+}
+
 /* A click track steps from bpm0 to bpm1 at 10 s: the estimate reads bpm0
  * before and stays within 2 % of bpm1 from 4 s after the step on. */
 static void step_followed(double bpm0, double bpm1)
@@ -1353,6 +1479,7 @@ int main(void)
 	test_tempo_backbeat();
 	test_tempo_articulation();
 	test_tempo_sparse();
+	test_beat_phase();
 	test_beats_per_cycle();
 	test_silence();
 	test_gaps();
