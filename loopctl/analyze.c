@@ -26,7 +26,7 @@
 
 struct opts {
 	const char *path;
-	int onsets, tempo, json, decision, track;
+	int onsets, tempo, json, decision, track, beats;
 	long input;     /* 0 = mix of all channels, else 1-based channel */
 	long chunk;     /* feed size in frames; 0 = one hop; -1 = random */
 };
@@ -37,19 +37,25 @@ static void usage(FILE *f)
 	      "\n"
 	      "Run the daemon's onset/tempo analysis offline over an audio file\n"
 	      "(any format libsndfile reads), feeding it block by block exactly as\n"
-	      "the live path does.  Without --onsets/--tempo both are printed.\n"
+	      "the live path does.  Without --onsets/--tempo/--beats, onsets and\n"
+	      "tempo are printed.\n"
 	      "\n"
 	      "  --onsets       print onset times in seconds, one per line\n"
-	      "  --decision     with --onsets: add a second column, the decision time\n"
-	      "                 (input position in seconds when the onset was emitted)\n"
+	      "  --decision     with --onsets or --beats: add a second column, the\n"
+	      "                 decision time (input position in seconds when the onset\n"
+	      "                 or beat was known)\n"
 	      "  --tempo        print the tempo in BPM (median of the live estimate over\n"
 	      "                 the second half of the file), or `unknown`\n"
 	      "  --track        with --tempo: print `time_s bpm` lines every 0.1 s of\n"
 	      "                 audio (the estimate's update rate) as the live estimate\n"
 	      "                 evolves (`unknown` if none)\n"
+	      "  --beats        print the beats of the live estimate, one time in seconds\n"
+	      "                 per line: each beat as the looper's grid placed it when\n"
+	      "                 it passed (at most one tempo update, 0.1 s, later);\n"
+	      "                 with --onsets or --tempo only together with --json\n"
 	      "  --json         machine-readable output (onsets with decision time,\n"
 	      "                 strength and whether each is a slow swell; tempo, and\n"
-	      "                 the tempo track)\n"
+	      "                 the tempo track; beats with decision time)\n"
 	      "  --input N      analyse channel N (1-based); default: mix of all channels\n"
 	      "  --chunk N      feed N frames per call, 1..1048576 (default: one\n"
 	      "                 analysis hop)\n"
@@ -91,6 +97,8 @@ static int parse(int argc, char **argv, struct opts *o)
 			o->decision = 1;
 		} else if (!strcmp(s, "--track")) {
 			o->track = 1;
+		} else if (!strcmp(s, "--beats")) {
+			o->beats = 1;
 		} else if (!strcmp(s, "--input") || !strcmp(s, "--chunk")) {
 			if (i + 1 >= argc) {
 				fprintf(stderr, "loopctl analyze: %s needs a value\n", s);
@@ -124,7 +132,12 @@ static int parse(int argc, char **argv, struct opts *o)
 		fputs("loopctl analyze: no FILE given (see --help)\n", stderr);
 		return 2;
 	}
-	if (!o->onsets && !o->tempo)
+	if (o->beats && (o->onsets || o->tempo) && !o->json) {
+		fputs("loopctl analyze: --beats prints a list of its own: combine it with "
+		      "--onsets or --tempo only with --json\n", stderr);
+		return 2;
+	}
+	if (!o->onsets && !o->tempo && !o->beats)
 		o->onsets = o->tempo = 1;
 	return 0;
 }
@@ -149,9 +162,11 @@ struct run {
 	const struct opts *o;
 	struct jl_analysis *an;
 	uint32_t rate;
-	json_t *jons, *jtrack;
+	json_t *jons, *jtrack, *jbeats;
 	double *trk_t, *trk_b; /* tempo track (time, bpm or 0) */
 	size_t trk_n, trk_cap;
+	int have_beat;         /* a beat has been emitted (last_beat is valid) */
+	double last_beat;      /* frame of the last emitted beat */
 	uint64_t next_track;  /* absolute frame of the next track point */
 	uint64_t track_step;
 };
@@ -184,10 +199,40 @@ static int drain_onsets(struct run *r, uint64_t before, int count)
 	return 0;
 }
 
+/* --beats: the latest beat of the grid the looper would use now (origin
+ * t->beat_frame, period t->period_frames; see jl_looper_grid() in looper.c),
+ * emitted once: a latest beat within half a period of the one emitted
+ * before is that beat again, re-estimated. */
+static int emit_beat(struct run *r, const struct jl_tempo *t, uint64_t pos)
+{
+	if (!t->known || !(t->period_frames > 0))
+		return 0;
+	double P = t->period_frames, b = (double)t->beat_frame;
+	if ((double)pos > b)
+		b += floor(((double)pos - b) / P) * P;
+	if (r->have_beat && b <= r->last_beat + 0.5 * P)
+		return 0;
+	r->have_beat = 1;
+	r->last_beat = b;
+	double bt = b / r->rate, d = (double)pos / r->rate;
+	if (r->jbeats) {
+		json_t *e = json_pack("{s:f, s:f}", "time", bt, "decision", d);
+		if (!e || json_array_append_new(r->jbeats, e) < 0)
+			return -ENOMEM;
+	} else if (r->o->decision) {
+		printf("%.6f %.6f\n", bt, d);
+	} else {
+		printf("%.6f\n", bt);
+	}
+	return 0;
+}
+
 static int track_point(struct run *r, uint64_t pos)
 {
 	struct jl_tempo t;
 	jl_analysis_tempo(r->an, &t);
+	if (r->o->beats && emit_beat(r, &t, pos) < 0)
+		return -ENOMEM;
 	if (r->trk_n == r->trk_cap) {
 		size_t nc = r->trk_cap ? 2 * r->trk_cap : 256;
 		double *nt = jl_realloc(r->trk_t, nc * sizeof(double));
@@ -292,7 +337,8 @@ int jl_analyze_main(int argc, char **argv)
 		root = json_object();
 		r.jons = json_array();
 		r.jtrack = json_array();
-		if (!root || !r.jons || !r.jtrack) {
+		r.jbeats = json_array();
+		if (!root || !r.jons || !r.jtrack || !r.jbeats) {
 			fputs("loopctl analyze: out of memory\n", stderr);
 			goto out;
 		}
@@ -410,7 +456,8 @@ int jl_analyze_main(int argc, char **argv)
 		if (!jt || !o2 || json_object_update(root, o2) < 0 ||
 		    (o.onsets && json_object_set(root, "onsets", r.jons) < 0) ||
 		    (o.tempo && json_object_set_new(root, "tempo", jt) < 0) ||
-		    (o.tempo && json_object_set(root, "track", r.jtrack) < 0)) {
+		    (o.tempo && json_object_set(root, "track", r.jtrack) < 0) ||
+		    (o.beats && json_object_set(root, "beats", r.jbeats) < 0)) {
 			json_decref(o2);
 			if (!o.tempo)
 				json_decref(jt);
@@ -449,6 +496,7 @@ out:
 		sf_close(sf);
 	json_decref(r.jons);
 	json_decref(r.jtrack);
+	json_decref(r.jbeats);
 	json_decref(root);
 	jl_free(r.trk_t);
 	jl_free(r.trk_b);

@@ -96,6 +96,21 @@ expect 0 "tempo track, input not a whole number of steps" "$LOOPCTL" analyze "$T
 tail -1 "$T/out" | awk '{ exit !($1 == 8.021) }' && ok || bad "track end: $(tail -1 "$T/out"), want 8.021"
 expect 0 "json" "$LOOPCTL" analyze "$T/clicks.wav" --json
 python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert len(d["onsets"])==15 and abs(d["tempo"]["bpm"]-120)<1 and d["rate"]==48000 and len(d["track"])==80 and not any(o["swell"] for o in d["onsets"])' "$T/out" && ok || bad "json output"
+# --beats: the live grid's beats, each once, on the clicks (within 1 ms), each known
+# within a tempo update (0.1 s) plus the onset's own delay after it sounded
+expect 0 "beats" "$LOOPCTL" analyze "$T/clicks.wav" --beats --decision
+awk 'NF != 2 { exit 1 } { k = $1 / 0.5; d = $1 - 0.5 * int(k + 0.5); if (d < 0) d = -d; if (d > 0.001 || $2 < $1 || $2 - $1 > 0.2) exit 1 }' "$T/out" &&
+  ok || bad "beats off the clicks or known late: $(head -3 "$T/out")"
+n=$(grep -c . "$T/out"); [ "$n" -ge 10 ] && [ "$n" -le 15 ] && ok || bad "clicks.wav: $n beats, want 10..15 (one per click once the tempo is known)"
+[ -z "$(cut -d' ' -f1 "$T/out" | uniq -d)" ] && awk 'NR > 1 && ($1 - p < 0.49 || $1 - p > 0.51) { exit 1 } { p = $1 }' "$T/out" &&
+  ok || bad "beats not one per click, in order: $(tr '\n' ' ' <"$T/out" | head -c 300)"
+cut -d' ' -f1 "$T/out" >"$T/beats_default"
+expect 0 "beats, chunk random" "$LOOPCTL" analyze "$T/clicks.wav" --beats --chunk random
+cmp -s "$T/out" "$T/beats_default" && ok || bad "--chunk random changes the beats"
+expect 0 "beats json" "$LOOPCTL" analyze "$T/clicks.wav" --beats --tempo --json
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); b=d["beats"]; assert len(b)>=10 and all(x["decision"]>=x["time"] for x in b) and abs(d["tempo"]["bpm"]-120)<1' "$T/out" && ok || bad "json beats: $(head -c 300 "$T/out")"
+expect 0 "short beats" "$LOOPCTL" analyze "$T/short.wav" --beats
+[ ! -s "$T/out" ] && ok || bad "a file too short for a tempo has beats: $(cat "$T/out")"
 # a pad's chord changes swell in over 0.3 s: found (within 50 ms), those only the swell
 # detector finds marked as swells
 expect 0 "pad json" "$LOOPCTL" analyze "$T/pad.wav" --onsets --json
@@ -134,10 +149,11 @@ expect 2 "input 0" "$LOOPCTL" analyze "$T/clicks.wav" --input 0; one_line_err "i
 expect 2 "chunk abc" "$LOOPCTL" analyze "$T/clicks.wav" --chunk abc; one_line_err "chunk abc"
 expect 2 "missing value" "$LOOPCTL" analyze "$T/clicks.wav" --chunk; one_line_err "missing value"
 expect 2 "two files" "$LOOPCTL" analyze "$T/clicks.wav" "$T/short.wav"; one_line_err "two files"
+expect 2 "beats with onsets, no json" "$LOOPCTL" analyze "$T/clicks.wav" --beats --onsets; one_line_err "beats with onsets"
 
 # --- help documents every option
 expect 0 "help" "$LOOPCTL" analyze --help
-for o in --onsets --tempo --json --decision --track --input --chunk --help; do
+for o in --onsets --tempo --beats --json --decision --track --input --chunk --help; do
   grep -q -- "$o" "$T/out" && ok || bad "--help does not mention $o"
 done
 

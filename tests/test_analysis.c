@@ -1053,7 +1053,7 @@ static double offbeat_groove(size_t n, double bpm, int snare)
 }
 
 /* Feed sig[0..n) and read the live grid every 0.1 s from `from` on, as
- * the looper does (live_grid(): origin beat_frame, period period_frames):
+ * the looper does (jl_looper_grid(): origin beat_frame, period period_frames):
  * the share of readings whose latest beat lies within 20 ms of a true
  * beat (0.5 s + k * beat), and the share known at the true tempo. */
 static double on_beat_share(size_t n, double beat, size_t from, double *known)
