@@ -7,7 +7,7 @@
 # Installs nothing.  Data and results go under build/analysis-bench/:
 #   data/wav/*.wav, ground_truth.json      (gen.py, ~7-15 s, once)
 #   data/results/aubio*/...               (run_aubio.sh, ~45 s, once; FORCE_AUBIO=1 reruns)
-#   data/results/loopctl/<clip>.onsets|.bpm, report.md
+#   data/results/loopctl/<clip>.onsets|.bpm|.beats, report.md
 # Environment: BENCH=path/to/analysis-bench (default ../shared/analysis-bench),
 #              OUT=dir (default build/analysis-bench), JOBS=n (default nproc).
 set -euo pipefail
@@ -63,6 +63,8 @@ cpu=$( { time (for n in $(clips); do echo "$n"; done | xargs -P "$JOBS" -n 1 sh 
   '"$LOOPCTL" analyze "$DATA/wav/$0.wav" --onsets --decision > "$MINE/$0.onsets"') ; } 2>&1 )
 for n in $(clips); do echo "$n"; done | xargs -P "$JOBS" -n 1 sh -c \
   '"$LOOPCTL" analyze "$DATA/wav/$0.wav" --tempo --track > "$MINE/$0.bpm"'
+for n in $(clips); do echo "$n"; done | xargs -P "$JOBS" -n 1 sh -c \
+  '"$LOOPCTL" analyze "$DATA/wav/$0.wav" --beats > "$MINE/$0.beats"'
 audio_s=$("$PY" -c 'import json,sys; print(sum(c["duration"] for c in json.load(open(sys.argv[1]))["clips"]))' "$GT")
 
 ONSET_BASE=""
@@ -122,5 +124,8 @@ if t:
             print("| settle after the step, %s | %s | - | %s |" % (
                 s["clip"], "%.1f s" % v if v is not None else "never", "yes" if v is not None and v <= 4 else "**no**"))
 EOF
+  echo
+  # shellcheck disable=SC2046  # label=dir words
+  "$PY" "$ROOT/tests/xval/beat_score.py" --gt "$GT" "loopctl=$MINE" $([ -d "$RES/aubiotrack" ] && echo "aubiotrack=$RES/aubiotrack")
 } | tee "$REPORT"
 echo "== wrote $REPORT"

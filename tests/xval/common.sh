@@ -11,14 +11,18 @@
 #                              bench_check, then generate the development set
 #                              into DEV if it is not there
 #   run_loopctl DIR            analyze every DIR/wav/*.wav with $LOOPCTL (and $REF
-#                              as "ref" if set) into DIR/results/<label>/; appends
-#                              label=dir pairs to $methods
+#                              as "ref" if set) into DIR/results/<label>/ (.bpm,
+#                              .onsets, and .beats where the binary has --beats);
+#                              appends label=dir pairs to $methods
 #   run_aubioonset DIR         every aubioonset method ($AUBIO_ONSET) on DIR/wav,
 #                              cached in DIR/aubioonset-<m>/ until the wav changes;
 #                              appends aubioonset-<m>=dir pairs to $onset_methods
 #   run_aubiotrack DIR         aubiotrack on DIR/wav, its beats as a tempo track
 #                              ($BENCH/beats2bpm.py) in DIR/aubiotrack/, cached the
 #                              same way; appends aubiotrack=dir to $tempo_methods
+#   beat_report GT DIR...      the beats section of a report: beat_score.py over
+#                              the label=dir pairs of $methods that hold .beats
+#                              files, and each DIR (aubiotrack's) that does
 
 abspath() { case "$1" in /*) echo "$1" ;; *) echo "$PWD/$1" ;; esac; }
 
@@ -68,7 +72,8 @@ run_loopctl() {
     export bin R
     find "$D/wav" -name '*.wav' -print0 | sort -z | xargs -0 -P "$JOBS" -I{} sh -c \
       'n=$(basename "$1" .wav); "$bin" analyze "$1" --tempo --track > "$R/$n.bpm" &&
-       "$bin" analyze "$1" --onsets --decision > "$R/$n.onsets" || echo "analyze failed on $n" >&2' _ {}
+       "$bin" analyze "$1" --onsets --decision > "$R/$n.onsets" || echo "analyze failed on $n" >&2
+       "$bin" analyze "$1" --beats > "$R/$n.beats" 2>/dev/null || rm -f "$R/$n.beats"' _ {}
     methods="$methods $lab=$R"
   done
 }
@@ -96,4 +101,15 @@ run_aubiotrack() {
   done | PY="$PY" BENCH="$BENCH" xargs -r -P "$JOBS" -n 2 sh -c \
     'aubiotrack -i "$0" > "${1%.bpm}.beats" && "$PY" "$BENCH/beats2bpm.py" "${1%.bpm}.beats" > "$1"'
   tempo_methods="$tempo_methods aubiotrack=$D/aubiotrack"
+}
+
+beat_report() {
+  local gt="$1" m d lst=""
+  shift
+  for m in $methods; do ls "${m#*=}"/*.beats >/dev/null 2>&1 && lst="$lst $m"; done
+  for d in "$@"; do ls "$d"/*.beats >/dev/null 2>&1 && lst="$lst $(basename "$d")=$d"; done
+  [ -n "$lst" ] || return 0
+  # shellcheck disable=SC2086  # label=dir words
+  "$PY" "$HERE/beat_score.py" --gt "$gt" $lst
+  echo
 }

@@ -58,6 +58,7 @@ REPORT="$OUT/report.md"
   echo "## onset F (mean of per-clip F, +-50 ms): loopctl against aubio's best method per condition"
   echo
   "$PY" "$HERE/aubio_best.py" "$D/scores.json" condition
+  beat_report "$D/ground_truth.json" "$D/aubiotrack"
   echo "## tempo readings that the noise changes (Acc1 against the clean clip's)"
   echo
   # shellcheck disable=SC2086

@@ -56,6 +56,7 @@ for sf in $SOUNDFONTS; do
     echo "### onset F (mean of per-clip F, +-50 ms): loopctl against aubio's best method per category"
     echo
     "$PY" "$HERE/aubio_best.py" "$D/scores.json"
+    beat_report "$D/ground_truth.json"
     echo "### constant-tempo clips not read at the written tempo (Acc1)"
     echo
     PYTHONPATH="$HERE:$BENCH" "$PY" - "$D/ground_truth.json" $methods <<'EOF'

@@ -55,6 +55,8 @@ for name, f in (("median", lambda v: cell(statistics.median([val(x) for x in v])
                 ("longest", lambda v: cell(max(v, key=val)))):
     print("| **%s** | %s |" % (name, " | ".join(f(list(st[lab].values())) for lab in labs)))
 EOF
+  echo
+  beat_report "$GT"
 } >"$REPORT"
 cat "$REPORT"
 echo "== wrote $REPORT"

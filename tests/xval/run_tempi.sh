@@ -64,6 +64,7 @@ REPORT="$OUT/report.md"
   "$PY" "$BENCH/score.py" --gt "$GT" --summary --json "$OUT/scores.json" $tempo_methods |
     tail -n +2 | awk '/^### tempo steps/ { skip = 1; next } /^#/ { skip = 0 } !skip'
   echo
+  beat_report "$GT" "$D/aubiotrack"
   echo "## each clip's reading at every tempo (= Acc1, ~ Acc2 only, X neither)"
   echo
   # shellcheck disable=SC2086

@@ -67,7 +67,9 @@ for n in $(clips); do echo "$n"; done | xargs -P "$JOBS" -n 1 sh -c '
   "$LOOPCTL" analyze "$DATA/wav/$0.wav" --tempo --track > "$RES/loopctl/$0.bpm" ||
     echo "loopctl analyze --tempo failed on $0" >&2
   "$LOOPCTL" analyze "$DATA/wav/$0.wav" --onsets --decision > "$RES/loopctl/$0.onsets" ||
-    echo "loopctl analyze --onsets failed on $0" >&2'
+    echo "loopctl analyze --onsets failed on $0" >&2
+  "$LOOPCTL" analyze "$DATA/wav/$0.wav" --beats > "$RES/loopctl/$0.beats" ||
+    echo "loopctl analyze --beats failed on $0" >&2'
 METHODS="loopctl=$RES/loopctl"
 ONSET_METHODS=""
 AUBIO_ONSET="hfc specflux complex energy specdiff phase kl mkl"
@@ -172,5 +174,8 @@ for lab, _ in methods:
                     "%d/%d = %.2f" % (a2, n, a2 / n)])
 print(score.table(["method", "Acc1 (bpm)", "bpm or alt_bpm", "Acc2 (x1, 2, 1/2, 3, 1/3)"], sumrows))
 EOF
+  echo
+  # shellcheck disable=SC2046  # label=dir words
+  "$PY" "$HERE/beat_score.py" --gt "$GT" "loopctl=$RES/loopctl" $([ -d "$RES/aubiotrack" ] && echo "aubiotrack=$RES/aubiotrack")
 } | tee "$REPORT"
 echo "== wrote $REPORT"
