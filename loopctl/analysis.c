@@ -124,6 +124,8 @@
 #define BEAT_SNARE_TOL 0.125 /* the beats within this share of a period of the snares */
 #define BEAT_SNAP_S 0.05    /* a beat moves onto an onset this close (and P/8) */
 #define BEAT_LOW_W 0.025    /* the beat comb: weight of the kick band's rise, per dB */
+#define BEAT_KEEP 0.2       /* the phase moves only to a comb this much stronger */
+#define BEAT_KEEP_TOL 0.1   /* ... than the best within this share of a period of the last */
 #define ART_RING_DBS 25.0   /* notes that fall slower than this ring ... */
 #define ART_DAMPED_DBS 40.0 /* ... faster than this are damped (dB/s) */
 #define ART_CENTRE_BPM 84.85 /* ringing: the curve's centre, half an octave below 120 */
@@ -243,6 +245,8 @@ struct jl_analysis {
 	double period;      /* hops; 0 = none */
 	double conf;
 	uint64_t beat_frame;
+	uint64_t beat_hop;  /* the comb's latest beat, hop (valid if beat_held) */
+	int beat_held;
 	int tknown;
 	size_t bb_named;    /* snares in bb_snare[] behind backbeat()'s last answer (0: none) */
 	double bb_beat;     /* ... the beat it named, hops */
@@ -704,6 +708,7 @@ void jl_analysis_reset(struct jl_analysis *a)
 	a->str_init = 0;
 	a->str_logmean = 0;
 	a->beat_frame = 0;
+	a->beat_held = 0;
 }
 
 uint32_t jl_analysis_hop(const struct jl_analysis *a)
@@ -2141,7 +2146,17 @@ static double snare_phase(const struct jl_analysis *a, uint64_t n, double P)
  * ghost notes and off-beat hats, a clap pattern) can hold more strength
  * between the beats than on them: the comb alone put the development
  * set's funk groove, played with MuseScore General's kit, on its
- * off-beats for 41 % of its beats. */
+ * off-beats for 41 % of its beats.
+ *
+ * The phase is also held: the comb's best phase within BEAT_KEEP_TOL of
+ * a period of where the last beat predicts one stays unless another is
+ * BEAT_KEEP stronger, as a drummer keeps time through a fill.  Without
+ * it a swung ride's skip notes, a third of a beat early, took the grid
+ * for bars at a time.  Measured on ten sets (dev, validation, four
+ * soundfonts, both at other tempi, noise, steps): 0.2 raised the beat F
+ * on eight, by up to 0.017, and lowered it by 0.001 on the other two;
+ * 0.1 gained less, 0.3 and 0.5 lost on TimGM6mb's rendering and under
+ * noise. */
 static uint64_t beat_phase(const struct jl_analysis *a, uint64_t n, double P)
 {
 	uint32_t np = (uint32_t)P;
@@ -2155,8 +2170,10 @@ static uint64_t beat_phase(const struct jl_analysis *a, uint64_t n, double P)
 	if (nb < 1)
 		return n;
 	const double sp = snare_phase(a, n, P);
-	double best = -1;
-	uint32_t bphi = 0;
+	/* where the last beat says the latest one is: hops back from n */
+	const double pp = a->beat_held && a->beat_hop <= n ? fmod((double)(n - a->beat_hop), P) : -1;
+	double best = -1, held = -1;
+	uint32_t bphi = 0, hphi = 0;
 	for (uint32_t phi = 0; phi <= np; phi++) {
 		if (sp >= 0) {
 			double d = fabs((double)phi - sp);
@@ -2168,7 +2185,14 @@ static uint64_t beat_phase(const struct jl_analysis *a, uint64_t n, double P)
 			best = s;
 			bphi = phi;
 		}
+		double d = fabs((double)phi - pp);
+		if (pp >= 0 && (d < P - d ? d : P - d) <= BEAT_KEEP_TOL * P && s > held) {
+			held = s;
+			hphi = phi;
+		}
 	}
+	if (held > 0 && best <= (1 + BEAT_KEEP) * held)
+		bphi = hphi;
 	return n - bphi;
 }
 
@@ -2219,6 +2243,7 @@ static int tempo_evidence(const struct jl_analysis *a, uint64_t now)
 
 static void tempo_unknown(struct jl_analysis *a)
 {
+	a->beat_held = 0;
 	a->tknown = 0;
 	a->period = 0;
 	a->cand_period = 0;
@@ -2309,7 +2334,9 @@ static void tempo_hop(struct jl_analysis *a, uint64_t n, double fast_mean, doubl
 	a->period = P;
 	a->conf = conf > 1 ? 1 : conf;
 	a->tknown = 1;
-	a->beat_frame = beat_frame_of(a, n, beat_phase(a, n, P), P);
+	a->beat_hop = beat_phase(a, n, P);
+	a->beat_held = 1;
+	a->beat_frame = beat_frame_of(a, n, a->beat_hop, P);
 }
 
 /* ------------------------------------------------------------------ feed */
