@@ -2152,11 +2152,12 @@ static double snare_phase(const struct jl_analysis *a, uint64_t n, double P)
  * a period of where the last beat predicts one stays unless another is
  * BEAT_KEEP stronger, as a drummer keeps time through a fill.  Without
  * it a swung ride's skip notes, a third of a beat early, took the grid
- * for bars at a time.  Measured on ten sets (dev, validation, four
- * soundfonts, both at other tempi, noise, steps): 0.2 raised the beat F
- * on eight, by up to 0.017, and lowered it by 0.001 on the other two;
- * 0.1 gained less, 0.3 and 0.5 lost on TimGM6mb's rendering and under
- * noise. */
+ * for bars at a time.  Measured on eleven sets (dev, validation, four
+ * soundfonts, both at other tempi, both under noise, steps): 0.2 raised
+ * the beat F on eight, by up to 0.017, and lowered it by 0.001-0.002 on
+ * three; 0.1 gained less, 0.3 and 0.5 lost on TimGM6mb's rendering and
+ * under noise.  Its cost is in odd meters: a held phase cannot follow
+ * the unequal beats of a 7/8 grouped 2+2+3. */
 static uint64_t beat_phase(const struct jl_analysis *a, uint64_t n, double P)
 {
 	uint32_t np = (uint32_t)P;
