@@ -1084,6 +1084,7 @@ static double swing_ride(size_t n, double bpm, float skip)
  * `half_ok`, at half of it: the phase is what is read). */
 static double on_beat_share(size_t n, double beat, size_t from, int half_ok, double *known)
 {
+	*known = 0;
 	struct jl_analysis *a = make();
 	if (!a) {
 		TH_CHECK(a != NULL, "create");
@@ -1115,34 +1116,26 @@ static double on_beat_share(size_t n, double beat, size_t from, int half_ok, dou
 	return cnt ? (double)on / cnt : 0;
 }
 
+/* At least 95 % of the grid's readings from 8 s on lie on the beat. */
+static void check_on_beat(const char *what, size_t n, double beat, int half_ok)
+{
+	double known = 0, on = on_beat_share(n, beat, RATE * 8, half_ok, &known);
+	TH_CHECK(known >= 0.95 && on >= 0.95, "%s: %.0f %% of the grid's beats on the beat (%.0f %% at the tempo%s)",
+		 what, 100 * on, 100 * known, half_ok ? " or half of it" : "");
+}
+
 /* The beats of the live grid fall on the beats, not on louder off-beats:
- * where a backbeat names the period its snares place the beats, and the
- * kick band's attacks weigh in the beat comb. */
+ * where a backbeat names the period its snares place the beats, the
+ * kick band's attacks weigh in the beat comb, and the phase is held. */
 static void test_beat_phase(void)
 {
 	size_t n = RATE * 20;
-	double known, beat = offbeat_groove(n, 100.0, 1);
-	double on = on_beat_share(n, beat, RATE * 8, 0, &known);
-	TH_CHECK(known >= 0.95 && on >= 0.95,
-		 "backbeat with loud off-beat hats, 100 BPM: %.0f %% of the grid's beats on the beat "
-		 "(%.0f %% at the tempo)", 100 * on, 100 * known);
-	beat = offbeat_groove(n, 100.0, 2);
-	on = on_beat_share(n, beat, RATE * 8, 0, &known);
-	TH_CHECK(known >= 0.95 && on >= 0.95,
-		 "the backbeat with a bass note on every off-beat, 100 BPM: %.0f %% of the grid's beats on "
-		 "the beat (%.0f %% at the tempo)", 100 * on, 100 * known);
-	beat = offbeat_groove(n, 124.0, 0);
-	on = on_beat_share(n, beat, RATE * 8, 0, &known);
-	TH_CHECK(known >= 0.95 && on >= 0.95,
-		 "kick on every beat with loud off-beat hats, 124 BPM: %.0f %% of the grid's beats on "
-		 "the beat (%.0f %% at the tempo)", 100 * on, 100 * known);
+	check_on_beat("backbeat with loud off-beat hats, 100 BPM", n, offbeat_groove(n, 100.0, 1), 0);
+	check_on_beat("the backbeat with a bass note on every off-beat, 100 BPM", n, offbeat_groove(n, 100.0, 2), 0);
+	check_on_beat("kick on every beat with loud off-beat hats, 124 BPM", n, offbeat_groove(n, 124.0, 0), 0);
 	/* a swung ride's skip notes, a third of a beat before the beats, do
 	 * not take the grid (read at the beat or at half of it) */
-	beat = swing_ride(n, 150.0, 1.3f);
-	on = on_beat_share(n, beat, RATE * 8, 1, &known);
-	TH_CHECK(known >= 0.95 && on >= 0.95,
-		 "a swung ride at 150 BPM, its skip notes 1.3 times as loud: %.0f %% of the grid's beats on "
-		 "the beat (%.0f %% at the tempo or half of it)", 100 * on, 100 * known);
+	check_on_beat("a swung ride at 150 BPM, its skip notes 1.3 times as loud", n, swing_ride(n, 150.0, 1.3f), 1);
 	/* and on the attack: the clicks of a click track start at 0.5 s + k beats */
 	click_track(n, 120, 120, n);
 	struct jl_analysis *a = make();
