@@ -2210,7 +2210,7 @@ static uint64_t beat_place(const struct jl_analysis *a, uint64_t bh)
  * nearest onset within BEAT_SNAP_S and an eighth of the period
  * (jl_analysis_nearest_onset(): not a swell, not a ghost).  The comb
  * finds the hop where the envelope peaks, a hop or two into the attack:
- * its beats fell a median 7-13 ms after the written ones on the
+ * its beats fell a median 6-19 ms after the written ones on the
  * benchmark sets, the snapped ones 3 ms before to 4 ms after.  A loop
  * cut at a beat starts on the attack, not inside it.  A beat too recent
  * for its onset to be reported yet (jl_analysis_attack_delay()) gives
