@@ -2119,13 +2119,27 @@ static double comb_at(const struct jl_analysis *a, uint64_t n, double P, uint32_
 	return s;
 }
 
+/* How far a beat at hop bh is placed before the hop's end, in frames: as
+ * onsets are, a quarter of the fast window plus a quarter hop. */
+static uint64_t beat_back(const struct jl_analysis *a)
+{
+	return a->st[DET_FAST].win / 4 + a->hop / 4;
+}
+
+/* The distance of phases x and y (hops) on a circle of P hops. */
+static double phase_dist(double x, double y, double P)
+{
+	double d = fmod(fabs(x - y), P);
+	return d < P - d ? d : P - d;
+}
+
 /* The snares' mean phase (hops back from n, in [0, P)) when backbeat()
  * named the period P, else -1.  A circular mean: the phases wrap at P. */
 static double snare_phase(const struct jl_analysis *a, uint64_t n, double P)
 {
 	if (!a->bb_named || fabs(a->bb_beat - P) > 0.04 * P)
 		return -1;
-	const double back = a->st[DET_FAST].win / 4 + a->hop / 4, w = 2 * PI_D / P;
+	const double back = (double)beat_back(a), w = 2 * PI_D / P;
 	double c = 0, s = 0;
 	for (size_t i = 0; i < a->bb_named; i++) {
 		/* the hop that beat_place() puts on this snare */
@@ -2176,18 +2190,14 @@ static uint64_t beat_phase(const struct jl_analysis *a, uint64_t n, double P)
 	double best = -1, held = -1;
 	uint32_t bphi = 0, hphi = 0;
 	for (uint32_t phi = 0; phi <= np; phi++) {
-		if (sp >= 0) {
-			double d = fabs((double)phi - sp);
-			if ((d < P - d ? d : P - d) > BEAT_SNARE_TOL * P)
-				continue;
-		}
+		if (sp >= 0 && phase_dist(phi, sp, P) > BEAT_SNARE_TOL * P)
+			continue;
 		double s = comb_at(a, n, P, nb, phi);
 		if (s > best) {
 			best = s;
 			bphi = phi;
 		}
-		double d = fabs((double)phi - pp);
-		if (pp >= 0 && (d < P - d ? d : P - d) <= BEAT_KEEP_TOL * P && s > held) {
+		if (pp >= 0 && phase_dist(phi, pp, P) <= BEAT_KEEP_TOL * P && s > held) {
 			held = s;
 			hphi = phi;
 		}
@@ -2197,12 +2207,10 @@ static uint64_t beat_phase(const struct jl_analysis *a, uint64_t n, double P)
 	return n - bphi;
 }
 
-/* The frame of the beat at hop bh: placed as onsets are (a quarter of the
- * fast window plus a quarter hop before the hop's end). */
+/* The frame of the beat at hop bh (see beat_back()). */
 static uint64_t beat_place(const struct jl_analysis *a, uint64_t bh)
 {
-	uint64_t fe = frame_end(a, bh);
-	uint64_t back = a->st[DET_FAST].win / 4 + a->hop / 4;
+	uint64_t fe = frame_end(a, bh), back = beat_back(a);
 	return fe > a->origin + back ? fe - back : a->origin;
 }
 
