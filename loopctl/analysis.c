@@ -7,7 +7,7 @@
  *     tonal: N = 16 H (~85 ms), fine frequency resolution for pitch changes.
  *   |X| -> log-spaced triangular filterbank (24 bands/octave, 30 Hz-17 kHz)
  *       -> L_n[b] = log10(1 + lambda E_n[b])
- *     (lambda raised for quiet input: see level_gain)
+ *     (lambda raised for quiet input: see level_track)
  *
  *   fast flux   f_n = sum_b max(0, L_n[b] - max(M_{n-1}[b], M_{n-2}[b]))
  *   tonal flux  t_n = sum_b max(0, L'_n[b] - max_{k=1..K} M'_{n-k}[b])
@@ -155,6 +155,7 @@
 #define SWELL_BACK_S 0.5    /* (searched this far back), */
 #define SWELL_PLACE 0.4     /* placed this share of the tonal window before that hop's end */
 #define SWELL_MERGE_S 0.100 /* no swell within this of another onset */
+#define LEVEL_FIND_S 0.25   /* the start's level placeholder decays this fast (level_track) */
 #define PI_D 3.14159265358979323846
 
 enum { DET_FAST, DET_TONAL, NDET };
@@ -271,9 +272,10 @@ struct jl_analysis {
 	uint32_t swn, sw_lag, sw_span, sw_peak, sw_back, sw_merge;
 	float *sw_lev, *sw_s, *sw_ref;
 	float *sw_pre, *sw_suf; /* swn rows: running maxima within blocks of sw_span + 1 rows */
-	/* level normalization (see level_gain) */
+	/* level normalization (see level_track) */
 	double lvl_peak;    /* peak-held mean square of the fast window */
-	double lvl_target, lvl_max_gain, lvl_decay;
+	double lvl_target, lvl_max_gain, lvl_decay, lvl_find;
+	int lvl_found; /* the input has reached the peak (else it is the start's placeholder) */
 	double lam;         /* lambda for this hop */
 	uint32_t sw_top[SWELL_BANDS];
 };
@@ -631,6 +633,7 @@ struct jl_analysis *jl_analysis_create(const struct jl_analysis_config *c)
 	a->lvl_target = pow(10.0, c->level_target_db / 10.0);
 	a->lvl_max_gain = pow(10.0, c->level_max_gain_db / 20.0);
 	a->lvl_decay = exp(-(double)a->hop / (c->level_tau_s * c->rate));
+	a->lvl_find = exp(-(double)a->hop / (LEVEL_FIND_S * c->rate));
 	a->tdecay = exp(-(double)a->hop / (c->tempo_tau_s * c->rate));
 	a->rdecay = exp(-(double)a->hop / (RECENT_TAU_S * c->rate));
 	a->cdecay = exp(-(double)a->hop / (CHANGE_TAU_S * c->rate));
@@ -678,7 +681,8 @@ static void reset_stream(struct jl_analysis *a)
 	a->ring_w = 0;
 	a->fill = 0;
 	a->nframes = 0;
-	a->lvl_peak = a->lvl_target; /* start at unit gain */
+	a->lvl_peak = a->lvl_target; /* unit gain until the input is heard (level_track) */
+	a->lvl_found = 0;
 	a->ymean = 0;
 	a->period = 0;
 	a->conf = 0;
@@ -844,6 +848,46 @@ static float at(const struct jl_analysis *a, const float *ring, uint64_t n)
 	return ring[n % a->envn];
 }
 
+/* Level normalization.  log10(1 + lambda |X|) is logarithmic only where
+ * lambda |X| >> 1; a quiet input falls into its linear part, where every
+ * onset function shrinks with the level (24 dB down, the dev set's onset
+ * F fell from 0.97 to 0.84, its pads' from 0.86 to 0.17).  So lambda is
+ * raised by the gain that brings the recent peak of the fast window's
+ * mean square (held, decaying with level_tau_s) up to level_target_db,
+ * at most level_max_gain_db; it is never lowered, so music as loud as
+ * the benchmark's (peaks above the target) is analysed as it was.  The
+ * level gate reads the true level.
+ *
+ * A stream starts at unit gain: the peak starts at the target, a
+ * placeholder until the input first reaches it.  Until then the
+ * placeholder decays with LEVEL_FIND_S instead of level_tau_s over the
+ * hops that pass the level gate, so a quiet source is analysed at its
+ * gain after 1.4 s at most (24 dB down), not after the 11 s the held
+ * peak needs.  Silence does not move it: after silence the first attack
+ * is analysed at unit gain, as before (at full gain a stream's first
+ * attack was placed up to a hop early, and a noise bed that starts with
+ * the stream became an onset).  The peak includes the hop being
+ * analysed (level_track() runs before its bands are taken to the log),
+ * so an attack louder than the hops before it is analysed at its own
+ * gain, not at theirs. */
+static void level_track(struct jl_analysis *a, double ms)
+{
+	if (a->lvl_found)
+		a->lvl_peak *= a->lvl_decay;
+	else if (10.0 * log10(ms + 1e-20) >= a->cfg.gate_db)
+		a->lvl_peak *= a->lvl_find;
+	if (ms > a->lvl_peak) {
+		a->lvl_peak = ms;
+		a->lvl_found = 1;
+	}
+	double g = a->lvl_peak > 0 ? sqrt(a->lvl_target / a->lvl_peak) : a->lvl_max_gain;
+	if (g < 1.0)
+		g = 1.0;
+	if (g > a->lvl_max_gain)
+		g = a->lvl_max_gain;
+	a->lam = a->cfg.lambda * g;
+}
+
 /* Window the newest s->win samples, FFT, filterbank, log -> s->lev.
  * Returns the mean square of the windowed span (fast STFT: level gate). */
 static double stft_levels(struct jl_analysis *a, struct stft *s)
@@ -862,6 +906,8 @@ static double stft_levels(struct jl_analysis *a, struct stft *s)
 		float re = s->fout[k][0], im = s->fout[k][1];
 		s->mag[k] = sc * sqrtf(re * re + im * im);
 	}
+	if (s == &a->st[DET_FAST])
+		level_track(a, e / W); /* sets the gain of this hop */
 	const float lam = (float)a->lam;
 	for (uint32_t b = 0; b < s->nbands; b++) {
 		const struct band *bd = &s->bands[b];
@@ -1369,41 +1415,12 @@ static void tonal_noise(struct jl_analysis *a, uint64_t n)
 	a->noise[n % a->bbn] = tot > 0 ? (float)(1.0 - (pk < tot ? pk / tot : 1.0)) : 1.0f;
 }
 
-/* Level normalization.  log10(1 + lambda |X|) is logarithmic only where
- * lambda |X| >> 1; a quiet input falls into its linear part, where every
- * onset function shrinks with the level (24 dB down, the dev set's onset
- * F fell from 0.97 to 0.84, its pads' from 0.86 to 0.17).  So lambda is
- * raised by the gain that brings the recent peak of the fast window's
- * mean square (held, decaying with level_tau_s) up to level_target_db,
- * at most level_max_gain_db; it is never lowered, so music as loud as
- * the benchmark's (peaks above the target) is analysed as it was.  The
- * gain of hop n comes from the hops before it; the level gate reads the
- * true level. */
-static void level_gain(struct jl_analysis *a)
-{
-	double g = a->lvl_peak > 0 ? sqrt(a->lvl_target / a->lvl_peak) : a->lvl_max_gain;
-	if (g < 1.0)
-		g = 1.0;
-	if (g > a->lvl_max_gain)
-		g = a->lvl_max_gain;
-	a->lam = a->cfg.lambda * g;
-}
-
-static void level_track(struct jl_analysis *a, double ms)
-{
-	a->lvl_peak *= a->lvl_decay;
-	if (ms > a->lvl_peak)
-		a->lvl_peak = ms;
-}
-
 /* One hop completed: the ring holds the newest input, grid position n. */
 static int process_hop(struct jl_analysis *a)
 {
 	uint64_t n = a->nframes;
 	int emitted = 0;
-	level_gain(a);
 	double ms = stft_levels(a, &a->st[DET_FAST]);
-	level_track(a, ms);
 	a->rms_db[n % a->envn] = (float)(10.0 * log10(ms + 1e-20));
 	drum_bands(a, n);
 	float f = novelty(&a->st[DET_FAST], n, 2, 0);
