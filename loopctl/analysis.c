@@ -858,24 +858,25 @@ static float at(const struct jl_analysis *a, const float *ring, uint64_t n)
  * the benchmark's (peaks above the target) is analysed as it was.  The
  * level gate reads the true level.
  *
+ * The peak decays only over the hops that pass the level gate: silence
+ * holds the gain.  A pause raised it to full gain within 11 s, and the
+ * first note after it, analysed at that gain while its attack filled the
+ * window, was placed a hop early (a unit test).
+ *
  * A stream starts at unit gain: the peak starts at the target, a
  * placeholder until the input first reaches it.  Until then the
- * placeholder decays with LEVEL_FIND_S instead of level_tau_s over the
- * hops that pass the level gate, so a quiet source is analysed at its
- * gain after 1.4 s at most (24 dB down), not after the 11 s the held
- * peak needs.  Silence does not move it: after silence the first attack
- * is analysed at unit gain, as before (at full gain a stream's first
- * attack was placed up to a hop early, and a noise bed that starts with
- * the stream became an onset).  The peak includes the hop being
- * analysed (level_track() runs before its bands are taken to the log),
- * so an attack louder than the hops before it is analysed at its own
- * gain, not at theirs. */
+ * placeholder decays with LEVEL_FIND_S instead of level_tau_s, so a
+ * quiet source is analysed at its gain after at most 1.4 s of sound
+ * (24 dB down), not after the 11 s the held peak needs.  (Starting at
+ * full gain instead placed a stream's first attack a hop early too, and
+ * made a noise bed that starts with the stream an onset.)  The peak also
+ * includes the hop being analysed (level_track() runs before its bands
+ * are taken to the log), so an attack louder than the hops before it is
+ * analysed at its own gain, not at theirs. */
 static void level_track(struct jl_analysis *a, double ms)
 {
-	if (a->lvl_found)
-		a->lvl_peak *= a->lvl_decay;
-	else if (10.0 * log10(ms + 1e-20) >= a->cfg.gate_db)
-		a->lvl_peak *= a->lvl_find;
+	if (10.0 * log10(ms + 1e-20) >= a->cfg.gate_db) /* silence holds the level */
+		a->lvl_peak *= a->lvl_found ? a->lvl_decay : a->lvl_find;
 	if (ms > a->lvl_peak) {
 		a->lvl_peak = ms;
 		a->lvl_found = 1;

@@ -238,6 +238,33 @@ static void test_ripple(void)
 	check_one_per_note("low bass notes", notes, 10, n, RATE / 500);
 }
 
+/* A pause.  Four notes (3 ms attack, 15 harmonics), 14 s of digital
+ * silence, four more.  Each must give one onset at its first sample: the
+ * level normalization must not greet the first note after the pause at
+ * a gain it raised during the silence. */
+static void test_after_pause(void)
+{
+	const double pi2 = 2 * 3.14159265358979323846;
+	static const double hz[8] = { 110.0, 146.8, 123.5, 98.0, 110.0, 130.8, 98.0, 146.8 };
+	uint64_t notes[8];
+	size_t n = RATE * 20;
+	memset(sig, 0, n * sizeof(float));
+	for (size_t i = 0; i < 8; i++) {
+		uint64_t s = RATE / 2 + (uint64_t)(i % 4) * RATE * 6 / 10 + (i >= 4 ? (uint64_t)RATE * 16 : 0);
+		uint64_t len = RATE / 2;
+		notes[i] = s;
+		for (uint64_t j = 0; j < len; j++) {
+			double t = (double)j / RATE, e = t < 0.003 ? t / 0.003 : 1.0, v = 0;
+			if (j >= len - 240)
+				e *= (double)(len - j) / 240.0;
+			for (int h = 1; h <= 15; h++)
+				v += sin(pi2 * hz[i] * h * t) / h;
+			sig[s + j] += (float)(0.15 * e * v);
+		}
+	}
+	check_one_per_note("four notes, a 14 s pause, four notes", notes, 8, n, RATE / 500);
+}
+
 /* A release that changes the spectrum: each note's harmonics die within
  * 20 ms of its end (time constant 8 ms) while three inharmonic partials
  * (2.64, 3.34 and 3.46 times the fundamental, as an FM patch whose
@@ -1509,6 +1536,7 @@ int main(void)
 	test_new_onsets();
 	test_swells();
 	test_quiet();
+	test_after_pause();
 	test_tempo_constant();
 	test_tempo_step();
 	test_tempo_step_groove();
