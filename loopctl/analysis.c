@@ -93,6 +93,7 @@
 #define CHANGE_TAU_S 0.5     /* then the long ACF also forgets with this, */
 #define CHANGE_HOLD_S 3.0    /* and for this long a new metrical level is
                               * held like a new tempo */
+#define YOUNG_S 2.0          /* a reading this young changes level as fast as tempo */
 #define PATTERN_MIN_S 2.0    /* the pattern period is sought from here on, */
 #define PATTERN_MIN_ACF 0.2  /* needs this normalised ACF to count, */
 #define PATTERN_STANDOUT 0.3 /* must exceed it a tatum either side by this share, */
@@ -241,6 +242,8 @@ struct jl_analysis {
 	uint64_t change_n;
 	uint64_t change_from; /* frame: the latest change began about here */
 	uint32_t change_hold; /* CHANGE_HOLD_S in hops */
+	uint32_t young;       /* YOUNG_S in hops */
+	uint64_t known_n;     /* the hop at which the tempo became known */
 	int sparse;         /* the last period came from sparse_period() */
 	uint32_t tupdate;
 	double period;      /* hops; 0 = none */
@@ -638,6 +641,7 @@ struct jl_analysis *jl_analysis_create(const struct jl_analysis_config *c)
 	a->rdecay = exp(-(double)a->hop / (RECENT_TAU_S * c->rate));
 	a->cdecay = exp(-(double)a->hop / (CHANGE_TAU_S * c->rate));
 	a->change_hold = secs_to_hops(a, CHANGE_HOLD_S);
+	a->young = secs_to_hops(a, YOUNG_S);
 	a->ymean_a = 1.0 - exp(-(double)a->hop / (2.0 * c->rate));
 	a->tupdate = secs_to_hops(a, c->tempo_update_s);
 	a->hyst_change = (uint32_t)ceil(HYST_CHANGE_S / c->tempo_update_s);
@@ -2349,6 +2353,14 @@ static void tempo_hop(struct jl_analysis *a, uint64_t n, double fast_mean, doubl
 		/* ... or the music has just changed (tempo_changing()) */
 		if (metr && a->changed && n - a->change_n < a->change_hold)
 			metr = 0;
+		/* ... or the reading is young: the first reading comes from
+		 * 1.5 s of music, before the longer lags that the slower level
+		 * needs (its multiples) have been heard, and is most often the
+		 * faster relative.  Held for 2 s, it was still the reading at
+		 * 4 s, when a first loop of two bars closes and takes its
+		 * count of beats from it. */
+		if (metr && n - a->known_n < a->young)
+			metr = 0;
 		uint32_t need = metr ? a->hyst_metrical : a->hyst_change;
 		if (a->cand_count < need) {
 			/* keep the old period, refined if it is still a peak */
@@ -2360,6 +2372,8 @@ static void tempo_hop(struct jl_analysis *a, uint64_t n, double fast_mean, doubl
 	a->cand_period = 0;
 	a->period = P;
 	a->conf = conf > 1 ? 1 : conf;
+	if (!a->tknown)
+		a->known_n = n;
 	a->tknown = 1;
 	a->beat_hop = beat_phase(a, n, P);
 	a->beat_held = 1;

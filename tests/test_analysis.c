@@ -934,6 +934,26 @@ static void backbeat_kit(size_t n, double bpm, int kick8, int low_body)
 	}
 }
 
+/* The first seconds: the reading 4 s into a backbeat groove (kick on 1
+ * and 3, snare on 2 and 4, eighth hats), when a first loop of two bars
+ * closes and takes its count of beats from it.  The first reading (at
+ * 2 s, from 1.5 s of music) is the doubled tempo; a young reading may
+ * change level as fast as tempo, so by 4 s it is the beat.  Held for the
+ * 2 s a level change needs, the reading at 4 s was still doubled at every
+ * one of these tempi. */
+static void test_tempo_young(void)
+{
+	static const double bpms[] = { 90, 96, 104, 112 };
+	for (size_t i = 0; i < sizeof(bpms) / sizeof(bpms[0]); i++) {
+		size_t n = RATE * 4;
+		backbeat_kit(n, bpms[i], 0, 0);
+		struct jl_tempo t = tempo_of(n, 512);
+		TH_CHECK(t.known && fabs(t.bpm - bpms[i]) <= 0.02 * bpms[i],
+			 "backbeat at %.0f BPM, read 4 s in: %.2f BPM (want %.0f, not %.0f)", bpms[i],
+			 t.known ? t.bpm : 0.0, bpms[i], 2 * bpms[i]);
+	}
+}
+
 /* The backbeat names the beat where the envelope alone cannot: a ballad
  * at 68 BPM with eighth hats recurs as strongly at 136, which sits nearer
  * the preferred tempo; metal at 180 with a kick on every eighth recurs as
@@ -1536,6 +1556,7 @@ int main(void)
 	test_new_onsets();
 	test_swells();
 	test_quiet();
+	test_tempo_young();
 	test_after_pause();
 	test_tempo_constant();
 	test_tempo_step();
