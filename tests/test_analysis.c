@@ -161,6 +161,24 @@ static void test_soft_after_loud(void)
 	jl_analysis_destroy(a);
 }
 
+/* A note at frame f, len frames long: `harm` harmonics of hz at 1/h
+ * amplitude, a linear attack over attack_s, an exponential decay of
+ * `decay` per second (0: none) and a linear release over its last
+ * `release` frames, peak amplitude about amp times the harmonic sum. */
+static void add_note(size_t n, uint64_t f, uint64_t len, double hz, int harm, double attack_s, double decay,
+		     uint64_t release, double amp)
+{
+	const double pi2 = 2 * 3.14159265358979323846;
+	for (uint64_t j = 0; j < len && f + j < n; j++) {
+		double t = (double)j / RATE, e = (t < attack_s ? t / attack_s : 1.0) * exp(-decay * t), v = 0;
+		if (j >= len - release)
+			e *= (double)(len - j) / (double)release;
+		for (int h = 1; h <= harm; h++)
+			v += sin(pi2 * hz * h * t) / h;
+		sig[f + j] += (float)(amp * e * v);
+	}
+}
+
 /* Each note of notes[0..nn) must give exactly one onset, at most `late`
  * frames after its first sample and no more than a hop before it. */
 static void check_one_per_note(const char *what, const uint64_t *notes, size_t nn, size_t n, uint64_t late)
@@ -224,16 +242,8 @@ static void test_ripple(void)
 
 	memset(sig, 0, n * sizeof(float));
 	for (size_t i = 0; i < 10; i++) {
-		uint64_t s = RATE / 2 + (uint64_t)i * RATE * 6 / 10, len = RATE * 6 / 10;
-		notes[i] = s;
-		for (uint64_t j = 0; j < len && s + j < n; j++) {
-			double t = (double)j / RATE, e = (t < 0.002 ? t / 0.002 : 1.0) * exp(-t), v = 0;
-			if (j >= len - 480)
-				e *= (double)(len - j) / 480.0;
-			for (int h = 1; h <= 6; h++)
-				v += sin(pi2 * bass_hz[i] * h * t) / h;
-			sig[s + j] += (float)(0.3 * e * v);
-		}
+		notes[i] = RATE / 2 + (uint64_t)i * RATE * 6 / 10;
+		add_note(n, notes[i], RATE * 6 / 10, bass_hz[i], 6, 0.002, 1.0, 480, 0.3);
 	}
 	check_one_per_note("low bass notes", notes, 10, n, RATE / 500);
 }
@@ -244,23 +254,13 @@ static void test_ripple(void)
  * a gain it raised during the silence. */
 static void test_after_pause(void)
 {
-	const double pi2 = 2 * 3.14159265358979323846;
 	static const double hz[8] = { 110.0, 146.8, 123.5, 98.0, 110.0, 130.8, 98.0, 146.8 };
 	uint64_t notes[8];
 	size_t n = RATE * 20;
 	memset(sig, 0, n * sizeof(float));
 	for (size_t i = 0; i < 8; i++) {
-		uint64_t s = RATE / 2 + (uint64_t)(i % 4) * RATE * 6 / 10 + (i >= 4 ? (uint64_t)RATE * 16 : 0);
-		uint64_t len = RATE / 2;
-		notes[i] = s;
-		for (uint64_t j = 0; j < len; j++) {
-			double t = (double)j / RATE, e = t < 0.003 ? t / 0.003 : 1.0, v = 0;
-			if (j >= len - 240)
-				e *= (double)(len - j) / 240.0;
-			for (int h = 1; h <= 15; h++)
-				v += sin(pi2 * hz[i] * h * t) / h;
-			sig[s + j] += (float)(0.15 * e * v);
-		}
+		notes[i] = RATE / 2 + (uint64_t)(i % 4) * RATE * 6 / 10 + (i >= 4 ? (uint64_t)RATE * 16 : 0);
+		add_note(n, notes[i], RATE / 2, hz[i], 15, 0.003, 0.0, 240, 0.15);
 	}
 	check_one_per_note("four notes, a 14 s pause, four notes", notes, 8, n, RATE / 500);
 }
