@@ -2353,12 +2353,12 @@ static void tempo_hop(struct jl_analysis *a, uint64_t n, double fast_mean, doubl
 		/* ... or the music has just changed (tempo_changing()) */
 		if (metr && a->changed && n - a->change_n < a->change_hold)
 			metr = 0;
-		/* ... or the reading is young: the first reading comes from
-		 * 1.5 s of music, before the longer lags that the slower level
-		 * needs (its multiples) have been heard, and is most often the
-		 * faster relative.  Held for 2 s, it was still the reading at
-		 * 4 s, when a first loop of two bars closes and takes its
-		 * count of beats from it. */
+		/* ... or the reading is young: the first reading comes after
+		 * TEMPO_MIN_S of input, before the longer lags that the slower
+		 * level needs (its multiples) have been heard, and is most
+		 * often the faster relative.  Held for 2 s, it was still the
+		 * reading at 4 s, when a first loop of two bars closes and
+		 * takes its count of beats from it. */
 		if (metr && n - a->known_n < a->young)
 			metr = 0;
 		uint32_t need = metr ? a->hyst_metrical : a->hyst_change;
