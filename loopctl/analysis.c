@@ -249,8 +249,7 @@ struct jl_analysis {
 	double period;      /* hops; 0 = none */
 	double conf;
 	uint64_t beat_frame;
-	uint64_t beat_hop;  /* the comb's latest beat, hop (valid if beat_held) */
-	int beat_held;
+	uint64_t beat_hop;  /* the comb's latest beat, hop (valid while tknown) */
 	int tknown;
 	size_t bb_named;    /* snares in bb_snare[] behind backbeat()'s last answer (0: none) */
 	double bb_beat;     /* ... the beat it named, hops */
@@ -716,7 +715,6 @@ void jl_analysis_reset(struct jl_analysis *a)
 	a->str_init = 0;
 	a->str_logmean = 0;
 	a->beat_frame = 0;
-	a->beat_held = 0;
 }
 
 uint32_t jl_analysis_hop(const struct jl_analysis *a)
@@ -2208,7 +2206,7 @@ static uint64_t beat_phase(const struct jl_analysis *a, uint64_t n, double P)
 		return n;
 	const double sp = snare_phase(a, n, P);
 	/* where the last beat says the latest one is: hops back from n */
-	const double pp = a->beat_held && a->beat_hop <= n ? fmod((double)(n - a->beat_hop), P) : -1;
+	const double pp = a->tknown && a->beat_hop <= n ? fmod((double)(n - a->beat_hop), P) : -1;
 	double best = -1, held = -1;
 	uint32_t bphi = 0, hphi = 0;
 	for (uint32_t phi = 0; phi <= np; phi++) {
@@ -2274,7 +2272,6 @@ static int tempo_evidence(const struct jl_analysis *a, uint64_t now)
 
 static void tempo_unknown(struct jl_analysis *a)
 {
-	a->beat_held = 0;
 	a->tknown = 0;
 	a->period = 0;
 	a->cand_period = 0;
@@ -2374,9 +2371,8 @@ static void tempo_hop(struct jl_analysis *a, uint64_t n, double fast_mean, doubl
 	a->conf = conf > 1 ? 1 : conf;
 	if (!a->tknown)
 		a->known_n = n;
+	a->beat_hop = beat_phase(a, n, P); /* holds the last beat's phase if tknown */
 	a->tknown = 1;
-	a->beat_hop = beat_phase(a, n, P);
-	a->beat_held = 1;
 	a->beat_frame = beat_frame_of(a, n, a->beat_hop, P);
 }
 
