@@ -29,6 +29,17 @@
 
 int jl_serve_main(int argc, char **argv);
 
+#define CLEANUP_HELP "remove the instance's shared memory if nothing uses it"
+#define WATCH_SYNOPSIS "[--interval MS] [--count N] [--seconds S]"
+#define WATCH_HELP "print the looper's state as the daemon pushes it (subscribe)"
+
+/* One command's usage, as `loopctl help COMMAND` and `COMMAND --help`
+ * print it. */
+static void command_help(const char *name, const char *synopsis, const char *help)
+{
+	printf("loopctl %s%s%s\n  %s\n", name, synopsis[0] ? " " : "", synopsis, help);
+}
+
 static void usage(FILE *f)
 {
 	const struct jl_command *c;
@@ -50,9 +61,9 @@ static void usage(FILE *f)
 		"Local commands:\n"
 		"  serve [OPTIONS]     run the control daemon (see loopctl serve --help)\n"
 		"  analyze FILE ...    onsets and tempo of an audio file (see loopctl analyze --help)\n"
-		"  cleanup             remove the instance's shared memory if nothing uses it\n"
-		"  watch [--interval MS] [--count N] [--seconds S]\n"
-		"                      print the looper's state as the daemon pushes it (subscribe)\n"
+		"  cleanup             " CLEANUP_HELP "\n"
+		"  watch " WATCH_SYNOPSIS "\n"
+		"                      " WATCH_HELP "\n"
 		"  help                this text\n"
 		"\n"
 		"Daemon commands:\n");
@@ -306,7 +317,7 @@ static int segment_port(const char *shm_name, char *err, size_t n)
  * NULL when --port fixed the port. */
 static int watch(const char *host, int port, const char *shm_name, int timeout_ms, int argc, char **argv)
 {
-	static const char *usage_line = "loopctl: usage: loopctl watch [--interval MS] [--count N] [--seconds S]\n";
+	static const char *usage_line = "loopctl: usage: loopctl watch " WATCH_SYNOPSIS "\n";
 	struct sockaddr_in to;
 	struct sigaction sa;
 	unsigned char buf[65536];
@@ -512,7 +523,7 @@ int jl_cli_main(int argc, char **argv)
 				fprintf(stderr, "loopctl: unknown command '%s' (try: loopctl help)\n", argv[1]);
 				return JL_EXIT_USAGE;
 			}
-			printf("loopctl %s %s\n  %s\n", hc->name, hc->synopsis, hc->help);
+			command_help(hc->name, hc->synopsis, hc->help);
 			return JL_EXIT_OK;
 		}
 		if (argc > 2) {
@@ -520,6 +531,26 @@ int jl_cli_main(int argc, char **argv)
 			return JL_EXIT_USAGE;
 		}
 		usage(stdout);
+		return JL_EXIT_OK;
+	}
+	/* COMMAND --help (or -h): that command's usage, without asking the
+	 * daemon, as `loopctl help COMMAND` */
+	if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+		const struct jl_command *hc;
+		if (!strcmp(argv[0], "cleanup")) {
+			command_help("cleanup", "", CLEANUP_HELP);
+			return JL_EXIT_OK;
+		}
+		if (!strcmp(argv[0], "watch")) {
+			command_help("watch", WATCH_SYNOPSIS, WATCH_HELP);
+			return JL_EXIT_OK;
+		}
+		hc = jl_command_find(argv[0]);
+		if (!hc) {
+			fprintf(stderr, "loopctl: unknown command '%s' (try: loopctl help)\n", argv[0]);
+			return JL_EXIT_USAGE;
+		}
+		command_help(hc->name, hc->synopsis, hc->help);
 		return JL_EXIT_OK;
 	}
 	if (jl_shm_name(shm_name, sizeof(shm_name), (unsigned)getuid(), server, name) < 0) {

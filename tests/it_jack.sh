@@ -139,6 +139,16 @@ expect_rc "loopctl help: exit 0" 0 "$LOOPCTL" help
 expect_rc "loopctl help record: exit 0" 0 "$LOOPCTL" help record
 check "  that command's line alone" bash -c "grep -q '^loopctl record \\[TRACK|new\\]' '$TMP/out' && test \$(wc -l <'$TMP/out') = 2"
 expect_rc "loopctl help nosuch: usage" 2 "$LOOPCTL" help nosuch
+expect_rc "COMMAND --help, with no daemon to ask: exit 0" 0 "$LOOPCTL" --name nosuch tempo --help
+check "  that command's line" bash -c "grep -q '^loopctl tempo \\[BPM|half|double\\]\$' '$TMP/out' && grep -q '^  the live tempo' '$TMP/out' && test \$(wc -l <'$TMP/out') = 2"
+expect_rc "COMMAND -h: exit 0" 0 "$LOOPCTL" --name nosuch ping -h
+check "  a command without arguments: its name alone" bash -c "head -1 '$TMP/out' | grep -qx 'loopctl ping'"
+expect_rc "cleanup --help: exit 0" 0 "$LOOPCTL" --name nosuch cleanup --help
+check "  says what it removes" grep -q "shared memory" "$TMP/out"
+expect_rc "watch --help: exit 0" 0 "$LOOPCTL" --name nosuch watch --help
+check "  its options" grep -q "^loopctl watch \[--interval MS\]" "$TMP/out"
+expect_rc "nosuch --help: usage" 2 "$LOOPCTL" --name nosuch nosuch --help
+check "  naming the command" grep -q "unknown command 'nosuch'" "$TMP/err"
 expect_rc "--host by name (localhost)" 0 "$LOOPCTL" --name $NAME --host localhost ping
 expect_rc "--host that does not resolve: exit 2" 2 "$LOOPCTL" --name $NAME --host no-such-host.invalid ping
 check "saying so" grep -q "cannot resolve 'no-such-host.invalid'" "$TMP/err"
