@@ -203,13 +203,17 @@ static void check_one_per_note(const char *what, const uint64_t *notes, size_t n
 	jl_analysis_destroy(a);
 }
 
-/* Ripple.  Two kinds of held note raise a train of flux peaks every 3-5
+/* Ripple.  Three kinds of held note raise a train of flux peaks every 3-5
  * hops with next to nothing between, which the local mean and median sit
  * far below:
  * - notes whose upper partials (4-15) are amplitude-modulated by 30 % at
  *   37 Hz, a fast tremolo, as two detuned voices beating (an FM bass);
  * - low bass notes (41-62 Hz, six harmonics, legato), whose cycles are
- *   as long as the fast window, so its bands swing with the phase.
+ *   as long as the fast window, so its bands swing with the phase;
+ * - a sawtooth bass line (62-131 Hz, 40 harmonics, 0.5 s notes 0.1 s
+ *   apart): at C2 (65.4 Hz) a cycle is close to 3 hops, and the train
+ *   of flux peaks swells as the cycle drifts against the hop grid, so
+ *   its first swell has one similar peak behind it, not two.
  * Each note must give exactly one onset, at its first sample (refined
  * to within 1 ms; from a hop before to 2 ms after allowed).  Before the
  * ripple rule the 8 tremolo notes gave 42 onsets and the 10 bass notes
@@ -220,6 +224,7 @@ static void test_ripple(void)
 	const double pi2 = 2 * 3.14159265358979323846;
 	static const double trem_hz[8] = { 98.0, 110.0, 123.5, 98.0, 146.8, 110.0, 130.8, 98.0 };
 	static const double bass_hz[10] = { 41.2, 55.0, 46.2, 49.0, 41.2, 61.7, 55.0, 43.7, 51.9, 41.2 };
+	static const double saw_hz[10] = { 65.4, 98.0, 65.4, 130.8, 73.4, 98.0, 61.7, 82.4, 65.4, 110.0 };
 	uint64_t notes[10];
 	size_t n = RATE * 7;
 
@@ -246,6 +251,13 @@ static void test_ripple(void)
 		add_note(n, notes[i], RATE * 6 / 10, bass_hz[i], 6, 0.002, 1.0, 480, 0.3);
 	}
 	check_one_per_note("low bass notes", notes, 10, n, RATE / 500);
+
+	memset(sig, 0, n * sizeof(float));
+	for (size_t i = 0; i < 10; i++) {
+		notes[i] = RATE / 2 + (uint64_t)i * RATE * 6 / 10;
+		add_note(n, notes[i], RATE / 2, saw_hz[i], 40, 0.002, 0.0, 480, 0.1);
+	}
+	check_one_per_note("sawtooth bass notes", notes, 10, n, RATE / 500);
 }
 
 /* A pause.  Four notes (3 ms attack, 15 harmonics), 14 s of digital
