@@ -945,7 +945,7 @@ static void push_maxfiltered(struct stft *s, uint64_t n)
 
 /* sum_b max(0, L_n[b] - max_{k=1..K} M_{n-k}[b]); call before pushing row n.
  * *rise (if not NULL): the largest of those terms. */
-static float novelty(struct stft *s, uint64_t n, uint32_t K, float beta, float *rise)
+static float novelty(struct stft *s, uint64_t n, uint32_t K, float *rise)
 {
 	const uint32_t B = s->nbands;
 	if (rise)
@@ -962,24 +962,17 @@ static float novelty(struct stft *s, uint64_t n, uint32_t K, float beta, float *
 			if (M[b] > R[b])
 				R[b] = M[b];
 	}
-	float f = 0, neg = 0, top = 0;
-	const float *P = s->mlev + (size_t)((n - 1) % s->hist) * B;
+	float f = 0, top = 0;
 	for (uint32_t b = 0; b < B; b++) {
 		float d = s->lev[b] - R[b];
 		if (d > 0)
 			f += d;
 		if (d > top)
 			top = d;
-		if (beta > 0) {
-			float dn = s->lev[b] - P[b];
-			if (dn < 0)
-				neg -= dn;
-		}
 	}
 	if (rise)
 		*rise = top;
-	f -= beta * neg;
-	return f > 0 ? f : 0;
+	return f;
 }
 
 /* The k-th smallest of v[0..m) (k < m), in place (Hoare's selection;
@@ -1458,11 +1451,11 @@ static int process_hop(struct jl_analysis *a)
 	double ms = stft_levels(a, &a->st[DET_FAST]);
 	a->rms_db[n % a->envn] = (float)(10.0 * log10(ms + 1e-20));
 	drum_bands(a, n);
-	float f = novelty(&a->st[DET_FAST], n, 2, 0, &a->rise[n % a->envn]);
+	float f = novelty(&a->st[DET_FAST], n, 2, &a->rise[n % a->envn]);
 	push_maxfiltered(&a->st[DET_FAST], n);
 	stft_levels(a, &a->st[DET_TONAL]);
 	tonal_noise(a, n);
-	float t = novelty(&a->st[DET_TONAL], n, a->tonal_k, 0, NULL);
+	float t = novelty(&a->st[DET_TONAL], n, a->tonal_k, NULL);
 	push_maxfiltered(&a->st[DET_TONAL], n);
 	emitted += swell_hop(a, n);
 	a->pk[DET_FAST].odf[n % a->envn] = f;
