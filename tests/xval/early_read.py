@@ -19,6 +19,8 @@ import score
 
 
 def track(path):
+    """[(t, bpm or None)]: score.read_bpm() drops the `unknown` points,
+    which must count here (a reading that went unknown is a miss)."""
     pts = []
     with open(path) as f:
         for line in f:
