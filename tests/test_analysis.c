@@ -1062,6 +1062,30 @@ static void test_tempo_articulation(void)
 		 "ringing notes under white noise at 10 dB SNR, 150 per minute -> %.2f BPM (want 75, not 150)", t.bpm);
 }
 
+/* A fast punk band: the kit of backbeat_kit() (kick on 1 and 3, snare on
+ * 2 and 4, eighth hats) with a bass note (E1, a sawtooth) and a power
+ * chord (E3 B3 E4, sawtooths) on every eighth, the chords on the beats
+ * louder.  As in a rendered band mix, the chord on a kick beat brings its
+ * snare band within 2 dB of its kick band, so no attack is a kick by the
+ * kit's balance (6 dB), and the off-beat chords, with little in the kick
+ * band, are as many snares by theirs. */
+static void punk_band(size_t n, double bpm)
+{
+	backbeat_kit(n, bpm, 0, 0);
+	const double e = 60.0 * RATE / bpm / 2.0;
+	for (uint64_t k = 0;; k++) {
+		double f0 = RATE / 2.0 + k * e;
+		if (f0 >= n)
+			break;
+		uint64_t f = (uint64_t)llround(f0), len = (uint64_t)(0.9 * e);
+		add_note(n, f, len, 41.2, 12, 0.002, 3.0, RATE / 100, 0.04);
+		float g = k % 2 ? 0.05f : 0.07f;
+		add_note(n, f, len, 164.8, 10, 0.002, 2.0, RATE / 100, g);
+		add_note(n, f, len, 246.9, 10, 0.002, 2.0, RATE / 100, g);
+		add_note(n, f, len, 329.6, 10, 0.002, 2.0, RATE / 100, g);
+	}
+}
+
 static void test_tempo_backbeat(void)
 {
 	size_t n = RATE * 20;
@@ -1078,6 +1102,15 @@ static void test_tempo_backbeat(void)
 	t = tempo_of(n, 512);
 	TH_CHECK(t.known && fabs(t.bpm - 180.0) <= 0.02 * 180.0,
 		 "metal with eighth kicks, snare on 2 and 4 at 180 BPM -> %.2f BPM (want 180, not 90)", t.bpm);
+	static const double fast[] = { 160, 176, 200, 224 };
+	for (size_t i = 0; i < sizeof(fast) / sizeof(fast[0]); i++) {
+		n = RATE * 14;
+		punk_band(n, fast[i]);
+		t = tempo_of(n, 512);
+		TH_CHECK(t.known && fabs(t.bpm - fast[i]) <= 0.02 * fast[i],
+			 "punk band, bass and chords on every eighth, snare on 2 and 4 at %.0f BPM -> %.2f BPM "
+			 "(want %.0f, not %.0f)", fast[i], t.bpm, fast[i], fast[i] / 2);
+	}
 }
 
 /* A hi-hat: 40 ms of differenced (high-passed) noise, decaying with a
