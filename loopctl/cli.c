@@ -315,36 +315,38 @@ static int segment_port(const char *shm_name, char *err, size_t n)
  * crashed; jackloop restarts it, maybe on another port) is asked again at
  * each renewal: the new one subscribes the watcher afresh.  shm_name is
  * NULL when --port fixed the port. */
-static int watch(const char *host, int port, const char *shm_name, int timeout_ms, int argc, char **argv)
+/* watch's options (argv[0] is "watch"): JL_EXIT_OK, or JL_EXIT_USAGE
+ * with the reason printed.  Read before the instance is looked up, so a
+ * bad option is a usage error wherever it is typed. */
+struct watch_opts {
+	char *interval; /* the daemon checks it */
+	long count;     /* -1: until stopped */
+	double seconds; /* -1: until stopped */
+};
+
+static int watch_options(int argc, char **argv, struct watch_opts *w)
 {
 	static const char *usage_line = "loopctl: usage: loopctl watch " WATCH_SYNOPSIS "\n";
-	struct sockaddr_in to;
-	struct sigaction sa;
-	unsigned char buf[65536];
-	char status[2048], *interval = (char *)"100";
-	char *sub[] = { (char *)"subscribe", (char *)"--interval", NULL, (char *)"--lease", (char *)WATCH_LEASE_S,
-			(char *)"--renew", NULL };	/* 5 words, then 6 */
-	char *unsub[] = { (char *)"unsubscribe", NULL };
-	long count = -1, got = 0;
-	double seconds = -1, t0, next_renew, asked;
-	int fd, i, rc = JL_EXIT_OK, answered = 0, silent = 0, reply;
-	for (i = 1; i < argc; i++) {
+	w->interval = (char *)"100";
+	w->count = -1;
+	w->seconds = -1;
+	for (int i = 1; i < argc; i++) {
 		char *end;
 		if (i + 1 >= argc) {
 			fputs(usage_line, stderr);
 			return JL_EXIT_USAGE;
 		}
 		if (!strcmp(argv[i], "--interval")) {
-			interval = argv[++i]; /* the daemon checks it */
+			w->interval = argv[++i];
 		} else if (!strcmp(argv[i], "--count")) {
-			count = strtol(argv[++i], &end, 10);
-			if (*end || !*argv[i] || count < 1) {
+			w->count = strtol(argv[++i], &end, 10);
+			if (*end || !*argv[i] || w->count < 1) {
 				fprintf(stderr, "loopctl: watch: --count '%s' is not a positive number\n", argv[i]);
 				return JL_EXIT_USAGE;
 			}
 		} else if (!strcmp(argv[i], "--seconds")) {
-			seconds = strtod(argv[++i], &end);
-			if (*end || !*argv[i] || !(seconds > 0) || seconds > 1e6) {
+			w->seconds = strtod(argv[++i], &end);
+			if (*end || !*argv[i] || !(w->seconds > 0) || w->seconds > 1e6) {
 				fprintf(stderr, "loopctl: watch: --seconds '%s' is not a positive number\n", argv[i]);
 				return JL_EXIT_USAGE;
 			}
@@ -353,7 +355,24 @@ static int watch(const char *host, int port, const char *shm_name, int timeout_m
 			return JL_EXIT_USAGE;
 		}
 	}
-	sub[2] = interval;
+	return JL_EXIT_OK;
+}
+
+static int watch(const char *host, int port, const char *shm_name, int timeout_ms, const struct watch_opts *w)
+{
+	struct sockaddr_in to;
+	struct sigaction sa;
+	unsigned char buf[65536];
+	char status[2048];
+	char *sub[] = { (char *)"subscribe", (char *)"--interval", NULL, (char *)"--lease", (char *)WATCH_LEASE_S,
+			(char *)"--renew", NULL };	/* 5 words, then 6 */
+	char *unsub[] = { (char *)"unsubscribe", NULL };
+	const long count = w->count;
+	const double seconds = w->seconds;
+	long got = 0;
+	double t0, next_renew, asked;
+	int fd, rc = JL_EXIT_OK, answered = 0, silent = 0, reply;
+	sub[2] = w->interval;
 	if (daemon_addr(host, port, &to) < 0)
 		return JL_EXIT_USAGE;
 	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
@@ -462,6 +481,7 @@ int jl_cli_main(int argc, char **argv)
 	};
 	const char *name = "jackloop", *server = jl_shm_default_server(), *host = "127.0.0.1";
 	int port = 0, json = 0, timeout = 1000, c, i, o, timeout_given = 0, is_watch, port_given;
+	struct watch_opts wopts;
 	char absdir[4096], urlbuf[300];
 	int c0;
 	const struct jl_command *cmd;
@@ -650,6 +670,8 @@ int jl_cli_main(int argc, char **argv)
 			return JL_EXIT_USAGE;
 		}
 	}
+	if (is_watch && (i = watch_options(argc, argv, &wopts)) != JL_EXIT_OK)
+		return i;
 	port_given = port != 0;
 	if (!port) {
 		port = segment_port(shm_name, err, sizeof(err));
@@ -665,6 +687,6 @@ int jl_cli_main(int argc, char **argv)
 		}
 	}
 	if (is_watch)
-		return watch(host, port, port_given ? NULL : shm_name, timeout, argc, argv);
+		return watch(host, port, port_given ? NULL : shm_name, timeout, &wopts);
 	return request(host, port, timeout, json, argc, argv);
 }

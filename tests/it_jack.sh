@@ -149,6 +149,13 @@ expect_rc "watch --help: exit 0" 0 "$LOOPCTL" --name nosuch watch --help
 check "  its options" grep -q "^loopctl watch \[--interval MS\]" "$TMP/out"
 expect_rc "nosuch --help: usage" 2 "$LOOPCTL" --name nosuch nosuch --help
 check "  naming the command" grep -q "unknown command 'nosuch'" "$TMP/err"
+# watch's options are read before the instance is looked up: a bad one
+# is a usage error (2), not "no instance" (3)
+expect_rc "watch --bogus 1, no instance: usage" 2 "$LOOPCTL" --name nosuch watch --bogus 1
+check "  the usage line" grep -q "^loopctl: usage: loopctl watch \[--interval MS\]" "$TMP/err"
+expect_rc "watch --seconds x, no instance: usage" 2 "$LOOPCTL" --name nosuch watch --seconds x
+check "  naming the value" grep -q "watch: --seconds 'x' is not a positive number" "$TMP/err"
+expect_rc "watch --count 2, no instance: no daemon" 3 "$LOOPCTL" --name nosuch watch --count 2
 expect_rc "--host by name (localhost)" 0 "$LOOPCTL" --name $NAME --host localhost ping
 expect_rc "--host that does not resolve: exit 2" 2 "$LOOPCTL" --name $NAME --host no-such-host.invalid ping
 check "saying so" grep -q "cannot resolve 'no-such-host.invalid'" "$TMP/err"
