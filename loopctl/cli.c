@@ -310,11 +310,6 @@ static int segment_port(const char *shm_name, char *err, size_t n)
 	return port;
 }
 
-/* loopctl watch: subscribes its own socket with a lease, renews it, and
- * prints every /jl/state message.  A daemon that stops answering (it
- * crashed; jackloop restarts it, maybe on another port) is asked again at
- * each renewal: the new one subscribes the watcher afresh.  shm_name is
- * NULL when --port fixed the port. */
 /* watch's options (argv[0] is "watch"): JL_EXIT_OK, or JL_EXIT_USAGE
  * with the reason printed.  Read before the instance is looked up, so a
  * bad option is a usage error wherever it is typed. */
@@ -358,6 +353,11 @@ static int watch_options(int argc, char **argv, struct watch_opts *w)
 	return JL_EXIT_OK;
 }
 
+/* loopctl watch: subscribes its own socket with a lease, renews it, and
+ * prints every /jl/state message.  A daemon that stops answering (it
+ * crashed; jackloop restarts it, maybe on another port) is asked again at
+ * each renewal: the new one subscribes the watcher afresh.  shm_name is
+ * NULL when --port fixed the port. */
 static int watch(const char *host, int port, const char *shm_name, int timeout_ms, const struct watch_opts *w)
 {
 	struct sockaddr_in to;
