@@ -10,6 +10,7 @@
 #   make bench-analysis-noise  onsets and tempo on the dev set's clips with white and pink noise at 10, 5, 0 dB SNR
 #   make bench-analysis-steps  the tempo's settle time after 40 steps (4 grooves x 10 ratios, 4 soundfonts)
 #   make bench-analysis-tempi  tempo on the dev set played at 0.8, 0.9, 1.12 and 1.25 times its tempi (SET=xval: the validation set)
+#   make bench-analysis-styles  tempo, onsets and beats on nine band styles no rule was shaped on (2 soundfonts)
 #   make deps-bench / deps-xval   the packages the analysis benchmarks need
 #   make BUILD=build-tsan SAN=thread test-queue   a sanitizer variant
 
@@ -62,7 +63,7 @@ TEST_BINS := $(UNIT_TESTS:%=$(BUILD)/tests/%) $(BUILD)/tests/jl_player $(BUILD)/
 
 
 .PHONY: all deps deps-bench deps-xval check-pkgs test test-build test-queue rtgate manlint run bench bench-session bench-notify bench-analysis \
-        bench-analysis-xval bench-analysis-resynth bench-analysis-noise bench-analysis-steps bench-analysis-tempi install uninstall clean lint analyze help
+        bench-analysis-xval bench-analysis-resynth bench-analysis-noise bench-analysis-steps bench-analysis-tempi bench-analysis-styles install uninstall clean lint analyze help
 
 all: check-pkgs $(BUILD)/jackloop $(BUILD)/loopctl
 
@@ -210,7 +211,7 @@ bench-analysis: deps-bench
 
 # the analysis benchmarks beyond the development set: bench-analysis-NAME
 # runs tests/xval/run_NAME.sh
-XVAL_BENCHES := bench-analysis-xval bench-analysis-resynth bench-analysis-noise bench-analysis-steps bench-analysis-tempi
+XVAL_BENCHES := bench-analysis-xval bench-analysis-resynth bench-analysis-noise bench-analysis-steps bench-analysis-tempi bench-analysis-styles
 bench-analysis-noise: deps-bench
 $(filter-out bench-analysis-noise,$(XVAL_BENCHES)): deps-xval
 $(XVAL_BENCHES):
