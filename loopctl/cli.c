@@ -33,11 +33,32 @@ int jl_serve_main(int argc, char **argv);
 #define WATCH_SYNOPSIS "[--interval MS] [--count N] [--seconds S]"
 #define WATCH_HELP "print the looper's state as the daemon pushes it (subscribe)"
 
-/* One command's usage, as `loopctl help COMMAND` and `COMMAND --help`
- * print it. */
 static void command_help(const char *name, const char *synopsis, const char *help)
 {
 	printf("loopctl %s%s%s\n  %s\n", name, synopsis[0] ? " " : "", synopsis, help);
+}
+
+/* One command's usage, as `loopctl help COMMAND` and `COMMAND --help`
+ * print it: the local commands cleanup and watch, or a line of the table
+ * the daemon has too.  JL_EXIT_OK, or JL_EXIT_USAGE for an unknown one. */
+static int help_one(const char *cmd)
+{
+	const struct jl_command *hc;
+	if (!strcmp(cmd, "cleanup")) {
+		command_help("cleanup", "", CLEANUP_HELP);
+		return JL_EXIT_OK;
+	}
+	if (!strcmp(cmd, "watch")) {
+		command_help("watch", WATCH_SYNOPSIS, WATCH_HELP);
+		return JL_EXIT_OK;
+	}
+	hc = jl_command_find(cmd);
+	if (!hc) {
+		fprintf(stderr, "loopctl: unknown command '%s' (try: loopctl help)\n", cmd);
+		return JL_EXIT_USAGE;
+	}
+	command_help(hc->name, hc->synopsis, hc->help);
+	return JL_EXIT_OK;
 }
 
 static void usage(FILE *f)
@@ -537,15 +558,8 @@ int jl_cli_main(int argc, char **argv)
 	if (!strcmp(argv[0], "analyze"))
 		return jl_analyze_main(argc, argv);
 	if (!strcmp(argv[0], "help") || !strcmp(argv[0], "--help")) {
-		if (argc == 2) { /* one command, from the table the daemon has too */
-			const struct jl_command *hc = jl_command_find(argv[1]);
-			if (!hc) {
-				fprintf(stderr, "loopctl: unknown command '%s' (try: loopctl help)\n", argv[1]);
-				return JL_EXIT_USAGE;
-			}
-			command_help(hc->name, hc->synopsis, hc->help);
-			return JL_EXIT_OK;
-		}
+		if (argc == 2)
+			return help_one(argv[1]);
 		if (argc > 2) {
 			fprintf(stderr, "loopctl: usage: loopctl help [COMMAND]\n");
 			return JL_EXIT_USAGE;
@@ -555,24 +569,8 @@ int jl_cli_main(int argc, char **argv)
 	}
 	/* COMMAND --help (or -h): that command's usage, without asking the
 	 * daemon, as `loopctl help COMMAND` */
-	if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
-		const struct jl_command *hc;
-		if (!strcmp(argv[0], "cleanup")) {
-			command_help("cleanup", "", CLEANUP_HELP);
-			return JL_EXIT_OK;
-		}
-		if (!strcmp(argv[0], "watch")) {
-			command_help("watch", WATCH_SYNOPSIS, WATCH_HELP);
-			return JL_EXIT_OK;
-		}
-		hc = jl_command_find(argv[0]);
-		if (!hc) {
-			fprintf(stderr, "loopctl: unknown command '%s' (try: loopctl help)\n", argv[0]);
-			return JL_EXIT_USAGE;
-		}
-		command_help(hc->name, hc->synopsis, hc->help);
-		return JL_EXIT_OK;
-	}
+	if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")))
+		return help_one(argv[0]);
 	if (jl_shm_name(shm_name, sizeof(shm_name), (unsigned)getuid(), server, name) < 0) {
 		fprintf(stderr, "loopctl: --name or --server too long\n");
 		return JL_EXIT_USAGE;

@@ -139,6 +139,10 @@ expect_rc "loopctl help: exit 0" 0 "$LOOPCTL" help
 expect_rc "loopctl help record: exit 0" 0 "$LOOPCTL" help record
 check "  that command's line alone" bash -c "grep -q '^loopctl record \\[TRACK|new\\]' '$TMP/out' && test \$(wc -l <'$TMP/out') = 2"
 expect_rc "loopctl help nosuch: usage" 2 "$LOOPCTL" help nosuch
+expect_rc "loopctl help watch (a local command): exit 0" 0 "$LOOPCTL" help watch
+check "  its options" grep -q "^loopctl watch \[--interval MS\]" "$TMP/out"
+expect_rc "loopctl help cleanup: exit 0" 0 "$LOOPCTL" help cleanup
+check "  the same text as cleanup --help" bash -c "'$LOOPCTL' cleanup --help | cmp -s - '$TMP/out'"
 expect_rc "COMMAND --help, with no daemon to ask: exit 0" 0 "$LOOPCTL" --name nosuch tempo --help
 check "  that command's line" bash -c "grep -q '^loopctl tempo \\[BPM|half|double\\]\$' '$TMP/out' && grep -q '^  the live tempo' '$TMP/out' && test \$(wc -l <'$TMP/out') = 2"
 expect_rc "COMMAND -h: exit 0" 0 "$LOOPCTL" --name nosuch ping -h
