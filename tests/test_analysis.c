@@ -802,14 +802,31 @@ static void test_tempo_five_four(void)
 {
 	size_t n = RATE * 20;
 	static const double bpms[] = { 150, 188, 200 };
+	struct jl_analysis *a = make();
+	if (!a) {
+		TH_CHECK(a != NULL, "create");
+		return;
+	}
 	for (size_t i = 0; i < sizeof(bpms) / sizeof(bpms[0]); i++) {
 		vamp54(n, bpms[i]);
-		struct jl_tempo t = tempo_of(n, 1000);
+		jl_analysis_reset(a);
+		feed_all(a, sig, n, 1000);
+		struct jl_tempo t;
+		jl_analysis_tempo(a, &t);
 		TH_CHECK(t.known && (fabs(t.bpm - bpms[i]) <= 0.02 * bpms[i] ||
 				     fabs(t.bpm - bpms[i] / 2) <= 0.02 * bpms[i] / 2),
 			 "5/4 vamp (3+2), bass on every quarter, %.0f BPM -> %.2f BPM (want %.0f or %.0f, not %.0f)",
 			 bpms[i], t.bpm, bpms[i], bpms[i] / 2, bpms[i] * 3 / 5);
+		/* a loop of one bar is counted in five, of two bars in ten
+		 * (the code before counted 3 and 6 at 188 and 200) */
+		const double bar = 5 * 60.0 * RATE / bpms[i];
+		uint32_t b1 = 0, b2 = 0;
+		int r1 = jl_analysis_beats_per_cycle(a, (uint64_t)llround(bar), &b1);
+		int r2 = jl_analysis_beats_per_cycle(a, (uint64_t)llround(2 * bar), &b2);
+		TH_CHECK(r1 == 0 && b1 == 5 && r2 == 0 && b2 == 10,
+			 "5/4 vamp at %.0f BPM: a bar -> %u beats, two bars -> %u (want 5 and 10)", bpms[i], b1, b2);
 	}
+	jl_analysis_destroy(a);
 }
 
 /* 6/8 at 70 dotted quarters per minute: clicks on every eighth (210 per
