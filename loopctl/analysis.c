@@ -1914,29 +1914,6 @@ static double backbeat(struct jl_analysis *a, uint64_t n, double P)
 	return b > 0 ? b : backbeat_pass(a, n, P, &dense);
 }
 
-/* Pick the beat period (hops) from the ACF: the peak lag with the best
- * prior-weighted salience, refined by parabolic interpolation, with four
- * corrections:
- *
- * - A lag that does not fit a whole number of times into the pattern
- *   period (a dotted value, three eighths of a 7/8 bar, a 4:5
- *   cross-rhythm of a clave) is not a beat of that pattern, however
- *   strongly it recurs on its own: its score is scaled by PATTERN_MISFIT.
- *   The pattern only overrules a lag that recurs no more strongly than
- *   the pattern does.  After a tempo change the old pattern's recurrence
- *   fades while the new beat's grows, so the old bar does not hold back
- *   the new tempo (it cost 0.5 s of settle time on a 128 -> 100 BPM step
- *   when it did).
- * - A lag of more than TATUM_MAX tatums is a half bar or a bar, not a
- *   beat (binary and ternary subdivision give 2, 3, 4 or 6 tatums per
- *   beat): its score is scaled by TATUM_MISFIT.
- * - Between 3:2 relatives of nearly equal periodicity, the grid the
- *   accents fall on wins (below).
- * - A backbeat (snare on every second beat, kick between) sets the
- *   octave: see backbeat().
- *
- * *conf is the normalised ACF at the period.  Returns 0 if there is no
- * peak. */
 /* The sparse path's ACF at lag l (hops), linearly interpolated. */
 static double eacf_at(const struct jl_analysis *a, double l)
 {
@@ -2074,6 +2051,32 @@ static double pref_centre(struct jl_analysis *a, uint64_t n)
 	return ART_CENTRE_BPM * pow(120.0 / ART_CENTRE_BPM, (r - ART_RING_DBS) / (ART_DAMPED_DBS - ART_RING_DBS));
 }
 
+/* Pick the beat period (hops).  Sparse material (pads, slow chords) is
+ * read by sparse_period().  Otherwise the period is the ACF peak lag with
+ * the best salience (salience(): the ACF at the lag and its multiples,
+ * each multiple capped) times the preference curve (prior(), centred by
+ * pref_centre()), refined by parabolic interpolation, with four
+ * corrections:
+ *
+ * - A lag that does not fit a whole number of times into the pattern
+ *   period (a dotted value, three eighths of a 7/8 bar, a 4:5
+ *   cross-rhythm of a clave) is not a beat of that pattern, however
+ *   strongly it recurs on its own: its score is scaled by PATTERN_MISFIT.
+ *   The pattern only overrules a lag that recurs no more strongly than
+ *   the pattern does.  After a tempo change the old pattern's recurrence
+ *   fades while the new beat's grows, so the old bar does not hold back
+ *   the new tempo (it cost 0.5 s of settle time on a 128 -> 100 BPM step
+ *   when it did).
+ * - A lag of more than TATUM_MAX tatums is a half bar or a bar, not a
+ *   beat (binary and ternary subdivision give 2, 3, 4 or 6 tatums per
+ *   beat): its score is scaled by TATUM_MISFIT.
+ * - Between 3:2 relatives of nearly equal periodicity, the grid the
+ *   accents fall on wins (below).
+ * - A backbeat (snare on every second beat, kick between) sets the
+ *   octave: see backbeat().
+ *
+ * *conf is the normalised ACF at the period.  Returns 0 if there is no
+ * peak. */
 static double choose_period(struct jl_analysis *a, uint64_t n, double *conf)
 {
 	a->pref_bpm = pref_centre(a, n);
