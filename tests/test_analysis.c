@@ -779,7 +779,7 @@ static void vamp54(size_t n, double bpm)
 	memset(sig, 0, n * sizeof(float));
 	const double b = 60.0 * RATE / bpm;
 	static const double root[2] = { 38.9, 58.3 };                     /* Eb1, Bb1 */
-	static const double chord[2][4] = { { 185.0, 233.1, 277.2, 311.1 }, /* Ebm(add9) */
+	static const double chord[2][4] = { { 185.0, 233.1, 277.2, 311.1 }, /* Ebm7 */
 					    { 174.6, 207.7, 277.2, 349.2 } }; /* Bbm7 */
 	static const double step[5] = { 1.0, 1.4983, 2.0, 1.4983, 1.7818 }; /* root, 5th, 8ve, 5th, m7 */
 	static const double pos[4] = { 0, 5.0 / 3.0, 3, 4 }, dur[4] = { 0.6, 1.0, 0.6, 0.6 };
