@@ -2121,6 +2121,7 @@ static double choose_period(struct jl_analysis *a, uint64_t n, double *conf)
 	 * the validation set's 12/8 blues (66) under white noise read 99, and
 	 * played at 82 read 124. */
 	const double P0 = P;
+	const double near_tie = ACCENT_CLOSE * period_score(a, bl, B, tatum, INFINITY) / prior(a, bl);
 	double acc = -1, win = 1;
 	for (uint32_t l = a->lmin; l <= a->lmax && acf_norm(a, P0) >= PATTERN_MIN_ACF; l++) {
 		if (l == bl || !acf_peak(a, l))
@@ -2128,8 +2129,7 @@ static double choose_period(struct jl_analysis *a, uint64_t n, double *conf)
 		double Q = refine_peak(a, l), r = Q / P0;
 		if (!(fabs(r - 1.5) <= 0.04 * 1.5 || fabs(r - 2.0 / 3) <= 0.04 * 2.0 / 3))
 			continue;
-		if (period_score(a, l, B, tatum, INFINITY) / prior(a, l) <
-		    ACCENT_CLOSE * period_score(a, bl, B, tatum, INFINITY) / prior(a, bl))
+		if (period_score(a, l, B, tatum, INFINITY) / prior(a, l) < near_tie)
 			continue;
 		if (acc < 0)
 			acc = grid_accent(a, n, P0);
