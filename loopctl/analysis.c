@@ -155,7 +155,10 @@
 #define SWELL_LAG_S 0.150   /* swells: each band's level now against its */
 #define SWELL_SPAN_S 0.150  /* maximum over this span, ending this long ago; */
 #define SWELL_MARGIN 0.3    /* the rise beyond this (log10 units) counts, */
-#define SWELL_THR 2.0       /* and a sum over the bands of at least this */
+#define SWELL_THR 2.0       /* and a sum over the bands of at least this, */
+#define SWELL_REL 0.3       /* or this share of the largest recent swell, */
+#define SWELL_THR_MIN 1.0   /* if larger than this (see swell_hop), */
+#define SWELL_TAU_S 16.0    /* the largest swell fading with this time constant, */
 #define SWELL_PEAK_S 0.100  /* that is the maximum of +-this span is a swell */
 #define SWELL_BANDS 8       /* timing: the bands that rose most ... */
 #define SWELL_FRAC 0.15     /* ... first rose this share of their rise */
@@ -281,6 +284,7 @@ struct jl_analysis {
 	uint32_t swn, sw_lag, sw_span, sw_peak, sw_back, sw_merge;
 	float *sw_lev, *sw_s, *sw_ref;
 	float *sw_pre, *sw_suf; /* swn rows: running maxima within blocks of sw_span + 1 rows */
+	double sw_big, sw_decay; /* the largest recent swell, fading by sw_decay a hop */
 	/* level normalization (see level_track) */
 	double lvl_peak;    /* peak-held mean square of the fast window */
 	double lvl_target, lvl_max_gain, lvl_decay, lvl_find;
@@ -578,6 +582,7 @@ struct jl_analysis *jl_analysis_create(const struct jl_analysis_config *c)
 	a->sw_peak = secs_to_hops(a, SWELL_PEAK_S);
 	a->sw_back = secs_to_hops(a, SWELL_BACK_S);
 	a->sw_merge = (uint32_t)lround(SWELL_MERGE_S * c->rate);
+	a->sw_decay = exp(-(double)a->hop / (SWELL_TAU_S * c->rate));
 	a->swn = (a->sw_lag + a->sw_span > a->sw_back ? a->sw_lag + a->sw_span : a->sw_back) + a->sw_peak + 2;
 	a->sw_lev = jl_calloc((size_t)a->swn * a->st[DET_TONAL].nbands, sizeof(float));
 	a->sw_s = jl_calloc(a->swn, sizeof(float));
@@ -685,6 +690,7 @@ static void reset_stream(struct jl_analysis *a)
 	memset(a->sw_s, 0, a->swn * sizeof(float));
 	memset(a->sw_pre, 0, (size_t)a->swn * a->st[DET_TONAL].nbands * sizeof(float));
 	memset(a->sw_suf, 0, (size_t)a->swn * a->st[DET_TONAL].nbands * sizeof(float));
+	a->sw_big = SWELL_THR / SWELL_REL; /* the full threshold until swells are heard */
 	for (uint32_t i = 0; i < a->bbn; i++) {
 		a->bb_low_db[i] = a->bb_mid_db[i] = -200.0f;
 		a->flat[i] = 0.0f;
@@ -1292,7 +1298,20 @@ static void swell_ref(struct jl_analysis *a, uint64_t c)
  * within that time counts at once, while tremolo, vibrato and bowing
  * return to levels of that span.  The swell function is the sum over the
  * bands of the rise beyond SWELL_MARGIN; a swell is a maximum of +-
- * SWELL_PEAK_S that reaches SWELL_THR (decided SWELL_PEAK_S later).  Its
+ * SWELL_PEAK_S that reaches the threshold (decided SWELL_PEAK_S later).
+ *
+ * The threshold is SWELL_THR, or SWELL_REL of the largest recent swell
+ * (sw_big, fading with SWELL_TAU_S while there is sound) where that is
+ * lower, but never below SWELL_THR_MIN.  Steady noise under the music
+ * compresses every band's rise to the band's own signal-to-noise ratio,
+ * while the bumps of held chords are hardly lower: the chord changes of
+ * a solo cello under pink noise 10 dB below it sum to 0.8-3.2 (3.2-35
+ * clean) and nothing else there reaches 0.3.  A clean pad's swells keep
+ * the threshold at SWELL_THR, where its bumps of 1-2 stay below it (a
+ * fixed threshold of 1 let them through; with SWELL_TAU_S 4-8 s the
+ * threshold fell within clean pads whose largest swells came early).
+ * The largest swell starts at the value that gives SWELL_THR, as the
+ * level's peak does (level_track()).  Its
  * onset is where the bands that rose most first rose SWELL_FRAC of their
  * rise, placed like an attack within the tonal window.  Only onsets the
  * pickers did not find are added (none within SWELL_MERGE_S of another);
@@ -1314,12 +1333,18 @@ static int swell_hop(struct jl_analysis *a, uint64_t n)
 		}
 	}
 	a->sw_s[n % a->swn] = S;
+	if (at(a, a->rms_db, n) >= a->cfg.gate_db) /* silence holds it */
+		a->sw_big *= a->sw_decay;
+	if (S > a->sw_big)
+		a->sw_big = S;
 	const uint32_t P = a->sw_peak;
 	if (n < a->sw_lag + a->sw_span + 2 * P)
 		return 0;
 	const uint64_t c = n - P;
 	const float sc = a->sw_s[c % a->swn];
-	if (!(sc >= SWELL_THR))
+	double thr = SWELL_REL * a->sw_big;
+	thr = thr > SWELL_THR ? SWELL_THR : thr < SWELL_THR_MIN ? SWELL_THR_MIN : thr;
+	if (!(sc >= thr))
 		return 0;
 	for (uint64_t k = c - P; k <= n; k++)
 		if (k != c && (k < c ? a->sw_s[k % a->swn] > sc : a->sw_s[k % a->swn] >= sc))
@@ -1367,7 +1392,7 @@ static int swell_hop(struct jl_analysis *a, uint64_t n)
 	uint64_t of = fe > a->origin + back ? fe - back : a->origin;
 	if (onset_within(a, of, a->sw_merge))
 		return 0;
-	return store_onset(a, of, of, frame_end(a, n), sc - (float)SWELL_THR, 1);
+	return store_onset(a, of, of, frame_end(a, n), sc - (float)thr, 1);
 }
 
 static float band_db(const struct stft *s, const uint32_t r[2])
