@@ -26,7 +26,9 @@
  *                                   median_k * median(o_{c-pre_avg..c-1})),
  *               peak_share * (decaying 1 s maximum of o)),
  *     the hop is above the level gate, c - last >= min_ioi;
- *     fast: not ripple (see is_ripple), tonal: not a release (is_release).
+ *     fast: not ripple (see is_ripple), tonal: not a release (is_release);
+ *     neither where its flux still reaches back before a stream that
+ *     starts inside a sound (see pick).
  *   (the median term on the fast function only: where its flux is dense --
  *   sustained pads, noise -- the median is as high as the mean and sets
  *   the higher threshold; after a loud, short spike the mean is raised
@@ -195,6 +197,7 @@ struct picker {
 	double delta, alpha;
 	double median_k;     /* 0 = mean only */
 	uint32_t win;        /* FFT size of its STFT (onset placement) */
+	uint32_t back;       /* hops before its hop that its flux compares with */
 	uint64_t last; int have_last;
 	double gamma;        /* threshold share of the recent peak level */
 	double ripple;       /* ripple_ratio (fast picker), else 0 */
@@ -216,6 +219,7 @@ struct jl_analysis {
 	uint64_t origin;    /* absolute frame of the stream start (STFT grid anchor) */
 	uint64_t pos;       /* absolute frame one past the last consumed sample */
 	int started;
+	int start_heard;    /* the stream's first block is above the gate (see pick) */
 	uint64_t nframes;   /* hops processed since origin */
 	/* per-hop history rings (envn entries) */
 	uint32_t envn;
@@ -522,9 +526,11 @@ struct jl_analysis *jl_analysis_create(const struct jl_analysis_config *c)
 	a->pk[DET_FAST].alpha = c->alpha;
 	a->pk[DET_FAST].median_k = c->median_k;
 	a->pk[DET_FAST].win = wf;
+	a->pk[DET_FAST].back = 2;
 	a->pk[DET_TONAL].delta = c->tonal_delta * a->st[DET_TONAL].nbands;
 	a->pk[DET_TONAL].alpha = c->tonal_alpha;
 	a->pk[DET_TONAL].win = wt;
+	a->pk[DET_TONAL].back = a->tonal_k;
 	a->pk[DET_FAST].gamma = c->peak_share;
 	a->pk[DET_TONAL].gamma = c->tonal_peak_share;
 	a->pk[DET_FAST].ripple = c->ripple_ratio;
@@ -1196,6 +1202,18 @@ static int pick(struct jl_analysis *a, struct picker *p, uint64_t n, double *mea
 		return 0;
 	if (p->fall_db > 0 && is_release(a, c, n, p->fall_db))
 		return 0;
+	/* A stream that starts inside a sound: where the window of hop c, or
+	 * one it is compared with, reaches back before the stream, the flux
+	 * measures the input arriving, not a change in it.  If the first
+	 * block of the stream is already above the gate (a noise bed, the
+	 * band already playing when the daemon starts), that candidate is
+	 * the stream's start, not an onset: it is used up but not stored.  A
+	 * stream that starts in silence keeps everything. */
+	if (a->start_heard && frame_end(a, c) < a->origin + p->win + (uint64_t)p->back * a->hop) {
+		p->last = c;
+		p->have_last = 1;
+		return 0;
+	}
 	/* back-track to the start of the rise */
 	uint64_t k = c;
 	double base = mean + 0.25 * (oc - mean);
@@ -1479,6 +1497,16 @@ static int process_hop(struct jl_analysis *a)
 {
 	uint64_t n = a->nframes;
 	int emitted = 0;
+	if (n == 0) { /* the stream's first hop: is its first block already sound? */
+		double e0 = 0;
+		const uint32_t i0 = (a->ring_w + a->rlen - a->hop) % a->rlen;
+		const uint32_t nb = a->rblk < a->hop ? a->rblk : a->hop;
+		for (uint32_t i = 0; i < nb; i++) {
+			float v = a->ring[(i0 + i) % a->rlen];
+			e0 += (double)v * v;
+		}
+		a->start_heard = 10.0 * log10(e0 / nb + 1e-20) >= a->cfg.gate_db;
+	}
 	double ms = stft_levels(a, &a->st[DET_FAST]);
 	a->rms_db[n % a->envn] = (float)(10.0 * log10(ms + 1e-20));
 	drum_bands(a, n);

@@ -1639,6 +1639,50 @@ static void test_gaps(void)
 	jl_analysis_destroy(a);
 }
 
+/* A stream that starts inside a sound: steady white noise (about -31 dBFS)
+ * from the first sample, clicks at 0.5, 1.2 and 2 s.  The stream's start
+ * is not an onset (before: one at frame 192), the clicks are; and again
+ * where the stream restarts after a gap longer than the analysis keeps.
+ * A stream that starts in silence keeps a click 100 frames in. */
+static void test_stream_start(void)
+{
+	static const uint64_t at[] = { 24000, 57600, 96000 };
+	size_t n = RATE * 5 / 2;
+	for (size_t i = 0; i < n; i++)
+		sig[i] = 0.05f * noise();
+	for (size_t i = 0; i < 3; i++)
+		add_click(sig, n, at[i], 0.5f);
+	struct jl_analysis *a = make();
+	if (!a) {
+		TH_CHECK(a != NULL, "create");
+		return;
+	}
+	uint32_t hop = jl_analysis_hop(a);
+	struct jl_onset o[16];
+	for (int pass = 0; pass < 2; pass++) {
+		uint64_t base = pass ? 10u * RATE : 0; /* a 7.5 s gap: the stream restarts */
+		feed_at(a, sig, n, base, hop);
+		size_t k = jl_analysis_onsets(a, base, o, 16);
+		TH_CHECK(k == 3, "noise from the first sample (pass %d): %zu onsets for 3 clicks, the first at %+lld ms",
+			 pass, k, k ? ((long long)o[0].frame - (long long)base) * 1000 / RATE : 0LL);
+		for (size_t i = 0; i < k && i < 3; i++)
+			TH_CHECK(udiff(o[i].frame, base + at[i]) <= hop, "pass %d: click %zu found %+lld frames off",
+				 pass, i, (long long)o[i].frame - (long long)(base + at[i]));
+	}
+	jl_analysis_destroy(a);
+
+	n = RATE;
+	memset(sig, 0, n * sizeof(float));
+	add_click(sig, n, 100, 0.5f);
+	a = make();
+	if (!a)
+		return;
+	feed_all(a, sig, n, hop);
+	size_t k = jl_analysis_onsets(a, 0, o, 16);
+	TH_CHECK(k == 1 && o[0].frame <= 100 + hop, "a click 100 frames into a silent stream: %zu onsets", k);
+	jl_analysis_destroy(a);
+}
+
 static void test_failure_paths(void)
 {
 	struct jl_analysis_config c;
@@ -1730,6 +1774,7 @@ int main(void)
 	test_beats_per_cycle();
 	test_silence();
 	test_gaps();
+	test_stream_start();
 	test_failure_paths();
 	test_other_rates();
 	return TH_REPORT();
