@@ -2659,10 +2659,11 @@ void jl_analysis_tempo(const struct jl_analysis *a, struct jl_tempo *out)
 }
 
 /* Beats per cycle.  The candidates are the counts b = 1 .. BPC_MAX whose
- * beat period cycle / b lies in the tempo search range [min_bpm, max_bpm].
+ * beat period cycle / b lies in the tempo search range [min_bpm, max_bpm]
+ * and that a musician records a loop in (musical_count()).
  *   1. If the live tempo is known and the cycle is within BPC_TOL of a
- *      whole number k of its periods, the answer is k: the count agrees
- *      with the BPM the looper already shows.
+ *      whole number k of its periods, and k is such a count, the answer is
+ *      k: the count agrees with the BPM the looper already shows.
  *   2. Otherwise each candidate is scored like a tempo candidate: the
  *      metrical salience of its period (ACF at 1, 2, 3 and 4 periods;
  *      see salience()) times the tempo preference curve (prior()).  A musician's loop is rarely exactly
@@ -2674,6 +2675,17 @@ void jl_analysis_tempo(const struct jl_analysis *a, struct jl_tempo *out)
 #define BPC_MAX 64
 #define BPC_TOL 0.03
 
+/* A count of beats a musician records a first loop in: a power of two
+ * times 1, 3, 5, 7 or 9 (whole bars of 2, 3, 4, 5, 6, 7 or 9 beats, in
+ * 1, 2, 4 or 8 bars, or 3 bars of 3 or 4).  11, 13 or 15 beats are no
+ * such loop: where the analysis finds them, its tempo is wrong. */
+static int musical_count(uint32_t b)
+{
+	while (b % 2 == 0)
+		b /= 2;
+	return b == 1 || b == 3 || b == 5 || b == 7 || b == 9;
+}
+
 int jl_analysis_beats_per_cycle(const struct jl_analysis *a, uint64_t cycle_frames, uint32_t *beats)
 {
 	if (!a || !beats || cycle_frames == 0)
@@ -2683,7 +2695,7 @@ int jl_analysis_beats_per_cycle(const struct jl_analysis *a, uint64_t cycle_fram
 	const double cyc = (double)cycle_frames; /* frames */
 	if (a->tknown && a->period > 0) {
 		double P = a->period * a->hop, k = floor(cyc / P + 0.5);
-		if (k >= 1 && k <= BPC_MAX && fabs(k * P - cyc) <= BPC_TOL * cyc) {
+		if (k >= 1 && k <= BPC_MAX && fabs(k * P - cyc) <= BPC_TOL * cyc && musical_count((uint32_t)k)) {
 			*beats = (uint32_t)k;
 			return 0;
 		}
@@ -2694,7 +2706,7 @@ int jl_analysis_beats_per_cycle(const struct jl_analysis *a, uint64_t cycle_fram
 	uint32_t bb = 0;
 	for (uint32_t b = 1; b <= BPC_MAX; b++) {
 		double pf = cyc / b;
-		if (pf < fmin || pf > fmax)
+		if (pf < fmin || pf > fmax || !musical_count(b))
 			continue;
 		double l = pf / a->hop, s = 0;
 		/* best salience within +-BPC_TOL, in steps of a quarter hop */

@@ -1522,6 +1522,30 @@ static void test_beats_per_cycle(void)
 		TH_CHECK(r == 0 && b == cy[i].beats, "120 BPM, %.2f s cycle -> %u beats (got %d, %u)",
 			 cy[i].s, cy[i].beats, r, b);
 	}
+	/* counts of odd meters stand (5/4, 7/4, two bars of 5/4, three of
+	 * 4/4); a loop of 11 or 13 beats is no whole number of bars a
+	 * musician records, and is counted in a power of two times 1, 3, 5,
+	 * 7 or 9 beats instead (before: 11 and 13) */
+	static const struct { double s; uint32_t beats; } odd[] = {
+		{ 2.5, 5 }, { 3.5, 7 }, { 5.0, 10 }, { 6.0, 12 }, { 4.5, 9 },
+	};
+	for (size_t i = 0; i < sizeof(odd) / sizeof(odd[0]); i++) {
+		b = 0;
+		int r = jl_analysis_beats_per_cycle(a, (uint64_t)llround(odd[i].s * RATE), &b);
+		TH_CHECK(r == 0 && b == odd[i].beats, "120 BPM, %.1f s cycle -> %u beats (got %d, %u)",
+			 odd[i].s, odd[i].beats, r, b);
+	}
+	for (double cs = 5.5; cs < 7.0; cs += 1.0) {
+		b = 0;
+		int r = jl_analysis_beats_per_cycle(a, (uint64_t)llround(cs * RATE), &b);
+		uint32_t o = b;
+		while (o && o % 2 == 0)
+			o /= 2;
+		TH_CHECK(r == 0 && (o == 1 || o == 3 || o == 5 || o == 7 || o == 9),
+			 "120 BPM, %.1f s cycle (%.0f clicks): a count of 2^k times 1, 3, 5, 7 or 9 (got %d, %u)",
+			 cs, cs * 2, r, b);
+		printf("# 120 BPM clicks, a %.1f s cycle: %u beats\n", cs, b);
+	}
 	/* beyond the tempo range: one beat, or the maximum count */
 	TH_CHECK(jl_analysis_beats_per_cycle(a, RATE / 10, &b) == 0 && b == 1, "0.1 s cycle -> 1 (got %u)", b);
 	TH_CHECK(jl_analysis_beats_per_cycle(a, (uint64_t)RATE * 3600, &b) == 0 && b == 64,
