@@ -23,10 +23,22 @@
 #define MAX_CHUNK 1048576L
 #define FEED_STEP 4096u   /* frames per jl_analysis_feed() call */
 #define ONSET_BATCH 64u
+#define MAX_CYCLES 64u
+
+/* --cycle START:END: a first loop recorded from START to END (frames) */
+struct cycle {
+	double start_s, end_s;
+	uint64_t start, end; /* frames */
+	int known;           /* the count was taken */
+	int rc;              /* jl_analysis_beats_per_cycle(): 0 or -ENOENT */
+	uint32_t beats;
+};
 
 struct opts {
 	const char *path;
 	int onsets, tempo, json, decision, track, beats;
+	struct cycle cyc[MAX_CYCLES];
+	size_t ncyc;
 	long input;     /* 0 = mix of all channels, else 1-based channel */
 	long chunk;     /* feed size in frames; 0 = one hop; -1 = random */
 };
@@ -53,9 +65,15 @@ static void usage(FILE *f)
 	      "                 per line: each beat as the looper's grid placed it when\n"
 	      "                 it passed (at most one tempo update, 0.1 s, later);\n"
 	      "                 with --onsets or --tempo only together with --json\n"
+	      "  --cycle START:END\n"
+	      "                 the beats a first loop recorded from START to END\n"
+	      "                 (seconds) would be counted in, as the looper counts\n"
+	      "                 them when it closes at END: prints `START END BEATS\n"
+	      "                 BPM` (or `unknown` for BEATS and BPM); repeatable, up\n"
+	      "                 to 64; with other lists only together with --json\n"
 	      "  --json         machine-readable output (onsets with decision time,\n"
 	      "                 strength and whether each is a slow swell; tempo, and\n"
-	      "                 the tempo track; beats with decision time)\n"
+	      "                 the tempo track; beats with decision time; cycles)\n"
 	      "  --input N      analyse channel N (1-based); default: mix of all channels\n"
 	      "  --chunk N      feed N frames per call, 1..1048576 (default: one\n"
 	      "                 analysis hop)\n"
@@ -99,6 +117,27 @@ static int parse(int argc, char **argv, struct opts *o)
 			o->track = 1;
 		} else if (!strcmp(s, "--beats")) {
 			o->beats = 1;
+		} else if (!strcmp(s, "--cycle")) {
+			if (i + 1 >= argc) {
+				fprintf(stderr, "loopctl analyze: %s needs a value\n", s);
+				return 2;
+			}
+			const char *v = argv[++i];
+			double a, b;
+			int used = 0;
+			if (sscanf(v, "%lf:%lf%n", &a, &b, &used) != 2 || v[used] || !isfinite(a) || !isfinite(b) ||
+			    a < 0 || b <= a || b > 1e6) {
+				fprintf(stderr, "loopctl analyze: bad value for --cycle: '%s' (START:END in seconds, "
+					"0 <= START < END)\n", v);
+				return 2;
+			}
+			if (o->ncyc == MAX_CYCLES) {
+				fprintf(stderr, "loopctl analyze: at most %u --cycle options\n", MAX_CYCLES);
+				return 2;
+			}
+			struct cycle *c = &o->cyc[o->ncyc++];
+			c->start_s = a;
+			c->end_s = b;
 		} else if (!strcmp(s, "--input") || !strcmp(s, "--chunk")) {
 			if (i + 1 >= argc) {
 				fprintf(stderr, "loopctl analyze: %s needs a value\n", s);
@@ -137,7 +176,12 @@ static int parse(int argc, char **argv, struct opts *o)
 		      "--onsets or --tempo only with --json\n", stderr);
 		return 2;
 	}
-	if (!o->onsets && !o->tempo && !o->beats)
+	if (o->ncyc && (o->onsets || o->tempo || o->beats) && !o->json) {
+		fputs("loopctl analyze: --cycle prints a list of its own: combine it with "
+		      "--onsets, --tempo or --beats only with --json\n", stderr);
+		return 2;
+	}
+	if (!o->onsets && !o->tempo && !o->beats && !o->ncyc)
 		o->onsets = o->tempo = 1;
 	return 0;
 }
@@ -169,7 +213,36 @@ struct run {
 	double last_beat;      /* frame of the last emitted beat */
 	uint64_t next_track;  /* absolute frame of the next track point */
 	uint64_t track_step;
+	struct cycle *cyc;    /* --cycle: counted when the input reaches their end */
+	size_t ncyc;
 };
+
+/* The end of the first --cycle not yet counted that ends after `frame`
+ * (or UINT64_MAX). */
+static uint64_t next_cycle_end(const struct run *r, uint64_t frame)
+{
+	uint64_t e = UINT64_MAX;
+	for (size_t i = 0; i < r->ncyc; i++)
+		if (!r->cyc[i].known && r->cyc[i].end > frame && r->cyc[i].end < e)
+			e = r->cyc[i].end;
+	return e;
+}
+
+/* Count the cycles that end at `frame`, as the looper counts a first loop
+ * when it closes (jl_analysis_beats_per_cycle()). */
+static int count_cycles(struct run *r, uint64_t frame)
+{
+	for (size_t i = 0; i < r->ncyc; i++) {
+		struct cycle *c = &r->cyc[i];
+		if (c->known || c->end != frame)
+			continue;
+		c->rc = jl_analysis_beats_per_cycle(r->an, c->end - c->start, &c->beats);
+		if (c->rc < 0 && c->rc != -ENOENT)
+			return c->rc;
+		c->known = 1;
+	}
+	return 0;
+}
 
 /* Print the onsets the last feed emitted (`count` of them, decided after
  * input position `before`).  feed_block() feeds at most FEED_STEP frames
@@ -259,6 +332,9 @@ static int feed_block(struct run *r, const float *x, size_t n, uint64_t frame)
 		size_t m = n < FEED_STEP ? n : FEED_STEP;
 		if (frame + m > r->next_track)
 			m = (size_t)(r->next_track - frame);
+		uint64_t ce = next_cycle_end(r, frame);
+		if (frame + m > ce)
+			m = (size_t)(ce - frame);
 		if (m) {
 			uint64_t before = jl_analysis_position(r->an);
 			int k = jl_analysis_feed(r->an, x, m, frame);
@@ -275,6 +351,9 @@ static int feed_block(struct run *r, const float *x, size_t n, uint64_t frame)
 				return -ENOMEM;
 			r->next_track += r->track_step;
 		}
+		int rc = count_cycles(r, frame);
+		if (rc < 0)
+			return rc;
 	}
 	return 0;
 }
@@ -319,6 +398,25 @@ int jl_analyze_main(int argc, char **argv)
 		goto out;
 	}
 	r.rate = (uint32_t)info.samplerate;
+	for (size_t i = 0; i < o.ncyc; i++) {
+		struct cycle *c = &o.cyc[i];
+		c->start = (uint64_t)llround(c->start_s * r.rate);
+		c->end = (uint64_t)llround(c->end_s * r.rate);
+		if (c->end <= c->start) {
+			fprintf(stderr, "loopctl analyze: --cycle %g:%g is shorter than one frame at %u Hz\n",
+				c->start_s, c->end_s, r.rate);
+			ret = 2;
+			goto out;
+		}
+		if (c->end > (uint64_t)info.frames) {
+			fprintf(stderr, "loopctl analyze: %s: --cycle %g:%g ends after the input (%.3f s)\n",
+				o.path, c->start_s, c->end_s, (double)info.frames / r.rate);
+			ret = 2;
+			goto out;
+		}
+	}
+	r.cyc = o.cyc;
+	r.ncyc = o.ncyc;
 
 	struct jl_analysis_config cfg;
 	jl_analysis_config_default(&cfg, r.rate);
@@ -402,6 +500,12 @@ int jl_analyze_main(int argc, char **argv)
 		fprintf(stderr, "loopctl analyze: %s: zero-length audio file\n", o.path);
 		goto out;
 	}
+	for (size_t i = 0; i < o.ncyc; i++)
+		if (!o.cyc[i].known) { /* the header promised more than the file holds */
+			fprintf(stderr, "loopctl analyze: %s: --cycle %g:%g ends after the input (%.3f s)\n",
+				o.path, o.cyc[i].start_s, o.cyc[i].end_s, (double)frame / r.rate);
+			goto out;
+		}
 	/* final track point at the end of the input, unless a regular one
 	 * fell on it (an input of whole steps: 8.000 s would be listed twice) */
 	if (frame != r.next_track - r.track_step && track_point(&r, frame) < 0) {
@@ -453,6 +557,27 @@ int jl_analyze_main(int argc, char **argv)
 		json_t *o2 = json_pack("{s:s, s:i, s:i, s:I, s:f}", "file", o.path,
 				       "rate", (int)r.rate, "channels", info.channels,
 				       "frames", (json_int_t)frame, "duration_s", (double)frame / r.rate);
+		json_t *jc = json_array();
+		for (size_t i = 0; jc && i < o.ncyc; i++) {
+			const struct cycle *c = &o.cyc[i];
+			double len = (double)(c->end - c->start) / r.rate;
+			json_t *e = c->rc == 0 ?
+				json_pack("{s:f, s:f, s:i, s:f}", "start", c->start_s, "end", c->end_s,
+					  "beats", (int)c->beats, "bpm", 60.0 * c->beats / len) :
+				json_pack("{s:f, s:f, s:n, s:n}", "start", c->start_s, "end", c->end_s, "beats", "bpm");
+			if (!e || json_array_append_new(jc, e) < 0) {
+				json_decref(jc);
+				jc = NULL;
+			}
+		}
+		if (!jc || (o.ncyc && json_object_set(root, "cycles", jc) < 0)) {
+			json_decref(jc);
+			json_decref(jt);
+			json_decref(o2);
+			fputs("loopctl analyze: out of memory\n", stderr);
+			goto out;
+		}
+		json_decref(jc);
 		if (!jt || !o2 || json_object_update(root, o2) < 0 ||
 		    (o.onsets && json_object_set(root, "onsets", r.jons) < 0) ||
 		    (o.tempo && json_object_set_new(root, "tempo", jt) < 0) ||
@@ -484,6 +609,15 @@ int jl_analyze_main(int argc, char **argv)
 			printf("%.2f\n", gbpm);
 		} else {
 			puts("unknown");
+		}
+	} else if (o.ncyc) {
+		for (size_t i = 0; i < o.ncyc; i++) {
+			const struct cycle *c = &o.cyc[i];
+			if (c->rc == 0)
+				printf("%.3f %.3f %u %.2f\n", c->start_s, c->end_s, c->beats,
+				       60.0 * c->beats * r.rate / (double)(c->end - c->start));
+			else
+				printf("%.3f %.3f unknown unknown\n", c->start_s, c->end_s);
 		}
 	}
 	if (fflush(stdout) != 0) {

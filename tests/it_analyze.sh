@@ -111,6 +111,18 @@ expect 0 "beats json" "$LOOPCTL" analyze "$T/clicks.wav" --beats --tempo --json
 python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); b=d["beats"]; assert len(b)>=10 and all(x["decision"]>=x["time"] for x in b) and abs(d["tempo"]["bpm"]-120)<1' "$T/out" && ok || bad "json beats: $(head -c 300 "$T/out")"
 expect 0 "short beats" "$LOOPCTL" analyze "$T/short.wav" --beats
 [ ! -s "$T/out" ] && ok || bad "a file too short for a tempo has beats: $(cat "$T/out")"
+# --cycle: first loops of the 120 BPM clicks, counted as the looper counts its anchor
+expect 0 "cycle" "$LOOPCTL" analyze "$T/clicks.wav" --cycle 0.5:2.5 --cycle 0.5:4.5 --cycle 4.5:6.5 --cycle 2:7.5 --cycle 0:1
+printf '0.500 2.500 4 120.00\n0.500 4.500 8 120.00\n4.500 6.500 4 120.00\n' >"$T/want"
+head -3 "$T/out" | cmp -s - "$T/want" && ok || bad "cycles of 2, 4 and 2 s at 120 BPM: $(head -3 "$T/out" | tr '\n' ';'), want 4, 8, 4 beats"
+# 11 clicks: no whole number of bars a loop is recorded in, so not counted in 11
+sed -n 4p "$T/out" | awk '{ b = $3; while (b % 2 == 0) b /= 2; exit !($1 == 2 && $2 == 7.5 && (b == 1 || b == 3 || b == 5 || b == 7 || b == 9)) }' &&
+  ok || bad "a 5.5 s cycle of 11 clicks: $(sed -n 4p "$T/out"), want a power of two times 1, 3, 5, 7 or 9"
+sed -n 5p "$T/out" | grep -qx '0.000 1.000 unknown unknown' && ok || bad "a loop closed at 1 s has no tempo yet: $(sed -n 5p "$T/out")"
+expect 0 "cycle, chunk random" "$LOOPCTL" analyze "$T/clicks.wav" --cycle 0.5:2.5 --cycle 0.5:4.5 --cycle 4.5:6.5 --cycle 2:7.5 --cycle 0:1 --chunk random
+head -3 "$T/out" | cmp -s - "$T/want" && ok || bad "--chunk random changes the cycle counts: $(tr '\n' ';' <"$T/out")"
+expect 0 "cycle json" "$LOOPCTL" analyze "$T/clicks.wav" --cycle 0.5:4.5 --cycle 0:1 --tempo --json
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); c=d["cycles"]; assert c[0]=={"start":0.5,"end":4.5,"beats":8,"bpm":120.0} and c[1]["beats"] is None and c[1]["bpm"] is None and abs(d["tempo"]["bpm"]-120)<1, c' "$T/out" && ok || bad "json cycles: $(head -c 300 "$T/out")"
 # a pad's chord changes swell in over 0.3 s: found (within 50 ms), those only the swell
 # detector finds marked as swells
 expect 0 "pad json" "$LOOPCTL" analyze "$T/pad.wav" --onsets --json
@@ -150,10 +162,21 @@ expect 2 "chunk abc" "$LOOPCTL" analyze "$T/clicks.wav" --chunk abc; one_line_er
 expect 2 "missing value" "$LOOPCTL" analyze "$T/clicks.wav" --chunk; one_line_err "missing value"
 expect 2 "two files" "$LOOPCTL" analyze "$T/clicks.wav" "$T/short.wav"; one_line_err "two files"
 expect 2 "beats with onsets, no json" "$LOOPCTL" analyze "$T/clicks.wav" --beats --onsets; one_line_err "beats with onsets"
+expect 2 "cycle with tempo, no json" "$LOOPCTL" analyze "$T/clicks.wav" --cycle 0.5:2.5 --tempo; one_line_err "cycle with tempo"
+for v in 3:2 2:2 -1:2 abc 1:2:3 1: :2 nan:2; do
+  expect 2 "cycle $v" "$LOOPCTL" analyze "$T/clicks.wav" --cycle "$v"; one_line_err "cycle $v"
+done
+many=$(for i in $(seq 65); do printf -- '--cycle 0:1 '; done)
+# shellcheck disable=SC2086
+expect 2 "65 cycles" "$LOOPCTL" analyze "$T/clicks.wav" $many; one_line_err "65 cycles"
+expect 2 "cycle, no value" "$LOOPCTL" analyze "$T/clicks.wav" --cycle; one_line_err "cycle, no value"
+expect 2 "cycle past the end" "$LOOPCTL" analyze "$T/clicks.wav" --cycle 4:9; one_line_err "cycle past the end"
+grep -q 'ends after the input (8.000 s)' "$T/err" && ok || bad "cycle past the end: $(cat "$T/err")"
+expect 2 "cycle shorter than a frame" "$LOOPCTL" analyze "$T/clicks.wav" --cycle 1:1.000001; one_line_err "cycle shorter than a frame"
 
 # --- help documents every option
 expect 0 "help" "$LOOPCTL" analyze --help
-for o in --onsets --tempo --beats --json --decision --track --input --chunk --help; do
+for o in --onsets --tempo --beats --cycle --json --decision --track --input --chunk --help; do
   grep -q -- "$o" "$T/out" && ok || bad "--help does not mention $o"
 done
 
