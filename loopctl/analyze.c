@@ -123,9 +123,10 @@ static int parse(int argc, char **argv, struct opts *o)
 				return 2;
 			}
 			const char *v = argv[++i];
-			double a, b;
-			int used = 0;
-			if (sscanf(v, "%lf:%lf%n", &a, &b, &used) != 2 || v[used] || !isfinite(a) || !isfinite(b) ||
+			char *e1 = NULL, *e2 = NULL;
+			errno = 0;
+			double a = strtod(v, &e1), b = e1 && *e1 == ':' ? strtod(e1 + 1, &e2) : 0;
+			if (errno || e1 == v || *e1 != ':' || e2 == e1 + 1 || !e2 || *e2 || !isfinite(a) || !isfinite(b) ||
 			    a < 0 || b <= a || b > 1e6) {
 				fprintf(stderr, "loopctl analyze: bad value for --cycle: '%s' (START:END in seconds, "
 					"0 <= START < END)\n", v);
