@@ -2671,9 +2671,13 @@ void jl_analysis_tempo(const struct jl_analysis *a, struct jl_tempo *out)
  *      the nominal period.  Equal scores keep the smaller count.
  * If no count puts the beat in the range (a cycle shorter than one beat
  * at max_bpm, or longer than BPC_MAX beats at min_bpm), the count nearest
- * the range is returned: 1 or BPC_MAX. */
+ * the range is returned: 1 or BPC_MAX.  Before the tempo may be known
+ * (TEMPO_MIN_S of input), a loop that holds BPC_MIN_ONSETS onsets is
+ * counted by 2. from what the ACF holds; with fewer, -ENOENT (the looper
+ * then assumes 4). */
 #define BPC_MAX 64
 #define BPC_TOL 0.03
+#define BPC_MIN_ONSETS 3
 
 /* A count of beats a musician records a first loop in: a power of two
  * times 1, 3, 5, 7 or 9 (whole bars of 2, 3, 4, 5, 6, 7 or 9 beats, in
@@ -2690,8 +2694,17 @@ int jl_analysis_beats_per_cycle(const struct jl_analysis *a, uint64_t cycle_fram
 {
 	if (!a || !beats || cycle_frames == 0)
 		return -EINVAL;
-	if (!a->started || a->nframes == 0 || !tempo_evidence(a, frame_end(a, a->nframes - 1)))
+	if (!a->started || a->nframes == 0)
 		return -ENOENT;
+	const uint64_t now = frame_end(a, a->nframes - 1);
+	if (!tempo_evidence(a, now)) {
+		/* a loop that closes before the tempo may be known (a bar of a
+		 * fast waltz, 1.1 s in): counted from what there is, if the loop
+		 * holds BPC_MIN_ONSETS onsets */
+		size_t in_loop = a->ons_cnt - lower_bound(a, now > cycle_frames ? now - cycle_frames : 0);
+		if (in_loop < BPC_MIN_ONSETS || !(a->acf[0] > 0))
+			return -ENOENT;
+	}
 	const double cyc = (double)cycle_frames; /* frames */
 	if (a->tknown && a->period > 0) {
 		double P = a->period * a->hop, k = floor(cyc / P + 0.5);

@@ -1558,6 +1558,32 @@ static void test_beats_per_cycle(void)
 	TH_CHECK(jl_analysis_beats_per_cycle(a, RATE * 3 / 2, &b) == 0 && b == 3, "waltz, 1.5 s bar -> 3 (got %u)", b);
 	TH_CHECK(jl_analysis_beats_per_cycle(a, RATE * 3, &b) == 0 && b == 6, "waltz, 3 s -> 6 (got %u)", b);
 
+	/* a loop that closes before the tempo may be known (2 s of input):
+	 * one bar of a waltz at 160 BPM from its first downbeat at 0.5 s,
+	 * closed at 1.625 s, is counted in 3 (before: -ENOENT, so the looper
+	 * assumed 4); a bar of 4/4 at 200 BPM closed at 1.7 s in 4 */
+	for (int m = 3; m <= 4; m += 1) {
+		double beat = m == 3 ? 0.375 : 0.3;
+		memset(sig, 0, n * sizeof(float));
+		rng = 0x3A3Au;
+		for (unsigned k = 0; k < 16; k++)
+			add_click(sig, n, (uint64_t)llround((0.5 + k * beat) * RATE), k % (unsigned)m == 0 ? 0.6f : 0.2f);
+		jl_analysis_reset(a);
+		uint64_t end = (uint64_t)llround((0.5 + m * beat) * RATE);
+		feed_all(a, sig, end, 256);
+		struct jl_tempo t0;
+		jl_analysis_tempo(a, &t0);
+		b = 0;
+		int r = jl_analysis_beats_per_cycle(a, end - RATE / 2, &b);
+		TH_CHECK(!t0.known && r == 0 && b == (uint32_t)m,
+			 "a bar of %d at %.0f BPM closed at %.3f s, tempo not yet known (%d): %d beats (got %d, %u)",
+			 m, 60.0 / beat, (double)end / RATE, t0.known, m, r, b);
+	}
+	/* ... but a loop of fewer than three onsets is not counted */
+	jl_analysis_reset(a);
+	feed_all(a, sig, RATE, 256); /* clicks at 0.5 and 0.8 s */
+	TH_CHECK(jl_analysis_beats_per_cycle(a, RATE / 2, &b) == -ENOENT, "two onsets, 1 s in: -ENOENT");
+
 	/* the tempogram path, without a live tempo: with the search range
 	 * limited to 130-240 BPM no period of the 120 BPM clicks is in range,
 	 * the tempo stays unknown, and a 2 s cycle is counted as 8 beats of
