@@ -197,7 +197,7 @@ struct picker {
 	double delta, alpha;
 	double median_k;     /* 0 = mean only */
 	uint32_t win;        /* FFT size of its STFT (onset placement) */
-	uint32_t back;       /* hops before its hop that its flux compares with */
+	uint32_t back;       /* hops before its hop that its flux compares with (novelty's K) */
 	uint64_t last; int have_last;
 	double gamma;        /* threshold share of the recent peak level */
 	double ripple;       /* ripple_ratio (fast picker), else 0 */
@@ -1510,11 +1510,11 @@ static int process_hop(struct jl_analysis *a)
 	double ms = stft_levels(a, &a->st[DET_FAST]);
 	a->rms_db[n % a->envn] = (float)(10.0 * log10(ms + 1e-20));
 	drum_bands(a, n);
-	float f = novelty(&a->st[DET_FAST], n, 2, &a->rise[n % a->envn]);
+	float f = novelty(&a->st[DET_FAST], n, a->pk[DET_FAST].back, &a->rise[n % a->envn]);
 	push_maxfiltered(&a->st[DET_FAST], n);
 	stft_levels(a, &a->st[DET_TONAL]);
 	tonal_noise(a, n);
-	float t = novelty(&a->st[DET_TONAL], n, a->tonal_k, NULL);
+	float t = novelty(&a->st[DET_TONAL], n, a->pk[DET_TONAL].back, NULL);
 	push_maxfiltered(&a->st[DET_TONAL], n);
 	emitted += swell_hop(a, n);
 	a->pk[DET_FAST].odf[n % a->envn] = f;

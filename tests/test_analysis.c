@@ -1725,8 +1725,10 @@ static void test_stream_start(void)
 	memset(sig, 0, n * sizeof(float));
 	add_click(sig, n, 100, 0.5f);
 	a = make();
-	if (!a)
+	if (!a) {
+		TH_CHECK(a != NULL, "create");
 		return;
+	}
 	feed_all(a, sig, n, hop);
 	size_t k = jl_analysis_onsets(a, 0, o, 16);
 	TH_CHECK(k == 1 && o[0].frame <= 100 + hop, "a click 100 frames into a silent stream: %zu onsets", k);

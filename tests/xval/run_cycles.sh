@@ -22,21 +22,25 @@ mkdir -p "$OUT"
 B="$ROOT/build"
 sets="dev=$DEV/ground_truth.json"
 missing=""
-add() { # LABEL GT TARGET
-  if [ -f "$2" ]; then sets="$sets $1=$2"; else missing="$missing $3"; fi
+add() { # LABEL GT COMMAND: the set, or the command that renders it, once
+  if [ -f "$2" ]; then
+    sets="$sets $1=$2"
+  else
+    case "$missing" in *"\`$3\`"*) ;; *) missing="$missing${missing:+, }\`$3\`" ;; esac
+  fi
 }
-add validation "$B/analysis-xval/ground_truth.json" bench-analysis-xval
-add tempi "$B/analysis-tempi/ground_truth.json" bench-analysis-tempi
-add tempi-xval "$B/analysis-tempi-xval/ground_truth.json" "'SET=xval bench-analysis-tempi'"
+add validation "$B/analysis-xval/ground_truth.json" "make bench-analysis-xval"
+add tempi "$B/analysis-tempi/ground_truth.json" "make bench-analysis-tempi"
+add tempi-xval "$B/analysis-tempi-xval/ground_truth.json" "SET=xval make bench-analysis-tempi"
 for sf in TimGM6mb MuseScore_General_Lite OPL-3_FM_128M sf_GMbank; do
-  add "$sf" "$B/analysis-resynth/$sf/ground_truth.json" bench-analysis-resynth
+  add "$sf" "$B/analysis-resynth/$sf/ground_truth.json" "make bench-analysis-resynth"
 done
 
 REPORT="$OUT/report.md"
 {
   echo "# first loops: the beats they are counted in ($(date -u +%Y-%m-%d), loopctl: $LOOPCTL${REF:+, REF: $REF})"
   echo
-  [ -z "$missing" ] || echo "Sets not rendered yet (make$(echo "$missing" | tr ' ' '\n' | sort -u | tr '\n' ' ' | sed 's/ $//') adds them)."
+  [ -z "$missing" ] || echo "Sets not rendered yet are left out; to add them: $missing."
   echo
   # shellcheck disable=SC2086
   "$PY" "$HERE/cycles.py" --jobs "$JOBS" --list ${REF:+--ref "$REF"} "$LOOPCTL" $sets
