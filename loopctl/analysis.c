@@ -1557,7 +1557,7 @@ static double acf_pos(const struct jl_analysis *a, double l)
 	return r > 0 ? r : 0;
 }
 
-/* The ACF at lag L as heard so far in a young stream (heard(), below):
+/* The ACF at lag L as heard so far in a young stream (see salience()):
  * raised by the weight the products at lag 0 have had over those at L,
  * at most HEARD_GAIN_MAX times. */
 static double acf_heard(const struct jl_analysis *a, double L)
@@ -1627,9 +1627,10 @@ static double recurrence(const struct jl_analysis *a, double l, double headroom,
  * that ratio (at most HEARD_GAIN_MAX: a lag heard for less than half the
  * weight of lag 0 is not trusted to more), and the fourth multiple is
  * left out while its lag has not been heard for HEARD_S (nothing has
- * been summed there yet).  The first three always count: with only two,
- * a dotted lag (1.5 beats, recurring at 3) scored like the beat, and the
- * EDM and power-chord grooves read 2/3 of their tempo at 4 s.  (The
+ * been summed there yet).  The first three always count, so that a
+ * dotted lag (1.5 beats, which recurs at its second multiple only) does
+ * not score like the beat on two terms; with two the benchmarks read
+ * about the same (2103 exact first-loop counts against 2105).  (The
  * ratio alone, from the start to the end of the stream, was measured
  * before and not kept: it still moves a 4 s lag by 10 % after 10 s, and
  * it moved the final readings.) */
