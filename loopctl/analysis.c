@@ -1573,17 +1573,12 @@ static double acf_heard(const struct jl_analysis *a, double L)
 static double recurrence(const struct jl_analysis *a, double l, double headroom, int as_heard)
 {
 	const double N = (double)a->nframes, heard = HEARD_S * a->cfg.rate / a->hop;
-	if (as_heard && N < 4 * l + heard + 2.0 * a->cfg.tempo_tau_s * a->cfg.rate / a->hop) {
-		double r1 = acf_heard(a, l), m = r1 + headroom, s = r1;
-		int k = 2;
-		for (; k <= 4 && (k <= 3 || k * l <= N - heard); k++)
-			s += fmin(acf_heard(a, k * l), m);
-		return s / (k - 1);
-	}
-	double r1 = acf_pos(a, l), m = r1 + headroom, s = r1;
-	for (int k = 2; k <= 4; k++)
-		s += fmin(acf_pos(a, k * l), m);
-	return s / 4.0;
+	const int young = as_heard && N < 4 * l + heard + 2.0 * a->cfg.tempo_tau_s * a->cfg.rate / a->hop;
+	double r1 = young ? acf_heard(a, l) : acf_pos(a, l), m = r1 + headroom, s = r1;
+	int k = 2;
+	for (; k <= 4 && (!young || k <= 3 || k * l <= N - heard); k++)
+		s += fmin(young ? acf_heard(a, k * l) : acf_pos(a, k * l), m);
+	return s / (k - 1);
 }
 
 /* Metrical salience of lag l: the mean of the normalised ACF at l and its
@@ -1717,14 +1712,15 @@ static int fits_pattern(double l, double B)
 	return m >= 1 && fabs(r - m) <= PATTERN_TOL * r;
 }
 
-/* Score of peak lag l: recurrence() with the given headroom (the
- * salience with MULTIPLE_HEADROOM, read as heard; INFINITY: the plain
- * means of the 3:2 test in choose_period(), as summed) times preference, scaled by
+/* Score of peak lag l: recurrence() with the given headroom and
+ * as_heard (the salience: MULTIPLE_HEADROOM, read as heard; the 3:2 test
+ * in choose_period(): INFINITY, as summed) times preference, scaled by
  * PATTERN_MISFIT if l does not fit the pattern period B (0 = none) and by
  * TATUM_MISFIT if it spans more than TATUM_MAX tatums (0 = none). */
-static double period_score(const struct jl_analysis *a, uint32_t l, double B, double tatum, double headroom)
+static double period_score(const struct jl_analysis *a, uint32_t l, double B, double tatum, double headroom,
+			   int as_heard)
 {
-	double sal = recurrence(a, l, headroom, isfinite(headroom)) * prior(a, l);
+	double sal = recurrence(a, l, headroom, as_heard) * prior(a, l);
 	if (B > 0 && acf_norm(a, B) >= acf_norm(a, l) && !fits_pattern(refine_peak(a, l), B))
 		sal *= PATTERN_MISFIT;
 	if (tatum > 0 && refine_peak(a, l) > TATUM_MAX * tatum)
@@ -2183,7 +2179,7 @@ static double choose_period(struct jl_analysis *a, uint64_t n, double *conf)
 	for (uint32_t l = a->lmin; l <= a->lmax; l++) {
 		if (!acf_peak(a, l))
 			continue;
-		double sal = period_score(a, l, B, tatum, MULTIPLE_HEADROOM);
+		double sal = period_score(a, l, B, tatum, MULTIPLE_HEADROOM, 1);
 		if (sal > best) {
 			best = sal;
 			bl = l;
@@ -2219,7 +2215,7 @@ static double choose_period(struct jl_analysis *a, uint64_t n, double *conf)
 	 * seconds chose it (the dev set's EDM groove read 85, not 128, at
 	 * 2.6-4 s). */
 	const double P0 = P;
-	const double near_tie = ACCENT_CLOSE * period_score(a, bl, B, tatum, INFINITY) / prior(a, bl);
+	const double near_tie = ACCENT_CLOSE * period_score(a, bl, B, tatum, INFINITY, 0) / prior(a, bl);
 	double acc = -1, win = 1;
 	for (uint32_t l = a->lmin; l <= a->lmax && acf_norm(a, P0) >= PATTERN_MIN_ACF; l++) {
 		if (l == bl || !acf_peak(a, l))
@@ -2227,7 +2223,7 @@ static double choose_period(struct jl_analysis *a, uint64_t n, double *conf)
 		double Q = refine_peak(a, l), r = Q / P0;
 		if (!(fabs(r - 1.5) <= 0.04 * 1.5 || fabs(r - 2.0 / 3) <= 0.04 * 2.0 / 3))
 			continue;
-		if (period_score(a, l, B, tatum, INFINITY) / prior(a, l) < near_tie)
+		if (period_score(a, l, B, tatum, INFINITY, 0) / prior(a, l) < near_tie)
 			continue;
 		if (acc < 0)
 			acc = grid_accent(a, n, P0);
