@@ -32,6 +32,7 @@ struct cycle {
 	int known;           /* the count was taken */
 	int rc;              /* jl_analysis_beats_per_cycle(): 0 or -ENOENT */
 	uint32_t beats;
+	double bpm;          /* beats over the cycle's length, if rc == 0 */
 };
 
 struct opts {
@@ -240,6 +241,7 @@ static int count_cycles(struct run *r, uint64_t frame)
 		c->rc = jl_analysis_beats_per_cycle(r->an, c->end - c->start, &c->beats);
 		if (c->rc < 0 && c->rc != -ENOENT)
 			return c->rc;
+		c->bpm = 60.0 * c->beats * r->rate / (double)(c->end - c->start);
 		c->known = 1;
 	}
 	return 0;
@@ -561,10 +563,9 @@ int jl_analyze_main(int argc, char **argv)
 		json_t *jc = json_array();
 		for (size_t i = 0; jc && i < o.ncyc; i++) {
 			const struct cycle *c = &o.cyc[i];
-			double len = (double)(c->end - c->start) / r.rate;
 			json_t *e = c->rc == 0 ?
 				json_pack("{s:f, s:f, s:i, s:f}", "start", c->start_s, "end", c->end_s,
-					  "beats", (int)c->beats, "bpm", 60.0 * c->beats / len) :
+					  "beats", (int)c->beats, "bpm", c->bpm) :
 				json_pack("{s:f, s:f, s:n, s:n}", "start", c->start_s, "end", c->end_s, "beats", "bpm");
 			if (!e || json_array_append_new(jc, e) < 0) {
 				json_decref(jc);
@@ -615,8 +616,7 @@ int jl_analyze_main(int argc, char **argv)
 		for (size_t i = 0; i < o.ncyc; i++) {
 			const struct cycle *c = &o.cyc[i];
 			if (c->rc == 0)
-				printf("%.3f %.3f %u %.2f\n", c->start_s, c->end_s, c->beats,
-				       60.0 * c->beats * r.rate / (double)(c->end - c->start));
+				printf("%.3f %.3f %u %.2f\n", c->start_s, c->end_s, c->beats, c->bpm);
 			else
 				printf("%.3f %.3f unknown unknown\n", c->start_s, c->end_s);
 		}

@@ -172,6 +172,12 @@ expect 2 "65 cycles" "$LOOPCTL" analyze "$T/clicks.wav" $many; one_line_err "65 
 expect 2 "cycle, no value" "$LOOPCTL" analyze "$T/clicks.wav" --cycle; one_line_err "cycle, no value"
 expect 2 "cycle past the end" "$LOOPCTL" analyze "$T/clicks.wav" --cycle 4:9; one_line_err "cycle past the end"
 grep -q 'ends after the input (8.000 s)' "$T/err" && ok || bad "cycle past the end: $(cat "$T/err")"
+# a file cut short: its header promises 8 s, 5 s are there
+head -c $((44 + 2 * 48000 * 5)) "$T/clicks.wav" >"$T/cut.wav"
+expect 2 "cycle past a cut file's end" "$LOOPCTL" analyze "$T/cut.wav" --cycle 4:7; one_line_err "cycle past a cut file's end"
+grep -q 'ends after the input (5.000 s)' "$T/err" && ok || bad "cycle past a cut file's end: $(cat "$T/err")"
+expect 0 "cycle within a cut file" "$LOOPCTL" analyze "$T/cut.wav" --cycle 0.5:4.5
+grep -qx '0.500 4.500 8 120.00' "$T/out" && ok || bad "cycle within a cut file: $(cat "$T/out")"
 expect 2 "cycle shorter than a frame" "$LOOPCTL" analyze "$T/clicks.wav" --cycle 1:1.000001; one_line_err "cycle shorter than a frame"
 
 # --- help documents every option
