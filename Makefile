@@ -7,6 +7,7 @@
 #   make bench-notify   what OSC state feedback costs the daemon (CPU, ping round trips)
 #   make bench-analysis-xval  tempo on a validation set (other meters, soundfonts, noise)
 #   make bench-analysis-resynth  tempo and onsets on the dev set's MIDI rendered with other soundfonts
+#   make bench-analysis-xresynth the same on the validation set's MIDI (FluidR3, OPL3, Csound)
 #   make bench-analysis-noise  onsets and tempo on the dev set's clips with white and pink noise at 10, 5, 0 dB SNR
 #   make bench-analysis-steps  the tempo's settle time after 40 steps (4 grooves x 10 ratios, 4 soundfonts)
 #   make bench-analysis-tempi  tempo on the dev set played at 0.8, 0.9, 1.12 and 1.25 times its tempi (SET=xval: the validation set)
@@ -64,7 +65,7 @@ TEST_BINS := $(UNIT_TESTS:%=$(BUILD)/tests/%) $(BUILD)/tests/jl_player $(BUILD)/
 
 
 .PHONY: all deps deps-bench deps-xval check-pkgs test test-build test-queue rtgate manlint run bench bench-session bench-notify bench-analysis \
-        bench-analysis-xval bench-analysis-resynth bench-analysis-noise bench-analysis-steps bench-analysis-tempi bench-analysis-styles bench-analysis-cycles install uninstall clean lint analyze help
+        bench-analysis-xval bench-analysis-resynth bench-analysis-xresynth bench-analysis-noise bench-analysis-steps bench-analysis-tempi bench-analysis-styles bench-analysis-cycles install uninstall clean lint analyze help
 
 all: check-pkgs $(BUILD)/jackloop $(BUILD)/loopctl
 
@@ -212,7 +213,7 @@ bench-analysis: deps-bench
 
 # the analysis benchmarks beyond the development set: bench-analysis-NAME
 # runs tests/xval/run_NAME.sh
-XVAL_BENCHES := bench-analysis-xval bench-analysis-resynth bench-analysis-noise bench-analysis-steps bench-analysis-tempi bench-analysis-styles bench-analysis-cycles
+XVAL_BENCHES := bench-analysis-xval bench-analysis-resynth bench-analysis-xresynth bench-analysis-noise bench-analysis-steps bench-analysis-tempi bench-analysis-styles bench-analysis-cycles
 bench-analysis-noise: deps-bench
 $(filter-out bench-analysis-noise,$(XVAL_BENCHES)): deps-xval
 $(XVAL_BENCHES):

@@ -19,6 +19,8 @@
  *     pitch does not.  That suppresses the steady "flux noise" of sustained
  *     strings and pads and keeps their soft, legato note changes.
  *
+ *   high flux  f^hi_n = the fast flux over the bands from 6 kHz up only
+ *
  *   each function has its own adaptive peak picker, decided one hop after
  *   the peak (look-ahead 1):
  *     o_c > o_{c+1}, o_c >= max(o_{c-pre_max..c-1}),
@@ -34,11 +36,20 @@
  *   the higher threshold; after a loud, short spike the mean is raised
  *   and the median is not, so a soft hit right after a loud one is kept
  *   while the spike's decay is still held off by the mean term.)
+ *   The high picker (median_k doubled) finds soft hits of shakers, hats
+ *   and brushes under a sustained sound: a pad's or a choir's beating
+ *   fills the full-band flux, and its local median sets the fast
+ *   threshold above a hit 30 dB below it, while above 6 kHz the pad has
+ *   next to nothing and the hit stands out.  The doubled median keeps
+ *   steady broadband noise, whose few high bands fluctuate more in sum
+ *   than the full band's many, from firing it.  It decides one hop later
+ *   than the others, so that where the fast picker sees the attack too,
+ *   the fast picker's onset (its placement, its strength) is the one kept.
  *   The onset frame is back-tracked from the peak to the start of its rise
  *   and placed where the attack enters the window (a quarter window plus a
  *   quarter hop before that hop's end), then refined on the input itself
  *   to the 1 ms block where the level departs from what came before (see
- *   refine_onset).  Onsets of the two pickers whose unrefined frames are
+ *   refine_onset).  Onsets of the pickers whose unrefined frames are
  *   closer than merge_s are one onset (the one decided first is kept).
  *   A third detector finds swells, slow attacks that neither picker sees
  *   (see swell_hop), where no other onset lies within 100 ms.
@@ -80,6 +91,8 @@
 #define REFINE_STEP_DB 0.5    /* then back along the rise (steps of this) */
 #define REFINE_BLOCKS (REFINE_BG_BLOCKS + REFINE_BACK_BLOCKS + REFINE_FWD_BLOCKS + 1)
 #define MERGE_RECENT 16       /* onsets the merge compares with */
+#define HIGH_LO_HZ 6000.0     /* the high picker reads the fast bands from here up */
+#define HIGH_MIN_BANDS 8      /* ... if there are this many (else it is off) */
 #define RING_MIN_S 0.25       /* the input ring holds at least this much */
 #define TEMPO_MIN_S 2.0      /* no tempo before this much continuous input */
 #define TEMPO_MIN_ONSETS 2   /* ... nor with fewer onsets within 2 tempo_tau_s */
@@ -173,6 +186,8 @@
 #define PI_D 3.14159265358979323846
 
 enum { DET_FAST, DET_TONAL, NDET };
+#define NPICK (NDET + 1) /* and the high picker, on the fast STFT's high bands */
+enum onset_kind { ONSET_NOTE, ONSET_SWELL, ONSET_HIGH };
 
 struct band {
 	uint32_t lo, len; /* first bin, bin count */
@@ -205,6 +220,7 @@ struct picker {
 	double ripple;       /* ripple_ratio (fast picker), else 0 */
 	double fall_db;      /* tonal_fall_db (tonal picker), else 0 */
 	double peak;         /* decaying maximum of the onset function */
+	uint32_t lag;        /* hops its decision waits beyond the look-ahead */
 };
 
 struct jl_analysis {
@@ -212,6 +228,8 @@ struct jl_analysis {
 	uint32_t hop;
 	struct stft st[NDET];
 	struct picker pk[NDET];
+	struct picker hi;   /* the fast flux over the bands from hi_from up */
+	uint32_t hi_from;   /* first band of the fast STFT at or above HIGH_LO_HZ */
 	uint32_t tonal_k;   /* running-max span of the tonal flux, hops */
 	double peak_decay;  /* per hop, of the pickers' peak level */
 	/* input ring: the last `rlen` samples */
@@ -366,6 +384,7 @@ void jl_analysis_destroy(struct jl_analysis *a)
 		stft_free(&a->st[d]);
 		jl_free(a->pk[d].odf);
 	}
+	jl_free(a->hi.odf);
 	jl_free(a->ring);
 	jl_free(a->rms_db);
 	jl_free(a->rise);
@@ -537,6 +556,22 @@ struct jl_analysis *jl_analysis_create(const struct jl_analysis_config *c)
 	a->pk[DET_TONAL].gamma = c->tonal_peak_share;
 	a->pk[DET_FAST].ripple = c->ripple_ratio;
 	a->pk[DET_TONAL].fall_db = c->tonal_fall_db;
+	{
+		const struct stft *fs = &a->st[DET_FAST];
+		const double binhz = (double)c->rate / wf;
+		a->hi_from = 0;
+		while (a->hi_from < fs->nbands && fs->bands[a->hi_from].lo * binhz < HIGH_LO_HZ)
+			a->hi_from++;
+		if (fs->nbands - a->hi_from < HIGH_MIN_BANDS)
+			a->hi_from = fs->nbands; /* too few: the high picker is off */
+		a->hi.delta = c->delta * (fs->nbands - a->hi_from);
+		a->hi.alpha = c->alpha;
+		a->hi.median_k = 2.0 * c->median_k;
+		a->hi.win = wf;
+		a->hi.back = a->pk[DET_FAST].back;
+		a->hi.gamma = c->peak_share;
+		a->hi.lag = 1;
+	}
 	a->peak_decay = exp(-(double)a->hop / (1.0 * c->rate));
 
 	a->rlen = wt;
@@ -583,6 +618,9 @@ struct jl_analysis *jl_analysis_create(const struct jl_analysis_config *c)
 		if (!a->pk[d].odf)
 			goto fail;
 	}
+	a->hi.odf = jl_calloc(a->envn, sizeof(float));
+	if (!a->hi.odf)
+		goto fail;
 	/* swells: levels for the reference span or the timing search,
 	 * whichever reaches further back, plus the peak's look-ahead */
 	a->sw_lag = secs_to_hops(a, SWELL_LAG_S);
@@ -601,18 +639,18 @@ struct jl_analysis *jl_analysis_create(const struct jl_analysis_config *c)
 		goto fail;
 	/* worst case: one onset per min_ioi from each picker, one swell per
 	 * SWELL_PEAK_S */
-	a->ons_cap = (size_t)ceil(NDET * c->max_onset_history_s / c->min_ioi_s +
+	a->ons_cap = (size_t)ceil(NPICK * c->max_onset_history_s / c->min_ioi_s +
 				  c->max_onset_history_s / SWELL_PEAK_S) + 8;
 	a->ons = jl_calloc(a->ons_cap, sizeof(*a->ons));
 	/* the tatum reads the intervals of the last 2 tempo_tau_s */
-	a->ioi_cap = (size_t)ceil(NDET * 2.0 * c->tempo_tau_s / c->min_ioi_s +
+	a->ioi_cap = (size_t)ceil(NPICK * 2.0 * c->tempo_tau_s / c->min_ioi_s +
 				  2.0 * c->tempo_tau_s / SWELL_PEAK_S) + 8;
 	a->ioi = jl_calloc(a->ioi_cap, sizeof(*a->ioi));
 	if (!a->ons || !a->ioi)
 		goto fail;
 	/* backbeat: band levels for the span plus the hops an attack takes */
 	a->bbn = secs_to_hops(a, BB_SPAN_S) + BB_POST_HOPS + 2;
-	a->bb_cap = (size_t)ceil(NDET * BB_SPAN_S / c->min_ioi_s + BB_SPAN_S / SWELL_PEAK_S) + 8;
+	a->bb_cap = (size_t)ceil(NPICK * BB_SPAN_S / c->min_ioi_s + BB_SPAN_S / SWELL_PEAK_S) + 8;
 	{
 		double binhz = (double)c->rate / wf;
 		uint32_t nb = a->st[DET_FAST].nbins;
@@ -686,6 +724,9 @@ static void reset_stream(struct jl_analysis *a)
 		a->pk[d].have_last = 0;
 		a->pk[d].peak = 0;
 	}
+	memset(a->hi.odf, 0, a->envn * sizeof(float));
+	a->hi.have_last = 0;
+	a->hi.peak = 0;
 	for (uint32_t i = 0; i < a->envn; i++)
 		a->rms_db[i] = -200.0f;
 	memset(a->rise, 0, a->envn * sizeof(float));
@@ -814,9 +855,11 @@ static int near_stored(const struct jl_analysis *a, uint64_t f)
 
 /* Insert in frame order (new onsets land at most max_delay behind the end,
  * so the shift is short).  `coarse` is the frame before refine_onset(),
- * for the merge.  Returns 1 if stored. */
+ * for the merge.  Only the full-band pickers' strengths (ONSET_NOTE) set
+ * what counts as strong: a swell's and the high picker's are in other
+ * units.  Returns 1 if stored. */
 static int store_onset(struct jl_analysis *a, uint64_t frame, uint64_t coarse, uint64_t decided, float strength,
-		       int swell)
+		       enum onset_kind kind)
 {
 	if (near_stored(a, coarse))
 		return 0;
@@ -837,10 +880,10 @@ static int store_onset(struct jl_analysis *a, uint64_t frame, uint64_t coarse, u
 	o->frame = frame;
 	o->decided_at = decided;
 	o->strength = strength;
-	o->swell = swell;
+	o->swell = kind == ONSET_SWELL;
 	a->ons_cnt++;
 	a->ons_total++;
-	if (swell) /* its strength is in other units: not part of "strong" */
+	if (kind != ONSET_NOTE)
 		return 1;
 	double ls = log((double)strength + 1e-9);
 	if (!a->str_init) {
@@ -992,6 +1035,19 @@ static float novelty(struct stft *s, uint64_t n, uint32_t K, float *rise)
 	}
 	if (rise)
 		*rise = top;
+	return f;
+}
+
+/* The fast flux over bands from..nbands-1 only, from the last novelty()
+ * call's levels and running maxima (the high picker's function). */
+static float high_novelty(const struct stft *s, uint32_t from)
+{
+	float f = 0;
+	for (uint32_t b = from; b < s->nbands; b++) {
+		float d = s->lev[b] - s->rmax[b];
+		if (d > 0)
+			f += d;
+	}
 	return f;
 }
 
@@ -1163,14 +1219,14 @@ static int is_release(const struct jl_analysis *a, uint64_t c, uint64_t n, doubl
 	return at(a, a->rms_db, n) < before - fall_db;
 }
 
-/* Peak picking: is hop c = n - 1 an onset for picker p?  Returns 1 if an
- * onset was stored. */
-static int pick(struct jl_analysis *a, struct picker *p, uint64_t n, double *mean_out)
+/* Peak picking: is hop c = n - 1 - p->lag an onset for picker p?  Returns
+ * 1 if an onset was stored. */
+static int pick(struct jl_analysis *a, struct picker *p, uint64_t now, double *mean_out)
 {
 	*mean_out = 0;
-	if (n < 2)
+	if (now < 2 + p->lag)
 		return 0;
-	uint64_t c = n - 1;
+	const uint64_t n = now - p->lag, c = n - 1;
 	float oc = at(a, p->odf, c);
 	double sum = 0;
 	uint32_t cnt = 0;
@@ -1236,7 +1292,8 @@ static int pick(struct jl_analysis *a, struct picker *p, uint64_t n, double *mea
 	uint64_t fe = frame_end(a, k);
 	uint64_t back = p->win / 4 + a->hop / 4;
 	uint64_t of = fe > a->origin + back ? fe - back : a->origin;
-	return store_onset(a, refine_onset(a, of), of, frame_end(a, n), (float)(oc - thr), 0);
+	return store_onset(a, refine_onset(a, of), of, frame_end(a, now), (float)(oc - thr),
+			   p == &a->hi ? ONSET_HIGH : ONSET_NOTE);
 }
 
 static void tempo_hop(struct jl_analysis *a, uint64_t n, double fast_mean, double tonal_mean);
@@ -1412,7 +1469,7 @@ static int swell_hop(struct jl_analysis *a, uint64_t n)
 	uint64_t of = fe > a->origin + back ? fe - back : a->origin;
 	if (onset_within(a, of, a->sw_merge))
 		return 0;
-	return store_onset(a, of, of, frame_end(a, n), sc - (float)thr, 1);
+	return store_onset(a, of, of, frame_end(a, n), sc - (float)thr, ONSET_SWELL);
 }
 
 static float band_db(const struct stft *s, const uint32_t r[2])
@@ -1513,6 +1570,7 @@ static int process_hop(struct jl_analysis *a)
 	a->rms_db[n % a->envn] = (float)(10.0 * log10(ms + 1e-20));
 	drum_bands(a, n);
 	float f = novelty(&a->st[DET_FAST], n, a->pk[DET_FAST].back, &a->rise[n % a->envn]);
+	a->hi.odf[n % a->envn] = high_novelty(&a->st[DET_FAST], a->hi_from);
 	push_maxfiltered(&a->st[DET_FAST], n);
 	stft_levels(a, &a->st[DET_TONAL]);
 	tonal_noise(a, n);
@@ -1521,16 +1579,18 @@ static int process_hop(struct jl_analysis *a)
 	emitted += swell_hop(a, n);
 	a->pk[DET_FAST].odf[n % a->envn] = f;
 	a->pk[DET_TONAL].odf[n % a->envn] = t;
-	for (int d = 0; d < NDET; d++) {
-		struct picker *p = &a->pk[d];
+	for (int d = 0; d < NPICK; d++) {
+		struct picker *p = d < NDET ? &a->pk[d] : &a->hi;
 		float v = p->odf[(n + a->envn - 1) % a->envn];
 		p->peak *= a->peak_decay;
 		if (n >= 1 && v > p->peak)
 			p->peak = v;
 	}
-	double fmean, tmean;
+	double fmean, tmean, hmean;
 	emitted += pick(a, &a->pk[DET_TONAL], n, &tmean);
 	emitted += pick(a, &a->pk[DET_FAST], n, &fmean);
+	if (a->hi_from < a->st[DET_FAST].nbands)
+		emitted += pick(a, &a->hi, n, &hmean);
 	tempo_hop(a, n, fmean, tmean);
 	a->nframes++;
 	return emitted;

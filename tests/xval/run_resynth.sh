@@ -18,7 +18,8 @@
 #                                             loopctl's onset F against aubio's best
 # Environment: BENCH=path/to/analysis-bench (default ../shared/analysis-bench),
 #              SOUNDFONTS="a.sf2 b.sf3" (default the four above),
-#              DEV=dir (default build/analysis-bench), OUT=dir, JOBS=n.
+#              DEV=dir (default build/analysis-bench), OUT=dir, JOBS=n,
+#              SET_NAME (the report's title; default "development set").
 set -euo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"
@@ -33,7 +34,7 @@ export BENCH
 mkdir -p "$OUT"
 REPORT="$OUT/report.md"
 {
-  echo "# development set re-rendered: loopctl analyze --tempo --track ($(date -u +%Y-%m-%d), loopctl: $LOOPCTL${REF:+, REF: $REF})"
+  echo "# ${SET_NAME:-development set} re-rendered: loopctl analyze --tempo --track ($(date -u +%Y-%m-%d), loopctl: $LOOPCTL${REF:+, REF: $REF})"
   echo
 } >"$REPORT"
 for sf in $SOUNDFONTS; do
