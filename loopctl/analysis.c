@@ -51,7 +51,7 @@
  *   to the 1 ms block where the level departs from what came before (see
  *   refine_onset).  Onsets of the pickers whose unrefined frames are
  *   closer than merge_s are one onset (the one decided first is kept).
- *   A third detector finds swells, slow attacks that neither picker sees
+ *   A fourth detector finds swells, slow attacks that no picker sees
  *   (see swell_hop), where no other onset lies within 100 ms.
  *
  *   tempo: h_n = sum over both functions of max(0, o_n - local mean) /
@@ -257,7 +257,7 @@ struct jl_analysis {
 	size_t ioi_cap;
 	size_t ons_cap, ons_head, ons_cnt;
 	/* the unrefined frames of the last MERGE_RECENT stored onsets, for
-	 * the merge of the two pickers' detections (ring) */
+	 * the merge of the pickers' detections (ring) */
 	uint64_t merge_recent[MERGE_RECENT];
 	uint32_t merge_w, merge_cnt;
 	uint64_t ons_total;
@@ -839,9 +839,9 @@ static size_t lower_bound(const struct jl_analysis *a, uint64_t f)
 }
 
 /* Was an onset stored whose unrefined frame is within merge frames of
- * the unrefined frame f?  The two pickers' detections of one attack are
+ * the unrefined frame f?  The pickers' detections of one attack are
  * compared before refinement, which moves each by its own amount.  Any
- * such onset is among the last MERGE_RECENT stored: both pickers decide
+ * such onset is among the last MERGE_RECENT stored: the pickers decide
  * within max_delay, and each at most once per min_ioi. */
 static int near_stored(const struct jl_analysis *a, uint64_t f)
 {
