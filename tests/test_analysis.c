@@ -680,8 +680,9 @@ static void test_swells_noise(void)
  * note (partials up to 3.5 kHz, 6 Hz vibrato) fills the fast flux with
  * its beating: its local median sets the fast picker's threshold far
  * above a quiet hit.  Twelve noise hits, high-passed (the second
- * difference of white noise) and 20 ms long, 30 dB below the chord's
- * level, rise above that floor only in the bands above 6 kHz, where the
+ * difference of white noise) and 20 ms long (decaying with 5 ms), about
+ * 30 dB below the chord's level (their peak level 27 dB below it), rise
+ * above that floor only in the bands above 6 kHz, where the
  * chord has nothing: the high picker must find each, within a hop, and
  * nothing else may come of the chord but its own onset. */
 static void test_high_band(void)
