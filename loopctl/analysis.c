@@ -221,6 +221,7 @@ struct picker {
 	double fall_db;      /* tonal_fall_db (tonal picker), else 0 */
 	double peak;         /* decaying maximum of the onset function */
 	uint32_t lag;        /* hops its decision waits beyond the look-ahead */
+	enum onset_kind kind; /* what its onsets are stored as (ONSET_NOTE or ONSET_HIGH) */
 };
 
 struct jl_analysis {
@@ -571,6 +572,7 @@ struct jl_analysis *jl_analysis_create(const struct jl_analysis_config *c)
 		a->hi.back = a->pk[DET_FAST].back;
 		a->hi.gamma = c->peak_share;
 		a->hi.lag = 1;
+		a->hi.kind = ONSET_HIGH;
 	}
 	a->peak_decay = exp(-(double)a->hop / (1.0 * c->rate));
 
@@ -1292,8 +1294,7 @@ static int pick(struct jl_analysis *a, struct picker *p, uint64_t now, double *m
 	uint64_t fe = frame_end(a, k);
 	uint64_t back = p->win / 4 + a->hop / 4;
 	uint64_t of = fe > a->origin + back ? fe - back : a->origin;
-	return store_onset(a, refine_onset(a, of), of, frame_end(a, now), (float)(oc - thr),
-			   p == &a->hi ? ONSET_HIGH : ONSET_NOTE);
+	return store_onset(a, refine_onset(a, of), of, frame_end(a, now), (float)(oc - thr), p->kind);
 }
 
 static void tempo_hop(struct jl_analysis *a, uint64_t n, double fast_mean, double tonal_mean);
@@ -1685,7 +1686,8 @@ static double recurrence(const struct jl_analysis *a, double l, double headroom,
  * been summed there yet).  The first three always count, so that a
  * dotted lag (1.5 beats, which recurs at its second multiple only) does
  * not score like the beat on two terms; with two the benchmarks read
- * about the same (2103 exact first-loop counts against 2105).  (The
+ * about the same (2103 exact first-loop counts against 2105, measured
+ * before the high picker).  (The
  * ratio alone, from the start to the end of the stream, was measured
  * before and not kept: it still moves a 4 s lag by 10 % after 10 s, and
  * it moved the final readings.) */
