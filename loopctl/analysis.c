@@ -123,7 +123,9 @@
 #define HEARD_GAIN_MAX 2.0   /* ... its ACF raised for its missing weight at most this much */
 #define ACCENT_CLOSE 0.8     /* a 3:2 relative with this share of the best
                               * one's salience is weighed by its accents */
-#define ACCENT_MARGIN 1.15   /* ... the slower grid's accent divided by this */
+#define ACCENT_MARGIN 1.15   /* ... the slower grid's accent divided by this
+                              * (over the whole envelope history; more over
+                              * a shorter one: see accent_margin()) */
 #define BB_SPAN_S 12.0      /* the backbeat reads the onsets of this span */
 #define BB_LOW_HZ 150.0     /* kick band: up to this ... */
 #define BB_MID_HZ 1000.0    /* ... snare band: from there up to this */
@@ -1790,23 +1792,30 @@ static double period_score(const struct jl_analysis *a, uint32_t l, double B, do
 	return sal;
 }
 
-/* How strongly the envelope is accented on a grid of period l (hops):
- * the mean of h at the best-placed comb over the envelope history since
- * the latest change (tempo_changing()) (each tooth takes the largest of
- * three hops, for timing jitter), divided by the mean of h over that
- * history.  1 = no accent on the grid.  0 if the history holds fewer
- * than two periods. */
-static double grid_accent(const struct jl_analysis *a, uint64_t n, double l)
+/* The hops of envelope history that grid_accent() reads at hop n: the
+ * whole history kept, or since the latest change (tempo_changing()): the
+ * accents before a change are other music, as in backbeat(). */
+static uint64_t accent_span(const struct jl_analysis *a, uint64_t n)
 {
 	uint64_t span = a->envn - 2;
 	if (span > n)
 		span = n;
-	/* the accents before a change are other music, as in backbeat() */
 	if (a->change_from > a->origin) {
 		uint64_t k = (a->change_from - a->origin) / a->hop;
 		if (k < n && n - k < span)
 			span = n - k;
 	}
+	return span;
+}
+
+/* How strongly the envelope is accented on a grid of period l (hops):
+ * the mean of h at the best-placed comb over accent_span() (each tooth
+ * takes the largest of three hops, for timing jitter), divided by the
+ * mean of h over that history.  1 = no accent on the grid.  0 if the
+ * history holds fewer than two periods. */
+static double grid_accent(const struct jl_analysis *a, uint64_t n, double l)
+{
+	const uint64_t span = accent_span(a, n);
 	if ((double)span < 2 * l + 2)
 		return 0;
 	const uint64_t first = n - span + 1; /* oldest hop used */
@@ -2203,6 +2212,31 @@ static double pref_centre(struct jl_analysis *a, uint64_t n)
 	return ART_CENTRE_BPM * pow(120.0 / ART_CENTRE_BPM, (r - ART_RING_DBS) / (ART_DAMPED_DBS - ART_RING_DBS));
 }
 
+/* What the slower of two 3:2 grids' accent is divided by (choose_period())
+ * when grid_accent() reads accent_span() hops at hop n: ACCENT_MARGIN over the
+ * whole history kept, more over a shorter one.  The slower grid's
+ * advantage is the best of its more phases, each the mean of fewer
+ * teeth: a mean of T teeth varies as 1 / sqrt(T), and T is the span over
+ * the period, so the advantage grows as 1 / sqrt(span).  ACCENT_MARGIN
+ * was measured over the whole history; in the first seconds of a stream
+ * or after a change (accent_span()) the comb has a few teeth, and with
+ * the fixed margin the slower grid won: the validation set's rock kit
+ * with a 16th-based kick, stepping from 100 to 150 BPM, read the new
+ * tempo's dotted quarter (100) for 4.1 s after the step, where the old
+ * tempo's memory keeps that lag strong.  With the margin scaled it
+ * settles in 2.5 s.  Readings over the whole history do not change:
+ * on 944 constant-tempo clips, no final reading (the median of a track's
+ * second half) moves.  At 4 s, 574
+ * read right instead of 568 (751 at a metrical relative, against 742);
+ * scaled as 1 / span instead, 580 (762), but a 6/8 fingerpicking then
+ * read its eighths more often in its first seconds (first loops: 2096
+ * counted exactly of 2484, against 2103; 2102 with the square root). */
+static double accent_margin(const struct jl_analysis *a, uint64_t n)
+{
+	const double span = (double)accent_span(a, n), full = (double)(a->envn - 2);
+	return span > 0 && span < full ? 1.0 + (ACCENT_MARGIN - 1.0) * sqrt(full / span) : ACCENT_MARGIN;
+}
+
 /* Pick the beat period (hops).  Sparse material (pads, slow chords) is
  * read by sparse_period().  Otherwise the period is the ACF peak lag with
  * the best salience (salience(): the ACF at the lag and its multiples,
@@ -2257,7 +2291,7 @@ static double choose_period(struct jl_analysis *a, uint64_t n, double *conf)
 	 * the two) is a different grouping of the same pulses: the grid on
 	 * which the accents fall wins.  Only for a clear periodicity: the
 	 * sparse envelope of a pad gives accents by chance.  The slower
-	 * grid's accent is divided by ACCENT_MARGIN first: its comb has
+	 * grid's accent is divided by accent_margin() first: its comb has
 	 * fewer teeth and more phases to choose the best from, so on equally
 	 * accented grids it reads higher.  Without that, near-ties (accents
 	 * 5.28 against 5.16) chose the slower grid: the development set's
@@ -2279,6 +2313,7 @@ static double choose_period(struct jl_analysis *a, uint64_t n, double *conf)
 	const double P0 = P;
 	const double near_tie = ACCENT_CLOSE * period_score(a, bl, B, tatum, INFINITY, 0) / prior(a, bl);
 	double acc = -1, win = 1;
+	const double margin = accent_margin(a, n);
 	for (uint32_t l = a->lmin; l <= a->lmax && acf_norm(a, P0) >= PATTERN_MIN_ACF; l++) {
 		if (l == bl || !acf_peak(a, l))
 			continue;
@@ -2292,7 +2327,7 @@ static double choose_period(struct jl_analysis *a, uint64_t n, double *conf)
 		if (!(acc > 0))
 			break; /* too little history since a change */
 		double q = grid_accent(a, n, Q);
-		double adv = Q > P0 ? q / (ACCENT_MARGIN * acc) : q * ACCENT_MARGIN / acc;
+		double adv = Q > P0 ? q / (margin * acc) : q * margin / acc;
 		if (adv > win) {
 			win = adv;
 			P = Q;

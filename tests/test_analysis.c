@@ -1496,41 +1496,47 @@ static void step_followed(double bpm0, double bpm1)
 	jl_analysis_destroy(a);
 }
 
-/* A rock kit (hats on the eighths, kick on 1 and 3, snare on 2 and 4)
- * whose tempo steps from bpm0 to bpm1 at `step_at`. */
-static void rock_step(size_t n, double bpm0, double bpm1, size_t step_at)
+/* A rock kit whose tempo steps from bpm0 to bpm1 at `step_at`: hats on
+ * the eighths, snare on 2 and 4, and the kick on 1 and 3 or, with
+ * `sync`, on the sixteenths 1, 7 and 11 of 16 (1, the "and" of 2, the
+ * "and" of 3: three eighths, three eighths, two). */
+static void kit_step(size_t n, double bpm0, double bpm1, size_t step_at, int sync)
 {
 	memset(sig, 0, n * sizeof(float));
 	rng = 0x57E9u;
-	double f0 = RATE / 2.0;
+	double f0 = RATE / 2.0, bpm = bpm0;
 	for (uint64_t k = 0; f0 < n; k++) {
 		uint64_t f = (uint64_t)llround(f0);
-		unsigned step = (unsigned)(k % 8);
-		add_click(sig, n, f, 0.12f);
-		if (step == 0 || step == 4)
+		unsigned s16 = (unsigned)(k % 16);
+		if (s16 % 2 == 0) /* the tempo changes on an eighth */
+			bpm = f0 < step_at ? bpm0 : bpm1;
+		if (s16 % 2 == 0)
+			add_click(sig, n, f, 0.12f);
+		if (sync ? (s16 == 0 || s16 == 6 || s16 == 10) : s16 % 8 == 0)
 			add_kick(n, f, 0.8f);
-		if (step == 2 || step == 6) {
+		if (s16 == 4 || s16 == 12) {
 			add_snare(n, f, 2400, 500.0f);
 			add_burst(sig, n, f, 2400, 4, 0.5f);
 		}
-		f0 += 60.0 * RATE / (f0 < step_at ? bpm0 : bpm1) / 2.0;
+		f0 += 60.0 * RATE / bpm / 4.0;
 	}
 }
 
 /* Seconds after the step from which every 0.1 s reading of the track
  * stays within 4 % of bpm1 (the benchmark's settle time), or -1 if it
  * never does; the reading before the step must be bpm0. */
-static double rock_settle(double bpm0, double bpm1)
+static double kit_settle(double bpm0, double bpm1, int sync)
 {
 	size_t n = RATE * 24, step = RATE * 12, settled = 0;
-	rock_step(n, bpm0, bpm1, step);
+	kit_step(n, bpm0, bpm1, step, sync);
 	struct jl_analysis *a = make();
 	if (!a) {
 		TH_CHECK(a != NULL, "create");
 		return -1;
 	}
 	double b = track_bpm(a, sig, n, 0, step);
-	TH_CHECK(fabs(b - bpm0) <= 0.02 * bpm0, "rock kit before the step: %.2f (want %.0f)", b, bpm0);
+	TH_CHECK(fabs(b - bpm0) <= 0.02 * bpm0, "%s before the step: %.2f (want %.0f)", sync ? "16th kit" : "rock kit",
+		 b, bpm0);
 	for (size_t f = step; f < n; f += RATE / 10) {
 		double v = track_bpm(a, sig, n, f, f + RATE / 10);
 		if (!(fabs(v - bpm1) <= 0.04 * bpm1))
@@ -1556,10 +1562,56 @@ static void test_tempo_step_groove(void)
 {
 	static const double st[][2] = { { 120, 90 }, { 90, 120 }, { 100, 150 }, { 150, 100 } };
 	for (size_t i = 0; i < sizeof st / sizeof st[0]; i++) {
-		double s = rock_settle(st[i][0], st[i][1]);
+		double s = kit_settle(st[i][0], st[i][1], 0);
 		printf("# rock kit %.0f -> %.0f BPM: settles in %.1f s\n", st[i][0], st[i][1], s);
 		TH_CHECK(s >= 0 && s <= 4.0, "rock kit %.0f -> %.0f BPM settles within 4 s (took %.1f s)",
 			 st[i][0], st[i][1], s);
+	}
+	/* With the 16th kick (three eighths, three eighths, two), the new
+	 * tempo's dotted quarter is the old beat after a 3:2 step up, and the
+	 * long ACF's memory keeps that lag strong.  This settles in 3.2 s,
+	 * with or without accent_margin(); the validation set's rendering of
+	 * this groove took 4.1 s without it (2.5 s with it).  The step down,
+	 * 150 -> 100, is not tested: it reads the eighths (200) for seconds
+	 * and takes 6.9 s (docs/analysis.md, "Left open"). */
+	double s = kit_settle(100, 150, 1);
+	printf("# 16th kit 100 -> 150 BPM: settles in %.1f s\n", s);
+	TH_CHECK(s >= 0 && s <= 4.0, "16th kit 100 -> 150 BPM settles within 4 s (took %.1f s)", s);
+}
+
+/* The same 16th kit at a constant tempo, read every 0.5 s from its
+ * start: every reading, from the first (at 2.5 s), is the beat.  Its
+ * kick's three eighths (the dotted quarter, 2/3 of the tempo) recur as
+ * strongly; with the slower grid's accent discounted by ACCENT_MARGIN
+ * alone, the first comb's few teeth read the accents its way and the
+ * first readings were 84 (at 2.5-3 s) and 88 (at 2.5 s) instead.
+ * accent_margin() discounts more over a shorter history. */
+static void test_tempo_young_sync(void)
+{
+	static const double bpms[] = { 126, 132 };
+	for (size_t i = 0; i < sizeof bpms / sizeof bpms[0]; i++) {
+		const size_t n = RATE * 8;
+		kit_step(n, bpms[i], bpms[i], n, 1);
+		struct jl_analysis *a = make();
+		if (!a) {
+			TH_CHECK(a != NULL, "create");
+			return;
+		}
+		double first = -1, worst = bpms[i];
+		for (size_t f = 0; f < n; f += RATE / 2) {
+			double b = track_bpm(a, sig, n, f, f + RATE / 2);
+			if (b < 0)
+				continue;
+			if (first < 0)
+				first = (double)(f + RATE / 2) / RATE;
+			if (fabs(b - bpms[i]) > fabs(worst - bpms[i]))
+				worst = b;
+		}
+		jl_analysis_destroy(a);
+		TH_CHECK(first > 0 && first <= 3.0, "16th kit at %.0f BPM: a reading by 3 s (first at %.1f s)", bpms[i],
+			 first);
+		TH_CHECK(fabs(worst - bpms[i]) <= 0.02 * bpms[i],
+			 "16th kit at %.0f BPM: every reading from the first is the beat (one was %.2f)", bpms[i], worst);
 	}
 }
 
@@ -1909,6 +1961,7 @@ int main(void)
 	test_tempo_constant();
 	test_tempo_step();
 	test_tempo_step_groove();
+	test_tempo_young_sync();
 	test_tempo_odd_meter();
 	test_tempo_five_four();
 	test_tempo_compound_meter();
