@@ -1557,7 +1557,7 @@ static double kit_settle(double bpm0, double bpm1, int sync)
  * named 50 for 7 s; it now reads those since the change, and so does
  * the accent rule's comb (3.1, 2.4, 2.9 and 3.7 s; 3.9 s for the last
  * before the comb did, 4.1 s once the slower grid's accent was
- * discounted). */
+ * discounted; 2.5, 2.4, 2.9 and 3.4 s since later changes). */
 static void test_tempo_step_groove(void)
 {
 	static const double st[][2] = { { 120, 90 }, { 90, 120 }, { 100, 150 }, { 150, 100 } };
@@ -1584,7 +1584,7 @@ static void test_tempo_step_groove(void)
  * kick's three eighths (the dotted quarter, 2/3 of the tempo) recur as
  * strongly; with the slower grid's accent discounted by ACCENT_MARGIN
  * alone, the first comb's few teeth read the accents its way and the
- * first readings were 84 (at 2.5-3 s) and 88 (at 2.5 s) instead.
+ * kit at 126 read 84 at 3 s, and the kit at 132 read 88 at 2.5 s.
  * accent_margin() discounts more over a shorter history. */
 static void test_tempo_young_sync(void)
 {
