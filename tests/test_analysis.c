@@ -1508,10 +1508,10 @@ static void kit_step(size_t n, double bpm0, double bpm1, size_t step_at, int syn
 	for (uint64_t k = 0; f0 < n; k++) {
 		uint64_t f = (uint64_t)llround(f0);
 		unsigned s16 = (unsigned)(k % 16);
-		if (s16 % 2 == 0) /* the tempo changes on an eighth */
+		if (s16 % 2 == 0) { /* an eighth: a hat, and the tempo may change */
 			bpm = f0 < step_at ? bpm0 : bpm1;
-		if (s16 % 2 == 0)
 			add_click(sig, n, f, 0.12f);
+		}
 		if (sync ? (s16 == 0 || s16 == 6 || s16 == 10) : s16 % 8 == 0)
 			add_kick(n, f, 0.8f);
 		if (s16 == 4 || s16 == 12) {
@@ -1573,7 +1573,7 @@ static void test_tempo_step_groove(void)
 	 * with or without accent_margin(); the validation set's rendering of
 	 * this groove took 4.1 s without it (2.5 s with it).  The step down,
 	 * 150 -> 100, is not tested: it reads the eighths (200) for seconds
-	 * and takes 6.9 s (docs/analysis.md, "Left open"). */
+	 * and takes 6.9 s (docs/analysis.md, "Tempo steps"). */
 	double s = kit_settle(100, 150, 1);
 	printf("# 16th kit 100 -> 150 BPM: settles in %.1f s\n", s);
 	TH_CHECK(s >= 0 && s <= 4.0, "16th kit 100 -> 150 BPM settles within 4 s (took %.1f s)", s);
