@@ -1227,10 +1227,12 @@ static int is_release(const struct jl_analysis *a, uint64_t c, uint64_t n, doubl
 }
 
 /* Peak picking: is hop c = n - 1 - p->lag an onset for picker p?  Returns
- * 1 if an onset was stored. */
+ * 1 if an onset was stored.  *mean_out (if not NULL) gets the local mean
+ * of the onset function before c, for the tempo envelope. */
 static int pick(struct jl_analysis *a, struct picker *p, uint64_t now, double *mean_out)
 {
-	*mean_out = 0;
+	if (mean_out)
+		*mean_out = 0;
 	if (now < 2 + p->lag)
 		return 0;
 	const uint64_t n = now - p->lag, c = n - 1;
@@ -1240,7 +1242,8 @@ static int pick(struct jl_analysis *a, struct picker *p, uint64_t now, double *m
 	for (uint32_t k = 1; k <= a->pre_avg && k <= c; k++, cnt++)
 		sum += at(a, p->odf, c - k);
 	double mean = cnt ? sum / cnt : 0;
-	*mean_out = mean;
+	if (mean_out)
+		*mean_out = mean;
 	if (!(oc > at(a, p->odf, n)))
 		return 0;
 	for (uint32_t k = 1; k <= a->pre_max && k <= c; k++)
@@ -1592,11 +1595,11 @@ static int process_hop(struct jl_analysis *a)
 		if (n >= 1 && v > p->peak)
 			p->peak = v;
 	}
-	double fmean, tmean, hmean;
+	double fmean, tmean;
 	emitted += pick(a, &a->pk[DET_TONAL], n, &tmean);
 	emitted += pick(a, &a->pk[DET_FAST], n, &fmean);
 	if (a->hi_from < a->st[DET_FAST].nbands)
-		emitted += pick(a, &a->hi, n, &hmean);
+		emitted += pick(a, &a->hi, n, NULL);
 	tempo_hop(a, n, fmean, tmean);
 	a->nframes++;
 	return emitted;
@@ -2032,9 +2035,9 @@ static double snare_recurrence(const uint64_t *s, size_t ns, double S, uint64_t 
  * m02 found no kick in either pass and read 70, its metal d07 90 and
  * the validation punk 100.  A chord's spectrum is peaky (the rock's
  * chords mostly at flatness 0.2-0.4), a snare's is not (0.65-0.75).
- * Like the dense pass, it may
- * only halve P and reads attacks from BB_DENSE_PRE_HOPS before their
- * onsets (without that, the rock gained less and the metal nothing).
+ * Like the dense pass, it may only halve P and reads attacks from
+ * BB_DENSE_PRE_HOPS before their onsets (without that, the rock gained
+ * less and the metal nothing).
  * Those three read right now; no other final reading of the benchmarks
  * moves, and with both ranges at 6 dB none moves either. */
 struct bb_classes {
@@ -2107,10 +2110,16 @@ static double backbeat_pass(struct jl_analysis *a, uint64_t n, double P, const s
 
 static double backbeat(struct jl_analysis *a, uint64_t n, double P)
 {
-	static const struct bb_classes plain = { BB_KICK_DB, BB_RANGE_DB, BB_KICK_MID_DB, BB_SNARE_DB, BB_RANGE_DB, 4, 0, 0 };
-	static const struct bb_classes dense = { BB_DENSE_KICK_DB, BB_DENSE_KICK_RANGE_DB, BB_DENSE_KICK_MID_DB,
-						 BB_SNARE_DB, BB_DENSE_SNARE_RANGE_DB, 1, BB_DENSE_PRE_HOPS, 0 };
-	static const struct bb_classes flat = { 0, BB_FLAT_RANGE_DB, 0, 0, BB_FLAT_RANGE_DB, 1, BB_DENSE_PRE_HOPS, 1 };
+	static const struct bb_classes plain = { .kick_db = BB_KICK_DB, .kick_range_db = BB_RANGE_DB,
+						 .kick_mid_db = BB_KICK_MID_DB, .snare_db = BB_SNARE_DB,
+						 .snare_range_db = BB_RANGE_DB, .max_m = 4 };
+	static const struct bb_classes dense = { .kick_db = BB_DENSE_KICK_DB, .kick_range_db = BB_DENSE_KICK_RANGE_DB,
+						 .kick_mid_db = BB_DENSE_KICK_MID_DB, .snare_db = BB_SNARE_DB,
+						 .snare_range_db = BB_DENSE_SNARE_RANGE_DB, .max_m = 1,
+						 .pre_hops = BB_DENSE_PRE_HOPS };
+	/* by flatness: the balance fields are not read */
+	static const struct bb_classes flat = { .kick_range_db = BB_FLAT_RANGE_DB, .snare_range_db = BB_FLAT_RANGE_DB,
+						.max_m = 1, .pre_hops = BB_DENSE_PRE_HOPS, .by_flatness = 1 };
 	double b = backbeat_pass(a, n, P, &plain);
 	if (!(b > 0))
 		b = backbeat_pass(a, n, P, &dense);
@@ -2256,10 +2265,10 @@ static double pref_centre(struct jl_analysis *a, uint64_t n)
 
 /* What the slower of two 3:2 grids' accent is divided by
  * (choose_period()) when grid_accent() reads accent_span() hops at hop n:
- * ACCENT_MARGIN over the whole history kept, more over a shorter one.  The slower grid's
- * advantage is the best of its more phases, each the mean of fewer
- * teeth: a mean of T teeth varies as 1 / sqrt(T), and T is the span over
- * the period, so the advantage grows as 1 / sqrt(span).  ACCENT_MARGIN
+ * ACCENT_MARGIN over the whole history kept, more over a shorter one.
+ * The slower grid's advantage is the best of its more phases, each the
+ * mean of fewer teeth: a mean of T teeth varies as 1 / sqrt(T), and T is
+ * the span over the period, so the advantage grows as 1 / sqrt(span).  ACCENT_MARGIN
  * was measured over the whole history; in the first seconds of a stream
  * or after a change (accent_span()) the comb has a few teeth, and with
  * the fixed margin the slower grid won: the validation set's rock kit
