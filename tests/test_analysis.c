@@ -1261,13 +1261,10 @@ static void test_tempo_articulation(void)
 		 "ringing notes under white noise at 10 dB SNR, 150 per minute -> %.2f BPM (want 75, not 150)", t.bpm);
 }
 
-/* A fast punk band: the kit of backbeat_kit() (kick on 1 and 3, snare on
- * 2 and 4, eighth hats) with a bass note (E1, a sawtooth) and a power
- * chord (E3 B3 E4, sawtooths) on every eighth, the chords on the beats
- * louder.  As in a rendered band mix, the chord on a kick beat brings its
- * snare band within 2 dB of its kick band, so no attack is a kick by the
- * kit's balance (6 dB), and the off-beat chords, with little in the kick
- * band, are as many snares by theirs. */
+/* A band: the kit of backbeat_kit() (kick on 1 and 3, snare on 2 and 4,
+ * eighth hats) with a bass note (E1, a sawtooth) and a power chord (E3
+ * B3 E4, sawtooths) on every eighth, the chords at g_on on the beats and
+ * g_off between. */
 static void band_eighths(size_t n, double bpm, float g_on, float g_off)
 {
 	backbeat_kit(n, bpm, 0, 0);
@@ -1285,6 +1282,11 @@ static void band_eighths(size_t n, double bpm, float g_on, float g_off)
 	}
 }
 
+/* A fast punk band: band_eighths() with its chords at 0.07 and 0.05.  As
+ * in a rendered band mix, the chord on a kick beat brings its snare band
+ * within 2 dB of its kick band, so no attack is a kick by the kit's
+ * balance (6 dB), and the off-beat chords, with little in the kick band,
+ * are as many snares by theirs. */
 static void punk_band(size_t n, double bpm)
 {
 	band_eighths(n, bpm, 0.07f, 0.05f);
