@@ -948,6 +948,45 @@ static void test_tempo_compound_meter(void)
 		 "6/8 accented on 1 and 4, 210 eighths/min -> %.2f BPM (want 70 or 210, not 105)", t.bpm);
 }
 
+/* A fingerpicked 6/8 at `bpm` dotted quarters per minute: a picked note
+ * on every eighth, all about as loud (six pitches that repeat each bar),
+ * and a soft bass note (82 Hz on 1, 110 Hz on 4) under the first and the
+ * fourth eighth.  Two eighths recur as strongly as three and sit nearer
+ * the preferred tempo; only the bass says where the beats are. */
+static void fingerpick68(size_t n, double bpm, double bass)
+{
+	static const double top[6] = { 392.0, 523.3, 659.3, 493.9, 587.3, 523.3 };
+	memset(sig, 0, n * sizeof(float));
+	const double e = 60.0 * RATE / (3 * bpm);
+	for (uint64_t k = 0;; k++) {
+		double f0 = RATE / 2.0 + k * e;
+		if (f0 >= n)
+			break;
+		uint64_t f = (uint64_t)llround(f0);
+		unsigned i = (unsigned)(k % 6);
+		add_note(n, f, (uint64_t)(2 * e), top[i], 4, 0.002, 6.0, RATE / 100, 0.08);
+		if (i == 0 || i == 3)
+			add_note(n, f, (uint64_t)(3 * e), i ? 110.0 : 82.4, 3, 0.002, 3.0, RATE / 100, bass);
+	}
+}
+
+/* The 3:2 accent test weighs the bass (the kick band's rise) once the
+ * comb reads the whole history: the code before read every one of these
+ * at two eighths (1.5 times the tempo). */
+static void test_tempo_compound_bass(void)
+{
+	static const double bpms[] = { 64, 70, 78, 88 };
+	size_t n = RATE * 16;
+	for (size_t i = 0; i < sizeof(bpms) / sizeof(bpms[0]); i++) {
+		fingerpick68(n, bpms[i], 0.04);
+		struct jl_tempo t = tempo_of(n, 1000);
+		TH_CHECK(t.known && (fabs(t.bpm - bpms[i]) <= 0.02 * bpms[i] ||
+				     fabs(t.bpm - 3 * bpms[i]) <= 0.02 * 3 * bpms[i]),
+			 "6/8 fingerpicking, even eighths, bass on 1 and 4, %.0f BPM -> %.2f BPM (want %.0f or %.0f, "
+			 "not %.0f)", bpms[i], t.bpm, bpms[i], 3 * bpms[i], 1.5 * bpms[i]);
+	}
+}
+
 /* Drum'n'bass at 172 BPM: soft hats on every 16th (87 ms apart), a kick
  * (decaying 60 Hz sine) on 1 and the "and" of 3, a snare (long noise
  * burst) on 2 and 4.  The kick-snare pattern repeats every two beats and
@@ -1988,6 +2027,7 @@ int main(void)
 	test_tempo_odd_meter();
 	test_tempo_five_four();
 	test_tempo_compound_meter();
+	test_tempo_compound_bass();
 	test_tempo_tresillo();
 	test_tempo_tatum();
 	test_tempo_backbeat();
