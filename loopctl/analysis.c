@@ -1830,8 +1830,8 @@ static float accent_at(const struct jl_analysis *a, uint64_t i, float low_w)
  * history holds fewer than two periods.
  *
  * The accent is the envelope h and, where the comb reads the whole
- * history kept, also ACCENT_LOW_W per dB that the kick band rises, as
- * the beat comb weighs it (comb_at()): bass notes and kicks mark the
+ * history kept, also ACCENT_LOW_W per dB that the kick band rises (the
+ * rise the beat comb weighs, comb_at()): bass notes and kicks mark the
  * beats, and in 6/8 the bass plays on the dotted quarters.  Csound's
  * rendering of the validation set's fingerpicked 6/8 (its bass on 1 and
  * 4, its picked notes about as loud) read two eighths (104 for 70); it
@@ -1839,10 +1839,10 @@ static float accent_at(const struct jl_analysis *a, uint64_t i, float low_w)
  * dB is about as large for a soft attack as for a loud one after
  * silence, so the kick band's term is much the same at every attack and
  * dilutes the envelope's accents.  At the beat comb's weight, clicks on
- * every eighth, louder on 1 and 4, read two eighths (a unit test), though
- * on the benchmarks it read the fingerpicking right at two more tempi
- * (56 and 78) and the 12/8 blues at 82 wrong; at 0.018 per dB the
- * clicks still read two eighths.  Not over a shorter history (the
+ * every eighth, louder on 1 and 4 (a unit test), read two eighths; on
+ * the benchmarks that weight also read the fingerpicking right at 56
+ * and 78 BPM, but the 12/8 blues at 82 at 124 (3:2).  At 0.018 per dB
+ * the clicks still read two eighths.  Not over a shorter history (the
  * first seconds of a stream, or the seconds since a change): the kick
  * band adds to the spread of the comb's phases, and accent_margin() was
  * measured without it, so over a few teeth the slower grid wins by
