@@ -1833,9 +1833,9 @@ static float accent_at(const struct jl_analysis *a, uint64_t i, float low_w)
  * history kept, also ACCENT_LOW_W per dB that the kick band rises (the
  * rise the beat comb weighs, comb_at()): bass notes and kicks mark the
  * beats, and in 6/8 the bass plays on the dotted quarters.  Csound's
- * rendering of the validation set's fingerpicked 6/8 (its bass on 1 and
- * 4, its picked notes about as loud) read two eighths (104 for 70); it
- * reads the dotted quarter now.  Half the beat comb's weight: a rise in
+ * rendering of the validation set's fingerpicked 6/8 (a bass note on 1
+ * and a low string on 4, accented by velocity only) read two eighths
+ * (104 for 70); it reads the dotted quarter now.  Half the beat comb's weight: a rise in
  * dB is about as large for a soft attack as for a loud one after
  * silence, so the kick band's term is much the same at every attack and
  * dilutes the envelope's accents.  At the beat comb's weight, clicks on
