@@ -1800,12 +1800,19 @@ static double period_score(const struct jl_analysis *a, uint32_t l, double B, do
 	return sal;
 }
 
+/* The whole envelope history kept, in hops, as grid_accent() reads it. */
+static uint64_t accent_full(const struct jl_analysis *a)
+{
+	return a->envn - 2;
+}
+
 /* The hops of envelope history that grid_accent() reads at hop n: the
- * whole history kept, or since the latest change (tempo_changing()): the
- * accents before a change are other music, as in backbeat(). */
+ * whole history kept (accent_full()), or since the latest change
+ * (tempo_changing()): the accents before a change are other music, as
+ * in backbeat(). */
 static uint64_t accent_span(const struct jl_analysis *a, uint64_t n)
 {
-	uint64_t span = a->envn - 2;
+	uint64_t span = accent_full(a);
 	if (span > n)
 		span = n;
 	if (a->change_from > a->origin) {
@@ -1835,10 +1842,10 @@ static float accent_at(const struct jl_analysis *a, uint64_t i, float low_w)
  * beats, and in 6/8 the bass plays on the dotted quarters.  Csound's
  * rendering of the validation set's fingerpicked 6/8 (a bass note on 1
  * and a low string on 4, accented by velocity only) read two eighths
- * (104 for 70); it reads the dotted quarter now.  Half the beat comb's weight: a rise in
- * dB is about as large for a soft attack as for a loud one after
- * silence, so the kick band's term is much the same at every attack and
- * dilutes the envelope's accents.  At the beat comb's weight, clicks on
+ * (104 for 70); it reads the dotted quarter now.  Half the beat comb's
+ * weight: a rise in dB is about as large for a soft attack as for a loud
+ * one after silence, so the kick band's term is much the same at every
+ * attack and dilutes the envelope's accents.  At the beat comb's weight, clicks on
  * every eighth, louder on 1 and 4 (a unit test), read two eighths; on
  * the benchmarks that weight also read the fingerpicking right at 56
  * and 78 BPM, but the 12/8 blues at 82 at 124 (3:2).  At 0.018 per dB
@@ -1856,7 +1863,7 @@ static double grid_accent(const struct jl_analysis *a, uint64_t n, double l)
 	if ((double)span < 2 * l + 2)
 		return 0;
 	const uint64_t first = n - span + 1; /* oldest hop used */
-	const float low_w = span >= a->envn - 2 ? (float)ACCENT_LOW_W : 0.0f; /* the whole history only */
+	const float low_w = span >= accent_full(a) ? (float)ACCENT_LOW_W : 0.0f;
 	double mean = 0;
 	for (uint64_t i = first; i <= n; i++)
 		mean += accent_at(a, i, low_w);
@@ -2300,10 +2307,10 @@ static double pref_centre(struct jl_analysis *a, uint64_t n)
  * ACCENT_MARGIN over the whole history kept, more over a shorter one.
  * The slower grid's advantage is the best of its more phases, each the
  * mean of fewer teeth: a mean of T teeth varies as 1 / sqrt(T), and T is
- * the span over the period, so the advantage grows as 1 / sqrt(span).  ACCENT_MARGIN
- * was measured over the whole history; in the first seconds of a stream
- * or after a change (accent_span()) the comb has a few teeth, and with
- * the fixed margin the slower grid won: the validation set's rock kit
+ * the span over the period, so the advantage grows as 1 / sqrt(span).
+ * ACCENT_MARGIN was measured over the whole history; in the first seconds
+ * of a stream or after a change (accent_span()) the comb has a few teeth,
+ * and with the fixed margin the slower grid won: the validation set's rock kit
  * with a 16th-based kick, stepping from 100 to 150 BPM, read the new
  * tempo's dotted quarter (100) for 4.1 s after the step, where the old
  * tempo's memory keeps that lag strong.  With the margin scaled it
@@ -2316,7 +2323,7 @@ static double pref_centre(struct jl_analysis *a, uint64_t n)
  * 2102 with the square root). */
 static double accent_margin(const struct jl_analysis *a, uint64_t n)
 {
-	const double span = (double)accent_span(a, n), full = (double)(a->envn - 2);
+	const double span = (double)accent_span(a, n), full = (double)accent_full(a);
 	return span > 0 && span < full ? 1.0 + (ACCENT_MARGIN - 1.0) * sqrt(full / span) : ACCENT_MARGIN;
 }
 
