@@ -66,7 +66,10 @@
  *   relatives the accents, and a kick/snare backbeat (see choose_period
  *   and backbeat), with hysteresis
  *   against flips of metrical level; the phase comes from a comb over the
- *   last periods of h.
+ *   last periods of h.  The bar phase (which beats are downbeats, for
+ *   the looper's beats per bar) weighs the start of the music, the
+ *   harmonic change between bars, the kick band and the accents at each
+ *   beat (see bar_update).
  *
  * All positions are integer frames; floating point only shapes values.
  */
@@ -157,6 +160,19 @@
 #define BEAT_LOW_W 0.025    /* the beat comb: weight of the kick band's rise, per dB */
 #define BEAT_KEEP 0.2       /* the phase moves only to a comb this much stronger */
 #define BEAT_KEEP_TOL 0.1   /* ... than the best within this share of a period of the last */
+#define DB_SPAN_S 16.0      /* bar phase: the beats of this span are read, */
+#define DB_MIN_BARS 2       /* ... at least this many bars of them; */
+#define DB_CHROMA_LO_HZ 100.0 /* the chroma of the tonal window from here */
+#define DB_CHROMA_HI_HZ 2500.0 /* ... to here; */
+#define DB_HARM_W 1.0       /* weights of the harmonic change, */
+#define DB_LOW_W 1.0        /* ... of the kick band's rise */
+#define DB_LOW_CAP_DB 20.0  /* (the rise counted up to this: after silence it is any size) */
+#define DB_ENV_W 0.5        /* ... and of the envelope at each beat; */
+#define DB_START_W 1.0      /* ... and of a start: the first onset after a bar of silence */
+#define DB_START_GAP_S 2.0  /* (a bar, or this long if longer), */
+#define DB_START_RISE_DB 10.0 /* or the stream's first, this much louder than before it */
+#define DB_KEEP 0.2         /* the phase moves only to a score this much higher */
+#define PER_BAR_MAX 16
 #define ART_RING_DBS 25.0   /* notes that fall slower than this ring ... */
 #define ART_DAMPED_DBS 40.0 /* ... faster than this are damped (dB/s) */
 #define ART_CENTRE_BPM 84.85 /* ringing: the curve's centre, half an octave below 120 */
@@ -323,6 +339,24 @@ struct jl_analysis {
 	int lvl_found; /* the input has reached the peak (else it is the start's placeholder) */
 	double lam;         /* lambda for this hop */
 	uint32_t sw_top[SWELL_BANDS];
+	/* bar phase (see bar_update): per hop over DB_SPAN_S, the chroma of
+	 * the tonal window, the kick band's rise and the envelope h */
+	uint32_t dbn, db_lo, db_hi; /* ring rows; tonal bins [lo, hi) */
+	uint8_t *db_pc;     /* the pitch class of each of those bins */
+	float *db_chroma;   /* dbn rows of 12 */
+	float *db_low, *db_env;
+	double *db_feat;    /* scratch: db_cap beats x 3 features */
+	float *db_win;      /* scratch: db_cap beat chromas of 12 */
+	uint32_t db_cap;
+	uint32_t per_bar;   /* beats per bar (jl_analysis_set_meter) */
+	int bar_known, bar_held;
+	int first_done;     /* the stream's first onset was seen: first_start says */
+	int first_start;    /* ... whether it starts the music (see first_onset()) */
+	int db_start;       /* a start was heard since the latest change ... */
+	uint64_t db_start_hop; /* ... and puts a bar line at this hop */
+	uint64_t bar_hop;   /* the latest downbeat's hop (valid while bar_held) */
+	uint64_t bar_frame; /* ... on the grid of beat_frame */
+	double bar_conf;
 };
 
 /* ------------------------------------------------------------------ config */
@@ -418,6 +452,12 @@ void jl_analysis_destroy(struct jl_analysis *a)
 	jl_free(a->sw_ref);
 	jl_free(a->sw_pre);
 	jl_free(a->sw_suf);
+	jl_free(a->db_pc);
+	jl_free(a->db_chroma);
+	jl_free(a->db_low);
+	jl_free(a->db_env);
+	jl_free(a->db_feat);
+	jl_free(a->db_win);
 	jl_free(a);
 }
 
@@ -690,6 +730,14 @@ struct jl_analysis *jl_analysis_create(const struct jl_analysis_config *c)
 		if (a->tn_lo > a->tn_hi)
 			a->tn_lo = a->tn_hi;
 		a->tn_off = wt > wf ? (wt - wf) / a->hop : 0;
+		a->db_lo = (uint32_t)ceil(DB_CHROMA_LO_HZ / tz);
+		a->db_hi = (uint32_t)ceil(DB_CHROMA_HI_HZ / tz);
+		if (a->db_hi > tb)
+			a->db_hi = tb;
+		if (a->db_lo < 1)
+			a->db_lo = 1;
+		if (a->db_lo > a->db_hi)
+			a->db_lo = a->db_hi;
 	}
 	a->flat = jl_calloc(a->bbn, sizeof(float));
 	a->noise = jl_calloc(a->bbn, sizeof(float));
@@ -701,6 +749,25 @@ struct jl_analysis *jl_analysis_create(const struct jl_analysis_config *c)
 	a->bb_snare = jl_calloc(a->bb_cap, sizeof(uint64_t));
 	if (!a->bb_low_db || !a->bb_mid_db || !a->bb_kick || !a->bb_snare || !a->flat || !a->noise || !a->pcum || !a->fl_db)
 		goto fail;
+	/* bar phase: the span plus two beats at min_bpm (the windows before
+	 * the oldest beat read) */
+	a->dbn = secs_to_hops(a, DB_SPAN_S) + 2 * a->lmax + 4;
+	a->db_cap = (uint32_t)ceil(DB_SPAN_S * c->max_bpm / 60.0) + 4;
+	a->db_pc = jl_calloc(a->db_hi - a->db_lo + 1, 1);
+	a->db_chroma = jl_calloc((size_t)a->dbn * 12, sizeof(float));
+	a->db_low = jl_calloc(a->dbn, sizeof(float));
+	a->db_env = jl_calloc(a->dbn, sizeof(float));
+	a->db_feat = jl_calloc((size_t)a->db_cap * 3, sizeof(double));
+	a->db_win = jl_calloc((size_t)a->db_cap * 12, sizeof(float));
+	if (!a->db_pc || !a->db_chroma || !a->db_low || !a->db_env || !a->db_feat || !a->db_win)
+		goto fail;
+	for (uint32_t k = a->db_lo; k < a->db_hi; k++) {
+		/* the nearest pitch class: 0 = C (A = 440 Hz is class 9) */
+		double st = 12.0 * log2((double)k * c->rate / wt / 440.0) + 9.0;
+		long pc = lround(st) % 12;
+		a->db_pc[k - a->db_lo] = (uint8_t)(pc < 0 ? pc + 12 : pc);
+	}
+	a->per_bar = 4;
 	a->lvl_target = pow(10.0, c->level_target_db / 10.0);
 	a->lvl_max_gain = pow(10.0, c->level_max_gain_db / 20.0);
 	a->lvl_decay = exp(-(double)a->hop / (c->level_tau_s * c->rate));
@@ -771,6 +838,14 @@ static void reset_stream(struct jl_analysis *a)
 	a->change_n = 0;
 	a->change_from = 0;
 	a->sparse = 0;
+	memset(a->db_chroma, 0, (size_t)a->dbn * 12 * sizeof(float));
+	memset(a->db_low, 0, a->dbn * sizeof(float));
+	memset(a->db_env, 0, a->dbn * sizeof(float));
+	a->bar_known = 0;
+	a->bar_held = 0;
+	a->db_start = 0;
+	a->first_done = 0;
+	a->first_start = 0;
 }
 
 void jl_analysis_reset(struct jl_analysis *a)
@@ -1562,6 +1637,52 @@ static void tonal_noise(struct jl_analysis *a, uint64_t n)
 	a->noise[n % a->bbn] = tot > 0 ? (float)(1.0 - (pk < tot ? pk / tot : 1.0)) : 1.0f;
 }
 
+/* The bar phase's features of hop n: the chroma of the tonal window
+ * (power per pitch class, DB_CHROMA_LO_HZ - DB_CHROMA_HI_HZ) and the kick
+ * band's rise (drum_bands() made it final for hop n - 1).  The envelope h
+ * is copied in tempo_hop(). */
+static void bar_features(struct jl_analysis *a, uint64_t n)
+{
+	const struct stft *s = &a->st[DET_TONAL];
+	float *c = a->db_chroma + (size_t)(n % a->dbn) * 12;
+	memset(c, 0, 12 * sizeof(float));
+	for (uint32_t k = a->db_lo; k < a->db_hi; k++)
+		c[a->db_pc[k - a->db_lo]] += s->mag[k] * s->mag[k];
+	for (uint64_t k = n >= 1 ? n - 1 : n; k <= n; k++) {
+		float v = at(a, a->low_rise, k);
+		a->db_low[k % a->dbn] = v < DB_LOW_CAP_DB ? v : DB_LOW_CAP_DB;
+	}
+}
+
+/* Does the stream's first onset start the music?  Once it is stored (at
+ * hop n): yes where the stream began in silence, or where the onset's
+ * attack (its loudest hop within ART_PEAK_S) is DB_START_RISE_DB louder
+ * than every hop of the stream before it: music that begins over a noise
+ * floor.  No where the stream began inside the music (the daemon started
+ * while a band played), whose first onset is only the first one heard. */
+static void first_onset(struct jl_analysis *a, uint64_t n)
+{
+	const uint64_t o0 = a->origin;
+	size_t i = lower_bound(a, o0);
+	if (a->first_done || i >= a->ons_cnt)
+		return;
+	a->first_done = 1;
+	uint64_t k = (onset_at(a, i)->frame - o0) / a->hop, post = secs_to_hops(a, ART_PEAK_S);
+	if (!a->start_heard || k < 2) {
+		/* silent before it; or it is where the stream began */
+		a->first_start = !a->start_heard;
+		return;
+	}
+	float before = -200.0f, at_on = -200.0f;
+	for (uint64_t h = n + 1 > a->envn ? n + 1 - a->envn : 0; h + 1 < k; h++)
+		if (at(a, a->rms_db, h) > before)
+			before = at(a, a->rms_db, h);
+	for (uint64_t h = k; h <= k + post && h <= n; h++)
+		if (at(a, a->rms_db, h) > at_on)
+			at_on = at(a, a->rms_db, h);
+	a->first_start = at_on - before >= DB_START_RISE_DB;
+}
+
 /* One hop completed: the ring holds the newest input, grid position n. */
 static int process_hop(struct jl_analysis *a)
 {
@@ -1585,6 +1706,7 @@ static int process_hop(struct jl_analysis *a)
 	push_maxfiltered(&a->st[DET_FAST], n);
 	stft_levels(a, &a->st[DET_TONAL]);
 	tonal_noise(a, n);
+	bar_features(a, n);
 	float t = novelty(&a->st[DET_TONAL], n, a->pk[DET_TONAL].back, NULL);
 	push_maxfiltered(&a->st[DET_TONAL], n);
 	emitted += swell_hop(a, n);
@@ -1602,6 +1724,7 @@ static int process_hop(struct jl_analysis *a)
 	emitted += pick(a, &a->pk[DET_FAST], n, &fmean);
 	if (a->hi_from < a->st[DET_FAST].nbands)
 		emitted += pick(a, &a->hi, n, NULL);
+	first_onset(a, n);
 	tempo_hop(a, n, fmean, tmean);
 	a->nframes++;
 	return emitted;
@@ -2634,6 +2757,228 @@ static uint64_t beat_frame_of(const struct jl_analysis *a, uint64_t n, uint64_t 
 	return f;
 }
 
+/* Sums the bar phase's chroma over hops [from, to) into c[12]. */
+static void chroma_sum(const struct jl_analysis *a, uint64_t from, uint64_t to, float *c)
+{
+	memset(c, 0, 12 * sizeof(float));
+	for (uint64_t h = from; h < to; h++) {
+		const float *r = a->db_chroma + (size_t)(h % a->dbn) * 12;
+		for (int i = 0; i < 12; i++)
+			c[i] += r[i];
+	}
+}
+
+/* 1 - the cosine of two chromas (0: the same harmony; 0 if either is
+ * silent). */
+static double chroma_change(const float *x, const float *y)
+{
+	double xy = 0, xx = 0, yy = 0;
+	for (int i = 0; i < 12; i++) {
+		xy += (double)x[i] * y[i];
+		xx += (double)x[i] * x[i];
+		yy += (double)y[i] * y[i];
+	}
+	return xx > 0 && yy > 0 ? 1.0 - xy / sqrt(xx * yy) : 0.0;
+}
+
+/* The largest of ring r (dbn rows) over hops h - 1 .. h + 1. */
+static double db_max3(const struct jl_analysis *a, const float *r, uint64_t h)
+{
+	double m = r[h % a->dbn];
+	if (r[(h - 1) % a->dbn] > m)
+		m = r[(h - 1) % a->dbn];
+	if (r[(h + 1) % a->dbn] > m)
+		m = r[(h + 1) % a->dbn];
+	return m;
+}
+
+/* The start cue of the bar phase: the beat (j periods before hop bh, j
+ * >= 0) on which the music started, or -1.  A start is the latest onset
+ * of the span read (from hop lo) that follows a bar (at least
+ * DB_START_GAP_S) without onsets, or the stream's first where
+ * first_onset() says it starts the music: a musician starts on the one.  It counts
+ * where a beat lies within a quarter period of it. */
+static long start_beat(const struct jl_analysis *a, uint64_t n, uint64_t bh, double P, uint32_t B, double lo)
+{
+	double gap_h = B * P, min_h = DB_START_GAP_S * a->cfg.rate / a->hop;
+	if (gap_h < min_h)
+		gap_h = min_h;
+	const uint64_t gap = (uint64_t)llround(gap_h * a->hop), from = frame_end(a, (uint64_t)lo);
+	size_t i = a->ons_cnt;
+	while (i > 0) {
+		const struct jl_onset *o = onset_at(a, i - 1);
+		if (o->frame < from)
+			break;
+		/* the stream's first onset, soon after it began: see first_onset() */
+		const struct jl_onset *p = i >= 2 ? onset_at(a, i - 2) : NULL;
+		int start = o->frame < a->origin + gap && (!p || p->frame < a->origin) ? a->first_start
+											 : !p || o->frame - p->frame >= gap;
+		if (start) {
+			/* its hop, as beat_place() puts a beat at hop k: k's end less beat_back */
+			double k = ((double)o->frame + (double)beat_back(a) - (double)a->origin) / a->hop - 1;
+			double j = ((double)bh - k) / P;
+			long jr = lround(j);
+			if (jr >= 0 && fabs(j - (double)jr) <= 0.25 && k <= (double)n)
+				return jr;
+			return -1;
+		}
+		i--;
+	}
+	return -1;
+}
+
+/* The bar phase: which of the beats of the current grid are downbeats,
+ * for a bar of per_bar beats B.  Over the beats of the last DB_SPAN_S
+ * (or since the latest change: the bars before it are other music), each
+ * complete beat j (hop b_j = beat_hop - j P, j >= 1) gets three features:
+ *   - the harmonic change: 1 - the cosine of the chroma over the B beats
+ *     from b_j on and over the B beats before b_j.  Chords and bass notes
+ *     change on the bar line (Goto 2001, Davies & Plumbley 2006), and a
+ *     bar's worth on each side makes a pattern within the bar (a waltz's
+ *     bass note and chords) the same on both sides;
+ *   - the kick band's rise at b_j (a bass note or a kick on the one),
+ *     counted up to DB_LOW_CAP_DB: after silence it is any size;
+ *   - the envelope h at b_j (the accent).
+ * Each feature is divided by its mean over the beats, and the phase r
+ * (beat j is a downbeat when j = r mod B) scores the weighted sum of the
+ * features' means over its beats.  A feature that is zero at every beat
+ * weighs nothing.
+ *
+ * The start (start_beat()) adds DB_START_W x B to its phase, which
+ * outweighs the features: a musician starts on the one, and the features
+ * alone name the bar of a benchmark clip that starts elsewhere only 37-53 %
+ * of the time (docs/analysis.md, Downbeats).  The start is carried on the
+ * beats after it leaves the span, until the tempo changes or is lost.
+ *
+ * The phase is held as the beat's is: the phase where the last downbeat
+ * says the bar starts stays unless another scores DB_KEEP more.  Unknown
+ * with fewer than DB_MIN_BARS bars of beats. */
+static void bar_update(struct jl_analysis *a, uint64_t n)
+{
+	const uint32_t B = a->per_bar;
+	const double P = a->period;
+	a->bar_known = 0;
+	if (B < 2 || !(P > 0) || !a->tknown)
+		return;
+	const uint64_t bh = a->beat_hop;
+	uint64_t span = a->dbn - 2 * a->lmax - 4;
+	if (span > n)
+		span = n;
+	if (a->change_from > a->origin) {
+		uint64_t k = (a->change_from - a->origin) / a->hop;
+		if (k < n && n - k < span)
+			span = n - k;
+	}
+	const double lo = (double)(n - span) + 2;
+	const uint64_t off = a->tn_off / 2; /* the tonal window's centre lags the fast one's */
+	/* the chroma of the complete beats j = 1 .. K (window j - 1 in db_win) */
+	uint32_t K = 0;
+	while (K < a->db_cap && (double)bh - (K + 1) * P >= lo)
+		K++;
+	if (K < DB_MIN_BARS * B)
+		return;
+	for (uint32_t j = 1; j <= K; j++) {
+		uint64_t b0 = (uint64_t)llround((double)bh - j * P), b1 = (uint64_t)llround((double)bh - (j - 1) * P);
+		uint64_t e = b1 + off <= n ? b1 + off : n + 1;
+		chroma_sum(a, b0 + off, e > b0 + off ? e : b0 + off, a->db_win + (size_t)(j - 1) * 12);
+	}
+	/* per beat: the harmonic change (where a bar fits on both sides,
+	 * else -1), the kick band's rise and the envelope */
+	double mu[3] = { 0, 0, 0 };
+	uint32_t nmu[3] = { 0, 0, 0 };
+	float bar_a[12], bar_b[12];
+	for (uint32_t j = 1; j <= K; j++) {
+		uint64_t b = (uint64_t)llround((double)bh - j * P);
+		double *f = a->db_feat + (size_t)(j - 1) * 3;
+		f[0] = -1;
+		if (j >= B && j + B <= K) {
+			memset(bar_a, 0, sizeof(bar_a));
+			memset(bar_b, 0, sizeof(bar_b));
+			for (uint32_t i = 0; i < B; i++)
+				for (int c = 0; c < 12; c++) {
+					bar_a[c] += a->db_win[(size_t)(j - 1 - i) * 12 + c];
+					bar_b[c] += a->db_win[(size_t)(j + i) * 12 + c];
+				}
+			f[0] = chroma_change(bar_a, bar_b);
+		}
+		f[1] = db_max3(a, a->db_low, b);
+		f[2] = db_max3(a, a->db_env, b);
+		for (int i = 0; i < 3; i++)
+			if (f[i] >= 0) {
+				mu[i] += f[i];
+				nmu[i]++;
+			}
+	}
+	static const double w[3] = { DB_HARM_W, DB_LOW_W, DB_ENV_W };
+	double sc[PER_BAR_MAX], m[PER_BAR_MAX][3];
+	uint32_t cnt[PER_BAR_MAX][3];
+	memset(m, 0, sizeof(m));
+	memset(cnt, 0, sizeof(cnt));
+	for (uint32_t j = 1; j <= K; j++)
+		for (int i = 0; i < 3; i++)
+			if (a->db_feat[(size_t)(j - 1) * 3 + i] >= 0) {
+				m[j % B][i] += a->db_feat[(size_t)(j - 1) * 3 + i];
+				cnt[j % B][i]++;
+			}
+	int use[3];
+	for (int i = 0; i < 3; i++) {
+		use[i] = nmu[i] > 0 && mu[i] / nmu[i] > 1e-9;
+		for (uint32_t r = 0; r < B; r++)
+			use[i] = use[i] && cnt[r][i] > 0;
+	}
+	for (uint32_t r = 0; r < B; r++) {
+		sc[r] = 0;
+		for (int i = 0; i < 3; i++)
+			if (use[i])
+				sc[r] += w[i] * (m[r][i] / cnt[r][i]) / (mu[i] / nmu[i]);
+	}
+	/* the start: heard in the span, or carried from there while the
+	 * tempo has not changed (db_start_hop: a bar line it implies) */
+	long js = start_beat(a, n, bh, P, B, lo);
+	if (js < 0 && a->db_start) {
+		long q = lround(((double)bh - (double)a->db_start_hop) / P) % (long)B;
+		js = q < 0 ? q + (long)B : q;
+	}
+	if (js >= 0) {
+		sc[js % B] += DB_START_W * B;
+		a->db_start = 1;
+		a->db_start_hop = (uint64_t)llround((double)bh - (double)(js % B) * P);
+	}
+	uint32_t best = 0, second = B > 1 ? 1 : 0;
+	for (uint32_t r = 0; r < B; r++)
+		if (sc[r] > sc[best])
+			best = r;
+	for (uint32_t r = 0; r < B; r++)
+		if (r != best && (second == best || sc[r] > sc[second]))
+			second = r;
+	if (a->bar_held) {
+		/* the held phase: beats from the latest one back to the held downbeat */
+		double d = ((double)bh - (double)a->bar_hop) / P;
+		long q = lround(d) % (long)B;
+		uint32_t held = (uint32_t)(q < 0 ? q + (long)B : q);
+		if (sc[best] <= (1 + DB_KEEP) * sc[held])
+			best = held;
+	}
+	if (!(sc[best] > 0))
+		return;
+	a->bar_conf = (sc[best] - (second != best ? sc[second] : 0)) / sc[best];
+	if (a->bar_conf < 0)
+		a->bar_conf = 0;
+	a->bar_hop = (uint64_t)llround((double)bh - best * P);
+	a->bar_held = 1;
+	a->bar_known = 1;
+	/* on the grid of beat_frame, at or before it: beat_frame is the beat
+	 * m0 periods before the comb's latest (beat_frame_of()) */
+	const double pf = P * a->hop;
+	long m0 = lround(((double)beat_place(a, bh) - (double)a->beat_frame) / pf);
+	if (m0 < 0)
+		m0 = 0;
+	long q = ((long)best - m0) % (long)B;
+	if (q < 0)
+		q += (long)B;
+	a->bar_frame = a->beat_frame - (uint64_t)llround((double)q * pf);
+}
+
 /* Is there usable tempo evidence at absolute frame `now` (the end of the
  * latest hop)?  Enough continuous input, onsets recently (silence ->
  * none) and a non-zero envelope energy. */
@@ -2648,6 +2993,9 @@ static int tempo_evidence(const struct jl_analysis *a, uint64_t now)
 static void tempo_unknown(struct jl_analysis *a)
 {
 	a->tknown = 0;
+	a->bar_known = 0;
+	a->bar_held = 0;
+	a->db_start = 0;
 	a->period = 0;
 	a->cand_period = 0;
 	a->cand_count = 0;
@@ -2668,6 +3016,7 @@ static void tempo_hop(struct jl_analysis *a, uint64_t n, double fast_mean, doubl
 	double hf = vf - fast_mean, ht = vt - tonal_mean;
 	double h = (hf > 0 ? hf / sf : 0) + (ht > 0 ? ht / stn : 0);
 	a->tenv[n % a->envn] = (float)h;
+	a->db_env[n % a->dbn] = (float)h;
 	a->ymean += a->ymean_a * (h - a->ymean);
 	float y = (float)(h - a->ymean);
 	a->ybuf[n % a->envn] = y;
@@ -2693,6 +3042,7 @@ static void tempo_hop(struct jl_analysis *a, uint64_t n, double fast_mean, doubl
 	if (a->changing) {
 		a->changed = 1;
 		a->change_n = n;
+		a->db_start = 0; /* the bars before a change are other music */
 		/* the recent ACF shows a change about its memory late */
 		if (!was_changing) {
 			uint64_t now = frame_end(a, n), back = (uint64_t)(RECENT_TAU_S * a->cfg.rate);
@@ -2749,6 +3099,7 @@ static void tempo_hop(struct jl_analysis *a, uint64_t n, double fast_mean, doubl
 	a->beat_hop = beat_phase(a, n, P); /* holds the last beat's phase if tknown */
 	a->tknown = 1;
 	a->beat_frame = beat_frame_of(a, n, a->beat_hop, P);
+	bar_update(a, n);
 }
 
 /* ------------------------------------------------------------------ feed */
@@ -2884,6 +3235,27 @@ void jl_analysis_tempo(const struct jl_analysis *a, struct jl_tempo *out)
 	out->bpm = 60.0 * a->cfg.rate / out->period_frames;
 	out->confidence = a->conf;
 	out->beat_frame = a->beat_frame;
+	out->per_bar = a->per_bar;
+	if (a->bar_known && a->bar_frame <= a->beat_frame) {
+		out->bar_known = 1;
+		out->downbeat_frame = a->bar_frame;
+		out->bar_confidence = a->bar_conf;
+	}
+}
+
+int jl_analysis_set_meter(struct jl_analysis *a, uint32_t per_bar)
+{
+	if (!a || per_bar < 1 || per_bar > PER_BAR_MAX)
+		return -EINVAL;
+	if (per_bar == a->per_bar)
+		return 0;
+	a->per_bar = per_bar;
+	a->bar_held = 0;
+	a->db_start = 0;
+	a->bar_known = 0;
+	if (a->tknown && a->nframes > 0)
+		bar_update(a, a->nframes - 1);
+	return 0;
 }
 
 /* Beats per cycle.  The candidates are the counts b = 1 .. BPC_MAX whose

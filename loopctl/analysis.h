@@ -143,11 +143,21 @@ struct jl_tempo {
 	double confidence;    /* 0..1: salience of the chosen period */
 	uint64_t beat_frame;  /* absolute frame of a recent beat (phase) */
 	double period_frames; /* beat period in frames (rate * 60 / bpm) */
+	/* the bar phase, for bars of per_bar beats (jl_analysis_set_meter()) */
+	uint32_t per_bar;     /* beats per bar the phase was sought for */
+	int bar_known;        /* 0: no phase (unknown tempo, fewer than 2 bars heard, per_bar 1) */
+	uint64_t downbeat_frame; /* a recent downbeat: beat_frame - k period_frames, 0 <= k < per_bar */
+	double bar_confidence;   /* 0..1: the best phase's lead over the next best */
 };
 
 /* Current tempo estimate (as known from the input fed so far).
  * Thread: same thread as feed. */
 void jl_analysis_tempo(const struct jl_analysis *a, struct jl_tempo *out);
+
+/* Beats per bar for the bar phase (jl_tempo's downbeat_frame), 1..16;
+ * default 4.  A change re-reads the phase at once from the history.
+ * Returns 0, or -EINVAL.  Thread: same thread as feed. */
+int jl_analysis_set_meter(struct jl_analysis *a, uint32_t per_bar);
 
 /* Beats per cycle a musician would count for a loop of `cycle_frames`,
  * consistent with the current tempo evidence: chooses an integer count

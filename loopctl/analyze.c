@@ -37,7 +37,8 @@ struct cycle {
 
 struct opts {
 	const char *path;
-	int onsets, tempo, json, decision, track, beats;
+	int onsets, tempo, json, decision, track, beats, downbeats;
+	long meter;     /* beats per bar for --downbeats (default 4) */
 	struct cycle cyc[MAX_CYCLES];
 	size_t ncyc;
 	long input;     /* 0 = mix of all channels, else 1-based channel */
@@ -54,7 +55,7 @@ static void usage(FILE *f)
 	      "tempo are printed.\n"
 	      "\n"
 	      "  --onsets       print onset times in seconds, one per line\n"
-	      "  --decision     with --onsets or --beats: add a second column, the\n"
+	      "  --decision     with --onsets, --beats or --downbeats: add a second column, the\n"
 	      "                 decision time (input position in seconds when the onset\n"
 	      "                 or beat was known)\n"
 	      "  --tempo        print the tempo in BPM (median of the live estimate over\n"
@@ -66,6 +67,9 @@ static void usage(FILE *f)
 	      "                 per line: each beat as the looper's grid placed it when\n"
 	      "                 it passed (at most one tempo update, 0.1 s, later);\n"
 	      "                 with --onsets or --tempo only together with --json\n"
+	      "  --downbeats    print the downbeats (bar lines) of the live estimate the\n"
+	      "                 same way: each as the grid placed it when it passed\n"
+	      "  --meter N      beats per bar for --downbeats, 2..16 (default 4)\n"
 	      "  --cycle START:END\n"
 	      "                 the beats a first loop recorded from START to END\n"
 	      "                 (seconds) would be counted in, as the looper counts\n"
@@ -74,7 +78,8 @@ static void usage(FILE *f)
 	      "                 to 64; with other lists only together with --json\n"
 	      "  --json         machine-readable output (onsets with decision time,\n"
 	      "                 strength and whether each is a slow swell; tempo, and\n"
-	      "                 the tempo track; beats with decision time; cycles)\n"
+	      "                 the tempo track; beats and downbeats with decision time;\n"
+	      "                 cycles)\n"
 	      "  --input N      analyse channel N (1-based); default: mix of all channels\n"
 	      "  --chunk N      feed N frames per call, 1..1048576 (default: one\n"
 	      "                 analysis hop)\n"
@@ -118,6 +123,8 @@ static int parse(int argc, char **argv, struct opts *o)
 			o->track = 1;
 		} else if (!strcmp(s, "--beats")) {
 			o->beats = 1;
+		} else if (!strcmp(s, "--downbeats")) {
+			o->downbeats = 1;
 		} else if (!strcmp(s, "--cycle")) {
 			if (i + 1 >= argc) {
 				fprintf(stderr, "loopctl analyze: %s needs a value\n", s);
@@ -140,6 +147,17 @@ static int parse(int argc, char **argv, struct opts *o)
 			struct cycle *c = &o->cyc[o->ncyc++];
 			c->start_s = a;
 			c->end_s = b;
+		} else if (!strcmp(s, "--meter")) {
+			if (i + 1 >= argc) {
+				fprintf(stderr, "loopctl analyze: %s needs a value\n", s);
+				return 2;
+			}
+			if (parse_long(argv[i + 1], &o->meter) < 0 || o->meter < 2 || o->meter > 16) {
+				fprintf(stderr, "loopctl analyze: bad value for --meter: '%s' (beats per bar, 2..16)\n",
+					argv[i + 1]);
+				return 2;
+			}
+			i++;
 		} else if (!strcmp(s, "--input") || !strcmp(s, "--chunk")) {
 			if (i + 1 >= argc) {
 				fprintf(stderr, "loopctl analyze: %s needs a value\n", s);
@@ -178,12 +196,23 @@ static int parse(int argc, char **argv, struct opts *o)
 		      "--onsets or --tempo only with --json\n", stderr);
 		return 2;
 	}
-	if (o->ncyc && (o->onsets || o->tempo || o->beats) && !o->json) {
-		fputs("loopctl analyze: --cycle prints a list of its own: combine it with "
+	if (o->downbeats && (o->onsets || o->tempo || o->beats) && !o->json) {
+		fputs("loopctl analyze: --downbeats prints a list of its own: combine it with "
 		      "--onsets, --tempo or --beats only with --json\n", stderr);
 		return 2;
 	}
-	if (!o->onsets && !o->tempo && !o->beats && !o->ncyc)
+	if (o->ncyc && (o->onsets || o->tempo || o->beats || o->downbeats) && !o->json) {
+		fputs("loopctl analyze: --cycle prints a list of its own: combine it with "
+		      "--onsets, --tempo, --beats or --downbeats only with --json\n", stderr);
+		return 2;
+	}
+	if (o->meter && !o->downbeats) {
+		fputs("loopctl analyze: --meter only goes with --downbeats\n", stderr);
+		return 2;
+	}
+	if (!o->meter)
+		o->meter = 4;
+	if (!o->onsets && !o->tempo && !o->beats && !o->downbeats && !o->ncyc)
 		o->onsets = o->tempo = 1;
 	return 0;
 }
@@ -204,15 +233,21 @@ static int cmp_double(const void *p, const void *q)
 	return (a > b) - (a < b);
 }
 
+/* --beats, --downbeats: the grid lines emitted so far */
+struct grid_list {
+	json_t *j;             /* with --json */
+	int have;              /* a line has been emitted (last is valid) */
+	double last;           /* frame of the last emitted line */
+};
+
 struct run {
 	const struct opts *o;
 	struct jl_analysis *an;
 	uint32_t rate;
-	json_t *jons, *jtrack, *jbeats;
+	json_t *jons, *jtrack;
 	double *trk_t, *trk_b; /* tempo track (time, bpm or 0) */
 	size_t trk_n, trk_cap;
-	int have_beat;         /* a beat has been emitted (last_beat is valid) */
-	double last_beat;      /* frame of the last emitted beat */
+	struct grid_list beats, downbeats;
 	uint64_t next_track;  /* absolute frame of the next track point */
 	uint64_t track_step;
 	struct cycle *cyc;    /* --cycle: counted when the input reaches their end */
@@ -275,25 +310,24 @@ static int drain_onsets(struct run *r, uint64_t before, int count)
 	return 0;
 }
 
-/* --beats: the latest beat of the grid the looper would use now (origin
- * t->beat_frame, period t->period_frames; see jl_looper_grid() in looper.c),
- * emitted once: a latest beat within half a period of the one emitted
- * before is that beat again, re-estimated. */
-static int emit_beat(struct run *r, const struct jl_tempo *t, uint64_t pos)
+/* --beats, --downbeats: the latest line of the grid the looper would use
+ * now (a beat: origin t->beat_frame, period t->period_frames; a bar line:
+ * origin t->downbeat_frame, per_bar periods; see jl_looper_grid() in
+ * looper.c), emitted once: a latest line within half a period of the one
+ * emitted before is that line again, re-estimated. */
+static int emit_line(struct run *r, struct grid_list *g, double origin, double P, uint64_t pos)
 {
-	if (!t->known || !(t->period_frames > 0))
-		return 0;
-	double P = t->period_frames, b = (double)t->beat_frame;
+	double b = origin;
 	if ((double)pos > b)
 		b += floor(((double)pos - b) / P) * P;
-	if (r->have_beat && b <= r->last_beat + 0.5 * P)
+	if (g->have && b <= g->last + 0.5 * P)
 		return 0;
-	r->have_beat = 1;
-	r->last_beat = b;
+	g->have = 1;
+	g->last = b;
 	double bt = b / r->rate, d = (double)pos / r->rate;
-	if (r->jbeats) {
+	if (g->j) {
 		json_t *e = json_pack("{s:f, s:f}", "time", bt, "decision", d);
-		if (!e || json_array_append_new(r->jbeats, e) < 0)
+		if (!e || json_array_append_new(g->j, e) < 0)
 			return -ENOMEM;
 	} else if (r->o->decision) {
 		printf("%.6f %.6f\n", bt, d);
@@ -307,7 +341,11 @@ static int track_point(struct run *r, uint64_t pos)
 {
 	struct jl_tempo t;
 	jl_analysis_tempo(r->an, &t);
-	if (r->o->beats && emit_beat(r, &t, pos) < 0)
+	if (r->o->beats && t.known && t.period_frames > 0 &&
+	    emit_line(r, &r->beats, (double)t.beat_frame, t.period_frames, pos) < 0)
+		return -ENOMEM;
+	if (r->o->downbeats && t.known && t.bar_known && t.period_frames > 0 &&
+	    emit_line(r, &r->downbeats, (double)t.downbeat_frame, t.per_bar * t.period_frames, pos) < 0)
 		return -ENOMEM;
 	if (r->trk_n == r->trk_cap) {
 		size_t nc = r->trk_cap ? 2 * r->trk_cap : 256;
@@ -430,6 +468,8 @@ int jl_analyze_main(int argc, char **argv)
 	/* room for one whole chunk plus one read */
 	size_t cap = (o.chunk > 0 ? (size_t)o.chunk : 4096u) + READ_FRAMES;
 	mono = jl_calloc(cap, sizeof(float));
+	if (r.an)
+		jl_analysis_set_meter(r.an, (uint32_t)o.meter);
 	if (!r.an || !ibuf || !mono) {
 		fprintf(stderr, "loopctl analyze: cannot set up the analysis: %s\n", strerror(errno ? errno : ENOMEM));
 		goto out;
@@ -438,8 +478,9 @@ int jl_analyze_main(int argc, char **argv)
 		root = json_object();
 		r.jons = json_array();
 		r.jtrack = json_array();
-		r.jbeats = json_array();
-		if (!root || !r.jons || !r.jtrack || !r.jbeats) {
+		r.beats.j = json_array();
+		r.downbeats.j = json_array();
+		if (!root || !r.jons || !r.jtrack || !r.beats.j || !r.downbeats.j) {
 			fputs("loopctl analyze: out of memory\n", stderr);
 			goto out;
 		}
@@ -584,7 +625,8 @@ int jl_analyze_main(int argc, char **argv)
 		    (o.onsets && json_object_set(root, "onsets", r.jons) < 0) ||
 		    (o.tempo && json_object_set_new(root, "tempo", jt) < 0) ||
 		    (o.tempo && json_object_set(root, "track", r.jtrack) < 0) ||
-		    (o.beats && json_object_set(root, "beats", r.jbeats) < 0)) {
+		    (o.beats && json_object_set(root, "beats", r.beats.j) < 0) ||
+		    (o.downbeats && json_object_set(root, "downbeats", r.downbeats.j) < 0)) {
 			json_decref(o2);
 			if (!o.tempo)
 				json_decref(jt);
@@ -631,7 +673,8 @@ out:
 		sf_close(sf);
 	json_decref(r.jons);
 	json_decref(r.jtrack);
-	json_decref(r.jbeats);
+	json_decref(r.beats.j);
+	json_decref(r.downbeats.j);
 	json_decref(root);
 	jl_free(r.trk_t);
 	jl_free(r.trk_b);

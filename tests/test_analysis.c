@@ -1942,6 +1942,160 @@ static void test_stream_start(void)
 	jl_analysis_destroy(a);
 }
 
+/* ------------------------------------------------------------ bar phase */
+
+/* Four bars of chords, one chord per bar (C, F, G, A minor, again and
+ * again), each struck on every beat at the same level with a click, at
+ * 100 BPM.  The chord changes on the bar line (the downbeat), on beat
+ * `shift` of the stream's beats.  The first chord sounds from frame 0:
+ * the stream starts inside sound, so no start is heard and the harmony
+ * alone must name the bar. */
+static void chord_bars(size_t n, unsigned shift)
+{
+	static const double roots[4][3] = {
+		{ 261.63, 329.63, 392.00 }, { 349.23, 440.00, 523.25 },
+		{ 392.00, 493.88, 587.33 }, { 220.00, 261.63, 329.63 },
+	};
+	const uint64_t beat = RATE * 60 / 100;
+	memset(sig, 0, n * sizeof(float));
+	rng = 0xBA55u;
+	for (uint64_t k = 0; k * beat < n; k++) {
+		/* the bar of beat k: bars begin on beats shift, shift + 4, ... */
+		uint64_t bar = (k + 4 - shift % 4) / 4;
+		for (int v = 0; v < 3; v++)
+			add_note(n, k * beat, beat, roots[bar % 4][v], 3, 0.002, 20.0, 480, 0.08);
+		add_click(sig, n, k * beat + 1, 0.2f);
+	}
+}
+
+/* The distance of frame f from the nearest line of the grid origin + k
+ * period (frames). */
+static uint64_t grid_off(uint64_t f, uint64_t origin, uint64_t period)
+{
+	uint64_t r = (f > origin ? f - origin : origin - f) % period;
+	return r < period - r ? r : period - r;
+}
+
+/* The analysis after n frames of sig (fed in chunk frames), with per_bar
+ * beats to a bar. */
+static struct jl_tempo bar_of(size_t n, uint32_t per_bar)
+{
+	struct jl_tempo t = { 0 };
+	struct jl_analysis *a = make();
+	if (!a) {
+		TH_CHECK(a != NULL, "create");
+		return t;
+	}
+	TH_CHECK(jl_analysis_set_meter(a, per_bar) == 0, "set_meter(%u)", per_bar);
+	feed_all(a, sig, n, 1000);
+	jl_analysis_tempo(a, &t);
+	jl_analysis_destroy(a);
+	return t;
+}
+
+static void test_bar_phase(void)
+{
+	const size_t n = RATE * 16;
+	const uint64_t beat = RATE * 60 / 100, tol = RATE * 30 / 1000;
+	/* the harmony: chords change on the bar line, wherever the stream began */
+	for (unsigned shift = 0; shift < 4; shift += 1) {
+		chord_bars(n, shift);
+		struct jl_tempo t = bar_of(n, 4);
+		TH_CHECK(t.known && fabs(t.bpm - 100) <= 2, "chords on every beat: %.2f BPM", t.bpm);
+		TH_CHECK(t.bar_known && t.per_bar == 4 && grid_off(t.downbeat_frame, shift * beat, 4 * beat) <= tol,
+			 "a chord a bar, changing on beat %u: downbeat %.3f s, %.0f ms from a bar line (known %d)", shift,
+			 (double)t.downbeat_frame / RATE,
+			 1000.0 * (double)grid_off(t.downbeat_frame, shift * beat, 4 * beat) / RATE, t.bar_known);
+		TH_CHECK(!t.bar_known || (t.downbeat_frame <= t.beat_frame && grid_off(t.downbeat_frame, t.beat_frame,
+											     (uint64_t)llround(t.period_frames)) <= 1),
+			 "the downbeat lies on the beat grid, at or before its beat");
+	}
+
+	/* the start: even clicks at 120 BPM after silence, the first on the
+	 * one (the start; the first attack after silence also stands out in
+	 * the features, so this holds without the start too: the test after
+	 * this one needs it) */
+	for (unsigned k = 0; k < 2; k++) {
+		const uint64_t b = RATE / 2, from = RATE * 3 / 4 + k * b;
+		memset(sig, 0, n * sizeof(float));
+		rng = 0x57A7u;
+		for (uint64_t f = from; f < n; f += b)
+			add_click(sig, n, f, 0.5f);
+		struct jl_tempo t = bar_of(n, 4);
+		TH_CHECK(t.bar_known && grid_off(t.downbeat_frame, from, 4 * b) <= tol,
+			 "even clicks from %.2f s: bars from the first (downbeat %.3f s)", (double)from / RATE,
+			 (double)t.downbeat_frame / RATE);
+		t = bar_of(n, 3);
+		TH_CHECK(t.bar_known && t.per_bar == 3 && grid_off(t.downbeat_frame, from, 3 * b) <= tol,
+			 "the same in bars of 3 (downbeat %.3f s)", (double)t.downbeat_frame / RATE);
+		t = bar_of(n, 1);
+		TH_CHECK(t.known && !t.bar_known, "bars of one beat have no phase");
+		/* fewer than two bars heard: tempo, no bar */
+		t = bar_of(from + 6 * b, 4);
+		TH_CHECK(t.known && !t.bar_known, "six beats heard: tempo %s, bar phase %s", t.known ? "known" : "unknown",
+			 t.bar_known ? "known" : "unknown");
+	}
+
+	/* the clicks begin over a noise floor 30 dB below them, which was
+	 * there when the stream began: still a start */
+	for (unsigned k = 0; k < 4; k++) {
+		const uint64_t b = RATE / 2, from = RATE * 3 / 4 + k * b;
+		rng = 0x57A9u;
+		for (size_t i = 0; i < n; i++)
+			sig[i] = 0.005f * noise();
+		for (uint64_t f = from; f < n; f += b)
+			add_click(sig, n, f, 0.5f);
+		struct jl_tempo t = bar_of(n, 4);
+		TH_CHECK(t.bar_known && grid_off(t.downbeat_frame, from, 4 * b) <= tol,
+			 "clicks from %.2f s over a noise floor: bars from the first (downbeat %.3f s)", (double)from / RATE,
+			 (double)t.downbeat_frame / RATE);
+	}
+
+	/* a new start: the clicks stop for 3 s and come back on the old
+	 * bars' second beat (same tempo, same beats): bars from the new start */
+	{
+		const uint64_t b = RATE / 2, from = RATE * 3 / 4, again = from + 21 * b;
+		const size_t m = again + RATE * 6;
+		memset(sig, 0, m * sizeof(float));
+		rng = 0x57A8u;
+		for (uint64_t f = from; f < m; f += b)
+			if (f < RATE * 8 || f >= again)
+				add_click(sig, m, f, 0.5f);
+		struct jl_tempo t = bar_of(m, 4);
+		TH_CHECK(t.bar_known && grid_off(t.downbeat_frame, again, 4 * b) <= tol,
+			 "clicks again after 3 s of silence, a beat into the old bar: bars from there (downbeat %.3f s, "
+			 "%.0f ms from the new bars)", (double)t.downbeat_frame / RATE,
+			 1000.0 * (double)grid_off(t.downbeat_frame, again, 4 * b) / RATE);
+	}
+
+	/* the meter changes: the phase is read again at once */
+	{
+		struct jl_analysis *a = make();
+		struct jl_tempo t;
+		const uint64_t b = RATE / 2, from = RATE * 3 / 4;
+		if (!a) {
+			TH_CHECK(a != NULL, "create");
+			return;
+		}
+		memset(sig, 0, n * sizeof(float));
+		for (uint64_t f = from; f < n; f += b)
+			add_click(sig, n, f, 0.5f);
+		feed_all(a, sig, n, 1000);
+		jl_analysis_tempo(a, &t);
+		TH_CHECK(t.bar_known && t.per_bar == 4, "default: bars of 4 beats (%u)", t.per_bar);
+		TH_CHECK(jl_analysis_set_meter(a, 3) == 0, "set_meter(3)");
+		jl_analysis_tempo(a, &t);
+		TH_CHECK(t.bar_known && t.per_bar == 3 && grid_off(t.downbeat_frame, from, 3 * b) <= tol,
+			 "set_meter(3) at once: bars of 3 (%u), downbeat %.3f s", t.per_bar, (double)t.downbeat_frame / RATE);
+		TH_CHECK(jl_analysis_set_meter(a, 0) == -EINVAL && jl_analysis_set_meter(a, 17) == -EINVAL &&
+				 jl_analysis_set_meter(NULL, 4) == -EINVAL,
+			 "set_meter: 0, 17 and NULL are refused");
+		jl_analysis_tempo(a, &t);
+		TH_CHECK(t.per_bar == 3, "a refused meter changes nothing (%u)", t.per_bar);
+		jl_analysis_destroy(a);
+	}
+}
+
 static void test_failure_paths(void)
 {
 	struct jl_analysis_config c;
@@ -2035,6 +2189,7 @@ int main(void)
 	test_tempo_sparse();
 	test_beat_phase();
 	test_beats_per_cycle();
+	test_bar_phase();
 	test_silence();
 	test_gaps();
 	test_stream_start();
