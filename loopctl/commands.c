@@ -429,6 +429,8 @@ const struct jl_command jl_commands[] = {
 	{ "pa-mute", 1, 1, "on|off", "mute the PA while any take records", jl_cmd_pa_mute },
 	{ "trim", 2, 2, "INPUT DB", "input trim before the history (ramped)", jl_cmd_trim },
 	{ "quantize", 0, 1, "[off|cycle|bar|beat|onset]", "the global quantize mode", jl_cmd_quantize },
+	{ "meter", 0, 1, "[BEATS]", "beats per bar, 1..16 (bars, count-in, the click's accent, the downbeats)",
+	  jl_cmd_meter },
 	{ "at", 2, 24, "next-cycle|next-bar|FRAME [--every-cycle|--count N] COMMAND...",
 	  "schedule any command on an exact frame", jl_cmd_at },
 	{ "triggers", 0, 0, "", "list pending triggers", jl_cmd_triggers },

@@ -12,6 +12,7 @@
 #include "analysis.h"
 #include "daemon.h"
 #include "jl_alloc.h"
+#include "model.h"
 
 int jl_live_init(struct jl_daemon *d)
 {
@@ -65,6 +66,8 @@ void jl_live_tick(struct jl_daemon *d)
 	if (n > d->ana_buf_len)
 		n = d->ana_buf_len;
 	t0 = cpu_now();
+	/* the bar phase is sought for the looper's bars (a no-op unless changed) */
+	jl_analysis_set_meter(d->ana, d->m->beats_per_bar ? d->m->beats_per_bar : 4);
 	if (d->cfg.analysis_input >= 0 && (uint32_t)d->cfg.analysis_input < nin) {
 		const float *ring = d->shm.hist + (uint64_t)d->cfg.analysis_input * H;
 		for (k = 0; k < n; k++)
@@ -100,6 +103,13 @@ void jl_live_status(struct jl_daemon *d, json_t *obj)
 		json_object_set_new(j, "beat_phase", json_real(round(ph * 1000) / 1000));
 		json_object_set_new(j, "beat_frame", json_integer((json_int_t)t.beat_frame));
 		json_object_set_new(j, "period_frames", json_real(t.period_frames));
+		json_object_set_new(j, "beats_per_bar", json_integer(t.per_bar));
+		if (t.bar_known) {
+			double bp = fmod((double)(head - t.downbeat_frame) / (t.period_frames * t.per_bar), 1.0);
+			json_object_set_new(j, "downbeat_frame", json_integer((json_int_t)t.downbeat_frame));
+			json_object_set_new(j, "bar_phase", json_real(round(bp * 1000) / 1000));
+			json_object_set_new(j, "bar_confidence", json_real(round(t.bar_confidence * 1000) / 1000));
+		}
 	}
 	if (d->ana_fed)
 		json_object_set_new(j, "cpu_per_audio_second",

@@ -311,9 +311,15 @@ int jl_cmd_tempo(struct jl_daemon *d, struct jl_req *rq, int argc, char **argv)
 						      (double)d->m->cycle));
 		if (!t.known)
 			snprintf(rq->msg, sizeof(rq->msg), "tempo unknown");
-		else
+		else if (!t.bar_known)
 			snprintf(rq->msg, sizeof(rq->msg), "%.2f BPM (confidence %.2f), beat phase %.2f", t.bpm,
 				 t.confidence, json_real_value(json_object_get(j, "beat_phase")));
+		else
+			snprintf(rq->msg, sizeof(rq->msg), "%.2f BPM (confidence %.2f), beat phase %.2f, beat %d of %u",
+				 t.bpm, t.confidence, json_real_value(json_object_get(j, "beat_phase")),
+				 1 + (int)floor(json_real_value(json_object_get(j, "bar_phase")) * t.per_bar + 1e-9) %
+					     (int)t.per_bar,
+				 t.per_bar);
 		return 0;
 	}
 	if (!strcmp(argv[1], "half") || !strcmp(argv[1], "double"))
@@ -356,6 +362,11 @@ int jl_cmd_onsets(struct jl_daemon *d, struct jl_req *rq, int argc, char **argv)
 int jl_cmd_quantize(struct jl_daemon *d, struct jl_req *rq, int argc, char **argv)
 {
 	return jl_looper_quantize(d, rq, argc > 1 ? argv[1] : NULL);
+}
+
+int jl_cmd_meter(struct jl_daemon *d, struct jl_req *rq, int argc, char **argv)
+{
+	return jl_looper_meter(d, rq, argc > 1 ? argv[1] : NULL);
 }
 
 int jl_cmd_at(struct jl_daemon *d, struct jl_req *rq, int argc, char **argv)

@@ -233,7 +233,8 @@ int jl_looper_grid(const struct jl_daemon *d, struct jl_grid *g)
 		struct jl_tempo t;
 		jl_analysis_tempo(d->ana, &t);
 		if (t.known) {
-			g->origin = t.beat_frame;
+			g->bar_phase = t.bar_known && t.per_bar == bpb;
+			g->origin = g->bar_phase ? t.downbeat_frame : t.beat_frame;
 			g->span = (uint64_t)llround(bpb * t.period_frames);
 			g->beats = bpb;
 			return 0;
@@ -1087,6 +1088,26 @@ int jl_looper_capture(struct jl_daemon *d, struct jl_req *rq, uint32_t cycles, d
 	return rc;
 }
 
+/* capture --bars whose last bar line is still ahead: the take of track t
+ * is held open from s_h and the tick finishes it at e_h (finish_take()),
+ * as a first loop whose end lies ahead. */
+static int capture_ahead(struct jl_daemon *d, struct jl_req *rq, int t, uint64_t s_h, uint64_t e_h, uint32_t bars)
+{
+	struct jl_track_m *tr = &d->m->tracks[t];
+	if (s_h < oldest(d) + ms(d, d->cfg.seam_ms) || e_h - s_h + ms(d, d->cfg.seam_ms) > hist_len(d))
+		return say(rq, 1, "capture of %.2f s is longer than the history holds: %.2f s available",
+			   (double)(e_h - s_h) / rate(d), (double)(head_now(d) - oldest(d)) / rate(d));
+	d->m->selected = (uint32_t)t;
+	tr->rec_start = s_h;
+	tr->rec_end = e_h;
+	tr->rec_state = JL_REC_RECORDING;
+	json_object_set_new(rq->json, "track", json_integer(t + 1));
+	json_object_set_new(rq->json, "start", json_integer((json_int_t)s_h));
+	json_object_set_new(rq->json, "end", json_integer((json_int_t)e_h));
+	return say(rq, 0, "track %d: the last %u bar%s, ending on the next bar line (frame %llu)", t + 1, bars,
+		   bars == 1 ? "" : "s", (unsigned long long)e_h);
+}
+
 static int capture(struct jl_daemon *d, struct jl_req *rq, uint32_t cycles, double seconds, uint32_t bars, int track)
 {
 	struct jl_model *m = d->m;
@@ -1110,13 +1131,24 @@ static int capture(struct jl_daemon *d, struct jl_req *rq, uint32_t cycles, doub
 		struct jl_grid gr;
 		if (jl_looper_grid(d, &gr) < 0)
 			return say(rq, 1, "no tempo detected yet: play a little longer, tap, or set tempo");
-		/* the most recent beat at or before the press, and the beat
-		 * bars * per_bar before it, each computed from its index */
-		e_h = jl_grid_line(&gr, 1, h, 0) + (m->has_anchor ? L : 0);
-		s_h = jl_grid_line(&gr, 1, h, -(int64_t)bars * gr.per_bar) + (m->has_anchor ? L : 0);
 		m->tracks[t].rec_beats = bars * gr.per_bar;
 		/* the loop's own bars need no quantization beyond the grid */
 		m->tracks[t].rec_flags = (uint32_t)JL_Q_OFF << 8;
+		if (gr.bar_phase) {
+			/* the detected bars: N bars ending on the nearest bar line,
+			 * as a musician presses at the end of a phrase, a little
+			 * early or late; one still ahead is waited for */
+			uint64_t last = jl_grid_line(&gr, gr.per_bar, h, 0), next = jl_grid_line(&gr, gr.per_bar, h, 1);
+			e_h = h - last <= next - h ? last : next;
+			s_h = jl_grid_line(&gr, gr.per_bar, e_h, -(int64_t)bars);
+			if (e_h + ms(d, d->cfg.seam_ms) > head_now(d))
+				return capture_ahead(d, rq, t, s_h, e_h, bars);
+		} else {
+			/* the most recent beat at or before the press, and the beat
+			 * bars * per_bar before it, each computed from its index */
+			e_h = jl_grid_line(&gr, 1, h, 0) + (m->has_anchor ? L : 0);
+			s_h = jl_grid_line(&gr, 1, h, -(int64_t)bars * gr.per_bar) + (m->has_anchor ? L : 0);
+		}
 	} else if (m->has_anchor && seconds <= 0) {
 		/* loopmate's backcapture rule: in the first half of a cycle take
 		 * the cycles that just ended, in the second half wait for the
@@ -1715,6 +1747,28 @@ int jl_looper_quantize(struct jl_daemon *d, struct jl_req *rq, const char *mode)
 		return say(rq, 2, "quantize off|cycle|bar|beat|onset");
 	d->m->quantize = (uint8_t)q;
 	return say(rq, 0, "quantize %s", mode);
+}
+
+/* Beats per bar: bar quantization, record and capture --bars, count-in,
+ * the click's accent and the analysis's bar phase. */
+int jl_looper_meter(struct jl_daemon *d, struct jl_req *rq, const char *arg)
+{
+	struct jl_model *m = d->m;
+	uint32_t n;
+	if (arg) {
+		if (jl_parse_u32(arg, 1, JL_MAX_PER_BAR, &n))
+			return say(rq, 2, "meter takes beats per bar, 1..%d", JL_MAX_PER_BAR);
+		m->beats_per_bar = n;
+		if (d->ana)
+			jl_analysis_set_meter(d->ana, n); /* the bar phase, read again now */
+		resend_click(d, jl_daemon_now(d)); /* its accent moves with the bar */
+	}
+	n = m->beats_per_bar ? m->beats_per_bar : 4;
+	json_object_set_new(rq->json, "beats_per_bar", json_integer(n));
+	if (m->has_anchor && m->beats_per_cycle % n)
+		return say(rq, 0, "meter %u beats per bar (the loop's %u beats are not whole bars of %u)", n,
+			   m->beats_per_cycle, n);
+	return say(rq, 0, "meter %u beats per bar", n);
 }
 
 /* --- triggers (DESIGN 4.5) -------------------------------------------------- */

@@ -49,6 +49,8 @@ int jl_looper_record(struct jl_daemon *d, struct jl_req *rq, const struct jl_rec
 int jl_looper_capture(struct jl_daemon *d, struct jl_req *rq, uint32_t cycles, double seconds, uint32_t bars,
 		      int track);
 int jl_looper_quantize(struct jl_daemon *d, struct jl_req *rq, const char *mode);
+#define JL_MAX_PER_BAR 16
+int jl_looper_meter(struct jl_daemon *d, struct jl_req *rq, const char *arg);
 int jl_looper_send(struct jl_daemon *d, struct jl_req *rq, int track, int on);
 int jl_looper_undo(struct jl_daemon *d, struct jl_req *rq, int track, int redo);
 int jl_looper_play(struct jl_daemon *d, struct jl_req *rq, int track, int sync, int top);
@@ -114,10 +116,13 @@ int jl_looper_geometry(uint64_t C, uint64_t O, uint64_t tol, uint64_t s, uint64_
 /* The beat grid the click, MIDI clock and quantization share (DESIGN
  * 2.6): beat k at origin + floor(k * span / beats), computed from k and
  * never accumulated.  The loop's (span = cycle, beats = beats per cycle),
- * else the preset tempo's or the detected tempo's bar (beats = per_bar). */
+ * else the preset tempo's or the detected tempo's bar (beats = per_bar).
+ * The detected tempo's origin is a downbeat where the analysis knows the
+ * bar phase (bar_phase = 1), else a beat. */
 struct jl_grid {
 	uint64_t origin, span;
 	uint32_t beats, per_bar;
+	int bar_phase;
 };
 int jl_looper_grid(const struct jl_daemon *d, struct jl_grid *g);	/* 0, or -ENOENT: no tempo */
 /* Lines every `every` beats: n = 0 the last line at or before y, n = 1 the

@@ -34,6 +34,7 @@ static struct jl_conv_plans plans;
 static struct jl_daemon dmn, *d = &dmn;
 static char name[64];
 static int sine_input, click_input, silent_input;
+static uint64_t click_from; /* no clicks before this frame */
 static uint64_t loop_delay; /* in_1 is out_L this many frames late (a patch cable) */
 #define CLICK_EVERY 24000u /* 120 BPM */
 #define CLICK_AT 1000u
@@ -55,7 +56,7 @@ static float in_sample(int ch, uint64_t f)
 	if (click_input) {
 		/* a short decaying click train; a faint tone keeps it musical */
 		uint64_t k = (f + CLICK_EVERY - CLICK_AT) % CLICK_EVERY;
-		return k < 64 ? (float)(0.8 * exp(-(double)k / 12.0)) * (k % 2 ? -1.0f : 1.0f) : 0.0f;
+		return k < 64 && f >= click_from ? (float)(0.8 * exp(-(double)k / 12.0)) * (k % 2 ? -1.0f : 1.0f) : 0.0f;
 	}
 	return ch ? code(f >> 15) : code(f);
 }
@@ -683,6 +684,54 @@ static void test_analysis_quantize(void)
 		 "one bar = 4 beats (%llu frames)", l ? (unsigned long long)l->body : 0ull);
 	TH_CHECK(l && ((l->origin + l->body) % CLICK_EVERY + 256 - CLICK_AT) % CLICK_EVERY < 512,
 		 "and it ends on a beat");
+	/* the clicks began at frame CLICK_AT after silence: bars count from
+	 * that first click (the analysis's bar phase), and the capture
+	 * starts and ends on their bar lines */
+	TH_CHECK(l && (l->origin + 4 * CLICK_EVERY + 256 - CLICK_AT) % (4 * CLICK_EVERY) < 512,
+		 "and it starts on a bar line of the clicks heard (%lld frames into the bar)",
+		 l ? (long long)((l->origin + 4 * CLICK_EVERY - CLICK_AT) % (4 * CLICK_EVERY)) : -1ll);
+	TH_CHECK(cmd("tempo", msg, sizeof(msg)) == 0 && strstr(msg, "of 4"), "tempo names the beat of the bar: %s", msg);
+	teardown();
+
+	/* the clicks begin a beat later: so do the bars.  Pressed three beats
+	 * into a bar, the capture waits for the bar line ahead */
+	click_from = CLICK_AT + CLICK_EVERY;
+	setup(30, 64, 8);
+	jl_live_init(d);
+	run_to(8 * RATE + 5000);
+	TH_CHECK(cmd("capture --bars 1", msg, sizeof(msg)) == 0 && strstr(msg, "next bar line"),
+		 "capture --bars 1 late in the bar: %s", msg);
+	TH_CHECK(!layer(1, 1), "no loop before that bar line");
+	run_to(now() + RATE);
+	l = layer(1, 1);
+	TH_CHECK(l && l->origin + 200 >= click_from + 12 * CLICK_EVERY && l->origin <= click_from + 12 * CLICK_EVERY + 200 &&
+			 l->body + 200 >= 4 * CLICK_EVERY && l->body <= 4 * CLICK_EVERY + 200,
+		 "then it loops the bar that ended there: from %lld, %llu frames (want %llu, %u)",
+		 l ? (long long)l->origin : -1ll, l ? (unsigned long long)l->body : 0ull,
+		 (unsigned long long)(click_from + 12 * CLICK_EVERY), 4 * CLICK_EVERY);
+	TH_CHECK(d->m->has_anchor && d->m->beats_per_cycle == 4, "the first loop: one bar, 4 beats (%u)",
+		 d->m->beats_per_cycle);
+	teardown();
+
+	/* meter 3: bars of three clicks from the first */
+	click_from = 0;
+	setup(30, 64, 8);
+	jl_live_init(d);
+	run_to(8 * RATE + 5000);
+	TH_CHECK(cmd("meter 0", msg, sizeof(msg)) == 2 && cmd("meter 17", msg, sizeof(msg)) == 2 &&
+			 cmd("meter x", msg, sizeof(msg)) == 2 && d->m->beats_per_bar == 4,
+		 "meter 0, 17, x: refused, 4 kept (%s)", msg);
+	TH_CHECK(cmd("meter 3", msg, sizeof(msg)) == 0 && d->m->beats_per_bar == 3 && strstr(msg, "3 beats per bar"),
+		 "meter 3: %s", msg);
+	TH_CHECK(cmd("meter", msg, sizeof(msg)) == 0 && strstr(msg, "meter 3"), "meter: %s", msg);
+	TH_CHECK(cmd("capture --bars 1", msg, sizeof(msg)) == 0, "capture --bars 1: %s", msg);
+	run_to(now() + RATE / 2);
+	l = layer(1, 1);
+	TH_CHECK(l && l->body + 200 >= 3 * CLICK_EVERY && l->body <= 3 * CLICK_EVERY + 200 &&
+			 (l->origin + 3 * CLICK_EVERY + 256 - CLICK_AT) % (3 * CLICK_EVERY) < 512,
+		 "one bar of 3 beats on the bars of 3 from the first click (%llu frames from %lld)",
+		 l ? (unsigned long long)l->body : 0ull, l ? (long long)l->origin : -1ll);
+	TH_CHECK(d->m->beats_per_cycle == 3, "3 beats to the cycle (%u)", d->m->beats_per_cycle);
 	teardown();
 
 	/* tempo half from the live analysis: a preset grid at half the tempo heard */
@@ -2085,7 +2134,7 @@ int main(void)
 		 * from k, never accumulated (a bar of 28987.5 frames once drifted
 		 * half a frame per bar) */
 		const int64_t O = 10000000; /* lines before it stay positive frames */
-		struct jl_grid g = { (uint64_t)O, 57975, 8, 4 };
+		struct jl_grid g = { (uint64_t)O, 57975, 8, 4, 0 };
 		uint64_t bad = 0, badb = 0;
 		int64_t k;
 #define LINE(k) ((uint64_t)(O + (int64_t)(((__int128)(k) * 57975 - (((__int128)(k) * 57975) % 8 + 8) % 8) / 8)))
