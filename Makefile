@@ -13,6 +13,7 @@
 #   make bench-analysis-tempi  tempo on the dev set played at 0.8, 0.9, 1.12 and 1.25 times its tempi (SET=xval: the validation set)
 #   make bench-analysis-styles  tempo, onsets and beats on nine band styles no rule was shaped on (2 soundfonts)
 #   make bench-analysis-cycles  the beats first loops of 1, 2, 4 bars are counted in, on the sets rendered so far
+#   make bench-analysis-downbeats  the bar phase (downbeats) on the dev and validation sets and on copies that start on beat 2
 #   make deps-bench / deps-xval   the packages the analysis benchmarks need
 #   make BUILD=build-tsan SAN=thread test-queue   a sanitizer variant
 
@@ -65,7 +66,7 @@ TEST_BINS := $(UNIT_TESTS:%=$(BUILD)/tests/%) $(BUILD)/tests/jl_player $(BUILD)/
 
 
 .PHONY: all deps deps-bench deps-xval check-pkgs test test-build test-queue rtgate manlint run bench bench-session bench-notify bench-analysis \
-        bench-analysis-xval bench-analysis-resynth bench-analysis-xresynth bench-analysis-noise bench-analysis-steps bench-analysis-tempi bench-analysis-styles bench-analysis-cycles install uninstall clean lint analyze help
+        bench-analysis-xval bench-analysis-resynth bench-analysis-xresynth bench-analysis-noise bench-analysis-steps bench-analysis-tempi bench-analysis-styles bench-analysis-cycles bench-analysis-downbeats install uninstall clean lint analyze help
 
 all: check-pkgs $(BUILD)/jackloop $(BUILD)/loopctl
 
@@ -213,7 +214,7 @@ bench-analysis: deps-bench
 
 # the analysis benchmarks beyond the development set: bench-analysis-NAME
 # runs tests/xval/run_NAME.sh
-XVAL_BENCHES := bench-analysis-xval bench-analysis-resynth bench-analysis-xresynth bench-analysis-noise bench-analysis-steps bench-analysis-tempi bench-analysis-styles bench-analysis-cycles
+XVAL_BENCHES := bench-analysis-xval bench-analysis-resynth bench-analysis-xresynth bench-analysis-noise bench-analysis-steps bench-analysis-tempi bench-analysis-styles bench-analysis-cycles bench-analysis-downbeats
 bench-analysis-noise: deps-bench
 $(filter-out bench-analysis-noise,$(XVAL_BENCHES)): deps-xval
 $(XVAL_BENCHES):
