@@ -152,6 +152,18 @@ expect 1 "zero-length wav" "$LOOPCTL" analyze "$T/empty.wav"; one_line_err "zero
 grep -q 'zero-length' "$T/err" && ok || bad "zero-length message: $(cat "$T/err")"
 expect 1 "missing file" "$LOOPCTL" analyze "$T/nope.wav"; one_line_err "missing file"
 expect 1 "directory" "$LOOPCTL" analyze "$T"; one_line_err "directory"
+# --downbeats: the bar lines, counted from the first click (the music's start
+# after silence), in bars of 4 and of 3, once two bars are heard
+expect 0 "downbeats" "$LOOPCTL" analyze "$T/clicks.wav" --downbeats --decision
+awk 'NF != 2 { exit 1 } { k = ($1 - 0.5) / 2; d = $1 - 0.5 - 2 * int(k + 0.5); if (d < 0) d = -d; if (d > 0.001 || $2 < $1 || $2 - $1 > 0.2) exit 1 } END { exit NR < 1 }' "$T/out" &&
+  ok || bad "downbeats not every 4th click from the first: $(tr '\n' ' ' <"$T/out")"
+expect 0 "downbeats in 3" "$LOOPCTL" analyze "$T/clicks.wav" --downbeats --meter 3
+awk '{ k = ($1 - 0.5) / 1.5; d = $1 - 0.5 - 1.5 * int(k + 0.5); if (d < 0) d = -d; if (d > 0.001) exit 1 } END { exit NR < 2 }' "$T/out" &&
+  ok || bad "downbeats not every 3rd click from the first: $(tr '\n' ' ' <"$T/out")"
+expect 0 "downbeats json" "$LOOPCTL" analyze "$T/clicks.wav" --downbeats --beats --json
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); b=[x["time"] for x in d["beats"]]; db=[x["time"] for x in d["downbeats"]]; assert db and all(any(abs(t-u)<0.001 for u in b) for t in db), d' "$T/out" && ok || bad "json downbeats not on beats: $(head -c 300 "$T/out")"
+expect 0 "short downbeats" "$LOOPCTL" analyze "$T/short.wav" --downbeats
+[ ! -s "$T/out" ] && ok || bad "a file too short for a tempo has downbeats: $(cat "$T/out")"
 expect 1 "no such input" "$LOOPCTL" analyze "$T/clicks.wav" --input 2; one_line_err "no such input"
 
 # --- usage errors: exit 2
@@ -163,6 +175,12 @@ expect 2 "missing value" "$LOOPCTL" analyze "$T/clicks.wav" --chunk; one_line_er
 expect 2 "two files" "$LOOPCTL" analyze "$T/clicks.wav" "$T/short.wav"; one_line_err "two files"
 expect 2 "beats with onsets, no json" "$LOOPCTL" analyze "$T/clicks.wav" --beats --onsets; one_line_err "beats with onsets"
 expect 2 "cycle with tempo, no json" "$LOOPCTL" analyze "$T/clicks.wav" --cycle 0.5:2.5 --tempo; one_line_err "cycle with tempo"
+expect 2 "downbeats with beats, no json" "$LOOPCTL" analyze "$T/clicks.wav" --downbeats --beats; one_line_err "downbeats with beats"
+for v in 1 17 abc ""; do
+  expect 2 "meter '$v'" "$LOOPCTL" analyze "$T/clicks.wav" --downbeats --meter "$v"; one_line_err "meter $v"
+done
+expect 2 "meter without downbeats" "$LOOPCTL" analyze "$T/clicks.wav" --meter 3; one_line_err "meter without downbeats"
+expect 2 "meter, no value" "$LOOPCTL" analyze "$T/clicks.wav" --downbeats --meter; one_line_err "meter, no value"
 for v in 3:2 2:2 -1:2 abc 1:2:3 1: :2 nan:2; do
   expect 2 "cycle $v" "$LOOPCTL" analyze "$T/clicks.wav" --cycle "$v"; one_line_err "cycle $v"
 done
@@ -182,7 +200,7 @@ expect 2 "cycle shorter than a frame" "$LOOPCTL" analyze "$T/clicks.wav" --cycle
 
 # --- help documents every option
 expect 0 "help" "$LOOPCTL" analyze --help
-for o in --onsets --tempo --beats --cycle --json --decision --track --input --chunk --help; do
+for o in --onsets --tempo --beats --downbeats --meter --cycle --json --decision --track --input --chunk --help; do
   grep -q -- "$o" "$T/out" && ok || bad "--help does not mention $o"
 done
 

@@ -1,6 +1,6 @@
 /* test_analysis.c - unit tests of loopctl/analysis.c on synthetic signals
  * with exact answers (clicks at known frames, click tracks at known tempi,
- * bin-centred sine bursts, silence).  Deterministic; runs in about fifteen seconds.
+ * bin-centred sine bursts, silence).  Deterministic; runs in about 25 seconds.
  */
 #include "../loopctl/analysis.h"
 #include "../loopctl/jl_alloc.h"
