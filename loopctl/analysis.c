@@ -1924,6 +1924,20 @@ static double period_score(const struct jl_analysis *a, uint32_t l, double B, do
 }
 
 /* The whole envelope history kept, in hops, as grid_accent() reads it. */
+/* A span of history (hops) read at hop n, cut to the stream so far and
+ * to the hops since the latest change (tempo_changing()). */
+static uint64_t since_change(const struct jl_analysis *a, uint64_t n, uint64_t span)
+{
+	if (span > n)
+		span = n;
+	if (a->change_from > a->origin) {
+		uint64_t k = (a->change_from - a->origin) / a->hop;
+		if (k < n && n - k < span)
+			span = n - k;
+	}
+	return span;
+}
+
 static uint64_t accent_full(const struct jl_analysis *a)
 {
 	return a->envn - 2;
@@ -1935,15 +1949,7 @@ static uint64_t accent_full(const struct jl_analysis *a)
  * in backbeat(). */
 static uint64_t accent_span(const struct jl_analysis *a, uint64_t n)
 {
-	uint64_t span = accent_full(a);
-	if (span > n)
-		span = n;
-	if (a->change_from > a->origin) {
-		uint64_t k = (a->change_from - a->origin) / a->hop;
-		if (k < n && n - k < span)
-			span = n - k;
-	}
-	return span;
+	return since_change(a, n, accent_full(a));
 }
 
 /* The accent grid_accent() reads at hop i: the envelope h, plus low_w
@@ -2861,14 +2867,7 @@ static void bar_update(struct jl_analysis *a, uint64_t n)
 	if (B < 2 || !(P > 0) || !a->tknown)
 		return;
 	const uint64_t bh = a->beat_hop;
-	uint64_t span = a->dbn - 2 * a->lmax - 4;
-	if (span > n)
-		span = n;
-	if (a->change_from > a->origin) {
-		uint64_t k = (a->change_from - a->origin) / a->hop;
-		if (k < n && n - k < span)
-			span = n - k;
-	}
+	const uint64_t span = since_change(a, n, a->dbn - 2 * a->lmax - 4);
 	const double lo = (double)(n - span) + 2;
 	const uint64_t off = a->tn_off / 2; /* the tonal window's centre lags the fast one's */
 	/* the chroma of the complete beats j = 1 .. K (window j - 1 in db_win) */

@@ -793,7 +793,9 @@ static void test_tempo_constant(void)
 
 /* The tempo after feeding sig[0..n) to a fresh analysis in chunks of
  * `chunk` frames; known = 0 if it could not be created. */
-static struct jl_tempo tempo_of(size_t n, size_t chunk)
+/* The analysis after n frames of sig (fed in chunk frames), with per_bar
+ * beats to a bar. */
+static struct jl_tempo bar_of(size_t n, size_t chunk, uint32_t per_bar)
 {
 	struct jl_tempo t = { 0 };
 	struct jl_analysis *a = make();
@@ -801,10 +803,17 @@ static struct jl_tempo tempo_of(size_t n, size_t chunk)
 		TH_CHECK(a != NULL, "create");
 		return t;
 	}
+	if (jl_analysis_set_meter(a, per_bar) != 0)
+		TH_CHECK(0, "set_meter(%u) refused", per_bar);
 	feed_all(a, sig, n, chunk);
 	jl_analysis_tempo(a, &t);
 	jl_analysis_destroy(a);
 	return t;
+}
+
+static struct jl_tempo tempo_of(size_t n, size_t chunk)
+{
+	return bar_of(n, chunk, 4);
 }
 
 /* A kick: 50 ms of a 60 Hz sine decaying with a 12.5 ms time constant. */
@@ -1976,23 +1985,6 @@ static uint64_t grid_off(uint64_t f, uint64_t origin, uint64_t period)
 	return r < period - r ? r : period - r;
 }
 
-/* The analysis after n frames of sig (fed in chunk frames), with per_bar
- * beats to a bar. */
-static struct jl_tempo bar_of(size_t n, uint32_t per_bar)
-{
-	struct jl_tempo t = { 0 };
-	struct jl_analysis *a = make();
-	if (!a) {
-		TH_CHECK(a != NULL, "create");
-		return t;
-	}
-	TH_CHECK(jl_analysis_set_meter(a, per_bar) == 0, "set_meter(%u)", per_bar);
-	feed_all(a, sig, n, 1000);
-	jl_analysis_tempo(a, &t);
-	jl_analysis_destroy(a);
-	return t;
-}
-
 static void test_bar_phase(void)
 {
 	const size_t n = RATE * 16;
@@ -2000,7 +1992,7 @@ static void test_bar_phase(void)
 	/* the harmony: chords change on the bar line, wherever the stream began */
 	for (unsigned shift = 0; shift < 4; shift += 1) {
 		chord_bars(n, shift);
-		struct jl_tempo t = bar_of(n, 4);
+		struct jl_tempo t = bar_of(n, 1000, 4);
 		TH_CHECK(t.known && fabs(t.bpm - 100) <= 2, "chords on every beat: %.2f BPM", t.bpm);
 		TH_CHECK(t.bar_known && t.per_bar == 4 && grid_off(t.downbeat_frame, shift * beat, 4 * beat) <= tol,
 			 "a chord a bar, changing on beat %u: downbeat %.3f s, %.0f ms from a bar line (known %d)", shift,
@@ -2021,17 +2013,17 @@ static void test_bar_phase(void)
 		rng = 0x57A7u;
 		for (uint64_t f = from; f < n; f += b)
 			add_click(sig, n, f, 0.5f);
-		struct jl_tempo t = bar_of(n, 4);
+		struct jl_tempo t = bar_of(n, 1000, 4);
 		TH_CHECK(t.bar_known && grid_off(t.downbeat_frame, from, 4 * b) <= tol,
 			 "even clicks from %.2f s: bars from the first (downbeat %.3f s)", (double)from / RATE,
 			 (double)t.downbeat_frame / RATE);
-		t = bar_of(n, 3);
+		t = bar_of(n, 1000, 3);
 		TH_CHECK(t.bar_known && t.per_bar == 3 && grid_off(t.downbeat_frame, from, 3 * b) <= tol,
 			 "the same in bars of 3 (downbeat %.3f s)", (double)t.downbeat_frame / RATE);
-		t = bar_of(n, 1);
+		t = bar_of(n, 1000, 1);
 		TH_CHECK(t.known && !t.bar_known, "bars of one beat have no phase");
 		/* fewer than two bars heard: tempo, no bar */
-		t = bar_of(from + 6 * b, 4);
+		t = bar_of(from + 6 * b, 1000, 4);
 		TH_CHECK(t.known && !t.bar_known, "six beats heard: tempo %s, bar phase %s", t.known ? "known" : "unknown",
 			 t.bar_known ? "known" : "unknown");
 	}
@@ -2045,7 +2037,7 @@ static void test_bar_phase(void)
 			sig[i] = 0.005f * noise();
 		for (uint64_t f = from; f < n; f += b)
 			add_click(sig, n, f, 0.5f);
-		struct jl_tempo t = bar_of(n, 4);
+		struct jl_tempo t = bar_of(n, 1000, 4);
 		TH_CHECK(t.bar_known && grid_off(t.downbeat_frame, from, 4 * b) <= tol,
 			 "clicks from %.2f s over a noise floor: bars from the first (downbeat %.3f s)", (double)from / RATE,
 			 (double)t.downbeat_frame / RATE);
@@ -2061,7 +2053,7 @@ static void test_bar_phase(void)
 		for (uint64_t f = from; f < m; f += b)
 			if (f < RATE * 8 || f >= again)
 				add_click(sig, m, f, 0.5f);
-		struct jl_tempo t = bar_of(m, 4);
+		struct jl_tempo t = bar_of(m, 1000, 4);
 		TH_CHECK(t.bar_known && grid_off(t.downbeat_frame, again, 4 * b) <= tol,
 			 "clicks again after 3 s of silence, a beat into the old bar: bars from there (downbeat %.3f s, "
 			 "%.0f ms from the new bars)", (double)t.downbeat_frame / RATE,

@@ -106,6 +106,17 @@ def score_clip(clip, est):
     return {"f": f, "f_any": fany, "offsets": offs, "n_est": len(est)}
 
 
+def label_dirs(specs):
+    """LABEL=DIR arguments as (label, dir) pairs; a bare DIR is labelled by its name."""
+    out = []
+    for spec in specs:
+        lab, _, d = spec.partition("=")
+        if not d:
+            lab, d = os.path.basename(spec.rstrip("/")), spec
+        out.append((lab, d))
+    return out
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--gt", required=True)
@@ -114,12 +125,7 @@ def main():
     ap.add_argument("results", nargs="+", help="LABEL=DIR")
     a = ap.parse_args()
     clips = [c for c in json.load(open(a.gt))["clips"] if c.get("beats")]
-    methods = []
-    for spec in a.results:
-        lab, _, d = spec.partition("=")
-        if not d:
-            lab, d = os.path.basename(spec.rstrip("/")), spec
-        methods.append((lab, d))
+    methods = label_dirs(a.results)
     cats = sorted({c["category"] for c in clips})
     res = {lab: {c["name"]: score_clip(c, load(os.path.join(d, c["name"] + ".beats"))) for c in clips}
            for lab, d in methods}

@@ -27,7 +27,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import beat_score  # noqa: E402  (match, load, fmeasure, trim)
+import beat_score  # noqa: E402  (load, fmeasure, trim, label_dirs)
 
 
 def ref_downbeats(c):
@@ -71,12 +71,7 @@ def main():
         for c in clips:
             print(c["name"], meter(c))
         return
-    methods = []
-    for spec in a.results:
-        lab, _, d = spec.partition("=")
-        if not d:
-            lab, d = os.path.basename(spec.rstrip("/")), spec
-        methods.append((lab, d))
+    methods = beat_score.label_dirs(a.results)
     res = {lab: {c["name"]: score_clip(c, beat_score.load(os.path.join(d, c["name"] + ".downbeats")))
                  for c in clips} for lab, d in methods}
     groups = {}
