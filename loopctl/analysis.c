@@ -354,6 +354,8 @@ struct jl_analysis {
 	int first_start;    /* ... whether it starts the music (see first_onset()) */
 	int db_start;       /* a start was heard since the latest change ... */
 	uint64_t db_start_hop; /* ... and puts a bar line at this hop */
+	int db_told;        /* the start is one the performer named (set_downbeat) ... */
+	uint64_t db_told_frame; /* ... at this frame: only a start heard after it outranks it */
 	uint64_t bar_hop;   /* the latest downbeat's hop (valid while bar_held) */
 	uint64_t bar_frame; /* ... on the grid of beat_frame */
 	double bar_conf;
@@ -844,6 +846,7 @@ static void reset_stream(struct jl_analysis *a)
 	a->bar_known = 0;
 	a->bar_held = 0;
 	a->db_start = 0;
+	a->db_told = 0;
 	a->first_done = 0;
 	a->first_start = 0;
 }
@@ -2804,7 +2807,8 @@ static double db_max3(const struct jl_analysis *a, const float *r, uint64_t h)
  * DB_START_GAP_S) without onsets, or the stream's first where
  * first_onset() says it starts the music: a musician starts on the one.  It counts
  * where a beat lies within a quarter period of it. */
-static long start_beat(const struct jl_analysis *a, uint64_t n, uint64_t bh, double P, uint32_t B, double lo)
+static long start_beat(const struct jl_analysis *a, uint64_t n, uint64_t bh, double P, uint32_t B, double lo,
+		       uint64_t *frame)
 {
 	double gap_h = B * P, min_h = DB_START_GAP_S * a->cfg.rate / a->hop;
 	if (gap_h < min_h)
@@ -2824,6 +2828,7 @@ static long start_beat(const struct jl_analysis *a, uint64_t n, uint64_t bh, dou
 			double k = ((double)o->frame + (double)beat_back(a) - (double)a->origin) / a->hop - 1;
 			double j = ((double)bh - k) / P;
 			long jr = lround(j);
+			*frame = o->frame;
 			if (jr >= 0 && fabs(j - (double)jr) <= 0.25 && k <= (double)n)
 				return jr;
 			return -1;
@@ -2831,6 +2836,29 @@ static long start_beat(const struct jl_analysis *a, uint64_t n, uint64_t bh, dou
 		i--;
 	}
 	return -1;
+}
+
+/* The bar phase found: the beat `best` periods before the latest
+ * (beat_hop) is a downbeat. */
+static void bar_set(struct jl_analysis *a, uint32_t best, double conf)
+{
+	const uint32_t B = a->per_bar;
+	const double P = a->period;
+	const uint64_t bh = a->beat_hop;
+	a->bar_conf = conf;
+	a->bar_hop = (uint64_t)llround((double)bh - best * P);
+	a->bar_held = 1;
+	a->bar_known = 1;
+	/* on the grid of beat_frame, at or before it: beat_frame is the beat
+	 * m0 periods before the comb's latest (beat_frame_of()) */
+	const double pf = P * a->hop;
+	long m0 = lround(((double)beat_place(a, bh) - (double)a->beat_frame) / pf);
+	if (m0 < 0)
+		m0 = 0;
+	long q = ((long)best - m0) % (long)B;
+	if (q < 0)
+		q += (long)B;
+	a->bar_frame = a->beat_frame - (uint64_t)llround((double)q * pf);
 }
 
 /* The bar phase: which of the beats of the current grid are downbeats,
@@ -2856,9 +2884,12 @@ static long start_beat(const struct jl_analysis *a, uint64_t n, uint64_t bh, dou
  * of the time (docs/analysis.md, Downbeats).  The start is carried on the
  * beats after it leaves the span, until the tempo changes or is lost.
  *
+ * A downbeat the performer named (jl_analysis_set_downbeat()) decides
+ * alone, carried the same way, until a start is heard after it.
+ *
  * The phase is held as the beat's is: the phase where the last downbeat
  * says the bar starts stays unless another scores DB_KEEP more.  Unknown
- * with fewer than DB_MIN_BARS bars of beats. */
+ * with fewer than DB_MIN_BARS bars of beats (unless named). */
 static void bar_update(struct jl_analysis *a, uint64_t n)
 {
 	const uint32_t B = a->per_bar;
@@ -2869,6 +2900,20 @@ static void bar_update(struct jl_analysis *a, uint64_t n)
 	const uint64_t bh = a->beat_hop;
 	const uint64_t span = since_change(a, n, a->dbn - 2 * a->lmax - 4);
 	const double lo = (double)(n - span) + 2;
+	/* the start: heard in the span, or carried from there while the
+	 * tempo has not changed (db_start_hop: a bar line it implies).  A
+	 * downbeat the performer named (jl_analysis_set_downbeat()) decides
+	 * alone until a start is heard after it. */
+	uint64_t sf = 0;
+	long js = start_beat(a, n, bh, P, B, lo, &sf);
+	if (a->db_told && !(js >= 0 && sf >= a->db_told_frame)) {
+		long q = lround(((double)bh - (double)a->db_start_hop) / P) % (long)B;
+		q = q < 0 ? q + (long)B : q;
+		a->db_start_hop = (uint64_t)llround((double)bh - (double)q * P);
+		bar_set(a, (uint32_t)q, 1.0);
+		return;
+	}
+	a->db_told = 0;
 	const uint64_t off = a->tn_off / 2; /* the tonal window's centre lags the fast one's */
 	/* the chroma of the complete beats j = 1 .. K (window j - 1 in db_win) */
 	uint32_t K = 0;
@@ -2931,9 +2976,6 @@ static void bar_update(struct jl_analysis *a, uint64_t n)
 			if (use[i])
 				sc[r] += w[i] * (m[r][i] / cnt[r][i]) / (mu[i] / nmu[i]);
 	}
-	/* the start: heard in the span, or carried from there while the
-	 * tempo has not changed (db_start_hop: a bar line it implies) */
-	long js = start_beat(a, n, bh, P, B, lo);
 	if (js < 0 && a->db_start) {
 		long q = lround(((double)bh - (double)a->db_start_hop) / P) % (long)B;
 		js = q < 0 ? q + (long)B : q;
@@ -2960,22 +3002,8 @@ static void bar_update(struct jl_analysis *a, uint64_t n)
 	}
 	if (!(sc[best] > 0))
 		return;
-	a->bar_conf = (sc[best] - (second != best ? sc[second] : 0)) / sc[best];
-	if (a->bar_conf < 0)
-		a->bar_conf = 0;
-	a->bar_hop = (uint64_t)llround((double)bh - best * P);
-	a->bar_held = 1;
-	a->bar_known = 1;
-	/* on the grid of beat_frame, at or before it: beat_frame is the beat
-	 * m0 periods before the comb's latest (beat_frame_of()) */
-	const double pf = P * a->hop;
-	long m0 = lround(((double)beat_place(a, bh) - (double)a->beat_frame) / pf);
-	if (m0 < 0)
-		m0 = 0;
-	long q = ((long)best - m0) % (long)B;
-	if (q < 0)
-		q += (long)B;
-	a->bar_frame = a->beat_frame - (uint64_t)llround((double)q * pf);
+	double conf = (sc[best] - (second != best ? sc[second] : 0)) / sc[best];
+	bar_set(a, best, conf > 0 ? conf : 0);
 }
 
 /* Is there usable tempo evidence at absolute frame `now` (the end of the
@@ -2995,6 +3023,7 @@ static void tempo_unknown(struct jl_analysis *a)
 	a->bar_known = 0;
 	a->bar_held = 0;
 	a->db_start = 0;
+	a->db_told = 0;
 	a->period = 0;
 	a->cand_period = 0;
 	a->cand_count = 0;
@@ -3042,6 +3071,7 @@ static void tempo_hop(struct jl_analysis *a, uint64_t n, double fast_mean, doubl
 		a->changed = 1;
 		a->change_n = n;
 		a->db_start = 0; /* the bars before a change are other music */
+		a->db_told = 0;
 		/* the recent ACF shows a change about its memory late */
 		if (!was_changing) {
 			uint64_t now = frame_end(a, n), back = (uint64_t)(RECENT_TAU_S * a->cfg.rate);
@@ -3242,6 +3272,28 @@ void jl_analysis_tempo(const struct jl_analysis *a, struct jl_tempo *out)
 	}
 }
 
+int jl_analysis_set_downbeat(struct jl_analysis *a, uint64_t frame)
+{
+	if (!a)
+		return -EINVAL;
+	if (!a->tknown || !(a->period > 0) || a->per_bar < 2 || a->nframes == 0)
+		return -ENOENT;
+	const double P = a->period;
+	/* frame's hop, as beat_place() puts a beat (see start_beat()), and
+	 * the beat of the grid nearest it, counted back from the latest */
+	double k = ((double)frame + (double)beat_back(a) - (double)a->origin) / a->hop - 1;
+	long j = lround(((double)a->beat_hop - k) / P), r = j % (long)a->per_bar;
+	if (r < 0)
+		r += (long)a->per_bar;
+	a->db_start = 1;
+	a->db_start_hop = (uint64_t)llround((double)a->beat_hop - (double)r * P);
+	a->db_told = 1;
+	a->db_told_frame = frame;
+	a->bar_held = 0;
+	bar_update(a, a->nframes - 1);
+	return 0;
+}
+
 int jl_analysis_set_meter(struct jl_analysis *a, uint32_t per_bar)
 {
 	if (!a || per_bar < 1 || per_bar > PER_BAR_MAX)
@@ -3251,6 +3303,7 @@ int jl_analysis_set_meter(struct jl_analysis *a, uint32_t per_bar)
 	a->per_bar = per_bar;
 	a->bar_held = 0;
 	a->db_start = 0;
+	a->db_told = 0;
 	a->bar_known = 0;
 	if (a->tknown && a->nframes > 0)
 		bar_update(a, a->nframes - 1);

@@ -159,6 +159,14 @@ void jl_analysis_tempo(const struct jl_analysis *a, struct jl_tempo *out);
  * Returns 0, or -EINVAL.  Thread: same thread as feed. */
 int jl_analysis_set_meter(struct jl_analysis *a, uint32_t per_bar);
 
+/* The performer names a downbeat: the beat of the current grid nearest
+ * absolute frame `frame` is the one.  It counts like a start heard there
+ * (carried along the beats until the tempo changes or is lost, or the
+ * meter changes); only a start heard after it outranks it.  Returns 0,
+ * -ENOENT (no tempo yet, or bars of one beat), -EINVAL (NULL).
+ * Thread: same thread as feed. */
+int jl_analysis_set_downbeat(struct jl_analysis *a, uint64_t frame);
+
 /* Beats per cycle a musician would count for a loop of `cycle_frames`,
  * consistent with the current tempo evidence: chooses an integer count
  * (typically 2..32, preferring counts whose beat period lies in a normal

@@ -431,6 +431,7 @@ const struct jl_command jl_commands[] = {
 	{ "quantize", 0, 1, "[off|cycle|bar|beat|onset]", "the global quantize mode", jl_cmd_quantize },
 	{ "meter", 0, 1, "[BEATS]", "beats per bar, 1..16 (bars, count-in, the click's accent, the downbeats)",
 	  jl_cmd_meter },
+	{ "downbeat", 0, 0, "", "before the first loop: the beat nearest the press is the one", jl_cmd_downbeat },
 	{ "at", 2, 24, "next-cycle|next-bar|FRAME [--every-cycle|--count N] COMMAND...",
 	  "schedule any command on an exact frame", jl_cmd_at },
 	{ "triggers", 0, 0, "", "list pending triggers", jl_cmd_triggers },

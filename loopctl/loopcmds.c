@@ -369,6 +369,12 @@ int jl_cmd_meter(struct jl_daemon *d, struct jl_req *rq, int argc, char **argv)
 	return jl_looper_meter(d, rq, argc > 1 ? argv[1] : NULL);
 }
 
+int jl_cmd_downbeat(struct jl_daemon *d, struct jl_req *rq, int argc, char **argv)
+{
+	(void)argc; (void)argv;
+	return jl_looper_downbeat(d, rq);
+}
+
 int jl_cmd_at(struct jl_daemon *d, struct jl_req *rq, int argc, char **argv)
 {
 	int i = 2, mode = JL_T_ONCE;

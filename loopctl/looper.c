@@ -1771,6 +1771,32 @@ int jl_looper_meter(struct jl_daemon *d, struct jl_req *rq, const char *arg)
 	return say(rq, 0, "meter %u beats per bar", n);
 }
 
+/* The performer names the one: the beat nearest the press is a downbeat
+ * of the grid before the first loop (a preset tempo's grid moves to it;
+ * the detected tempo's bar phase takes it, jl_analysis_set_downbeat()).
+ * With a loop, its own bars rule. */
+int jl_looper_downbeat(struct jl_daemon *d, struct jl_req *rq)
+{
+	struct jl_model *m = d->m;
+	struct jl_grid gr;
+	uint64_t h = heard(d, rq) + comp_latency(d, &m->tracks[m->selected]), b0, b1, b;
+	if (m->has_anchor)
+		return say(rq, 1, "the loop's bars rule: its cycle starts on the one");
+	if (jl_looper_grid(d, &gr) < 0)
+		return say(rq, 1, "no tempo yet: play a little longer, tap, or set tempo");
+	b0 = jl_grid_line(&gr, 1, h, 0);
+	b1 = jl_grid_line(&gr, 1, h, 1);
+	b = h - b0 <= b1 - h ? b0 : b1;
+	if (m->preset_bpm > 0) {
+		m->grid_origin = b;
+		resend_click(d, jl_daemon_now(d));
+	} else if (!d->ana || jl_analysis_set_downbeat(d->ana, b) < 0) {
+		return say(rq, 1, "no tempo yet: play a little longer, tap, or set tempo");
+	}
+	json_object_set_new(rq->json, "downbeat", json_integer((json_int_t)b));
+	return say(rq, 0, "the one: frame %llu (bars of %u from there)", (unsigned long long)b, gr.per_bar);
+}
+
 /* --- triggers (DESIGN 4.5) -------------------------------------------------- */
 
 /* A trigger's command as a line to read: its words with blanks between,

@@ -51,6 +51,7 @@ int jl_looper_capture(struct jl_daemon *d, struct jl_req *rq, uint32_t cycles, d
 int jl_looper_quantize(struct jl_daemon *d, struct jl_req *rq, const char *mode);
 #define JL_MAX_PER_BAR 16
 int jl_looper_meter(struct jl_daemon *d, struct jl_req *rq, const char *arg);
+int jl_looper_downbeat(struct jl_daemon *d, struct jl_req *rq);
 int jl_looper_send(struct jl_daemon *d, struct jl_req *rq, int track, int on);
 int jl_looper_undo(struct jl_daemon *d, struct jl_req *rq, int track, int redo);
 int jl_looper_play(struct jl_daemon *d, struct jl_req *rq, int track, int sync, int top);

@@ -17,7 +17,7 @@ import argparse, os, random, socket, struct, sys, time
 COMMANDS = ("ping status help master-gain impulse meter-reset record capture play stop mute "
             "unmute toggle gain pan solo undo redo layer clear select panic tap tempo onsets "
             "phones monitor click midiclock sync fx send calibrate pa-mute trim quantize at triggers "
-            "cancel subscribe unsubscribe midi-map meter").split()
+            "cancel subscribe unsubscribe midi-map meter downbeat").split()
 WORDS = ("all", "next-cycle", "next-bar", "next-beat", "on", "off", "half", "double", "mute",
          "unmute", "toggle", "level", "delay", "limit", "master", "click", "add", "set", "remove",
          "list", "midi", "eq", "comp", "reverb", "conv", "gate", "in1", "in2", "--cycles",
@@ -36,7 +36,7 @@ PLAY = [("record",), ("record",), ("record",), ("record", "1"), ("record", "2"),
         ("select", "next"), ("mute", "1"), ("unmute", "1"), ("at", "next-cycle", "mute", "2"),
         ("layer", "1", "2", "mute"), ("tempo", "120"), ("tempo", "half"), ("tap",),
         ("record", "--cycles", "1"), ("record", "--bars", "1"), ("quantize", "onset"),
-        ("quantize", "off"), ("meter", "3"), ("meter", "4"), ("fx", "add", "1", "delay", "beats=0.5"), ("fx", "remove", "1", "1"),
+        ("quantize", "off"), ("meter", "3"), ("meter", "4"), ("downbeat",), ("fx", "add", "1", "delay", "beats=0.5"), ("fx", "remove", "1", "1"),
         ("send", "1", "2", "-6"), ("cancel", "1"), ("triggers",), ("status",),
         ("subscribe", "--url", "osc.udp://127.0.0.1:9/", "--interval", "10"), ("unsubscribe", "all")]
 

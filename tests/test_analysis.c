@@ -2060,6 +2060,34 @@ static void test_bar_phase(void)
 			 1000.0 * (double)grid_off(t.downbeat_frame, again, 4 * b) / RATE);
 	}
 
+	/* the performer names the one: a beat into the bars the start gave */
+	{
+		struct jl_analysis *a = make();
+		struct jl_tempo t;
+		const uint64_t b = RATE / 2, from = RATE * 3 / 4;
+		if (!a) {
+			TH_CHECK(a != NULL, "create");
+			return;
+		}
+		memset(sig, 0, n * sizeof(float));
+		rng = 0x57AAu;
+		for (uint64_t f = from; f < n; f += b)
+			add_click(sig, n, f, 0.5f);
+		TH_CHECK(jl_analysis_set_downbeat(a, from) == -ENOENT && jl_analysis_set_downbeat(NULL, 0) == -EINVAL,
+			 "set_downbeat: no tempo yet, NULL: refused");
+		feed_all(a, sig, n / 2, 1000);
+		TH_CHECK(jl_analysis_set_downbeat(a, from + 9 * b + 300) == 0, "set_downbeat on a click");
+		jl_analysis_tempo(a, &t);
+		TH_CHECK(t.bar_known && grid_off(t.downbeat_frame, from + b, 4 * b) <= tol && t.bar_confidence == 1.0,
+			 "named a beat into the heard bars: the bars start there at once (downbeat %.3f s)",
+			 (double)t.downbeat_frame / RATE);
+		feed_at(a, sig + n / 2, n - n / 2, n / 2, 1000);
+		jl_analysis_tempo(a, &t);
+		TH_CHECK(t.bar_known && grid_off(t.downbeat_frame, from + b, 4 * b) <= tol,
+			 "and 8 s later still (downbeat %.3f s)", (double)t.downbeat_frame / RATE);
+		jl_analysis_destroy(a);
+	}
+
 	/* the meter changes: the phase is read again at once */
 	{
 		struct jl_analysis *a = make();

@@ -713,6 +713,27 @@ static void test_analysis_quantize(void)
 		 d->m->beats_per_cycle);
 	teardown();
 
+	/* downbeat: the performer names the one a beat into the heard bars;
+	 * the bars (and capture --bars) follow it */
+	click_from = 0;
+	setup(30, 64, 8);
+	jl_live_init(d);
+	run_to(RATE);
+	TH_CHECK(cmd("downbeat", msg, sizeof(msg)) == 1 && strstr(msg, "no tempo"), "downbeat without a tempo: %s", msg);
+	run_to(CLICK_AT + 13 * CLICK_EVERY + 2000);
+	TH_CHECK(press(CLICK_AT + 13 * CLICK_EVERY + 2000, "downbeat", msg, sizeof(msg)) == 0 && strstr(msg, "the one"),
+		 "downbeat 2000 frames after the 14th click (beat 2 of the heard bars): %s", msg);
+	run_to(8 * RATE + 5000);
+	TH_CHECK(cmd("capture --bars 1", msg, sizeof(msg)) == 0, "capture --bars 1: %s", msg);
+	run_to(now() + 2 * RATE);
+	l = layer(1, 1);
+	TH_CHECK(l && l->body + 200 >= 4 * CLICK_EVERY && l->body <= 4 * CLICK_EVERY + 200 &&
+			 (l->origin + 4 * CLICK_EVERY + 256 - CLICK_AT - CLICK_EVERY) % (4 * CLICK_EVERY) < 512,
+		 "one bar from the named one (%lld frames into the named bar)",
+		 l ? (long long)((l->origin + 4 * CLICK_EVERY - CLICK_AT - CLICK_EVERY) % (4 * CLICK_EVERY)) : -1ll);
+	TH_CHECK(cmd("downbeat", msg, sizeof(msg)) == 1 && strstr(msg, "loop"), "downbeat with a loop: %s", msg);
+	teardown();
+
 	/* meter 3: bars of three clicks from the first */
 	click_from = 0;
 	setup(30, 64, 8);
