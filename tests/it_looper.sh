@@ -128,6 +128,13 @@ expect_rc "tempo double (a string argument over OSC)" 0 L tempo double
 check "doubles the beats per cycle" grep -q "^$(( 2 * B0 )) beats per cycle" "$TMP/out"
 expect_rc "tempo half restores them" 0 L tempo half
 check "to $B0" grep -q "^$B0 beats per cycle" "$TMP/out"
+expect_rc "meter 3 (a string argument over OSC)" 0 L meter 3
+check "says 3 beats per bar" grep -q "^meter 3 beats per bar" "$TMP/out"
+check "and keeps them (JSON)" test "$(L --json meter | python3 -c 'import json,sys; print(json.load(sys.stdin)["beats_per_bar"])')" = 3
+expect_rc "meter 0: usage" 2 L meter 0
+expect_rc "downbeat with a loop: error" 1 L downbeat
+check "saying the loop's bars rule" grep -q "loop" "$TMP/err"
+expect_rc "meter 4 restores it" 0 L meter 4
 
 # --- the daemon crashes: loops keep playing, a new one carries on ----------------------
 DPID=$(jv daemon.pid)
