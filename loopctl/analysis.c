@@ -166,7 +166,7 @@
 #define DB_CHROMA_HI_HZ 2500.0 /* ... to here; */
 #define DB_HARM_W 1.0       /* weights of the harmonic change, */
 #define DB_LOW_W 1.0        /* ... of the kick band's rise */
-#define DB_LOW_CAP_DB 20.0  /* (the rise counted up to this: after silence it is any size) */
+#define DB_LOW_CAP_DB 20.0f /* (the rise counted up to this: after silence it is any size) */
 #define DB_ENV_W 0.5        /* ... and of the envelope at each beat; */
 #define DB_START_W 1.0      /* ... and of a start: the first onset after a bar of silence */
 #define DB_START_GAP_S 2.0  /* (a bar, or this long if longer), */
