@@ -713,6 +713,17 @@ static void test_analysis_quantize(void)
 		 d->m->beats_per_cycle);
 	teardown();
 
+	/* ... and undo while it waits cancels it */
+	setup(30, 64, 8);
+	jl_live_init(d);
+	run_to(8 * RATE + 5000);
+	TH_CHECK(cmd("capture --bars 1", msg, sizeof(msg)) == 0 && strstr(msg, "next bar line"), "capture waits: %s", msg);
+	TH_CHECK(cmd("undo", msg, sizeof(msg)) == 0 && strstr(msg, "cancelled"), "undo while it waits: %s", msg);
+	run_to(now() + RATE);
+	TH_CHECK(!layer(1, 1) && !d->m->has_anchor && d->m->tracks[0].rec_state == JL_REC_IDLE,
+		 "no loop after the bar line, no anchor, the track idle");
+	teardown();
+
 	/* downbeat: the performer names the one a beat into the heard bars;
 	 * the bars (and capture --bars) follow it */
 	click_from = 0;
