@@ -3,7 +3,8 @@
 # jackloop and daemon while a player feeds the inputs: every command of the
 # namespace with random argument types and values, malformed packets, and
 # the performance itself (takes, overdubs, captures, undo, triggers, fx).
-# Every message must be answered, the daemon must stay the same process
+# Every message must be answered (but for /jl/ alone beyond the daemon's rate
+# limit for foreign paths), the daemon must stay the same process
 # (jackloop would restart a crashed one), jackloop must keep running and
 # its status must stay sane.  Run twice: the normal build under the RT
 # guard, and the ASan+UBSan build (any report ends the daemon).

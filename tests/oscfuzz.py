@@ -10,8 +10,10 @@ With --dir, save, load and import join the commands, with paths inside DIR (and
 nowhere else: the other words are never absolute paths).
 
 Every message must be answered by /jl/reply (status ok or error) within
-2 s, and the daemon must stay the same process (a restart would mean it
-crashed).  Prints one summary line; exit 0 when all of that held."""
+2 s, but for /jl/ alone, a path that names no command, once ten of those
+were sent: the daemon answers such foreign paths ten times and then once a
+second per sender, and drops the rest.  The daemon must stay the same
+process (a restart would mean it crashed).  Prints one summary line; exit 0 when all of that held."""
 import argparse, os, random, socket, struct, sys, time
 
 COMMANDS = ("ping status help master-gain impulse meter-reset record capture play stop mute "
@@ -137,8 +139,9 @@ def main():
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s.settimeout(2.0)
     log = open(a.log, "w") if a.log else None
-    stats = {"ok": 0, "error": 0, "usage": 0, "other": 0, "pushed": 0}
+    stats = {"ok": 0, "error": 0, "usage": 0, "other": 0, "pushed": 0, "limited": 0}
     missing = []
+    n_foreign = 0
     for i in range(a.count):
         pkt = message(rng)
         s.sendto(pkt, ("127.0.0.1", a.port))
@@ -159,15 +162,23 @@ def main():
             log.write("%d %s %s\n" % (i, pkt.hex(), st))
         if rng.random() < a.pause:
             time.sleep(rng.uniform(0.02, 0.3))
-        if st is None:
+        foreign = pkt.split(b"\0", 1)[0] == b"/jl/"
+        if st is None and foreign and n_foreign >= 10:
+            # /jl/ alone names no command: the daemon answers such foreign
+            # paths 10 times, then once a second per sender, and drops the
+            # rest (osc.c, foreign_answer()); commands are always answered
+            stats["limited"] += 1
+        elif st is None:
             missing.append(i)
             if len(missing) > 3:
                 break
         else:
             stats[st if st in stats else "other"] += 1
-    print("fuzz: %d messages, %d ok, %d error, %d usage, %d other, %d unanswered%s; %d state datagrams pushed" %
+        n_foreign += foreign
+    print("fuzz: %d messages, %d ok, %d error, %d usage, %d other, %d unanswered%s, %d to /jl/ alone dropped by the "
+          "rate limit; %d state datagrams pushed" %
           (i + 1, stats["ok"], stats["error"], stats["usage"], stats["other"], len(missing),
-           (" (first: %d)" % missing[0]) if missing else "", stats["pushed"]))
+           (" (first: %d)" % missing[0]) if missing else "", stats["limited"], stats["pushed"]))
     return 0 if not missing and not stats["other"] else 1
 
 
