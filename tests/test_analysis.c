@@ -1985,6 +1985,15 @@ static uint64_t grid_off(uint64_t f, uint64_t origin, uint64_t period)
 	return r < period - r ? r : period - r;
 }
 
+/* Even clicks (0.5) every `every` frames from frame `from`, silence before. */
+static void click_train(size_t n, uint64_t from, uint64_t every, uint32_t seed)
+{
+	memset(sig, 0, n * sizeof(float));
+	rng = seed;
+	for (uint64_t f = from; f < n; f += every)
+		add_click(sig, n, f, 0.5f);
+}
+
 static void test_bar_phase(void)
 {
 	const size_t n = RATE * 16;
@@ -2009,10 +2018,7 @@ static void test_bar_phase(void)
 	 * this one needs it) */
 	for (unsigned k = 0; k < 2; k++) {
 		const uint64_t b = RATE / 2, from = RATE * 3 / 4 + k * b;
-		memset(sig, 0, n * sizeof(float));
-		rng = 0x57A7u;
-		for (uint64_t f = from; f < n; f += b)
-			add_click(sig, n, f, 0.5f);
+		click_train(n, from, b, 0x57A7u);
 		struct jl_tempo t = bar_of(n, 1000, 4);
 		TH_CHECK(t.bar_known && grid_off(t.downbeat_frame, from, 4 * b) <= tol,
 			 "even clicks from %.2f s: bars from the first (downbeat %.3f s)", (double)from / RATE,
@@ -2069,10 +2075,7 @@ static void test_bar_phase(void)
 			TH_CHECK(a != NULL, "create");
 			return;
 		}
-		memset(sig, 0, n * sizeof(float));
-		rng = 0x57AAu;
-		for (uint64_t f = from; f < n; f += b)
-			add_click(sig, n, f, 0.5f);
+		click_train(n, from, b, 0x57AAu);
 		TH_CHECK(jl_analysis_set_downbeat(a, from) == -ENOENT && jl_analysis_set_downbeat(NULL, 0) == -EINVAL,
 			 "set_downbeat: no tempo yet, NULL: refused");
 		feed_all(a, sig, n / 2, 1000);
@@ -2097,9 +2100,7 @@ static void test_bar_phase(void)
 			TH_CHECK(a != NULL, "create");
 			return;
 		}
-		memset(sig, 0, n * sizeof(float));
-		for (uint64_t f = from; f < n; f += b)
-			add_click(sig, n, f, 0.5f);
+		click_train(n, from, b, rng);
 		feed_all(a, sig, n, 1000);
 		jl_analysis_tempo(a, &t);
 		TH_CHECK(t.bar_known && t.per_bar == 4, "default: bars of 4 beats (%u)", t.per_bar);
