@@ -172,7 +172,6 @@
 #define DB_START_GAP_S 2.0  /* (a bar, or this long if longer), */
 #define DB_START_RISE_DB 10.0 /* or the stream's first, this much louder than before it */
 #define DB_KEEP 0.2         /* the phase moves only to a score this much higher */
-#define PER_BAR_MAX 16
 #define ART_RING_DBS 25.0   /* notes that fall slower than this ring ... */
 #define ART_DAMPED_DBS 40.0 /* ... faster than this are damped (dB/s) */
 #define ART_CENTRE_BPM 84.85 /* ringing: the curve's centre, half an octave below 120 */
@@ -1665,9 +1664,11 @@ static void bar_features(struct jl_analysis *a, uint64_t n)
  * while a band played), whose first onset is only the first one heard. */
 static void first_onset(struct jl_analysis *a, uint64_t n)
 {
+	if (a->first_done)
+		return;
 	const uint64_t o0 = a->origin;
 	size_t i = lower_bound(a, o0);
-	if (a->first_done || i >= a->ons_cnt)
+	if (i >= a->ons_cnt)
 		return;
 	a->first_done = 1;
 	uint64_t k = (onset_at(a, i)->frame - o0) / a->hop, post = secs_to_hops(a, ART_PEAK_S);
@@ -2954,8 +2955,8 @@ static void bar_update(struct jl_analysis *a, uint64_t n)
 			}
 	}
 	static const double w[3] = { DB_HARM_W, DB_LOW_W, DB_ENV_W };
-	double sc[PER_BAR_MAX], m[PER_BAR_MAX][3];
-	uint32_t cnt[PER_BAR_MAX][3];
+	double sc[JL_ANALYSIS_MAX_PER_BAR], m[JL_ANALYSIS_MAX_PER_BAR][3];
+	uint32_t cnt[JL_ANALYSIS_MAX_PER_BAR][3];
 	memset(m, 0, sizeof(m));
 	memset(cnt, 0, sizeof(cnt));
 	for (uint32_t j = 1; j <= K; j++)
@@ -3296,7 +3297,7 @@ int jl_analysis_set_downbeat(struct jl_analysis *a, uint64_t frame)
 
 int jl_analysis_set_meter(struct jl_analysis *a, uint32_t per_bar)
 {
-	if (!a || per_bar < 1 || per_bar > PER_BAR_MAX)
+	if (!a || per_bar < 1 || per_bar > JL_ANALYSIS_MAX_PER_BAR)
 		return -EINVAL;
 	if (per_bar == a->per_bar)
 		return 0;

@@ -154,8 +154,10 @@ struct jl_tempo {
  * Thread: same thread as feed. */
 void jl_analysis_tempo(const struct jl_analysis *a, struct jl_tempo *out);
 
-/* Beats per bar for the bar phase (jl_tempo's downbeat_frame), 1..16;
- * default 4.  A change re-reads the phase at once from the history.
+#define JL_ANALYSIS_MAX_PER_BAR 16 /* the longest bar the phase is sought for */
+
+/* Beats per bar for the bar phase (jl_tempo's downbeat_frame), 1 ..
+ * JL_ANALYSIS_MAX_PER_BAR; default 4.  A change re-reads the phase at once from the history.
  * Returns 0, or -EINVAL.  Thread: same thread as feed. */
 int jl_analysis_set_meter(struct jl_analysis *a, uint32_t per_bar);
 

@@ -152,9 +152,10 @@ static int parse(int argc, char **argv, struct opts *o)
 				fprintf(stderr, "loopctl analyze: %s needs a value\n", s);
 				return 2;
 			}
-			if (parse_long(argv[i + 1], &o->meter) < 0 || o->meter < 2 || o->meter > 16) {
-				fprintf(stderr, "loopctl analyze: bad value for --meter: '%s' (beats per bar, 2..16)\n",
-					argv[i + 1]);
+			if (parse_long(argv[i + 1], &o->meter) < 0 || o->meter < 2 ||
+			    o->meter > JL_ANALYSIS_MAX_PER_BAR) {
+				fprintf(stderr, "loopctl analyze: bad value for --meter: '%s' (beats per bar, 2..%d)\n",
+					argv[i + 1], JL_ANALYSIS_MAX_PER_BAR);
 				return 2;
 			}
 			i++;

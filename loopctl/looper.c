@@ -1094,10 +1094,6 @@ int jl_looper_capture(struct jl_daemon *d, struct jl_req *rq, uint32_t cycles, d
 static int capture_ahead(struct jl_daemon *d, struct jl_req *rq, int t, uint64_t s_h, uint64_t e_h, uint32_t bars)
 {
 	struct jl_track_m *tr = &d->m->tracks[t];
-	if (s_h < oldest(d) + ms(d, d->cfg.seam_ms) || e_h - s_h + ms(d, d->cfg.seam_ms) > hist_len(d))
-		return say(rq, 1, "capture of %.2f s is longer than the history holds: %.2f s available",
-			   (double)(e_h - s_h) / rate(d), (double)(head_now(d) - oldest(d)) / rate(d));
-	d->m->selected = (uint32_t)t;
 	tr->rec_start = s_h;
 	tr->rec_end = e_h;
 	tr->rec_state = JL_REC_RECORDING;
@@ -1114,6 +1110,7 @@ static int capture(struct jl_daemon *d, struct jl_req *rq, uint32_t cycles, doub
 	uint64_t p = heard(d, rq), s_h, e_h, L, avail, need;
 	int t = track == JL_T_NEW || track == JL_T_SELECTED ? find_new_track(d) : track;
 	struct jl_track_m tmp;
+	int ahead = 0;
 	if (t < 0)
 		return say(rq, 1, "all %d tracks are in use", JL_MAX_TRACKS);
 	if (!m->tracks[t].used)
@@ -1141,8 +1138,7 @@ static int capture(struct jl_daemon *d, struct jl_req *rq, uint32_t cycles, doub
 			uint64_t last = jl_grid_line(&gr, gr.per_bar, h, 0), next = jl_grid_line(&gr, gr.per_bar, h, 1);
 			e_h = h - last <= next - h ? last : next;
 			s_h = jl_grid_line(&gr, gr.per_bar, e_h, -(int64_t)bars);
-			if (e_h + ms(d, d->cfg.seam_ms) > head_now(d))
-				return capture_ahead(d, rq, t, s_h, e_h, bars);
+			ahead = e_h + ms(d, d->cfg.seam_ms) > head_now(d);
 		} else {
 			/* the most recent beat at or before the press, and the beat
 			 * bars * per_bar before it, each computed from its index */
@@ -1169,6 +1165,8 @@ static int capture(struct jl_daemon *d, struct jl_req *rq, uint32_t cycles, doub
 	if (s_h > e_h || s_h < oldest(d) + ms(d, d->cfg.seam_ms) || need > hist_len(d))
 		return say(rq, 1, "capture of %.2f s is longer than the history holds: %.2f s available",
 			   (double)(e_h - s_h) / rate(d), (double)avail / rate(d));
+	if (ahead)
+		return capture_ahead(d, rq, t, s_h, e_h, bars);
 	m->selected = (uint32_t)t;
 	m->tracks[t].rec_start = s_h;
 	return make_layer(d, rq, t, s_h, e_h);
@@ -1756,8 +1754,8 @@ int jl_looper_meter(struct jl_daemon *d, struct jl_req *rq, const char *arg)
 	struct jl_model *m = d->m;
 	uint32_t n;
 	if (arg) {
-		if (jl_parse_u32(arg, 1, JL_MAX_PER_BAR, &n))
-			return say(rq, 2, "meter takes beats per bar, 1..%d", JL_MAX_PER_BAR);
+		if (jl_parse_u32(arg, 1, JL_ANALYSIS_MAX_PER_BAR, &n))
+			return say(rq, 2, "meter takes beats per bar, 1..%d", JL_ANALYSIS_MAX_PER_BAR);
 		m->beats_per_bar = n;
 		if (d->ana)
 			jl_analysis_set_meter(d->ana, n); /* the bar phase, read again now */

@@ -49,7 +49,6 @@ int jl_looper_record(struct jl_daemon *d, struct jl_req *rq, const struct jl_rec
 int jl_looper_capture(struct jl_daemon *d, struct jl_req *rq, uint32_t cycles, double seconds, uint32_t bars,
 		      int track);
 int jl_looper_quantize(struct jl_daemon *d, struct jl_req *rq, const char *mode);
-#define JL_MAX_PER_BAR 16
 int jl_looper_meter(struct jl_daemon *d, struct jl_req *rq, const char *arg);
 int jl_looper_downbeat(struct jl_daemon *d, struct jl_req *rq);
 int jl_looper_send(struct jl_daemon *d, struct jl_req *rq, int track, int on);
