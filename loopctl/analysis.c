@@ -303,7 +303,9 @@ struct jl_analysis {
 	uint64_t known_n;     /* the hop at which the tempo became known */
 	int sparse;         /* the last period came from sparse_period() */
 	uint32_t tupdate;
-	double period;      /* hops; 0 = none */
+	double period;      /* hops, at the level reported; 0 = none */
+	double own;         /* hops: the analysis's own choice (hysteresis); 0 = none */
+	double level;       /* hops: the level the performer set (jl_analysis_set_level()); 0 = none */
 	double conf;
 	uint64_t beat_frame;
 	uint64_t beat_hop;  /* the comb's latest beat, hop (valid while tknown) */
@@ -830,6 +832,8 @@ static void reset_stream(struct jl_analysis *a)
 	a->lvl_found = 0;
 	a->ymean = 0;
 	a->period = 0;
+	a->own = 0;
+	a->level = 0;
 	a->conf = 0;
 	a->tknown = 0;
 	a->cand_period = 0;
@@ -3007,6 +3011,28 @@ static void bar_update(struct jl_analysis *a, uint64_t n)
 	bar_set(a, best, conf > 0 ? conf : 0);
 }
 
+/* The period reported for the analysis's own choice P (hops): P itself,
+ * or, where the performer set the metrical level (jl_analysis_set_level()),
+ * the relative P x 2^k nearest that level within the search range, which
+ * then becomes the level, so that it follows the music as it speeds up or
+ * slows down.  The analysis keeps choosing, and holding, its own level
+ * (the hysteresis reads a->own), so a level it flips to on its own is
+ * mapped back to the performer's. */
+static double at_level(struct jl_analysis *a, double P)
+{
+	if (!(a->level > 0))
+		return P;
+	double best = 0;
+	for (int k = -4; k <= 4; k++) {
+		double R = ldexp(P, k);
+		if (R >= a->lmin && R <= a->lmax && (best == 0 || fabs(log(R / a->level)) < fabs(log(best / a->level))))
+			best = R;
+	}
+	if (best > 0)
+		a->level = best;
+	return best > 0 ? best : P;
+}
+
 /* Is there usable tempo evidence at absolute frame `now` (the end of the
  * latest hop)?  Enough continuous input, onsets recently (silence ->
  * none) and a non-zero envelope energy. */
@@ -3026,6 +3052,7 @@ static void tempo_unknown(struct jl_analysis *a)
 	a->db_start = 0;
 	a->db_told = 0;
 	a->period = 0;
+	a->own = 0;
 	a->cand_period = 0;
 	a->cand_count = 0;
 	a->changing = 0;
@@ -3064,6 +3091,7 @@ static void tempo_hop(struct jl_analysis *a, uint64_t n, double fast_mean, doubl
 		return;
 	if (!tempo_evidence(a, frame_end(a, n))) {
 		tempo_unknown(a);
+		a->level = 0; /* silence: other music may follow, at its own level */
 		return;
 	}
 	const int was_changing = a->changing;
@@ -3088,8 +3116,8 @@ static void tempo_hop(struct jl_analysis *a, uint64_t n, double fast_mean, doubl
 	/* hysteresis: a new period must win several updates in a row, many
 	 * more for a jump of metrical level (x2, x3, 3:2) than for a tempo
 	 * change */
-	if (a->period > 0 && fabs(P - a->period) > 0.04 * a->period) {
-		int metr = metrical_jump(P, a->period);
+	if (a->own > 0 && fabs(P - a->own) > 0.04 * a->own) {
+		int metr = metrical_jump(P, a->own);
 		if (a->cand_period > 0 && fabs(P - a->cand_period) < 0.04 * a->cand_period)
 			a->cand_count++;
 		else
@@ -3100,7 +3128,7 @@ static void tempo_hop(struct jl_analysis *a, uint64_t n, double fast_mean, doubl
 		 * recurring in the last second or so while the new one recurs,
 		 * the tempo has changed by a metrical ratio (a 3:2 step): the
 		 * old reading is no level of the music any more. */
-		if (metr && recent_acf(a, a->period) < RECENT_GONE && recent_acf(a, P) >= RECENT_HERE)
+		if (metr && recent_acf(a, a->own) < RECENT_GONE && recent_acf(a, P) >= RECENT_HERE)
 			metr = 0;
 		/* ... or the music has just changed (tempo_changing()) */
 		if (metr && a->changed && n - a->change_n < a->change_hold)
@@ -3122,6 +3150,8 @@ static void tempo_hop(struct jl_analysis *a, uint64_t n, double fast_mean, doubl
 	}
 	a->cand_count = 0;
 	a->cand_period = 0;
+	a->own = P;
+	P = at_level(a, P);
 	a->period = P;
 	a->conf = conf > 1 ? 1 : conf;
 	if (!a->tknown)
@@ -3263,6 +3293,8 @@ void jl_analysis_tempo(const struct jl_analysis *a, struct jl_tempo *out)
 	out->known = 1;
 	out->period_frames = a->period * a->hop;
 	out->bpm = 60.0 * a->cfg.rate / out->period_frames;
+	out->level_set = a->level > 0;
+	out->heard_bpm = a->own > 0 ? 60.0 * a->cfg.rate / (a->own * a->hop) : out->bpm;
 	out->confidence = a->conf;
 	out->beat_frame = a->beat_frame;
 	out->per_bar = a->per_bar;
@@ -3308,6 +3340,35 @@ int jl_analysis_set_meter(struct jl_analysis *a, uint32_t per_bar)
 	a->bar_known = 0;
 	if (a->tknown && a->nframes > 0)
 		bar_update(a, a->nframes - 1);
+	return 0;
+}
+
+int jl_analysis_set_level(struct jl_analysis *a, double factor)
+{
+	if (!a || !(factor > 0) || !isfinite(factor))
+		return -EINVAL;
+	if (!a->tknown || !(a->period > 0) || a->nframes == 0)
+		return -ENOENT;
+	const double R = a->period / factor;
+	if (R < a->lmin || R > a->lmax)
+		return -ERANGE;
+	const uint64_t n = a->nframes - 1;
+	if (a->bar_known) {
+		/* the one stays where it is heard (the click's accent, the
+		 * count-in): the new grid runs through the latest downbeat,
+		 * which is named as the performer's until a start is heard */
+		double k = floor(((double)a->beat_hop - (double)a->bar_hop) / R + 1e-9);
+		a->beat_hop = (uint64_t)llround((double)a->bar_hop + (k > 0 ? k : 0) * R);
+		a->db_start = 1;
+		a->db_start_hop = a->bar_hop;
+		a->db_told = 1;
+		a->db_told_frame = a->bar_frame;
+	}
+	a->level = R;
+	a->period = R;
+	a->bar_held = 0;
+	a->beat_frame = beat_frame_of(a, n, a->beat_hop, R);
+	bar_update(a, n);
 	return 0;
 }
 

@@ -148,6 +148,9 @@ struct jl_tempo {
 	int bar_known;        /* 0: no phase (unknown tempo, fewer than 2 bars heard, per_bar 1) */
 	uint64_t downbeat_frame; /* a recent downbeat: beat_frame - k period_frames, 0 <= k < per_bar */
 	double bar_confidence;   /* 0..1: the best phase's lead over the next best */
+	/* the metrical level (jl_analysis_set_level()) */
+	int level_set;        /* 1: bpm is at the level the performer set */
+	double heard_bpm;     /* the analysis's own level (bpm itself unless level_set) */
 };
 
 /* Current tempo estimate (as known from the input fed so far).
@@ -168,6 +171,18 @@ int jl_analysis_set_meter(struct jl_analysis *a, uint32_t per_bar);
  * -ENOENT (no tempo yet, or bars of one beat), -EINVAL (NULL).
  * Thread: same thread as feed. */
 int jl_analysis_set_downbeat(struct jl_analysis *a, uint64_t frame);
+
+/* The performer sets the metrical level: the tempo reported from now on
+ * is `factor` times the current one (0.5: half, 2: double), and it keeps
+ * following the music at that level (as the music speeds up or slows
+ * down, and where the analysis's own choice flips between levels) until
+ * the tempo is lost (silence, a gap) or the stream restarts.  The beat
+ * grid keeps the latest downbeat (where the bar phase is known, named as
+ * by jl_analysis_set_downbeat()), else the latest beat.  Returns 0,
+ * -ENOENT (no tempo yet), -ERANGE (the new tempo is outside
+ * min_bpm..max_bpm), -EINVAL (NULL, factor not > 0).
+ * Thread: same thread as feed. */
+int jl_analysis_set_level(struct jl_analysis *a, double factor);
 
 /* Beats per cycle a musician would count for a loop of `cycle_frames`,
  * consistent with the current tempo evidence: chooses an integer count

@@ -104,6 +104,8 @@ void jl_live_status(struct jl_daemon *d, json_t *obj)
 		json_object_set_new(j, "beat_frame", json_integer((json_int_t)t.beat_frame));
 		json_object_set_new(j, "period_frames", json_real(t.period_frames));
 		json_object_set_new(j, "beats_per_bar", json_integer(t.per_bar));
+		json_object_set_new(j, "level_set", json_boolean(t.level_set));
+		json_object_set_new(j, "heard_bpm", json_real(round(t.heard_bpm * 100) / 100));
 		if (t.bar_known) {
 			double bp = fmod((double)(head - t.downbeat_frame) / (t.period_frames * t.per_bar), 1.0);
 			json_object_set_new(j, "downbeat_frame", json_integer((json_int_t)t.downbeat_frame));

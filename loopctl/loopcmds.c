@@ -309,17 +309,20 @@ int jl_cmd_tempo(struct jl_daemon *d, struct jl_req *rq, int argc, char **argv)
 			json_object_set_new(rq->json, "loop_bpm",
 					    json_real(60.0 * d->shm.hdr->geom.sample_rate * d->m->beats_per_cycle /
 						      (double)d->m->cycle));
-		if (!t.known)
+		if (!t.known) {
 			snprintf(rq->msg, sizeof(rq->msg), "tempo unknown");
-		else if (!t.bar_known)
-			snprintf(rq->msg, sizeof(rq->msg), "%.2f BPM (confidence %.2f), beat phase %.2f", t.bpm,
-				 t.confidence, json_real_value(json_object_get(j, "beat_phase")));
-		else
-			snprintf(rq->msg, sizeof(rq->msg), "%.2f BPM (confidence %.2f), beat phase %.2f, beat %d of %u",
-				 t.bpm, t.confidence, json_real_value(json_object_get(j, "beat_phase")),
-				 1 + (int)floor(json_real_value(json_object_get(j, "bar_phase")) * t.per_bar + 1e-9) %
-					     (int)t.per_bar,
-				 t.per_bar);
+			return 0;
+		}
+		char *p = rq->msg, *e = rq->msg + sizeof(rq->msg);
+		p += snprintf(p, (size_t)(e - p), "%.2f BPM (confidence %.2f), beat phase %.2f", t.bpm, t.confidence,
+			      json_real_value(json_object_get(j, "beat_phase")));
+		if (t.bar_known && p < e)
+			p += snprintf(p, (size_t)(e - p), ", beat %d of %u",
+				      1 + (int)floor(json_real_value(json_object_get(j, "bar_phase")) * t.per_bar + 1e-9) %
+						  (int)t.per_bar,
+				      t.per_bar);
+		if (t.level_set && p < e)
+			snprintf(p, (size_t)(e - p), ", at the level set by hand (%.2f heard)", t.heard_bpm);
 		return 0;
 	}
 	if (!strcmp(argv[1], "half") || !strcmp(argv[1], "double"))

@@ -1640,7 +1640,11 @@ int jl_looper_tempo(struct jl_daemon *d, struct jl_req *rq, double bpm)
 /* One metrical level slower (f = 0.5) or faster (2), for when the
  * analysis counted at double or half time: the loop's beats per cycle;
  * else the preset tempo, on the same grid (its bar lines stay where they
- * are); else the tempo heard, whose latest beat starts the new grid. */
+ * are); else the tempo heard, which the analysis keeps following at the
+ * new level (jl_analysis_set_level(): the grid keeps the downbeat, or the
+ * latest beat, and follows the music as it speeds up or slows down).  A
+ * level outside the analysis's range (40..240 BPM) becomes a preset on
+ * the latest beat instead. */
 int jl_looper_tempo_scale(struct jl_daemon *d, struct jl_req *rq, double f)
 {
 	struct jl_model *m = d->m;
@@ -1661,6 +1665,13 @@ int jl_looper_tempo_scale(struct jl_daemon *d, struct jl_req *rq, double f)
 		if (!t.known)
 			return say(rq, 1, "no tempo to %s yet: play, tap, or give one (tempo BPM)",
 				   f < 1.0 ? "halve" : "double");
+		if (jl_analysis_set_level(d->ana, f) == 0) {
+			jl_analysis_tempo(d->ana, &t);
+			resend_click(d, audible(d, rq));
+			json_object_set_new(rq->json, "bpm", json_real(t.bpm));
+			return say(rq, 0, "tempo %.2f BPM: the tempo heard (%.2f at the analysis's own level), "
+				   "followed at this level until the music stops", t.bpm, t.heard_bpm);
+		}
 		bpm = f * t.bpm;
 		origin = t.beat_frame;
 	}

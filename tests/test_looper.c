@@ -766,20 +766,30 @@ static void test_analysis_quantize(void)
 	TH_CHECK(d->m->beats_per_cycle == 3, "3 beats to the cycle (%u)", d->m->beats_per_cycle);
 	teardown();
 
-	/* tempo half from the live analysis: a preset grid at half the tempo heard */
+	/* tempo half from the live analysis: the tempo heard, followed at
+	 * half its level (no preset), on every second click */
 	click_input = 1;
 	setup(30, 64, 8);
 	jl_live_init(d);
 	run_to(6 * RATE);
-	TH_CHECK(cmd("tempo half", msg, sizeof(msg)) == 0 && fabs(d->m->preset_bpm - 60.0) <= 0.5,
-		 "tempo half of the 120 BPM clicks heard: preset %.2f BPM (%s)", d->m->preset_bpm, msg);
+	TH_CHECK(cmd("tempo half", msg, sizeof(msg)) == 0 && d->m->preset_bpm == 0 && strstr(msg, "tempo 59.9") &&
+			 strstr(msg, "followed at this level"),
+		 "tempo half of the 120 BPM clicks heard: %s (preset %.2f)", msg, d->m->preset_bpm);
+	run_to(now() + 2 * RATE);
 	{
-		uint64_t ph = (d->m->grid_origin + CLICK_EVERY - CLICK_AT) % CLICK_EVERY;
-		TH_CHECK(ph <= 480 || ph >= CLICK_EVERY - 480,
-			 "and its grid starts on a click the analysis heard (%llu frames off)",
+		struct jl_grid g;
+		TH_CHECK(jl_looper_grid(d, &g) == 0 && g.beats == 4 && llabs((long long)g.span - 8 * CLICK_EVERY) <= 480,
+			 "2 s on: the grid's bar is 4 beats of 60 BPM (%llu frames, want %llu)",
+			 (unsigned long long)g.span, (unsigned long long)(8 * CLICK_EVERY));
+		uint64_t ph = (g.origin + CLICK_EVERY - CLICK_AT) % CLICK_EVERY;
+		TH_CHECK(ph <= 480 || ph >= CLICK_EVERY - 480, "and it runs through a click (%llu frames off)",
 			 (unsigned long long)(ph <= 480 ? ph : CLICK_EVERY - ph));
 	}
-	/* a tempo the performer gave outranks the estimate: 4 s is 4 beats */
+	TH_CHECK(cmd("tempo", msg, sizeof(msg)) == 0 && fabs(atof(msg) - 60) <= 0.3 && strstr(msg, "level set by hand"),
+		 "tempo: %s", msg);
+	TH_CHECK(cmd("tempo double", msg, sizeof(msg)) == 0 && fabs(atof(msg + 6) - 120) <= 0.5, "tempo double: %s", msg);
+	TH_CHECK(cmd("tempo half", msg, sizeof(msg)) == 0 && fabs(atof(msg + 6) - 60) <= 0.3, "and half again: %s", msg);
+	/* the level the performer set counts the first loop: 4 s is 4 beats */
 	c0 = (now() / CLICK_EVERY + 1) * CLICK_EVERY + CLICK_AT;
 	press(c0, "record", NULL, 0);
 	press(c0 + 8 * CLICK_EVERY, "record", msg, sizeof(msg));
