@@ -5,7 +5,8 @@
 # groove file stretched to whole cycles, and saves the session.  What it
 # did is read back from the daemon's log, `loopctl status` and the saved
 # session (oscsend does not listen for the replies).  Then
-# examples/pedal-leds.sh follows the state: one lamp per track.
+# examples/pedal-leds.sh follows the state: one lamp per track.  Before
+# all that, the tempo heard is set one level slower and stays live.
 set -u
 . "$(dirname "$0")/it_lib.sh"
 trap teardown EXIT
@@ -17,6 +18,19 @@ spawn "$TMP/jackloop.log" "$B/jackloop" --name $NAME --osc-port $PORT --history 
 check "jackloop + daemon up on OSC port $PORT" wait_for 10 L ping
 spawn "$TMP/player.log" "$B/tests/jl_player" -w examples/groove.wav $NAME:in_1 $NAME:in_2
 check "a player loops examples/groove.wav into the inputs" wait_for 5 grep -q ready "$TMP/player.log"
+# before the first loop: the tempo heard (the groove is 120 BPM), set one
+# level slower by hand, stays live at that level
+tj() { L --json tempo | python3 -c "import json,sys; t=json.load(sys.stdin)['tempo']; sys.exit(not ($1))"; }
+check "the daemon hears the groove's 120 BPM" wait_for 15 tj "t['known'] and abs(t['bpm'] - 120) < 1.5 and not t['level_set']"
+expect_rc "tempo half: the tempo heard, one level slower" 0 L tempo half
+check "  it stays live at that level" grep -q "followed at this level" "$TMP/out"
+check "  tempo --json: 60 BPM at the level set by hand, 120 heard" tj "t['known'] and t['level_set'] and abs(t['bpm'] - 60) < 0.8 and abs(t['heard_bpm'] - 120) < 1.5"
+nopreset() { L status --json | python3 -c 'import json,sys; sys.exit("preset_bpm" in json.load(sys.stdin)["anchor"])'; }
+check "  and no preset" nopreset
+sleep 1
+check "  still there a second later" tj "t['known'] and t['level_set'] and abs(t['bpm'] - 60) < 0.8"
+expect_rc "tempo double: back to the level heard" 0 L tempo double
+check "  120 BPM" tj "t['known'] and abs(t['bpm'] - 120) < 1.5"
 export TMPDIR="$TMP"
 expect_rc "examples/osc-looper.sh $PORT exits 0" 0 sh examples/osc-looper.sh $PORT
 check "  the anchor and the overdub were taken (track 1 plays a 2 s anchor)" bash -c \
