@@ -772,7 +772,7 @@ static void test_analysis_quantize(void)
 	setup(30, 64, 8);
 	jl_live_init(d);
 	run_to(6 * RATE);
-	TH_CHECK(cmd("tempo half", msg, sizeof(msg)) == 0 && d->m->preset_bpm == 0 && strstr(msg, "tempo 59.9") &&
+	TH_CHECK(cmd("tempo half", msg, sizeof(msg)) == 0 && d->m->preset_bpm == 0 && fabs(atof(msg + 6) - 60) <= 0.3 &&
 			 strstr(msg, "followed at this level"),
 		 "tempo half of the 120 BPM clicks heard: %s (preset %.2f)", msg, d->m->preset_bpm);
 	run_to(now() + 2 * RATE);
