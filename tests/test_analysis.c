@@ -1956,111 +1956,6 @@ static void test_stream_start(void)
 	jl_analysis_destroy(a);
 }
 
-/* ------------------------------------------------------- metrical level */
-
-/* Is frame f within tol frames of a click of click_track(..., bpm, bpm, n)? */
-static int on_click(uint64_t f, double bpm, uint64_t tol)
-{
-	double per = 60.0 * RATE / bpm, k = floor(((double)f - RATE / 2.0) / per + 0.5);
-	return fabs((double)f - (RATE / 2.0 + k * per)) <= (double)tol;
-}
-
-/* The performer sets the level (`tempo half`): the tempo reported is half
- * the one heard, on every second click, through the downbeat; it keeps
- * following the music at that level across a tempo change, and is
- * forgotten with the tempo (silence). */
-static void test_level(void)
-{
-	struct jl_tempo t;
-	struct jl_analysis *a = make();
-	if (!a) {
-		TH_CHECK(a != NULL, "create");
-		return;
-	}
-	const uint32_t hop = jl_analysis_hop(a);
-	TH_CHECK(jl_analysis_set_level(a, 0.5) == -ENOENT && jl_analysis_set_level(NULL, 0.5) == -EINVAL &&
-			 jl_analysis_set_level(a, 0) == -EINVAL && jl_analysis_set_level(a, NAN) == -EINVAL,
-		 "set_level: no tempo yet -ENOENT, NULL or a factor not > 0 -EINVAL");
-	const size_t n = RATE * 26, step = RATE * 14;
-	click_track(n, 150, 160, step);
-	/* 8.25 s: the latest beat is the click at 8.1 s, 19 clicks from the
-	 * first: the grid at half must not run through it */
-	const size_t t0 = RATE * 8 + RATE / 4;
-	feed_at(a, sig, t0, 0, 480);
-	jl_analysis_tempo(a, &t);
-	TH_CHECK(t.known && fabs(t.bpm - 150) <= 1.5 && !t.level_set && t.heard_bpm == t.bpm && t.bar_known,
-		 "150 BPM clicks: %.2f (level set %d, heard %.2f, bar known %d)", t.bpm, t.level_set, t.heard_bpm,
-		 t.bar_known);
-	const uint64_t d0 = t.downbeat_frame, bar0 = (uint64_t)llround(4 * t.period_frames);
-	TH_CHECK(jl_analysis_set_level(a, 2.0) == -ERANGE && jl_analysis_set_level(a, 0.125) == -ERANGE,
-		 "300 and 18.75 BPM are outside the range: -ERANGE");
-	TH_CHECK(jl_analysis_set_level(a, 0.5) == 0, "set_level 0.5");
-	jl_analysis_tempo(a, &t);
-	TH_CHECK(t.known && fabs(t.bpm - 75) <= 0.75 && t.level_set && fabs(t.heard_bpm - 150) <= 1.5,
-		 "at once: %.2f BPM at the level set (heard %.2f)", t.bpm, t.heard_bpm);
-	TH_CHECK(t.bar_known && t.downbeat_frame >= d0 && (t.downbeat_frame - d0) % (2 * bar0) <= 2 * hop,
-		 "the downbeat stays on the one heard (%lld frames from it, bars of %llu)",
-		 (long long)t.downbeat_frame - (long long)d0, (unsigned long long)(2 * bar0));
-	/* until the step: 75, every beat on a click, two clicks apart */
-	uint64_t last = t.beat_frame, bad = 0, worst = 0;
-	size_t beats = 0, off = 0;
-	double wb = 75;
-	for (size_t f = t0, m; f < step; f += m) {
-		m = step - f < RATE / 10 ? step - f : RATE / 10;
-		feed_at(a, sig + f, m, f, 480);
-		jl_analysis_tempo(a, &t);
-		if (!(t.known && fabs(t.bpm - 75) <= 0.75))
-			wb = t.known ? t.bpm : -1;
-		if (t.beat_frame == last)
-			continue;
-		beats++;
-		double gap = ((double)t.beat_frame - (double)last) / (2 * 60.0 * RATE / 150);
-		if (!on_click(t.beat_frame, 150, 2 * hop) || fabs(gap - floor(gap + 0.5)) > 0.05 ||
-		    floor(gap + 0.5) < 1) {
-			off++;
-			bad = t.beat_frame;
-			worst = last;
-		}
-		last = t.beat_frame;
-	}
-	TH_CHECK(wb == 75 && beats >= 6 && off == 0,
-		 "8.25-14 s: 75 BPM throughout (saw %.2f), %zu beats, %zu not every second click (%llu after %llu)", wb,
-		 beats, off, (unsigned long long)bad, (unsigned long long)worst);
-	/* 150 -> 160 at 14 s: followed at the level set, 80 */
-	feed_at(a, sig + step, RATE * 4, step, 480);
-	int ok = 1;
-	double seen = 80;
-	for (size_t f = step + RATE * 4; f < n; f += RATE / 10) {
-		feed_at(a, sig + f, RATE / 10, f, 480);
-		jl_analysis_tempo(a, &t);
-		if (!(t.known && fabs(t.bpm - 80) <= 0.02 * 80 && t.level_set)) {
-			ok = 0;
-			seen = t.known ? t.bpm : -1;
-		}
-	}
-	TH_CHECK(ok, "150 -> 160 BPM: followed at half, 80, from 4 s after the step (saw %.2f)", seen);
-	/* silence forgets it: the next music is read at its own level */
-	memset(sig, 0, RATE * 8 * sizeof(float));
-	feed_at(a, sig, RATE * 8, n, 480);
-	jl_analysis_tempo(a, &t);
-	TH_CHECK(!t.known, "8 s of silence: tempo unknown");
-	click_track(n, 150, 150, n);
-	feed_at(a, sig, RATE * 10, n + RATE * 8, 480);
-	jl_analysis_tempo(a, &t);
-	TH_CHECK(t.known && fabs(t.bpm - 150) <= 1.5 && !t.level_set, "then 150 BPM clicks: %.2f (level set %d)",
-		 t.bpm, t.level_set);
-	/* double: 72 -> 144, every beat between two clicks too */
-	jl_analysis_reset(a);
-	click_track(n, 72, 72, n);
-	feed_at(a, sig, RATE * 10, 0, 480);
-	TH_CHECK(jl_analysis_set_level(a, 2.0) == 0, "set_level 2 at 72 BPM");
-	feed_at(a, sig + RATE * 10, RATE * 6, RATE * 10, 480);
-	jl_analysis_tempo(a, &t);
-	TH_CHECK(t.known && fabs(t.bpm - 144) <= 1.5 && t.level_set && fabs(t.heard_bpm - 72) <= 1,
-		 "72 BPM clicks doubled: %.2f (heard %.2f)", t.bpm, t.heard_bpm);
-	jl_analysis_destroy(a);
-}
-
 /* ------------------------------------------------------------ bar phase */
 
 /* Four bars of chords, one chord per bar (C, F, G, A minor, again and
@@ -2225,6 +2120,106 @@ static void test_bar_phase(void)
 		TH_CHECK(t.per_bar == 3, "a refused meter changes nothing (%u)", t.per_bar);
 		jl_analysis_destroy(a);
 	}
+}
+
+/* ------------------------------------------------------- metrical level */
+
+/* 150 BPM clicks (click_track()) are 19200 frames apart from RATE / 2.
+ *
+ * The performer sets the level (`tempo half`): the tempo reported is half
+ * the one heard, on every second click, through the downbeat; it keeps
+ * following the music at that level across a tempo change, and is
+ * forgotten with the tempo (silence). */
+static void test_level(void)
+{
+	struct jl_tempo t;
+	struct jl_analysis *a = make();
+	if (!a) {
+		TH_CHECK(a != NULL, "create");
+		return;
+	}
+	const uint32_t hop = jl_analysis_hop(a);
+	TH_CHECK(jl_analysis_set_level(a, 0.5) == -ENOENT && jl_analysis_set_level(NULL, 0.5) == -EINVAL &&
+			 jl_analysis_set_level(a, 0) == -EINVAL && jl_analysis_set_level(a, NAN) == -EINVAL,
+		 "set_level: no tempo yet -ENOENT, NULL or a factor not > 0 -EINVAL");
+	const size_t n = RATE * 26, step = RATE * 14;
+	click_track(n, 150, 160, step);
+	/* 8.25 s: the latest beat is the click at 8.1 s, 19 clicks from the
+	 * first: the grid at half must not run through it */
+	const size_t t0 = RATE * 8 + RATE / 4;
+	feed_at(a, sig, t0, 0, 480);
+	jl_analysis_tempo(a, &t);
+	TH_CHECK(t.known && fabs(t.bpm - 150) <= 1.5 && !t.level_set && t.heard_bpm == t.bpm && t.bar_known,
+		 "150 BPM clicks: %.2f (level set %d, heard %.2f, bar known %d)", t.bpm, t.level_set, t.heard_bpm,
+		 t.bar_known);
+	const uint64_t d0 = t.downbeat_frame, bar0 = (uint64_t)llround(4 * t.period_frames);
+	TH_CHECK(jl_analysis_set_level(a, 2.0) == -ERANGE && jl_analysis_set_level(a, 0.125) == -ERANGE,
+		 "300 and 18.75 BPM are outside the range: -ERANGE");
+	TH_CHECK(jl_analysis_set_level(a, 0.5) == 0, "set_level 0.5");
+	jl_analysis_tempo(a, &t);
+	TH_CHECK(t.known && fabs(t.bpm - 75) <= 0.75 && t.level_set && fabs(t.heard_bpm - 150) <= 1.5,
+		 "at once: %.2f BPM at the level set (heard %.2f)", t.bpm, t.heard_bpm);
+	TH_CHECK(t.bar_known && grid_off(t.downbeat_frame, d0, 2 * bar0) <= 2 * hop,
+		 "the downbeat stays on the one heard (%llu frames off the bars of %llu from it)",
+		 (unsigned long long)grid_off(t.downbeat_frame, d0, 2 * bar0), (unsigned long long)(2 * bar0));
+	/* until the step: 75, every beat on a click, two clicks apart */
+	uint64_t last = t.beat_frame, bad = 0, worst = 0;
+	size_t beats = 0, off = 0;
+	double wb = 75;
+	for (size_t f = t0, m; f < step; f += m) {
+		m = step - f < RATE / 10 ? step - f : RATE / 10;
+		feed_at(a, sig + f, m, f, 480);
+		jl_analysis_tempo(a, &t);
+		if (!(t.known && fabs(t.bpm - 75) <= 0.75))
+			wb = t.known ? t.bpm : -1;
+		if (t.beat_frame == last)
+			continue;
+		beats++;
+		double gap = ((double)t.beat_frame - (double)last) / (2 * 60.0 * RATE / 150);
+		if (grid_off(t.beat_frame, RATE / 2, 19200) > 2 * hop || fabs(gap - floor(gap + 0.5)) > 0.05 ||
+		    floor(gap + 0.5) < 1) {
+			off++;
+			bad = t.beat_frame;
+			worst = last;
+		}
+		last = t.beat_frame;
+	}
+	TH_CHECK(wb == 75 && beats >= 6 && off == 0,
+		 "8.25-14 s: 75 BPM throughout (saw %.2f), %zu beats, %zu not every second click (%llu after %llu)", wb,
+		 beats, off, (unsigned long long)bad, (unsigned long long)worst);
+	/* 150 -> 160 at 14 s: followed at the level set, 80 */
+	feed_at(a, sig + step, RATE * 4, step, 480);
+	int ok = 1;
+	double seen = 80;
+	for (size_t f = step + RATE * 4; f < n; f += RATE / 10) {
+		feed_at(a, sig + f, RATE / 10, f, 480);
+		jl_analysis_tempo(a, &t);
+		if (!(t.known && fabs(t.bpm - 80) <= 0.02 * 80 && t.level_set)) {
+			ok = 0;
+			seen = t.known ? t.bpm : -1;
+		}
+	}
+	TH_CHECK(ok, "150 -> 160 BPM: followed at half, 80, from 4 s after the step (saw %.2f)", seen);
+	/* silence forgets it: the next music is read at its own level */
+	memset(sig, 0, RATE * 8 * sizeof(float));
+	feed_at(a, sig, RATE * 8, n, 480);
+	jl_analysis_tempo(a, &t);
+	TH_CHECK(!t.known, "8 s of silence: tempo unknown");
+	click_track(n, 150, 150, n);
+	feed_at(a, sig, RATE * 10, n + RATE * 8, 480);
+	jl_analysis_tempo(a, &t);
+	TH_CHECK(t.known && fabs(t.bpm - 150) <= 1.5 && !t.level_set, "then 150 BPM clicks: %.2f (level set %d)",
+		 t.bpm, t.level_set);
+	/* double: 72 -> 144, every beat between two clicks too */
+	jl_analysis_reset(a);
+	click_track(n, 72, 72, n);
+	feed_at(a, sig, RATE * 10, 0, 480);
+	TH_CHECK(jl_analysis_set_level(a, 2.0) == 0, "set_level 2 at 72 BPM");
+	feed_at(a, sig + RATE * 10, RATE * 6, RATE * 10, 480);
+	jl_analysis_tempo(a, &t);
+	TH_CHECK(t.known && fabs(t.bpm - 144) <= 1.5 && t.level_set && fabs(t.heard_bpm - 72) <= 1,
+		 "72 BPM clicks doubled: %.2f (heard %.2f)", t.bpm, t.heard_bpm);
+	jl_analysis_destroy(a);
 }
 
 static void test_failure_paths(void)
