@@ -3011,26 +3011,59 @@ static void bar_update(struct jl_analysis *a, uint64_t n)
 	bar_set(a, best, conf > 0 ? conf : 0);
 }
 
+/* Is q (> 0) a metrical relative of 1, 2^k x 3^j with j in -1..1 (the
+ * octaves, the 3:2 and 2:3 of compound meters and hemiolas, the third and
+ * the triple of a dotted beat against its eighths)?  Within 1 %. */
+static int level_relative(double q)
+{
+	for (int j = -1; j <= 1; j++) {
+		double e = log2(q) - j * log2(3.0);
+		if (fabs(e - floor(e + 0.5)) < log2(1.01))
+			return 1;
+	}
+	return 0;
+}
+
+double jl_level_map(double level, double prev, double P, int flip, double lo, double hi)
+{
+	if (!(level > 0) || !(P > 0))
+		return P;
+	if (!flip && prev > 0) {
+		/* the music moved: the level moves with it, by an octave into
+		 * the range if it leaves it */
+		double want = level * P / prev, best = 0;
+		for (int k = -4; k <= 4; k++) {
+			double R = ldexp(want, k);
+			if (R >= lo && R <= hi && (best == 0 || fabs(log(R / want)) < fabs(log(best / want))))
+				best = R;
+		}
+		return best > 0 ? best : P;
+	}
+	/* the reading flipped between levels of the same music: the
+	 * relative of the new reading nearest the level set */
+	double best = 0;
+	for (int j = -1; j <= 1; j++)
+		for (int k = -4; k <= 4; k++) {
+			double R = ldexp(P * pow(3.0, j), k);
+			if (R >= lo && R <= hi && (best == 0 || fabs(log(R / level)) < fabs(log(best / level))))
+				best = R;
+		}
+	return best > 0 ? best : P;
+}
+
 /* The period reported for the analysis's own choice P (hops): P itself,
  * or, where the performer set the metrical level (jl_analysis_set_level()),
- * the relative P x 2^k nearest that level within the search range, which
- * then becomes the level, so that it follows the music as it speeds up or
- * slows down.  The analysis keeps choosing, and holding, its own level
- * (the hysteresis reads a->own), so a level it flips to on its own is
- * mapped back to the performer's. */
-static double at_level(struct jl_analysis *a, double P)
+ * the level, moved as the music moves (jl_level_map()), which then becomes
+ * the level.  The analysis keeps choosing, and holding, its own level (the
+ * hysteresis reads a->own); prev is its choice before P, and flip says that
+ * P is a level it flipped to on its own in the same music, which is mapped
+ * back to the performer's level. */
+static double at_level(struct jl_analysis *a, double P, double prev, int flip)
 {
 	if (!(a->level > 0))
 		return P;
-	double best = 0;
-	for (int k = -4; k <= 4; k++) {
-		double R = ldexp(P, k);
-		if (R >= a->lmin && R <= a->lmax && (best == 0 || fabs(log(R / a->level)) < fabs(log(best / a->level))))
-			best = R;
-	}
-	if (best > 0)
-		a->level = best;
-	return best > 0 ? best : P;
+	a->level = jl_level_map(a->level, prev, P, flip, a->lmin, a->lmax);
+	return a->level;
 }
 
 /* Is there usable tempo evidence at absolute frame `now` (the end of the
@@ -3116,8 +3149,11 @@ static void tempo_hop(struct jl_analysis *a, uint64_t n, double fast_mean, doubl
 	/* hysteresis: a new period must win several updates in a row, many
 	 * more for a jump of metrical level (x2, x3, 3:2) than for a tempo
 	 * change */
+	/* a jump of metrical level in the same music, not a tempo change */
+	int flip = 0;
 	if (a->own > 0 && fabs(P - a->own) > 0.04 * a->own) {
 		int metr = metrical_jump(P, a->own);
+		flip = metr;
 		if (a->cand_period > 0 && fabs(P - a->cand_period) < 0.04 * a->cand_period)
 			a->cand_count++;
 		else
@@ -3129,10 +3165,10 @@ static void tempo_hop(struct jl_analysis *a, uint64_t n, double fast_mean, doubl
 		 * the tempo has changed by a metrical ratio (a 3:2 step): the
 		 * old reading is no level of the music any more. */
 		if (metr && recent_acf(a, a->own) < RECENT_GONE && recent_acf(a, P) >= RECENT_HERE)
-			metr = 0;
+			metr = flip = 0;
 		/* ... or the music has just changed (tempo_changing()) */
 		if (metr && a->changed && n - a->change_n < a->change_hold)
-			metr = 0;
+			metr = flip = 0;
 		/* ... or the reading is young: the first reading comes after
 		 * TEMPO_MIN_S of input, before the longer lags that the slower
 		 * level needs (its multiples) have been heard, and is most
@@ -3150,8 +3186,9 @@ static void tempo_hop(struct jl_analysis *a, uint64_t n, double fast_mean, doubl
 	}
 	a->cand_count = 0;
 	a->cand_period = 0;
+	const double prev = a->own;
 	a->own = P;
-	P = at_level(a, P);
+	P = at_level(a, P, prev, flip);
 	a->period = P;
 	a->conf = conf > 1 ? 1 : conf;
 	if (!a->tknown)
@@ -3350,6 +3387,8 @@ int jl_analysis_set_level(struct jl_analysis *a, double factor)
 	if (!a->tknown || !(a->period > 0) || a->nframes == 0)
 		return -ENOENT;
 	const double R = a->period / factor;
+	if (!level_relative(R / a->own))
+		return -EINVAL;
 	if (R < a->lmin || R > a->lmax)
 		return -ERANGE;
 	const uint64_t n = a->nframes - 1;

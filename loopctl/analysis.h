@@ -173,16 +173,31 @@ int jl_analysis_set_meter(struct jl_analysis *a, uint32_t per_bar);
 int jl_analysis_set_downbeat(struct jl_analysis *a, uint64_t frame);
 
 /* The performer sets the metrical level: the tempo reported from now on
- * is `factor` times the current one (0.5: half, 2: double), and it keeps
- * following the music at that level (as the music speeds up or slows
- * down, and where the analysis's own choice flips between levels) until
- * the tempo is lost (silence, a gap) or the stream restarts.  The beat
- * grid keeps the latest downbeat (where the bar phase is known, named as
- * by jl_analysis_set_downbeat()), else the latest beat.  Returns 0,
+ * is `factor` times the current one (0.5: half, 2: double, 2/3: the
+ * dotted quarter of 6/8 read as quarters, 1/3: read as eighths), and it
+ * keeps following the music at that level (as the music speeds up or
+ * slows down, and where the analysis's own choice flips between levels)
+ * until the tempo is lost (silence, a gap) or the stream restarts.  The
+ * beat grid keeps the latest downbeat (where the bar phase is known, named
+ * as by jl_analysis_set_downbeat()), else the latest beat.  Returns 0,
  * -ENOENT (no tempo yet), -ERANGE (the new tempo is outside
- * min_bpm..max_bpm), -EINVAL (NULL, factor not > 0).
+ * min_bpm..max_bpm), -EINVAL (NULL, factor not > 0, or a new level that
+ * is no metrical relative 2^k x 3^j, j in -1..1, of the tempo heard: 2/3
+ * of 2/3 is 4/9).
  * Thread: same thread as feed. */
 int jl_analysis_set_level(struct jl_analysis *a, double factor);
+
+/* The level set by hand, moved with the analysis's own reading (all
+ * periods, in any one unit): the reading went from prev to P.  Where that
+ * was a change of the music (flip 0: the tempo moved, or changed by a
+ * metrical ratio, which the analysis tells by the old period no longer
+ * recurring or by the change of the rhythm's shape), the level moves by
+ * the same ratio (by octaves into lo..hi if it leaves them); where the
+ * reading flipped between metrical levels of the same music (flip 1), the
+ * level stays: the relative P x 2^k x 3^j (j in -1..1) nearest it within
+ * lo..hi.  level not > 0: P.  Pure; used by the analysis, exposed for
+ * tests. */
+double jl_level_map(double level, double prev, double P, int flip, double lo, double hi);
 
 /* Beats per cycle a musician would count for a loop of `cycle_frames`,
  * consistent with the current tempo evidence: chooses an integer count

@@ -408,7 +408,10 @@ const struct jl_command jl_commands[] = {
 	{ "select", 1, 1, "next|prev|TRACK", "the track commands default to", jl_cmd_select },
 	{ "panic", 0, 0, "", "everything fades out fast", jl_cmd_panic },
 	{ "tap", 0, 0, "", "tap tempo", jl_cmd_tap },
-	{ "tempo", 0, 1, "[BPM|half|double]", "the live tempo; BPM: preset tempo (before a loop) or beats per cycle; half, double: x0.5, x2", jl_cmd_tempo },
+	{ "tempo", 0, 1, "[BPM|half|double|2/3|3/2|third|triple]",
+	  "the live tempo; BPM: preset tempo (before a loop) or beats per cycle; half, double, 2/3, 3/2, third, triple: "
+	  "another metrical level (x0.5, x2, ...)",
+	  jl_cmd_tempo },
 	{ "onsets", 0, 2, "[--last SECONDS]", "recent onsets the analysis found", jl_cmd_onsets },
 	{ "phones", 2, 3, "delay MS | level TRACK|master|click DB | limit DB", "the headphone mix", jl_cmd_phones },
 	{ "monitor", 2, 8, "INPUT off | [--main DB] [--phones DB] [--pan P]", "dry input monitoring", jl_cmd_monitor },

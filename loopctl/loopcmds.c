@@ -325,10 +325,17 @@ int jl_cmd_tempo(struct jl_daemon *d, struct jl_req *rq, int argc, char **argv)
 			snprintf(p, (size_t)(e - p), ", at the level set by hand (%.2f heard)", t.heard_bpm);
 		return 0;
 	}
-	if (!strcmp(argv[1], "half") || !strcmp(argv[1], "double"))
-		return jl_looper_tempo_scale(d, rq, argv[1][0] == 'h' ? 0.5 : 2.0);
+	/* other metrical levels: the word, and the ratio it scales the tempo by */
+	static const struct {
+		const char *word;
+		unsigned num, den;
+	} level[] = { { "half", 1, 2 }, { "double", 2, 1 }, { "2/3", 2, 3 },
+		      { "3/2", 3, 2 },  { "third", 1, 3 },  { "triple", 3, 1 } };
+	for (size_t i = 0; i < sizeof(level) / sizeof(level[0]); i++)
+		if (!strcmp(argv[1], level[i].word))
+			return jl_looper_tempo_scale(d, rq, level[i].num, level[i].den);
 	if (num(argv[1], &bpm))
-		return usage(rq, "usage: tempo [BPM|half|double]");
+		return usage(rq, "usage: tempo [BPM|half|double|2/3|3/2|third|triple]");
 	return jl_looper_tempo(d, rq, bpm);
 }
 

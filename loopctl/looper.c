@@ -1637,23 +1637,30 @@ int jl_looper_tempo(struct jl_daemon *d, struct jl_req *rq, double bpm)
 	return set_preset(d, rq, bpm, audible(d, rq), "defines the grid until the first loop");
 }
 
-/* One metrical level slower (f = 0.5) or faster (2), for when the
- * analysis counted at double or half time: the loop's beats per cycle;
- * else the preset tempo, on the same grid (its bar lines stay where they
- * are); else the tempo heard, which the analysis keeps following at the
- * new level (jl_analysis_set_level(): the grid keeps the downbeat, or the
- * latest beat, and follows the music as it speeds up or slows down).  A
- * level outside the analysis's range (40..240 BPM) becomes a preset on
- * the latest beat instead. */
-int jl_looper_tempo_scale(struct jl_daemon *d, struct jl_req *rq, double f)
+/* Another metrical level, num/den times the tempo (1/2, 2, 2/3, 3/2, 1/3,
+ * 3), for when the analysis counted at another level: at double or half
+ * time, the quarters of a 6/8 (2/3 gives its dotted quarter) or its
+ * eighths (1/3).  The loop's beats per cycle; else the preset tempo, on
+ * the same grid (its bar lines stay where they are); else the tempo
+ * heard, which the analysis keeps following at the new level
+ * (jl_analysis_set_level(): the grid keeps the downbeat, or the latest
+ * beat, and follows the music as it speeds up or slows down).  A level
+ * outside the analysis's range (40..240 BPM), or one that is no metrical
+ * relative of the tempo heard (2/3 of 2/3), becomes a preset on the
+ * latest beat instead. */
+int jl_looper_tempo_scale(struct jl_daemon *d, struct jl_req *rq, unsigned num, unsigned den)
 {
 	struct jl_model *m = d->m;
 	struct jl_tempo t;
 	uint64_t origin = m->grid_origin;
+	const double f = (double)num / (double)den;
 	double bpm;
 	if (m->has_anchor) {
-		if (f < 1.0 && m->beats_per_cycle % 2)
-			return say(rq, 1, "%u beats per cycle cannot be halved", m->beats_per_cycle);
+		if ((m->beats_per_cycle * num) % den) {
+			if (num == 1 && den == 2)
+				return say(rq, 1, "%u beats per cycle cannot be halved", m->beats_per_cycle);
+			return say(rq, 1, "%u beats per cycle cannot be scaled by %u/%u", m->beats_per_cycle, num, den);
+		}
 		return jl_looper_tempo(d, rq, f * 60.0 * rate(d) * m->beats_per_cycle / (double)m->cycle);
 	}
 	if (m->preset_bpm > 0) {
@@ -1662,9 +1669,14 @@ int jl_looper_tempo_scale(struct jl_daemon *d, struct jl_req *rq, double f)
 		memset(&t, 0, sizeof(t));
 		if (d->ana)
 			jl_analysis_tempo(d->ana, &t);
-		if (!t.known)
-			return say(rq, 1, "no tempo to %s yet: play, tap, or give one (tempo BPM)",
-				   f < 1.0 ? "halve" : "double");
+		if (!t.known) {
+			char how[32];
+			if (num * 2 == den || num == den * 2)
+				snprintf(how, sizeof(how), "%s", num < den ? "halve" : "double");
+			else
+				snprintf(how, sizeof(how), "scale by %u/%u", num, den);
+			return say(rq, 1, "no tempo to %s yet: play, tap, or give one (tempo BPM)", how);
+		}
 		if (jl_analysis_set_level(d->ana, f) == 0) {
 			jl_analysis_tempo(d->ana, &t);
 			resend_click(d, audible(d, rq));

@@ -65,7 +65,7 @@ int jl_looper_select(struct jl_daemon *d, struct jl_req *rq, const char *what);
 int jl_looper_panic(struct jl_daemon *d, struct jl_req *rq);
 int jl_looper_tap(struct jl_daemon *d, struct jl_req *rq);
 int jl_looper_tempo(struct jl_daemon *d, struct jl_req *rq, double bpm);
-int jl_looper_tempo_scale(struct jl_daemon *d, struct jl_req *rq, double f);
+int jl_looper_tempo_scale(struct jl_daemon *d, struct jl_req *rq, unsigned num, unsigned den);
 /* spec: "next-cycle", "next-bar" or an absolute frame; mode/count as in
  * struct jl_trigger_m; words = the command line to run. */
 int jl_looper_at(struct jl_daemon *d, struct jl_req *rq, const char *spec, int mode, uint32_t count,

@@ -6,7 +6,8 @@
 # did is read back from the daemon's log, `loopctl status` and the saved
 # session (oscsend does not listen for the replies).  Then
 # examples/pedal-leds.sh follows the state: one lamp per track.  Before
-# all that, the tempo heard is set one level slower and stays live.
+# all that, the tempo heard is set one level slower and stays live, and
+# then to a 3:2 level and back.
 set -u
 . "$(dirname "$0")/it_lib.sh"
 trap teardown EXIT
@@ -30,6 +31,10 @@ check "  and no preset" nopreset
 sleep 1
 check "  still there a second later" tj "t['known'] and t['level_set'] and abs(t['bpm'] - 60) < 0.8"
 expect_rc "tempo double: back to the level heard" 0 L tempo double
+check "  120 BPM" tj "t['known'] and abs(t['bpm'] - 120) < 1.5"
+expect_rc "tempo 2/3: a 3:2 level (the dotted quarter of a 6/8 read in quarters)" 0 L tempo 2/3
+check "  80 BPM at the level set by hand, 120 heard" tj "t['known'] and t['level_set'] and abs(t['bpm'] - 80) < 1 and abs(t['heard_bpm'] - 120) < 1.5"
+expect_rc "tempo 3/2: back" 0 L tempo 3/2
 check "  120 BPM" tj "t['known'] and abs(t['bpm'] - 120) < 1.5"
 export TMPDIR="$TMP"
 expect_rc "examples/osc-looper.sh $PORT exits 0" 0 sh examples/osc-looper.sh $PORT

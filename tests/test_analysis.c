@@ -2222,6 +2222,84 @@ static void test_level(void)
 	jl_analysis_destroy(a);
 }
 
+/* Levels of compound meters: `tempo 2/3` on 100 BPM clicks reads 66.67
+ * (a dotted quarter of 6/8 read as quarters), follows a 3:2 step of the
+ * music (100 -> 150 reads 100, not 75, the octave of 150 nearest 66.67),
+ * and refuses 2/3 of 2/3.  And jl_level_map(), the rule behind it, with
+ * numbers: periods in seconds, 40..240 BPM. */
+static void test_level_3_2(void)
+{
+	const double lo = 0.25, hi = 1.5;
+	TH_CHECK(fabs(jl_level_map(0.75, 0.5, 0.25, 1, lo, hi) - 0.75) < 1e-9 &&
+			 fabs(jl_level_map(0.75, 0.5, 1.0, 1, lo, hi) - 0.75) < 1e-9 &&
+			 fabs(jl_level_map(1.0, 0.5, 1.0 / 3, 1, lo, hi) - 1.0) < 1e-9,
+		 "level_map: the reading flips (x2, x0.5, 3:2): the level set stays");
+	TH_CHECK(fabs(jl_level_map(0.75, 0.5, 0.476, 0, lo, hi) - 0.714) < 1e-9 &&
+			 fabs(jl_level_map(1.0, 0.5, 1.0 / 3, 0, lo, hi) - 2.0 / 3) < 1e-9,
+		 "level_map: the music moves (5 %%, a 3:2 step): the level moves with it (%.4f, %.4f)",
+		 jl_level_map(0.75, 0.5, 0.476, 0, lo, hi), jl_level_map(1.0, 0.5, 1.0 / 3, 0, lo, hi));
+	TH_CHECK(fabs(jl_level_map(0.25, 0.5, 0.4, 0, lo, hi) - 0.4) < 1e-9 &&
+			 fabs(jl_level_map(0, 0.5, 0.4, 0, lo, hi) - 0.4) < 1e-9,
+		 "level_map: a level moved past 240 BPM comes back by an octave; no level: the reading");
+
+	struct jl_tempo t;
+	struct jl_analysis *a = make();
+	if (!a) {
+		TH_CHECK(a != NULL, "create");
+		return;
+	}
+	const size_t n = RATE * 26, step = RATE * 14;
+	click_track(n, 100, 150, step);
+	const size_t t0 = RATE * 8;
+	feed_at(a, sig, t0, 0, 480);
+	jl_analysis_tempo(a, &t);
+	TH_CHECK(t.known && fabs(t.bpm - 100) <= 1, "100 BPM clicks: %.2f", t.bpm);
+	TH_CHECK(jl_analysis_set_level(a, 2.0 / 3) == 0, "set_level 2/3");
+	jl_analysis_tempo(a, &t);
+	TH_CHECK(t.known && fabs(t.bpm - 200.0 / 3) <= 0.67 && t.level_set && fabs(t.heard_bpm - 100) <= 1,
+		 "at once: %.2f BPM at the level set (heard %.2f)", t.bpm, t.heard_bpm);
+	TH_CHECK(jl_analysis_set_level(a, 2.0 / 3) == -EINVAL && jl_analysis_set_level(a, 0.8) == -EINVAL,
+		 "2/3 of 2/3 (4/9 of the tempo heard) and 0.8 are no metrical level: -EINVAL");
+	jl_analysis_tempo(a, &t);
+	TH_CHECK(fabs(t.bpm - 200.0 / 3) <= 0.67, "a refused level changes nothing (%.2f)", t.bpm);
+	/* until the step: 66.67, every second beat on a click */
+	double wb = 66.67;
+	size_t beats = 0, off = 0;
+	uint64_t last = t.beat_frame;
+	for (size_t f = t0, m; f < step; f += m) {
+		m = step - f < RATE / 10 ? step - f : RATE / 10;
+		feed_at(a, sig + f, m, f, 480);
+		jl_analysis_tempo(a, &t);
+		if (!(t.known && fabs(t.bpm - 200.0 / 3) <= 0.67))
+			wb = t.known ? t.bpm : -1;
+		if (t.beat_frame == last)
+			continue;
+		beats++;
+		/* a beat (0.9 s) lies on a click (every 0.6 s from 0.5 s)
+		 * or halfway between two */
+		if (grid_off(t.beat_frame, RATE / 2, RATE * 3 / 10) > 2 * jl_analysis_hop(a))
+			off++;
+		last = t.beat_frame;
+	}
+	TH_CHECK(wb == 66.67 && beats >= 5 && off == 0,
+		 "8-14 s: 66.67 BPM throughout (saw %.2f), %zu beats, %zu off the grid",
+		 wb, beats, off);
+	/* 100 -> 150 at 14 s: a 3:2 step of the music, followed at 2/3: 100 */
+	feed_at(a, sig + step, RATE * 5, step, 480);
+	int ok = 1;
+	double seen = 100;
+	for (size_t f = step + RATE * 5; f < n; f += RATE / 10) {
+		feed_at(a, sig + f, RATE / 10, f, 480);
+		jl_analysis_tempo(a, &t);
+		if (!(t.known && fabs(t.bpm - 100) <= 1 && t.level_set && fabs(t.heard_bpm - 150) <= 1.5)) {
+			ok = 0;
+			seen = t.known ? t.bpm : -1;
+		}
+	}
+	TH_CHECK(ok, "100 -> 150 BPM: followed at 2/3, 100, from 5 s after the step (saw %.2f)", seen);
+	jl_analysis_destroy(a);
+}
+
 static void test_failure_paths(void)
 {
 	struct jl_analysis_config c;
@@ -2317,6 +2395,7 @@ int main(void)
 	test_beats_per_cycle();
 	test_bar_phase();
 	test_level();
+	test_level_3_2();
 	test_silence();
 	test_gaps();
 	test_stream_start();

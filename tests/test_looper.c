@@ -789,6 +789,11 @@ static void test_analysis_quantize(void)
 		 "tempo: %s", msg);
 	TH_CHECK(cmd("tempo double", msg, sizeof(msg)) == 0 && fabs(atof(msg + 6) - 120) <= 0.5, "tempo double: %s", msg);
 	TH_CHECK(cmd("tempo half", msg, sizeof(msg)) == 0 && fabs(atof(msg + 6) - 60) <= 0.3, "and half again: %s", msg);
+	TH_CHECK(cmd("tempo 3/2", msg, sizeof(msg)) == 0 && fabs(atof(msg + 6) - 90) <= 0.45 &&
+			 strstr(msg, "followed at this level") && d->m->preset_bpm == 0,
+		 "tempo 3/2: 90, 3/4 of the tempo heard, still live: %s", msg);
+	TH_CHECK(cmd("tempo 2/3", msg, sizeof(msg)) == 0 && fabs(atof(msg + 6) - 60) <= 0.3 && d->m->preset_bpm == 0,
+		 "and 2/3 of that: %s", msg);
 	/* the level the performer set counts the first loop: 4 s is 4 beats */
 	c0 = (now() / CLICK_EVERY + 1) * CLICK_EVERY + CLICK_AT;
 	press(c0, "record", NULL, 0);
@@ -1499,6 +1504,11 @@ static void test_controls(void)
 	run_to(now() + RATE / 3);
 	TH_CHECK(cmd("tempo double", msg, sizeof(msg)) == 0 && d->m->preset_bpm == 120.0 && d->m->grid_origin == t0,
 		 "doubled, on the same grid: %s", msg);
+	TH_CHECK(cmd("tempo 2/3", msg, sizeof(msg)) == 0 && d->m->preset_bpm == 80.0 && d->m->grid_origin == t0 &&
+			 cmd("tempo 3/2", NULL, 0) == 0 && d->m->preset_bpm == 120.0 && cmd("tempo third", NULL, 0) == 0 &&
+			 d->m->preset_bpm == 40.0 && cmd("tempo triple", NULL, 0) == 0 && d->m->preset_bpm == 120.0 &&
+			 d->m->grid_origin == t0,
+		 "2/3, 3/2, third, triple of the preset, on the same grid: %s", msg);
 	TH_CHECK(cmd("tempo 500", msg, sizeof(msg)) == 2 && strstr(msg, "20..400") && cmd("tempo 10", NULL, 0) == 2 &&
 			 d->m->preset_bpm == 120.0,
 		 "a tempo outside 20..400 BPM is a usage error, the preset stays: %s", msg);
@@ -1525,7 +1535,16 @@ static void test_controls(void)
 	TH_CHECK(cmd("tempo half", msg, sizeof(msg)) == 0 && d->m->beats_per_cycle == 3, "6 beats halved: %s", msg);
 	TH_CHECK(cmd("tempo half", msg, sizeof(msg)) == 1 && strstr(msg, "cannot be halved") && d->m->beats_per_cycle == 3,
 		 "3 beats cannot be halved: %s", msg);
-	TH_CHECK(cmd("tempo triple", msg, sizeof(msg)) == 2 && d->m->beats_per_cycle == 3, "tempo triple: usage: %s", msg);
+	/* compound levels: 3 dotted quarters of 6/8 counted as eighths, 9 */
+	TH_CHECK(cmd("tempo triple", msg, sizeof(msg)) == 0 && d->m->beats_per_cycle == 9, "tempo triple: %s", msg);
+	TH_CHECK(cmd("tempo 2/3", msg, sizeof(msg)) == 0 && d->m->beats_per_cycle == 6, "9 beats x 2/3: %s", msg);
+	TH_CHECK(cmd("tempo third", msg, sizeof(msg)) == 0 && d->m->beats_per_cycle == 2, "6 beats x 1/3: %s", msg);
+	TH_CHECK(cmd("tempo 3/2", msg, sizeof(msg)) == 0 && d->m->beats_per_cycle == 3, "2 beats x 3/2: %s", msg);
+	TH_CHECK(cmd("tempo 3/2", msg, sizeof(msg)) == 1 && strstr(msg, "cannot be scaled by 3/2") &&
+			 d->m->beats_per_cycle == 3,
+		 "3 beats x 3/2 is refused: %s", msg);
+	TH_CHECK(cmd("tempo quadruple", msg, sizeof(msg)) == 2 && strstr(msg, "usage") && d->m->beats_per_cycle == 3,
+		 "tempo quadruple: usage: %s", msg);
 	cmd("tempo 120", NULL, 0);
 
 	/* --cycles: a fixed-length overdub that ends by itself, on time */
