@@ -3013,12 +3013,13 @@ static void bar_update(struct jl_analysis *a, uint64_t n)
 
 /* Is q (> 0) a metrical relative of 1, 2^k x 3^j with j in -1..1 (the
  * octaves, the 3:2 and 2:3 of compound meters and hemiolas, the third and
- * the triple of a dotted beat against its eighths)?  Within 1 %. */
-static int level_relative(double q)
+ * the triple of a dotted beat against its eighths, 4:3)?  Within a
+ * relative tolerance tol. */
+static int level_relative(double q, double tol)
 {
 	for (int j = -1; j <= 1; j++) {
 		double e = log2(q) - j * log2(3.0);
-		if (fabs(e - floor(e + 0.5)) < log2(1.01))
+		if (fabs(e - floor(e + 0.5)) < log2(1 + tol))
 			return 1;
 	}
 	return 0;
@@ -3056,8 +3057,8 @@ double jl_level_map(double level, double prev, double P, int flip, double lo, do
  * the level, moved as the music moves (jl_level_map()), which then becomes
  * the level.  The analysis keeps choosing, and holding, its own level (the
  * hysteresis reads a->own); prev is its choice before P, and flip says that
- * P is a level it flipped to on its own in the same music, which is mapped
- * back to the performer's level. */
+ * P is a level it flipped to in the same music, which is mapped back to
+ * the performer's level. */
 static double at_level(struct jl_analysis *a, double P, double prev, int flip)
 {
 	if (!(a->level > 0))
@@ -3149,11 +3150,8 @@ static void tempo_hop(struct jl_analysis *a, uint64_t n, double fast_mean, doubl
 	/* hysteresis: a new period must win several updates in a row, many
 	 * more for a jump of metrical level (x2, x3, 3:2) than for a tempo
 	 * change */
-	/* a jump of metrical level in the same music, not a tempo change */
-	int flip = 0;
 	if (a->own > 0 && fabs(P - a->own) > 0.04 * a->own) {
 		int metr = metrical_jump(P, a->own);
-		flip = metr;
 		if (a->cand_period > 0 && fabs(P - a->cand_period) < 0.04 * a->cand_period)
 			a->cand_count++;
 		else
@@ -3165,10 +3163,10 @@ static void tempo_hop(struct jl_analysis *a, uint64_t n, double fast_mean, doubl
 		 * the tempo has changed by a metrical ratio (a 3:2 step): the
 		 * old reading is no level of the music any more. */
 		if (metr && recent_acf(a, a->own) < RECENT_GONE && recent_acf(a, P) >= RECENT_HERE)
-			metr = flip = 0;
+			metr = 0;
 		/* ... or the music has just changed (tempo_changing()) */
 		if (metr && a->changed && n - a->change_n < a->change_hold)
-			metr = flip = 0;
+			metr = 0;
 		/* ... or the reading is young: the first reading comes after
 		 * TEMPO_MIN_S of input, before the longer lags that the slower
 		 * level needs (its multiples) have been heard, and is most
@@ -3186,7 +3184,16 @@ static void tempo_hop(struct jl_analysis *a, uint64_t n, double fast_mean, doubl
 	}
 	a->cand_count = 0;
 	a->cand_period = 0;
+	/* The own choice jumped to a relative of itself (x2, x3, 3:2, but
+	 * also 4:3, between two other levels of the same music) while the
+	 * rhythm kept its shape (tempo_changing() saw no change): a flip
+	 * between levels, not a change of the music.  The test of the
+	 * hysteresis, the old period no longer recurring, is not enough
+	 * here: a brass part whose own choice moved from 2/3 to 1/2 of its
+	 * beat passed it. */
 	const double prev = a->own;
+	const int flip = prev > 0 && fabs(P - prev) > 0.04 * prev && level_relative(P / prev, 0.03) &&
+			 !(a->changed && n - a->change_n < a->change_hold);
 	a->own = P;
 	P = at_level(a, P, prev, flip);
 	a->period = P;
@@ -3387,7 +3394,7 @@ int jl_analysis_set_level(struct jl_analysis *a, double factor)
 	if (!a->tknown || !(a->period > 0) || a->nframes == 0)
 		return -ENOENT;
 	const double R = a->period / factor;
-	if (!level_relative(R / a->own))
+	if (!level_relative(R / a->own, 0.01))
 		return -EINVAL;
 	if (R < a->lmin || R > a->lmax)
 		return -ERANGE;

@@ -189,14 +189,13 @@ int jl_analysis_set_level(struct jl_analysis *a, double factor);
 
 /* The level set by hand, moved with the analysis's own reading (all
  * periods, in any one unit): the reading went from prev to P.  Where that
- * was a change of the music (flip 0: the tempo moved, or changed by a
- * metrical ratio, which the analysis tells by the old period no longer
- * recurring or by the change of the rhythm's shape), the level moves by
- * the same ratio (by octaves into lo..hi if it leaves them); where the
- * reading flipped between metrical levels of the same music (flip 1), the
- * level stays: the relative P x 2^k x 3^j (j in -1..1) nearest it within
- * lo..hi.  level not > 0: P.  Pure; used by the analysis, exposed for
- * tests. */
+ * was a change of the music (flip 0: the tempo drifted, or changed while
+ * the rhythm changed its shape), the level moves by the same ratio (by
+ * octaves into lo..hi if it leaves them); where the reading flipped to
+ * another metrical level of the same music (flip 1: by a ratio 2^k x 3^j,
+ * the rhythm unchanged), the level stays: the relative P x 2^k x 3^j
+ * (j in -1..1) nearest it within lo..hi.  level not > 0: P.  Pure; used
+ * by the analysis, exposed for tests. */
 double jl_level_map(double level, double prev, double P, int flip, double lo, double hi);
 
 /* Beats per cycle a musician would count for a loop of `cycle_frames`,

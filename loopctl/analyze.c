@@ -42,6 +42,8 @@ struct opts {
 	struct cycle cyc[MAX_CYCLES];
 	size_t ncyc;
 	long input;     /* 0 = mix of all channels, else 1-based channel */
+	double level_s;      /* --level SECONDS:LEVEL: when (-1: none) ... */
+	double level_f;      /* ... and the factor, as `tempo LEVEL` sets it */
 	long chunk;     /* feed size in frames; 0 = one hop; -1 = random */
 };
 
@@ -76,6 +78,12 @@ static void usage(FILE *f)
 	      "                 them when it closes at END: prints `START END BEATS\n"
 	      "                 BPM` (or `unknown` for BEATS and BPM); repeatable, up\n"
 	      "                 to 64; with other lists only together with --json\n"
+	      "  --level SECONDS:LEVEL\n"
+	      "                 at SECONDS of input, set the metrical level as the\n"
+	      "                 performer's `tempo LEVEL` does on the tempo heard\n"
+	      "                 (half, double, 2/3, 3/2, third, triple); what follows\n"
+	      "                 reads at that level.  A refused level (no tempo yet,\n"
+	      "                 out of range) is reported on stderr and the run goes on\n"
 	      "  --json         machine-readable output (onsets with decision time,\n"
 	      "                 strength and whether each is a slow swell; tempo, and\n"
 	      "                 the tempo track; beats and downbeats with decision time;\n"
@@ -106,6 +114,7 @@ static int parse_long(const char *s, long *out)
 static int parse(int argc, char **argv, struct opts *o)
 {
 	memset(o, 0, sizeof(*o));
+	o->level_s = -1;
 	for (int i = 1; i < argc; i++) {
 		const char *s = argv[i];
 		if (!strcmp(s, "-h") || !strcmp(s, "--help")) {
@@ -147,6 +156,31 @@ static int parse(int argc, char **argv, struct opts *o)
 			struct cycle *c = &o->cyc[o->ncyc++];
 			c->start_s = a;
 			c->end_s = b;
+		} else if (!strcmp(s, "--level")) {
+			static const struct {
+				const char *word;
+				double f;
+			} lv[] = { { "half", 0.5 }, { "double", 2.0 }, { "2/3", 2.0 / 3 },
+				   { "3/2", 1.5 },  { "third", 1.0 / 3 }, { "triple", 3.0 } };
+			if (i + 1 >= argc) {
+				fprintf(stderr, "loopctl analyze: %s needs a value\n", s);
+				return 2;
+			}
+			const char *v = argv[++i];
+			char *e = NULL;
+			errno = 0;
+			double t = strtod(v, &e);
+			o->level_f = 0;
+			if (!errno && e != v && *e == ':' && isfinite(t) && t >= 0 && t <= 1e6)
+				for (size_t k = 0; k < sizeof(lv) / sizeof(lv[0]); k++)
+					if (!strcmp(e + 1, lv[k].word))
+						o->level_f = lv[k].f;
+			if (!(o->level_f > 0)) {
+				fprintf(stderr, "loopctl analyze: bad value for --level: '%s' (SECONDS:LEVEL, LEVEL one of "
+					"half, double, 2/3, 3/2, third, triple)\n", v);
+				return 2;
+			}
+			o->level_s = t;
 		} else if (!strcmp(s, "--meter")) {
 			if (i + 1 >= argc) {
 				fprintf(stderr, "loopctl analyze: %s needs a value\n", s);
@@ -253,6 +287,9 @@ struct run {
 	uint64_t track_step;
 	struct cycle *cyc;    /* --cycle: counted when the input reaches their end */
 	size_t ncyc;
+	uint64_t level_at;    /* --level: the frame it is set at (UINT64_MAX: none, or done) */
+	double level_f;
+	const char *path;
 };
 
 /* The end of the first --cycle not yet counted that ends after `frame`
@@ -366,6 +403,20 @@ static int track_point(struct run *r, uint64_t pos)
 	return 0;
 }
 
+/* --level: the performer's press, `tempo LEVEL` on the tempo heard, once
+ * the input reaches its frame (before that frame's track point) */
+static void press_level(struct run *r, uint64_t frame)
+{
+	if (frame != r->level_at)
+		return;
+	int rc = jl_analysis_set_level(r->an, r->level_f);
+	if (rc < 0)
+		fprintf(stderr, "loopctl analyze: %s: --level at %.3f s refused: %s\n", r->path, (double)frame / r->rate,
+			rc == -ENOENT ? "no tempo yet" : rc == -ERANGE ? "outside the tempo range"
+								: "no metrical level of the tempo heard");
+	r->level_at = UINT64_MAX;
+}
+
 /* feed one block, splitting it at track points so that the track is
  * sampled at exact input positions whatever the chunking */
 static int feed_block(struct run *r, const float *x, size_t n, uint64_t frame)
@@ -377,6 +428,9 @@ static int feed_block(struct run *r, const float *x, size_t n, uint64_t frame)
 		uint64_t ce = next_cycle_end(r, frame);
 		if (frame + m > ce)
 			m = (size_t)(ce - frame);
+		if (frame < r->level_at && frame + m > r->level_at)
+			m = (size_t)(r->level_at - frame);
+		press_level(r, frame);
 		if (m) {
 			uint64_t before = jl_analysis_position(r->an);
 			int k = jl_analysis_feed(r->an, x, m, frame);
@@ -388,6 +442,7 @@ static int feed_block(struct run *r, const float *x, size_t n, uint64_t frame)
 		x += m;
 		n -= m;
 		frame += m;
+		press_level(r, frame);
 		if (frame == r->next_track) {
 			if (track_point(r, frame) < 0)
 				return -ENOMEM;
@@ -459,6 +514,15 @@ int jl_analyze_main(int argc, char **argv)
 	}
 	r.cyc = o.cyc;
 	r.ncyc = o.ncyc;
+	r.path = o.path;
+	r.level_f = o.level_f;
+	r.level_at = o.level_s >= 0 ? (uint64_t)llround(o.level_s * r.rate) : UINT64_MAX;
+	if (r.level_at != UINT64_MAX && r.level_at >= (uint64_t)info.frames) {
+		fprintf(stderr, "loopctl analyze: %s: --level at %g s is not within the input (%.3f s)\n", o.path,
+			o.level_s, (double)info.frames / r.rate);
+		ret = 2;
+		goto out;
+	}
 
 	struct jl_analysis_config cfg;
 	jl_analysis_config_default(&cfg, r.rate);

@@ -198,9 +198,27 @@ expect 0 "cycle within a cut file" "$LOOPCTL" analyze "$T/cut.wav" --cycle 0.5:4
 grep -qx '0.500 4.500 8 120.00' "$T/out" && ok || bad "cycle within a cut file: $(cat "$T/out")"
 expect 2 "cycle shorter than a frame" "$LOOPCTL" analyze "$T/clicks.wav" --cycle 1:1.000001; one_line_err "cycle shorter than a frame"
 
+# --level: the performer's `tempo LEVEL` at an exact input position
+expect 0 "level 2/3 at 4 s" "$LOOPCTL" analyze "$T/clicks.wav" --tempo --track --level 4:2/3
+awk '$1 >= 3 && $1 < 4 && !($2 > 119 && $2 < 121) { b = 1 } $1 >= 4 && !($2 > 79.2 && $2 < 80.8) { b = 1 } END { exit b }' "$T/out" &&
+  ok || bad "--level 4:2/3 on 120 BPM clicks: not 120 before 4 s and 80 from 4 s: $(awk '$1 >= 3.5 && $1 < 4.6' "$T/out" | tr '\n' ';')"
+cp "$T/out" "$T/level"
+expect 0 "level, chunk random" "$LOOPCTL" analyze "$T/clicks.wav" --tempo --track --level 4:2/3 --chunk random
+cmp -s "$T/out" "$T/level" && ok || bad "--chunk random changes the track with --level"
+expect 0 "level before a tempo: refused, the run goes on" "$LOOPCTL" analyze "$T/clicks.wav" --tempo --level 0.5:half; one_line_err "level before a tempo"
+grep -q 'refused: no tempo yet' "$T/err" && awk '{ exit !($1 > 119 && $1 < 121) }' "$T/out" && ok ||
+  bad "level before a tempo: $(cat "$T/err") / $(cat "$T/out")"
+expect 0 "level out of range: refused" "$LOOPCTL" analyze "$T/clicks.wav" --tempo --level 4:triple; one_line_err "level out of range"
+grep -q 'refused: outside the tempo range' "$T/err" && ok || bad "level out of range: $(cat "$T/err")"
+for v in 4 4:quarter :half -1:half 4:0.5 x:half; do
+  expect 2 "level $v" "$LOOPCTL" analyze "$T/clicks.wav" --level "$v"; one_line_err "level $v"
+done
+expect 2 "level past the end" "$LOOPCTL" analyze "$T/clicks.wav" --level 9:half; one_line_err "level past the end"
+grep -q 'not within the input (8.000 s)' "$T/err" && ok || bad "level past the end: $(cat "$T/err")"
+
 # --- help documents every option
 expect 0 "help" "$LOOPCTL" analyze --help
-for o in --onsets --tempo --beats --downbeats --meter --cycle --json --decision --track --input --chunk --help; do
+for o in --onsets --tempo --beats --downbeats --meter --cycle --level --json --decision --track --input --chunk --help; do
   grep -q -- "$o" "$T/out" && ok || bad "--help does not mention $o"
 done
 
