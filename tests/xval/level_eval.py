@@ -14,7 +14,14 @@ prints the share of the track from --at on that reads the written tempo
 (within 4 %), and whether the median over the clip's second half does
 (as the benchmarks' score.py scores Acc1): with no level, with the level,
 and with the level in --ref (another build) beside it.  Clips that no
-level puts right are listed as such."""
+level puts right are listed as such.
+
+Clips with a tempo step (build/analysis-steps, the steps of the dev and
+validation sets) get `half` at --at seconds, before the step (`double`
+where half of either tempo is below 40 BPM): after the step, the time
+until the track is at that level of the new tempo for good (within 4 %)
+and the share of the track from 4 s after the step on that is, beside
+the same for the analysis's own reading of the new tempo with no level."""
 import argparse
 import json
 import os
@@ -49,13 +56,54 @@ def score(pts, bpm, dur, at):
     return share, bool(half) and near(statistics.median(half), bpm)
 
 
-def clips(setdir):
+def clips(setdir, steps=False):
     with open(os.path.join(setdir, "ground_truth.json")) as f:
         gt = json.load(f)
     for c in gt["clips"]:
-        wav = os.path.join(setdir, "data", c["wav"])
-        if not c.get("tempo_change") and os.path.exists(wav):
-            yield c, wav
+        if bool(c.get("tempo_change")) != steps:
+            continue
+        for wav in (os.path.join(setdir, "data", c["wav"]), os.path.join(setdir, c["wav"])):
+            if os.path.exists(wav):
+                yield c, wav
+                break
+
+
+def settle(pts, start, end, want):
+    """Seconds from the step until the track stays within 4 % of want, and
+    the share of the track from 4 s after the step on that is."""
+    seg = [(t, b) for (t, b) in pts if start <= t < end]
+    last_bad = start
+    for t, b in seg:
+        if not near(b, want):
+            last_bad = t
+    late = [near(b, want) for (t, b) in seg if t >= start + 4]
+    return last_bad - start, sum(late) / max(1, len(late))
+
+
+def steps(o, todo):
+    def run(cw):
+        c, wav = cw
+        (_, _, b0), (s1, e1, b1) = c["tempo_segments"][:2]
+        word, f = ("half", 0.5) if min(b0, b1) / 2 >= 40 else ("double", 2.0)
+        res = [settle(track(o.loopctl, wav), s1, e1, b1),
+               settle(track(o.loopctl, wav, word, o.at), s1, e1, f * b1)]
+        if o.ref:
+            res.append(settle(track(o.ref, wav, word, o.at), s1, e1, f * b1))
+        return c["name"], b0, b1, word, res
+
+    with ThreadPoolExecutor(os.cpu_count() or 2) as ex:
+        rows = list(ex.map(run, todo))
+    heads = ["own reading, no level", "level"] + (["level, ref"] if o.ref else [])
+    print("\n%d tempo steps, the level set at %g s" % (len(rows), o.at))
+    for name, b0, b1, word, res in rows:
+        print("  %-28s %5.0f -> %5.0f %-6s %s" % (name, b0, b1, word, "  ".join(
+            "%s %.1f s %.2f" % (h, st, sh) for h, (st, sh) in zip(heads, res))))
+    print("\n| after the step | median settle | over 4 s | share from 4 s after |")
+    print("|---|---|---|---|")
+    for i, h in enumerate(heads):
+        st = [r[4][i][0] for r in rows]
+        print("| %s | %.1f s | %d of %d | %.3f |" % (h, statistics.median(st), sum(x > 4 for x in st), len(st),
+                                                  statistics.mean(r[4][i][1] for r in rows)))
 
 
 def main():
@@ -84,6 +132,7 @@ def main():
         return (c["name"], bpm, now[0], word, res)
 
     todo = [cw for s in o.sets for cw in clips(s)]
+    step_clips = [cw for s in o.sets for cw in clips(s, steps=True)]
     with ThreadPoolExecutor(os.cpu_count() or 2) as ex:
         rows = [r for r in ex.map(run, todo) if r]
     heads = ["no level", "level"] + (["level, ref"] if o.ref else [])
@@ -107,6 +156,8 @@ def main():
     for k, a in agg.items():
         print("| %s | %d | %s |" % (k, a[0], " | ".join(
             "%.3f, %d right" % (a[1 + 2 * i] / a[0], a[2 + 2 * i]) for i in range(len(heads)))))
+    if step_clips:
+        steps(o, step_clips)
 
 
 if __name__ == "__main__":
