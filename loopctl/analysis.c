@@ -3025,46 +3025,55 @@ static int level_relative(double q, double tol)
 	return 0;
 }
 
-double jl_level_map(double level, double prev, double P, int flip, double lo, double hi)
+double jl_level_map(double level, double prev, double P, int flip)
 {
 	if (!(level > 0) || !(P > 0))
 		return P;
-	if (!flip && prev > 0) {
-		/* the music moved: the level moves with it, by an octave into
-		 * the range if it leaves it */
-		double want = level * P / prev, best = 0;
-		for (int k = -4; k <= 4; k++) {
-			double R = ldexp(want, k);
-			if (R >= lo && R <= hi && (best == 0 || fabs(log(R / want)) < fabs(log(best / want))))
-				best = R;
-		}
-		return best > 0 ? best : P;
-	}
+	/* the music moved: the level moves with it */
+	if (!flip && prev > 0)
+		return level * P / prev;
 	/* the reading flipped between levels of the same music: the
 	 * relative of the new reading nearest the level set */
 	double best = 0;
 	for (int j = -1; j <= 1; j++)
-		for (int k = -4; k <= 4; k++) {
+		for (int k = -8; k <= 8; k++) {
 			double R = ldexp(P * pow(3.0, j), k);
-			if (R >= lo && R <= hi && (best == 0 || fabs(log(R / level)) < fabs(log(best / level))))
+			if (best == 0 || fabs(log(R / level)) < fabs(log(best / level)))
 				best = R;
 		}
-	return best > 0 ? best : P;
+	return best;
+}
+
+double jl_level_in_range(double level, double lo, double hi)
+{
+	double best = 0;
+	for (int k = -8; k <= 8; k++) {
+		double R = ldexp(level, k);
+		if (R >= lo && R <= hi && (best == 0 || fabs(log(R / level)) < fabs(log(best / level))))
+			best = R;
+	}
+	return best > 0 ? best : level;
 }
 
 /* The period reported for the analysis's own choice P (hops): P itself,
  * or, where the performer set the metrical level (jl_analysis_set_level()),
- * the level, moved as the music moves (jl_level_map()), which then becomes
- * the level.  The analysis keeps choosing, and holding, its own level (the
- * hysteresis reads a->own); prev is its choice before P, and flip says that
- * P is a level it flipped to in the same music, which is mapped back to
- * the performer's level. */
+ * the level, moved as the music moves (jl_level_map()) and brought into
+ * the search range by octaves (jl_level_in_range()).  The level itself is
+ * kept as moved, in range or not: a change of the music often passes
+ * other levels of the new tempo (a kit stepping from 90 to 120 BPM was
+ * read 240 and 80 on the way), and only the product of all the moves,
+ * the new reading over the old, is the change; brought into the range
+ * at each move, the level ended at 120 instead of 60.  The analysis
+ * keeps choosing, and holding, its own level (the hysteresis reads
+ * a->own); prev is its choice before P, and flip says that P is a level
+ * it flipped to in the same music, which is mapped back to the
+ * performer's level. */
 static double at_level(struct jl_analysis *a, double P, double prev, int flip)
 {
 	if (!(a->level > 0))
 		return P;
-	a->level = jl_level_map(a->level, prev, P, flip, a->lmin, a->lmax);
-	return a->level;
+	a->level = jl_level_map(a->level, prev, P, flip);
+	return jl_level_in_range(a->level, a->lmin, a->lmax);
 }
 
 /* Is there usable tempo evidence at absolute frame `now` (the end of the

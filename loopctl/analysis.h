@@ -190,13 +190,18 @@ int jl_analysis_set_level(struct jl_analysis *a, double factor);
 /* The level set by hand, moved with the analysis's own reading (all
  * periods, in any one unit): the reading went from prev to P.  Where that
  * was a change of the music (flip 0: the tempo drifted, or changed while
- * the rhythm changed its shape), the level moves by the same ratio (by
- * octaves into lo..hi if it leaves them); where the reading flipped to
- * another metrical level of the same music (flip 1: by a ratio 2^k x 3^j,
- * the rhythm unchanged), the level stays: the relative P x 2^k x 3^j
- * (j in -1..1) nearest it within lo..hi.  level not > 0: P.  Pure; used
- * by the analysis, exposed for tests. */
-double jl_level_map(double level, double prev, double P, int flip, double lo, double hi);
+ * the rhythm changed its shape), the level moves by the same ratio; where
+ * the reading flipped to another metrical level of the same music (flip
+ * 1: by a ratio 2^k x 3^j, the rhythm unchanged), the level stays: the
+ * relative P x 2^k x 3^j (j in -1..1) nearest it.  The result may lie
+ * outside the search range: the analysis keeps it so, and reports
+ * jl_level_in_range() of it.  level not > 0: P.  Pure; used by the
+ * analysis, exposed for tests. */
+double jl_level_map(double level, double prev, double P, int flip);
+
+/* The octave level x 2^k that lies within lo..hi (nearest level), or
+ * level itself if none does.  Pure. */
+double jl_level_in_range(double level, double lo, double hi);
 
 /* Beats per cycle a musician would count for a loop of `cycle_frames`,
  * consistent with the current tempo evidence: chooses an integer count

@@ -2230,17 +2230,32 @@ static void test_level(void)
 static void test_level_3_2(void)
 {
 	const double lo = 0.25, hi = 1.5;
-	TH_CHECK(fabs(jl_level_map(0.75, 0.5, 0.25, 1, lo, hi) - 0.75) < 1e-9 &&
-			 fabs(jl_level_map(0.75, 0.5, 1.0, 1, lo, hi) - 0.75) < 1e-9 &&
-			 fabs(jl_level_map(1.0, 0.5, 1.0 / 3, 1, lo, hi) - 1.0) < 1e-9,
-		 "level_map: the reading flips (x2, x0.5, 3:2): the level set stays");
-	TH_CHECK(fabs(jl_level_map(0.75, 0.5, 0.476, 0, lo, hi) - 0.714) < 1e-9 &&
-			 fabs(jl_level_map(1.0, 0.5, 1.0 / 3, 0, lo, hi) - 2.0 / 3) < 1e-9,
+	TH_CHECK(fabs(jl_level_map(0.75, 0.5, 0.25, 1) - 0.75) < 1e-9 &&
+			 fabs(jl_level_map(0.75, 0.5, 1.0, 1) - 0.75) < 1e-9 &&
+			 fabs(jl_level_map(1.0, 0.5, 1.0 / 3, 1) - 1.0) < 1e-9 &&
+			 fabs(jl_level_map(0.75, 0.5, 0.375, 1) - 0.75) < 1e-9,
+		 "level_map: the reading flips (x2, x0.5, 3:2, 4:3): the level set stays");
+	TH_CHECK(fabs(jl_level_map(0.75, 0.5, 0.476, 0) - 0.714) < 1e-9 &&
+			 fabs(jl_level_map(1.0, 0.5, 1.0 / 3, 0) - 2.0 / 3) < 1e-9,
 		 "level_map: the music moves (5 %%, a 3:2 step): the level moves with it (%.4f, %.4f)",
-		 jl_level_map(0.75, 0.5, 0.476, 0, lo, hi), jl_level_map(1.0, 0.5, 1.0 / 3, 0, lo, hi));
-	TH_CHECK(fabs(jl_level_map(0.25, 0.5, 0.4, 0, lo, hi) - 0.4) < 1e-9 &&
-			 fabs(jl_level_map(0, 0.5, 0.4, 0, lo, hi) - 0.4) < 1e-9,
-		 "level_map: a level moved past 240 BPM comes back by an octave; no level: the reading");
+		 jl_level_map(0.75, 0.5, 0.476, 0), jl_level_map(1.0, 0.5, 1.0 / 3, 0));
+	/* a kit stepping 90 -> 120 BPM, half set at 90, read 240 and 78 on
+	 * the way: the moves multiply to 120 / 90, and the level ends at
+	 * half of 120, though on the way it was 39 BPM, below the range
+	 * (reported an octave up, 78); kept in the range at each move, it
+	 * ended at 120 */
+	double L = 60.0 / 45;
+	L = jl_level_map(L, 60.0 / 90, 60.0 / 240, 0);
+	L = jl_level_map(L, 60.0 / 240, 60.0 / 78, 0);
+	TH_CHECK(fabs(60.0 / L - 39) < 1e-9 && fabs(60.0 / jl_level_in_range(L, lo, hi) - 78) < 1e-9,
+		 "level_map: 90 -> 240 -> 78 BPM at half: 39, reported 78 (%.2f, %.2f BPM)", 60.0 / L,
+		 60.0 / jl_level_in_range(L, lo, hi));
+	L = jl_level_map(L, 60.0 / 78, 60.0 / 120, 0);
+	TH_CHECK(fabs(L - 1.0) < 1e-9 && fabs(jl_level_in_range(L, lo, hi) - 1.0) < 1e-9,
+		 "level_map: and on to 120 BPM: 60 (%.2f BPM)", 60.0 / L);
+	TH_CHECK(fabs(jl_level_in_range(0.2, lo, hi) - 0.4) < 1e-9 && fabs(jl_level_in_range(0.3, lo, hi) - 0.3) < 1e-9 &&
+			 fabs(jl_level_map(0, 0.5, 0.4, 0) - 0.4) < 1e-9,
+		 "level_in_range: 300 BPM comes back by an octave, 200 BPM stays; no level: the reading");
 
 	struct jl_tempo t;
 	struct jl_analysis *a = make();
