@@ -144,7 +144,7 @@ check "  its options" grep -q "^loopctl watch \[--interval MS\]" "$TMP/out"
 expect_rc "loopctl help cleanup: exit 0" 0 "$LOOPCTL" help cleanup
 check "  the same text as cleanup --help" bash -c "'$LOOPCTL' cleanup --help | cmp -s - '$TMP/out'"
 expect_rc "COMMAND --help, with no daemon to ask: exit 0" 0 "$LOOPCTL" --name nosuch tempo --help
-check "  that command's line" bash -c "grep -q '^loopctl tempo \\[BPM|half|double\\]\$' '$TMP/out' && grep -q '^  the live tempo' '$TMP/out' && test \$(wc -l <'$TMP/out') = 2"
+check "  that command's line" bash -c "grep -q '^loopctl tempo \\[BPM|half|double|2/3|3/2|third|triple\\]\$' '$TMP/out' && grep -q '^  the live tempo' '$TMP/out' && test \$(wc -l <'$TMP/out') = 2"
 expect_rc "COMMAND -h: exit 0" 0 "$LOOPCTL" --name nosuch ping -h
 check "  a command without arguments: its name alone" bash -c "head -1 '$TMP/out' | grep -qx 'loopctl ping'"
 expect_rc "cleanup --help: exit 0" 0 "$LOOPCTL" --name nosuch cleanup --help
