@@ -3068,12 +3068,17 @@ double jl_level_in_range(double level, double lo, double hi)
  * a->own); prev is its choice before P, and flip says that P is a level
  * it flipped to in the same music, which is mapped back to the
  * performer's level. */
+double jl_level_follow(double *level, double prev, double P, int flip, double lo, double hi)
+{
+	if (!(*level > 0))
+		return P;
+	*level = jl_level_map(*level, prev, P, flip);
+	return jl_level_in_range(*level, lo, hi);
+}
+
 static double at_level(struct jl_analysis *a, double P, double prev, int flip)
 {
-	if (!(a->level > 0))
-		return P;
-	a->level = jl_level_map(a->level, prev, P, flip);
-	return jl_level_in_range(a->level, a->lmin, a->lmax);
+	return jl_level_follow(&a->level, prev, P, flip, a->lmin, a->lmax);
 }
 
 /* Is there usable tempo evidence at absolute frame `now` (the end of the

@@ -203,6 +203,12 @@ double jl_level_map(double level, double prev, double P, int flip);
  * level itself if none does.  Pure. */
 double jl_level_in_range(double level, double lo, double hi);
 
+/* What the analysis does with a level set (*level > 0) at each new
+ * reading: *level = jl_level_map(...), kept as moved, in range or not;
+ * returns the period reported, jl_level_in_range() of it.  *level not > 0:
+ * P, nothing changes.  Pure but for *level. */
+double jl_level_follow(double *level, double prev, double P, int flip, double lo, double hi);
+
 /* Beats per cycle a musician would count for a loop of `cycle_frames`,
  * consistent with the current tempo evidence: chooses an integer count
  * (typically 2..32, preferring counts whose beat period lies in a normal

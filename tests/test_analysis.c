@@ -2244,15 +2244,16 @@ static void test_level_3_2(void)
 	 * half of 120, though on the way it was 39 BPM, below the range
 	 * (reported an octave up, 78); kept in the range at each move, it
 	 * ended at 120 */
-	double L = 60.0 / 45;
-	L = jl_level_map(L, 60.0 / 90, 60.0 / 240, 0);
-	L = jl_level_map(L, 60.0 / 240, 60.0 / 78, 0);
-	TH_CHECK(fabs(60.0 / L - 39) < 1e-9 && fabs(60.0 / jl_level_in_range(L, lo, hi) - 78) < 1e-9,
-		 "level_map: 90 -> 240 -> 78 BPM at half: 39, reported 78 (%.2f, %.2f BPM)", 60.0 / L,
-		 60.0 / jl_level_in_range(L, lo, hi));
-	L = jl_level_map(L, 60.0 / 78, 60.0 / 120, 0);
-	TH_CHECK(fabs(L - 1.0) < 1e-9 && fabs(jl_level_in_range(L, lo, hi) - 1.0) < 1e-9,
-		 "level_map: and on to 120 BPM: 60 (%.2f BPM)", 60.0 / L);
+	double L = 60.0 / 45, r1 = jl_level_follow(&L, 60.0 / 90, 60.0 / 240, 0, lo, hi);
+	double r2 = jl_level_follow(&L, 60.0 / 240, 60.0 / 78, 0, lo, hi);
+	TH_CHECK(fabs(60.0 / r1 - 120) < 1e-9 && fabs(60.0 / L - 39) < 1e-9 && fabs(60.0 / r2 - 78) < 1e-9,
+		 "level_follow: 90 -> 240 -> 78 BPM at half: 120, then 39, reported 78 (%.2f, %.2f, %.2f BPM)",
+		 60.0 / r1, 60.0 / L, 60.0 / r2);
+	double r3 = jl_level_follow(&L, 60.0 / 78, 60.0 / 120, 0, lo, hi);
+	TH_CHECK(fabs(L - 1.0) < 1e-9 && fabs(r3 - 1.0) < 1e-9, "level_follow: and on to 120 BPM: 60 (%.2f BPM)",
+		 60.0 / r3);
+	double none = 0;
+	TH_CHECK(jl_level_follow(&none, 0.5, 0.4, 0, lo, hi) == 0.4 && none == 0, "level_follow: no level: the reading");
 	TH_CHECK(fabs(jl_level_in_range(0.2, lo, hi) - 0.4) < 1e-9 && fabs(jl_level_in_range(0.3, lo, hi) - 0.3) < 1e-9 &&
 			 fabs(jl_level_map(0, 0.5, 0.4, 0) - 0.4) < 1e-9,
 		 "level_in_range: 300 BPM comes back by an octave, 200 BPM stays; no level: the reading");
