@@ -2225,8 +2225,9 @@ static void test_level(void)
 /* Levels of compound meters: `tempo 2/3` on 100 BPM clicks reads 66.67
  * (a dotted quarter of 6/8 read as quarters), follows a 3:2 step of the
  * music (100 -> 150 reads 100, not 75, the octave of 150 nearest 66.67),
- * and refuses 2/3 of 2/3.  And jl_level_map(), the rule behind it, with
- * numbers: periods in seconds, 40..240 BPM. */
+ * and refuses 2/3 of 2/3.  And the rule behind it, jl_level_map(),
+ * jl_level_in_range() and jl_level_follow(), with numbers: periods in
+ * seconds, 40..240 BPM. */
 static void test_level_3_2(void)
 {
 	const double lo = 0.25, hi = 1.5;
