@@ -2124,6 +2124,28 @@ static void test_bar_phase(void)
 
 /* ------------------------------------------------------- metrical level */
 
+/* Feed sig[from, n) (absolute frames) and read the tempo every 0.1 s from
+ * `settle` frames on: 1 if every reading is bpm +- tol at the level set
+ * (and heard at `heard` +- 1 %, if heard > 0); else 0 and *seen = the
+ * last reading that was not (-1: unknown). */
+static int level_held(struct jl_analysis *a, size_t from, size_t settle, size_t n, double bpm, double tol,
+		      double heard, double *seen)
+{
+	struct jl_tempo t;
+	int ok = 1;
+	feed_at(a, sig + from, settle, from, 480);
+	for (size_t f = from + settle; f < n; f += RATE / 10) {
+		feed_at(a, sig + f, RATE / 10, f, 480);
+		jl_analysis_tempo(a, &t);
+		if (!(t.known && fabs(t.bpm - bpm) <= tol && t.level_set &&
+		      (!(heard > 0) || fabs(t.heard_bpm - heard) <= 0.01 * heard))) {
+			ok = 0;
+			*seen = t.known ? t.bpm : -1;
+		}
+	}
+	return ok;
+}
+
 /* 150 BPM clicks (click_track()) are 19200 frames apart from RATE / 2.
  *
  * The performer sets the level (`tempo half`): the tempo reported is half
@@ -2188,18 +2210,9 @@ static void test_level(void)
 		 "8.25-14 s: 75 BPM throughout (saw %.2f), %zu beats, %zu not every second click (%llu after %llu)", wb,
 		 beats, off, (unsigned long long)bad, (unsigned long long)worst);
 	/* 150 -> 160 at 14 s: followed at the level set, 80 */
-	feed_at(a, sig + step, RATE * 4, step, 480);
-	int ok = 1;
 	double seen = 80;
-	for (size_t f = step + RATE * 4; f < n; f += RATE / 10) {
-		feed_at(a, sig + f, RATE / 10, f, 480);
-		jl_analysis_tempo(a, &t);
-		if (!(t.known && fabs(t.bpm - 80) <= 0.02 * 80 && t.level_set)) {
-			ok = 0;
-			seen = t.known ? t.bpm : -1;
-		}
-	}
-	TH_CHECK(ok, "150 -> 160 BPM: followed at half, 80, from 4 s after the step (saw %.2f)", seen);
+	TH_CHECK(level_held(a, step, RATE * 4, n, 80, 0.02 * 80, 0, &seen),
+		 "150 -> 160 BPM: followed at half, 80, from 4 s after the step (saw %.2f)", seen);
 	/* silence forgets it: the next music is read at its own level */
 	memset(sig, 0, RATE * 8 * sizeof(float));
 	feed_at(a, sig, RATE * 8, n, 480);
@@ -2302,18 +2315,9 @@ static void test_level_3_2(void)
 		 "8-14 s: 66.67 BPM throughout (saw %.2f), %zu beats, %zu off the grid",
 		 wb, beats, off);
 	/* 100 -> 150 at 14 s: a 3:2 step of the music, followed at 2/3: 100 */
-	feed_at(a, sig + step, RATE * 5, step, 480);
-	int ok = 1;
 	double seen = 100;
-	for (size_t f = step + RATE * 5; f < n; f += RATE / 10) {
-		feed_at(a, sig + f, RATE / 10, f, 480);
-		jl_analysis_tempo(a, &t);
-		if (!(t.known && fabs(t.bpm - 100) <= 1 && t.level_set && fabs(t.heard_bpm - 150) <= 1.5)) {
-			ok = 0;
-			seen = t.known ? t.bpm : -1;
-		}
-	}
-	TH_CHECK(ok, "100 -> 150 BPM: followed at 2/3, 100, from 5 s after the step (saw %.2f)", seen);
+	TH_CHECK(level_held(a, step, RATE * 5, n, 100, 1, 150, &seen),
+		 "100 -> 150 BPM: followed at 2/3, 100, from 5 s after the step (saw %.2f)", seen);
 	jl_analysis_destroy(a);
 }
 
