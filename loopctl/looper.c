@@ -1165,9 +1165,9 @@ static int capture(struct jl_daemon *d, struct jl_req *rq, uint32_t cycles, doub
 	if (s_h > e_h || s_h < oldest(d) + ms(d, d->cfg.seam_ms) || need > hist_len(d))
 		return say(rq, 1, "capture of %.2f s is longer than the history holds: %.2f s available",
 			   (double)(e_h - s_h) / rate(d), (double)avail / rate(d));
+	m->selected = (uint32_t)t;
 	if (ahead)
 		return capture_ahead(d, rq, t, s_h, e_h, bars);
-	m->selected = (uint32_t)t;
 	m->tracks[t].rec_start = s_h;
 	return make_layer(d, rq, t, s_h, e_h);
 }

@@ -713,11 +713,14 @@ static void test_analysis_quantize(void)
 		 d->m->beats_per_cycle);
 	teardown();
 
-	/* ... and undo while it waits cancels it */
+	/* ... it selects its track, as any capture does, so undo while it
+	 * waits cancels it (track 3 was selected before) */
 	setup(30, 64, 8);
 	jl_live_init(d);
 	run_to(8 * RATE + 5000);
-	TH_CHECK(cmd("capture --bars 1", msg, sizeof(msg)) == 0 && strstr(msg, "next bar line"), "capture waits: %s", msg);
+	cmd("select 3", NULL, 0);
+	TH_CHECK(cmd("capture --bars 1", msg, sizeof(msg)) == 0 && strstr(msg, "next bar line") && d->m->selected == 0,
+		 "capture waits, on track 1, which it selects (selected: %u): %s", d->m->selected + 1, msg);
 	TH_CHECK(cmd("undo", msg, sizeof(msg)) == 0 && strstr(msg, "cancelled"), "undo while it waits: %s", msg);
 	run_to(now() + RATE);
 	TH_CHECK(!layer(1, 1) && !d->m->has_anchor && d->m->tracks[0].rec_state == JL_REC_IDLE,
