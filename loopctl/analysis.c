@@ -3076,9 +3076,20 @@ double jl_level_follow(double *level, double prev, double P, int flip, double lo
 	return jl_level_in_range(*level, lo, hi);
 }
 
-static double at_level(struct jl_analysis *a, double P, double prev, int flip)
+int jl_level_word(const char *word, unsigned *num, unsigned *den)
 {
-	return jl_level_follow(&a->level, prev, P, flip, a->lmin, a->lmax);
+	static const struct {
+		const char *word;
+		unsigned num, den;
+	} lv[] = { { "half", 1, 2 }, { "double", 2, 1 }, { "2/3", 2, 3 },
+		   { "3/2", 3, 2 },  { "third", 1, 3 },  { "triple", 3, 1 } };
+	for (size_t i = 0; word && i < sizeof(lv) / sizeof(lv[0]); i++)
+		if (!strcmp(word, lv[i].word)) {
+			*num = lv[i].num;
+			*den = lv[i].den;
+			return 0;
+		}
+	return -EINVAL;
 }
 
 /* Is there usable tempo evidence at absolute frame `now` (the end of the
@@ -3209,7 +3220,7 @@ static void tempo_hop(struct jl_analysis *a, uint64_t n, double fast_mean, doubl
 	const int flip = prev > 0 && fabs(P - prev) > 0.04 * prev && level_relative(P / prev, 0.03) &&
 			 !(a->changed && n - a->change_n < a->change_hold);
 	a->own = P;
-	P = at_level(a, P, prev, flip);
+	P = jl_level_follow(&a->level, prev, P, flip, a->lmin, a->lmax);
 	a->period = P;
 	a->conf = conf > 1 ? 1 : conf;
 	if (!a->tknown)

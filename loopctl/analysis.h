@@ -187,6 +187,12 @@ int jl_analysis_set_downbeat(struct jl_analysis *a, uint64_t frame);
  * Thread: same thread as feed. */
 int jl_analysis_set_level(struct jl_analysis *a, double factor);
 
+/* The words the performer names a level with (`tempo WORD`, `analyze
+ * --level`): the ratio num/den each scales the tempo by.  Returns 0, or
+ * -EINVAL for another word. */
+int jl_level_word(const char *word, unsigned *num, unsigned *den);
+#define JL_LEVEL_WORDS "half, double, 2/3, 3/2, third, triple"
+
 /* The level set by hand, moved with the analysis's own reading (all
  * periods, in any one unit): the reading went from prev to P.  Where that
  * was a change of the music (flip 0: the tempo drifted, or changed while

@@ -81,7 +81,7 @@ static void usage(FILE *f)
 	      "  --level SECONDS:LEVEL\n"
 	      "                 at SECONDS of input, set the metrical level as the\n"
 	      "                 performer's `tempo LEVEL` does on the tempo heard\n"
-	      "                 (half, double, 2/3, 3/2, third, triple); what follows\n"
+	      "                 (" JL_LEVEL_WORDS "); what follows\n"
 	      "                 reads at that level.  A refused level (no tempo yet,\n"
 	      "                 out of range) is reported on stderr and the run goes on\n"
 	      "  --json         machine-readable output (onsets with decision time,\n"
@@ -157,11 +157,6 @@ static int parse(int argc, char **argv, struct opts *o)
 			c->start_s = a;
 			c->end_s = b;
 		} else if (!strcmp(s, "--level")) {
-			static const struct {
-				const char *word;
-				double f;
-			} lv[] = { { "half", 0.5 }, { "double", 2.0 }, { "2/3", 2.0 / 3 },
-				   { "3/2", 1.5 },  { "third", 1.0 / 3 }, { "triple", 3.0 } };
 			if (i + 1 >= argc) {
 				fprintf(stderr, "loopctl analyze: %s needs a value\n", s);
 				return 2;
@@ -170,17 +165,15 @@ static int parse(int argc, char **argv, struct opts *o)
 			char *e = NULL;
 			errno = 0;
 			double t = strtod(v, &e);
-			o->level_f = 0;
-			if (!errno && e != v && *e == ':' && isfinite(t) && t >= 0 && t <= 1e6)
-				for (size_t k = 0; k < sizeof(lv) / sizeof(lv[0]); k++)
-					if (!strcmp(e + 1, lv[k].word))
-						o->level_f = lv[k].f;
-			if (!(o->level_f > 0)) {
+			unsigned ln, ld;
+			if (errno || e == v || *e != ':' || !isfinite(t) || t < 0 || t > 1e6 ||
+			    jl_level_word(e + 1, &ln, &ld) < 0) {
 				fprintf(stderr, "loopctl analyze: bad value for --level: '%s' (SECONDS:LEVEL, LEVEL one of "
-					"half, double, 2/3, 3/2, third, triple)\n", v);
+					JL_LEVEL_WORDS ")\n", v);
 				return 2;
 			}
 			o->level_s = t;
+			o->level_f = (double)ln / ld;
 		} else if (!strcmp(s, "--meter")) {
 			if (i + 1 >= argc) {
 				fprintf(stderr, "loopctl analyze: %s needs a value\n", s);

@@ -325,15 +325,10 @@ int jl_cmd_tempo(struct jl_daemon *d, struct jl_req *rq, int argc, char **argv)
 			snprintf(p, (size_t)(e - p), ", at the level set by hand (%.2f heard)", t.heard_bpm);
 		return 0;
 	}
-	/* other metrical levels: the word, and the ratio it scales the tempo by */
-	static const struct {
-		const char *word;
-		unsigned num, den;
-	} level[] = { { "half", 1, 2 }, { "double", 2, 1 }, { "2/3", 2, 3 },
-		      { "3/2", 3, 2 },  { "third", 1, 3 },  { "triple", 3, 1 } };
-	for (size_t i = 0; i < sizeof(level) / sizeof(level[0]); i++)
-		if (!strcmp(argv[1], level[i].word))
-			return jl_looper_tempo_scale(d, rq, level[i].num, level[i].den);
+	/* another metrical level: the ratio its word scales the tempo by */
+	unsigned ln, ld;
+	if (jl_level_word(argv[1], &ln, &ld) == 0)
+		return jl_looper_tempo_scale(d, rq, ln, ld);
 	if (num(argv[1], &bpm))
 		return usage(rq, "usage: tempo [BPM|half|double|2/3|3/2|third|triple]");
 	return jl_looper_tempo(d, rq, bpm);
