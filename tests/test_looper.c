@@ -806,6 +806,18 @@ static void test_analysis_quantize(void)
 		 d->m->beats_per_cycle);
 	teardown();
 
+	/* a level that is no metrical relative of the tempo heard (2/3 of 2/3
+	 * is 4/9) becomes a preset on the latest beat, as one out of range */
+	setup(30, 64, 8);
+	jl_live_init(d);
+	run_to(6 * RATE);
+	TH_CHECK(cmd("tempo 2/3", msg, sizeof(msg)) == 0 && d->m->preset_bpm == 0 && fabs(atof(msg + 6) - 80) <= 0.4,
+		 "tempo 2/3 of the 120 heard: 80, live: %s", msg);
+	TH_CHECK(cmd("tempo 2/3", msg, sizeof(msg)) == 0 && fabs(d->m->preset_bpm - 160.0 / 3) <= 0.3 &&
+			 strstr(msg, "defines the grid"),
+		 "and 2/3 again: 4/9 of the tempo heard, a preset of 53.33: %s", msg);
+	teardown();
+
 	/* silence: no onsets, tempo unknown, never a random number */
 	click_input = 0;
 	silent_input = 1;
